@@ -1,0 +1,77 @@
+// Package events turns the payloads of Function Compute triggers — direct invokes,
+// timers, HTTP requests, EventBridge CloudEvents from message queues, MNS topic
+// messages, ECS state-change events and CloudMonitor alarms — into start requests.
+//
+// Decoding never fails an invocation: a payload or message that names nothing to
+// start becomes a Message with Ignored set, so that the caller can report it.
+package events
+
+import "time"
+
+// Trigger names the kind of event a message came from; it is logged as `trigger`.
+type Trigger string
+
+// The triggers of DESIGN §5.
+const (
+	Direct   Trigger = "direct"
+	Timer    Trigger = "timer"
+	HTTP     Trigger = "http"
+	MNS      Trigger = "mns"
+	MNSTopic Trigger = "mns-topic"
+	RocketMQ Trigger = "rocketmq"
+	Kafka    Trigger = "kafka"
+	RabbitMQ Trigger = "rabbitmq"
+	ECSEvent Trigger = "ecs-event"
+	CMSAlarm Trigger = "cms-alarm"
+)
+
+// StartRequest is one request to start instances, in its canonical (lower-camel)
+// spelling, as decoded and before validation. Both spellings of DESIGN §3 decode
+// into it; the handler validates and normalises it.
+type StartRequest struct {
+	RegionID          string   `json:"regionId,omitempty"`
+	InstanceIDs       []string `json:"instanceIds"`
+	BatchOptimization string   `json:"batchOptimization,omitempty"`
+	DryRun            bool     `json:"dryRun,omitempty"`
+	// NotAfter is an RFC 3339 time, kept as sent so that validation can name it.
+	NotAfter string `json:"notAfter,omitempty"`
+}
+
+// FieldError is a defect of a request found while decoding, named by the JSON field
+// it concerns (for example "regionId" for mixed spellings, "dryRun" for a non-boolean).
+type FieldError struct {
+	Field   string `json:"Field"`
+	Message string `json:"Message"`
+}
+
+// Message is one unit of work found in an event: a start request, or the reason
+// there is none.
+type Message struct {
+	Trigger Trigger
+	// Source identifies the event or message for the logs, e.g.
+	// "mns:acs:mns:cn-hangzhou:123:queues/zeus/C6DB60D1…" or "timer:TestTimer".
+	Source string
+	// Time is when the event was produced (timer triggerTime, CloudEvent time, HTTP
+	// requestContext.timeEpoch, MNS PublishTime); zero when the event does not say.
+	Time time.Time
+
+	// Ignored, when not empty, says why this message names nothing to start
+	// (unparsable body, a state change to a state other than Stopped, an alarm
+	// back to OK). Request is then empty.
+	Ignored string
+
+	Request StartRequest
+	// Errors are defects found while decoding; a request with any is invalid and
+	// refused whole (its instances are Rejected with InvalidParameter).
+	Errors []FieldError
+
+	// InstanceRegion is the region the event states for its instance (ECS
+	// state-change events, CloudMonitor alarms); it wins over DEFAULT_REGION_ID.
+	InstanceRegion string
+	// SourceRegion is the region of the event's source (EventBridge
+	// `aliyunregionid`); it comes after DEFAULT_REGION_ID.
+	SourceRegion string
+	// RequireRestartTag is set for ECS state-change events: the instance is started
+	// only if it carries the tag RESTART_TAG names.
+	RequireRestartTag bool
+}

@@ -1,0 +1,95 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+)
+
+// Credentials are those of the function's RAM role, taken from the invocation's FC
+// context (or from the environment outside FC). They are never logged.
+type Credentials struct {
+	AccessKeyID     string
+	AccessKeySecret string
+	SecurityToken   string
+}
+
+// Empty reports whether there are no usable credentials.
+func (c Credentials) Empty() bool { return c.AccessKeyID == "" || c.AccessKeySecret == "" }
+
+// ECS is what the starter needs of the ECS API (2014-05-26). Every call names its
+// region and credentials, so that one implementation serves all invocations at once;
+// an implementation must be safe for concurrent use. Errors are *APIError (ECS
+// answered with an error) or *NetworkError (no answer), and never contain a
+// signature, a token or a signed URL.
+type ECS interface {
+	StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error)
+	DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error)
+}
+
+// StartInstancesInput is one StartInstances call: 1 to 100 IDs in one region.
+type StartInstancesInput struct {
+	RegionID          string
+	InstanceIDs       []string
+	BatchOptimization string // "SuccessFirst" or "AllTogether"
+	DryRun            bool
+}
+
+// StartInstancesOutput is ECS's answer to a call that succeeded (HTTP 2xx).
+type StartInstancesOutput struct {
+	RequestID string
+	Responses []InstanceResponse
+}
+
+// InstanceResponse is one element of ECS's InstanceResponses.InstanceResponse.
+type InstanceResponse struct {
+	InstanceID     string
+	Code           string // "200" on success, else an ECS error code
+	Message        string
+	PreviousStatus string
+	CurrentStatus  string
+}
+
+// DescribeInstancesOutput lists the instances ECS found; IDs it does not know are
+// absent.
+type DescribeInstancesOutput struct {
+	RequestID string
+	Instances []InstanceInfo
+}
+
+// InstanceInfo is what a DescribeInstances lookup tells about one instance.
+type InstanceInfo struct {
+	InstanceID  string
+	RegionID    string
+	Status      string // Pending, Running, Starting, Stopping, Stopped
+	StoppedMode string // KeepCharging, StopCharging, Not-applicable
+	// LockReasons are the OperationLocks' LockReason values (e.g. "security",
+	// "financial").
+	LockReasons []string
+	Tags        map[string]string
+}
+
+// APIError is an error answer of the ECS API.
+type APIError struct {
+	HTTPStatus int
+	Code       string
+	Message    string
+	RequestID  string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("ECS %s (HTTP %d, RequestId %s): %s", e.Code, e.HTTPStatus, e.RequestID, e.Message)
+}
+
+// NetworkError is a call that got no answer: connection refused or reset, a
+// timeout, a cancelled context. Err holds the cause without the request's URL.
+type NetworkError struct {
+	Op   string // "StartInstances" or "DescribeInstances"
+	Host string
+	Err  error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("%s to %s: %v", e.Op, e.Host, e.Err)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
