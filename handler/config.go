@@ -1,0 +1,184 @@
+package handler
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTTP authentication modes (HTTP_AUTH).
+const (
+	AuthNone    = ""        // no authentication configured: every HTTP request gets 401
+	AuthSecret  = "secret"  // WEBHOOK_SECRET: bearer, HMAC signature or token parameter
+	AuthTrigger = "trigger" // the HTTP trigger's own authType (function, jwt) authenticates
+)
+
+// Config is the function's configuration, read once from the environment at
+// start-up (DESIGN §6).
+type Config struct {
+	ECSEndpoint     string
+	DefaultRegionID string
+	MaxInstances    int
+	MaxEventAge     time.Duration // 0: events never expire
+	AllowedRegions  map[string]bool
+	AllowedIDs      map[string]bool
+	AllowedTag      *Tag
+	RestartTag      *Tag
+	HTTPAuth        string
+	WebhookSecret   string
+	MaxBodyBytes    int64
+	HTTPWait        time.Duration
+	// EnvCredentials are used when an invocation carries none (outside FC).
+	EnvCredentials Credentials
+	// DeadlineMargin is kept free before the invocation's deadline to report.
+	DeadlineMargin time.Duration
+	// MaxConcurrentCalls bounds the ECS calls one invocation has in flight.
+	MaxConcurrentCalls int
+}
+
+// Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
+type Tag struct{ Key, Value string }
+
+func (t Tag) String() string { return t.Key + "=" + t.Value }
+
+// DefaultConfig is the configuration with no environment variable set.
+func DefaultConfig() Config {
+	return Config{
+		MaxInstances:       1000,
+		MaxEventAge:        time.Hour,
+		MaxBodyBytes:       1 << 20,
+		HTTPWait:           5 * time.Second,
+		DeadlineMargin:     time.Second,
+		MaxConcurrentCalls: 8,
+	}
+}
+
+var regionRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
+
+// ConfigFromEnv reads DESIGN §6's variables through getenv (os.Getenv in main).
+// Every malformed value is reported, each naming its variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	var errs []string
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, a...))
+	}
+
+	if v := strings.TrimSpace(getenv("ECS_ENDPOINT")); v != "" {
+		u, err := url.Parse(strings.ReplaceAll(v, "{regionId}", "region"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("ECS_ENDPOINT", "%q is not an http:// or https:// URL", v)
+		}
+		c.ECSEndpoint = v
+	}
+	if v := strings.TrimSpace(getenv("DEFAULT_REGION_ID")); v != "" {
+		if !regionRE.MatchString(v) {
+			bad("DEFAULT_REGION_ID", "%q is not a region ID like cn-hangzhou", v)
+		}
+		c.DefaultRegionID = v
+	}
+	if v := strings.TrimSpace(getenv("MAX_INSTANCES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("MAX_INSTANCES", "%q is not a whole number of at least 1", v)
+		}
+		c.MaxInstances = n
+	}
+	if v := strings.TrimSpace(getenv("MAX_EVENT_AGE")); v != "" {
+		if v == "0" {
+			c.MaxEventAge = 0
+		} else if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			bad("MAX_EVENT_AGE", "%q is not a duration like 1h or 30m (0 turns expiry off)", v)
+		} else {
+			c.MaxEventAge = d
+		}
+	}
+	if v := getenv("ALLOWED_REGIONS"); strings.TrimSpace(v) != "" {
+		c.AllowedRegions = map[string]bool{}
+		for _, r := range splitList(v) {
+			if !regionRE.MatchString(r) {
+				bad("ALLOWED_REGIONS", "%q is not a region ID", r)
+			}
+			c.AllowedRegions[r] = true
+		}
+	}
+	if v := getenv("ALLOWED_INSTANCE_IDS"); strings.TrimSpace(v) != "" {
+		c.AllowedIDs = map[string]bool{}
+		for _, id := range splitList(v) {
+			if !instanceIDRE.MatchString(id) {
+				bad("ALLOWED_INSTANCE_IDS", "%q is not an instance ID", id)
+			}
+			c.AllowedIDs[id] = true
+		}
+	}
+	for _, name := range []string{"ALLOWED_TAG", "RESTART_TAG"} {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(v, "=")
+		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
+		if !ok || k == "" {
+			bad(name, "%q is not key=value", v)
+			continue
+		}
+		t := &Tag{Key: k, Value: val}
+		if name == "ALLOWED_TAG" {
+			c.AllowedTag = t
+		} else {
+			c.RestartTag = t
+		}
+	}
+	c.WebhookSecret = getenv("WEBHOOK_SECRET")
+	switch v := strings.ToLower(strings.TrimSpace(getenv("HTTP_AUTH"))); v {
+	case "":
+		if c.WebhookSecret != "" {
+			c.HTTPAuth = AuthSecret
+		}
+	case AuthSecret:
+		c.HTTPAuth = AuthSecret
+		if c.WebhookSecret == "" {
+			bad("HTTP_AUTH", "secret needs WEBHOOK_SECRET to be set")
+		}
+	case AuthTrigger:
+		c.HTTPAuth = AuthTrigger
+	default:
+		bad("HTTP_AUTH", "%q is neither secret nor trigger", v)
+	}
+	if v := strings.TrimSpace(getenv("MAX_BODY_BYTES")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			bad("MAX_BODY_BYTES", "%q is not a positive number of bytes", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := strings.TrimSpace(getenv("HTTP_WAIT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad("HTTP_WAIT", "%q is not a positive duration like 5s", v)
+		}
+		c.HTTPWait = d
+	}
+	c.EnvCredentials = Credentials{
+		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+		AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+		SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// class is how the starter treats an ECS answer.
+type class int
+
+const (
+	// permanent: ECS refused for good; the instances are Failed.
+	permanent class = iota
+	// transient: throttling, 5xx, network, a conflicting operation; retried with
+	// backoff until the deadline, then Unfinished.
+	transient
+	// status: IncorrectInstanceStatus says too little; look the instances up.
+	status
+	// perID: a whole call refused because of one of its IDs; split the call.
+	perID
+	// dryRunPass: a dry run that a real run would pass.
+	dryRunPass
+)
+
+// Codes this function sets itself.
+const (
+	CodeInvalidParameter   = "InvalidParameter"
+	CodeNotAllowed         = "Forbidden.NotAllowed"
+	CodeTooManyInstances   = "TooManyInstances"
+	CodeMissingCredentials = "MissingCredentials"
+	CodeDeadlineExceeded   = "DeadlineExceeded"
+	CodeNetworkError       = "NetworkError"
+	CodeNotFound           = "InvalidInstanceId.NotFound"
+	CodeLockedForSecurity  = "InstanceLockedForSecurity"
+	CodeIncorrectStatus    = "IncorrectInstanceStatus"
+	codeSuccess            = "200"
+)
+
+// verdict is a classified ECS answer, with what the result reports of it.
+type verdict struct {
+	class     class
+	code      string
+	message   string
+	requestID string
+}
+
+// classify turns an error of the ECS interface into a verdict.
+func classify(err error) verdict {
+	var api *APIError
+	if errors.As(err, &api) {
+		v := verdict{code: api.Code, message: api.Message, requestID: api.RequestID}
+		v.class = classOfCode(api.Code)
+		if v.class == permanent && api.HTTPStatus >= http.StatusInternalServerError {
+			// An unknown code is retried when ECS answered 5xx (DESIGN §7).
+			v.class = transient
+		}
+		return v
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return verdict{class: transient, code: CodeDeadlineExceeded,
+			message: "the invocation's deadline came before ECS answered; the start may or may not have happened, and is safe to retry"}
+	}
+	var ne *NetworkError
+	if errors.As(err, &ne) {
+		return verdict{class: transient, code: CodeNetworkError, message: ne.Error()}
+	}
+	return verdict{class: transient, code: CodeNetworkError, message: "ECS call failed: " + redactMessage(err.Error())}
+}
+
+// redactMessage keeps only the first line of an unexpected error's text: the SDK's
+// errors put signed URLs on later lines or after a colon, and the ECS adapter has
+// already removed what it knows; this is the last fence.
+func redactMessage(s string) string {
+	for _, marker := range []string{"Signature=", "SecurityToken=", "AccessKeyId=", "http://", "https://"} {
+		if i := strings.Index(s, marker); i >= 0 {
+			s = s[:i] + "[redacted]"
+		}
+	}
+	return s
+}
+
+// classOfCode classifies an ECS error code, as an answer to a whole call or as
+// the Code of one InstanceResponse.
+func classOfCode(code string) class {
+	switch {
+	case code == "DryRunOperation" || strings.EqualFold(code, "DRYRUN.SUCCESS"):
+		return dryRunPass
+	case strings.HasPrefix(code, "Throttling"),
+		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
+		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),
+		code == "LastTokenProcessing", code == "IdempotentProcessing":
+		return transient
+	case strings.HasPrefix(code, CodeIncorrectStatus) && !strings.Contains(code, "NoSystemDisk"):
+		return status
+	case code == "InvalidInstanceIds.NotFound", code == "Abs.InvalidInstanceIds.MalFormed",
+		code == "InvalidInstanceId.MalFormed", code == CodeNotFound, code == "InvalidInstanceIds.MalFormed":
+		return perID
+	}
+	return permanent
+}
+
+// adviceFor says what an operator can do about a failure (the seed's error table).
+func adviceFor(code string) string {
+	switch {
+	case code == CodeNotFound || code == "InvalidInstanceIds.NotFound" || strings.Contains(code, "MalFormed"):
+		return "check the instance ID and that it lives in this region"
+	case strings.Contains(code, "InsufficientBalance") || strings.Contains(code, "Arrearage") || strings.Contains(code, "financial"):
+		return "add funds to the account, then start the instance again"
+	case strings.Contains(code, "NoStock") || strings.Contains(code, "ResourceNotAvailable") || strings.Contains(code, "Zone"):
+		return "the zone has no stock for this instance type: try again later, or change the instance type or zone"
+	case strings.Contains(code, "KMS") || strings.Contains(code, "CMK"):
+		return "enable the KMS key that encrypts the instance's disks, then start it again"
+	case strings.Contains(code, "NoSystemDisk") || strings.Contains(code, "SystemDisk"):
+		return "attach a system disk to the instance, then start it again"
+	case code == CodeLockedForSecurity || strings.Contains(code, "Locked"):
+		return "the instance is locked and every operation on it is prohibited: wait until the lock's reason is resolved (see OperationLocks; contact support for a security lock)"
+	case code == CodeMissingCredentials:
+		return "attach a RAM role with ecs:StartInstances and ecs:DescribeInstances to the function (s.yaml role)"
+	case strings.HasPrefix(code, "Forbidden") || strings.HasPrefix(code, "NoPermission"):
+		return "grant the function's role ecs:StartInstances and ecs:DescribeInstances on this instance (see ram/policy.json)"
+	case strings.HasPrefix(code, "InvalidSecurityToken") || strings.HasPrefix(code, "InvalidAccessKeyId") || code == "SignatureDoesNotMatch":
+		return "the credentials were refused: check the function's role, or the ALIBABA_CLOUD_* variables outside FC"
+	case strings.HasPrefix(code, CodeIncorrectStatus):
+		return "the instance is in a state that cannot be started; check its status in the console"
+	}
+	return ""
+}

@@ -1,0 +1,336 @@
+// Package handler is start-ecs's function: it validates the start requests found
+// in an invocation's events, applies the allow-lists, starts the instances through
+// ECS with retries under the invocation's deadline, and reports one Outcome for
+// every instance to the caller and, as JSON log lines, to the log store.
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/events"
+)
+
+// Handler serves invocations. It is safe for concurrent use: the runtime SDK runs
+// every invocation in a goroutine of its own, and nothing here is shared but the
+// configuration, the ECS client (itself safe) and the log writer.
+type Handler struct {
+	cfg     Config
+	cfgErr  error
+	starter *Starter
+	out     io.Writer
+	now     func() time.Time
+}
+
+// New returns a handler. A configuration error is not fatal: every invocation
+// then fails with it, so that the operator reads it in the logs and in the
+// caller's error rather than in a crash loop.
+func New(cfg Config, cfgErr error, ecs ECS, logOut io.Writer) *Handler {
+	return &Handler{
+		cfg:     cfg,
+		cfgErr:  cfgErr,
+		starter: &Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: DefaultBackoff},
+		out:     logOut,
+		now:     time.Now,
+	}
+}
+
+// invocation is what one invocation knows about itself.
+type invocation struct {
+	requestID  string
+	creds      Credentials
+	region     string // the function's own region
+	retryCount int
+	start      time.Time
+	deadline   time.Time // of the invocation; zero when there is none
+	logBuf     bytes.Buffer
+	log        *slog.Logger
+}
+
+// UnfinishedError is returned when some instance is Unfinished, so that FC's
+// async retries, EventBridge's retry strategy and dead-letter queues take over.
+type UnfinishedError struct {
+	Message string
+}
+
+func (e *UnfinishedError) Error() string { return e.Message }
+
+// ConfigError is returned by every invocation while the configuration is invalid.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Handle is the function's entry point for fc.Start: it takes the payload as raw
+// bytes, because an MNS topic STREAM body need not be JSON.
+func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, error) {
+	inv := h.newInvocation(ctx)
+	defer h.flush(inv)
+	if h.cfgErr != nil {
+		inv.log.Error("configuration", "requestId", inv.requestID, "message", h.cfgErr.Error())
+		return nil, &ConfigError{Err: h.cfgErr}
+	}
+	if req, ok, err := events.ParseHTTP(payload); ok {
+		return h.serveHTTP(ctx, inv, req, err)
+	}
+	msgs := events.Decode(payload)
+	res := h.run(ctx, inv, msgs, time.Time{})
+	body, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	if res.Summary.Unfinished > 0 {
+		return nil, unfinishedError(res)
+	}
+	return body, nil
+}
+
+func (h *Handler) newInvocation(ctx context.Context) *invocation {
+	inv := &invocation{start: h.now()}
+	if fc, ok := fccontext.FromContext(ctx); ok {
+		inv.requestID = fc.RequestID
+		inv.creds = Credentials{
+			AccessKeyID:     fc.Credentials.AccessKeyId,
+			AccessKeySecret: fc.Credentials.AccessKeySecret,
+			SecurityToken:   fc.Credentials.SecurityToken,
+		}
+		inv.region = fc.Region
+		inv.retryCount = fc.RetryCount
+	}
+	if inv.creds.Empty() {
+		inv.creds = h.cfg.EnvCredentials
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		inv.deadline = dl
+	}
+	// Lines are gathered per invocation and written at once, so that concurrent
+	// invocations never interleave inside a line and a large batch costs one write.
+	inv.log = slog.New(slog.NewJSONHandler(&inv.logBuf, nil))
+	return inv
+}
+
+func (h *Handler) flush(inv *invocation) {
+	if inv.logBuf.Len() > 0 {
+		_, _ = h.out.Write(inv.logBuf.Bytes())
+	}
+}
+
+// workContext bounds the ECS work: it ends a margin before the invocation's
+// deadline, so there is always time to answer, and at wait (if set) for HTTP.
+func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Time) (context.Context, context.CancelFunc) {
+	end := time.Time{}
+	if !inv.deadline.IsZero() {
+		end = inv.deadline.Add(-h.cfg.DeadlineMargin)
+	}
+	if !wait.IsZero() && (end.IsZero() || wait.Before(end)) {
+		end = wait
+	}
+	if end.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, end)
+}
+
+// run carries out the messages and logs the result.
+func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *Result {
+	return h.execute(ctx, inv, h.makePlan(inv, msgs), wait)
+}
+
+func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
+	work, cancel := h.workContext(ctx, inv, wait)
+	defer cancel()
+
+	var todo []*entry
+	for _, e := range p.entries {
+		if e.result == nil {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) > 0 && inv.creds.Empty() {
+		for _, e := range todo {
+			e.result = &InstanceResult{Outcome: Failed, Code: CodeMissingCredentials,
+				Message: "the invocation carries no credentials: the function has no RAM role", Advice: adviceFor(CodeMissingCredentials)}
+		}
+		todo = nil
+	}
+	todo = h.checkTags(work, inv, p, todo)
+
+	groups := groupEntries(todo)
+	results := h.starter.Start(work, inv.creds, groups)
+	for _, e := range todo {
+		if ir, ok := results[resultKey(e.region, e.id)]; ok {
+			e.result = &ir
+		} else {
+			// A safety net: the starter decides every instance it is given.
+			e.result = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true,
+				Message: "no outcome was reached before the deadline; safe to retry"}
+		}
+	}
+
+	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored}
+	if res.Ignored == nil {
+		res.Ignored = []IgnoredEvent{}
+	}
+	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
+	for _, e := range p.entries {
+		if e.result == nil {
+			continue // ignored after a tag lookup
+		}
+		ir := *e.result
+		ir.InstanceID, ir.RegionID = e.id, e.region
+		ir.Retryable = ir.Outcome == Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, ir)
+	}
+	res.summarize()
+	h.logResult(inv, p, res)
+	return res
+}
+
+// groupEntries forms StartInstances calls: an AllTogether request's instances
+// together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
+func groupEntries(todo []*entry) []Group {
+	type poolKey struct {
+		region string
+		dryRun bool
+		req    int // -1 for SuccessFirst pools
+		batch  string
+	}
+	pools := map[poolKey][]string{}
+	var order []poolKey
+	for _, e := range todo {
+		k := poolKey{region: e.region, dryRun: e.dryRun, req: -1, batch: SuccessFirst}
+		if e.batch == AllTogether {
+			k.req, k.batch = e.reqIndex, AllTogether
+		}
+		if _, ok := pools[k]; !ok {
+			order = append(order, k)
+		}
+		pools[k] = append(pools[k], e.id)
+	}
+	var groups []Group
+	for _, k := range order {
+		ids := pools[k]
+		for len(ids) > 0 {
+			n := min(len(ids), maxPerCall)
+			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n], BatchOptimization: k.batch, DryRun: k.dryRun})
+			ids = ids[n:]
+		}
+	}
+	return groups
+}
+
+// checkTags enforces ALLOWED_TAG and RESTART_TAG with DescribeInstances lookups
+// before any start, and returns the entries still to start.
+func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo []*entry) []*entry {
+	var need []*entry
+	for _, e := range todo {
+		if h.cfg.AllowedTag != nil || e.needsRestartTag {
+			need = append(need, e)
+		}
+	}
+	if len(need) == 0 {
+		return todo
+	}
+	byRegion := map[string][]string{}
+	for _, e := range need {
+		byRegion[e.region] = append(byRegion[e.region], e.id)
+	}
+	type answer struct {
+		infos map[string]InstanceInfo
+		v     verdict
+		ok    bool
+	}
+	answers := map[string]answer{} // by resultKey
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	r := h.starter.newRun(inv.creds)
+	for region, ids := range byRegion {
+		for len(ids) > 0 {
+			n := min(len(ids), maxPerCall)
+			chunk := ids[:n]
+			ids = ids[n:]
+			wg.Go(func() {
+				infos, v, ok := r.lookup(ctx, region, chunk)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range chunk {
+					answers[resultKey(region, id)] = answer{infos, v, ok}
+				}
+			})
+		}
+	}
+	wg.Wait()
+
+	var rest []*entry
+	for _, e := range todo {
+		a, looked := answers[resultKey(e.region, e.id)]
+		if !looked {
+			rest = append(rest, e)
+			continue
+		}
+		info, found := a.infos[e.id]
+		switch {
+		case !a.ok && a.v.class == permanent:
+			e.result = &InstanceResult{Outcome: Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
+				EcsRequestID: a.v.requestID, Advice: adviceFor(a.v.code)}
+		case !a.ok:
+			v := unfinishedVerdict(ctx, a.v)
+			e.result = &InstanceResult{Outcome: Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
+				EcsRequestID: v.requestID}
+		case !found:
+			e.result = &InstanceResult{Outcome: Failed, Code: CodeNotFound, EcsRequestID: a.v.requestID,
+				Message: "DescribeInstances does not know the instance in " + e.region, Advice: adviceFor(CodeNotFound)}
+		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
+			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status,
+				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
+		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
+			p.ignore(strings.Join(e.sources, ", "), fmt.Sprintf("the stopped instance does not carry the restart tag %s", h.cfg.RestartTag), []string{e.id})
+			delete(p.byKey, resultKey(e.region, e.id))
+		default:
+			rest = append(rest, e)
+		}
+	}
+	return rest
+}
+
+// newRun gives callers outside Start (the tag lookups) the same bounded,
+// retrying access to ECS.
+func (s *Starter) newRun(creds Credentials) *startRun {
+	return &startRun{s: s, creds: creds, results: map[string]InstanceResult{}, sem: make(chan struct{}, max(1, s.MaxConcurrent))}
+}
+
+// unfinishedError names the unfinished instances, in at most a few KiB; the full
+// result is in the logs.
+func unfinishedError(res *Result) *UnfinishedError {
+	var names []string
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		if ir.Outcome == Unfinished {
+			names = append(names, fmt.Sprintf("%s/%s (%s)", ir.RegionID, ir.InstanceID, ir.Code))
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d instances unfinished, safe to retry: ", res.Summary.Unfinished, res.Summary.Requested)
+	for i, n := range names {
+		if b.Len()+len(n) > 3000 {
+			fmt.Fprintf(&b, " … and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+	}
+	fmt.Fprintf(&b, "; full result in the logs (requestId %s)", res.RequestID)
+	return &UnfinishedError{Message: b.String()}
+}

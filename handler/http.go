@@ -1,0 +1,218 @@
+package handler
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/start-ecs/start-ecs/events"
+)
+
+// signatureWindow is how far X-Signature-Timestamp may be from now.
+const signatureWindow = 300 * time.Second
+
+// retryAfterSeconds is what a 503 asks the caller to wait before trying again.
+const retryAfterSeconds = "5"
+
+// HTTPResponse is what an FC 3.0 HTTP trigger expects of an event function.
+type HTTPResponse struct {
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	Body            string            `json:"body"`
+}
+
+// serveHTTP handles an HTTP trigger event: authentication, size, parsing, then the
+// same work as any event, answered with DESIGN §5's statuses.
+func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HTTPRequest, parseErr error) (json.RawMessage, error) {
+	async := strings.EqualFold(req.Header("X-Fc-Invocation-Type"), "Async")
+	asXML := wantsXML(req)
+	if inv.requestID == "" {
+		inv.requestID = req.RequestID
+	}
+	reply := func(status int, v any, extra map[string]string) (json.RawMessage, error) {
+		return encodeHTTP(status, v, asXML, extra)
+	}
+	fail := func(status int, code, message string, errs []events.FieldError) (json.RawMessage, error) {
+		inv.log.Warn("http", "requestId", inv.requestID, "trigger", string(events.HTTP), "status", status,
+			"code", code, "message", message, "sourceIp", req.SourceIP)
+		if errs == nil {
+			errs = []events.FieldError{}
+		}
+		return reply(status, ErrorBody{RequestID: inv.requestID, Code: code, Message: message, Errors: errs}, nil)
+	}
+
+	if ok, why := h.authenticate(req, inv.start); !ok {
+		return fail(http.StatusUnauthorized, "Unauthorized", why, nil)
+	}
+	if int64(len(req.Body)) > h.cfg.MaxBodyBytes {
+		return fail(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("the body has %d bytes, over MAX_BODY_BYTES (%d)", len(req.Body), h.cfg.MaxBodyBytes), nil)
+	}
+	if parseErr != nil {
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "the HTTP event is malformed: "+parseErr.Error(),
+			[]events.FieldError{{Field: "body", Message: parseErr.Error()}})
+	}
+	msgs, errs := events.DecodeHTTP(req)
+	if len(errs) > 0 {
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "the request cannot be parsed: "+joinFieldErrors(errs), errs)
+	}
+	for i := range msgs {
+		if msgs[i].Time.IsZero() && req.TimeEpochMs > 0 {
+			msgs[i].Time = time.UnixMilli(req.TimeEpochMs)
+		}
+	}
+	p := h.makePlan(inv, msgs)
+	if len(p.invalid) > 0 {
+		// Nothing of an invalid HTTP request is sent: the caller can mend it.
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "invalid start request: "+joinFieldErrors(p.invalid), p.invalid)
+	}
+	wait := time.Time{}
+	if !async {
+		wait = inv.start.Add(h.cfg.HTTPWait)
+	}
+	res := h.execute(ctx, inv, p, wait)
+	if async && res.Summary.Unfinished > 0 {
+		return nil, unfinishedError(res)
+	}
+	status := httpStatus(res)
+	var extra map[string]string
+	if status == http.StatusServiceUnavailable {
+		extra = map[string]string{"Retry-After": retryAfterSeconds}
+	}
+	return reply(status, res, extra)
+}
+
+// httpStatus maps a result to DESIGN §5's status: 503, 403, 207, 200.
+func httpStatus(res *Result) int {
+	s := res.Summary
+	switch {
+	case s.Unfinished > 0:
+		return http.StatusServiceUnavailable
+	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res):
+		return http.StatusForbidden
+	case s.Rejected+s.Failed+s.Skipped > 0:
+		return http.StatusMultiStatus
+	}
+	return http.StatusOK
+}
+
+func allDenied(res *Result) bool {
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		if ir.Code != CodeNotAllowed {
+			return false
+		}
+	}
+	return true
+}
+
+func wantsXML(req *events.HTTPRequest) bool {
+	if strings.EqualFold(req.Query["Format"], "XML") {
+		return true
+	}
+	accept := strings.ToLower(req.Header("Accept"))
+	return strings.Contains(accept, "application/xml") || strings.Contains(accept, "text/xml")
+}
+
+func encodeHTTP(status int, v any, asXML bool, extra map[string]string) (json.RawMessage, error) {
+	var body []byte
+	var err error
+	ctype := "application/json"
+	if asXML {
+		ctype = "application/xml"
+		body, err = xml.Marshal(v)
+		if err == nil {
+			body = append([]byte(xml.Header), body...)
+		}
+	} else {
+		body, err = json.Marshal(v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode HTTP body: %w", err)
+	}
+	headers := map[string]string{"Content-Type": ctype}
+	for k, val := range extra {
+		headers[k] = val
+	}
+	return json.Marshal(HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)})
+}
+
+// authenticate applies HTTP_AUTH (DESIGN §6). The reason it gives is safe to show
+// the caller: it never echoes a credential.
+func (h *Handler) authenticate(req *events.HTTPRequest, now time.Time) (bool, string) {
+	switch h.cfg.HTTPAuth {
+	case AuthTrigger:
+		return true, ""
+	case AuthSecret:
+	default:
+		return false, "HTTP callers are refused until authentication is configured: set WEBHOOK_SECRET " +
+			"(callers then send Authorization: Bearer <secret>, an X-Signature-256 HMAC, or token=<secret>), " +
+			"or set HTTP_AUTH=trigger and give the HTTP trigger authType function or jwt"
+	}
+	secret := []byte(h.cfg.WebhookSecret)
+	if auth := req.Header("Authorization"); auth != "" {
+		if scheme, tok, ok := strings.Cut(strings.TrimSpace(auth), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			if equalSecret([]byte(strings.TrimSpace(tok)), secret) {
+				return true, ""
+			}
+		}
+	}
+	sigWhy := ""
+	if sig := req.Header("X-Signature-256"); sig != "" {
+		ok, why := checkSignature(secret, req.Header("X-Signature-Timestamp"), sig, req.Body, now)
+		if ok {
+			return true, ""
+		}
+		sigWhy = " (" + why + ")"
+	}
+	if tok, ok := req.Query["token"]; ok && equalSecret([]byte(tok), secret) {
+		return true, ""
+	}
+	return false, "authentication failed" + sigWhy + ": send Authorization: Bearer <WEBHOOK_SECRET>, " +
+		"or X-Signature-Timestamp with X-Signature-256: sha256=<hex HMAC-SHA256 of \"<timestamp>.<body>\">, or token=<WEBHOOK_SECRET>"
+}
+
+// equalSecret compares in constant time, whatever the lengths: both sides are
+// hashed first, so the comparison leaks neither content nor length.
+func equalSecret(got, want []byte) bool {
+	g := sha256.Sum256(got)
+	w := sha256.Sum256(want)
+	return hmac.Equal(g[:], w[:]) && len(want) > 0
+}
+
+func checkSignature(secret []byte, ts, sig string, body []byte, now time.Time) (bool, string) {
+	if ts == "" {
+		return false, "X-Signature-256 needs X-Signature-Timestamp"
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+	if err != nil {
+		return false, "X-Signature-Timestamp is not unix seconds"
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > signatureWindow || d < -signatureWindow {
+		return false, "X-Signature-Timestamp is more than 300 s from now"
+	}
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(sig), "sha256=")
+	if !ok {
+		return false, "X-Signature-256 must be sha256=<hex>"
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false, "X-Signature-256 is not hex"
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(strings.TrimSpace(ts)))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return false, "X-Signature-256 does not match"
+	}
+	return true, ""
+}

@@ -1,0 +1,84 @@
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// logResult writes DESIGN §5's lines: one per instance, one per ignored event, one
+// summary. No raw body, credential or token is ever among the values.
+func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
+	ctx := context.Background()
+	durationMs := time.Since(inv.start).Milliseconds()
+	trigger := string(p.trigger)
+	bySource := map[string]*entry{}
+	for _, e := range p.entries {
+		bySource[resultKey(e.region, e.id)] = e
+	}
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		level := slog.LevelInfo
+		switch ir.Outcome {
+		case Failed:
+			level = slog.LevelError
+		case Rejected, Unfinished:
+			level = slog.LevelWarn
+		}
+		e := bySource[resultKey(ir.RegionID, ir.InstanceID)]
+		attrs := []slog.Attr{
+			slog.String("requestId", inv.requestID),
+			slog.String("trigger", string(e.trigger)),
+			slog.String("source", e.sources[0]),
+		}
+		if len(e.sources) > 1 {
+			attrs = append(attrs, slog.Any("sources", e.sources))
+		}
+		attrs = append(attrs,
+			slog.Int("retryCount", inv.retryCount),
+			slog.String("instanceId", ir.InstanceID),
+			slog.String("regionId", ir.RegionID),
+			slog.String("outcome", string(ir.Outcome)),
+			slog.String("code", ir.Code),
+			slog.String("message", ir.Message),
+			slog.String("advice", ir.Advice),
+			slog.Bool("retryable", ir.Retryable),
+			slog.Bool("dryRun", e.dryRun),
+			slog.String("previousStatus", ir.PreviousStatus),
+			slog.String("currentStatus", ir.CurrentStatus),
+			slog.String("ecsRequestId", ir.EcsRequestID),
+			slog.Int64("durationMs", durationMs),
+		)
+		inv.log.LogAttrs(ctx, level, "instance", attrs...)
+	}
+	for _, ig := range res.Ignored {
+		inv.log.LogAttrs(ctx, slog.LevelInfo, "ignored",
+			slog.String("requestId", inv.requestID),
+			slog.String("trigger", trigger),
+			slog.String("source", ig.Source),
+			slog.Int("retryCount", inv.retryCount),
+			slog.String("reason", ig.Reason),
+			slog.Any("instanceIds", ig.InstanceIDs),
+		)
+	}
+	s := res.Summary
+	level := slog.LevelInfo
+	if s.Failed > 0 || s.Unfinished > 0 {
+		level = slog.LevelWarn
+	}
+	inv.log.LogAttrs(ctx, level, "summary",
+		slog.String("requestId", inv.requestID),
+		slog.String("trigger", trigger),
+		slog.Int("retryCount", inv.retryCount),
+		slog.Bool("dryRun", res.DryRun),
+		slog.Int("requested", s.Requested),
+		slog.Int("started", s.Started),
+		slog.Int("alreadyRunning", s.AlreadyRunning),
+		slog.Int("dryRunPassed", s.DryRunPassed),
+		slog.Int("rejected", s.Rejected),
+		slog.Int("failed", s.Failed),
+		slog.Int("unfinished", s.Unfinished),
+		slog.Int("skipped", s.Skipped),
+		slog.Int("ignored", s.Ignored),
+		slog.Int64("durationMs", durationMs),
+	)
+}

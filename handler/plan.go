@@ -1,0 +1,211 @@
+package handler
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/start-ecs/start-ecs/events"
+)
+
+// entry is one (region, instance) pair of an invocation, from the first request
+// that named it to its result.
+type entry struct {
+	id, region string
+	batch      string
+	dryRun     bool
+	reqIndex   int // the request it is started with (AllTogether groups by it)
+	trigger    events.Trigger
+	sources    []string
+	// needsRestartTag: started only if it carries RESTART_TAG (state-change events).
+	needsRestartTag bool
+	// result is set once the outcome is known; nil for a candidate to start.
+	result *InstanceResult
+}
+
+// plan is what an invocation's messages ask for: the instances in order of first
+// mention, and the events that named nothing to start.
+type plan struct {
+	entries []*entry
+	byKey   map[string]*entry
+	ignored []IgnoredEvent
+	// invalid collects the defects of invalid requests (an HTTP caller gets 400).
+	invalid []events.FieldError
+	// requests counts valid requests, dryRuns those of them that are dry runs.
+	requests, dryRuns int
+	trigger           events.Trigger
+}
+
+func (p *plan) ignore(source, reason string, ids []string) {
+	p.ignored = append(p.ignored, IgnoredEvent{Source: source, Reason: reason, InstanceIDs: ids})
+}
+
+// add merges e into the plan: one entry per (region, instance). A real start wins
+// over a dry run, anything to start over a rejection; every source is kept.
+func (p *plan) add(e *entry) {
+	k := resultKey(e.region, e.id)
+	old, ok := p.byKey[k]
+	if !ok {
+		p.byKey[k] = e
+		p.entries = append(p.entries, e)
+		return
+	}
+	old.sources = appendUnique(old.sources, e.sources...)
+	switch {
+	case e.result != nil:
+		// A rejection never displaces what is already there.
+	case old.result != nil, old.dryRun && !e.dryRun:
+		old.result = nil
+		old.batch, old.dryRun, old.reqIndex = e.batch, e.dryRun, e.reqIndex
+		old.needsRestartTag = e.needsRestartTag
+	default:
+		// Both are candidates: the restart-tag condition holds only if every
+		// source asked for it.
+		old.needsRestartTag = old.needsRestartTag && e.needsRestartTag
+	}
+}
+
+func appendUnique(list []string, more ...string) []string {
+	for _, s := range more {
+		found := false
+		for _, have := range list {
+			if have == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, s)
+		}
+	}
+	return list
+}
+
+// makePlan validates the messages and applies expiry, limits and the
+// allow-lists; it does nothing that needs ECS.
+func (h *Handler) makePlan(inv *invocation, msgs []events.Message) *plan {
+	p := &plan{byKey: make(map[string]*entry)}
+	counted := make(map[string]bool)
+	for i, m := range msgs {
+		if p.trigger == "" {
+			p.trigger = m.Trigger
+		}
+		src := m.Source
+		if src == "" {
+			src = string(m.Trigger)
+		}
+		if m.Ignored != "" {
+			p.ignore(src, m.Ignored, nil)
+			continue
+		}
+		req := m.Request
+		ids := uniqueStrings(req.InstanceIDs)
+		if reason := h.eventExpired(m, inv.start); reason != "" {
+			p.ignore(src, reason, ids)
+			continue
+		}
+		errs := append(append([]events.FieldError(nil), m.Errors...), Validate(req)...)
+		region := h.resolveRegion(m, inv)
+		if region == "" && len(errs) == 0 {
+			errs = append(errs, events.FieldError{Field: "regionId",
+				Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
+		}
+		if len(errs) > 0 {
+			p.invalid = append(p.invalid, errs...)
+			msg := "invalid start request: " + joinFieldErrors(errs)
+			if len(ids) == 0 {
+				p.ignore(src, msg, nil)
+				continue
+			}
+			for _, id := range ids {
+				p.add(&entry{id: id, region: region, trigger: m.Trigger, sources: []string{src}, reqIndex: i,
+					result: &InstanceResult{Outcome: Rejected, Code: CodeInvalidParameter, Message: msg}})
+			}
+			continue
+		}
+		if req.NotAfter != "" {
+			if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && inv.start.After(t) {
+				p.ignore(src, fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter), ids)
+				continue
+			}
+		}
+		if m.RequireRestartTag && h.cfg.RestartTag == nil {
+			p.ignore(src, "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", ids)
+			continue
+		}
+		var fresh int
+		for _, id := range ids {
+			if !counted[resultKey(region, id)] {
+				fresh++
+			}
+		}
+		if len(counted)+fresh > h.cfg.MaxInstances {
+			msg := fmt.Sprintf("the request would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d)", len(counted)+fresh, h.cfg.MaxInstances)
+			for _, id := range ids {
+				p.add(&entry{id: id, region: region, trigger: m.Trigger, sources: []string{src}, reqIndex: i,
+					result: &InstanceResult{Outcome: Rejected, Code: CodeTooManyInstances, Message: msg}})
+			}
+			continue
+		}
+		for _, id := range ids {
+			counted[resultKey(region, id)] = true
+		}
+		p.requests++
+		if req.DryRun {
+			p.dryRuns++
+		}
+		batch, _ := normalBatch(req.BatchOptimization)
+		for _, id := range ids {
+			e := &entry{id: id, region: region, batch: batch, dryRun: req.DryRun, reqIndex: i,
+				trigger: m.Trigger, sources: []string{src}, needsRestartTag: m.RequireRestartTag}
+			if why := h.denied(region, id); why != "" {
+				e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, Message: why}
+			}
+			p.add(e)
+		}
+	}
+	return p
+}
+
+// eventExpired says why an event is too old to act on, or "".
+func (h *Handler) eventExpired(m events.Message, now time.Time) string {
+	if h.cfg.MaxEventAge <= 0 || m.Time.IsZero() {
+		return ""
+	}
+	if age := now.Sub(m.Time); age > h.cfg.MaxEventAge {
+		return fmt.Sprintf("expired: the event is from %s, %s old, over MAX_EVENT_AGE (%s)",
+			m.Time.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
+	}
+	return ""
+}
+
+// resolveRegion applies DESIGN §3's order: the request, the instance's own region
+// stated by the event, DEFAULT_REGION_ID, the event source's region, the
+// function's region.
+func (h *Handler) resolveRegion(m events.Message, inv *invocation) string {
+	for _, r := range []string{m.Request.RegionID, m.InstanceRegion, h.cfg.DefaultRegionID, m.SourceRegion, inv.region} {
+		if r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// denied says why the allow-lists forbid starting the instance, or "".
+func (h *Handler) denied(region, id string) string {
+	if h.cfg.AllowedRegions != nil && !h.cfg.AllowedRegions[region] {
+		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)
+	}
+	if h.cfg.AllowedIDs != nil && !h.cfg.AllowedIDs[id] {
+		return fmt.Sprintf("instance %s is not in ALLOWED_INSTANCE_IDS", id)
+	}
+	return ""
+}
+
+func joinFieldErrors(errs []events.FieldError) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Field + ": " + e.Message
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,107 @@
+package handler
+
+import (
+	"encoding/xml"
+
+	"github.com/start-ecs/start-ecs/events"
+)
+
+// Outcome is what became of one instance (DESIGN §5).
+type Outcome string
+
+// The outcomes of DESIGN §5. Every instance named by an invocation gets exactly one.
+const (
+	Started        Outcome = "Started"
+	AlreadyRunning Outcome = "AlreadyRunning"
+	DryRunPassed   Outcome = "DryRunPassed"
+	Rejected       Outcome = "Rejected"
+	Failed         Outcome = "Failed"
+	Unfinished     Outcome = "Unfinished"
+	Skipped        Outcome = "Skipped"
+)
+
+// InstanceResult is one element of InstanceResponses.InstanceResponse: ECS's own
+// fields, extended with the outcome, the region and what to do about a failure.
+type InstanceResult struct {
+	InstanceID     string  `json:"InstanceId" xml:"InstanceId"`
+	RegionID       string  `json:"RegionId" xml:"RegionId"`
+	Code           string  `json:"Code" xml:"Code"`
+	Message        string  `json:"Message" xml:"Message"`
+	PreviousStatus string  `json:"PreviousStatus" xml:"PreviousStatus"`
+	CurrentStatus  string  `json:"CurrentStatus" xml:"CurrentStatus"`
+	Outcome        Outcome `json:"Outcome" xml:"Outcome"`
+	Retryable      bool    `json:"Retryable" xml:"Retryable"`
+	EcsRequestID   string  `json:"EcsRequestId" xml:"EcsRequestId"`
+	Advice         string  `json:"Advice,omitempty" xml:"Advice,omitempty"`
+}
+
+// Summary counts the instance results by outcome, and the ignored events.
+type Summary struct {
+	Requested      int `json:"Requested" xml:"Requested"`
+	Started        int `json:"Started" xml:"Started"`
+	AlreadyRunning int `json:"AlreadyRunning" xml:"AlreadyRunning"`
+	DryRunPassed   int `json:"DryRunPassed" xml:"DryRunPassed"`
+	Rejected       int `json:"Rejected" xml:"Rejected"`
+	Failed         int `json:"Failed" xml:"Failed"`
+	Unfinished     int `json:"Unfinished" xml:"Unfinished"`
+	Skipped        int `json:"Skipped" xml:"Skipped"`
+	Ignored        int `json:"Ignored" xml:"Ignored"`
+}
+
+// IgnoredEvent is an event or message that named nothing to start, or whose
+// request was not carried out (expired, no restart tag); InstanceIds lists the
+// instances it named, if any, so that none goes missing from the report.
+type IgnoredEvent struct {
+	Source      string   `json:"Source" xml:"Source"`
+	Reason      string   `json:"Reason" xml:"Reason"`
+	InstanceIDs []string `json:"InstanceIds,omitempty" xml:"InstanceIds>InstanceId,omitempty"`
+}
+
+// Result is the answer of an invocation: the StartInstances response shape,
+// extended (DESIGN §5).
+type Result struct {
+	XMLName           xml.Name          `json:"-" xml:"StartInstancesResponse"`
+	RequestID         string            `json:"RequestId" xml:"RequestId"`
+	DryRun            bool              `json:"DryRun" xml:"DryRun"`
+	InstanceResponses InstanceResponses `json:"InstanceResponses" xml:"InstanceResponses"`
+	Summary           Summary           `json:"Summary" xml:"Summary"`
+	Ignored           []IgnoredEvent    `json:"Ignored" xml:"Ignored>Event"`
+}
+
+// InstanceResponses wraps the list as ECS does.
+type InstanceResponses struct {
+	InstanceResponse []InstanceResult `json:"InstanceResponse" xml:"InstanceResponse"`
+}
+
+// summarize counts r's results into r.Summary.
+func (r *Result) summarize() {
+	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored)}
+	for _, ir := range r.InstanceResponses.InstanceResponse {
+		switch ir.Outcome {
+		case Started:
+			s.Started++
+		case AlreadyRunning:
+			s.AlreadyRunning++
+		case DryRunPassed:
+			s.DryRunPassed++
+		case Rejected:
+			s.Rejected++
+		case Failed:
+			s.Failed++
+		case Unfinished:
+			s.Unfinished++
+		case Skipped:
+			s.Skipped++
+		}
+	}
+	r.Summary = s
+}
+
+// ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).
+type ErrorBody struct {
+	XMLName   xml.Name     `json:"-" xml:"Error"`
+	RequestID string       `json:"RequestId" xml:"RequestId"`
+	Code      string       `json:"Code" xml:"Code"`
+	Message   string       `json:"Message" xml:"Message"`
+	Errors    []events.FieldError `json:"Errors" xml:"Errors>Error"`
+}

@@ -1,0 +1,532 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Group is one set of instances started together: at most 100 IDs in one region
+// with one batch optimisation and one dry-run flag. SuccessFirst groups are
+// chunks of a pool; an AllTogether group is one request's instances.
+type Group struct {
+	RegionID          string
+	InstanceIDs       []string
+	BatchOptimization string
+	DryRun            bool
+}
+
+// Backoff is the retry schedule: exponential from Base, capped at Max, with full
+// jitter, and at most Attempts calls for one set of instances.
+type Backoff struct {
+	Base     time.Duration
+	Max      time.Duration
+	Attempts int
+}
+
+// DefaultBackoff suits ECS's throttling, which clears within a second or two.
+var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+
+// Starter starts groups of instances and decides one Outcome for each (DESIGN §7).
+// It is safe for concurrent use; every Start call has state of its own.
+type Starter struct {
+	ECS           ECS
+	MaxConcurrent int
+	Backoff       Backoff
+}
+
+// Start runs every group, concurrently under the starter's bound, and returns one
+// result per instance, keyed by regionId/instanceId. Work still undone when ctx
+// ends is Unfinished.
+func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) map[string]InstanceResult {
+	r := &startRun{
+		s:       s,
+		creds:   creds,
+		results: make(map[string]InstanceResult),
+		sem:     make(chan struct{}, max(1, s.MaxConcurrent)),
+	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Go(func() {
+			switch {
+			case g.DryRun:
+				r.dryRun(ctx, g)
+			case g.BatchOptimization == AllTogether:
+				r.allTogether(ctx, g)
+			default:
+				r.successFirst(ctx, g.RegionID, g.InstanceIDs)
+			}
+		})
+	}
+	wg.Wait()
+	return r.results
+}
+
+// resultKey keys results by region and instance.
+func resultKey(region, id string) string { return region + "/" + id }
+
+type startRun struct {
+	s     *Starter
+	creds Credentials
+	sem   chan struct{}
+
+	mu      sync.Mutex
+	results map[string]InstanceResult
+}
+
+func (r *startRun) set(ir InstanceResult) {
+	r.mu.Lock()
+	r.results[resultKey(ir.RegionID, ir.InstanceID)] = ir
+	r.mu.Unlock()
+}
+
+func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, prev, cur string) {
+	for _, id := range ids {
+		ir := InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.code,
+			Message: v.message, EcsRequestID: v.requestID, PreviousStatus: prev, CurrentStatus: cur}
+		switch o {
+		case Failed:
+			ir.Advice = adviceFor(v.code)
+		case Unfinished:
+			ir.Retryable = true
+		}
+		r.set(ir)
+	}
+}
+
+// acquire takes a place for one ECS call; false when ctx ended first.
+func (r *startRun) acquire(ctx context.Context) bool {
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *startRun) release() { <-r.sem }
+
+func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
+	if !r.acquire(ctx) {
+		return nil, ctx.Err()
+	}
+	defer r.release()
+	return r.s.ECS.StartInstances(ctx, r.creds, in)
+}
+
+func (r *startRun) describe(ctx context.Context, region string, ids []string) (*DescribeInstancesOutput, error) {
+	if !r.acquire(ctx) {
+		return nil, ctx.Err()
+	}
+	defer r.release()
+	return r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
+}
+
+// wait sleeps before attempt n+1 (n counted from 1) and reports whether another
+// attempt fits: within the attempt budget and before ctx's deadline.
+func (r *startRun) wait(ctx context.Context, n int) bool {
+	return r.sleep(ctx, n, true)
+}
+
+// waitSettle waits for an instance to leave Stopping or Pending: bounded by the
+// deadline alone, since an instance takes its own time to stop.
+func (r *startRun) waitSettle(ctx context.Context, n int) bool {
+	return r.sleep(ctx, n, false)
+}
+
+func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
+	b := r.s.Backoff
+	if b.Attempts == 0 {
+		b = DefaultBackoff
+	}
+	if capped && n >= b.Attempts {
+		return false
+	}
+	d := b.Base << min(n-1, 16)
+	if d > b.Max || d <= 0 {
+		d = b.Max
+	}
+	d = d/2 + rand.N(d/2+1) // jitter, but never less than half: throttling needs a real pause
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// unfinishedVerdict explains why work stopped undone after the last answer v.
+func unfinishedVerdict(ctx context.Context, v verdict) verdict {
+	if v.code == "" {
+		v.code = CodeDeadlineExceeded
+	}
+	if ctx.Err() != nil && v.code != CodeDeadlineExceeded {
+		v.message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.message)
+	}
+	return v
+}
+
+// successFirst starts ids (at most 100) with SuccessFirst: each instance on its own
+// merits. Instances that ECS refuses for a transient reason, or that are in a
+// state to wait out, are tried again until the attempts or the deadline run out.
+func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
+	pending := ids
+	last := verdict{}
+	statuses := map[string]string{}
+	tries, settles := 0, 0
+	for len(pending) > 0 {
+		if ctx.Err() != nil {
+			r.unfinished(ctx, region, pending, last, statuses)
+			return
+		}
+		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
+		var retry, lookup []string
+		if err != nil {
+			v := classify(err)
+			switch v.class {
+			case transient, dryRunPass:
+				last, retry = v, pending
+			case perID:
+				if len(pending) == 1 {
+					r.setAll(region, pending, Failed, v, "", "")
+					return
+				}
+				// One bad ID must not block the others: halve until it stands alone.
+				half := len(pending) / 2
+				var wg sync.WaitGroup
+				wg.Go(func() { r.successFirst(ctx, region, pending[:half]) })
+				r.successFirst(ctx, region, pending[half:])
+				wg.Wait()
+				return
+			case status:
+				last, lookup = v, pending
+			default:
+				r.setAll(region, pending, Failed, v, "", "")
+				return
+			}
+		} else {
+			answered := map[string]bool{}
+			for _, resp := range out.Responses {
+				answered[resp.InstanceID] = true
+				v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
+				if resp.Code == codeSuccess {
+					r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: Started,
+						Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
+						CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
+					continue
+				}
+				switch classOfCode(resp.Code) {
+				case transient:
+					last, retry = v, append(retry, resp.InstanceID)
+				case status:
+					last, lookup = v, append(lookup, resp.InstanceID)
+				default:
+					r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
+				}
+			}
+			for _, id := range pending {
+				if !answered[id] {
+					// ECS answers for every ID it was sent; if it did not, ask again.
+					last = verdict{code: "MissingInstanceResponse", message: "ECS's answer did not mention the instance", requestID: out.RequestID}
+					retry = append(retry, id)
+				}
+			}
+		}
+		var again []string
+		if len(lookup) > 0 {
+			var ok bool
+			again, ok = r.settleStatus(ctx, region, lookup, last, statuses, false)
+			if !ok {
+				r.unfinished(ctx, region, append(retry, lookup...), last, statuses)
+				return
+			}
+		}
+		pending = append(retry, again...)
+		if len(pending) == 0 {
+			return
+		}
+		var more bool
+		if len(retry) > 0 {
+			tries++
+			more = r.wait(ctx, tries)
+		} else {
+			settles++
+			more = r.waitSettle(ctx, settles)
+		}
+		if !more {
+			r.unfinished(ctx, region, pending, last, statuses)
+			return
+		}
+	}
+}
+
+func (r *startRun) unfinished(ctx context.Context, region string, ids []string, last verdict, statuses map[string]string) {
+	v := unfinishedVerdict(ctx, last)
+	for _, id := range ids {
+		vv := v
+		st := statuses[id]
+		if st != "" && last.class == status {
+			vv.message = fmt.Sprintf("the instance is %s: waited for it to settle until the deadline; safe to retry", st)
+		}
+		r.setAll(region, []string{id}, Unfinished, vv, st, st)
+	}
+}
+
+// settleStatus looks up instances that ECS refused with IncorrectInstanceStatus:
+// Running or Starting ones are AlreadyRunning, missing or security-locked ones
+// Failed; it returns those to start again (Stopped, or Stopping/Pending to wait
+// out). With all set, one Failed instance fails the returned rest too (AllTogether
+// semantics). ok is false when the lookup itself could not be done in time.
+func (r *startRun) settleStatus(ctx context.Context, region string, ids []string, cause verdict, statuses map[string]string, all bool) (again []string, ok bool) {
+	infos, v, ok := r.lookup(ctx, region, ids)
+	if !ok {
+		if v.class == permanent {
+			// The lookup is refused for good (e.g. no ecs:DescribeInstances):
+			// report ECS's own refusal of the start.
+			r.setAll(region, ids, Failed, verdict{code: cause.code, message: cause.message + " (and DescribeInstances failed: " + v.code + ")", requestID: cause.requestID}, "", "")
+			return nil, true
+		}
+		return nil, false
+	}
+	var failed *verdict
+	for _, id := range ids {
+		info, found := infos[id]
+		switch {
+		case !found:
+			fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: v.requestID}
+			r.setAll(region, []string{id}, Failed, fv, "", "")
+			failed = &fv
+		case hasLock(info, "security"):
+			fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: v.requestID}
+			r.setAll(region, []string{id}, Failed, fv, info.Status, info.Status)
+			failed = &fv
+		case info.Status == "Running" || info.Status == "Starting":
+			r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+				Message: "the instance is already " + info.Status + ": nothing to do", PreviousStatus: info.Status,
+				CurrentStatus: info.Status, EcsRequestID: v.requestID})
+		default:
+			statuses[id] = info.Status
+			again = append(again, id)
+		}
+	}
+	if all && failed != nil && len(again) > 0 {
+		r.setAll(region, again, Failed, *failed, "", "")
+		return nil, true
+	}
+	return again, true
+}
+
+func hasLock(info InstanceInfo, reason string) bool {
+	for _, l := range info.LockReasons {
+		if l == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup describes ids (at most 100), retrying transient failures. ok is false
+// when it did not succeed; v then says why.
+func (r *startRun) lookup(ctx context.Context, region string, ids []string) (map[string]InstanceInfo, verdict, bool) {
+	for attempt := 1; ; attempt++ {
+		out, err := r.describe(ctx, region, ids)
+		if err == nil {
+			m := make(map[string]InstanceInfo, len(out.Instances))
+			for _, in := range out.Instances {
+				m[in.InstanceID] = in
+			}
+			return m, verdict{requestID: out.RequestID}, true
+		}
+		v := classify(err)
+		if v.class != transient || !r.wait(ctx, attempt) {
+			return nil, v, false
+		}
+	}
+}
+
+// allTogether starts one AllTogether group: all or nothing. Instances already
+// running are set aside (ECS would refuse the whole call for them) and the call is
+// made again with the rest.
+func (r *startRun) allTogether(ctx context.Context, g Group) {
+	pending := g.InstanceIDs
+	last := verdict{}
+	statuses := map[string]string{}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		if ctx.Err() != nil {
+			r.unfinished(ctx, g.RegionID, pending, last, statuses)
+			return
+		}
+		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
+		if err == nil {
+			answered := map[string]bool{}
+			for _, resp := range out.Responses {
+				answered[resp.InstanceID] = true
+				o := Started
+				if resp.Code != codeSuccess {
+					o = Failed
+				}
+				ir := InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
+					Message: resp.Message, PreviousStatus: resp.PreviousStatus, CurrentStatus: resp.CurrentStatus,
+					EcsRequestID: out.RequestID}
+				if o == Failed {
+					ir.Advice = adviceFor(resp.Code)
+				}
+				r.set(ir)
+			}
+			for _, id := range pending {
+				if !answered[id] {
+					// ECS accepted the call as a whole; an ID it did not list was started with it.
+					r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: Started, Code: codeSuccess,
+						Message: "accepted with its AllTogether call", EcsRequestID: out.RequestID})
+				}
+			}
+			return
+		}
+		v := classify(err)
+		last = v
+		switch v.class {
+		case transient, dryRunPass:
+		case status:
+			again, ok := r.settleStatus(ctx, g.RegionID, pending, v, statuses, true)
+			if !ok {
+				r.unfinished(ctx, g.RegionID, pending, last, statuses)
+				return
+			}
+			if len(again) == 0 {
+				return
+			}
+			waiting := false
+			for _, id := range again {
+				if statuses[id] != "Stopped" {
+					waiting = true
+				}
+			}
+			shrunk := len(again) < len(pending)
+			pending = again
+			if !waiting && shrunk {
+				// Only running ones were set aside: call again at once.
+				continue
+			}
+		default:
+			r.setAll(g.RegionID, pending, Failed, v, "", "")
+			return
+		}
+		more := false
+		if last.class == status {
+			more = r.waitSettle(ctx, attempt)
+		} else {
+			more = r.wait(ctx, attempt)
+		}
+		if !more {
+			r.unfinished(ctx, g.RegionID, pending, last, statuses)
+			return
+		}
+	}
+}
+
+// dryRun checks a group without starting anything. ECS answers once for a whole
+// call, so the instances are looked up too: each outcome says what a real run
+// would do.
+func (r *startRun) dryRun(ctx context.Context, g Group) {
+	infos, v, ok := r.lookup(ctx, g.RegionID, g.InstanceIDs)
+	if !ok {
+		if v.class == permanent {
+			r.setAll(g.RegionID, g.InstanceIDs, Failed, v, "", "")
+		} else {
+			r.unfinished(ctx, g.RegionID, g.InstanceIDs, v, nil)
+		}
+		return
+	}
+	statuses := map[string]string{}
+	var candidates []string
+	var blocker *verdict
+	for _, id := range g.InstanceIDs {
+		info, found := infos[id]
+		switch {
+		case !found:
+			fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + g.RegionID, requestID: v.requestID}
+			r.setAll(g.RegionID, []string{id}, Failed, fv, "", "")
+			blocker = &fv
+		case hasLock(info, "security"):
+			fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: v.requestID}
+			r.setAll(g.RegionID, []string{id}, Failed, fv, info.Status, info.Status)
+			blocker = &fv
+		case info.Status == "Running" || info.Status == "Starting":
+			r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: AlreadyRunning, Code: codeSuccess,
+				Message: "the instance is already " + info.Status + ": a real run would do nothing", PreviousStatus: info.Status,
+				CurrentStatus: info.Status, EcsRequestID: v.requestID})
+		default:
+			statuses[id] = info.Status
+			candidates = append(candidates, id)
+		}
+	}
+	if g.BatchOptimization == AllTogether && blocker != nil && len(candidates) > 0 {
+		r.setAll(g.RegionID, candidates, Failed, *blocker, "", "")
+		return
+	}
+	r.dryRunCall(ctx, g, candidates, statuses)
+}
+
+func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, statuses map[string]string) {
+	if len(ids) == 0 {
+		return
+	}
+	// Only Stopped instances can pass ECS's check now; Stopping or Pending ones a
+	// real run would wait for, so they are judged by the call for the others.
+	var call []string
+	for _, id := range ids {
+		if statuses[id] == "Stopped" || statuses[id] == "" {
+			call = append(call, id)
+		}
+	}
+	if len(call) == 0 {
+		call = ids
+	}
+	last := verdict{}
+	for attempt := 1; ; attempt++ {
+		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
+		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
+		if err != nil {
+			v = classify(err)
+		}
+		last = v
+		switch v.class {
+		case dryRunPass:
+			for _, id := range ids {
+				msg := v.message
+				if st := statuses[id]; st != "" && st != "Stopped" {
+					msg = "the instance is " + st + ": a real run waits for it to settle, then starts it"
+				}
+				r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: DryRunPassed, Code: v.code,
+					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.requestID})
+			}
+			return
+		case transient:
+			if !r.wait(ctx, attempt) {
+				r.unfinished(ctx, g.RegionID, ids, last, statuses)
+				return
+			}
+		case perID:
+			if g.BatchOptimization == SuccessFirst && len(ids) > 1 {
+				half := len(ids) / 2
+				r.dryRunCall(ctx, g, ids[:half], statuses)
+				r.dryRunCall(ctx, g, ids[half:], statuses)
+				return
+			}
+			r.setAll(g.RegionID, ids, Failed, v, "", "")
+			return
+		default:
+			for _, id := range ids {
+				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
+			}
+			return
+		}
+	}
+}
