@@ -31,6 +31,9 @@ type Config struct {
 	WebhookSecret   string
 	MaxBodyBytes    int64
 	HTTPWait        time.Duration
+	// DryRunOnly turns every request into a dry run (DRY_RUN_ONLY=true): for a
+	// first deployment, and the local runner against the real cloud.
+	DryRunOnly bool
 	// EnvCredentials are used when an invocation carries none (outside FC).
 	EnvCredentials Credentials
 	// DeadlineMargin is kept free before the invocation's deadline to report.
@@ -161,6 +164,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			bad("HTTP_WAIT", "%q is not a positive duration like 5s", v)
 		}
 		c.HTTPWait = d
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("DRY_RUN_ONLY"))); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.DryRunOnly = true
+	default:
+		bad("DRY_RUN_ONLY", "%q is not true or false", v)
 	}
 	c.EnvCredentials = Credentials{
 		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),

@@ -99,6 +99,7 @@ func (h *Handler) makePlan(inv *invocation, msgs []events.Message) *plan {
 			continue
 		}
 		req := m.Request
+		req.DryRun = req.DryRun || h.cfg.DryRunOnly
 		ids := uniqueStrings(req.InstanceIDs)
 		if reason := h.eventExpired(m, inv.start); reason != "" {
 			p.ignore(src, reason, ids)

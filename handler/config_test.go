@@ -1,0 +1,70 @@
+package handler
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := ConfigFromEnv(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxInstances != 1000 || c.MaxEventAge != time.Hour || c.MaxBodyBytes != 1<<20 || c.HTTPWait != 5*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.HTTPAuth != AuthNone {
+		t.Fatalf("HTTP auth must be off (refusing) by default, got %q", c.HTTPAuth)
+	}
+}
+
+func TestConfigReadsEveryVariable(t *testing.T) {
+	c, err := ConfigFromEnv(envOf(map[string]string{
+		"ECS_ENDPOINT":         "https://ecs-vpc.{regionId}.aliyuncs.com",
+		"DEFAULT_REGION_ID":    "cn-shanghai-finance-1",
+		"MAX_INSTANCES":        "50",
+		"MAX_EVENT_AGE":        "0",
+		"ALLOWED_REGIONS":      "cn-hangzhou, cn-beijing",
+		"ALLOWED_INSTANCE_IDS": "i-bp67acfmxazb4p0001,i-bp67acfmxazb4p0002",
+		"ALLOWED_TAG":          "start-ecs=allowed",
+		"RESTART_TAG":          "restart=always",
+		"WEBHOOK_SECRET":       "0123456789abcdef",
+		"MAX_BODY_BYTES":       "2048",
+		"HTTP_WAIT":            "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DefaultRegionID != "cn-shanghai-finance-1" || c.MaxInstances != 50 || c.MaxEventAge != 0 ||
+		!c.AllowedRegions["cn-beijing"] || !c.AllowedIDs["i-bp67acfmxazb4p0002"] ||
+		*c.AllowedTag != (Tag{"start-ecs", "allowed"}) || *c.RestartTag != (Tag{"restart", "always"}) ||
+		c.HTTPAuth != AuthSecret || c.MaxBodyBytes != 2048 || c.HTTPWait != 3*time.Second {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for name, val := range map[string]string{
+		"ECS_ENDPOINT":      "ftp://x",
+		"DEFAULT_REGION_ID": "CN_Hangzhou",
+		"MAX_INSTANCES":     "-3",
+		"MAX_EVENT_AGE":     "an hour",
+		"ALLOWED_TAG":       "novalue",
+		"HTTP_AUTH":         "basic",
+		"HTTP_WAIT":         "0",
+		"MAX_BODY_BYTES":    "lots",
+	} {
+		_, err := ConfigFromEnv(envOf(map[string]string{name: val}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v does not name it", name, val, err)
+		}
+	}
+	if _, err := ConfigFromEnv(envOf(map[string]string{"HTTP_AUTH": "secret"})); err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET") {
+		t.Errorf("HTTP_AUTH=secret without a secret: %v", err)
+	}
+}
