@@ -1,0 +1,263 @@
+package fcemu
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Build compiles the Go main package in pkgDir into the binary outPath with
+// the go command on PATH. The build runs in pkgDir, so the package's own
+// module (and its go.sum) decides the dependencies.
+func Build(ctx context.Context, pkgDir, outPath string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", outPath, ".")
+	cmd.Dir = pkgDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("fcemu: go build %s: %w\n%s", pkgDir, err, out)
+	}
+	return nil
+}
+
+// Stream names which output of the function a Line came from.
+type Stream string
+
+// The two streams of a function process.
+const (
+	Stdout Stream = "stdout"
+	Stderr Stream = "stderr"
+)
+
+// Line is one line the function wrote.
+type Line struct {
+	Stream Stream
+	Text   string
+	Time   time.Time
+}
+
+// JSON decodes the line as a JSON object (a slog JSON record); ok is false for
+// any other line, such as the SDK's own "FC Invoke Start RequestId: …".
+func (l Line) JSON() (map[string]any, bool) {
+	if !strings.HasPrefix(l.Text, "{") {
+		return nil, false
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(l.Text), &m); err != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// Process is a function binary running against a Server.
+type Process struct {
+	server *Server
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has exited and its output is read
+	err    error         // exit error; read after exited is closed
+
+	mu      sync.Mutex
+	lines   []Line
+	changed chan struct{} // closed and replaced whenever a line arrives
+}
+
+// StartFunction starts the function binary with FC_RUNTIME_API pointing at
+// this server, and FC_FUNCTION_NAME, FC_REGION and FC_ACCOUNT_ID from the
+// Config, then env on top. The binary inherits this process's environment
+// except any ALIBABA_CLOUD_* variable, so that a developer's own keys never
+// reach a function under test unless env names them. ctx bounds the start;
+// the process lives until Stop or Server.Close.
+func (s *Server) StartFunction(ctx context.Context, binaryPath string, env []string) (*Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ALIBABA_CLOUD_") {
+			base = append(base, kv)
+		}
+	}
+	base = append(base,
+		"FC_FUNCTION_NAME="+s.cfg.FunctionName,
+		"FC_REGION="+s.cfg.Region,
+		"FC_ACCOUNT_ID="+s.cfg.AccountID,
+	)
+	// os/exec keeps the last value of a repeated name: env overrides the
+	// defaults, and FC_RUNTIME_API always points here.
+	base = append(base, env...)
+	base = append(base, "FC_RUNTIME_API="+s.Addr())
+
+	cmd := exec.Command(binaryPath)
+	cmd.Env = base
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("fcemu: %w", err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("fcemu: %w", err)
+	}
+	p := &Process{server: s, cmd: cmd, exited: make(chan struct{}), changed: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("fcemu: start %s: %w", binaryPath, err)
+	}
+	s.mu.Lock()
+	s.processes[p] = struct{}{}
+	s.mu.Unlock()
+
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go p.collect(stdout, Stdout, &readers)
+	go p.collect(stderr, Stderr, &readers)
+	go func() {
+		// Wait must follow the readers: it closes the pipes.
+		readers.Wait()
+		p.err = cmd.Wait()
+		s.mu.Lock()
+		delete(s.processes, p)
+		s.mu.Unlock()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+func (p *Process) collect(r io.Reader, stream Stream, wg *sync.WaitGroup) {
+	defer wg.Done()
+	sc := bufio.NewScanner(r)
+	// slog lines carrying a whole result can be long.
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		p.mu.Lock()
+		p.lines = append(p.lines, Line{Stream: stream, Text: sc.Text(), Time: time.Now()})
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+	}
+	// A line over the buffer ends the scan; drain the rest so the function
+	// never blocks on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// Lines returns a copy of the lines written so far, in arrival order (the
+// order between stdout and stderr is only as good as the pipes').
+func (p *Process) Lines() []Line {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Line(nil), p.lines...)
+}
+
+// Output returns the text of all lines so far, one per line, for failure
+// messages.
+func (p *Process) Output() string {
+	var b bytes.Buffer
+	for _, l := range p.Lines() {
+		fmt.Fprintf(&b, "[%s] %s\n", l.Stream, l.Text)
+	}
+	return b.String()
+}
+
+// Records returns the JSON log records (stdout lines that are JSON objects)
+// whose "requestId" is requestID; an empty requestID returns every record.
+func (p *Process) Records(requestID string) []map[string]any {
+	var out []map[string]any
+	for _, l := range p.Lines() {
+		if l.Stream != Stdout {
+			continue
+		}
+		m, ok := l.JSON()
+		if !ok {
+			continue
+		}
+		if requestID != "" && m["requestId"] != requestID {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// ErrNoSuchLine is returned by WaitForLine when no line matched in time.
+var ErrNoSuchLine = errors.New("fcemu: no matching line")
+
+// WaitForLine returns the first line (already written or still to come) for
+// which match is true. It gives up with ErrNoSuchLine after timeout, or once
+// the process has exited without writing one.
+func (p *Process) WaitForLine(timeout time.Duration, match func(Line) bool) (Line, error) {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	seen := 0
+	for {
+		p.mu.Lock()
+		lines := p.lines[seen:]
+		changed := p.changed
+		p.mu.Unlock()
+		for _, l := range lines {
+			if match(l) {
+				return l, nil
+			}
+		}
+		seen += len(lines)
+		select {
+		case <-changed:
+		case <-timer.C:
+			return Line{}, fmt.Errorf("%w within %s", ErrNoSuchLine, timeout)
+		case <-p.exited:
+			// One last look: lines may have landed just before the exit.
+			if l, ok := p.lastMatch(seen, match); ok {
+				return l, nil
+			}
+			return Line{}, fmt.Errorf("%w: the process exited (%v)", ErrNoSuchLine, p.err)
+		}
+	}
+}
+
+func (p *Process) lastMatch(from int, match func(Line) bool) (Line, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.lines[from:] {
+		if match(l) {
+			return l, true
+		}
+	}
+	return Line{}, false
+}
+
+// Exited is closed once the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// Stop ends the process: an interrupt first, a kill if it has not exited a
+// second later. It returns once the process has exited and its output is
+// read; ExitErr tells how it ended.
+func (p *Process) Stop() error {
+	select {
+	case <-p.exited:
+		return nil
+	default:
+	}
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+	case <-time.After(time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	return nil
+}
+
+// ExitErr is the process's exit error once it has exited (nil while running).
+func (p *Process) ExitErr() error {
+	select {
+	case <-p.exited:
+		return p.err
+	default:
+		return nil
+	}
+}
