@@ -1,0 +1,59 @@
+// Package ecsemu is an emulator of the ECS API (version 2014-05-26) as a real
+// HTTP server, for tests, the local runner and the benchmarks. It speaks the RPC
+// wire format that the v1 Go SDK (alibaba-cloud-sdk-go) sends, so that the
+// project's SDK adapter is exercised end to end — signing, endpoint, transport,
+// error parsing — and not only a fake of an interface.
+//
+// # Fidelity
+//
+// Requests: parameters are read from the query string and the form body, by GET
+// or POST. Every request is authenticated as ECS does for signature version 1.0:
+// the common parameters (Action, Version, AccessKeyId, Signature,
+// SignatureMethod=HMAC-SHA1, SignatureVersion=1.0, SignatureNonce, Timestamp)
+// must be present; the Timestamp must be ISO 8601 UTC within 15 minutes of the
+// server's clock; a SignatureNonce is accepted once; the signature is
+// base64(HMAC-SHA1(AccessKeySecret+"&", StringToSign)) with StringToSign =
+// METHOD + "&%2F&" + percentEncode(sorted, percent-encoded params without
+// Signature). An AccessKeyId that starts with "STS." needs the SecurityToken it
+// was issued with. Failures answer ECS's codes and HTTP statuses
+// (MissingParameter, InvalidVersion, InvalidTimeStamp.Format/Expired,
+// InvalidAccessKeyId.NotFound 404, MissingSecurityToken,
+// InvalidSecurityToken.Expired 403, InvalidSecurityToken.Malformed,
+// InvalidSecurityToken.MismatchWithAccessKey, SignatureDoesNotMatch with
+// ECS's "server string to sign is:" message, SignatureNonceUsed). Responses are
+// JSON, or XML with Format=XML.
+//
+// StartInstances follows the ECS documentation: InstanceId.1..N (1 to 100;
+// more is InvalidParameter.TooManyInstanceIds), BatchOptimization AllTogether
+// (the default: one failing instance fails the call with its error and nothing
+// starts) or SuccessFirst (a result per instance, HTTP 200), DryRun (the
+// pass code, DryRunOperation by default, when a real run would be accepted;
+// with SuccessFirst the pass code regardless of the instances, as documented).
+// A malformed ID refuses the whole call (Abs.InvalidInstanceIds.MalFormed); an
+// unknown ID refuses the whole call (InvalidInstanceIds.NotFound, 404) in both
+// modes unless Options.UnknownIDsPerInstance is set. A started instance turns
+// Starting, then Running after Options.StartDelay; instances put in Stopping or
+// Pending settle (Stopped, Running) after Options.SettleDelay.
+//
+// DescribeInstances takes RegionId, InstanceIds (a JSON array of up to 100),
+// Tag.N.Key/Tag.N.Value, PageSize (1 to 100, default 10) and PageNumber, and
+// answers status, StoppedMode, OperationLocks and Tags in ECS's shape.
+//
+// # Limits
+//
+// Only StartInstances and DescribeInstances exist (other actions answer
+// InvalidAction.NotFound). There is no RAM: every registered credential may do
+// everything. Error messages are ECS's documented ones, not byte-for-byte
+// captures of a live service. Throttling is injected (SetFaults), not
+// computed from a rate.
+//
+// # Use
+//
+//	srv := ecsemu.New(ecsemu.Options{Fleet: fleet, Credentials: creds})
+//	srv.Start()            // 127.0.0.1, a free port
+//	defer srv.Close()
+//	endpoint := srv.URL()  // e.g. ECS_ENDPOINT
+//
+// The server is safe for concurrent use; faults and instances may be changed
+// while it serves.
+package ecsemu

@@ -1,0 +1,512 @@
+package ecsemu
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Server.
+type Options struct {
+	Fleet       Fleet
+	Credentials []Credential
+	// StartDelay is how long a started instance stays Starting before it is
+	// Running; SettleDelay how long an instance put in Stopping or Pending
+	// takes to become Stopped or Running. Zero means the defaults (5 ms and
+	// 50 ms); a negative value means never (the status stays until
+	// SetInstance changes it), for tests that hold an instance in transition.
+	StartDelay  time.Duration
+	SettleDelay time.Duration
+	// UnknownIDsPerInstance makes a SuccessFirst call report an unknown ID as
+	// that instance's InvalidInstanceId.NotFound while the others start. By
+	// default an unknown ID refuses the whole call with
+	// InvalidInstanceIds.NotFound (404), as ECS does.
+	UnknownIDsPerInstance bool
+	// DryRunPassCode is the error code of a dry run that passes:
+	// "DryRunOperation" (the default) or "DRYRUN.SUCCESS".
+	DryRunPassCode string
+	// Now is the server's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Faults are injected into the calls the server answers. They may be changed
+// at any time with SetFaults; the counts are consumed call by call.
+type Faults struct {
+	// Action limits the faults to calls of that action ("" = every call).
+	Action string
+	// Latency delays every matching call before it is answered.
+	Latency time.Duration
+	// Throttle, Unavailable and Internal answer the next that many matching
+	// calls with Throttling.User (400), ServiceUnavailable (503) and
+	// InternalError (500), in that order.
+	Throttle    int
+	Unavailable int
+	Internal    int
+	// Reset closes the connection of the next that many matching calls with
+	// a TCP reset, without an answer.
+	Reset int
+}
+
+// Call is the record of one request the server received.
+type Call struct {
+	Time              time.Time
+	Method            string // GET or POST
+	Action            string
+	RegionID          string
+	InstanceIDs       []string // InstanceId.N, or DescribeInstances' InstanceIds
+	BatchOptimization string   // as sent; "" when absent
+	DryRun            bool
+	AccessKeyID       string
+	HasSecurityToken  bool
+	// Fault names the injected fault that answered ("throttle",
+	// "unavailable", "internal", "reset"), empty otherwise.
+	Fault string
+	// HTTPStatus and Code are the answer: 200 and "" on success.
+	HTTPStatus int
+	Code       string
+}
+
+// Stats count what the server has seen since it started.
+type Stats struct {
+	Requests    int64 // HTTP requests received
+	Connections int64 // TCP connections accepted
+}
+
+// Server is an ECS API emulator. Create it with New, then Start or StartOn.
+// It is also an http.Handler, to be mounted elsewhere.
+type Server struct {
+	opts Options
+
+	mu        sync.Mutex
+	instances map[string]*instanceState
+	creds     map[string]Credential
+	tokens    map[string]string // SecurityToken → AccessKeyId
+	nonces    map[string]time.Time
+	faults    Faults
+	calls     []Call
+
+	requests    atomic.Int64
+	connections atomic.Int64
+
+	httpServer *http.Server
+	listener   net.Listener
+	serveDone  chan struct{}
+}
+
+// instanceState is an instance with the transition it is in, if any.
+type instanceState struct {
+	Instance
+	next     string    // the status it turns into, "" when none
+	nextAt   time.Time // when
+	failures int       // start attempts answered with StartError so far
+}
+
+// New returns a server for opts. It panics if the fleet is invalid (see
+// Fleet.Validate): fleets from files are checked by LoadFleet first, and a bad
+// fleet in Go code is a bug of the test.
+func New(opts Options) *Server {
+	if err := opts.Fleet.Validate(); err != nil {
+		panic(err)
+	}
+	if opts.StartDelay == 0 {
+		opts.StartDelay = 5 * time.Millisecond
+	}
+	if opts.SettleDelay == 0 {
+		opts.SettleDelay = 50 * time.Millisecond
+	}
+	if opts.DryRunPassCode == "" {
+		opts.DryRunPassCode = "DryRunOperation"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:      opts,
+		instances: make(map[string]*instanceState),
+		creds:     make(map[string]Credential),
+		tokens:    make(map[string]string),
+		nonces:    make(map[string]time.Time),
+	}
+	for _, c := range opts.Credentials {
+		s.AddCredential(c)
+	}
+	now := opts.Now()
+	for _, in := range opts.Fleet.Instances {
+		s.putLocked(in, now)
+	}
+	return s
+}
+
+// Start serves on 127.0.0.1 at a free port. It panics if it cannot listen,
+// as httptest does.
+func (s *Server) Start() {
+	if err := s.StartOn("127.0.0.1:0"); err != nil {
+		panic(err)
+	}
+}
+
+// StartOn serves on addr (host:port), for a local runner that needs a known
+// port. Listen on loopback unless you mean to expose the emulator.
+func (s *Server) StartOn(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("ecsemu: listen: %w", err)
+	}
+	s.listener = ln
+	s.httpServer = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				s.connections.Add(1)
+			}
+		},
+	}
+	s.serveDone = make(chan struct{})
+	go func() {
+		defer close(s.serveDone)
+		_ = s.httpServer.Serve(ln)
+	}()
+	return nil
+}
+
+// URL is the server's base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string {
+	if s.listener == nil {
+		return ""
+	}
+	return "http://" + s.listener.Addr().String()
+}
+
+// Close stops the server and closes every connection.
+func (s *Server) Close() {
+	if s.httpServer == nil {
+		return
+	}
+	_ = s.httpServer.Close()
+	<-s.serveDone
+}
+
+// AddCredential registers (or replaces) an AccessKey.
+func (s *Server) AddCredential(c Credential) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.creds[c.AccessKeyID]; ok && old.SecurityToken != "" {
+		delete(s.tokens, old.SecurityToken)
+	}
+	s.creds[c.AccessKeyID] = c
+	if c.SecurityToken != "" {
+		s.tokens[c.SecurityToken] = c.AccessKeyID
+	}
+}
+
+// SetFaults replaces the injected faults.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Faults returns the faults still to be injected.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Instance returns the instance with id as it is now, and whether it exists.
+func (s *Server) Instance(id string) (Instance, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.instances[id]
+	if !ok {
+		return Instance{}, false
+	}
+	st.advance(s.opts.Now())
+	return st.Instance.clone(), true
+}
+
+// Instances returns every instance as it is now, in no particular order.
+func (s *Server) Instances() []Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	out := make([]Instance, 0, len(s.instances))
+	for _, st := range s.instances {
+		st.advance(now)
+		out = append(out, st.Instance.clone())
+	}
+	return out
+}
+
+// SetInstance adds or replaces an instance. An instance put in Stopping or
+// Pending settles after Options.SettleDelay.
+func (s *Server) SetInstance(in Instance) error {
+	if err := in.validate(); err != nil {
+		return fmt.Errorf("ecsemu: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putLocked(in, s.opts.Now())
+	return nil
+}
+
+func (s *Server) putLocked(in Instance, now time.Time) {
+	st := &instanceState{Instance: in.clone()}
+	switch in.Status {
+	case Stopping:
+		st.schedule(Stopped, now, s.opts.SettleDelay)
+	case Pending:
+		st.schedule(Running, now, s.opts.SettleDelay)
+	case Starting:
+		st.schedule(Running, now, s.opts.StartDelay)
+	}
+	s.instances[in.InstanceID] = st
+}
+
+func (st *instanceState) schedule(next string, now time.Time, after time.Duration) {
+	if after < 0 {
+		st.next = ""
+		return
+	}
+	st.next, st.nextAt = next, now.Add(after)
+}
+
+// advance applies a transition that is due.
+func (st *instanceState) advance(now time.Time) {
+	if st.next != "" && !now.Before(st.nextAt) {
+		st.Status, st.next = st.next, ""
+		if st.Status == Stopped && st.StoppedMode == "Not-applicable" {
+			st.StoppedMode = ""
+		}
+	}
+}
+
+// Calls returns a copy of the calls recorded since the start or the last
+// ResetCalls.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		c.InstanceIDs = append([]string(nil), c.InstanceIDs...)
+		out[i] = c
+	}
+	return out
+}
+
+// ResetCalls forgets the recorded calls.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// Stats returns the request and connection counters.
+func (s *Server) Stats() Stats {
+	return Stats{Requests: s.requests.Load(), Connections: s.connections.Load()}
+}
+
+// takeFault consumes the fault, if any, that answers a call of action.
+func (s *Server) takeFault(action string) (latency time.Duration, fault string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := &s.faults
+	if f.Action != "" && f.Action != action {
+		return 0, ""
+	}
+	switch {
+	case f.Reset > 0:
+		f.Reset--
+		fault = "reset"
+	case f.Throttle > 0:
+		f.Throttle--
+		fault = "throttle"
+	case f.Unavailable > 0:
+		f.Unavailable--
+		fault = "unavailable"
+	case f.Internal > 0:
+		f.Internal--
+		fault = "internal"
+	}
+	return f.Latency, fault
+}
+
+var faultCodes = map[string]string{
+	"throttle":    "Throttling.User",
+	"unavailable": "ServiceUnavailable",
+	"internal":    "InternalError",
+}
+
+// ServeHTTP answers one ECS API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	now := s.opts.Now()
+	call := Call{Time: now, Method: r.Method}
+	requestID := newRequestID()
+
+	var answer any
+	var apiErr *apiError
+	xmlFormat := false
+	defer func() {
+		if call.Fault == "reset" {
+			s.record(call)
+			return
+		}
+		if apiErr != nil {
+			call.HTTPStatus, call.Code = apiErr.status, apiErr.code
+			answer = errorBody{RequestID: requestID, HostID: r.Host, Code: apiErr.code, Message: apiErr.message}
+		} else {
+			call.HTTPStatus = http.StatusOK
+		}
+		s.record(call)
+		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat)
+	}()
+
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		apiErr = ecsError("UnsupportedHTTPMethod", "This http method is not supported.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		apiErr = invalidParameter("body")
+		return
+	}
+	p := r.Form
+	call.Action = p.Get("Action")
+	call.RegionID = p.Get("RegionId")
+	call.AccessKeyID = p.Get("AccessKeyId")
+	call.HasSecurityToken = p.Get("SecurityToken") != ""
+	call.BatchOptimization = p.Get("BatchOptimization")
+	call.DryRun = strings.EqualFold(p.Get("DryRun"), "true")
+	switch call.Action {
+	case "StartInstances":
+		call.InstanceIDs = repeated(p, "InstanceId")
+	case "DescribeInstances":
+		_ = json.Unmarshal([]byte(p.Get("InstanceIds")), &call.InstanceIDs)
+	}
+
+	switch strings.ToUpper(p.Get("Format")) {
+	case "", "JSON":
+	case "XML":
+		xmlFormat = true
+	default:
+		apiErr = invalidParameter("Format")
+		return
+	}
+
+	latency, fault := s.takeFault(call.Action)
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch fault {
+	case "reset":
+		call.Fault = fault
+		resetConnection(w)
+		return
+	case "":
+	default:
+		call.Fault = fault
+		apiErr = ecsError(faultCodes[fault], "")
+		return
+	}
+
+	if call.Action == "" {
+		apiErr = missingParameter("Action")
+		return
+	}
+	if p.Get("Version") == "" {
+		apiErr = missingParameter("Version")
+		return
+	}
+	if p.Get("Version") != apiVersion {
+		apiErr = ecsError("InvalidVersion", "")
+		return
+	}
+	if call.Action != "StartInstances" && call.Action != "DescribeInstances" {
+		apiErr = ecsError("InvalidAction.NotFound", "")
+		return
+	}
+	if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
+		return
+	}
+	switch call.Action {
+	case "StartInstances":
+		answer, apiErr = s.startInstances(p, requestID, now)
+	case "DescribeInstances":
+		answer, apiErr = s.describeInstances(p, requestID, now)
+	}
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+// resetConnection drops the connection with a TCP RST, the way a load
+// balancer's idle reaper or a crashed peer does.
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("ecsemu: connection cannot be hijacked")
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+type errorBody struct {
+	XMLName   xml.Name `json:"-" xml:"Error"`
+	RequestID string   `json:"RequestId" xml:"RequestId"`
+	HostID    string   `json:"HostId" xml:"HostId"`
+	Code      string   `json:"Code" xml:"Code"`
+	Message   string   `json:"Message" xml:"Message"`
+}
+
+func writeAnswer(w http.ResponseWriter, status int, requestID string, body any, asXML bool) {
+	var data []byte
+	var err error
+	if asXML {
+		w.Header().Set("Content-Type", "text/xml;charset=utf-8")
+		data, err = xml.Marshal(body)
+		data = append([]byte(xml.Header), data...)
+	} else {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		data, err = json.Marshal(body)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("x-acs-request-id", requestID)
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// newRequestID makes an ID in ECS's format (UUID-like, upper case).
+func newRequestID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(errors.New("ecsemu: no randomness"))
+	}
+	h := strings.ToUpper(hex.EncodeToString(b[:]))
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
