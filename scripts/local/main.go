@@ -33,7 +33,7 @@ import (
 
 // localSecret is the WEBHOOK_SECRET of local runs, so that HTTP samples and curl
 // authenticate; it protects nothing.
-const localSecret = "local-webhook-secret-0123456789"
+const localSecret = "change-me-webhook-secret"
 
 type envFlags map[string]string
 

@@ -1,0 +1,170 @@
+package deploytest
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// policy is a RAM policy document (Version "1").
+type policy struct {
+	Version   string      `json:"Version"`
+	Statement []statement `json:"Statement"`
+}
+
+type statement struct {
+	Effect    string                    `json:"Effect"`
+	Action    stringList                `json:"Action"`
+	Resource  stringList                `json:"Resource"`
+	Principal map[string]stringList     `json:"Principal"`
+	Condition map[string]map[string]any `json:"Condition"`
+}
+
+// stringList is RAM's "a string or a list of strings".
+type stringList []string
+
+func (s *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+func readPolicy(t *testing.T, name string) policy {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "ram", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var p policy
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("ram/%s: %v", name, err)
+	}
+	if p.Version != "1" {
+		t.Errorf("ram/%s: Version %q, RAM policies are version \"1\"", name, p.Version)
+	}
+	if len(p.Statement) == 0 {
+		t.Fatalf("ram/%s: no statement", name)
+	}
+	for i, st := range p.Statement {
+		if st.Effect != "Allow" {
+			t.Errorf("ram/%s: statement %d: Effect %q", name, i, st.Effect)
+		}
+	}
+	return p
+}
+
+func actions(p policy) []string {
+	var out []string
+	for _, st := range p.Statement {
+		for _, a := range st.Action {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The function's role may start instances and look them up, nothing else: no
+// wildcard action, and only ECS instance resources.
+func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
+	want := []string{"ecs:DescribeInstances", "ecs:StartInstances"}
+	for _, name := range []string{"policy.json", "policy-tagged.json"} {
+		p := readPolicy(t, name)
+		if got := actions(p); !slices.Equal(got, want) {
+			t.Errorf("ram/%s: actions %v, want exactly %v", name, got, want)
+		}
+		for i, st := range p.Statement {
+			if st.Principal != nil {
+				t.Errorf("ram/%s: statement %d: a permission policy names no Principal", name, i)
+			}
+			for _, r := range st.Resource {
+				if !strings.HasPrefix(r, "acs:ecs:") || !strings.HasSuffix(r, ":instance/*") {
+					t.Errorf("ram/%s: statement %d: resource %q is not an ECS instance ARN", name, i, r)
+				}
+			}
+		}
+	}
+}
+
+// The tagged variant narrows StartInstances to instances carrying a tag (mirror
+// of ALLOWED_TAG) and leaves DescribeInstances open: the function must see an
+// untagged instance to report it Forbidden.NotAllowed rather than fail the call.
+func TestTaggedPolicyNarrowsStartsByResourceTag(t *testing.T) {
+	p := readPolicy(t, "policy-tagged.json")
+	for i, st := range p.Statement {
+		starts := slices.Contains(st.Action, "ecs:StartInstances")
+		if starts && len(st.Action) != 1 {
+			t.Errorf("statement %d: StartInstances shares its statement with %v, which the tag condition would narrow too", i, st.Action)
+		}
+		var tagKeys []string
+		for op, kv := range st.Condition {
+			if op != "StringEquals" {
+				t.Errorf("statement %d: condition operator %s", i, op)
+			}
+			for k := range kv {
+				if !strings.HasPrefix(k, "acs:ResourceTag/") || len(k) == len("acs:ResourceTag/") {
+					t.Errorf("statement %d: condition key %q is not acs:ResourceTag/<key>", i, k)
+				}
+				tagKeys = append(tagKeys, k)
+			}
+		}
+		if starts && len(tagKeys) == 0 {
+			t.Errorf("statement %d: StartInstances without an acs:ResourceTag condition", i)
+		}
+		if !starts && len(tagKeys) > 0 {
+			t.Errorf("statement %d: %v narrowed by tag", i, st.Action)
+		}
+	}
+}
+
+// Only Function Compute may assume the role.
+func TestTrustPolicyNamesOnlyFunctionCompute(t *testing.T) {
+	p := readPolicy(t, "trust-policy.json")
+	if got := actions(p); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("actions %v, want [sts:AssumeRole]", got)
+	}
+	for i, st := range p.Statement {
+		if len(st.Principal) != 1 || !slices.Equal(st.Principal["Service"], stringList{"fc.aliyuncs.com"}) {
+			t.Errorf("statement %d: Principal %v, want only Service fc.aliyuncs.com", i, st.Principal)
+		}
+		if len(st.Resource) > 0 {
+			t.Errorf("statement %d: a trust policy names no Resource", i)
+		}
+	}
+}
+
+// The async destination policy lets the role send to the one queue s.yaml names
+// as the onFailure destination, and nothing else.
+func TestAsyncDestinationPolicyMatchesSYaml(t *testing.T) {
+	p := readPolicy(t, "async-destination-policy.json")
+	if got := actions(p); !slices.Equal(got, []string{"mns:SendMessage"}) {
+		t.Errorf("actions %v, want [mns:SendMessage]", got)
+	}
+	for _, r := range resources(t) {
+		dest := str(r.resolved, "asyncInvokeConfig", "destinationConfig", "onFailure", "destination")
+		queue := dest[strings.Index(dest, ":/queues/"):]
+		for _, st := range p.Statement {
+			for _, res := range st.Resource {
+				if !strings.HasSuffix(res, queue) {
+					t.Errorf("%s: destination queue %s, but the policy allows %s", r.name, queue, res)
+				}
+			}
+		}
+	}
+}
