@@ -1,5 +1,18 @@
 package events
 
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
 // HTTPRequest is an FC 3.0 HTTP trigger event, decoded: what the handler needs to
 // authenticate the caller and find the start requests.
 type HTTPRequest struct {
@@ -16,4 +29,232 @@ type HTTPRequest struct {
 	TimeEpochMs int64
 	RequestID   string
 	SourceIP    string
+}
+
+// httpEvent is an FC 3.0 HTTP trigger event as it comes on the wire:
+//
+//	{"version": "v1", "rawPath": "/start", "headers": {"Content-Type": "application/json", …},
+//	 "queryParameters": {"token": "…"}, "body": "{\"instanceIds\":[…]}", "isBase64Encoded": false,
+//	 "requestContext": {"accountId": "…", "domainName": "…", "domainPrefix": "…",
+//	   "requestId": "…", "time": "2026-11-26T01:00:00Z", "timeEpoch": "1764118800000",
+//	   "http": {"method": "POST", "path": "/start", "protocol": "HTTP/1.1",
+//	            "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"}}}
+//
+// timeEpoch is a string of milliseconds. A query parameter given several times may
+// come as an array; its values are joined with commas.
+type httpEvent struct {
+	Version         text                       `json:"version"`
+	RawPath         text                       `json:"rawPath"`
+	Headers         map[string]text            `json:"headers"`
+	QueryParameters map[string]json.RawMessage `json:"queryParameters"`
+	Body            json.RawMessage            `json:"body"`
+	IsBase64Encoded bool                       `json:"isBase64Encoded"`
+	RequestContext  struct {
+		AccountID    text            `json:"accountId"`
+		DomainName   text            `json:"domainName"`
+		DomainPrefix text            `json:"domainPrefix"`
+		RequestID    text            `json:"requestId"`
+		Time         text            `json:"time"`
+		TimeEpoch    json.RawMessage `json:"timeEpoch"`
+		HTTP         struct {
+			Method    text `json:"method"`
+			Path      text `json:"path"`
+			Protocol  text `json:"protocol"`
+			SourceIP  text `json:"sourceIp"`
+			UserAgent text `json:"userAgent"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// ParseHTTP reports whether payload is an FC 3.0 HTTP trigger event (a JSON object
+// with requestContext and rawPath or isBase64Encoded) and decodes its envelope:
+// headers, queryParameters, the body with base64 undone when isBase64Encoded,
+// requestContext.timeEpoch (a string of milliseconds), http.method and sourceIp.
+// ok=false: not an HTTP event (decode it with Decode). err: it is one, but malformed;
+// the error names the field and never quotes the payload.
+func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
+	payload = bytes.TrimSpace(payload)
+	if len(payload) == 0 || payload[0] != '{' {
+		return nil, false, nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(payload, &obj) != nil {
+		return nil, false, nil
+	}
+	if !has(obj, "requestContext") || !(has(obj, "rawPath") || has(obj, "isBase64Encoded")) {
+		return nil, false, nil
+	}
+	var ev httpEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, true, errors.New(malformed("HTTP trigger event", err))
+	}
+	r := &HTTPRequest{
+		Version:   string(ev.Version),
+		RawPath:   string(ev.RawPath),
+		Method:    string(ev.RequestContext.HTTP.Method),
+		Headers:   make(map[string]string, len(ev.Headers)),
+		Query:     make(map[string]string, len(ev.QueryParameters)),
+		RequestID: string(ev.RequestContext.RequestID),
+		SourceIP:  string(ev.RequestContext.HTTP.SourceIP),
+	}
+	for k, v := range ev.Headers {
+		r.Headers[k] = string(v)
+	}
+	for k, v := range ev.QueryParameters {
+		s, ok := queryValue(v)
+		if !ok {
+			return nil, true, fmt.Errorf("malformed HTTP trigger event: query parameter %s is not a string", safe(k))
+		}
+		r.Query[k] = s
+	}
+	body := bytes.TrimSpace(ev.Body)
+	if len(body) > 0 && string(body) != "null" {
+		s, ok := jsonString(body)
+		if !ok {
+			return nil, true, errors.New("malformed HTTP trigger event: body is not a string")
+		}
+		r.Body = []byte(s)
+		if ev.IsBase64Encoded {
+			dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+			if err != nil {
+				return nil, true, errors.New("malformed HTTP trigger event: isBase64Encoded, but body is not base64")
+			}
+			r.Body = dec
+		}
+	}
+	if te := bytes.TrimSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
+		var t text
+		n, err := int64(0), t.UnmarshalJSON(te)
+		if err == nil {
+			n, err = strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
+		}
+		if err != nil || n < 0 {
+			return nil, true, errors.New("malformed HTTP trigger event: requestContext.timeEpoch is not milliseconds")
+		}
+		r.TimeEpochMs = n
+	}
+	return r, true, nil
+}
+
+// queryValue reads one query parameter: a string, or an array of strings (a
+// parameter given several times), joined with commas.
+func queryValue(v json.RawMessage) (string, bool) {
+	var t text
+	if t.UnmarshalJSON(v) == nil {
+		return string(t), true
+	}
+	var many []string
+	if json.Unmarshal(v, &many) != nil {
+		return "", false
+	}
+	return strings.Join(many, ","), true
+}
+
+// Header returns a header's value, ignoring the case of its name; "" when absent.
+func (r *HTTPRequest) Header(name string) string {
+	if r == nil {
+		return ""
+	}
+	if v, ok := r.Headers[name]; ok {
+		return v
+	}
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// notRequestParams are query parameters that belong to the HTTP exchange, never to
+// a start request: the webhook token (DESIGN §6) and the response format (§5).
+var notRequestParams = map[string]bool{"token": true, "Format": true}
+
+// DecodeHTTP finds the start requests of an (already authenticated) HTTP request.
+// The body, taken as JSON first (DESIGN §4), may be:
+//
+//   - JSON: a start request in either spelling; a CloudEvent or an array of them (an
+//     EventBridge HTTP target); a CloudMonitor alarm; an ECS event notification;
+//   - base64 of such JSON (a body that is not JSON nor a form);
+//   - a form (application/x-www-form-urlencoded): a CloudMonitor alarm callback
+//     (alertState, dimensions naming instanceId), or a start request in the ECS
+//     spelling (RegionId, InstanceId or InstanceId.N, BatchOptimization, DryRun);
+//   - empty: then the query string holds a start request in the ECS spelling.
+//
+// When there is a body, the query string is not read for the request. The query
+// parameters token and Format are never part of a request.
+//
+// Start requests get Trigger HTTP, Source "http:<requestId>" and the request's time;
+// events keep their own trigger and source. errs non-empty means the body as a whole
+// cannot be read (unparsable, of an unknown kind, or empty with no query): the caller
+// answers 400; each error names the field or "body". A request that was read but is
+// defective carries its FieldErrors in its Message's Errors, as with Decode.
+func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
+	if r == nil {
+		return nil, []FieldError{{Field: "body", Message: "no request"}}
+	}
+	o := origin{trigger: HTTP, source: "http"}
+	if r.RequestID != "" {
+		o.source = "http:" + r.RequestID
+	}
+	if r.TimeEpochMs > 0 {
+		o.time = time.UnixMilli(r.TimeEpochMs)
+	}
+	defer func() {
+		for i := range msgs {
+			if msgs[i].Time.IsZero() {
+				msgs[i].Time = o.time
+			}
+		}
+	}()
+
+	body := bytes.TrimSpace(r.Body)
+	if len(body) == 0 {
+		q := url.Values{}
+		for k, v := range r.Query {
+			if !notRequestParams[k] {
+				q.Set(k, v)
+			}
+		}
+		if len(q) == 0 {
+			return nil, []FieldError{{Field: "body", Message: "names no instances: send a start request as a JSON body, a form body, or query parameters"}}
+		}
+		return []Message{valuesMessage(q, o)}, nil
+	}
+
+	ct, _, _ := mime.ParseMediaType(r.Header("Content-Type"))
+	switch {
+	case json.Valid(body):
+		return jsonBodyMessages(body, o)
+	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
+		return nil, []FieldError{{Field: "body", Message: "is not valid JSON"}}
+	case ct != "application/x-www-form-urlencoded":
+		if dec, ok := base64JSON(body); ok {
+			return jsonBodyMessages(dec, o)
+		}
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil || len(vals) == 0 || !bytes.ContainsRune(body, '=') {
+		return nil, []FieldError{{Field: "body", Message: "is neither JSON nor a form (application/x-www-form-urlencoded)"}}
+	}
+	return []Message{valuesMessage(vals, o)}, nil
+}
+
+func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
+	msgs := decodeTop(body, o, 0)
+	if len(msgs) == 1 && (msgs[0].Ignored == ReasonUnknownPayload || msgs[0].Ignored == ReasonEmptyBatch) {
+		return nil, []FieldError{{Field: "body", Message: "is not a start request nor a known event"}}
+	}
+	return msgs, nil
+}
+
+// valuesMessage decodes a form body or query string: an alarm callback when it has
+// alertState, else a start request.
+func valuesMessage(vals url.Values, o origin) Message {
+	if vals.Has("alertState") {
+		return cmsAlarmFromValues(vals).message(origin{}, "")
+	}
+	m := o.message()
+	m.Request, m.Errors = decodeValues(vals)
+	return m
 }

@@ -50,6 +50,12 @@ type Message struct {
 	Trigger Trigger
 	// Source identifies the event or message for the logs, e.g.
 	// "mns:acs:mns:cn-hangzhou:123:queues/zeus/C6DB60D1…" or "timer:TestTimer".
+	// The forms: "direct", "timer:<triggerName>", "http:<requestId>",
+	// "mns:<subject>/<messageId>", "mns-topic:<TopicName>/<MessageId>",
+	// "mns-topic:stream", "rocketmq:<event id>", "kafka:<event id>",
+	// "rabbitmq:<event id>", "ecs-event:<event id>", "cms-alarm:<event id or ruleId>",
+	// "event:<event id>" (another CloudEvent). An event carried inside a queue
+	// message keeps the message's Source.
 	Source string
 	// Time is when the event was produced (timer triggerTime, CloudEvent time, HTTP
 	// requestContext.timeEpoch, MNS PublishTime); zero when the event does not say.

@@ -1,0 +1,402 @@
+package events
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting Decode follows: batches inside batches, bodies that are
+// JSON strings holding JSON, base64 of JSON, events carried inside queue messages.
+const maxDepth = 8
+
+// Reasons of Ignored messages that callers and tests may compare against. They never
+// quote a body: they are logged.
+const (
+	ReasonUnknownPayload = "payload is not a start request nor a known event"
+	ReasonNotRequest     = "message body is not a start request"
+	ReasonEmptyBody      = "message body is empty"
+	ReasonEmptyPayload   = "payload is empty"
+	ReasonEmptyBatch     = "batch is empty"
+)
+
+// origin is what an envelope tells about the messages it carries: the defaults of
+// every Message decoded from its body.
+type origin struct {
+	trigger      Trigger
+	source       string
+	time         time.Time
+	sourceRegion string
+}
+
+func (o origin) message() Message {
+	return Message{Trigger: o.trigger, Source: o.source, Time: o.time, SourceRegion: o.sourceRegion}
+}
+
+func (o origin) ignore(reason string) Message {
+	m := o.message()
+	m.Ignored = reason
+	return m
+}
+
+var directOrigin = origin{trigger: Direct, source: "direct"}
+
+// Decode turns the payload of any invocation that is not an HTTP trigger event into
+// messages: always at least one; a payload that names nothing is one Message with
+// Ignored set. It never fails and never panics, whatever the bytes.
+//
+// The payload's form is told by its keys, in this order:
+//
+//   - a JSON array: a batch (RocketMQ, RabbitMQ, MNS event streams); each element is
+//     decoded on its own, and an element that is a string holding JSON is decoded as
+//     that JSON (Kafka's batches come as an array of strings);
+//   - a CloudEvent (`specversion`, or `id`+`type`+`source`+`data`): see cloudevents.go;
+//   - a timer event (`triggerTime`, `triggerName`, `payload`): see timer.go;
+//   - an MNS topic notification (`TopicOwner`, `Message`, `MessageId`, …) or its STREAM
+//     form with attributes (`{"body": …, "attrs": …}`): see mns_topic.go;
+//   - an ECS event notification (`product` ECS, `name`, `content`): see ecs_state.go;
+//   - a CloudMonitor alarm (`alertState`, `dimensions`): see cms_alarm.go;
+//   - the `data` of a queue event delivered alone (EventBridge's RawData schema):
+//     MNS (`messageBody`), RocketMQ (`systemProperties`+`body`), Kafka
+//     (`partition`+`offset`+`value`), RabbitMQ (`envelope`+`body`);
+//   - a start request in either spelling (request.go);
+//   - bytes that are not JSON: the STREAM form of an MNS topic trigger, a raw message
+//     body (base64 of JSON is accepted, DESIGN §4).
+//
+// Anything else is one Message{Trigger: Direct, Ignored: ReasonUnknownPayload}.
+func Decode(payload []byte) []Message {
+	return decodeTop(payload, directOrigin, 0)
+}
+
+// decodeTop decodes a whole payload or one element of a batch.
+func decodeTop(raw []byte, o origin, depth int) []Message {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return []Message{o.ignore(ReasonEmptyPayload)}
+	}
+	if depth > maxDepth {
+		return []Message{o.ignore(ReasonUnknownPayload)}
+	}
+	if !json.Valid(raw) {
+		return []Message{rawStream(raw, o, depth)}
+	}
+	switch raw[0] {
+	case '[':
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
+			return []Message{o.ignore(ReasonEmptyBatch)}
+		}
+		out := make([]Message, 0, len(elems))
+		for _, e := range elems {
+			out = append(out, decodeTop(e, o, depth+1)...)
+		}
+		return out
+	case '{':
+		return []Message{decodeObject(raw, o, depth, ReasonUnknownPayload)}
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		inner := bytes.TrimSpace([]byte(s))
+		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
+			return decodeTop(inner, o, depth+1)
+		}
+		return []Message{rawStream(inner, o, depth)}
+	}
+	return []Message{o.ignore(ReasonUnknownPayload)}
+}
+
+// streamOrigin is the origin of a payload that is a raw message body: only the STREAM
+// form of an MNS topic trigger delivers those.
+var streamOrigin = origin{trigger: MNSTopic, source: "mns-topic:stream"}
+
+// rawStream decodes a payload that is not a JSON object or array. When its bytes hold
+// a start request or an event (base64 of JSON, say) it is an MNS topic message in the
+// STREAM form; otherwise it is a payload nothing recognises.
+func rawStream(body []byte, o origin, depth int) Message {
+	m := decodeBody(body, streamOrigin, depth+1)
+	if m.Ignored == ReasonNotRequest || m.Ignored == ReasonEmptyBody {
+		return o.ignore(ReasonUnknownPayload)
+	}
+	return m
+}
+
+// decodeObject classifies one JSON object by its keys and decodes it. unknown is the
+// reason given when nothing recognises it.
+func decodeObject(raw []byte, o origin, depth int, unknown string) Message {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return o.ignore(unknown)
+	}
+	switch {
+	case isCloudEvent(obj):
+		return decodeCloudEvent(raw, o, depth)
+	case isTimer(obj):
+		return decodeTimer(raw, depth)
+	case isMNSTopic(obj):
+		return decodeMNSTopic(raw, depth)
+	case isStreamWithAttrs(obj):
+		return decodeBody(obj["body"], streamOrigin, depth+1)
+	case isECSNotification(obj):
+		return decodeECSNotification(raw, o)
+	case isCMSAlarm(obj):
+		return decodeCMSAlarmJSON(raw, o)
+	}
+	if m, ok := decodeRawData(obj, o, depth); ok {
+		return m
+	}
+	if looksLikeRequest(obj) {
+		m := o.message()
+		m.Request, m.Errors = decodeRequest(obj)
+		return m
+	}
+	return o.ignore(unknown)
+}
+
+// decodeBody decodes the body of a message (a queue message, a timer payload, an
+// event's data) into one Message based on o. DESIGN §4: a body is taken as JSON
+// first; a JSON string is decoded again (a string holding JSON); only a string that
+// is not JSON and decodes from base64 into JSON is taken as base64. Kafka values that
+// come as Python's repr of bytes (b'…') are unwrapped. A body that holds an ECS
+// state-change event or a CloudMonitor alarm is decoded as one.
+func decodeBody(body []byte, o origin, depth int) Message {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || string(body) == "null" {
+		return o.ignore(ReasonEmptyBody)
+	}
+	if depth > maxDepth {
+		return o.ignore(ReasonNotRequest)
+	}
+	if json.Valid(body) {
+		switch body[0] {
+		case '{':
+			return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
+		case '"':
+			var s string
+			_ = json.Unmarshal(body, &s)
+			return decodeBody([]byte(s), o, depth+1)
+		}
+		return o.ignore(ReasonNotRequest)
+	}
+	if inner, ok := pythonBytes(body); ok {
+		return decodeBody(inner, o, depth+1)
+	}
+	if inner, ok := base64JSON(body); ok {
+		return decodeBody(inner, o, depth+1)
+	}
+	return o.ignore(ReasonNotRequest)
+}
+
+// nested completes a message decoded from inside an envelope: the envelope names the
+// delivery (Source), and the earlier of the two times counts, so that a late
+// redelivery of an old event still expires.
+func nested(o origin, m Message) Message {
+	if o.source != "" {
+		m.Source = o.source
+	}
+	if !o.time.IsZero() && (m.Time.IsZero() || o.time.Before(m.Time)) {
+		m.Time = o.time
+	}
+	if m.SourceRegion == "" {
+		m.SourceRegion = o.sourceRegion
+	}
+	return m
+}
+
+// pythonBytes unwraps Python's repr of a bytes value, b'…' or b"…", as some Kafka
+// producers (and the sample in sdk-kafka_eventbridge-1.json) put into `value`.
+func pythonBytes(s []byte) ([]byte, bool) {
+	if len(s) < 3 || s[0] != 'b' || (s[1] != '\'' && s[1] != '"') || s[len(s)-1] != s[1] {
+		return nil, false
+	}
+	in := s[2 : len(s)-1]
+	out := make([]byte, 0, len(in))
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '\\' || i+1 == len(in) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch in[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case '\\', '\'', '"':
+			out = append(out, in[i])
+		case 'x':
+			if i+2 < len(in) {
+				if b, ok := unhex(in[i+1], in[i+2]); ok {
+					out = append(out, b)
+					i += 2
+					continue
+				}
+			}
+			out = append(out, '\\', 'x')
+		default:
+			out = append(out, '\\', in[i])
+		}
+	}
+	return out, true
+}
+
+func unhex(a, b byte) (byte, bool) {
+	h := func(c byte) (byte, bool) {
+		switch {
+		case c >= '0' && c <= '9':
+			return c - '0', true
+		case c >= 'a' && c <= 'f':
+			return c - 'a' + 10, true
+		case c >= 'A' && c <= 'F':
+			return c - 'A' + 10, true
+		}
+		return 0, false
+	}
+	x, ok1 := h(a)
+	y, ok2 := h(b)
+	return x<<4 | y, ok1 && ok2
+}
+
+// base64JSON decodes s from base64 (standard or URL alphabet, padded or not, line
+// breaks allowed) and reports whether the result is JSON.
+func base64JSON(s []byte) ([]byte, bool) {
+	compact := bytes.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		out, err := enc.DecodeString(string(compact))
+		if err != nil {
+			continue
+		}
+		out = bytes.TrimSpace(out)
+		if len(out) > 0 && json.Valid(out) {
+			return out, true
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+// parseTime reads the times events carry: RFC 3339 (CloudEvents, timers) and ECS
+// notifications' compact form (20181226T220114.058+0800). Zero when unreadable.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "20060102T150405.000-0700", "20060102T150405-0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// epochTime reads a Unix time in seconds or milliseconds (told apart by size).
+func epochTime(n int64) time.Time {
+	switch {
+	case n <= 0:
+		return time.Time{}
+	case n >= 1e12:
+		return time.UnixMilli(n)
+	}
+	return time.Unix(n, 0)
+}
+
+// text is a string field that also accepts a JSON number or boolean, so that an
+// envelope whose producer picked another type still decodes.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+	case b[0] == '{' || b[0] == '[':
+		return &json.UnmarshalTypeError{Value: "object or array", Type: reflect.TypeFor[string]()}
+	default:
+		*t = text(b)
+	}
+	return nil
+}
+
+// epoch is a Unix time field (seconds or milliseconds) sent as a number or a string.
+type epoch int64
+
+func (e *epoch) UnmarshalJSON(b []byte) error {
+	var t text
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	var n int64
+	if _, err := fmt.Sscan(string(t), &n); err != nil {
+		*e = 0 // unreadable: the event then has no time, which is not fatal
+		return nil
+	}
+	*e = epoch(n)
+	return nil
+}
+
+// malformed explains why an envelope could not be decoded, naming the field but
+// never quoting the payload.
+func malformed(kind string, err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("malformed %s: field %s has the wrong type", kind, safe(te.Field))
+	}
+	return fmt.Sprintf("malformed %s", kind)
+}
+
+// safe shortens and cleans a value taken from an event (a state, an alarm state, a
+// field name) before it goes into a reason or an error, which are logged.
+func safe(s string) string {
+	const max = 64
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// has reports whether obj has all of keys.
+func has(obj map[string]json.RawMessage, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := obj[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// str returns the string value of obj[key], or "" when absent or not a string.
+func str(obj map[string]json.RawMessage, key string) string {
+	var s string
+	if err := json.Unmarshal(obj[key], &s); err != nil {
+		return ""
+	}
+	return s
+}

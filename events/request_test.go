@@ -1,0 +1,118 @@
+package events
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// decodeOne decodes a direct payload that must give exactly one message.
+func decodeOne(t *testing.T, payload string) Message {
+	t.Helper()
+	msgs := Decode([]byte(payload))
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1: %+v", len(msgs), msgs)
+	}
+	return msgs[0]
+}
+
+func TestDecodeRequestSpellings(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		want    StartRequest
+	}{
+		{"lower camel", `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"],"batchOptimization":"AllTogether","dryRun":true,"notAfter":"2026-11-26T09:00:00Z"}`,
+			StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{id1}, BatchOptimization: "AllTogether", DryRun: true, NotAfter: "2026-11-26T09:00:00Z"}},
+		{"ECS array", `{"RegionId":"cn-hangzhou","InstanceId":["i-bp67acfmxazb4p0001","i-bp67acfmxazb4p0002"]}`,
+			StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{id1, id2}}},
+		{"ECS array in a string", `{"RegionId":"cn-hangzhou","InstanceId":"[\"i-bp67acfmxazb4p0001\"]"}`,
+			StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{id1}}},
+		{"ECS comma-separated", `{"InstanceId":"i-bp67acfmxazb4p0001, i-bp67acfmxazb4p0002"}`,
+			StartRequest{InstanceIDs: []string{id1, id2}}},
+		{"ECS numbered, in the order of N", `{"InstanceId.2":"i-bp67acfmxazb4p0002","InstanceId.10":"i-bp67acfmxazb4p0003","InstanceId.1":"i-bp67acfmxazb4p0001"}`,
+			StartRequest{InstanceIDs: []string{id1, id2, id3}}},
+		{"DryRun as a string", `{"InstanceId":["i-bp67acfmxazb4p0001"],"DryRun":"TRUE"}`,
+			StartRequest{InstanceIDs: []string{id1}, DryRun: true}},
+		{"common parameters ignored", `{"Action":"StartInstances","Version":"2014-05-26","AccessKeyId":"LTAI0000","Signature":"x","SignatureMethod":"HMAC-SHA1","SignatureNonce":"n","SignatureVersion":"1.0","Timestamp":"2026-11-26T01:00:00Z","Format":"JSON","RegionId":"cn-hangzhou","InstanceId.1":"i-bp67acfmxazb4p0001"}`,
+			StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{id1}}},
+		{"each field in its own spelling", `{"regionId":"cn-hangzhou","InstanceId.1":"i-bp67acfmxazb4p0001","DryRun":false}`,
+			StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{id1}}},
+		{"null is absent", `{"regionId":null,"instanceIds":["i-bp67acfmxazb4p0001"]}`,
+			StartRequest{InstanceIDs: []string{id1}}},
+		{"IDs kept as sent (validation is the handler's)", `{"instanceIds":["bad id","i-bp67acfmxazb4p0001","i-bp67acfmxazb4p0001"]}`,
+			StartRequest{InstanceIDs: []string{"bad id", id1, id1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decodeOne(t, tc.payload)
+			if m.Ignored != "" || len(m.Errors) > 0 {
+				t.Fatalf("ignored %q errors %+v", m.Ignored, m.Errors)
+			}
+			if m.Trigger != Direct || m.Source != "direct" {
+				t.Errorf("trigger %q source %q", m.Trigger, m.Source)
+			}
+			if !reflect.DeepEqual(m.Request, tc.want) {
+				t.Errorf("request = %+v, want %+v", m.Request, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRequestErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		field   string // the field the (first) error names
+		message string // a part of its message
+	}{
+		{"mixed region spellings", `{"regionId":"cn-hangzhou","RegionId":"cn-shanghai","instanceIds":["i-bp67acfmxazb4p0001"]}`, "regionId", "both RegionId and regionId"},
+		{"InstanceId and InstanceId.1", `{"InstanceId":["i-bp67acfmxazb4p0001"],"InstanceId.1":"i-bp67acfmxazb4p0002"}`, "instanceIds", "both InstanceId and InstanceId.N"},
+		{"instanceIds and InstanceId", `{"instanceIds":["i-bp67acfmxazb4p0001"],"InstanceId":"i-bp67acfmxazb4p0002"}`, "instanceIds", "use one spelling"},
+		{"dryRun and DryRun", `{"instanceIds":["i-bp67acfmxazb4p0001"],"dryRun":true,"DryRun":"true"}`, "dryRun", "use one spelling"},
+		{"wrong Action", `{"Action":"StopInstances","InstanceId.1":"i-bp67acfmxazb4p0001"}`, "Action", "must be StartInstances"},
+		{"Action not a string", `{"Action":1,"InstanceId.1":"i-bp67acfmxazb4p0001"}`, "Action", "must be StartInstances"},
+		{"typo instanceID", `{"regionId":"cn-hangzhou","instanceID":["i-bp67acfmxazb4p0001"]}`, "instanceID", "did you mean instanceIds"},
+		{"unknown field", `{"instanceIds":["i-bp67acfmxazb4p0001"],"wait":true}`, "wait", "unknown field"},
+		{"region not a string", `{"regionId":7,"instanceIds":["i-bp67acfmxazb4p0001"]}`, "regionId", "must be a string"},
+		{"instanceIds not an array", `{"instanceIds":{"id":"i-bp67acfmxazb4p0001"}}`, "instanceIds", "must be an array"},
+		{"instanceIds element not a string", `{"instanceIds":["i-bp67acfmxazb4p0001",42]}`, "instanceIds[1]", "must be an array"},
+		{"InstanceId string holding broken JSON", `{"InstanceId":"[\"i-bp67acfmxazb4p0001\""}`, "InstanceId", "must be an array"},
+		{"dryRun not a boolean", `{"instanceIds":["i-bp67acfmxazb4p0001"],"dryRun":"yes"}`, "dryRun", "true or false"},
+		{"DryRun a number", `{"InstanceId":["i-bp67acfmxazb4p0001"],"DryRun":1}`, "DryRun", "true or false"},
+		{"bad index", `{"InstanceId.0":"i-bp67acfmxazb4p0001"}`, "InstanceId.0", "InstanceId.1"},
+		{"index with a leading zero", `{"InstanceId.01":"i-bp67acfmxazb4p0001"}`, "InstanceId.01", "InstanceId.1"},
+		{"numbered ID not a string", `{"InstanceId.1":["i-bp67acfmxazb4p0001"]}`, "InstanceId.1", "one instance ID"},
+		{"notAfter not a string", `{"instanceIds":["i-bp67acfmxazb4p0001"],"notAfter":1764118800}`, "notAfter", "must be a string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decodeOne(t, tc.payload)
+			if m.Ignored != "" {
+				t.Fatalf("ignored %q, want errors", m.Ignored)
+			}
+			if len(m.Errors) == 0 {
+				t.Fatalf("no errors; request %+v", m.Request)
+			}
+			e := m.Errors[0]
+			if e.Field != tc.field || !strings.Contains(e.Message, tc.message) {
+				t.Errorf("error = %+v, want field %q with %q", e, tc.field, tc.message)
+			}
+		})
+	}
+}
+
+func TestDecodeValues(t *testing.T) {
+	vals := map[string][]string{
+		"InstanceId": {`["i-bp67acfmxazb4p0001"]`, "i-bp67acfmxazb4p0002"},
+		"RegionId":   {"cn-hangzhou"},
+	}
+	req, errs := decodeValues(vals)
+	if len(errs) > 0 || req.RegionID != "cn-hangzhou" || !reflect.DeepEqual(req.InstanceIDs, []string{id1, id2}) {
+		t.Errorf("repeated InstanceId: %+v %+v", req, errs)
+	}
+	_, errs = decodeValues(map[string][]string{"RegionId": {"cn-hangzhou", "cn-shanghai"}, "InstanceId": {id1}})
+	if len(errs) != 1 || errs[0].Field != "RegionId" {
+		t.Errorf("repeated RegionId: %+v", errs)
+	}
+}

@@ -1,0 +1,380 @@
+package e2e
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/internal/ecsemu"
+	"github.com/start-ecs/start-ecs/internal/fcemu"
+	"github.com/start-ecs/start-ecs/internal/harness"
+)
+
+// httpEvent builds an FC 3.0 HTTP trigger event.
+func httpEvent(body string, headers, query map[string]string) []byte {
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	if _, ok := headers["Content-Type"]; !ok {
+		headers["Content-Type"] = "application/json"
+	}
+	if query == nil {
+		query = map[string]string{}
+	}
+	now := time.Now()
+	return mustJSON(map[string]any{
+		"version": "v1", "rawPath": "/", "headers": headers, "queryParameters": query,
+		"body": body, "isBase64Encoded": false,
+		"requestContext": map[string]any{
+			"accountId": "1234567890123456", "domainName": "start-ecs.cn-hangzhou.fcapp.run",
+			"requestId": "1-test", "time": now.UTC().Format(time.RFC3339), "timeEpoch": strconv.FormatInt(now.UnixMilli(), 10),
+			"http": map[string]any{"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "test"},
+		},
+	})
+}
+
+func bearer() map[string]string { return map[string]string{"Authorization": "Bearer " + webhookSecret} }
+
+func sign(secret, body string, ts int64) map[string]string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%d.%s", ts, body)
+	return map[string]string{"X-Signature-Timestamp": strconv.FormatInt(ts, 10), "X-Signature-256": "sha256=" + hex.EncodeToString(mac.Sum(nil))}
+}
+
+const oneInstance = `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]}`
+
+func TestHTTPRefusesEveryoneUntilAuthIsConfigured(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	a := httpResult(t, invoke(t, h, httpEvent(oneInstance, bearer(), nil)))
+	if a.StatusCode != http.StatusUnauthorized || !strings.Contains(a.Error.Message, "WEBHOOK_SECRET") {
+		t.Fatalf("%d %s", a.StatusCode, a.Body)
+	}
+	if n := len(h.ECS.Calls()); n != 0 {
+		t.Fatalf("%d ECS calls for an unauthenticated request", n)
+	}
+}
+
+func TestHTTPAuthentication(t *testing.T) {
+	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
+	now := time.Now().Unix()
+	cases := []struct {
+		name    string
+		headers map[string]string
+		query   map[string]string
+		want    int
+	}{
+		{"bearer", bearer(), nil, http.StatusOK},
+		{"lowercase header names", map[string]string{"authorization": "Bearer " + webhookSecret}, nil, http.StatusOK},
+		{"wrong bearer", map[string]string{"Authorization": "Bearer nope"}, nil, http.StatusUnauthorized},
+		{"no credential", nil, nil, http.StatusUnauthorized},
+		{"signature", sign(webhookSecret, oneInstance, now), nil, http.StatusOK},
+		{"signature by another secret", sign("another-secret", oneInstance, now), nil, http.StatusUnauthorized},
+		{"stale signature", sign(webhookSecret, oneInstance, now-400), nil, http.StatusUnauthorized},
+		{"token parameter", nil, map[string]string{"token": webhookSecret}, http.StatusOK},
+		{"wrong token", nil, map[string]string{"token": "guess"}, http.StatusUnauthorized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := httpResult(t, invoke(t, h, httpEvent(oneInstance, tc.headers, tc.query)))
+			if a.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d: %s", a.StatusCode, tc.want, a.Body)
+			}
+		})
+	}
+}
+
+func TestHTTPStatuses(t *testing.T) {
+	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret, "MAX_BODY_BYTES": "300",
+		"ALLOWED_INSTANCE_IDS": "i-bp67acfmxazb4p0001,i-bp67acfmxazb4p0002,i-bp1nobalance00001", "HTTP_WAIT": "1s"}, ecsemu.Options{})
+
+	t.Run("413 over MAX_BODY_BYTES", func(t *testing.T) {
+		body := `{"instanceIds":["i-bp67acfmxazb4p0001"],"pad":"` + strings.Repeat("x", 400) + `"}`
+		if a := httpResult(t, invoke(t, h, httpEvent(body, bearer(), nil))); a.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("400 names the field", func(t *testing.T) {
+		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0001","i-NOPE"]}`, bearer(), nil)))
+		if a.StatusCode != http.StatusBadRequest || len(a.Error.Errors) == 0 || !strings.HasPrefix(a.Error.Errors[0].Field, "instanceIds") {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("400 for an unparsable body", func(t *testing.T) {
+		if a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":`, bearer(), nil))); a.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("403 when policy denies every instance", func(t *testing.T) {
+		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0009"]}`, bearer(), nil)))
+		if a.StatusCode != http.StatusForbidden || a.Result.InstanceResponses.InstanceResponse[0].Code != handler.CodeNotAllowed {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("207 when some fail", func(t *testing.T) {
+		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0002","i-bp1nobalance00001"]}`, bearer(), nil)))
+		got := outcomes(a.Result)
+		if a.StatusCode != http.StatusMultiStatus || got["i-bp67acfmxazb4p0002"].Outcome != handler.Started || got["i-bp1nobalance00001"].Outcome != handler.Failed {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("XML on request", func(t *testing.T) {
+		a := httpResult(t, invoke(t, h, httpEvent(oneInstance, map[string]string{"Authorization": "Bearer " + webhookSecret, "Accept": "application/xml"}, nil)))
+		if a.Headers["Content-Type"] != "application/xml" || !strings.Contains(a.Body, "<StartInstancesResponse>") || !strings.Contains(a.Body, "<InstanceResponse>") {
+			t.Fatalf("%v %s", a.Headers, a.Body)
+		}
+	})
+	t.Run("503 with Retry-After when ECS throttles past HTTP_WAIT", func(t *testing.T) {
+		h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", Throttle: 1000})
+		defer h.ECS.SetFaults(ecsemu.Faults{})
+		begin := time.Now()
+		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0002"]}`, bearer(), nil)))
+		if a.StatusCode != http.StatusServiceUnavailable || a.Headers["Retry-After"] == "" {
+			t.Fatalf("%d %v %s", a.StatusCode, a.Headers, a.Body)
+		}
+		ir := a.Result.InstanceResponses.InstanceResponse[0]
+		if ir.Outcome != handler.Unfinished || !ir.Retryable || ir.Code != "Throttling.User" {
+			t.Fatalf("%+v", ir)
+		}
+		if took := time.Since(begin); took > 3*time.Second {
+			t.Fatalf("answered after %s, HTTP_WAIT is 1s", took)
+		}
+	})
+	t.Run("async HTTP returns an error when unfinished", func(t *testing.T) {
+		h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", Throttle: 1000})
+		defer h.ECS.SetFaults(ecsemu.Faults{})
+		hdr := bearer()
+		hdr["X-Fc-Invocation-Type"] = "Async"
+		out := invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0002"]}`, hdr, nil), func(i *fcemu.Invocation) { i.Timeout = 3 * time.Second })
+		if !out.IsError || !strings.Contains(out.ErrorMessage, "i-bp67acfmxazb4p0002") {
+			t.Fatalf("%+v", out.Result)
+		}
+	})
+}
+
+func manyStopped(n int) ecsemu.Fleet {
+	var f ecsemu.Fleet
+	for i := range n {
+		f.Instances = append(f.Instances, ecsemu.Instance{InstanceID: fmt.Sprintf("i-bulk%08d", i), RegionID: "cn-hangzhou", Status: "Stopped"})
+	}
+	return f
+}
+
+func startFleet(t testing.TB, f ecsemu.Fleet, env map[string]string) *harness.Harness {
+	t.Helper()
+	h, err := harness.Start(context.Background(), harness.Options{Root: root, Fleet: f, Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func idsOf(f ecsemu.Fleet) []string {
+	var out []string
+	for _, in := range f.Instances {
+		out = append(out, in.InstanceID)
+	}
+	return out
+}
+
+func TestChunksOfAtMost100(t *testing.T) {
+	f := manyStopped(250)
+	h := startFleet(t, f, nil)
+	r := result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": idsOf(f)})))
+	if r.Summary.Started != 250 || r.Summary.Requested != 250 {
+		t.Fatalf("%+v", r.Summary)
+	}
+	var starts int
+	for _, c := range h.ECS.Calls() {
+		if c.Action == "StartInstances" {
+			starts++
+			if len(c.InstanceIDs) > 100 || c.BatchOptimization != "SuccessFirst" {
+				t.Fatalf("call of %d IDs, %s", len(c.InstanceIDs), c.BatchOptimization)
+			}
+		}
+	}
+	if starts != 3 {
+		t.Fatalf("%d StartInstances calls for 250 instances", starts)
+	}
+}
+
+func TestThrottlingIsRetried(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", Throttle: 3})
+	r := result(t, invoke(t, h, []byte(oneInstance)))
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Started {
+		t.Fatalf("%+v", ir)
+	}
+	var throttled int
+	for _, c := range h.ECS.Calls() {
+		if c.Fault == "throttle" {
+			throttled++
+		}
+	}
+	if throttled != 3 {
+		t.Fatalf("%d throttled calls", throttled)
+	}
+}
+
+func TestDeadlineIsKept(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	h.ECS.SetFaults(ecsemu.Faults{Latency: 10 * time.Second})
+	out := invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.Timeout = 3 * time.Second })
+	if !out.IsError || out.ErrorType != "UnfinishedError" || !strings.Contains(out.ErrorMessage, "i-bp67acfmxazb4p0001") {
+		t.Fatalf("want an UnfinishedError, got %+v", out.Result)
+	}
+	if out.Duration >= 3*time.Second {
+		t.Fatalf("answered after %s: past the 3 s deadline", out.Duration)
+	}
+	lines := out.LogsOf("instance")
+	if len(lines) != 1 || lines[0]["outcome"] != "Unfinished" {
+		t.Fatalf("log lines %v", out.Logs)
+	}
+}
+
+func TestTwentyConcurrentInvocations(t *testing.T) {
+	f := manyStopped(20)
+	h := startFleet(t, f, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for _, id := range idsOf(f) {
+		wg.Go(func() {
+			out, err := h.Invoke(context.Background(), fcemu.Invocation{Payload: mustJSON(map[string]any{"instanceIds": []string{id}})})
+			if err != nil {
+				errs <- err
+				return
+			}
+			var r handler.Result
+			if err := out.Decode(&r); err != nil {
+				errs <- err
+				return
+			}
+			if len(r.InstanceResponses.InstanceResponse) != 1 || r.InstanceResponses.InstanceResponse[0].InstanceID != id ||
+				r.InstanceResponses.InstanceResponse[0].Outcome != handler.Started {
+				errs <- fmt.Errorf("%s: %+v", id, r.InstanceResponses)
+			}
+			if n := len(out.LogsOf("instance")); n != 1 {
+				errs <- fmt.Errorf("%s: %d instance lines", id, n)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, in := range h.ECS.Instances() {
+		if in.Status == "Stopped" {
+			t.Errorf("%s was never started", in.InstanceID)
+		}
+	}
+}
+
+func TestNetworkErrorsLeakNoSecret(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	h.ECS.SetFaults(ecsemu.Faults{Reset: 1000})
+	out := invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.Timeout = 4 * time.Second })
+	if !out.IsError {
+		t.Fatalf("want Unfinished, got %s", out.Payload)
+	}
+	for _, secret := range []string{harness.Role.AccessKeySecret, harness.Role.SecurityToken, "Signature="} {
+		if strings.Contains(out.ErrorMessage, secret) || strings.Contains(string(out.Payload), secret) {
+			t.Fatalf("the error leaks a secret: %s", out.ErrorMessage)
+		}
+	}
+	if l := out.LogsOf("instance"); len(l) != 1 || l[0]["code"] != handler.CodeNetworkError {
+		t.Fatalf("%v", out.Logs)
+	}
+	// The cleanup of start checks the whole output of the function as well.
+}
+
+func TestMissingCredentials(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	r := result(t, invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.NoCredentials = true }))
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Failed || ir.Code != handler.CodeMissingCredentials {
+		t.Fatalf("%+v", ir)
+	}
+	if len(h.ECS.Calls()) != 0 {
+		t.Fatal("called ECS without credentials")
+	}
+}
+
+func TestAllowedTag(t *testing.T) {
+	h := start(t, map[string]string{"ALLOWED_TAG": "start-ecs=allowed"}, ecsemu.Options{})
+	r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0004","i-bp1runningdemo001"]}`)))
+	got := outcomes(r)
+	if got["i-bp67acfmxazb4p0004"].Outcome != handler.Started || got["i-bp1runningdemo001"].Outcome != handler.Rejected ||
+		got["i-bp1runningdemo001"].Code != handler.CodeNotAllowed {
+		t.Fatalf("%+v", got)
+	}
+	for _, c := range h.ECS.Calls() {
+		if c.Action == "StartInstances" && len(c.InstanceIDs) != 1 {
+			t.Fatalf("an untagged instance reached StartInstances: %+v", c)
+		}
+	}
+}
+
+func TestEveryOutcomeOfOneBatch(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	r := result(t, invoke(t, h, []byte(`[
+		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0005","i-bp67acfmxazb4p0003","i-bp1nostock0000001","i-bp1notfound000001"]},
+		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0006"],"dryRun":true},
+		{"regionId":"cn-hangzhou","instanceIds":["i-BAD"]}
+	]`)))
+	want := map[string]handler.Outcome{
+		"i-bp67acfmxazb4p0005": handler.Started, "i-bp67acfmxazb4p0003": handler.AlreadyRunning,
+		"i-bp1nostock0000001": handler.Failed, "i-bp1notfound000001": handler.Failed,
+		"i-bp67acfmxazb4p0006": handler.DryRunPassed, "i-BAD": handler.Rejected,
+	}
+	got := outcomes(r)
+	for id, o := range want {
+		if got[id].Outcome != o {
+			t.Errorf("%s: %s, want %s (%+v)", id, got[id].Outcome, o, got[id])
+		}
+	}
+	if got["i-bp1nostock0000001"].Advice == "" {
+		t.Error("a Failed outcome without Advice")
+	}
+}
+
+func TestWarmInvocationsReuseConnections(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	for i := range 10 {
+		id := fmt.Sprintf("i-bp67acfmxazb4p%04d", 10+i)
+		_ = result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": []string{id}})))
+	}
+	if s := h.ECS.Stats(); s.Connections > 2 || s.Requests < 10 {
+		t.Fatalf("%d connections for %d requests: warm invocations must reuse them", s.Connections, s.Requests)
+	}
+}
+
+func TestConfigurationErrorsFailEveryInvocation(t *testing.T) {
+	h := start(t, map[string]string{"HTTP_AUTH": "sometimes"}, ecsemu.Options{})
+	out := invoke(t, h, []byte(oneInstance))
+	if !out.IsError || !strings.Contains(out.ErrorMessage, "HTTP_AUTH") {
+		t.Fatalf("%+v", out.Result)
+	}
+}
+
+func TestExpiredTimerIsIgnored(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	ev := mustJSON(map[string]any{"triggerTime": time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339),
+		"triggerName": "morning", "payload": oneInstance})
+	r := result(t, invoke(t, h, ev, func(i *fcemu.Invocation) { i.RetryCount = 2 }))
+	if r.Summary.Requested != 0 || len(r.Ignored) != 1 || !strings.HasPrefix(r.Ignored[0].Reason, "expired") ||
+		len(r.Ignored[0].InstanceIDs) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	if len(h.ECS.Calls()) != 0 {
+		t.Fatal("an expired event reached ECS")
+	}
+}
