@@ -99,9 +99,9 @@ func (r *Result) summarize() {
 
 // ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).
 type ErrorBody struct {
-	XMLName   xml.Name     `json:"-" xml:"Error"`
-	RequestID string       `json:"RequestId" xml:"RequestId"`
-	Code      string       `json:"Code" xml:"Code"`
-	Message   string       `json:"Message" xml:"Message"`
+	XMLName   xml.Name            `json:"-" xml:"Error"`
+	RequestID string              `json:"RequestId" xml:"RequestId"`
+	Code      string              `json:"Code" xml:"Code"`
+	Message   string              `json:"Message" xml:"Message"`
 	Errors    []events.FieldError `json:"Errors" xml:"Errors>Error"`
 }

@@ -134,8 +134,8 @@ func TestOneBadIDDoesNotBlockTheOthers(t *testing.T) {
 			t.Fatalf("%s blocked by a bad ID: %+v", id, ir)
 		}
 	}
-	// A binary search: about 2·log2(100) calls, never one per ID.
-	if n := len(f.calls()); n > 20 {
+	// A binary search: about 2·log2(100)+1 calls, never one per ID.
+	if n := len(f.calls()); n > 15 {
 		t.Fatalf("%d calls to isolate one bad ID", n)
 	}
 }

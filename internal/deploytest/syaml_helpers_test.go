@@ -48,7 +48,7 @@ func loadSYAML(t *testing.T) map[string]any {
 }
 
 // deployEnv stands for the shell that runs `s deploy`: the variables without a
-// default in s.yaml must be set there (docs/DEPLOY.md lists them).
+// default in s.yaml must be set there (README.md lists them).
 var deployEnv = map[string]string{
 	"SLS_PROJECT":          "start-ecs-logs-1234567890123456",
 	"ROCKETMQ_INSTANCE_ID": "MQ_INST_1234567890123456_BXhFHryi",

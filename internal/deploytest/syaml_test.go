@@ -190,7 +190,7 @@ func TestFunctionSettings(t *testing.T) {
 }
 
 // The triggers the issue asks for, each with the configuration that makes it do
-// what docs/DEPLOY.md says it does.
+// what README.md says it does.
 func TestEveryTriggerIsThere(t *testing.T) {
 	trs := triggers(t)
 	httpPerFunction := map[string]int{}
@@ -327,7 +327,7 @@ func TestDeployVariablesAreDocumented(t *testing.T) {
 	if _, err := r.resolve(doc["resources"]); err != nil {
 		t.Fatal(err)
 	}
-	deployDoc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "DEPLOY.md"))
+	deployDoc, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestDeployVariablesAreDocumented(t *testing.T) {
 	}
 	for name := range r.envNames {
 		if !strings.Contains(string(deployDoc), name) {
-			t.Errorf("docs/DEPLOY.md does not mention %s, which s.yaml reads at deploy time", name)
+			t.Errorf("README.md does not mention %s, which s.yaml reads at deploy time", name)
 		}
 	}
 }
