@@ -76,7 +76,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	inv := h.newInvocation(ctx)
 	defer h.flush(inv)
 	if h.cfgErr != nil {
-		inv.log.Error("configuration", "requestId", inv.requestID, "message", h.cfgErr.Error())
+		h.logRefusal(inv, "", 0, "ConfigError", h.cfgErr.Error())
 		return nil, &ConfigError{Err: h.cfgErr}
 	}
 	if req, ok, err := events.ParseHTTP(payload); ok {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,8 +43,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return encodeHTTP(status, v, asXML, extra)
 	}
 	fail := func(status int, code, message string, errs []events.FieldError) (json.RawMessage, error) {
-		inv.log.Warn("http", "requestId", inv.requestID, "trigger", string(events.HTTP), "status", status,
-			"code", code, "message", message, "sourceIp", req.SourceIP)
+		h.logRefusal(inv, events.HTTP, status, code, message, slog.String("sourceIp", req.SourceIP))
 		if errs == nil {
 			errs = []events.FieldError{}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/start-ecs/start-ecs/events"
 )
 
 // logResult writes DESIGN §5's lines: one per instance, one per ignored event, one
@@ -81,4 +83,26 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		slog.Int("ignored", s.Ignored),
 		slog.Int64("durationMs", durationMs),
 	)
+}
+
+// logRefusal writes the summary of an invocation that was refused before any
+// instance was looked at (HTTP 401/413/400, an invalid configuration): still one
+// summary line per invocation, with zero counts, and what refused it.
+func (h *Handler) logRefusal(inv *invocation, trigger events.Trigger, status int, code, message string, extra ...slog.Attr) {
+	attrs := []slog.Attr{
+		slog.String("requestId", inv.requestID),
+		slog.String("trigger", string(trigger)),
+		slog.Int("retryCount", inv.retryCount),
+		slog.Bool("dryRun", false),
+	}
+	for _, k := range []string{"requested", "started", "alreadyRunning", "dryRunPassed", "rejected", "failed", "unfinished", "skipped", "ignored"} {
+		attrs = append(attrs, slog.Int(k, 0))
+	}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	attrs = append(attrs, slog.String("code", code), slog.String("message", message),
+		slog.Int64("durationMs", time.Since(inv.start).Milliseconds()))
+	attrs = append(attrs, extra...)
+	inv.log.LogAttrs(context.Background(), slog.LevelWarn, "summary", attrs...)
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -76,6 +77,25 @@ func TestZipperIsDeterministic(t *testing.T) {
 	}
 }
 
+// firstBuild keeps the first build of the package's tests: the zip-running test
+// reuses the reproducibility test's first build instead of making a third.
+var firstBuild struct {
+	sync.Mutex
+	zip    []byte
+	stdout string
+}
+
+// sharedBuild returns the package's first build, building it if none exists.
+func sharedBuild(t *testing.T) ([]byte, string) {
+	t.Helper()
+	firstBuild.Lock()
+	defer firstBuild.Unlock()
+	if firstBuild.zip == nil {
+		firstBuild.zip, firstBuild.stdout = buildOnce(t)
+	}
+	return firstBuild.zip, firstBuild.stdout
+}
+
 func buildOnce(t *testing.T) (zipBytes []byte, stdout string) {
 	t.Helper()
 	out := t.TempDir()
@@ -100,7 +120,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping two full builds of the function (scripts/build.sh)")
 	}
-	first, stdout := buildOnce(t)
+	first, stdout := sharedBuild(t)
 	second, _ := buildOnce(t)
 	if !bytes.Equal(first, second) {
 		t.Fatalf("two builds differ: %d and %d bytes", len(first), len(second))

@@ -181,10 +181,10 @@ func (h *Harness) Invoke(ctx context.Context, inv fcemu.Invocation) (*Outcome, e
 	}
 	out := &Outcome{Result: res}
 	// The lines are written before the result is posted, but are read from the
-	// pipe concurrently: wait for the summary (or the configuration error).
+	// pipe concurrently: wait for the summary, which every invocation writes last.
 	_, _ = h.Fn.WaitForLine(5*time.Second, func(l fcemu.Line) bool {
 		m, ok := l.JSON()
-		return ok && m["requestId"] == inv.RequestID && (m["msg"] == "summary" || m["msg"] == "configuration" || m["msg"] == "http")
+		return ok && m["requestId"] == inv.RequestID && m["msg"] == "summary"
 	})
 	out.Logs = h.Fn.Records(inv.RequestID)
 	return out, nil

@@ -1,0 +1,206 @@
+package deploytest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/internal/ecsemu"
+	"github.com/start-ecs/start-ecs/internal/fcemu"
+	"github.com/start-ecs/start-ecs/internal/harness"
+)
+
+// TestZippedBinaryServesEveryTrigger starts the binary from the zip that
+// scripts/build.sh makes, with the environment s.yaml gives the function, under
+// the FC runtime API emulator against the ECS emulator, and sends it what each of
+// s.yaml's triggers would: every timer's event, every queue trigger's sample
+// message in its stream's batch, the ECS state-change and CloudMonitor rules'
+// events, and a request to the HTTP trigger. Every instance they name must come
+// back with a successful Outcome.
+func TestZippedBinaryServesEveryTrigger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the build of the function (scripts/build.sh)")
+	}
+	zipBytes, _ := sharedBuild(t)
+	bin := unzipHandler(t, zipBytes)
+
+	idRE := regexp.MustCompile(`i-[a-z0-9]{6,30}`)
+	regionRE := regexp.MustCompile(`(?i)regionId\\?"\s*:\s*\\?"([a-z0-9-]+)`)
+	type send struct {
+		name    string
+		payload []byte
+		ids     []string
+	}
+	var sends []send
+	doc := loadSYAML(t)
+	samples := obj(doc, "vars", "samples")
+	for _, tr := range triggers(t) {
+		if tr.function != "start_ecs" && tr.function != "start-ecs" {
+			continue
+		}
+		switch tr.typ {
+		case "timer":
+			payload := str(tr.config, "payload")
+			ev, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
+			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1)})
+		case "http":
+			body := `{"instanceIds":["i-bp67acfmxazb4p0001"]}`
+			now := time.Now()
+			ev, _ := json.Marshal(map[string]any{"version": "v1", "rawPath": "/", "headers": map[string]string{"Content-Type": "application/json"},
+				"queryParameters": map[string]string{}, "body": body, "isBase64Encoded": false,
+				"requestContext": map[string]any{"requestId": "1-test", "timeEpoch": strconv.FormatInt(now.UnixMilli(), 10),
+					"http": map[string]any{"method": "POST", "path": "/", "sourceIp": "203.0.113.9"}}})
+			sends = append(sends, send{tr.name, ev, []string{"i-bp67acfmxazb4p0001"}})
+		case "eventbridge":
+			st := str(tr.config, "eventSourceConfig", "eventSourceType")
+			if st == "Default" {
+				file := map[string]string{"ecs-stopped": "ecs-statechange-stopped.json", "cms-alarm": "cms-alert-webhook.json"}[tr.name]
+				if file == "" {
+					t.Errorf("no sample event for the rule trigger %s", tr.name)
+					continue
+				}
+				ev, err := os.ReadFile(filepath.Join("testdata", file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The samples' times are fixed: make them now, so they are not expired.
+				var m map[string]any
+				if err := json.Unmarshal(ev, &m); err != nil {
+					t.Fatal(err)
+				}
+				m["time"] = time.Now().UTC().Format(time.RFC3339)
+				ev, _ = json.Marshal(m)
+				sends = append(sends, send{tr.name, ev, uniq(idRE.FindAllString(string(ev), -1))})
+				continue
+			}
+			sample, _ := samples[tr.name].(string)
+			payload, _ := envelope(t, st, sample)
+			sends = append(sends, send{tr.name, payload, idRE.FindAllString(sample, -1)})
+		}
+	}
+	if len(sends) < 8 {
+		t.Fatalf("only %d triggers to send", len(sends))
+	}
+
+	var fleet ecsemu.Fleet
+	seen := map[string]bool{}
+	for _, s := range sends {
+		region := "cn-hangzhou"
+		if m := regionRE.FindStringSubmatch(string(s.payload)); m != nil {
+			region = m[1]
+		}
+		for _, id := range s.ids {
+			if !seen[id] {
+				seen[id] = true
+				fleet.Instances = append(fleet.Instances, ecsemu.Instance{InstanceID: id, RegionID: region, Status: "Stopped",
+					Tags: map[string]string{"auto-restart": "true"}})
+			}
+		}
+	}
+	env := map[string]string{}
+	for _, r := range resources(t) {
+		if r.name == "start_ecs" || r.name == "start-ecs" {
+			for k, v := range obj(r.resolved, "environmentVariables") {
+				if s, _ := v.(string); s != "" {
+					env[k] = s
+				}
+			}
+		}
+	}
+	if env["HTTP_AUTH"] == "" {
+		t.Fatal("found no environment of the start-ecs function")
+	}
+	h, err := harness.Start(context.Background(), harness.Options{Binary: bin, Fleet: fleet, Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+
+	for _, s := range sends {
+		t.Run(s.name, func(t *testing.T) {
+			for _, in := range fleet.Instances {
+				_ = h.ECS.SetInstance(in)
+			}
+			out, err := h.Invoke(context.Background(), fcemu.Invocation{Payload: s.payload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.IsError {
+				t.Fatalf("%s: %s", out.ErrorType, out.ErrorMessage)
+			}
+			var r handler.Result
+			var resp handler.HTTPResponse
+			if json.Unmarshal(out.Payload, &resp) == nil && resp.StatusCode != 0 {
+				if resp.StatusCode != 200 {
+					t.Fatalf("HTTP %d: %s", resp.StatusCode, resp.Body)
+				}
+				out.Payload = []byte(resp.Body)
+			}
+			if err := json.Unmarshal(out.Payload, &r); err != nil {
+				t.Fatalf("%v: %s", err, out.Payload)
+			}
+			got := map[string]handler.Outcome{}
+			for _, ir := range r.InstanceResponses.InstanceResponse {
+				got[ir.InstanceID] = ir.Outcome
+			}
+			for _, id := range s.ids {
+				if o := got[id]; o != handler.Started && o != handler.DryRunPassed {
+					t.Errorf("%s: outcome %q (result %s)", id, o, out.Payload)
+				}
+			}
+			if len(got) != len(uniq(s.ids)) || len(r.Ignored) != 0 {
+				t.Errorf("result names %v and ignores %v, the trigger named %v", got, r.Ignored, s.ids)
+			}
+		})
+	}
+}
+
+func uniq(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// unzipHandler writes the zip's one file, the function binary, to a temp dir.
+func unzipHandler(t *testing.T, zipBytes []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 {
+		t.Fatalf("the zip holds %d files", len(zr.File))
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	path := filepath.Join(t.TempDir(), zr.File[0].Name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, zr.File[0].Mode().Perm())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
