@@ -129,7 +129,10 @@ func (h *Handler) flush(inv *invocation) {
 func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Time) (context.Context, context.CancelFunc) {
 	end := time.Time{}
 	if !inv.deadline.IsZero() {
-		end = inv.deadline.Add(-h.cfg.DeadlineMargin)
+		// About a second, but never more than a fifth of what is left: a
+		// function with a 1 s timeout still gets most of it for ECS.
+		margin := min(h.cfg.DeadlineMargin, time.Until(inv.deadline)/5)
+		end = inv.deadline.Add(-max(margin, 0))
 	}
 	if !wait.IsZero() && (end.IsZero() || wait.Before(end)) {
 		end = wait

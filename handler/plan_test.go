@@ -276,3 +276,25 @@ func TestUnfinishedErrorNamesInstancesWithinAFewKiB(t *testing.T) {
 		t.Fatalf("%d bytes: %s", len(e.Message), e.Message)
 	}
 }
+
+func TestWorkEndsBeforeTheDeadline(t *testing.T) {
+	h, _ := testHandler(t, nil, &fakeECS{})
+	for _, left := range []time.Duration{30 * time.Second, time.Second} {
+		inv := testInvocation(h)
+		inv.deadline = time.Now().Add(left)
+		ctx, cancel := h.workContext(context.Background(), inv, time.Time{})
+		end, _ := ctx.Deadline()
+		cancel()
+		margin := inv.deadline.Sub(end)
+		if margin <= 0 || margin > time.Second || (left == time.Second && margin > 250*time.Millisecond) {
+			t.Errorf("%s left: work ends %s before the deadline", left, margin)
+		}
+	}
+	inv := testInvocation(h)
+	inv.deadline = time.Now().Add(time.Minute)
+	ctx, cancel := h.workContext(context.Background(), inv, time.Now().Add(5*time.Second))
+	defer cancel()
+	if end, _ := ctx.Deadline(); time.Until(end) > 5*time.Second {
+		t.Errorf("HTTP_WAIT not applied: %s left", time.Until(end))
+	}
+}
