@@ -298,29 +298,43 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 	var failed *verdict
 	for _, id := range ids {
 		info, found := infos[id]
-		switch {
-		case !found:
-			fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: v.requestID}
-			r.setAll(region, []string{id}, Failed, fv, "", "")
-			failed = &fv
-		case hasLock(info, "security"):
-			fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: v.requestID}
-			r.setAll(region, []string{id}, Failed, fv, info.Status, info.Status)
-			failed = &fv
-		case info.Status == "Running" || info.Status == "Starting":
-			r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
-				Message: "the instance is already " + info.Status + ": nothing to do", PreviousStatus: info.Status,
-				CurrentStatus: info.Status, EcsRequestID: v.requestID})
-		default:
-			statuses[id] = info.Status
-			again = append(again, id)
+		if fv, settled := r.judge(region, id, info, found, v.requestID, "nothing to do"); settled {
+			if fv != nil {
+				failed = fv
+			}
+			continue
 		}
+		statuses[id] = info.Status
+		again = append(again, id)
 	}
 	if all && failed != nil && len(again) > 0 {
 		r.setAll(region, again, Failed, *failed, "", "")
 		return nil, true
 	}
 	return again, true
+}
+
+// judge settles what a lookup alone decides for one instance: missing or
+// security-locked is Failed (returned as the failure, which fails an
+// AllTogether call's rest), Running or Starting is AlreadyRunning. settled is
+// false for an instance that is still to start (Stopped, Stopping, Pending).
+func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (failure *verdict, settled bool) {
+	switch {
+	case !found:
+		fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}
+		r.setAll(region, []string{id}, Failed, fv, "", "")
+		return &fv, true
+	case hasLock(info, "security"):
+		fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}
+		r.setAll(region, []string{id}, Failed, fv, info.Status, info.Status)
+		return &fv, true
+	case info.Status == "Running" || info.Status == "Starting":
+		r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
+			CurrentStatus: info.Status, EcsRequestID: requestID})
+		return nil, true
+	}
+	return nil, false
 }
 
 func hasLock(info InstanceInfo, reason string) bool {
@@ -449,23 +463,14 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	var blocker *verdict
 	for _, id := range g.InstanceIDs {
 		info, found := infos[id]
-		switch {
-		case !found:
-			fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + g.RegionID, requestID: v.requestID}
-			r.setAll(g.RegionID, []string{id}, Failed, fv, "", "")
-			blocker = &fv
-		case hasLock(info, "security"):
-			fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: v.requestID}
-			r.setAll(g.RegionID, []string{id}, Failed, fv, info.Status, info.Status)
-			blocker = &fv
-		case info.Status == "Running" || info.Status == "Starting":
-			r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: AlreadyRunning, Code: codeSuccess,
-				Message: "the instance is already " + info.Status + ": a real run would do nothing", PreviousStatus: info.Status,
-				CurrentStatus: info.Status, EcsRequestID: v.requestID})
-		default:
-			statuses[id] = info.Status
-			candidates = append(candidates, id)
+		if fv, settled := r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing"); settled {
+			if fv != nil {
+				blocker = fv
+			}
+			continue
 		}
+		statuses[id] = info.Status
+		candidates = append(candidates, id)
 	}
 	if g.BatchOptimization == AllTogether && blocker != nil && len(candidates) > 0 {
 		r.setAll(g.RegionID, candidates, Failed, *blocker, "", "")
