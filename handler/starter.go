@@ -217,7 +217,7 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 				answered[resp.InstanceID] = true
 				v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
 				if resp.Code == codeSuccess {
-					r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: Started,
+					r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
 						Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
 						CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
 					continue
@@ -337,6 +337,15 @@ func (r *startRun) judge(region, id string, info InstanceInfo, found bool, reque
 	return nil, false
 }
 
+// startedOutcome reads an accepted start: an instance that ECS says was already
+// Running or Starting before the call had nothing to do.
+func startedOutcome(resp InstanceResponse) Outcome {
+	if resp.PreviousStatus == "Running" || resp.PreviousStatus == "Starting" {
+		return AlreadyRunning
+	}
+	return Started
+}
+
 func hasLock(info InstanceInfo, reason string) bool {
 	for _, l := range info.LockReasons {
 		if l == reason {
@@ -382,7 +391,7 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 			answered := map[string]bool{}
 			for _, resp := range out.Responses {
 				answered[resp.InstanceID] = true
-				o := Started
+				o := startedOutcome(resp)
 				if resp.Code != codeSuccess {
 					o = Failed
 				}

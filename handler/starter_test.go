@@ -279,3 +279,16 @@ func TestCallsStayUnderTheConcurrencyBound(t *testing.T) {
 		t.Fatalf("max in flight %d, want 2..3 under a bound of 3", m)
 	}
 }
+
+func TestAcceptedStartOfARunningInstanceIsAlreadyRunning(t *testing.T) {
+	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		return &StartInstancesOutput{RequestID: "req", Responses: []InstanceResponse{
+			{InstanceID: "i-lenient001", Code: "200", Message: "success", PreviousStatus: "Running", CurrentStatus: "Running"},
+			{InstanceID: "i-lenient002", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"},
+		}}, nil
+	}}
+	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-lenient001", "i-lenient002"}, BatchOptimization: SuccessFirst})
+	if outcomeOf(t, res, "i-lenient001").Outcome != AlreadyRunning || outcomeOf(t, res, "i-lenient002").Outcome != Started {
+		t.Fatalf("%+v", res)
+	}
+}
