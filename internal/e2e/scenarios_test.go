@@ -378,3 +378,114 @@ func TestExpiredTimerIsIgnored(t *testing.T) {
 		t.Fatal("an expired event reached ECS")
 	}
 }
+
+func TestAllTogether(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	t.Run("a running instance is set aside, the rest start together", func(t *testing.T) {
+		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0003","i-bp67acfmxazb4p0007","i-bp67acfmxazb4p0008"],"batchOptimization":"AllTogether"}`)))
+		got := outcomes(r)
+		if got["i-bp67acfmxazb4p0003"].Outcome != handler.AlreadyRunning || got["i-bp67acfmxazb4p0007"].Outcome != handler.Started ||
+			got["i-bp67acfmxazb4p0008"].Outcome != handler.Started {
+			t.Fatalf("%+v", got)
+		}
+		var last ecsemu.Call
+		for _, c := range h.ECS.Calls() {
+			if c.Action == "StartInstances" {
+				last = c
+			}
+		}
+		if last.BatchOptimization != "AllTogether" || len(last.InstanceIDs) != 2 {
+			t.Fatalf("the rest were not started together: %+v", last)
+		}
+	})
+	t.Run("one failing instance fails them all", func(t *testing.T) {
+		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0009","i-bp1nostock0000001"],"batchOptimization":"AllTogether"}`)))
+		for id, ir := range outcomes(r) {
+			if ir.Outcome != handler.Failed || ir.Code != "OperationDenied.NoStock" {
+				t.Errorf("%s: %+v", id, ir)
+			}
+		}
+		if inst, _ := h.ECS.Instance("i-bp67acfmxazb4p0009"); inst.Status != "Stopped" {
+			t.Fatalf("AllTogether started part of a failed call: %s", inst.Status)
+		}
+	})
+	t.Run("over 100 is refused whole", func(t *testing.T) {
+		var ids []string
+		for i := range 101 {
+			ids = append(ids, fmt.Sprintf("i-toomany%06d", i))
+		}
+		r := result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": ids, "batchOptimization": "AllTogether"})))
+		if r.Summary.Rejected != 101 || r.InstanceResponses.InstanceResponse[0].Code != handler.CodeInvalidParameter {
+			t.Fatalf("%+v", r.Summary)
+		}
+	})
+}
+
+func TestStoppingInstanceIsStartedOnceStopped(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{SettleDelay: 300 * time.Millisecond})
+	// The fleet's i-bp1stoppingdemo01 is Stopping; re-put it so the settle
+	// delay runs from now.
+	in, _ := h.ECS.Instance("i-bp1stoppingdemo01")
+	in.Status = "Stopping"
+	if err := h.ECS.SetInstance(in); err != nil {
+		t.Fatal(err)
+	}
+	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp1stoppingdemo01"]}`)))
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Started {
+		t.Fatalf("%+v", ir)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	h := start(t, nil, ecsemu.Options{})
+	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0011","i-bp67acfmxazb4p0003","i-bp1lockeddemo0001","i-bp1notthere000002"],"dryRun":true}`)))
+	want := map[string]handler.Outcome{"i-bp67acfmxazb4p0011": handler.DryRunPassed, "i-bp67acfmxazb4p0003": handler.AlreadyRunning,
+		"i-bp1lockeddemo0001": handler.Failed, "i-bp1notthere000002": handler.Failed}
+	got := outcomes(r)
+	for id, o := range want {
+		if got[id].Outcome != o {
+			t.Errorf("%s: %+v, want %s", id, got[id], o)
+		}
+	}
+	if !r.DryRun {
+		t.Error("DryRun is false")
+	}
+	for _, c := range h.ECS.Calls() {
+		if c.Action == "StartInstances" && !c.DryRun {
+			t.Fatalf("a dry run sent a real start: %+v", c)
+		}
+	}
+	if inst, _ := h.ECS.Instance("i-bp67acfmxazb4p0011"); inst.Status != "Stopped" {
+		t.Fatalf("a dry run started %s", inst.InstanceID)
+	}
+}
+
+func TestStateChangeEventsRestartOnlyTaggedInstances(t *testing.T) {
+	ev := func(id, state string) []byte {
+		return mustJSON(map[string]any{"id": "ev-" + id, "source": "acs.ecs", "specversion": "1.0", "type": "ecs:Instance:StateChange",
+			"subject": "acs:ecs:cn-hangzhou:1234567890123456:instance/" + id, "time": time.Now().UTC().Format(time.RFC3339),
+			"aliyunregionid": "cn-hangzhou", "data": map[string]any{"resourceId": id, "resourceType": "ALIYUN::ECS::Instance", "state": state}})
+	}
+	t.Run("without RESTART_TAG nothing restarts", func(t *testing.T) {
+		h := start(t, nil, ecsemu.Options{})
+		r := result(t, invoke(t, h, ev("i-bp67acfmxazb4p0012", "Stopped")))
+		if r.Summary.Requested != 0 || len(r.Ignored) != 1 || len(h.ECS.Calls()) != 0 {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("with RESTART_TAG, only tagged ones", func(t *testing.T) {
+		h := start(t, map[string]string{"RESTART_TAG": "auto-restart=true"}, ecsemu.Options{})
+		r := result(t, invoke(t, h, ev("i-bp67acfmxazb4p0012", "Stopped")))
+		if ir := outcomes(r)["i-bp67acfmxazb4p0012"]; ir.Outcome != handler.Started {
+			t.Fatalf("%+v", r)
+		}
+		r = result(t, invoke(t, h, ev("i-bp1nobalance00001", "Stopped"))) // carries no tag
+		if r.Summary.Requested != 0 || len(r.Ignored) != 1 {
+			t.Fatalf("an untagged instance: %+v", r)
+		}
+		r = result(t, invoke(t, h, ev("i-bp67acfmxazb4p0013", "Running")))
+		if r.Summary.Requested != 0 || len(r.Ignored) != 1 {
+			t.Fatalf("a Running event: %+v", r)
+		}
+	})
+}
