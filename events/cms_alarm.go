@@ -96,7 +96,11 @@ func (a cmsAlarm) message(o origin, subject string) Message {
 	m := o.message()
 	m.Trigger = CMSAlarm
 	if m.Source == "" {
-		m.Source = "cms-alarm:" + firstNonEmpty(string(a.RuleID), string(a.AlertName))
+		if id := firstNonEmpty(string(a.RuleID), string(a.AlertName)); id != "" {
+			m.Source = "cms-alarm:" + id
+		} else {
+			m.Source = "cms-alarm"
+		}
 	}
 	if m.Time.IsZero() {
 		m.Time = epochTime(int64(a.Timestamp))

@@ -86,7 +86,12 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	}
 	var ev httpEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, true, errors.New(malformed("HTTP trigger event", err))
+		// Whatever headers and query can be read still go back with the error,
+		// so that the caller is authenticated before being told of a 400.
+		partial := &HTTPRequest{Headers: map[string]string{}, Query: map[string]string{}}
+		_ = json.Unmarshal(obj["headers"], &partial.Headers)
+		_ = json.Unmarshal(obj["queryParameters"], &partial.Query)
+		return partial, true, errors.New(malformed("HTTP trigger event", err))
 	}
 	r := &HTTPRequest{
 		Version:   string(ev.Version),
@@ -103,7 +108,7 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	for k, v := range ev.QueryParameters {
 		s, ok := queryValue(v)
 		if !ok {
-			return nil, true, fmt.Errorf("malformed HTTP trigger event: query parameter %s is not a string", safe(k))
+			return r, true, fmt.Errorf("malformed HTTP trigger event: query parameter %s is not a string", safe(k))
 		}
 		r.Query[k] = s
 	}
@@ -111,13 +116,13 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	if len(body) > 0 && string(body) != "null" {
 		s, ok := jsonString(body)
 		if !ok {
-			return nil, true, errors.New("malformed HTTP trigger event: body is not a string")
+			return r, true, errors.New("malformed HTTP trigger event: body is not a string")
 		}
 		r.Body = []byte(s)
 		if ev.IsBase64Encoded {
 			dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 			if err != nil {
-				return nil, true, errors.New("malformed HTTP trigger event: isBase64Encoded, but body is not base64")
+				return r, true, errors.New("malformed HTTP trigger event: isBase64Encoded, but body is not base64")
 			}
 			r.Body = dec
 		}
@@ -129,7 +134,7 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 			n, err = strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
 		}
 		if err != nil || n < 0 {
-			return nil, true, errors.New("malformed HTTP trigger event: requestContext.timeEpoch is not milliseconds")
+			return r, true, errors.New("malformed HTTP trigger event: requestContext.timeEpoch is not milliseconds")
 		}
 		r.TimeEpochMs = n
 	}

@@ -297,7 +297,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.ignore(strings.Join(e.sources, ", "), fmt.Sprintf("the stopped instance does not carry the restart tag %s", h.cfg.RestartTag), []string{e.id})
+			p.ignore(e.trigger, strings.Join(e.sources, ", "), fmt.Sprintf("the stopped instance does not carry the restart tag %s", h.cfg.RestartTag), []string{e.id})
 			delete(p.byKey, resultKey(e.region, e.id))
 		default:
 			rest = append(rest, e)

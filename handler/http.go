@@ -34,6 +34,9 @@ type HTTPResponse struct {
 // serveHTTP handles an HTTP trigger event: authentication, size, parsing, then the
 // same work as any event, answered with DESIGN §5's statuses.
 func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HTTPRequest, parseErr error) (json.RawMessage, error) {
+	if req == nil {
+		req = &events.HTTPRequest{}
+	}
 	async := strings.EqualFold(req.Header("X-Fc-Invocation-Type"), "Async")
 	asXML := wantsXML(req)
 	if inv.requestID == "" {
@@ -63,7 +66,8 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 	}
 	msgs, errs := events.DecodeHTTP(req)
 	if len(errs) > 0 {
-		return fail(http.StatusBadRequest, CodeInvalidParameter, "the request cannot be parsed: "+joinFieldErrors(errs), errs)
+		errs = reportedErrors(errs)
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "the request cannot be parsed: "+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 	for i := range msgs {
 		if msgs[i].Time.IsZero() && req.TimeEpochMs > 0 {
@@ -71,9 +75,12 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		}
 	}
 	p := h.makePlan(inv, msgs)
+	// The invocation came over HTTP, whatever the events in its body.
+	p.trigger = events.HTTP
 	if len(p.invalid) > 0 {
 		// Nothing of an invalid HTTP request is sent: the caller can mend it.
-		return fail(http.StatusBadRequest, CodeInvalidParameter, "invalid start request: "+joinFieldErrors(p.invalid), p.invalid)
+		errs := reportedErrors(p.invalid)
+		return fail(http.StatusBadRequest, CodeInvalidParameter, "invalid start request: "+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 	wait := time.Time{}
 	if !async {

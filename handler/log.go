@@ -53,9 +53,13 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
 	for _, ig := range res.Ignored {
+		t := string(ig.trigger)
+		if t == "" {
+			t = trigger
+		}
 		inv.log.LogAttrs(ctx, slog.LevelInfo, "ignored",
 			slog.String("requestId", inv.requestID),
-			slog.String("trigger", trigger),
+			slog.String("trigger", t),
 			slog.String("source", ig.Source),
 			slog.Int("retryCount", inv.retryCount),
 			slog.String("reason", ig.Reason),

@@ -237,15 +237,15 @@ func TestRegionResolutionOrder(t *testing.T) {
 		{events.Message{SourceRegion: "cn-chengdu"}, "cn-beijing"},
 	}
 	for _, c := range cases {
-		if got := h.resolveRegion(c.m, inv); got != c.want {
+		if got, _ := h.resolveRegion(c.m, inv); got != c.want {
 			t.Errorf("got %s, want %s", got, c.want)
 		}
 	}
 	h2, _ := testHandler(t, nil, &fakeECS{})
-	if got := h2.resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, inv); got != "cn-chengdu" {
+	if got, _ := h2.resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, inv); got != "cn-chengdu" {
 		t.Errorf("source region: %s", got)
 	}
-	if got := h2.resolveRegion(events.Message{}, inv); got != "cn-shenzhen" {
+	if got, _ := h2.resolveRegion(events.Message{}, inv); got != "cn-shenzhen" {
 		t.Errorf("function region: %s", got)
 	}
 }

@@ -52,9 +52,27 @@ type Summary struct {
 // request was not carried out (expired, no restart tag); InstanceIds lists the
 // instances it named, if any, so that none goes missing from the report.
 type IgnoredEvent struct {
-	Source      string   `json:"Source" xml:"Source"`
-	Reason      string   `json:"Reason" xml:"Reason"`
-	InstanceIDs []string `json:"InstanceIds,omitempty" xml:"InstanceIds>InstanceId,omitempty"`
+	Source      string   `json:"Source"`
+	Reason      string   `json:"Reason"`
+	InstanceIDs []string `json:"InstanceIds,omitempty"`
+	trigger     events.Trigger
+}
+
+// MarshalXML leaves InstanceIds out when there are none (encoding/xml writes
+// an empty parent element for an empty "a>b" list).
+func (e IgnoredEvent) MarshalXML(enc *xml.Encoder, start xml.StartElement) error {
+	type ids struct {
+		ID []string `xml:"InstanceId"`
+	}
+	v := struct {
+		Source      string `xml:"Source"`
+		Reason      string `xml:"Reason"`
+		InstanceIDs *ids   `xml:"InstanceIds,omitempty"`
+	}{Source: e.Source, Reason: e.Reason}
+	if len(e.InstanceIDs) > 0 {
+		v.InstanceIDs = &ids{ID: e.InstanceIDs}
+	}
+	return enc.EncodeElement(v, start)
 }
 
 // Result is the answer of an invocation: the StartInstances response shape,

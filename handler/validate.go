@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +76,7 @@ func Validate(req events.StartRequest) []events.FieldError {
 	var out []events.FieldError
 	if !batchOK {
 		out = append(out, events.FieldError{Field: "batchOptimization",
-			Message: fmt.Sprintf("%q is not SuccessFirst or AllTogether", req.BatchOptimization)})
+			Message: fmt.Sprintf("%s is not SuccessFirst or AllTogether", quote(req.BatchOptimization))})
 		cr.BatchOptimization = ""
 	}
 	err := validate.Struct(cr)
@@ -116,6 +117,15 @@ func fieldPath(fe validator.FieldError) string {
 	return fe.Field()
 }
 
+// quote quotes a value for a message, cut to 64 characters: messages are
+// logged, and must not carry a body's worth of bytes.
+func quote(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		s = string(r[:64]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
 func ruleMessage(fe validator.FieldError) string {
 	val := fmt.Sprint(fe.Value())
 	switch fe.Tag() {
@@ -124,13 +134,13 @@ func ruleMessage(fe validator.FieldError) string {
 	case "min":
 		return "needs at least one instance ID"
 	case "ecs_instance_id":
-		return fmt.Sprintf("%q is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", val)
+		return fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(val))
 	case "region_id":
-		return fmt.Sprintf("%q is not a region ID: lowercase letters, digits and dashes, like cn-hangzhou", val)
+		return fmt.Sprintf("%s is not a region ID: lowercase letters, digits and dashes, like cn-hangzhou", quote(val))
 	case "oneof":
-		return fmt.Sprintf("%q is not one of %s", val, fe.Param())
+		return fmt.Sprintf("%s is not one of %s", quote(val), fe.Param())
 	case "rfc3339":
-		return fmt.Sprintf("%q is not an RFC 3339 time like 2026-11-26T09:00:00Z", val)
+		return fmt.Sprintf("%s is not an RFC 3339 time like 2026-11-26T09:00:00Z", quote(val))
 	}
 	return fmt.Sprintf("fails rule %s", fe.Tag())
 }
