@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -71,8 +72,16 @@ var sdkRegionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 const regionPlaceholder = "{regionId}"
 
+// endpointMapOnce fills the SDK's endpoint map once (see NewSDKECS).
+var endpointMapOnce sync.Once
+
 // NewSDKECS checks the options and returns the ECS client.
 func NewSDKECS(o SDKOptions) (*SDKECS, error) {
+	// ecs.NewClientWithOptions reads ecs.GetEndpointMap, which fills a package
+	// variable on first use without a lock: concurrent first calls race (seen
+	// with the race detector). Filling it here, before any goroutine, leaves
+	// only reads for later.
+	endpointMapOnce.Do(func() { ecs.GetEndpointMap() })
 	e := &SDKECS{scheme: "https", connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {
 		e.connectTimeout = 5 * time.Second

@@ -512,3 +512,17 @@ func TestScrubSecrets(t *testing.T) {
 		t.Fatalf("StringToSign not stripped: %q", got)
 	}
 }
+
+// Concurrent first calls of fresh clients must not race inside the SDK (its
+// endpoint map is filled lazily without a lock; NewSDKECS fills it first).
+func TestSDKFreshClientsDoNotRace(t *testing.T) {
+	srv := newSDKEmu(t, ecsemu.Options{})
+	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			_, _ = e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdk00"})
+		})
+	}
+	wg.Wait()
+}

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Under -race the binary is built with the race detector too: the
+	// concurrent invocations below then check the real function for races.
+	harness.Race = raceEnabled
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	if _, err := harness.BuildFunction(ctx, root); err != nil {
 		fmt.Fprintln(os.Stderr, "build the function:", err)
@@ -62,6 +65,9 @@ func start(t testing.TB, env map[string]string, eo ecsemu.Options) *harness.Harn
 	t.Cleanup(func() {
 		h.Close()
 		out := h.Fn.Output()
+		if strings.Contains(out, "DATA RACE") {
+			t.Errorf("the function has a data race:\n%s", out)
+		}
 		for _, secret := range []string{harness.Role.AccessKeySecret, harness.Role.SecurityToken, "Signature=", "SecurityToken=", webhookSecret} {
 			if strings.Contains(out, secret) {
 				t.Errorf("the function's output contains a secret (%.12s…)", secret)

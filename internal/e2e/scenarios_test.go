@@ -174,7 +174,12 @@ func startFleet(t testing.TB, f ecsemu.Fleet, env map[string]string) *harness.Ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
+	t.Cleanup(func() {
+		h.Close()
+		if out := h.Fn.Output(); strings.Contains(out, "DATA RACE") {
+			t.Errorf("the function has a data race:\n%s", out)
+		}
+	})
 	return h
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -64,6 +65,10 @@ type builtBinary struct {
 	err  error
 }
 
+// Race makes BuildFunction build with the race detector, so that end-to-end
+// tests run with -race check the real binary too (set it before the first build).
+var Race bool
+
 // BuildFunction builds the function at root once per process and returns the
 // binary's path.
 func BuildFunction(ctx context.Context, root string) (string, error) {
@@ -76,7 +81,15 @@ func BuildFunction(ctx context.Context, root string) (string, error) {
 			return
 		}
 		b.path = filepath.Join(dir, "start-ecs")
-		b.err = fcemu.Build(ctx, root, b.path)
+		if !Race {
+			b.err = fcemu.Build(ctx, root, b.path)
+			return
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-race", "-o", b.path, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("harness: go build -race: %w\n%s", err, out)
+		}
 	})
 	return b.path, b.err
 }
