@@ -28,8 +28,10 @@ type Handler struct {
 	cfg     Config
 	cfgErr  error
 	starter *Starter
-	out     io.Writer
 	now     func() time.Time
+
+	outMu sync.Mutex // one invocation's lines are written at a time
+	out   io.Writer
 }
 
 // New returns a handler. A configuration error is not fatal: every invocation
@@ -120,7 +122,9 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 
 func (h *Handler) flush(inv *invocation) {
 	if inv.logBuf.Len() > 0 {
+		h.outMu.Lock()
 		_, _ = h.out.Write(inv.logBuf.Bytes())
+		h.outMu.Unlock()
 	}
 }
 
