@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -120,6 +121,11 @@ var streamOrigin = origin{trigger: MNSTopic, source: "mns-topic:stream"}
 // a start request or an event (base64 of JSON, say) it is an MNS topic message in the
 // STREAM form; otherwise it is a payload nothing recognises.
 func rawStream(body []byte, o origin, depth int) Message {
+	if vals, ok := ecsQuery(body); ok {
+		// A query string invoked directly (s invoke, a console test event) is
+		// far likelier than one published to a topic in STREAM form.
+		return valuesMessage(vals, o)
+	}
 	m := decodeBody(body, streamOrigin, depth+1)
 	if m.Ignored == ReasonNotRequest || m.Ignored == ReasonEmptyBody {
 		return o.ignore(ReasonUnknownPayload)
@@ -190,7 +196,37 @@ func decodeBody(body []byte, o origin, depth int) Message {
 	if inner, ok := base64JSON(body); ok {
 		return decodeBody(inner, o, depth+1)
 	}
+	if vals, ok := ecsQuery(body); ok {
+		return valuesMessage(vals, o)
+	}
 	return o.ignore(ReasonNotRequest)
+}
+
+// ecsQuery recognises a start request in the ECS query spelling, as a query
+// string or a whole request URL, the form ECS's own documentation shows:
+//
+//	RegionId=cn-hangzhou&InstanceId.1=i-bp67acfmxazb4p0001
+//	https://ecs.aliyuncs.com/?Action=StartInstances&RegionId=cn-hangzhou&InstanceId=["i-…"]
+//
+// It must name InstanceId or InstanceId.N, so prose is never taken for a query.
+func ecsQuery(body []byte) (url.Values, bool) {
+	s := strings.TrimSpace(string(body))
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[i+1:]
+	}
+	if !strings.Contains(s, "=") || strings.ContainsAny(s, " \t\r\n") {
+		return nil, false
+	}
+	vals, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, false
+	}
+	for k := range vals {
+		if k == "InstanceId" || strings.HasPrefix(k, "InstanceId.") {
+			return vals, true
+		}
+	}
+	return nil, false
 }
 
 // nested completes a message decoded from inside an envelope: the envelope names the

@@ -10,8 +10,9 @@ import (
 //	{"triggerTime": "2022-07-29T10:02:58Z", "triggerName": "morning-start",
 //	 "payload": "{\"regionId\":\"cn-hangzhou\",\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}
 //
-// The payload is the string configured on the trigger; it must hold a start request
-// as JSON. An empty payload, or one that is not JSON, names nothing: Ignored.
+// The payload is the string configured on the trigger; it holds a start request as
+// JSON, or in the ECS query spelling (RegionId=…&InstanceId.1=…). An empty payload,
+// or one that is neither, names nothing: Ignored.
 type timerEvent struct {
 	TriggerTime string          `json:"triggerTime"`
 	TriggerName string          `json:"triggerName"`
@@ -36,6 +37,9 @@ func decodeTimer(raw []byte, depth int) Message {
 	case len(payload) == 0 || string(payload) == "null":
 		return o.ignore("timer payload is empty")
 	case !json.Valid(payload):
+		if vals, ok := ecsQuery(payload); ok {
+			return valuesMessage(vals, o)
+		}
 		return o.ignore("timer payload is not JSON")
 	}
 	m := decodeBody(payload, o, depth+1)
