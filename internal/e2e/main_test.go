@@ -42,7 +42,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cancel()
-	os.Exit(m.Run())
+	code := m.Run()
+	harness.RemoveBuilds()
+	os.Exit(code)
 }
 
 func fleet(t testing.TB) ecsemu.Fleet {

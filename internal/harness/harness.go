@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,17 @@ type builtBinary struct {
 // Race makes BuildFunction build with the race detector, so that end-to-end
 // tests run with -race check the real binary too (set it before the first build).
 var Race bool
+
+// RemoveBuilds deletes the binaries BuildFunction made (call it when done: each
+// is tens of MB in the temp directory).
+func RemoveBuilds() {
+	buildOnce.Range(func(_, v any) bool {
+		if b := v.(*builtBinary); b.path != "" {
+			_ = os.RemoveAll(filepath.Dir(b.path))
+		}
+		return true
+	})
+}
 
 // BuildFunction builds the function at root once per process and returns the
 // binary's path.
@@ -158,6 +170,7 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 	for k, v := range env {
 		envList = append(envList, k+"="+v)
 	}
+	sort.Strings(envList)
 	h.Fn, err = fc.StartFunction(ctx, o.Binary, envList)
 	if err != nil {
 		h.Close()
@@ -232,5 +245,6 @@ func EnvList(env map[string]string) string {
 		}
 		parts = append(parts, k+"="+v)
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, " ")
 }

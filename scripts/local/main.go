@@ -3,27 +3,35 @@
 // testdata/fleet.json), and prints the result and the log lines of each event
 // file. No cloud account is needed.
 //
-//	go run ./scripts/local testdata/events/timer.json     one or more events
-//	go run ./scripts/local                                 every sample in testdata/events
-//	go run ./scripts/local -serve 127.0.0.1:9000           an HTTP trigger for curl or a webhook sender
-//	go run ./scripts/local -real testdata/events/direct.json   the real ECS API, dry run
+//	go run ./scripts/local testdata/events/timer-start.json     one or more events
+//	go run ./scripts/local                                     every sample in testdata/events
+//	go run ./scripts/local -serve 127.0.0.1:9000               an HTTP trigger for curl or a webhook sender
+//	go run ./scripts/local -real testdata/events/direct-start.json   the real ECS API, dry run
 //
-// Flags: -env KEY=VALUE (repeatable) sets the function's configuration
-// (DESIGN §6); -fleet FILE picks another fleet; -real -start really starts
-// instances with ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN).
+// Each event file meets the fleet as the fleet file describes it (-keep-state
+// lets one file see what the ones before it did). -env KEY=VALUE (repeatable)
+// sets the function's configuration (DESIGN §6); -fleet FILE picks another
+// fleet; -real -start really starts instances with
+// ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN). The exit status is 1
+// when any invocation returned an error (an Unfinished instance, a
+// configuration error).
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
@@ -31,8 +39,8 @@ import (
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
-// localSecret is the WEBHOOK_SECRET of local runs, so that HTTP samples and curl
-// authenticate; it protects nothing.
+// localSecret is the WEBHOOK_SECRET of local runs, the one the HTTP samples in
+// testdata/events carry; it protects nothing.
 const localSecret = "change-me-webhook-secret"
 
 type envFlags map[string]string
@@ -47,28 +55,60 @@ func (e envFlags) Set(s string) error {
 	return nil
 }
 
-func main() {
-	env := envFlags{}
-	fleetPath := flag.String("fleet", "testdata/fleet.json", "the ECS emulator's fleet")
-	serve := flag.String("serve", "", "listen on this address (e.g. 127.0.0.1:9000) as the function's HTTP trigger")
-	real := flag.Bool("real", false, "talk to the real ECS API with ALIBABA_CLOUD_* credentials (dry run unless -start)")
-	start := flag.Bool("start", false, "with -real: really start instances")
-	timeout := flag.Duration("timeout", 60*time.Second, "the function's timeout per invocation")
-	flag.Var(env, "env", "KEY=VALUE of the function's environment (repeatable)")
-	flag.Parse()
+type options struct {
+	fleet     string
+	serve     string
+	real      bool
+	start     bool
+	keepState bool
+	timeout   time.Duration
+	env       envFlags
+	files     []string
+}
 
-	if err := run(*fleetPath, *serve, *real, *start, *timeout, env, flag.Args()); err != nil {
+// errInvocationFailed: some invocation returned an error (already printed).
+var errInvocationFailed = errors.New("an invocation returned an error (see above)")
+
+func main() {
+	o := options{env: envFlags{}}
+	flag.StringVar(&o.fleet, "fleet", "testdata/fleet.json", "the ECS emulator's fleet (relative to the working directory or the module root)")
+	flag.StringVar(&o.serve, "serve", "", "listen on this address (e.g. 127.0.0.1:9000) as the function's HTTP trigger")
+	flag.BoolVar(&o.real, "real", false, "talk to the real ECS API with ALIBABA_CLOUD_* credentials (dry run unless -start)")
+	flag.BoolVar(&o.start, "start", false, "with -real: really start instances")
+	flag.BoolVar(&o.keepState, "keep-state", false, "let each event file see the fleet as the files before it left it")
+	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function's timeout per invocation")
+	flag.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
+	flag.Parse()
+	o.files = flag.Args()
+
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fleetPath, serve string, real, start bool, timeout time.Duration, env envFlags, files []string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+func run(o options) error {
+	if o.start && !o.real {
+		return errors.New("-start goes with -real (the emulator's fleet is always really started)")
+	}
+	if o.serve != "" && len(o.files) > 0 {
+		return errors.New("-serve takes no event files: send requests to it instead")
+	}
+	// SIGTERM too: `go run … &` then `kill` reaches this process only if it
+	// listens for it; and a parent that goes away ends it (watchParent).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = watchParent(ctx)
+	defer harness.RemoveBuilds()
+
 	root, err := harness.ModuleRoot()
 	if err != nil {
 		return err
+	}
+	for _, f := range o.files {
+		if _, err := os.Stat(f); err != nil {
+			return err // before the build, not after
+		}
 	}
 	fnEnv := map[string]string{
 		// The samples carry fixed timestamps from the past: without this they
@@ -77,28 +117,31 @@ func run(fleetPath, serve string, real, start bool, timeout time.Duration, env e
 		"WEBHOOK_SECRET": localSecret,
 		"RESTART_TAG":    "auto-restart=true",
 	}
-	opts := harness.Options{Root: root, Timeout: timeout}
-	if real {
+	opts := harness.Options{Root: root, Timeout: o.timeout}
+	var fleet ecsemu.Fleet
+	if o.real {
 		id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 		if id == "" || secret == "" {
-			return fmt.Errorf("-real needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+			return errors.New("-real needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 		}
 		opts.RealECS = true
 		opts.Credentials = fcemu.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
-		fnEnv["DRY_RUN_ONLY"] = fmt.Sprint(!start)
 		delete(fnEnv, "RESTART_TAG")
 		if ep := os.Getenv("ECS_ENDPOINT"); ep != "" {
 			fnEnv["ECS_ENDPOINT"] = ep
 		}
 	} else {
-		fleet, err := ecsemu.LoadFleet(filepath.Join(root, fleetPath))
-		if err != nil {
+		if fleet, err = ecsemu.LoadFleet(findFile(root, o.fleet)); err != nil {
 			return err
 		}
 		opts.Fleet = fleet
 	}
-	for k, v := range env {
+	for k, v := range o.env {
 		fnEnv[k] = v
+	}
+	if o.real {
+		// After -env: only -start lifts the dry run against the real cloud.
+		fnEnv["DRY_RUN_ONLY"] = fmt.Sprint(!o.start)
 	}
 	opts.Env = fnEnv
 
@@ -109,33 +152,94 @@ func run(fleetPath, serve string, real, start bool, timeout time.Duration, env e
 	}
 	defer h.Close()
 	if h.ECS != nil {
-		fmt.Fprintf(os.Stderr, "ECS emulator at %s with %d instances (%s); function env: %s\n", h.ECS.URL(), len(opts.Fleet.Instances), fleetPath, harness.EnvList(fnEnv))
+		fmt.Fprintf(os.Stderr, "ECS emulator at %s with %d instances (%s); function env: %s\n", h.ECS.URL(), len(fleet.Instances), o.fleet, harness.EnvList(fnEnv))
+	} else {
+		fmt.Fprintf(os.Stderr, "real ECS API; function env: %s\n", harness.EnvList(fnEnv))
 	}
 
-	if serve != "" {
-		return serveHTTP(ctx, h, serve, timeout)
+	if o.serve != "" {
+		return serveHTTP(ctx, h, o.serve, o.timeout, fnEnv)
 	}
+	files := o.files
 	if len(files) == 0 {
-		files, _ = filepath.Glob(filepath.Join(root, "testdata", "events", "*.json"))
+		all, _ := filepath.Glob(filepath.Join(root, "testdata", "events", "*"))
+		for _, f := range all {
+			if filepath.Ext(f) != ".md" {
+				files = append(files, f)
+			}
+		}
 		sort.Strings(files)
 	}
-	for _, f := range files {
-		if err := invokeFile(ctx, h, f); err != nil {
+	failed := false
+	for i, f := range files {
+		if i > 0 && h.ECS != nil && !o.keepState {
+			for _, in := range fleet.Instances {
+				if err := h.ECS.SetInstance(in); err != nil {
+					return err
+				}
+			}
+		}
+		ok, err := invokeFile(ctx, h, f)
+		if err != nil {
 			return err
 		}
+		failed = failed || !ok
+	}
+	if failed {
+		return errInvocationFailed
 	}
 	return nil
 }
 
-func invokeFile(ctx context.Context, h *harness.Harness, path string) error {
+// findFile takes a path as given when it exists (absolute, or relative to the
+// working directory), else relative to the module root.
+func findFile(root, path string) string {
+	if _, err := os.Stat(path); err == nil || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
+}
+
+// watchParent ends ctx when the process that started this one goes away (a
+// shell that ran `go run … &` and was closed, or a killed `go run`).
+func watchParent(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	parent := os.Getppid()
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+				if os.Getppid() != parent {
+					return
+				}
+			}
+		}
+	}()
+	return ctx
+}
+
+// invokeFile sends one event file; ok is false when the function returned an
+// error.
+func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok bool, err error) {
 	payload, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	fmt.Printf("==> %s\n", path)
+	if strings.HasSuffix(path, ".json") && !json.Valid(payload) {
+		var se *json.SyntaxError
+		if err := json.Unmarshal(payload, new(any)); errors.As(err, &se) {
+			fmt.Printf("warning: %s is not valid JSON (%v at byte %d); sending it as it is\n", path, se, se.Offset)
+		} else {
+			fmt.Printf("warning: %s is not valid JSON; sending it as it is\n", path)
+		}
+	}
 	out, err := h.Invoke(ctx, fcemu.Invocation{Payload: payload})
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	if out.IsError {
 		fmt.Printf("error (%s): %s\n", out.ErrorType, out.ErrorMessage)
@@ -143,15 +247,17 @@ func invokeFile(ctx context.Context, h *harness.Harness, path string) error {
 		fmt.Println(pretty(out.Payload))
 	}
 	fmt.Println("--- log lines")
-	for _, l := range out.Logs {
-		b, _ := json.Marshal(l)
-		fmt.Println(string(b))
+	for _, l := range h.Fn.Lines() {
+		if m, isJSON := l.JSON(); isJSON && m["requestId"] == out.RequestID {
+			fmt.Println(l.Text) // as the function wrote it, keys in its order
+		}
 	}
 	fmt.Println()
-	return nil
+	return !out.IsError, nil
 }
 
-// pretty indents a JSON answer; an HTTP trigger answer's body is shown decoded.
+// pretty indents a JSON answer, keeping its key order; an HTTP trigger answer's
+// body is shown decoded.
 func pretty(payload []byte) string {
 	var resp struct {
 		StatusCode int               `json:"statusCode"`
@@ -159,40 +265,50 @@ func pretty(payload []byte) string {
 		Body       string            `json:"body"`
 	}
 	if json.Unmarshal(payload, &resp) == nil && resp.StatusCode != 0 {
-		var v any
-		body := resp.Body
-		if json.Unmarshal([]byte(resp.Body), &v) == nil {
-			b, _ := json.MarshalIndent(v, "", "  ")
-			body = string(b)
-		}
-		return fmt.Sprintf("HTTP %d %v\n%s", resp.StatusCode, resp.Headers, body)
+		return fmt.Sprintf("HTTP %d %v\n%s", resp.StatusCode, resp.Headers, indent([]byte(resp.Body)))
 	}
-	var v any
-	if json.Unmarshal(payload, &v) != nil {
-		return string(payload)
-	}
-	b, _ := json.MarshalIndent(v, "", "  ")
-	return string(b)
+	return indent(payload)
 }
 
-func serveHTTP(ctx context.Context, h *harness.Harness, addr string, timeout time.Duration) error {
+func indent(b []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+func serveHTTP(ctx context.Context, h *harness.Harness, addr string, timeout time.Duration, env map[string]string) error {
+	// Listen first: the banner below promises a port that is really ours.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-serve %s: %w", addr, err)
+	}
 	gw := fcemu.NewHTTPGateway(h.FC, fcemu.GatewayOptions{Timeout: timeout})
 	defer gw.Close()
-	srv := &http.Server{Addr: addr, Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
 	go func() {
-		for l := range logLines(ctx, h) {
-			fmt.Println(l)
+		for line := range logLines(ctx, h) {
+			fmt.Println(line)
 		}
 	}()
-	fmt.Fprintf(os.Stderr, `HTTP trigger listening on http://%[1]s (WEBHOOK_SECRET=%[2]s); try:
-  curl -s -H 'Authorization: Bearer %[2]s' -d '{"instanceIds":["i-bp67acfmxazb4p0001"]}' http://%[1]s/
-Ctrl-C stops.
-`, addr, localSecret)
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+	url := "http://" + l.Addr().String() + "/"
+	body := `'{"instanceIds":["i-bp67acfmxazb4p0001"]}'`
+	var hint string
+	switch {
+	case strings.EqualFold(env["HTTP_AUTH"], "trigger"):
+		hint = fmt.Sprintf("curl -s -d %s %s", body, url)
+	case env["WEBHOOK_SECRET"] != "":
+		hint = fmt.Sprintf("curl -s -H 'Authorization: Bearer %s' -d %s %s", env["WEBHOOK_SECRET"], body, url)
+	default:
+		hint = fmt.Sprintf("curl -s -d %s %s   (401: no WEBHOOK_SECRET nor HTTP_AUTH=trigger)", body, url)
+	}
+	fmt.Fprintf(os.Stderr, "HTTP trigger listening on %s; try:\n  %s\nCtrl-C stops.\n", url, hint)
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
