@@ -86,7 +86,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	}
 	msgs := events.Decode(payload)
 	res := h.run(ctx, inv, msgs, time.Time{})
-	body, err := json.Marshal(res)
+	body, err := marshalJSON(res)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
@@ -340,4 +340,17 @@ func unfinishedError(res *Result) *UnfinishedError {
 	}
 	fmt.Fprintf(&b, "; full result in the logs (requestId %s)", res.RequestID)
 	return &UnfinishedError{Message: b.String()}
+}
+
+// marshalJSON encodes v without escaping <, > and & (encoding/json's default
+// for HTML): answers are read by people and programs, never embedded in pages,
+// and "\u003cWEBHOOK_SECRET\u003e" helps neither.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

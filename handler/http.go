@@ -140,7 +140,7 @@ func encodeHTTP(status int, v any, asXML bool, extra map[string]string) (json.Ra
 			body = append([]byte(xml.Header), body...)
 		}
 	} else {
-		body, err = json.Marshal(v)
+		body, err = marshalJSON(v)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode HTTP body: %w", err)
@@ -149,7 +149,7 @@ func encodeHTTP(status int, v any, asXML bool, extra map[string]string) (json.Ra
 	for k, val := range extra {
 		headers[k] = val
 	}
-	return json.Marshal(HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)})
+	return marshalJSON(HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)})
 }
 
 // authenticate applies HTTP_AUTH (DESIGN §6). The reason it gives is safe to show

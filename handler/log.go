@@ -57,14 +57,17 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		if t == "" {
 			t = trigger
 		}
-		inv.log.LogAttrs(ctx, slog.LevelInfo, "ignored",
+		attrs := []slog.Attr{
 			slog.String("requestId", inv.requestID),
 			slog.String("trigger", t),
 			slog.String("source", ig.Source),
 			slog.Int("retryCount", inv.retryCount),
 			slog.String("reason", ig.Reason),
-			slog.Any("instanceIds", ig.InstanceIDs),
-		)
+		}
+		if len(ig.InstanceIDs) > 0 {
+			attrs = append(attrs, slog.Any("instanceIds", ig.InstanceIDs))
+		}
+		inv.log.LogAttrs(ctx, slog.LevelInfo, "ignored", attrs...)
 	}
 	s := res.Summary
 	level := slog.LevelInfo

@@ -173,3 +173,15 @@ func TestConcurrentInvocationsShareNothing(t *testing.T) {
 		t.Fatalf("%d summary lines for %d invocations", n, len(all))
 	}
 }
+
+func TestAnswersDoNotEscapeHTML(t *testing.T) {
+	h, _ := testHandler(t, map[string]string{"WEBHOOK_SECRET": "0123456789abcdef"}, &fakeECS{})
+	out, err := h.Handle(context.Background(), []byte(`{"rawPath":"/","headers":{},"body":"{}","requestContext":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil || !strings.Contains(resp.Body, "Bearer <WEBHOOK_SECRET>") {
+		t.Fatalf("%s", out)
+	}
+}
