@@ -18,8 +18,9 @@ import (
 //	 "data": {…}}
 //
 // A trigger delivers one event, a JSON array of them (batches), or, for Kafka, a JSON
-// array of strings that each hold one event. Each event is one Message; where its
-// start request is depends on its type:
+// array of strings that each hold one event. Each event is one Message, or one per
+// element when its body is a JSON array (see decodeBody); where its start request is
+// depends on its type:
 //
 //	mns:Queue:SendMessage     data.messageBody (a string)                  trigger mns
 //	mq:Topic:SendMessage      data.body (a string)                         trigger rocketmq
@@ -130,10 +131,10 @@ func queueKind(eventType string, data map[string]json.RawMessage) Trigger {
 	return ""
 }
 
-func decodeCloudEvent(raw []byte, o origin, depth int) Message {
+func decodeCloudEvent(raw []byte, o origin, depth int) []Message {
 	var ev cloudEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return o.ignore(malformed("CloudEvent", err))
+		return []Message{o.ignore(malformed("CloudEvent", err))}
 	}
 	t := parseTime(string(ev.Time))
 	id := string(ev.ID)
@@ -142,9 +143,9 @@ func decodeCloudEvent(raw []byte, o origin, depth int) Message {
 	lower := strings.ToLower(typ)
 	switch {
 	case strings.HasPrefix(lower, "ecs:"):
-		return decodeECSCloudEvent(ev, t)
+		return []Message{decodeECSCloudEvent(ev, t)}
 	case strings.HasPrefix(lower, "cms:"):
-		return decodeCMSCloudEvent(ev, t)
+		return []Message{decodeCMSCloudEvent(ev, t)}
 	}
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(ev.Data, &data) // not an object: data is the body itself
@@ -158,10 +159,10 @@ func decodeCloudEvent(raw []byte, o origin, depth int) Message {
 
 // decodeRawData decodes the data of a queue event delivered without its envelope
 // (the RawData schema), told by its shape.
-func decodeRawData(obj map[string]json.RawMessage, o origin, depth int) (Message, bool) {
+func decodeRawData(obj map[string]json.RawMessage, o origin, depth int) ([]Message, bool) {
 	kind := queueKind("", obj)
 	if kind == "" {
-		return Message{}, false
+		return nil, false
 	}
 	raw, _ := json.Marshal(obj)
 	return decodeQueueData(kind, raw, "", "", o.time, o.sourceRegion, depth), true
@@ -169,7 +170,7 @@ func decodeRawData(obj map[string]json.RawMessage, o origin, depth int) (Message
 
 // decodeQueueData finds the message body in the data of a queue event and decodes
 // it. subject and id come from the envelope (empty for RawData).
-func decodeQueueData(kind Trigger, data json.RawMessage, subject, id string, t time.Time, region string, depth int) Message {
+func decodeQueueData(kind Trigger, data json.RawMessage, subject, id string, t time.Time, region string, depth int) []Message {
 	o := origin{trigger: kind, time: t, sourceRegion: region}
 	var body json.RawMessage
 	var err error
@@ -212,7 +213,7 @@ func decodeQueueData(kind Trigger, data json.RawMessage, subject, id string, t t
 		body = d.Body
 	}
 	if err != nil {
-		return o.ignore(malformed(string(kind)+" event data", err))
+		return []Message{o.ignore(malformed(string(kind)+" event data", err))}
 	}
 	return decodeBody(body, o, depth+1)
 }

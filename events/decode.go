@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -47,6 +48,13 @@ func (o origin) ignore(reason string) Message {
 	return m
 }
 
+// at is the origin of element i of an array that o's payload or body holds: o with
+// "[i]" appended to its source.
+func (o origin) at(i int) origin {
+	o.source += "[" + strconv.Itoa(i) + "]"
+	return o
+}
+
 var directOrigin = origin{trigger: Direct, source: "direct"}
 
 // Decode turns the payload of any invocation that is not an HTTP trigger event into
@@ -57,7 +65,9 @@ var directOrigin = origin{trigger: Direct, source: "direct"}
 //
 //   - a JSON array: a batch (RocketMQ, RabbitMQ, MNS event streams); each element is
 //     decoded on its own, and an element that is a string holding JSON is decoded as
-//     that JSON (Kafka's batches come as an array of strings);
+//     that JSON (Kafka's batches come as an array of strings). An element that is not
+//     an event with an ID of its own (a start request, a batch, anything ignored)
+//     has the batch's Source with its index appended: "direct[1]";
 //   - a CloudEvent (`specversion`, or `id`+`type`+`source`+`data`): see cloudevents.go;
 //   - a timer event (`triggerTime`, `triggerName`, `payload`): see timer.go;
 //   - an MNS topic notification (`TopicOwner`, `Message`, `MessageId`, …) or its STREAM
@@ -86,7 +96,7 @@ func decodeTop(raw []byte, o origin, depth int) []Message {
 		return []Message{o.ignore(ReasonUnknownPayload)}
 	}
 	if !json.Valid(raw) {
-		return []Message{rawStream(raw, o, depth)}
+		return rawStream(raw, o, depth)
 	}
 	switch raw[0] {
 	case '[':
@@ -95,12 +105,12 @@ func decodeTop(raw []byte, o origin, depth int) []Message {
 			return []Message{o.ignore(ReasonEmptyBatch)}
 		}
 		out := make([]Message, 0, len(elems))
-		for _, e := range elems {
-			out = append(out, decodeTop(e, o, depth+1)...)
+		for i, e := range elems {
+			out = append(out, decodeTop(e, o.at(i), depth+1)...)
 		}
 		return out
 	case '{':
-		return []Message{decodeObject(raw, o, depth, ReasonUnknownPayload)}
+		return decodeObject(raw, o, depth, ReasonUnknownPayload)
 	case '"':
 		var s string
 		_ = json.Unmarshal(raw, &s)
@@ -108,7 +118,7 @@ func decodeTop(raw []byte, o origin, depth int) []Message {
 		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
 			return decodeTop(inner, o, depth+1)
 		}
-		return []Message{rawStream(inner, o, depth)}
+		return rawStream(inner, o, depth)
 	}
 	return []Message{o.ignore(ReasonUnknownPayload)}
 }
@@ -119,87 +129,124 @@ var streamOrigin = origin{trigger: MNSTopic, source: "mns-topic:stream"}
 
 // rawStream decodes a payload that is not a JSON object or array. When its bytes hold
 // a start request or an event (base64 of JSON, say) it is an MNS topic message in the
-// STREAM form; otherwise it is a payload nothing recognises.
-func rawStream(body []byte, o origin, depth int) Message {
+// STREAM form; otherwise it is a payload nothing recognises. The STREAM form comes
+// alone: an element of a batch, or an HTTP body, is decoded as a body based on o.
+func rawStream(body []byte, o origin, depth int) []Message {
 	if vals, ok := ecsQuery(body); ok {
 		// A query string invoked directly (s invoke, a console test event) is
 		// far likelier than one published to a topic in STREAM form.
-		return valuesMessage(vals, o)
+		return []Message{valuesMessage(vals, o)}
 	}
-	m := decodeBody(body, streamOrigin, depth+1)
-	if m.Ignored == ReasonNotRequest || m.Ignored == ReasonEmptyBody {
-		return o.ignore(ReasonUnknownPayload)
+	so := streamOrigin
+	if o.source != directOrigin.source {
+		so = o
 	}
-	return m
+	msgs := decodeBody(body, so, depth+1)
+	if len(msgs) == 1 && (msgs[0].Ignored == ReasonNotRequest || msgs[0].Ignored == ReasonEmptyBody) {
+		return []Message{o.ignore(ReasonUnknownPayload)}
+	}
+	return msgs
 }
 
-// decodeObject classifies one JSON object by its keys and decodes it. unknown is the
-// reason given when nothing recognises it.
-func decodeObject(raw []byte, o origin, depth int, unknown string) Message {
+// decodeObject classifies one JSON object by its keys and decodes it: one Message,
+// or several when it is an envelope whose body is a batch. unknown is the reason
+// given when nothing recognises it; an envelope too malformed to read is ignored
+// under o's Source.
+func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return o.ignore(unknown)
+		return []Message{o.ignore(unknown)}
 	}
 	switch {
 	case isCloudEvent(obj):
 		return decodeCloudEvent(raw, o, depth)
 	case isTimer(obj):
-		return decodeTimer(raw, depth)
+		return decodeTimer(raw, o, depth)
 	case isMNSTopic(obj):
-		return decodeMNSTopic(raw, depth)
+		return decodeMNSTopic(raw, o, depth)
 	case isStreamWithAttrs(obj):
 		return decodeBody(obj["body"], streamOrigin, depth+1)
 	case isECSNotification(obj):
-		return decodeECSNotification(raw, o)
+		return []Message{decodeECSNotification(raw, o)}
 	case isCMSAlarm(obj):
-		return decodeCMSAlarmJSON(raw, o)
+		return []Message{decodeCMSAlarmJSON(raw, o)}
 	}
-	if m, ok := decodeRawData(obj, o, depth); ok {
-		return m
+	if msgs, ok := decodeRawData(obj, o, depth); ok {
+		return msgs
 	}
 	if looksLikeRequest(obj) {
 		m := o.message()
 		m.Request, m.Errors = decodeRequest(obj)
-		return m
+		return []Message{m}
 	}
-	return o.ignore(unknown)
+	return []Message{o.ignore(unknown)}
 }
 
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
-// event's data) into one Message based on o. DESIGN §4: a body is taken as JSON
-// first; a JSON string is decoded again (a string holding JSON); only a string that
-// is not JSON and decodes from base64 into JSON is taken as base64. Kafka values that
-// come as Python's repr of bytes (b'…') are unwrapped. A body that holds an ECS
-// state-change event or a CloudMonitor alarm is decoded as one.
-func decodeBody(body []byte, o origin, depth int) Message {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || string(body) == "null" {
-		return o.ignore(ReasonEmptyBody)
-	}
-	if depth > maxDepth {
-		return o.ignore(ReasonNotRequest)
-	}
-	if json.Valid(body) {
-		switch body[0] {
-		case '{':
-			return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
-		case '"':
-			var s string
-			_ = json.Unmarshal(body, &s)
-			return decodeBody([]byte(s), o, depth+1)
+// event's data, an MNS topic message) into messages based on o; always at least one.
+// The body is unwrapped first (unwrapBody). Then:
+//
+//   - a JSON array is a batch: element i is decoded as a body of its own, based on
+//     o.at(i) (Source "mns:…/<messageId>[i]"), so that every element gives one
+//     Message (one per inner element when it is itself a batch); an empty array is
+//     one Ignored message;
+//   - a JSON object is a start request, or an event carried in the message (an ECS
+//     state-change event, a CloudMonitor alarm, …) decoded as one, see nested;
+//   - text in the ECS query spelling is a start request;
+//   - anything else names nothing: Ignored.
+func decodeBody(body []byte, o origin, depth int) []Message {
+	body, depth = unwrapBody(body, depth)
+	switch {
+	case len(body) == 0 || string(body) == "null":
+		return []Message{o.ignore(ReasonEmptyBody)}
+	case depth > maxDepth:
+		return []Message{o.ignore(ReasonNotRequest)}
+	case body[0] == '{' && json.Valid(body):
+		return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
+	case body[0] == '[' && json.Valid(body):
+		var elems []json.RawMessage
+		if err := json.Unmarshal(body, &elems); err != nil || len(elems) == 0 {
+			return []Message{o.ignore(ReasonEmptyBatch)}
 		}
-		return o.ignore(ReasonNotRequest)
-	}
-	if inner, ok := pythonBytes(body); ok {
-		return decodeBody(inner, o, depth+1)
-	}
-	if inner, ok := base64JSON(body); ok {
-		return decodeBody(inner, o, depth+1)
+		out := make([]Message, 0, len(elems))
+		for i, e := range elems {
+			out = append(out, decodeBody(e, o.at(i), depth+1)...)
+		}
+		return out
 	}
 	if vals, ok := ecsQuery(body); ok {
-		return valuesMessage(vals, o)
+		return []Message{valuesMessage(vals, o)}
 	}
-	return o.ignore(ReasonNotRequest)
+	return []Message{o.ignore(ReasonNotRequest)}
+}
+
+// unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON
+// first; a JSON string is unwrapped (a string holding JSON); only text that is not
+// JSON and decodes from base64 into JSON is taken as base64. Kafka values that come
+// as Python's repr of bytes (b'…') are unwrapped too. It returns the innermost body,
+// trimmed, and the depth reached: past maxDepth when it gave up.
+func unwrapBody(body []byte, depth int) ([]byte, int) {
+	for ; depth <= maxDepth; depth++ {
+		body = bytes.TrimSpace(body)
+		if json.Valid(body) {
+			if body[0] != '"' {
+				return body, depth
+			}
+			var s string
+			_ = json.Unmarshal(body, &s)
+			body = []byte(s)
+			continue
+		}
+		inner, ok := pythonBytes(body)
+		if !ok {
+			inner, ok = base64JSON(body)
+		}
+		if !ok {
+			return body, depth
+		}
+		body = inner
+	}
+	return bytes.TrimSpace(body), depth
 }
 
 // ecsQuery recognises a start request in the ECS query spelling, as a query
@@ -229,20 +276,28 @@ func ecsQuery(body []byte) (url.Values, bool) {
 	return nil, false
 }
 
-// nested completes a message decoded from inside an envelope: the envelope names the
-// delivery (Source), and the earlier of the two times counts, so that a late
-// redelivery of an old event still expires.
-func nested(o origin, m Message) Message {
-	if o.source != "" {
-		m.Source = o.source
+// nested completes the messages decoded from an event carried inside a message: the
+// message names the delivery (Source: o's, or o.at(i)'s for the i-th of several, as
+// when the event's own body is a batch), and the earlier of the two times counts, so
+// that a late redelivery of an old event still expires.
+func nested(o origin, msgs []Message) []Message {
+	for i := range msgs {
+		m := &msgs[i]
+		switch {
+		case o.source == "":
+		case len(msgs) == 1:
+			m.Source = o.source
+		default:
+			m.Source = o.at(i).source
+		}
+		if !o.time.IsZero() && (m.Time.IsZero() || o.time.Before(m.Time)) {
+			m.Time = o.time
+		}
+		if m.SourceRegion == "" {
+			m.SourceRegion = o.sourceRegion
+		}
 	}
-	if !o.time.IsZero() && (m.Time.IsZero() || o.time.Before(m.Time)) {
-		m.Time = o.time
-	}
-	if m.SourceRegion == "" {
-		m.SourceRegion = o.sourceRegion
-	}
-	return m
+	return msgs
 }
 
 // pythonBytes unwraps Python's repr of a bytes value, b'…' or b"…", as some Kafka

@@ -94,7 +94,7 @@ func TestDecodeNestedAndAlarmForms(t *testing.T) {
 }
 
 // A batch keeps its order and decodes each element on its own: a bad element does
-// not spoil the others.
+// not spoil the others, and each element's Source tells which it was.
 func TestDecodeMixedBatch(t *testing.T) {
 	msgs := Decode([]byte(`[{"instanceIds":["i-bp67acfmxazb4p0001"]}, "not json", {"dryRun":"maybe","instanceIds":["i-bp67acfmxazb4p0002"]}, "{\"InstanceId.1\":\"i-bp67acfmxazb4p0003\"}"]`))
 	if len(msgs) != 4 {
@@ -111,5 +111,10 @@ func TestDecodeMixedBatch(t *testing.T) {
 	}
 	if msgs[3].Request.InstanceIDs[0] != id3 {
 		t.Errorf("3: %+v", msgs[3])
+	}
+	for i, m := range msgs {
+		if want := "direct[" + string(rune('0'+i)) + "]"; m.Source != want {
+			t.Errorf("%d: source %q, want %q", i, m.Source, want)
+		}
 	}
 }

@@ -56,6 +56,16 @@ type Message struct {
 	// "rabbitmq:<event id>", "ecs-event:<event id>", "cms-alarm:<event id or ruleId>",
 	// "event:<event id>" (another CloudEvent). An event carried inside a queue
 	// message keeps the message's Source.
+	//
+	// A message found in element i of a JSON array has the Source of what holds the
+	// array with "[i]" appended, whether it names instances or is Ignored: the
+	// elements of a message body that is an array ("mns:<subject>/<messageId>[1]",
+	// "timer:<triggerName>[0]"), and the elements of a batch payload or HTTP body
+	// that have no ID of their own: start requests and whatever names nothing
+	// ("direct[1]", "http:<requestId>[0]"). An event in a batch keeps its own
+	// ("rocketmq:<event id>"). Arrays inside arrays add an index each
+	// ("direct[2][0]"); an event carried inside a queue message whose own body is
+	// an array gives the message's Source with the index of each of its messages.
 	Source string
 	// Time is when the event was produced (timer triggerTime, CloudEvent time, HTTP
 	// requestContext.timeEpoch, MNS PublishTime); zero when the event does not say.

@@ -12,8 +12,8 @@ import "encoding/json"
 //	 "key": "value"}
 //
 // Message attributes, when the message has any, are further top-level keys. Message
-// is the message body (which may be base64, see decodeBody); PublishTime is in
-// milliseconds.
+// is the message body (which may be base64, or a JSON array of start requests: see
+// decodeBody); PublishTime is in milliseconds.
 //
 // In the STREAM form the payload is the message body itself, raw bytes that need not
 // be JSON; when the message has attributes it comes as
@@ -37,12 +37,16 @@ func isMNSTopic(obj map[string]json.RawMessage) bool {
 	return has(obj, "TopicOwner", "Message") || has(obj, "MessageId", "Message", "TopicName")
 }
 
-func decodeMNSTopic(raw []byte, depth int) Message {
+// decodeMNSTopic decodes an MNS topic notification; o is what carries it, whose
+// Source names a notification too malformed to read.
+func decodeMNSTopic(raw []byte, o origin, depth int) []Message {
 	var ev mnsTopicEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return origin{trigger: MNSTopic, source: "mns-topic"}.ignore(malformed("MNS topic message", err))
+		m := o.ignore(malformed("MNS topic message", err))
+		m.Trigger = MNSTopic
+		return []Message{m}
 	}
-	o := origin{
+	o = origin{
 		trigger: MNSTopic,
 		source:  "mns-topic:" + string(ev.TopicName) + "/" + string(ev.MessageID),
 		time:    epochTime(int64(ev.PublishTime)),

@@ -1,9 +1,6 @@
 package events
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "encoding/json"
 
 // timerEvent is what a timer trigger passes to the function:
 //
@@ -11,8 +8,10 @@ import (
 //	 "payload": "{\"regionId\":\"cn-hangzhou\",\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}
 //
 // The payload is the string configured on the trigger; it holds a start request as
-// JSON, or in the ECS query spelling (RegionId=…&InstanceId.1=…). An empty payload,
-// or one that is neither, names nothing: Ignored.
+// JSON, as base64 of JSON, or in the ECS query spelling (RegionId=…&InstanceId.1=…),
+// or a JSON array of start requests, which gives one Message per element (see
+// decodeBody). An empty payload, or one that is none of these, names nothing:
+// Ignored.
 type timerEvent struct {
 	TriggerTime string          `json:"triggerTime"`
 	TriggerName string          `json:"triggerName"`
@@ -23,28 +22,28 @@ func isTimer(obj map[string]json.RawMessage) bool {
 	return has(obj, "triggerTime", "triggerName")
 }
 
-func decodeTimer(raw []byte, depth int) Message {
+// decodeTimer decodes a timer event; o is what carries it, whose Source names an
+// event too malformed to read.
+func decodeTimer(raw []byte, o origin, depth int) []Message {
 	var ev timerEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return directOrigin.ignore(malformed("timer event", err))
+		return []Message{o.ignore(malformed("timer event", err))}
 	}
-	o := origin{trigger: Timer, source: "timer:" + ev.TriggerName, time: parseTime(ev.TriggerTime)}
-	payload := bytes.TrimSpace(ev.Payload)
-	if s, ok := jsonString(payload); ok {
-		payload = bytes.TrimSpace([]byte(s))
-	}
+	o = origin{trigger: Timer, source: "timer:" + ev.TriggerName, time: parseTime(ev.TriggerTime)}
+	payload, depth := unwrapBody(ev.Payload, depth+1)
 	switch {
 	case len(payload) == 0 || string(payload) == "null":
-		return o.ignore("timer payload is empty")
+		return []Message{o.ignore("timer payload is empty")}
 	case !json.Valid(payload):
-		if vals, ok := ecsQuery(payload); ok {
-			return valuesMessage(vals, o)
+		if _, ok := ecsQuery(payload); !ok {
+			return []Message{o.ignore("timer payload is not JSON")}
 		}
-		return o.ignore("timer payload is not JSON")
 	}
-	m := decodeBody(payload, o, depth+1)
-	if m.Ignored == ReasonNotRequest {
-		m.Ignored = "timer payload is not a start request"
+	msgs := decodeBody(payload, o, depth)
+	for i := range msgs {
+		if msgs[i].Ignored == ReasonNotRequest {
+			msgs[i].Ignored = "timer payload is not a start request"
+		}
 	}
-	return m
+	return msgs
 }
