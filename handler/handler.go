@@ -86,12 +86,12 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	}
 	msgs := events.Decode(payload)
 	res := h.run(ctx, inv, msgs, time.Time{})
+	if res.Summary.Unfinished > 0 {
+		return nil, unfinishedError(res) // the full result is in the logs
+	}
 	body, err := marshalJSON(res)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
-	}
-	if res.Summary.Unfinished > 0 {
-		return nil, unfinishedError(res)
 	}
 	return body, nil
 }
@@ -308,12 +308,6 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		}
 	}
 	return rest
-}
-
-// newRun gives callers outside Start (the tag lookups) the same bounded,
-// retrying access to ECS.
-func (s *Starter) newRun(creds Credentials) *startRun {
-	return &startRun{s: s, creds: creds, results: map[string]InstanceResult{}, sem: make(chan struct{}, max(1, s.MaxConcurrent))}
 }
 
 // unfinishedError names the unfinished instances, in at most a few KiB; the full

@@ -14,10 +14,6 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 	ctx := context.Background()
 	durationMs := time.Since(inv.start).Milliseconds()
 	trigger := string(p.trigger)
-	bySource := map[string]*entry{}
-	for _, e := range p.entries {
-		bySource[resultKey(e.region, e.id)] = e
-	}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
 		level := slog.LevelInfo
 		switch ir.Outcome {
@@ -26,7 +22,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		case Rejected, Unfinished:
 			level = slog.LevelWarn
 		}
-		e := bySource[resultKey(ir.RegionID, ir.InstanceID)]
+		e := p.byKey[resultKey(ir.RegionID, ir.InstanceID)]
 		attrs := []slog.Attr{
 			slog.String("requestId", inv.requestID),
 			slog.String("trigger", string(e.trigger)),
@@ -74,11 +70,19 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 	if s.Failed > 0 || s.Unfinished > 0 {
 		level = slog.LevelWarn
 	}
-	inv.log.LogAttrs(ctx, level, "summary",
+	attrs := summaryAttrs(inv, p.trigger, res.DryRun, s)
+	attrs = append(attrs, slog.Int64("durationMs", durationMs))
+	inv.log.LogAttrs(ctx, level, "summary", attrs...)
+}
+
+// summaryAttrs are the keys every summary line has: who, and the Summary's
+// counts as lower-camel keys.
+func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s Summary) []slog.Attr {
+	return []slog.Attr{
 		slog.String("requestId", inv.requestID),
-		slog.String("trigger", trigger),
+		slog.String("trigger", string(trigger)),
 		slog.Int("retryCount", inv.retryCount),
-		slog.Bool("dryRun", res.DryRun),
+		slog.Bool("dryRun", dryRun),
 		slog.Int("requested", s.Requested),
 		slog.Int("started", s.Started),
 		slog.Int("alreadyRunning", s.AlreadyRunning),
@@ -88,23 +92,14 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		slog.Int("unfinished", s.Unfinished),
 		slog.Int("skipped", s.Skipped),
 		slog.Int("ignored", s.Ignored),
-		slog.Int64("durationMs", durationMs),
-	)
+	}
 }
 
 // logRefusal writes the summary of an invocation that was refused before any
 // instance was looked at (HTTP 401/413/400, an invalid configuration): still one
 // summary line per invocation, with zero counts, and what refused it.
 func (h *Handler) logRefusal(inv *invocation, trigger events.Trigger, status int, code, message string, extra ...slog.Attr) {
-	attrs := []slog.Attr{
-		slog.String("requestId", inv.requestID),
-		slog.String("trigger", string(trigger)),
-		slog.Int("retryCount", inv.retryCount),
-		slog.Bool("dryRun", false),
-	}
-	for _, k := range []string{"requested", "started", "alreadyRunning", "dryRunPassed", "rejected", "failed", "unfinished", "skipped", "ignored"} {
-		attrs = append(attrs, slog.Int(k, 0))
-	}
+	attrs := summaryAttrs(inv, trigger, false, Summary{})
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}

@@ -41,12 +41,7 @@ type Starter struct {
 // result per instance, keyed by regionId/instanceId. Work still undone when ctx
 // ends is Unfinished.
 func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) map[string]InstanceResult {
-	r := &startRun{
-		s:       s,
-		creds:   creds,
-		results: make(map[string]InstanceResult),
-		sem:     make(chan struct{}, max(1, s.MaxConcurrent)),
-	}
+	r := s.newRun(creds)
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Go(func() {
@@ -62,6 +57,12 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 	}
 	wg.Wait()
 	return r.results
+}
+
+// newRun is the state of one Start, or of the tag lookups before it: bounded,
+// retrying access to ECS for one invocation's credentials.
+func (s *Starter) newRun(creds Credentials) *startRun {
+	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sem: make(chan struct{}, max(1, s.MaxConcurrent))}
 }
 
 // resultKey keys results by region and instance.
