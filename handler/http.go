@@ -52,6 +52,10 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		}
 		return reply(status, ErrorBody{RequestID: inv.requestID, Code: code, Message: message, Errors: errs}, nil)
 	}
+	badRequest := func(prefix string, errs []events.FieldError) (json.RawMessage, error) {
+		errs = reportedErrors(errs)
+		return fail(http.StatusBadRequest, CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
+	}
 
 	if ok, why := h.authenticate(req, inv.start); !ok {
 		return fail(http.StatusUnauthorized, "Unauthorized", why, nil)
@@ -61,26 +65,18 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 			fmt.Sprintf("the body has %d bytes, over MAX_BODY_BYTES (%d)", len(req.Body), h.cfg.MaxBodyBytes), nil)
 	}
 	if parseErr != nil {
-		return fail(http.StatusBadRequest, CodeInvalidParameter, "the HTTP event is malformed: "+parseErr.Error(),
-			[]events.FieldError{{Field: "body", Message: parseErr.Error()}})
+		return badRequest("", []events.FieldError{{Field: "body", Message: parseErr.Error()}})
 	}
-	msgs, errs := events.DecodeHTTP(req)
+	msgs, errs := events.DecodeHTTP(req) // messages without a time of their own get timeEpoch's
 	if len(errs) > 0 {
-		errs = reportedErrors(errs)
-		return fail(http.StatusBadRequest, CodeInvalidParameter, "the request cannot be parsed: "+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
-	}
-	for i := range msgs {
-		if msgs[i].Time.IsZero() && req.TimeEpochMs > 0 {
-			msgs[i].Time = time.UnixMilli(req.TimeEpochMs)
-		}
+		return badRequest("the request cannot be parsed: ", errs)
 	}
 	p := h.makePlan(inv, msgs)
 	// The invocation came over HTTP, whatever the events in its body.
 	p.trigger = events.HTTP
 	if len(p.invalid) > 0 {
 		// Nothing of an invalid HTTP request is sent: the caller can mend it.
-		errs := reportedErrors(p.invalid)
-		return fail(http.StatusBadRequest, CodeInvalidParameter, "invalid start request: "+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
+		return badRequest("invalid start request: ", p.invalid)
 	}
 	wait := time.Time{}
 	if !async {

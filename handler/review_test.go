@@ -185,3 +185,24 @@ func TestAnswersDoNotEscapeHTML(t *testing.T) {
 		t.Fatalf("%s", out)
 	}
 }
+
+// An HTTP request's age comes from requestContext.timeEpoch (DecodeHTTP gives
+// it to every message without a time of its own).
+func TestOldHTTPRequestIsExpired(t *testing.T) {
+	f := &fakeECS{}
+	h, _ := testHandler(t, map[string]string{"HTTP_AUTH": "trigger", "DEFAULT_REGION_ID": "cn-hangzhou"}, f)
+	old := time.Now().Add(-3 * time.Hour).UnixMilli()
+	out, err := h.Handle(context.Background(), []byte(fmt.Sprintf(
+		`{"rawPath":"/","headers":{},"body":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}","requestContext":{"timeEpoch":"%d"}}`, old)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp HTTPResponse
+	var r Result
+	if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &r) != nil {
+		t.Fatalf("%s", out)
+	}
+	if resp.StatusCode != 200 || len(r.Ignored) != 1 || !strings.HasPrefix(r.Ignored[0].Reason, "expired") || len(f.calls()) != 0 {
+		t.Fatalf("%s", out)
+	}
+}
