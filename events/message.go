@@ -6,7 +6,10 @@
 // start becomes a Message with Ignored set, so that the caller can report it.
 package events
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Trigger names the kind of event a message came from; it is logged as `trigger`.
 type Trigger string
@@ -35,6 +38,33 @@ type StartRequest struct {
 	DryRun            bool     `json:"dryRun,omitempty"`
 	// NotAfter is an RFC 3339 time, kept as sent so that validation can name it.
 	NotAfter string `json:"notAfter,omitempty"`
+
+	// IDFields, when not nil, holds for each InstanceIDs[i] the field that
+	// named it as the caller spelled it: "instanceIds[0]" (a JSON array),
+	// "InstanceId[1]" (the InstanceId=["…"] form), "InstanceId.3" (the indexed
+	// form, with the caller's own N). Errors about an ID name this field
+	// (DESIGN §5). Nil means "instanceIds[i]".
+	IDFields []string `json:"-"`
+	// FieldNames maps a canonical field (regionId, batchOptimization, …) to
+	// the spelling the caller used where it differs (RegionId, …), so that
+	// errors name the field as sent.
+	FieldNames map[string]string `json:"-"`
+}
+
+// IDField names InstanceIDs[i] as the caller spelled it.
+func (r StartRequest) IDField(i int) string {
+	if i >= 0 && i < len(r.IDFields) {
+		return r.IDFields[i]
+	}
+	return "instanceIds[" + strconv.Itoa(i) + "]"
+}
+
+// FieldName names a canonical field as the caller spelled it.
+func (r StartRequest) FieldName(canonical string) string {
+	if n, ok := r.FieldNames[canonical]; ok {
+		return n
+	}
+	return canonical
 }
 
 // FieldError is a defect of a request found while decoding, named by the JSON field
@@ -42,7 +72,15 @@ type StartRequest struct {
 type FieldError struct {
 	Field   string `json:"Field"`
 	Message string `json:"Message"`
+	// Elem is 1 + the index in Request.InstanceIDs of the ID this defect
+	// concerns, 0 when it concerns no single ID: code finds the ID from it,
+	// never by parsing Field.
+	Elem int `json:"-" xml:"-"`
 }
+
+// Index returns the index in Request.InstanceIDs of the ID the defect
+// concerns; ok is false when it concerns none.
+func (e FieldError) Index() (i int, ok bool) { return e.Elem - 1, e.Elem > 0 }
 
 // Message is one unit of work found in an event: a start request, or the reason
 // there is none.
@@ -78,7 +116,11 @@ type Message struct {
 
 	Request StartRequest
 	// Errors are defects found while decoding; a request with any is invalid and
-	// refused whole (its instances are Rejected with InvalidParameter).
+	// refused whole (its instances are Rejected with InvalidParameter). With
+	// Ignored set, Errors mark a payload the operator wrote (a timer payload,
+	// a direct invoke, an HTTP body) that is not a start request nor a known
+	// event: refused like an invalid request (HTTP 400; elsewhere an Ignored
+	// entry logged at WARN), the errors naming the unknown fields (DESIGN §4).
 	Errors []FieldError
 
 	// InstanceRegion is the region the event states for its instance (ECS
