@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +175,21 @@ func (r *HTTPRequest) Header(name string) string {
 // notRequestParams are query parameters that belong to the HTTP exchange, never to
 // a start request: the webhook token (DESIGN §6) and the response format (§5).
 var notRequestParams = map[string]bool{"token": true, "Format": true}
+
+// RequestParams lists, sorted, the query parameters that are not part of the
+// HTTP exchange (token, Format): what DecodeHTTP would read as a start request
+// when the body is empty. A signature covers the body alone, so the handler
+// refuses these beside a signature-only authentication (DESIGN §6).
+func (r *HTTPRequest) RequestParams() []string {
+	var out []string
+	for k := range r.Query {
+		if !notRequestParams[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // DecodeHTTP finds the start requests of an (already authenticated) HTTP request.
 // The body, taken as JSON first (DESIGN §4), may be:

@@ -53,7 +53,7 @@ func DefaultConfig() Config {
 		MaxInstances:       1000,
 		MaxEventAge:        time.Hour,
 		MaxBodyBytes:       1 << 20,
-		HTTPWait:           5 * time.Second,
+		HTTPWait:           4 * time.Second, // CloudMonitor gives up at 5 s; a cold start needs the rest
 		DeadlineMargin:     time.Second,
 		MaxConcurrentCalls: 8,
 	}
@@ -161,7 +161,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := strings.TrimSpace(getenv("HTTP_WAIT")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			bad("HTTP_WAIT", "%q is not a positive duration like 5s", v)
+			bad("HTTP_WAIT", "%q is not a positive duration like 4s", v)
 		}
 		c.HTTPWait = d
 	}

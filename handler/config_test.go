@@ -15,7 +15,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInstances != 1000 || c.MaxEventAge != time.Hour || c.MaxBodyBytes != 1<<20 || c.HTTPWait != 5*time.Second {
+	if c.MaxInstances != 1000 || c.MaxEventAge != time.Hour || c.MaxBodyBytes != 1<<20 || c.HTTPWait != 4*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c.HTTPAuth != AuthNone {

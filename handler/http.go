@@ -168,19 +168,43 @@ func (h *Handler) authenticate(req *events.HTTPRequest, now time.Time) (bool, st
 			}
 		}
 	}
+	if tok, ok := req.Query["token"]; ok && equalSecret([]byte(tok), secret) {
+		return true, ""
+	}
 	sigWhy := ""
 	if sig := req.Header("X-Signature-256"); sig != "" {
 		ok, why := checkSignature(secret, req.Header("X-Signature-Timestamp"), sig, req.Body, now)
 		if ok {
+			// The HMAC covers the body alone: a query beside it could be
+			// swapped by anyone who saw one signed request (DESIGN §6).
+			if params := req.RequestParams(); len(params) > 0 {
+				return false, fmt.Sprintf("the signature covers the body, not the query string, which here holds %s: "+
+					"send the start request in the signed body, or authenticate with Authorization: Bearer", paramList(params))
+			}
 			return true, ""
 		}
 		sigWhy = " (" + why + ")"
 	}
-	if tok, ok := req.Query["token"]; ok && equalSecret([]byte(tok), secret) {
-		return true, ""
-	}
 	return false, "authentication failed" + sigWhy + ": send Authorization: Bearer <WEBHOOK_SECRET>, " +
 		"or X-Signature-Timestamp with X-Signature-256: sha256=<hex HMAC-SHA256 of \"<timestamp>.<body>\">, or token=<WEBHOOK_SECRET>"
+}
+
+// paramList names query parameters for a message (their names only, never
+// their values: the query string is not logged), at most three of them.
+func paramList(names []string) string {
+	const most = 3
+	shown := make([]string, 0, most)
+	for _, n := range names[:min(len(names), most)] {
+		shown = append(shown, quote(n))
+	}
+	out := strings.Join(shown, ", ")
+	if len(names) > most {
+		out += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	if len(names) == 1 {
+		return "the parameter " + out
+	}
+	return "the parameters " + out
 }
 
 // equalSecret compares in constant time, whatever the lengths: both sides are

@@ -170,7 +170,7 @@ func TestFunctionSettings(t *testing.T) {
 		// The schema checks timeout's and memorySize's ranges; what matters here is
 		// that an HTTP caller's wait (HTTP_WAIT) plus the reporting margin fits.
 		if to, _ := p["timeout"].(int); to < 10 {
-			t.Errorf("%s: timeout %v s leaves no room for HTTP_WAIT (5 s) and retries", r.name, p["timeout"])
+			t.Errorf("%s: timeout %v s leaves no room for HTTP_WAIT (4 s) and retries", r.name, p["timeout"])
 		}
 		if str(p, "logConfig", "logBeginRule") != "None" {
 			t.Errorf("%s: logConfig.logBeginRule must be None: every stdout line is one JSON entry", r.name)
