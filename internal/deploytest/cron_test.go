@@ -149,6 +149,12 @@ func TestCronValidator(t *testing.T) {
 	}
 }
 
+// namedWeekdays reports whether a day-of-week field uses no numbers: "*", "?",
+// or names such as MON-FRI, which no reader can take for another day.
+func namedWeekdays(f string) bool {
+	return !strings.ContainsAny(f, "0123456789") || f == "*" || f == "?"
+}
+
 func TestTimerCronsAreValidForFC(t *testing.T) {
 	timers := 0
 	for _, tr := range triggers(t) {
@@ -159,6 +165,9 @@ func TestTimerCronsAreValidForFC(t *testing.T) {
 		expr := str(tr.config, "cronExpression")
 		if err := validateFCCron(expr); err != nil {
 			t.Errorf("trigger %s: cronExpression %q: %v", tr.name, expr, err)
+		}
+		if f := strings.Fields(expr); len(f) > 0 && !namedWeekdays(f[len(f)-1]) {
+			t.Errorf("trigger %s: day-of-week %q: name the days (MON-FRI); cron dialects number them differently", tr.name, f[len(f)-1])
 		}
 	}
 	if timers == 0 {

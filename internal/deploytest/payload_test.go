@@ -169,6 +169,16 @@ func TestSampleMessagesAreStartRequests(t *testing.T) {
 	used := map[string]bool{}
 	for _, tr := range triggers(t) {
 		st := str(tr.config, "eventSourceConfig", "eventSourceType")
+		if tr.typ == "mns_topic" {
+			sample, _ := samples[tr.name].(string)
+			if sample == "" {
+				t.Errorf("vars.samples has no sample message for trigger %s", tr.name)
+				continue
+			}
+			used[tr.name] = true
+			checkStartRequest(t, tr.name+" (topic notification)", mnsTopicEvent(t, tr, sample), sample, 1, events.MNSTopic)
+			continue
+		}
 		if tr.typ != "eventbridge" || st == "Default" {
 			continue
 		}
@@ -187,4 +197,22 @@ func TestSampleMessagesAreStartRequests(t *testing.T) {
 			t.Errorf("vars.samples.%s names no queue trigger", name)
 		}
 	}
+}
+
+// mnsTopicEvent is what an MNS topic trigger with notifyContentFormat JSON
+// delivers for a message published to the topic its sourceArn names.
+func mnsTopicEvent(t *testing.T, tr trigger, message string) []byte {
+	t.Helper()
+	arn := str(tr.resolved, "sourceArn")
+	topic := arn[strings.LastIndex(arn, "/")+1:]
+	b, err := json.Marshal(map[string]any{
+		"TopicOwner": testAccountID, "TopicName": topic, "Subscriber": testAccountID,
+		"SubscriptionName": "start-ecs-" + tr.name, "Message": message,
+		"MessageId": "2F5B3C281B283D4EAC694B7425288675", "MessageMD5": "BA4BA9B48AC81F0F9C66F6C909C39DBB",
+		"PublishTime": time.Now().UnixMilli(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

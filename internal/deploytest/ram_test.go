@@ -168,3 +168,44 @@ func TestAsyncDestinationPolicyMatchesSYaml(t *testing.T) {
 		}
 	}
 }
+
+// MNS invokes the mns-topic trigger's function as the role s.yaml names in
+// invocationRole: only MNS may assume it, and it may only invoke this function.
+func TestMNSInvocationRoleMatchesSYaml(t *testing.T) {
+	trust := readPolicy(t, "mns-invocation-trust-policy.json")
+	if got := actions(trust); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("trust actions %v, want [sts:AssumeRole]", got)
+	}
+	for i, st := range trust.Statement {
+		if len(st.Principal) != 1 || !slices.Equal(st.Principal["Service"], stringList{"mns.aliyuncs.com"}) {
+			t.Errorf("trust statement %d: Principal %v, want only Service mns.aliyuncs.com", i, st.Principal)
+		}
+	}
+	p := readPolicy(t, "mns-invocation-policy.json")
+	if got := actions(p); !slices.Equal(got, []string{"fc:InvokeFunction"}) {
+		t.Errorf("actions %v, want [fc:InvokeFunction]", got)
+	}
+	var fns []string
+	for _, r := range resources(t) {
+		if fn := str(r.resolved, "functionName"); fn != "" {
+			for _, e := range r.resolved["triggers"].([]any) {
+				if str(e.(map[string]any), "triggerType") == "mns_topic" {
+					fns = append(fns, fn)
+				}
+			}
+		}
+	}
+	for _, st := range p.Statement {
+		for _, res := range st.Resource {
+			if !slices.ContainsFunc(fns, func(fn string) bool { return strings.HasSuffix(res, ":functions/"+fn) }) {
+				t.Errorf("resource %q is not the function of an mns_topic trigger (%v)", res, fns)
+			}
+		}
+	}
+	role := str(loadSYAML(t), "vars", "mnsInvocationRole")
+	for _, tr := range triggers(t) {
+		if tr.typ == "mns_topic" && !strings.HasSuffix(str(tr.resolved, "invocationRole"), ":role/"+role) {
+			t.Errorf("%s: invocationRole %q is not vars.mnsInvocationRole (%s)", tr.name, str(tr.resolved, "invocationRole"), role)
+		}
+	}
+}

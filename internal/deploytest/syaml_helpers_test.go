@@ -201,6 +201,7 @@ type trigger struct {
 	typ      string
 	config   map[string]any
 	raw      map[string]any
+	resolved map[string]any // the whole trigger, ${…} resolved
 }
 
 // triggers lists every trigger of every function, with its resolved config.
@@ -216,7 +217,7 @@ func triggers(t *testing.T) []trigger {
 			raw, _ := rawList[i].(map[string]any)
 			name, _ := m["triggerName"].(string)
 			typ, _ := m["triggerType"].(string)
-			out = append(out, trigger{function: res.name, name: name, typ: typ, config: cfg, raw: raw})
+			out = append(out, trigger{function: res.name, name: name, typ: typ, config: cfg, raw: raw, resolved: m})
 		}
 	}
 	if len(out) == 0 {

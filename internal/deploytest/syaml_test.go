@@ -96,6 +96,7 @@ func TestPropsUseKnownKeys(t *testing.T) {
 		"timer":       {"cronExpression", "enable", "payload"},
 		"http":        {"authType", "methods", "disableURLInternet", "authConfig"},
 		"eventbridge": {"triggerEnable", "asyncInvocationType", "eventRuleFilterPattern", "eventSourceConfig", "eventSinkConfig", "runOptions"},
+		"mns_topic":   {"notifyContentFormat", "notifyStrategy", "filterTag"},
 	}
 	knownEB := map[string][]string{
 		"eventSourceConfig":                                           {"eventSourceType", "eventSourceParameters"},
@@ -107,8 +108,9 @@ func TestPropsUseKnownKeys(t *testing.T) {
 		"eventSourceConfig.eventSourceParameters.sourceRabbitMQParameters": {"RegionId", "InstanceId", "VirtualHostName", "QueueName"},
 		"eventSourceConfig.eventSourceParameters.sourceKafkaParameters": {"RegionId", "InstanceId", "Topic", "ConsumerGroup", "OffsetReset",
 			"Network", "VpcId", "VSwitchIds", "SecurityGroupId"},
-		"eventSinkConfig":                {"deliveryOption"},
-		"eventSinkConfig.deliveryOption": {"mode", "eventSchema", "concurrency"},
+		"eventSinkConfig": {"deliveryOption"},
+		// FC API 2023-03-30's DeliveryOption: the mode belongs to runOptions.
+		"eventSinkConfig.deliveryOption": {"eventSchema", "concurrency"},
 		"runOptions":                     {"mode", "batchWindow", "retryStrategy", "deadLetterQueue", "errorsTolerance", "maximumTasks"},
 		"runOptions.batchWindow":         {"CountBasedWindow", "TimeBasedWindow"},
 		"runOptions.retryStrategy":       {"PushRetryStrategy", "MaximumRetryAttempts", "MaximumEventAgeInSeconds"},
@@ -196,6 +198,7 @@ func TestEveryTriggerIsThere(t *testing.T) {
 	httpPerFunction := map[string]int{}
 	names := map[string]bool{}
 	var sources []string
+	mnsTopics := 0
 	for _, tr := range trs {
 		key := tr.function + "/" + tr.name
 		if names[key] {
@@ -203,6 +206,16 @@ func TestEveryTriggerIsThere(t *testing.T) {
 		}
 		names[key] = true
 		switch tr.typ {
+		case "mns_topic":
+			mnsTopics++
+			// MNS invokes the function as the role in invocationRole; without it,
+			// or without the topic's ARN, the trigger cannot be created.
+			if !regexp.MustCompile(`^acs:mns:[a-z0-9-]+:\d+:/topics/[A-Za-z0-9-]+$`).MatchString(str(tr.resolved, "sourceArn")) {
+				t.Errorf("%s: sourceArn %q is not an MNS topic ARN", key, str(tr.resolved, "sourceArn"))
+			}
+			if !regexp.MustCompile(`^acs:ram::\d+:role/[A-Za-z0-9-]+$`).MatchString(str(tr.resolved, "invocationRole")) {
+				t.Errorf("%s: invocationRole %q is not a RAM role ARN", key, str(tr.resolved, "invocationRole"))
+			}
 		case "http":
 			httpPerFunction[tr.function]++
 			methods, _ := tr.config["methods"].([]any)
@@ -249,6 +262,9 @@ func TestEveryTriggerIsThere(t *testing.T) {
 				t.Errorf("%s: eventSchema %q: the function tells sources apart by the CloudEvents envelope", key, s)
 			}
 		}
+	}
+	if mnsTopics == 0 {
+		t.Error("no MNS topic trigger, though the README offers that form")
 	}
 	for fn, n := range httpPerFunction {
 		if n > 1 {

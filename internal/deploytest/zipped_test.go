@@ -60,6 +60,9 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 				"requestContext": map[string]any{"requestId": "1-test", "timeEpoch": strconv.FormatInt(now.UnixMilli(), 10),
 					"http": map[string]any{"method": "POST", "path": "/", "sourceIp": "203.0.113.9"}}})
 			sends = append(sends, send{tr.name, ev, []string{"i-bp67acfmxazb4p0001"}})
+		case "mns_topic":
+			sample, _ := samples[tr.name].(string)
+			sends = append(sends, send{tr.name, mnsTopicEvent(t, tr, sample), idRE.FindAllString(sample, -1)})
 		case "eventbridge":
 			st := str(tr.config, "eventSourceConfig", "eventSourceType")
 			if st == "Default" {
