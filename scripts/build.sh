@@ -18,10 +18,10 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 
 cd "$root"
-# The target platform is set for this one command only: the zipper below runs on
-# the build machine, whatever that is.
-CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
-	go build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" -o "$stage/main" .
+# The flags that ship live in internal/build (-tags validator_novalidatefn,
+# static, stripped, no paths or build ID); buildfn cross-compiles for
+# linux/amd64 and the zipper below runs on the build machine, whatever it is.
+go run ./scripts/buildfn -o "$stage/main"
 
 go run ./scripts/zipdir -o "$zip_path" "$stage"
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/internal/build"
 )
 
 // runZipdir packages dir with the project's zipper, as scripts/build.sh does.
@@ -174,5 +176,15 @@ func TestBuildIsReproducible(t *testing.T) {
 	}
 	if bytes.Contains(bin, []byte(repoRoot(t))) {
 		t.Error("binary contains the build machine's module path: build with -trimpath")
+	}
+	// Issue 9's guard: a build without -tags validator_novalidatefn links
+	// every ECS client method (26.5 MB binary, 6.7 MB zip); FC fetches and
+	// unpacks the package on every cold start.
+	const maxBinary, maxZip = 12_000_000, 4 << 20
+	if len(bin) > maxBinary {
+		t.Errorf("the shipped binary has %d bytes, over %d: is -tags %s missing?", len(bin), maxBinary, build.Tags)
+	}
+	if len(first) > maxZip {
+		t.Errorf("the zip has %d bytes, over 4 MiB (%d)", len(first), maxZip)
 	}
 }

@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/start-ecs/start-ecs/internal/build"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
@@ -93,15 +93,8 @@ func BuildFunction(ctx context.Context, root string) (string, error) {
 			return
 		}
 		b.path = filepath.Join(dir, "start-ecs")
-		if !Race {
-			b.err = fcemu.Build(ctx, root, b.path)
-			return
-		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-race", "-o", b.path, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("harness: go build -race: %w\n%s", err, out)
-		}
+		// The flags that ship (internal/build), for this machine.
+		b.err = build.Function(ctx, root, b.path, build.Options{Race: Race})
 	})
 	return b.path, b.err
 }
