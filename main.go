@@ -1,6 +1,6 @@
 // Command start-ecs is a Function Compute 3.0 function (runtime go1) that starts
 // ECS instances named by timers, HTTP webhooks, message queues, ECS state-change
-// events and CloudMonitor alarms. See README.md and DESIGN.md.
+// events and CloudMonitor alarms. See README.md and docs/design.md.
 //
 // This file only wires: configuration from the environment, the ECS client, and
 // the runtime loop.

@@ -343,7 +343,7 @@ func TestDeployVariablesAreDocumented(t *testing.T) {
 	if _, err := r.resolve(doc["resources"]); err != nil {
 		t.Fatal(err)
 	}
-	deployDoc, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	deployDoc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "deploy.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestDeployVariablesAreDocumented(t *testing.T) {
 	}
 	for name := range r.envNames {
 		if !strings.Contains(string(deployDoc), name) {
-			t.Errorf("README.md does not mention %s, which s.yaml reads at deploy time", name)
+			t.Errorf("docs/deploy.md does not mention %s, which s.yaml reads at deploy time", name)
 		}
 	}
 }
