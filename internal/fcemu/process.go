@@ -67,6 +67,13 @@ type Process struct {
 	mu      sync.Mutex
 	lines   []Line
 	changed chan struct{} // closed and replaced whenever a line arrives
+	// forget: lines are no longer kept (Forget), only handed to followers.
+	forget bool
+
+	// sendMu guards followers and serialises deliveries to them, so that a
+	// follower's channel is never closed while a line is being sent to it.
+	sendMu    sync.Mutex
+	followers map[chan Line]context.Context
 }
 
 // StartFunction starts the function binary with FC_RUNTIME_API pointing at
@@ -135,15 +142,65 @@ func (p *Process) collect(r io.Reader, stream Stream, wg *sync.WaitGroup) {
 	// slog lines carrying a whole result can be long.
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
+		l := Line{Stream: stream, Text: sc.Text(), Time: time.Now()}
 		p.mu.Lock()
-		p.lines = append(p.lines, Line{Stream: stream, Text: sc.Text(), Time: time.Now()})
+		if !p.forget {
+			p.lines = append(p.lines, l)
+		}
 		close(p.changed)
 		p.changed = make(chan struct{})
 		p.mu.Unlock()
+		// Followers get every line, in order; a slow one slows the reading
+		// of the pipe (and so the function's writes) rather than lose lines.
+		p.sendMu.Lock()
+		for ch, ctx := range p.followers {
+			select {
+			case ch <- l:
+			case <-ctx.Done():
+			}
+		}
+		p.sendMu.Unlock()
 	}
 	// A line over the buffer ends the scan; drain the rest so the function
 	// never blocks on a full pipe.
 	_, _ = io.Copy(io.Discard, r)
+}
+
+// Follow returns a channel that receives every line the process writes from
+// now on, as it comes, until ctx ends or the process exits (then the channel
+// is closed). Nothing is copied or polled: a long session costs what its
+// lines cost once.
+func (p *Process) Follow(ctx context.Context) <-chan Line {
+	ch := make(chan Line, 64)
+	p.sendMu.Lock()
+	if p.followers == nil {
+		p.followers = make(map[chan Line]context.Context)
+	}
+	p.followers[ch] = ctx
+	p.sendMu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-p.exited:
+		}
+		// A delivery in progress gives up on ctx, or ends with the process.
+		p.sendMu.Lock()
+		delete(p.followers, ch)
+		close(ch)
+		p.sendMu.Unlock()
+	}()
+	return ch
+}
+
+// Forget drops the lines kept so far and keeps none from now on: for a
+// process that runs for hours (the local runner's serve mode), whose lines
+// reach a follower instead. Lines, Output, Records and WaitForLine then see
+// nothing.
+func (p *Process) Forget() {
+	p.mu.Lock()
+	p.forget = true
+	p.lines = nil
+	p.mu.Unlock()
 }
 
 // Lines returns a copy of the lines written so far, in arrival order (the

@@ -314,28 +314,22 @@ func serveHTTP(ctx context.Context, h *harness.Harness, addr string, timeout tim
 	return nil
 }
 
-// logLines streams the function's JSON log lines as they come.
+// logLines streams the function's JSON log lines as they come. The process
+// keeps none of them: a serve session may run for hours.
 func logLines(ctx context.Context, h *harness.Harness) <-chan string {
+	lines := h.Fn.Follow(ctx)
+	h.Fn.Forget()
 	ch := make(chan string)
 	go func() {
 		defer close(ch)
-		seen := 0
-		for {
-			lines := h.Fn.Lines()
-			for _, l := range lines[seen:] {
-				if _, ok := l.JSON(); ok {
-					select {
-					case ch <- l.Text:
-					case <-ctx.Done():
-						return
-					}
-				}
+		for l := range lines {
+			if _, ok := l.JSON(); !ok {
+				continue
 			}
-			seen = len(lines)
 			select {
+			case ch <- l.Text:
 			case <-ctx.Done():
 				return
-			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}()
