@@ -20,7 +20,7 @@ import (
 // runZipdir packages dir with the project's zipper, as scripts/build.sh does.
 func runZipdir(t *testing.T, dir, out string) {
 	t.Helper()
-	cmd := exec.Command("go", "run", "./scripts/zipdir", "-o", out, dir)
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./scripts/zipdir", "-o", out, dir)
 	cmd.Dir = repoRoot(t)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("zipdir: %v\n%s", err, b)
@@ -101,7 +101,7 @@ func sharedBuild(t *testing.T) ([]byte, string) {
 func buildOnce(t *testing.T) (zipBytes []byte, stdout string) {
 	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command("bash", filepath.Join(repoRoot(t), "scripts", "build.sh"), out)
+	cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(repoRoot(t), "scripts", "build.sh"), out)
 	cmd.Dir = t.TempDir() // the script must not depend on the caller's directory
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se

@@ -158,7 +158,12 @@ func TestAsyncDestinationPolicyMatchesSYaml(t *testing.T) {
 	}
 	for _, r := range resources(t) {
 		dest := str(r.resolved, "asyncInvokeConfig", "destinationConfig", "onFailure", "destination")
-		queue := dest[strings.Index(dest, ":/queues/"):]
+		i := strings.Index(dest, ":/queues/")
+		if i < 0 {
+			t.Errorf("%s: onFailure destination %q is not an MNS queue", r.name, dest)
+			continue
+		}
+		queue := dest[i:]
 		for _, st := range p.Statement {
 			for _, res := range st.Resource {
 				if !strings.HasSuffix(res, queue) {

@@ -53,7 +53,7 @@ func send(t *testing.T, req *http.Request) httpAnswer {
 
 func post(t *testing.T, url, contentType string, body []byte, header ...string) httpAnswer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func keyShape(t *testing.T, raw []byte) []string {
 func TestGatewayEventMatchesThePlatformsShape(t *testing.T) {
 	_, _, hs := startGateway(t, fcemu.Config{AccountID: "1430000000000149", Region: "cn-huhehaote"}, fcemu.GatewayOptions{})
 
-	req, _ := http.NewRequest(http.MethodPost, hs.URL+"/hook/a%20b?x=1&x=2&y=3", strings.NewReader(`{"hello":"gateway"}`))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, hs.URL+"/hook/a%20b?x=1&x=2&y=3", strings.NewReader(`{"hello":"gateway"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "fcemu-test/1.0")
 	req.Header.Add("X-Multi", "v1")

@@ -19,7 +19,7 @@ import (
 // the go command on PATH. The build runs in pkgDir, so the package's own
 // module (and its go.sum) decides the dependencies.
 func Build(ctx context.Context, pkgDir, outPath string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", outPath, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", outPath, ".") //nolint:gosec // G204: the go command on paths the test gives
 	cmd.Dir = pkgDir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -102,7 +102,9 @@ func (s *Server) StartFunction(ctx context.Context, binaryPath string, env []str
 	base = append(base, env...)
 	base = append(base, "FC_RUNTIME_API="+s.Addr())
 
-	cmd := exec.Command(binaryPath)
+	// Not CommandContext: ctx bounds the start, the process outlives it
+	// until Stop or Server.Close.
+	cmd := exec.Command(binaryPath) //nolint:noctx // see above
 	cmd.Env = base
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -271,7 +273,7 @@ func (p *Process) WaitForLine(timeout time.Duration, match func(Line) bool) (Lin
 			if l, ok := p.lastMatch(seen, match); ok {
 				return l, nil
 			}
-			return Line{}, fmt.Errorf("%w: the process exited (%v)", ErrNoSuchLine, p.err)
+			return Line{}, fmt.Errorf("%w: the process exited (%w)", ErrNoSuchLine, p.err)
 		}
 	}
 }

@@ -187,7 +187,7 @@ func New() (*Server, error) { return NewWithConfig(Config{}) }
 
 // NewWithConfig starts a runtime API server on a free port of 127.0.0.1.
 func NewWithConfig(cfg Config) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("fcemu: listen: %w", err)
 	}

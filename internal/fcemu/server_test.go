@@ -247,7 +247,12 @@ type fakeFunction struct {
 
 func (f fakeFunction) next(t *testing.T) (http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Get(f.base + "next")
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, f.base+"next", nil)
+	if err != nil {
+		t.Error(err)
+		return nil, nil
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Error(err)
 		return nil, nil
@@ -262,7 +267,13 @@ func (f fakeFunction) next(t *testing.T) (http.Header, []byte) {
 
 func (f fakeFunction) post(t *testing.T, id, kind, body string) int {
 	t.Helper()
-	resp, err := http.Post(f.base+id+"/"+kind, "application/json", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, f.base+id+"/"+kind, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Error(err) // may run on a goroutine of its own: no Fatal
 		return 0

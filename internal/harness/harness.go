@@ -22,7 +22,7 @@ import (
 
 // Role is the STS credential the emulated function's role hands out; the ECS
 // emulator accepts exactly it.
-var Role = ecsemu.Credential{
+var Role = ecsemu.Credential{ //nolint:gosec // G101: the emulator's fake STS credential, valid nowhere else
 	AccessKeyID:     "STS.NUgYrLnoC37mZZCNnAbez2YTL",
 	AccessKeySecret: "3dZn9jE4XvYC2eQ7kGmFxhA8TqPbRw1sLo6UyNcVfZiH",
 	SecurityToken:   "CAIS8gF1q6Ft5B2yfSjIr5bkKeKDhLlM0bWYd0DVi3c7TUL0aK7q1Dz2IHhMdXFoAO8Yv/42n2lR7P4alq",
@@ -51,11 +51,10 @@ type Options struct {
 
 // Harness is a running function with its emulators.
 type Harness struct {
-	ECS     *ecsemu.Server // nil with RealECS
-	FC      *fcemu.Server
-	Fn      *fcemu.Process
-	Binary  string
-	tempDir string
+	ECS    *ecsemu.Server // nil with RealECS
+	FC     *fcemu.Server
+	Fn     *fcemu.Process
+	Binary string
 }
 
 var buildOnce sync.Map // root → *builtBinary

@@ -224,7 +224,7 @@ func watchParent(ctx context.Context) context.Context {
 // invokeFile sends one event file; ok is false when the function returned an
 // error.
 func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok bool, err error) {
-	payload, err := os.ReadFile(path)
+	payload, err := os.ReadFile(path) //nolint:gosec // G304: sending the event file the user names is the job
 	if err != nil {
 		return false, err
 	}
@@ -280,7 +280,7 @@ func indent(b []byte) string {
 
 func serveHTTP(ctx context.Context, h *harness.Harness, addr string, timeout time.Duration, env map[string]string) error {
 	// Listen first: the banner below promises a port that is really ours.
-	l, err := net.Listen("tcp", addr)
+	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-serve %s: %w", addr, err)
 	}
