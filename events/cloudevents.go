@@ -158,14 +158,10 @@ func decodeCloudEvent(raw []byte, o origin, depth int) []Message {
 }
 
 // decodeRawData decodes the data of a queue event delivered without its envelope
-// (the RawData schema), told by its shape.
-func decodeRawData(obj map[string]json.RawMessage, o origin, depth int) ([]Message, bool) {
-	kind := queueKind("", obj)
-	if kind == "" {
-		return nil, false
-	}
+// (the RawData schema), told by its shape (queueKind).
+func decodeRawData(obj map[string]json.RawMessage, kind Trigger, o origin, depth int) []Message {
 	raw, _ := json.Marshal(obj)
-	return decodeQueueData(kind, raw, "", "", o.time, o.sourceRegion, depth), true
+	return decodeQueueData(kind, raw, "", "", o.time, o.sourceRegion, depth)
 }
 
 // decodeQueueData finds the message body in the data of a queue event and decodes

@@ -36,6 +36,13 @@ type origin struct {
 	source       string
 	time         time.Time
 	sourceRegion string
+	// operator is set where the operator wrote the payload (a direct invoke, a
+	// timer's payload, an HTTP body): there a JSON object that is neither a start
+	// request nor a known event is a mistake, reported with Errors (DESIGN §4).
+	operator bool
+	// path locates the element being decoded within the operator's payload
+	// ("[1]", "[2][0]"); "" for the payload itself.
+	path string
 }
 
 func (o origin) message() Message {
@@ -52,10 +59,54 @@ func (o origin) ignore(reason string) Message {
 // "[i]" appended to its source.
 func (o origin) at(i int) origin {
 	o.source += "[" + strconv.Itoa(i) + "]"
+	o.path += "[" + strconv.Itoa(i) + "]"
 	return o
 }
 
-var directOrigin = origin{trigger: Direct, source: "direct"}
+// nothing is o.ignore for what names nothing to start. An element of an array the
+// operator wrote ([1,2], [{"instanceIds":[…]}, 5]) is a mistake, not news to skip:
+// it carries an error naming the element, DESIGN §4.
+func (o origin) nothing(reason string) Message {
+	m := o.ignore(reason)
+	if o.operator && o.path != "" {
+		m.Errors = []FieldError{{Field: o.path, Message: "is not a start request nor a known event"}}
+	}
+	return m
+}
+
+// unknownObject reports a JSON object that is neither a start request nor a known
+// event: Ignored, and, where the operator wrote it, with an error naming each of
+// its fields (DESIGN §4), or saying that it names nothing when it has none.
+func (o origin) unknownObject(fields []field, reason string) Message {
+	m := o.ignore(reason)
+	if !o.operator {
+		return m
+	}
+	seen := map[string]bool{}
+	for _, f := range fields {
+		msg := "unknown field"
+		if seen[f.key] {
+			msg = msgDuplicate
+		}
+		seen[f.key] = true
+		m.Errors = append(m.Errors, FieldError{Field: joinPath(o.path, safe(f.key)), Message: msg})
+	}
+	if len(m.Errors) == 0 {
+		m.Errors = []FieldError{{Field: joinPath(o.path, fieldIDs),
+			Message: "missing: the object names nothing to start (send instanceIds, or a known event)"}}
+	}
+	return m
+}
+
+// joinPath appends a key to a path within a JSON document: "foo", "[1].foo".
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var directOrigin = origin{trigger: Direct, source: "direct", operator: true}
 
 // Decode turns the payload of any invocation that is not an HTTP trigger event into
 // messages: always at least one; a payload that names nothing is one Message with
@@ -90,10 +141,10 @@ func Decode(payload []byte) []Message {
 func decodeTop(raw []byte, o origin, depth int) []Message {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return []Message{o.ignore(ReasonEmptyPayload)}
+		return []Message{o.nothing(ReasonEmptyPayload)}
 	}
 	if depth > maxDepth {
-		return []Message{o.ignore(ReasonUnknownPayload)}
+		return []Message{o.nothing(ReasonUnknownPayload)}
 	}
 	if !json.Valid(raw) {
 		return rawStream(raw, o, depth)
@@ -102,7 +153,7 @@ func decodeTop(raw []byte, o origin, depth int) []Message {
 	case '[':
 		var elems []json.RawMessage
 		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.ignore(ReasonEmptyBatch)}
+			return []Message{o.nothing(ReasonEmptyBatch)}
 		}
 		out := make([]Message, 0, len(elems))
 		for i, e := range elems {
@@ -120,7 +171,7 @@ func decodeTop(raw []byte, o origin, depth int) []Message {
 		}
 		return rawStream(inner, o, depth)
 	}
-	return []Message{o.ignore(ReasonUnknownPayload)}
+	return []Message{o.nothing(ReasonUnknownPayload)}
 }
 
 // streamOrigin is the origin of a payload that is a raw message body: only the STREAM
@@ -143,7 +194,7 @@ func rawStream(body []byte, o origin, depth int) []Message {
 	}
 	msgs := decodeBody(body, so, depth+1)
 	if len(msgs) == 1 && (msgs[0].Ignored == ReasonNotRequest || msgs[0].Ignored == ReasonEmptyBody) {
-		return []Message{o.ignore(ReasonUnknownPayload)}
+		return []Message{o.nothing(ReasonUnknownPayload)}
 	}
 	return msgs
 }
@@ -152,34 +203,111 @@ func rawStream(body []byte, o origin, depth int) []Message {
 // or several when it is an envelope whose body is a batch. unknown is the reason
 // given when nothing recognises it; an envelope too malformed to read is ignored
 // under o's Source.
+//
+// A key given twice (DESIGN §5) never has one of its values picked: in a start
+// request it is a defect that refuses the request whole, naming the key; in an
+// envelope (a CloudEvent, a timer event, an MNS topic message, an ECS or
+// CloudMonitor event, a queue's RawData), anywhere in it and in any letter case
+// (Go's JSON decoder matches a struct's fields in any case), it makes the
+// envelope malformed: Ignored, naming the key, and nothing it carries is decoded.
+// Bodies that are strings holding JSON are checked when decoded in their turn.
 func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return []Message{o.ignore(unknown)}
+		return []Message{o.nothing(unknown)}
 	}
+	var (
+		kind   string
+		decode func() []Message
+	)
 	switch {
 	case isCloudEvent(obj):
-		return decodeCloudEvent(raw, o, depth)
+		kind, decode = "CloudEvent", func() []Message { return decodeCloudEvent(raw, o, depth) }
 	case isTimer(obj):
-		return decodeTimer(raw, o, depth)
+		kind, decode = "timer event", func() []Message { return decodeTimer(raw, o, depth) }
 	case isMNSTopic(obj):
-		return decodeMNSTopic(raw, o, depth)
+		kind, decode = "MNS topic message", func() []Message { return decodeMNSTopic(raw, o, depth) }
 	case isStreamWithAttrs(obj):
-		return decodeBody(obj["body"], streamOrigin, depth+1)
+		kind, decode = "MNS topic message", func() []Message { return decodeBody(obj["body"], streamOrigin, depth+1) }
 	case isECSNotification(obj):
-		return []Message{decodeECSNotification(raw, o)}
+		kind, decode = "ECS event notification", func() []Message { return []Message{decodeECSNotification(raw, o)} }
 	case isCMSAlarm(obj):
-		return []Message{decodeCMSAlarmJSON(raw, o)}
+		kind, decode = "CloudMonitor alarm", func() []Message { return []Message{decodeCMSAlarmJSON(raw, o)} }
+	default:
+		if q := queueKind("", obj); q != "" {
+			kind, decode = string(q)+" event data", func() []Message { return decodeRawData(obj, q, o, depth) }
+		}
 	}
-	if msgs, ok := decodeRawData(obj, o, depth); ok {
-		return msgs
+	if decode != nil {
+		if p, dup := duplicateKey(raw, "", true); dup {
+			return []Message{o.ignore(fmt.Sprintf("malformed %s: key %s is %s", kind, p, msgDuplicate))}
+		}
+		return decode()
+	}
+	fields, err := objectFields(raw)
+	if err != nil {
+		return []Message{o.nothing(unknown)}
 	}
 	if looksLikeRequest(obj) {
 		m := o.message()
-		m.Request, m.Errors = decodeRequest(obj)
+		m.Request, m.Errors = decodeRequest(fields, false)
 		return []Message{m}
 	}
-	return []Message{o.ignore(unknown)}
+	return []Message{o.unknownObject(fields, unknown)}
+}
+
+// duplicateKey finds a key given twice in one object anywhere in the JSON value
+// raw, and returns its path from root ("instanceIds", "data.body.regionId",
+// "[1].InstanceId"), cleaned for a log line. fold compares keys in any letter case.
+func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var (
+		found string
+		stop  = errors.New("stop")
+		walk  func(path string) error
+	)
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				name := k
+				if fold {
+					name = strings.ToLower(k)
+				}
+				p := joinPath(path, safe(k))
+				if seen[name] {
+					found = p
+					return stop
+				}
+				seen[name] = true
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(path + "[" + strconv.Itoa(i) + "]"); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token()
+		return err
+	}
+	_ = walk(root)
+	return found, found != ""
 }
 
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
@@ -198,15 +326,15 @@ func decodeBody(body []byte, o origin, depth int) []Message {
 	body, depth = unwrapBody(body, depth)
 	switch {
 	case len(body) == 0 || string(body) == "null":
-		return []Message{o.ignore(ReasonEmptyBody)}
+		return []Message{o.nothing(ReasonEmptyBody)}
 	case depth > maxDepth:
-		return []Message{o.ignore(ReasonNotRequest)}
+		return []Message{o.nothing(ReasonNotRequest)}
 	case body[0] == '{' && json.Valid(body):
 		return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
 	case body[0] == '[' && json.Valid(body):
 		var elems []json.RawMessage
 		if err := json.Unmarshal(body, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.ignore(ReasonEmptyBatch)}
+			return []Message{o.nothing(ReasonEmptyBatch)}
 		}
 		out := make([]Message, 0, len(elems))
 		for i, e := range elems {
@@ -217,7 +345,7 @@ func decodeBody(body []byte, o origin, depth int) []Message {
 	if vals, ok := ecsQuery(body); ok {
 		return []Message{valuesMessage(vals, o)}
 	}
-	return []Message{o.ignore(ReasonNotRequest)}
+	return []Message{o.nothing(ReasonNotRequest)}
 }
 
 // unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON

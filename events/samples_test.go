@@ -28,6 +28,7 @@ type want struct {
 	restartTag     bool
 	dryRun         bool
 	batch          string
+	errs           []string // the Field of each of Errors, in order
 }
 
 func readSample(t *testing.T, name string) []byte {
@@ -46,8 +47,12 @@ func check(t *testing.T, got []Message, wants []want) {
 	}
 	for i, w := range wants {
 		m := got[i]
-		if len(m.Errors) > 0 {
-			t.Errorf("message %d: unexpected errors %+v", i, m.Errors)
+		var errFields []string
+		for _, e := range m.Errors {
+			errFields = append(errFields, e.Field)
+		}
+		if !reflect.DeepEqual(errFields, w.errs) {
+			t.Errorf("message %d: errors %+v, want fields %q", i, m.Errors, w.errs)
 		}
 		var gotTime string
 		if !m.Time.IsZero() {
