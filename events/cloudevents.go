@@ -136,7 +136,9 @@ func decodeCloudEvent(raw []byte, o origin, depth int) []Message {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return []Message{o.ignore(malformed("CloudEvent", err))}
 	}
-	t := parseTime(string(ev.Time))
+	// The earliest time the envelope states: an event's own time, or the time
+	// EventBridge published it when that comes first.
+	t := earliest(parseTime(string(ev.Time)), parseTime(string(ev.PublishTime)))
 	id := string(ev.ID)
 	region := string(ev.RegionID)
 	typ := string(ev.Type)
@@ -198,9 +200,7 @@ func decodeQueueData(kind Trigger, data json.RawMessage, subject, id string, t t
 		if id == "" {
 			o.source = "kafka:" + string(d.Topic) + "/" + strconv.FormatInt(int64(d.Partition), 10) + "/" + strconv.FormatInt(int64(d.Offset), 10)
 		}
-		if o.time.IsZero() {
-			o.time = epochTime(int64(d.Timestamp))
-		}
+		o.time = earliest(o.time, epochTime(int64(d.Timestamp)))
 		body = d.Value
 	case RabbitMQ:
 		var d rabbitMQData

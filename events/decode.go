@@ -418,9 +418,7 @@ func nested(o origin, msgs []Message) []Message {
 		default:
 			m.Source = o.at(i).source
 		}
-		if !o.time.IsZero() && (m.Time.IsZero() || o.time.Before(m.Time)) {
-			m.Time = o.time
-		}
+		m.Time = earliest(m.Time, o.time)
 		if m.SourceRegion == "" {
 			m.SourceRegion = o.sourceRegion
 		}
@@ -509,15 +507,33 @@ func base64JSON(s []byte) ([]byte, bool) {
 }
 
 // parseTime reads the times events carry: RFC 3339 (CloudEvents, timers) and ECS
-// notifications' compact form (20181226T220114.058+0800). Zero when unreadable.
+// notifications' compact form (20181226T220114.058+0800). A time without a zone
+// (2026-11-26T01:00:00, 2026-11-26 01:00:00) is UTC (DESIGN §4), so that it still
+// expires. Zero when unreadable.
 func parseTime(s string) time.Time {
 	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "20060102T150405.000-0700", "20060102T150405-0700"} {
+	for _, layout := range []string{
+		time.RFC3339Nano, "20060102T150405.000-0700", "20060102T150405-0700",
+		"2006-01-02T15:04:05", "2006-01-02 15:04:05", "20060102T150405",
+	} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t
 		}
 	}
 	return time.Time{}
+}
+
+// earliest returns the earliest of the times that are set (zero if none): an
+// event's expiry runs from the earliest time it states, its envelope's or its
+// body's (DESIGN §4), so that a fresh time inside cannot renew an old delivery.
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
 }
 
 // epochTime reads a Unix time in seconds or milliseconds (told apart by size).

@@ -199,7 +199,8 @@ var notRequestParams = map[string]bool{"token": true, "Format": true}
 // parameters token and Format are never part of a request.
 //
 // Start requests get Trigger HTTP, Source "http:<requestId>" and the request's time;
-// events keep their own trigger and source. errs non-empty means the body as a whole
+// events keep their own trigger and source, and the earlier of their own time and
+// the request's. errs non-empty means the body as a whole
 // cannot be read (unparsable, of an unknown kind, a JSON object naming only unknown
 // fields, or empty with no query): the caller answers 400; each error names the
 // field or "body". A request that was read but is defective carries its
@@ -219,10 +220,10 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		o.time = time.UnixMilli(r.TimeEpochMs)
 	}
 	defer func() {
+		// The earliest time counts (DESIGN §4): an alarm callback whose body's
+		// timestamp is fresh, redelivered hours after timeEpoch, is old.
 		for i := range msgs {
-			if msgs[i].Time.IsZero() {
-				msgs[i].Time = o.time
-			}
+			msgs[i].Time = earliest(msgs[i].Time, o.time)
 		}
 	}()
 

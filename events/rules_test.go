@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // errFields lists the Field of each error.
@@ -325,5 +326,107 @@ func TestFieldsAsSpelled(t *testing.T) {
 	m = decodeOne(t, `{"InstanceId.1":"i-bp67acfmxazb4p0001","instanceIds":["i-bp67acfmxazb4p0002"]}`)
 	if !hasErr(m.Errors, "instanceIds", "use one spelling") || len(m.Request.InstanceIDs) != 2 {
 		t.Errorf("mixed: %+v %+v", m.Request, m.Errors)
+	}
+}
+
+// DESIGN §4: ECS state-change events are accepted in each published layout: the
+// state change in data (data.state, data.resourceId), the notification layout
+// inside data (data.content.state, data.content.resourceId, data.regionId), the
+// bare notification (from an MNS queue, or alone), and the instance from the
+// subject ARN.
+func TestECSStateLayouts(t *testing.T) {
+	ce := func(subject, data string) string {
+		return `{"specversion":"1.0","id":"e1","source":"acs.ecs","type":"ecs:Instance:StateChange","subject":"` + subject +
+			`","time":"2026-11-26T00:59:58Z","aliyunregionid":"cn-beijing","data":` + data + `}`
+	}
+	const arn2 = "acs:ecs:cn-shanghai:1234567890123456:instance/i-bp67acfmxazb4p0002"
+	notif := func(region, arn, content string) string {
+		return `{"ver":"1.0","id":"n1","product":"ECS","name":"Instance:StateChange","level":"INFO","regionId":"` + region +
+			`","userId":"1","eventTime":"20261126T085957.000+0800","resourceId":"` + arn + `","content":` + content + `}`
+	}
+	const stopped2 = `{"resourceId":"i-bp67acfmxazb4p0002","resourceType":"ALIYUN::ECS::Instance","state":"Stopped"}`
+	cases := []struct {
+		name, payload   string
+		id, region, ign string
+	}{
+		{"flat data", ce("", `{"resourceId":"i-bp67acfmxazb4p0002","state":"Stopped"}`), id2, "cn-beijing", ""},
+		{"notification in data", ce("", notif("cn-shanghai", arn2, stopped2)), id2, "cn-shanghai", ""},
+		{"notification in data, region from data.regionId", ce("", notif("cn-shenzhen", "", stopped2)), id2, "cn-shenzhen", ""},
+		{"notification in data, instance from data.resourceId", ce("", notif("cn-shanghai", arn2, `{"state":"Stopped"}`)), id2, "cn-shanghai", ""},
+		{"notification in data, instance from the subject", ce(arn2, notif("", "", `{"state":"Stopped"}`)), id2, "cn-shanghai", ""},
+		{"notification in data, content a string", ce("", notif("cn-shanghai", arn2, quoted(stopped2))), id2, "cn-shanghai", ""},
+		{"notification in data, Running", ce("", notif("cn-shanghai", arn2, `{"resourceId":"i-bp67acfmxazb4p0002","state":"Running"}`)), "", "", "state changed to Running, not Stopped"},
+		{"flat data, instance from the subject", ce(arn2, `{"state":"Stopped"}`), id2, "cn-shanghai", ""},
+		{"bare notification", notif("cn-shanghai", arn2, stopped2), id2, "cn-shanghai", ""},
+		{"bare notification in an MNS queue message", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","data":{"messageId":"m1","messageBody":` + quoted(notif("cn-shanghai", arn2, stopped2)) + `}}`, id2, "cn-shanghai", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decodeOne(t, tc.payload)
+			if m.Ignored != tc.ign || m.Trigger != ECSEvent || !m.RequireRestartTag {
+				t.Fatalf("ignored %q trigger %q restartTag %v, want %q", m.Ignored, m.Trigger, m.RequireRestartTag, tc.ign)
+			}
+			if tc.ign != "" {
+				return
+			}
+			if !reflect.DeepEqual(m.Request.InstanceIDs, []string{tc.id}) || m.InstanceRegion != tc.region {
+				t.Errorf("IDs %q region %q, want %s in %s", m.Request.InstanceIDs, m.InstanceRegion, tc.id, tc.region)
+			}
+		})
+	}
+}
+
+// DESIGN §4: expiry runs from the earliest time the event states, the envelope's
+// and the body's, and a time without a zone is UTC.
+func TestEarliestTime(t *testing.T) {
+	cases := []struct {
+		name, payload, want string
+	}{
+		{"timer triggerTime without a zone", `{"triggerTime":"2026-11-26T00:30:00","triggerName":"t","payload":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}`, "2026-11-26T00:30:00Z"},
+		{"timer triggerTime with a space, no zone", `{"triggerTime":"2026-11-26 00:30:00","triggerName":"t","payload":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}`, "2026-11-26T00:30:00Z"},
+		{"CloudEvent time without a zone", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","time":"2026-11-26T00:59:58.5","data":{"messageId":"m1","messageBody":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}}`, "2026-11-26T00:59:58.5Z"},
+		{"a timer payload carrying an older event", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":` +
+			quoted(`{"alertState":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}","timestamp":"1795649400000"}`) + `}`, "2026-11-25T23:30:00Z"},
+		{"CloudMonitor event whose alarm is older than the envelope", `{"specversion":"1.0","id":"e1","source":"acs.cloudmonitor","type":"cms:CloudMonitor:AlertWebHook","time":"2026-11-26T00:59:58Z","data":{"alertState":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}","timestamp":"1795649400000"}}`, "2026-11-25T23:30:00Z"},
+		{"CloudMonitor event whose alarm is newer than the envelope", `{"specversion":"1.0","id":"e1","source":"acs.cloudmonitor","type":"cms:CloudMonitor:AlertWebHook","time":"2026-11-25T23:00:00Z","data":{"alertState":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}","timestamp":"1795654798000"}}`, "2026-11-25T23:00:00Z"},
+		{"Kafka record older than its CloudEvent", `{"specversion":"1.0","id":"e1","source":"s","type":"alikafka:Topic:Message","time":"2026-11-26T00:59:58Z","data":{"topic":"t","partition":0,"offset":1,"timestamp":1795649400000,"value":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}}`, "2026-11-25T23:30:00Z"},
+		{"CloudEvent published before its own time", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","time":"2026-11-26T00:59:58Z","aliyunpublishtime":"2026-11-25T23:30:00.000Z","data":{"messageId":"m1","messageBody":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}}`, "2026-11-25T23:30:00Z"},
+		{"ECS notification whose event is older than its MNS topic message", `{"TopicOwner":"1","TopicName":"t","MessageId":"m","PublishTime":1795654798000,"Message":` +
+			quoted(`{"product":"ECS","name":"Instance:StateChange","id":"n1","eventTime":"20261126T073000.000+0800","content":{"resourceId":"i-bp67acfmxazb4p0001","state":"Stopped"}}`) + `}`, "2026-11-25T23:30:00Z"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decodeOne(t, tc.payload)
+			if m.Ignored != "" {
+				t.Fatalf("ignored %q", m.Ignored)
+			}
+			if got := m.Time.UTC().Format(time.RFC3339Nano); got != tc.want {
+				t.Errorf("time %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	// Over HTTP: an alarm callback whose body's timestamp is fresh, in a
+	// request whose timeEpoch is 2 h older, carries the older time; so does a
+	// CloudEvent in a JSON body.
+	const epoch = "1795647600000" // 2026-11-25T23:00:00Z
+	for _, body := range []struct{ ct, body string }{
+		{"application/x-www-form-urlencoded", "alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D&timestamp=1795654800000"},
+		{"application/json", `{"alertState":"ALERT","dimensions":{"instanceId":"i-bp67acfmxazb4p0001"},"timestamp":1795654800000}`},
+		{"application/json", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","time":"2026-11-26T01:00:00Z","data":{"messageId":"m1","messageBody":"{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}"}}`},
+	} {
+		p := httpPayload(t, body.ct, body.body, false, nil)
+		p = []byte(strings.Replace(string(p), `"1795654800000"`, `"`+epoch+`"`, 1))
+		r, ok, err := ParseHTTP(p)
+		if !ok || err != nil || r.TimeEpochMs != 1795647600000 {
+			t.Fatalf("ParseHTTP: %v %v %+v", ok, err, r)
+		}
+		msgs, errs := DecodeHTTP(r)
+		if len(errs) > 0 || len(msgs) != 1 || msgs[0].Ignored != "" {
+			t.Fatalf("%s: %+v %+v", body.body, msgs, errs)
+		}
+		if got := msgs[0].Time.UTC().Format(time.RFC3339); got != "2026-11-25T23:00:00Z" {
+			t.Errorf("%s: time %s, want timeEpoch's 2026-11-25T23:00:00Z", body.body, got)
+		}
 	}
 }
