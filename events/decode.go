@@ -134,44 +134,7 @@ var directOrigin = origin{trigger: Direct, source: "direct", operator: true}
 //
 // Anything else is one Message{Trigger: Direct, Ignored: ReasonUnknownPayload}.
 func Decode(payload []byte) []Message {
-	return decodeTop(payload, directOrigin, 0)
-}
-
-// decodeTop decodes a whole payload or one element of a batch.
-func decodeTop(raw []byte, o origin, depth int) []Message {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return []Message{o.nothing(ReasonEmptyPayload)}
-	}
-	if depth > maxDepth {
-		return []Message{o.nothing(ReasonUnknownPayload)}
-	}
-	if !json.Valid(raw) {
-		return rawStream(raw, o, depth)
-	}
-	switch raw[0] {
-	case '[':
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.nothing(ReasonEmptyBatch)}
-		}
-		out := make([]Message, 0, len(elems))
-		for i, e := range elems {
-			out = append(out, decodeTop(e, o.at(i), depth+1)...)
-		}
-		return out
-	case '{':
-		return decodeObject(raw, o, depth, ReasonUnknownPayload)
-	case '"':
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		inner := bytes.TrimSpace([]byte(s))
-		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
-			return decodeTop(inner, o, depth+1)
-		}
-		return rawStream(inner, o, depth)
-	}
-	return []Message{o.nothing(ReasonUnknownPayload)}
+	return decodeValue(payload, directOrigin, 0, true)
 }
 
 // streamOrigin is the origin of a payload that is a raw message body: only the STREAM
@@ -192,7 +155,7 @@ func rawStream(body []byte, o origin, depth int) []Message {
 	if o.source != directOrigin.source {
 		so = o
 	}
-	msgs := decodeBody(body, so, depth+1)
+	msgs := decodeValue(body, so, depth+1, false)
 	if len(msgs) == 1 && (msgs[0].Ignored == ReasonNotRequest || msgs[0].Ignored == ReasonEmptyBody) {
 		return []Message{o.nothing(ReasonUnknownPayload)}
 	}
@@ -311,41 +274,87 @@ func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
 }
 
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
-// event's data, an MNS topic message) into messages based on o; always at least one.
-// The body is unwrapped first (unwrapBody). Then:
-//
-//   - a JSON array is a batch: element i is decoded as a body of its own, based on
-//     o.at(i) (Source "mns:…/<messageId>[i]"), so that every element gives one
-//     Message (one per inner element when it is itself a batch); an empty array is
-//     one Ignored message;
-//   - a JSON object is a start request, or an event carried in the message (an ECS
-//     state-change event, a CloudMonitor alarm, …) decoded as one, see nested;
-//   - text in the ECS query spelling is a start request;
-//   - anything else names nothing: Ignored.
+// event's data, an MNS topic message) into messages based on o; always at least
+// one. See decodeValue.
 func decodeBody(body []byte, o origin, depth int) []Message {
-	body, depth = unwrapBody(body, depth)
+	return decodeValue(body, o, depth, false)
+}
+
+// decodeValue is the one recursive decoder of nested payloads and bodies: top
+// says whether raw is a whole payload (or an element of a payload's batch) or
+// the body of a message. Each layer it peels adds to depth; past maxDepth it
+// gives up. Always at least one Message:
+//
+//   - a JSON array is a batch: element i is decoded at the same level, based on
+//     o.at(i), so that every element gives at least one Message; an empty array
+//     is one Ignored message;
+//   - a JSON object is classified by decodeObject: an envelope, a start request,
+//     or nothing known; in a body, an event it carries is completed from the
+//     message (nested);
+//   - a JSON string is unwrapped (a string holding JSON). In a body anything it
+//     holds is decoded as a body; in a payload only a JSON object or array is,
+//     other text is what rawStream says;
+//   - text that is not JSON: in a payload, see rawStream (the STREAM form of an
+//     MNS topic trigger); in a body, Python's repr of bytes (b'…', as Kafka values
+//     come) or base64 of JSON is unwrapped (DESIGN §4: only text that is not JSON
+//     is taken as base64), and the ECS query spelling is a start request;
+//   - anything else (a number, a boolean; null or nothing at all) names nothing.
+func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
+	unknown, empty := ReasonNotRequest, ReasonEmptyBody
+	if top {
+		unknown, empty = ReasonUnknownPayload, ReasonEmptyPayload
+	}
+	raw = bytes.TrimSpace(raw)
 	switch {
-	case len(body) == 0 || string(body) == "null":
-		return []Message{o.nothing(ReasonEmptyBody)}
+	case len(raw) == 0 || (!top && string(raw) == "null"):
+		return []Message{o.nothing(empty)}
 	case depth > maxDepth:
-		return []Message{o.nothing(ReasonNotRequest)}
-	case body[0] == '{' && json.Valid(body):
-		return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
-	case body[0] == '[' && json.Valid(body):
+		return []Message{o.nothing(unknown)}
+	case !json.Valid(raw):
+		if top {
+			return rawStream(raw, o, depth)
+		}
+		inner, ok := pythonBytes(raw)
+		if !ok {
+			inner, ok = base64JSON(raw)
+		}
+		if ok {
+			return decodeValue(inner, o, depth+1, false)
+		}
+		if vals, ok := ecsQuery(raw); ok {
+			return []Message{valuesMessage(vals, o)}
+		}
+		return []Message{o.nothing(unknown)}
+	}
+	switch raw[0] {
+	case '[':
 		var elems []json.RawMessage
-		if err := json.Unmarshal(body, &elems); err != nil || len(elems) == 0 {
+		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
 			return []Message{o.nothing(ReasonEmptyBatch)}
 		}
 		out := make([]Message, 0, len(elems))
 		for i, e := range elems {
-			out = append(out, decodeBody(e, o.at(i), depth+1)...)
+			out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
 		}
 		return out
+	case '{':
+		if top {
+			return decodeObject(raw, o, depth, unknown)
+		}
+		return nested(o, decodeObject(raw, o, depth+1, unknown))
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		if !top {
+			return decodeValue([]byte(s), o, depth+1, false)
+		}
+		inner := bytes.TrimSpace([]byte(s))
+		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
+			return decodeValue(inner, o, depth+1, true)
+		}
+		return rawStream(inner, o, depth)
 	}
-	if vals, ok := ecsQuery(body); ok {
-		return []Message{valuesMessage(vals, o)}
-	}
-	return []Message{o.nothing(ReasonNotRequest)}
+	return []Message{o.nothing(unknown)}
 }
 
 // unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON

@@ -260,7 +260,7 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 }
 
 func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
-	msgs := decodeTop(body, o, 0)
+	msgs := decodeValue(body, o, 0, true)
 	if len(msgs) == 1 && msgs[0].Ignored != "" && len(msgs[0].Errors) > 0 {
 		// A JSON object that is neither a request nor an event: its errors
 		// name its fields (DESIGN §4).
