@@ -29,7 +29,7 @@ import (
 //
 //   - Each field may use either spelling, but one field in two spellings (regionId and
 //     RegionId; InstanceId and InstanceId.1; instanceIds and InstanceId) is an error
-//     on the canonical field name.
+//     naming the second spelling sent.
 //   - Instance IDs: a JSON array of strings, a string holding such an array, or a
 //     string of comma-separated IDs; InstanceId.N in the order of N (1, 2, …).
 //   - dryRun: a boolean, or the string "true" or "false" (any case).
@@ -40,6 +40,10 @@ import (
 //     is a misspelling such as instanceID): a typo must not silently start nothing,
 //     nor start what it was meant to keep out.
 //   - null is the same as absent.
+//   - A key given twice in one JSON object is an error naming it (DESIGN §5).
+//   - Values are taken as sent: nothing is trimmed, so that the validator refuses
+//     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
+//     string is an error naming the element, never an ID.
 
 // The canonical (lower-camel) field names; FieldErrors about a field in either
 // spelling name it by these.
