@@ -27,11 +27,18 @@ func TestDecodeBodyArrays(t *testing.T) {
 	}
 	const at = "2026-11-26T00:59:58Z"
 	elems := func(trigger Trigger, src, at, sourceRegion, notRequest string) []want {
-		return []want{
+		w := []want{
 			{trigger: trigger, source: src + "[0]", time: at, ids: []string{id1}, region: "cn-hangzhou", sourceRegion: sourceRegion},
 			{trigger: trigger, source: src + "[1]", time: at, ids: []string{id2, id3}, sourceRegion: sourceRegion},
 			{trigger: trigger, source: src + "[2]", time: at, ignored: notRequest, sourceRegion: sourceRegion},
 		}
+		if trigger == Timer {
+			// DESIGN §4: the operator wrote a timer's payload, so an element
+			// that is not a start request is a mistake, named; a queue's body
+			// is news to skip.
+			w[2].errs = []string{"[2]"}
+		}
+		return w
 	}
 	const mnsSrc = "mns:acs:mns:cn-hangzhou:1:queues/q/m1"
 	tests := []struct {
@@ -155,7 +162,7 @@ func TestDecodeTimerBase64(t *testing.T) {
 		{trigger: Timer, source: "timer:morning", time: "2026-11-26T00:30:00Z", ignored: "timer payload is not JSON"},
 	})
 	check(t, Decode([]byte(timer(base64.StdEncoding.EncodeToString([]byte(`{"hello":1}`))))), []want{
-		{trigger: Timer, source: "timer:morning", time: "2026-11-26T00:30:00Z", ignored: "timer payload is not a start request"},
+		{trigger: Timer, source: "timer:morning", time: "2026-11-26T00:30:00Z", ignored: "timer payload is not a start request", errs: []string{"hello"}},
 	})
 }
 
@@ -168,12 +175,12 @@ func TestDecodeTopBatchSources(t *testing.T) {
 	const badTimer = `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":["t"]}`
 	check(t, Decode([]byte(`[{"instanceIds":["i-bp67acfmxazb4p0001"]}, 42, "hello", `+ev+`, `+badEv+`, [{"instanceIds":["i-bp67acfmxazb4p0002"]}, null], `+badTimer+`]`)), []want{
 		{trigger: Direct, source: "direct[0]", ids: []string{id1}},
-		{trigger: Direct, source: "direct[1]", ignored: ReasonUnknownPayload},
-		{trigger: Direct, source: "direct[2]", ignored: ReasonUnknownPayload},
+		{trigger: Direct, source: "direct[1]", ignored: ReasonUnknownPayload, errs: []string{"[1]"}},
+		{trigger: Direct, source: "direct[2]", ignored: ReasonUnknownPayload, errs: []string{"[2]"}},
 		{trigger: RocketMQ, source: "rocketmq:ev-9", ids: []string{id3}},
 		{trigger: Direct, source: "direct[4]", ignored: "malformed CloudEvent: field time has the wrong type"},
 		{trigger: Direct, source: "direct[5][0]", ids: []string{id2}},
-		{trigger: Direct, source: "direct[5][1]", ignored: ReasonUnknownPayload},
+		{trigger: Direct, source: "direct[5][1]", ignored: ReasonUnknownPayload, errs: []string{"[5][1]"}},
 		{trigger: Direct, source: "direct[6]", ignored: "malformed timer event: field triggerName has the wrong type"},
 	})
 
@@ -196,6 +203,6 @@ func TestDecodeTopBatchSources(t *testing.T) {
 	}
 	check(t, msgs, []want{
 		{trigger: HTTP, source: "http:req-1[0]", time: "2026-11-26T01:00:00Z", ids: []string{id1}},
-		{trigger: HTTP, source: "http:req-1[1]", time: "2026-11-26T01:00:00Z", ignored: ReasonUnknownPayload},
+		{trigger: HTTP, source: "http:req-1[1]", time: "2026-11-26T01:00:00Z", ignored: ReasonUnknownPayload, errs: []string{"[1]"}},
 	})
 }

@@ -136,7 +136,9 @@ func decodeCloudEvent(raw []byte, o origin, depth int) []Message {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return []Message{o.ignore(malformed("CloudEvent", err))}
 	}
-	t := parseTime(string(ev.Time))
+	// The earliest time the envelope states: an event's own time, or the time
+	// EventBridge published it when that comes first.
+	t := earliest(parseTime(string(ev.Time)), parseTime(string(ev.PublishTime)))
 	id := string(ev.ID)
 	region := string(ev.RegionID)
 	typ := string(ev.Type)
@@ -158,14 +160,10 @@ func decodeCloudEvent(raw []byte, o origin, depth int) []Message {
 }
 
 // decodeRawData decodes the data of a queue event delivered without its envelope
-// (the RawData schema), told by its shape.
-func decodeRawData(obj map[string]json.RawMessage, o origin, depth int) ([]Message, bool) {
-	kind := queueKind("", obj)
-	if kind == "" {
-		return nil, false
-	}
+// (the RawData schema), told by its shape (queueKind).
+func decodeRawData(obj map[string]json.RawMessage, kind Trigger, o origin, depth int) []Message {
 	raw, _ := json.Marshal(obj)
-	return decodeQueueData(kind, raw, "", "", o.time, o.sourceRegion, depth), true
+	return decodeQueueData(kind, raw, "", "", o.time, o.sourceRegion, depth)
 }
 
 // decodeQueueData finds the message body in the data of a queue event and decodes
@@ -202,9 +200,7 @@ func decodeQueueData(kind Trigger, data json.RawMessage, subject, id string, t t
 		if id == "" {
 			o.source = "kafka:" + string(d.Topic) + "/" + strconv.FormatInt(int64(d.Partition), 10) + "/" + strconv.FormatInt(int64(d.Offset), 10)
 		}
-		if o.time.IsZero() {
-			o.time = epochTime(int64(d.Timestamp))
-		}
+		o.time = earliest(o.time, epochTime(int64(d.Timestamp)))
 		body = d.Value
 	case RabbitMQ:
 		var d rabbitMQData

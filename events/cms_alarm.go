@@ -55,7 +55,7 @@ func decodeCMSAlarmJSON(raw []byte, o origin) Message {
 		return m
 	}
 	// The alarm names itself (ruleId) and its time; an envelope around it, if any,
-	// overrides both (see nested).
+	// overrides its name and may bring an earlier time (see nested).
 	return a.message(origin{sourceRegion: o.sourceRegion}, "")
 }
 
@@ -89,8 +89,8 @@ func cmsAlarmFromValues(v url.Values) cmsAlarm {
 	return a
 }
 
-// message turns the alarm into a Message based on o (whose source and time, when
-// set, win over the alarm's own). subject is an EventBridge event's subject, used
+// message turns the alarm into a Message based on o (whose source, when set, wins
+// over the alarm's own; the earlier of o's time and the alarm's counts). subject is an EventBridge event's subject, used
 // when the alarm's dimensions name no instance.
 func (a cmsAlarm) message(o origin, subject string) Message {
 	m := o.message()
@@ -102,9 +102,7 @@ func (a cmsAlarm) message(o origin, subject string) Message {
 			m.Source = "cms-alarm"
 		}
 	}
-	if m.Time.IsZero() {
-		m.Time = epochTime(int64(a.Timestamp))
-	}
+	m.Time = earliest(m.Time, epochTime(int64(a.Timestamp)))
 	state := strings.TrimSpace(string(a.AlertState))
 	if !strings.EqualFold(state, "ALERT") && !strings.EqualFold(state, "ALARM") {
 		if state == "" {
@@ -159,10 +157,12 @@ func (a cmsAlarm) instances() (ids []string, region string) {
 	for _, d := range dims {
 		for k, v := range d {
 			switch {
-			case strings.EqualFold(k, "instanceId") && strings.HasPrefix(strings.TrimSpace(v), "i-"):
-				ids = append(ids, strings.TrimSpace(v))
+			// As stated: nothing is trimmed (DESIGN §5); the text form's own
+			// separators were dropped by parseTextDimensions.
+			case strings.EqualFold(k, "instanceId") && strings.HasPrefix(v, "i-"):
+				ids = append(ids, v)
 			case strings.EqualFold(k, "regionId") && region == "":
-				region = strings.TrimSpace(v)
+				region = v
 			}
 		}
 	}

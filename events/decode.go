@@ -36,6 +36,13 @@ type origin struct {
 	source       string
 	time         time.Time
 	sourceRegion string
+	// operator is set where the operator wrote the payload (a direct invoke, a
+	// timer's payload, an HTTP body): there a JSON object that is neither a start
+	// request nor a known event is a mistake, reported with Errors (DESIGN §4).
+	operator bool
+	// path locates the element being decoded within the operator's payload
+	// ("[1]", "[2][0]"); "" for the payload itself.
+	path string
 }
 
 func (o origin) message() Message {
@@ -52,10 +59,54 @@ func (o origin) ignore(reason string) Message {
 // "[i]" appended to its source.
 func (o origin) at(i int) origin {
 	o.source += "[" + strconv.Itoa(i) + "]"
+	o.path += "[" + strconv.Itoa(i) + "]"
 	return o
 }
 
-var directOrigin = origin{trigger: Direct, source: "direct"}
+// nothing is o.ignore for what names nothing to start. An element of an array the
+// operator wrote ([1,2], [{"instanceIds":[…]}, 5]) is a mistake, not news to skip:
+// it carries an error naming the element, DESIGN §4.
+func (o origin) nothing(reason string) Message {
+	m := o.ignore(reason)
+	if o.operator && o.path != "" {
+		m.Errors = []FieldError{{Field: o.path, Message: "is not a start request nor a known event"}}
+	}
+	return m
+}
+
+// unknownObject reports a JSON object that is neither a start request nor a known
+// event: Ignored, and, where the operator wrote it, with an error naming each of
+// its fields (DESIGN §4), or saying that it names nothing when it has none.
+func (o origin) unknownObject(fields []field, reason string) Message {
+	m := o.ignore(reason)
+	if !o.operator {
+		return m
+	}
+	seen := map[string]bool{}
+	for _, f := range fields {
+		msg := "unknown field"
+		if seen[f.key] {
+			msg = msgDuplicate
+		}
+		seen[f.key] = true
+		m.Errors = append(m.Errors, FieldError{Field: joinPath(o.path, safe(f.key)), Message: msg})
+	}
+	if len(m.Errors) == 0 {
+		m.Errors = []FieldError{{Field: joinPath(o.path, fieldIDs),
+			Message: "missing: the object names nothing to start (send instanceIds, or a known event)"}}
+	}
+	return m
+}
+
+// joinPath appends a key to a path within a JSON document: "foo", "[1].foo".
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var directOrigin = origin{trigger: Direct, source: "direct", operator: true}
 
 // Decode turns the payload of any invocation that is not an HTTP trigger event into
 // messages: always at least one; a payload that names nothing is one Message with
@@ -83,44 +134,7 @@ var directOrigin = origin{trigger: Direct, source: "direct"}
 //
 // Anything else is one Message{Trigger: Direct, Ignored: ReasonUnknownPayload}.
 func Decode(payload []byte) []Message {
-	return decodeTop(payload, directOrigin, 0)
-}
-
-// decodeTop decodes a whole payload or one element of a batch.
-func decodeTop(raw []byte, o origin, depth int) []Message {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return []Message{o.ignore(ReasonEmptyPayload)}
-	}
-	if depth > maxDepth {
-		return []Message{o.ignore(ReasonUnknownPayload)}
-	}
-	if !json.Valid(raw) {
-		return rawStream(raw, o, depth)
-	}
-	switch raw[0] {
-	case '[':
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.ignore(ReasonEmptyBatch)}
-		}
-		out := make([]Message, 0, len(elems))
-		for i, e := range elems {
-			out = append(out, decodeTop(e, o.at(i), depth+1)...)
-		}
-		return out
-	case '{':
-		return decodeObject(raw, o, depth, ReasonUnknownPayload)
-	case '"':
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		inner := bytes.TrimSpace([]byte(s))
-		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
-			return decodeTop(inner, o, depth+1)
-		}
-		return rawStream(inner, o, depth)
-	}
-	return []Message{o.ignore(ReasonUnknownPayload)}
+	return decodeValue(payload, directOrigin, 0, true)
 }
 
 // streamOrigin is the origin of a payload that is a raw message body: only the STREAM
@@ -141,9 +155,9 @@ func rawStream(body []byte, o origin, depth int) []Message {
 	if o.source != directOrigin.source {
 		so = o
 	}
-	msgs := decodeBody(body, so, depth+1)
+	msgs := decodeValue(body, so, depth+1, false)
 	if len(msgs) == 1 && (msgs[0].Ignored == ReasonNotRequest || msgs[0].Ignored == ReasonEmptyBody) {
-		return []Message{o.ignore(ReasonUnknownPayload)}
+		return []Message{o.nothing(ReasonUnknownPayload)}
 	}
 	return msgs
 }
@@ -152,72 +166,195 @@ func rawStream(body []byte, o origin, depth int) []Message {
 // or several when it is an envelope whose body is a batch. unknown is the reason
 // given when nothing recognises it; an envelope too malformed to read is ignored
 // under o's Source.
+//
+// A key given twice (DESIGN §5) never has one of its values picked: in a start
+// request it is a defect that refuses the request whole, naming the key; in an
+// envelope (a CloudEvent, a timer event, an MNS topic message, an ECS or
+// CloudMonitor event, a queue's RawData), anywhere in it and in any letter case
+// (Go's JSON decoder matches a struct's fields in any case), it makes the
+// envelope malformed: Ignored, naming the key, and nothing it carries is decoded.
+// Bodies that are strings holding JSON are checked when decoded in their turn.
 func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return []Message{o.ignore(unknown)}
+		return []Message{o.nothing(unknown)}
 	}
+	var (
+		kind   string
+		decode func() []Message
+	)
 	switch {
 	case isCloudEvent(obj):
-		return decodeCloudEvent(raw, o, depth)
+		kind, decode = "CloudEvent", func() []Message { return decodeCloudEvent(raw, o, depth) }
 	case isTimer(obj):
-		return decodeTimer(raw, o, depth)
+		kind, decode = "timer event", func() []Message { return decodeTimer(raw, o, depth) }
 	case isMNSTopic(obj):
-		return decodeMNSTopic(raw, o, depth)
+		kind, decode = "MNS topic message", func() []Message { return decodeMNSTopic(raw, o, depth) }
 	case isStreamWithAttrs(obj):
-		return decodeBody(obj["body"], streamOrigin, depth+1)
+		kind, decode = "MNS topic message", func() []Message { return decodeBody(obj["body"], streamOrigin, depth+1) }
 	case isECSNotification(obj):
-		return []Message{decodeECSNotification(raw, o)}
+		kind, decode = "ECS event notification", func() []Message { return []Message{decodeECSNotification(raw, o)} }
 	case isCMSAlarm(obj):
-		return []Message{decodeCMSAlarmJSON(raw, o)}
+		kind, decode = "CloudMonitor alarm", func() []Message { return []Message{decodeCMSAlarmJSON(raw, o)} }
+	default:
+		if q := queueKind("", obj); q != "" {
+			kind, decode = string(q)+" event data", func() []Message { return decodeRawData(obj, q, o, depth) }
+		}
 	}
-	if msgs, ok := decodeRawData(obj, o, depth); ok {
-		return msgs
+	if decode != nil {
+		if p, dup := duplicateKey(raw, "", true); dup {
+			return []Message{o.ignore(fmt.Sprintf("malformed %s: key %s is %s", kind, p, msgDuplicate))}
+		}
+		return decode()
+	}
+	fields, err := objectFields(raw)
+	if err != nil {
+		return []Message{o.nothing(unknown)}
 	}
 	if looksLikeRequest(obj) {
 		m := o.message()
-		m.Request, m.Errors = decodeRequest(obj)
+		m.Request, m.Errors = decodeRequest(fields, false)
 		return []Message{m}
 	}
-	return []Message{o.ignore(unknown)}
+	return []Message{o.unknownObject(fields, unknown)}
+}
+
+// duplicateKey finds a key given twice in one object anywhere in the JSON value
+// raw, and returns its path from root ("instanceIds", "data.body.regionId",
+// "[1].InstanceId"), cleaned for a log line. fold compares keys in any letter case.
+func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var (
+		found string
+		stop  = errors.New("stop")
+		walk  func(path string) error
+	)
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				name := k
+				if fold {
+					name = strings.ToLower(k)
+				}
+				p := joinPath(path, safe(k))
+				if seen[name] {
+					found = p
+					return stop
+				}
+				seen[name] = true
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(path + "[" + strconv.Itoa(i) + "]"); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token()
+		return err
+	}
+	_ = walk(root)
+	return found, found != ""
 }
 
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
-// event's data, an MNS topic message) into messages based on o; always at least one.
-// The body is unwrapped first (unwrapBody). Then:
-//
-//   - a JSON array is a batch: element i is decoded as a body of its own, based on
-//     o.at(i) (Source "mns:…/<messageId>[i]"), so that every element gives one
-//     Message (one per inner element when it is itself a batch); an empty array is
-//     one Ignored message;
-//   - a JSON object is a start request, or an event carried in the message (an ECS
-//     state-change event, a CloudMonitor alarm, …) decoded as one, see nested;
-//   - text in the ECS query spelling is a start request;
-//   - anything else names nothing: Ignored.
+// event's data, an MNS topic message) into messages based on o; always at least
+// one. See decodeValue.
 func decodeBody(body []byte, o origin, depth int) []Message {
-	body, depth = unwrapBody(body, depth)
+	return decodeValue(body, o, depth, false)
+}
+
+// decodeValue is the one recursive decoder of nested payloads and bodies: top
+// says whether raw is a whole payload (or an element of a payload's batch) or
+// the body of a message. Each layer it peels adds to depth; past maxDepth it
+// gives up. Always at least one Message:
+//
+//   - a JSON array is a batch: element i is decoded at the same level, based on
+//     o.at(i), so that every element gives at least one Message; an empty array
+//     is one Ignored message;
+//   - a JSON object is classified by decodeObject: an envelope, a start request,
+//     or nothing known; in a body, an event it carries is completed from the
+//     message (nested);
+//   - a JSON string is unwrapped (a string holding JSON). In a body anything it
+//     holds is decoded as a body; in a payload only a JSON object or array is,
+//     other text is what rawStream says;
+//   - text that is not JSON: in a payload, see rawStream (the STREAM form of an
+//     MNS topic trigger); in a body, Python's repr of bytes (b'…', as Kafka values
+//     come) or base64 of JSON is unwrapped (DESIGN §4: only text that is not JSON
+//     is taken as base64), and the ECS query spelling is a start request;
+//   - anything else (a number, a boolean; null or nothing at all) names nothing.
+func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
+	unknown, empty := ReasonNotRequest, ReasonEmptyBody
+	if top {
+		unknown, empty = ReasonUnknownPayload, ReasonEmptyPayload
+	}
+	raw = bytes.TrimSpace(raw)
 	switch {
-	case len(body) == 0 || string(body) == "null":
-		return []Message{o.ignore(ReasonEmptyBody)}
+	case len(raw) == 0 || (!top && string(raw) == "null"):
+		return []Message{o.nothing(empty)}
 	case depth > maxDepth:
-		return []Message{o.ignore(ReasonNotRequest)}
-	case body[0] == '{' && json.Valid(body):
-		return nested(o, decodeObject(body, o, depth+1, ReasonNotRequest))
-	case body[0] == '[' && json.Valid(body):
+		return []Message{o.nothing(unknown)}
+	case !json.Valid(raw):
+		if top {
+			return rawStream(raw, o, depth)
+		}
+		inner, ok := pythonBytes(raw)
+		if !ok {
+			inner, ok = base64JSON(raw)
+		}
+		if ok {
+			return decodeValue(inner, o, depth+1, false)
+		}
+		if vals, ok := ecsQuery(raw); ok {
+			return []Message{valuesMessage(vals, o)}
+		}
+		return []Message{o.nothing(unknown)}
+	}
+	switch raw[0] {
+	case '[':
 		var elems []json.RawMessage
-		if err := json.Unmarshal(body, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.ignore(ReasonEmptyBatch)}
+		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
+			return []Message{o.nothing(ReasonEmptyBatch)}
 		}
 		out := make([]Message, 0, len(elems))
 		for i, e := range elems {
-			out = append(out, decodeBody(e, o.at(i), depth+1)...)
+			out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
 		}
 		return out
+	case '{':
+		if top {
+			return decodeObject(raw, o, depth, unknown)
+		}
+		return nested(o, decodeObject(raw, o, depth+1, unknown))
+	case '"':
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		if !top {
+			return decodeValue([]byte(s), o, depth+1, false)
+		}
+		inner := bytes.TrimSpace([]byte(s))
+		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
+			return decodeValue(inner, o, depth+1, true)
+		}
+		return rawStream(inner, o, depth)
 	}
-	if vals, ok := ecsQuery(body); ok {
-		return []Message{valuesMessage(vals, o)}
-	}
-	return []Message{o.ignore(ReasonNotRequest)}
+	return []Message{o.nothing(unknown)}
 }
 
 // unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON
@@ -290,9 +427,7 @@ func nested(o origin, msgs []Message) []Message {
 		default:
 			m.Source = o.at(i).source
 		}
-		if !o.time.IsZero() && (m.Time.IsZero() || o.time.Before(m.Time)) {
-			m.Time = o.time
-		}
+		m.Time = earliest(m.Time, o.time)
 		if m.SourceRegion == "" {
 			m.SourceRegion = o.sourceRegion
 		}
@@ -381,15 +516,33 @@ func base64JSON(s []byte) ([]byte, bool) {
 }
 
 // parseTime reads the times events carry: RFC 3339 (CloudEvents, timers) and ECS
-// notifications' compact form (20181226T220114.058+0800). Zero when unreadable.
+// notifications' compact form (20181226T220114.058+0800). A time without a zone
+// (2026-11-26T01:00:00, 2026-11-26 01:00:00) is UTC (DESIGN §4), so that it still
+// expires. Zero when unreadable.
 func parseTime(s string) time.Time {
 	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "20060102T150405.000-0700", "20060102T150405-0700"} {
+	for _, layout := range []string{
+		time.RFC3339Nano, "20060102T150405.000-0700", "20060102T150405-0700",
+		"2006-01-02T15:04:05", "2006-01-02 15:04:05", "20060102T150405",
+	} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t
 		}
 	}
 	return time.Time{}
+}
+
+// earliest returns the earliest of the times that are set (zero if none): an
+// event's expiry runs from the earliest time it states, its envelope's or its
+// body's (DESIGN §4), so that a fresh time inside cannot renew an old delivery.
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
 }
 
 // epochTime reads a Unix time in seconds or milliseconds (told apart by size).

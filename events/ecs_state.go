@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -23,6 +24,13 @@ import (
 //	 "eventTime": "20261126T220114.058+0800",
 //	 "resourceId": "acs:ecs:cn-hangzhou:1234567890123456:instance/i-bp67acfmxazb4p0001",
 //	 "content": {"resourceId": "i-bp67acfmxazb4p0001", "resourceType": "ALIYUN::ECS::Instance", "state": "Stopped"}}
+//
+// The CloudEvent's data may also hold the notification itself (the layout above,
+// published in some samples): then the state change is data.content
+// (content.state, content.resourceId), data.resourceId is the instance's ARN,
+// data.regionId its region and data.eventTime its time. Every layout also finds the
+// instance in the CloudEvent's subject, acs:ecs:<region>:<account>:instance/<id>.
+// The time is the earliest the event states (DESIGN §4).
 //
 // Either names one instance to start only when its new state is Stopped, and only if
 // it carries RESTART_TAG (checked by the handler: RequireRestartTag). Its region is
@@ -70,7 +78,26 @@ func decodeECSCloudEvent(ev cloudEvent, t time.Time) Message {
 		m.Ignored = malformed("ECS state-change event", err)
 		return m
 	}
-	return d.message(m, string(ev.Subject), string(ev.RegionID))
+	arns := []string{string(ev.Subject)}
+	if d.State == "" {
+		// The notification layout inside data: the state change is in
+		// data.content; data.resourceId is the instance's ARN, data.regionId its
+		// region, data.eventTime when it happened.
+		var n ecsNotification
+		_ = json.Unmarshal(ev.Data, &n) // read as d was: only content may differ
+		if c, ok := contentObject(n.Content); ok {
+			var cd ecsStateData
+			if err := json.Unmarshal(c, &cd); err != nil {
+				m.Ignored = malformed("ECS state-change event", err)
+				return m
+			}
+			cd.RegionID = text(firstNonEmpty(string(cd.RegionID), string(n.RegionID)))
+			arns = []string{string(n.ResourceID), string(ev.Subject)}
+			m.Time = earliest(t, parseTime(string(n.EventTime)))
+			d = cd
+		}
+	}
+	return d.message(m, string(ev.RegionID), arns...)
 }
 
 func decodeECSNotification(raw []byte, o origin) Message {
@@ -81,28 +108,45 @@ func decodeECSNotification(raw []byte, o origin) Message {
 		return m
 	}
 	m.Source = "ecs-event:" + string(n.ID)
-	m.Time = parseTime(string(n.EventTime))
+	m.Time = earliest(o.time, parseTime(string(n.EventTime)))
 	if string(n.Name) != "Instance:StateChange" {
 		m.Ignored = "ECS event " + safe(string(n.Name)) + " is not a state change"
 		return m
 	}
 	var d ecsStateData
-	if err := json.Unmarshal(n.Content, &d); err != nil {
+	c, ok := contentObject(n.Content)
+	if !ok {
+		m.Ignored = "malformed ECS event notification: field content is not an object"
+		return m
+	}
+	if err := json.Unmarshal(c, &d); err != nil {
 		m.Ignored = malformed("ECS event notification", err)
 		return m
 	}
 	if d.RegionID == "" {
 		d.RegionID = n.RegionID
 	}
-	return d.message(m, string(n.ResourceID), o.sourceRegion)
+	return d.message(m, o.sourceRegion, string(n.ResourceID))
+}
+
+// contentObject returns a notification's content: a JSON object, or a string
+// holding one (as some subscriptions deliver it).
+func contentObject(c json.RawMessage) ([]byte, bool) {
+	c = bytes.TrimSpace(c)
+	if s, ok := jsonString(c); ok {
+		c = bytes.TrimSpace([]byte(s))
+	}
+	return c, len(c) > 0 && c[0] == '{' && json.Valid(c)
 }
 
 // message completes m from the state change: the instance, its region, and whether
-// its new state asks for a start. arn is the envelope's resource name, if any;
-// published is the region the event was published in.
-func (d ecsStateData) message(m Message, arn, published string) Message {
+// its new state asks for a start. arns are the envelope's resource names, if any
+// (the notification's resourceId, the CloudEvent's subject), tried in order after
+// the state change's own resourceId; published is the region the event was
+// published in.
+func (d ecsStateData) message(m Message, published string, arns ...string) Message {
 	id, region := string(d.InstanceID), ""
-	for _, s := range []string{string(d.ResourceID), arn} {
+	for _, s := range append([]string{string(d.ResourceID)}, arns...) {
 		r, i := parseInstanceARN(s)
 		if region == "" {
 			region = r
@@ -130,8 +174,8 @@ func (d ecsStateData) message(m Message, arn, published string) Message {
 
 // parseInstanceARN reads an instance's region and ID from its resource name,
 // acs:ecs:<region>:<account>:instance/<id>; a bare ID (i-…) gives the ID alone.
+// Nothing is trimmed: the ID goes to validation as the event states it.
 func parseInstanceARN(s string) (region, id string) {
-	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "i-") {
 		return "", s
 	}

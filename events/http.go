@@ -72,7 +72,8 @@ type httpEvent struct {
 // headers, queryParameters, the body with base64 undone when isBase64Encoded,
 // requestContext.timeEpoch (a string of milliseconds), http.method and sourceIp.
 // ok=false: not an HTTP event (decode it with Decode). err: it is one, but malformed;
-// the error names the field and never quotes the payload.
+// the error names the field and never quotes the payload. A key given twice in any
+// object of the event, in any letter case, makes it malformed.
 func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 || payload[0] != '{' {
@@ -86,13 +87,21 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 		return nil, false, nil
 	}
 	var ev httpEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	err = json.Unmarshal(payload, &ev)
+	if err != nil {
+		err = errors.New(malformed("HTTP trigger event", err))
+	} else if p, dup := duplicateKey(payload, "", true); dup {
+		// Never pick one of two values (two bodies, two Authorization
+		// headers, in any letter case): the event is malformed (DESIGN §5).
+		err = fmt.Errorf("malformed HTTP trigger event: key %s is %s", p, msgDuplicate)
+	}
+	if err != nil {
 		// Whatever headers and query can be read still go back with the error,
 		// so that the caller is authenticated before being told of a 400.
 		partial := &HTTPRequest{Headers: map[string]string{}, Query: map[string]string{}}
 		_ = json.Unmarshal(obj["headers"], &partial.Headers)
 		_ = json.Unmarshal(obj["queryParameters"], &partial.Query)
-		return partial, true, errors.New(malformed("HTTP trigger event", err))
+		return partial, true, err
 	}
 	r := &HTTPRequest{
 		Version:   string(ev.Version),
@@ -206,15 +215,20 @@ func (r *HTTPRequest) RequestParams() []string {
 // parameters token and Format are never part of a request.
 //
 // Start requests get Trigger HTTP, Source "http:<requestId>" and the request's time;
-// events keep their own trigger and source. errs non-empty means the body as a whole
-// cannot be read (unparsable, of an unknown kind, or empty with no query): the caller
-// answers 400; each error names the field or "body". A request that was read but is
-// defective carries its FieldErrors in its Message's Errors, as with Decode.
+// events keep their own trigger and source, and the earlier of their own time and
+// the request's. errs non-empty means the body as a whole
+// cannot be read (unparsable, of an unknown kind, a JSON object naming only unknown
+// fields, or empty with no query): the caller answers 400; each error names the
+// field or "body". A request that was read but is defective carries its
+// FieldErrors in its Message's Errors, as with Decode; so does an element of a JSON
+// array that is not a start request nor a known event ([1,2], [{},{"foo":1}], a
+// bad element beside a good one): an Ignored Message whose Errors name the element
+// ("[1]") or its fields ("[1].foo"), which the caller refuses with a 400 too.
 func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 	if r == nil {
 		return nil, []FieldError{{Field: "body", Message: "no request"}}
 	}
-	o := origin{trigger: HTTP, source: "http"}
+	o := origin{trigger: HTTP, source: "http", operator: true}
 	if r.RequestID != "" {
 		o.source = "http:" + r.RequestID
 	}
@@ -222,10 +236,10 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		o.time = time.UnixMilli(r.TimeEpochMs)
 	}
 	defer func() {
+		// The earliest time counts (DESIGN §4): an alarm callback whose body's
+		// timestamp is fresh, redelivered hours after timeEpoch, is old.
 		for i := range msgs {
-			if msgs[i].Time.IsZero() {
-				msgs[i].Time = o.time
-			}
+			msgs[i].Time = earliest(msgs[i].Time, o.time)
 		}
 	}()
 
@@ -262,7 +276,12 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 }
 
 func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
-	msgs := decodeTop(body, o, 0)
+	msgs := decodeValue(body, o, 0, true)
+	if len(msgs) == 1 && msgs[0].Ignored != "" && len(msgs[0].Errors) > 0 {
+		// A JSON object that is neither a request nor an event: its errors
+		// name its fields (DESIGN §4).
+		return nil, msgs[0].Errors
+	}
 	if len(msgs) == 1 && (msgs[0].Ignored == ReasonUnknownPayload || msgs[0].Ignored == ReasonEmptyBatch) {
 		return nil, []FieldError{{Field: "body", Message: "is not a start request nor a known event"}}
 	}

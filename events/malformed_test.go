@@ -47,14 +47,30 @@ func TestDecodeMalformed(t *testing.T) {
 		{"CMS, not an ECS instance", `{"alertState":"ALERT","dimensions":"{userId=1, instanceId=rm-bp1234567890}"}`, CMSAlarm, "alarm names no ECS instance (no instanceId i-… in its dimensions)"},
 		{"CMS, no state", `{"alertState":"","dimensions":"{instanceId=i-bp67acfmxazb4p0001}"}`, CMSAlarm, "alarm state missing"},
 	}
+	// DESIGN §4: what the operator wrote (a direct payload, a timer's payload)
+	// and is not a start request nor a known event carries errors naming its
+	// fields; the rest is Ignored without.
+	wantErrs := map[string][]string{
+		"empty object":              {"instanceIds"},
+		"unrelated object":          {"events", "note"},
+		"deep nesting":              {strings.Repeat("[0]", 9)},
+		"timer, JSON not a request": {"hello"},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := decodeOne(t, tc.payload)
 			if m.Trigger != tc.trigger || m.Ignored != tc.ignored {
 				t.Errorf("trigger %q ignored %q, want %q %q", m.Trigger, m.Ignored, tc.trigger, tc.ignored)
 			}
-			if len(m.Request.InstanceIDs) != 0 || len(m.Errors) != 0 {
-				t.Errorf("an ignored message carries a request: %+v %+v", m.Request, m.Errors)
+			var fields []string
+			for _, e := range m.Errors {
+				fields = append(fields, e.Field)
+				if strings.Contains(e.Message, secret) {
+					t.Errorf("an error quotes the body: %+v", e)
+				}
+			}
+			if len(m.Request.InstanceIDs) != 0 || strings.Join(fields, ",") != strings.Join(wantErrs[tc.name], ",") {
+				t.Errorf("an ignored message carries a request or unexpected errors: %+v %+v", m.Request, m.Errors)
 			}
 			if strings.Contains(m.Ignored, secret) || strings.Contains(m.Source, secret) {
 				t.Errorf("the reason or source quotes the body: %+v", m)

@@ -4,6 +4,24 @@
 //
 // Decoding never fails an invocation: a payload or message that names nothing to
 // start becomes a Message with Ignored set, so that the caller can report it.
+// Where the operator wrote the payload (a direct invoke, a timer's payload, an HTTP
+// body), a JSON object that is neither a start request nor a known event, and an
+// element of a JSON array that is not one, is Ignored with Errors naming its fields
+// or the element (DESIGN §4); a queue's message body that names nothing is Ignored
+// without.
+//
+// A key given twice in one JSON object is never resolved by picking one of its
+// values, since a gateway that checked the first would then see another request
+// than the one run (DESIGN §5). In a start request it is a defect naming the key
+// ("instanceIds", "extra.a"): the request is refused whole, and the IDs of every
+// occurrence are kept so that each is reported. In an envelope (a CloudEvent, a
+// timer event, an MNS topic message, an ECS or CloudMonitor event, a queue's
+// RawData), anywhere in it and in any letter case, it makes the envelope malformed:
+// one Ignored message naming the key, nothing it carries decoded; ParseHTTP
+// returns an error for an HTTP trigger event (a 400). This holds in every spelling
+// of a body: JSON, a string holding JSON, base64 of JSON.
+//
+// Values are taken as sent: nothing in a request is trimmed (DESIGN §5).
 package events
 
 import (

@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -28,7 +29,7 @@ import (
 //
 //   - Each field may use either spelling, but one field in two spellings (regionId and
 //     RegionId; InstanceId and InstanceId.1; instanceIds and InstanceId) is an error
-//     on the canonical field name.
+//     naming the second spelling sent.
 //   - Instance IDs: a JSON array of strings, a string holding such an array, or a
 //     string of comma-separated IDs; InstanceId.N in the order of N (1, 2, …).
 //   - dryRun: a boolean, or the string "true" or "false" (any case).
@@ -39,6 +40,10 @@ import (
 //     is a misspelling such as instanceID): a typo must not silently start nothing,
 //     nor start what it was meant to keep out.
 //   - null is the same as absent.
+//   - A key given twice in one JSON object is an error naming it (DESIGN §5).
+//   - Values are taken as sent: nothing is trimmed, so that the validator refuses
+//     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
+//     string is an error naming the element, never an ID.
 
 // The canonical (lower-camel) field names; FieldErrors about a field in either
 // spelling name it by these.
@@ -105,28 +110,100 @@ func nearField(k string) string {
 	return ""
 }
 
-// decodeRequest decodes a start request in either spelling from the fields of a JSON
-// object (or of a form, see decodeValues).
-func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) {
+// field is one key of a JSON object (or of a form) and its value, in the order
+// sent: a key given twice appears twice, so that it is seen (DESIGN §5).
+type field struct {
+	key string
+	val json.RawMessage
+}
+
+// objectFields reads the keys of the JSON object raw in the order sent,
+// duplicates kept.
+func objectFields(raw []byte) ([]field, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	var out []field
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, field{key: k, val: v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// msgDuplicate is the defect of a key given twice in one JSON object (DESIGN §5):
+// a gateway that reads the first occurrence must never see another request than
+// the one run, so neither occurrence is picked.
+const msgDuplicate = "given more than once: a key may appear once in a JSON object"
+
+// decodeRequest decodes a start request in either spelling from the fields of a
+// JSON object (or of a form, see decodeValues), in the order sent. A key given
+// twice is a defect, except, in a form (idsAddUp), the instance-ID keys whose
+// values add up. Values are taken as sent: nothing is trimmed (DESIGN §5).
+//
+// Every ID the request holds is kept, even in a refused request, so that each is
+// reported; IDFields names where each came from, as the caller spelled it:
+//
+//   - a JSON array (instanceIds or InstanceId): "instanceIds[i]", "InstanceId[i]";
+//   - a string holding a JSON array (InstanceId=["…"]): "InstanceId[i]";
+//   - a comma-separated string ("i-…,i-…"): "InstanceId[i]" too, i counting the
+//     items between the commas (an empty item is a defect at its own index), and
+//     going on across the repeated values of a form;
+//   - the numbered form: "InstanceId.N", the caller's own N.
+//
+// An element that is not a string (a number, null, an object) is a defect named by
+// its element, never an ID.
+func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
+	type numbered struct {
+		n   int
+		key string
+		id  string
+	}
 	var (
 		req      StartRequest
 		errs     []FieldError
-		spelling = map[string][]string{} // canonical field → spellings used
-		indexed  = map[int]string{}
+		used     = map[string][]string{} // canonical field → spellings, in the order sent
+		firstKey = map[string]string{}   // spelling → the first key sent in it
+		seen     = map[string]bool{}
+		count    = map[string]int{} // items read so far per ID key (form values add up)
+		indexed  []numbered
 	)
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
+	spell := func(canon, spelling, key string) {
+		if _, ok := firstKey[spelling]; !ok {
+			firstKey[spelling] = key
+			used[canon] = append(used[canon], spelling)
+		}
+	}
 
-	for _, k := range keys {
-		v := bytes.TrimSpace(obj[k])
+	for _, f := range fields {
+		k := f.key
+		if seen[k] && !(idsAddUp && (k == "InstanceId" || k == fieldIDs)) {
+			fail(safe(k), msgDuplicate)
+		}
+		seen[k] = true
+		v := bytes.TrimSpace(f.val)
 		if len(v) == 0 || string(v) == "null" {
 			continue
+		}
+		if v[0] == '{' || v[0] == '[' {
+			if p, dup := duplicateKey(v, safe(k), false); dup {
+				fail(p, msgDuplicate)
+			}
 		}
 		if k == fieldAction {
 			if s, ok := jsonString(v); !ok || s != "StartInstances" {
@@ -141,17 +218,19 @@ func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) 
 				continue
 			}
 			s, ok := jsonString(v)
-			if !ok {
-				fail(k, "must be a string: one instance ID")
+			switch {
+			case !ok:
+				fail(k, "must be a string: one instance ID, not %s", jsonKind(v))
+				continue
+			case s == "":
+				fail(k, "is empty: an instance ID is i- followed by letters and digits")
 				continue
 			}
-			if len(indexed) == 0 {
-				spelling[fieldIDs] = append(spelling[fieldIDs], "InstanceId.N")
-			}
-			indexed[n] = strings.TrimSpace(s)
+			spell(fieldIDs, "InstanceId.N", k)
+			indexed = append(indexed, numbered{n: n, key: k, id: s})
 			continue
 		}
-		field, known := canonical[k]
+		canon, known := canonical[k]
 		if !known {
 			if ecsCommon[k] || strings.HasPrefix(k, "Signature") {
 				continue
@@ -163,16 +242,15 @@ func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) 
 			}
 			continue
 		}
-		spelling[field] = append(spelling[field], k)
-		switch field {
+		spell(canon, k, k)
+		switch canon {
 		case fieldRegion, fieldBatch, fieldNotAfter:
 			s, ok := jsonString(v)
 			if !ok {
 				fail(k, "must be a string")
 				continue
 			}
-			s = strings.TrimSpace(s)
-			switch field {
+			switch canon {
 			case fieldRegion:
 				req.RegionID = s
 			case fieldBatch:
@@ -181,12 +259,11 @@ func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) 
 				req.NotAfter = s
 			}
 		case fieldIDs:
-			ids, where, ok := idList(v)
-			if !ok {
-				fail(k+where, "must be an array of instance IDs (strings)")
-				continue
-			}
-			req.InstanceIDs = ids
+			l := idList(v, k, count[k])
+			count[k] += l.items
+			req.InstanceIDs = append(req.InstanceIDs, l.ids...)
+			req.IDFields = append(req.IDFields, l.fields...)
+			errs = append(errs, l.errs...)
 		case fieldDryRun:
 			b, ok := jsonBool(v)
 			if !ok {
@@ -197,23 +274,27 @@ func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) 
 		}
 	}
 
-	if len(indexed) > 0 {
-		ns := make([]int, 0, len(indexed))
-		for n := range indexed {
-			ns = append(ns, n)
-		}
-		sort.Ints(ns)
-		if len(spelling[fieldIDs]) == 1 {
-			req.InstanceIDs = make([]string, 0, len(ns))
-			for _, n := range ns {
-				req.InstanceIDs = append(req.InstanceIDs, indexed[n])
-			}
-		}
+	sort.SliceStable(indexed, func(i, j int) bool { return indexed[i].n < indexed[j].n })
+	for _, x := range indexed {
+		req.InstanceIDs = append(req.InstanceIDs, x.id)
+		req.IDFields = append(req.IDFields, x.key)
 	}
-	for _, field := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun} {
-		if used := spelling[field]; len(used) > 1 {
-			sort.Strings(used)
-			fail(field, "given as both %s: use one spelling", strings.Join(used, " and "))
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter} {
+		spellings := used[canon]
+		if len(spellings) == 0 {
+			continue
+		}
+		if spellings[0] != canon {
+			if req.FieldNames == nil {
+				req.FieldNames = map[string]string{}
+			}
+			req.FieldNames[canon] = spellings[0]
+		}
+		if len(spellings) > 1 {
+			second := firstKey[spellings[1]]
+			sorted := append([]string(nil), spellings...)
+			sort.Strings(sorted)
+			fail(second, "given as both %s: use one spelling", strings.Join(sorted, " and "))
 		}
 	}
 	return req, errs
@@ -223,66 +304,103 @@ func decodeRequest(obj map[string]json.RawMessage) (StartRequest, []FieldError) 
 // strings; a key given more than once is an error, except the instance-ID keys whose
 // values add up.
 func decodeValues(vals url.Values) (StartRequest, []FieldError) {
-	obj := make(map[string]json.RawMessage, len(vals))
-	var errs []FieldError
-	for k, vs := range vals {
-		if len(vs) > 1 && k != "InstanceId" && k != fieldIDs {
-			errs = append(errs, FieldError{Field: safe(k), Message: "given more than once"})
-			continue
-		}
-		v := strings.Join(vs, ",")
-		if len(vs) > 1 {
-			// Each value may itself be a JSON array: add them up.
-			var all []string
-			for _, one := range vs {
-				ids, _, ok := idList(mustJSON(one))
-				if !ok {
-					all = append(all, one) // left for the validator to name
-					continue
-				}
-				all = append(all, ids...)
-			}
-			v = strings.Join(all, ",")
-		}
-		obj[k] = mustJSON(v)
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
 	}
-	req, more := decodeRequest(obj)
-	return req, append(errs, more...)
+	sort.Strings(keys)
+	var fields []field
+	for _, k := range keys {
+		for _, v := range vals[k] {
+			fields = append(fields, field{key: k, val: mustJSON(v)})
+		}
+	}
+	return decodeRequest(fields, true)
 }
 
-// idList reads instance IDs from a JSON array of strings, a JSON string holding such
-// an array, or a JSON string of comma-separated IDs. On failure, where names the
-// culprit: "" for the field itself, "[2]" for an element.
-func idList(v json.RawMessage) (ids []string, where string, ok bool) {
-	v = bytes.TrimSpace(v)
+// ids is what idList read from one instance-ID field.
+type ids struct {
+	ids, fields []string
+	errs        []FieldError
+	items       int // elements or comma-separated items read, IDs or not
+}
+
+// idList reads instance IDs, as sent, from a JSON array of strings, a JSON string
+// holding such an array, or a JSON string of comma-separated IDs. key is the field
+// as spelled; base is the index of its first item (a form's repeated values add
+// up). See decodeRequest for how each ID and defect is named.
+func idList(v json.RawMessage, key string, base int) (l ids) {
+	name := func(i int) string { return key + "[" + strconv.Itoa(base+i) + "]" }
 	if s, ok := jsonString(v); ok {
-		s = strings.TrimSpace(s)
-		if strings.HasPrefix(s, "[") {
-			return idList(json.RawMessage(s))
-		}
-		for _, id := range strings.Split(s, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
+		if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") {
+			if !json.Valid([]byte(t)) {
+				l.errs = append(l.errs, FieldError{Field: key, Message: "must be an array of instance IDs (strings): it holds broken JSON"})
+				return l
 			}
+			return idList(json.RawMessage(t), key, base)
 		}
-		return ids, "", true
+		if s == "" {
+			return l
+		}
+		for i, id := range strings.Split(s, ",") {
+			l.items++
+			if id == "" {
+				l.errs = append(l.errs, FieldError{Field: name(i), Message: "is empty: an instance ID is i- followed by letters and digits"})
+				continue
+			}
+			l.ids = append(l.ids, id)
+			l.fields = append(l.fields, name(i))
+		}
+		return l
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(v, &elems); err != nil {
-		return nil, "", false
+		l.errs = append(l.errs, FieldError{Field: key, Message: "must be an array of instance IDs (strings), not " + jsonKind(v)})
+		return l
 	}
-	ids = make([]string, 0, len(elems))
 	for i, e := range elems {
+		l.items++
 		s, isString := jsonString(e)
-		if !isString {
-			return nil, fmt.Sprintf("[%d]", i), false
+		switch {
+		case !isString:
+			l.errs = append(l.errs, FieldError{Field: name(i), Message: "must be a string (an instance ID), not " + jsonKind(e)})
+		case s == "":
+			l.errs = append(l.errs, FieldError{Field: name(i), Message: "is empty: an instance ID is i- followed by letters and digits"})
+		default:
+			l.ids = append(l.ids, s)
+			l.fields = append(l.fields, name(i))
 		}
-		ids = append(ids, strings.TrimSpace(s))
 	}
-	return ids, "", true
+	return l
 }
 
+// jsonKind names the kind of a JSON value for an error, never quoting it.
+func jsonKind(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "empty"
+	}
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// jsonString reads a JSON string; null is not one (it would be a phantom "").
 func jsonString(v json.RawMessage) (string, bool) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", false
@@ -299,7 +417,7 @@ func jsonBool(v json.RawMessage) (bool, bool) {
 	if !ok {
 		return false, false
 	}
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch strings.ToLower(s) { // any case, but as sent: "true\n" is not true
 	case "true":
 		return true, true
 	case "false":

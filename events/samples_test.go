@@ -28,6 +28,7 @@ type want struct {
 	restartTag     bool
 	dryRun         bool
 	batch          string
+	errs           []string // the Field of each of Errors, in order
 }
 
 func readSample(t *testing.T, name string) []byte {
@@ -46,8 +47,12 @@ func check(t *testing.T, got []Message, wants []want) {
 	}
 	for i, w := range wants {
 		m := got[i]
-		if len(m.Errors) > 0 {
-			t.Errorf("message %d: unexpected errors %+v", i, m.Errors)
+		var errFields []string
+		for _, e := range m.Errors {
+			errFields = append(errFields, e.Field)
+		}
+		if !reflect.DeepEqual(errFields, w.errs) {
+			t.Errorf("message %d: errors %+v, want fields %q", i, m.Errors, w.errs)
 		}
 		var gotTime string
 		if !m.Time.IsZero() {
@@ -153,10 +158,16 @@ func TestDecodeSamples(t *testing.T) {
 			time: "2026-11-26T00:59:58.123Z", ids: ids12, region: "cn-hangzhou", sourceRegion: "cn-hangzhou", batch: "SuccessFirst"}}},
 		{"ecs-state-stopped.json", []want{{trigger: ECSEvent, source: "ecs-event:45ef4dew-7c35-447a-bd93-fab000000001",
 			time: "2026-11-26T00:59:58Z", ids: []string{id1}, instanceRegion: "cn-hangzhou", sourceRegion: "cn-hangzhou", restartTag: true}}},
+		// DESIGN §4: the notification layout inside data (data.content.state,
+		// data.content.resourceId, data.regionId); its eventTime comes first.
+		{"ecs-state-stopped-notification.json", []want{{trigger: ECSEvent, source: "ecs-event:45ef4dew-7c35-447a-bd93-fab000000004",
+			time: "2026-11-26T00:59:57.912Z", ids: []string{id2}, instanceRegion: "cn-hangzhou", sourceRegion: "cn-hangzhou", restartTag: true}}},
 		{"ecs-state-running.json", []want{{trigger: ECSEvent, source: "ecs-event:45ef4dew-7c35-447a-bd93-fab000000002",
 			time: "2026-11-26T00:59:58Z", ignored: "state changed to Running, not Stopped", sourceRegion: "cn-hangzhou", restartTag: true}}},
+		// DESIGN §4: the earliest time the event states, here the alarm's
+		// timestamp, which comes before the CloudEvent's time.
 		{"cms-alarm-alert.json", []want{{trigger: CMSAlarm, source: "cms-alarm:a1b2c3d4-0000-4000-8000-000000000001",
-			time: "2026-11-26T00:59:58.123Z", ids: []string{id1}, instanceRegion: "cn-hangzhou", sourceRegion: "cn-hangzhou"}}},
+			time: "2026-11-26T00:59:50Z", ids: []string{id1}, instanceRegion: "cn-hangzhou", sourceRegion: "cn-hangzhou"}}},
 		{"cms-alarm-ok.json", []want{{trigger: CMSAlarm, source: "cms-alarm:putNewAlarm_user_7a6b5c4d-0001",
 			time: "2026-11-26T00:59:50Z", ignored: "alarm state OK"}}},
 	}

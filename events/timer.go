@@ -29,7 +29,7 @@ func decodeTimer(raw []byte, o origin, depth int) []Message {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return []Message{o.ignore(malformed("timer event", err))}
 	}
-	o = origin{trigger: Timer, source: "timer:" + ev.TriggerName, time: parseTime(ev.TriggerTime)}
+	o = origin{trigger: Timer, source: "timer:" + ev.TriggerName, time: parseTime(ev.TriggerTime), operator: true}
 	payload, depth := unwrapBody(ev.Payload, depth+1)
 	switch {
 	case len(payload) == 0 || string(payload) == "null":

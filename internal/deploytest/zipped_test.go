@@ -80,7 +80,16 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 				if err := json.Unmarshal(ev, &m); err != nil {
 					t.Fatal(err)
 				}
+				// Every time they state: expiry runs from the earliest (DESIGN §4).
 				m["time"] = time.Now().UTC().Format(time.RFC3339)
+				if _, ok := m["aliyunpublishtime"]; ok {
+					m["aliyunpublishtime"] = time.Now().UTC().Format(time.RFC3339Nano)
+				}
+				if d, ok := m["data"].(map[string]any); ok {
+					if _, ok := d["timestamp"]; ok {
+						d["timestamp"] = strconv.FormatInt(time.Now().UnixMilli(), 10)
+					}
+				}
 				ev, _ = json.Marshal(m)
 				sends = append(sends, send{tr.name, ev, uniq(idRE.FindAllString(string(ev), -1))})
 				continue
