@@ -196,7 +196,7 @@ func TestSDKScrubsEveryFieldFromECS(t *testing.T) {
 			m["Instances"] = map[string]any{"Instance": []any{map[string]any{
 				"InstanceId": "i-sdk00", "RegionId": tok, "Status": piece, "StoppedMode": sec,
 				"OperationLocks": map[string]any{"LockReason": []any{map[string]any{"LockReason": tok}}},
-				"Tags": map[string]any{"Tag": []any{map[string]any{"TagKey": piece, "TagValue": tok}}},
+				"Tags":           map[string]any{"Tag": []any{map[string]any{"TagKey": piece, "TagValue": tok}}},
 			}}}
 			return status, mustMarshal(t, m)
 		})
