@@ -303,7 +303,7 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-c"}, BatchOptimization: AllTogether},
 			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-d"}, BatchOptimization: SuccessFirst, DryRun: true},
 		} {
-			res := s.Start(context.Background(), sdkSTS, []Group{g})
+			res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
 			for _, id := range g.InstanceIDs {
 				ir := res[resultKey("xx-nowhere-9", id)]
 				if ir.Outcome != Failed || ir.Code != CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {

@@ -37,10 +37,20 @@ type Starter struct {
 	Backoff       Backoff
 }
 
+// Warning is something in ECS's answers that the starter ignored rather than
+// acted on (DESIGN §7): an entry for an instance the call did not name, or a
+// second entry for one it did. The caller logs it at WARN.
+type Warning struct {
+	RegionID     string
+	InstanceID   string // as ECS wrote it (scrubbed)
+	Reason       string
+	EcsRequestID string
+}
+
 // Start runs every group, concurrently under the starter's bound, and returns one
-// result per instance, keyed by regionId/instanceId. Work still undone when ctx
-// ends is Unfinished.
-func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) map[string]InstanceResult {
+// result per instance, keyed by regionId/instanceId, and the warnings to log.
+// Work still undone when ctx ends is Unfinished.
+func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) (map[string]InstanceResult, []Warning) {
 	r := s.newRun(creds)
 	var wg sync.WaitGroup
 	for _, g := range groups {
@@ -56,7 +66,7 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 		})
 	}
 	wg.Wait()
-	return r.results
+	return r.results, r.warnings
 }
 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
@@ -73,8 +83,53 @@ type startRun struct {
 	creds Credentials
 	sem   chan struct{}
 
-	mu      sync.Mutex
-	results map[string]InstanceResult
+	mu       sync.Mutex
+	results  map[string]InstanceResult
+	warnings []Warning
+}
+
+func (r *startRun) warn(w Warning) {
+	r.mu.Lock()
+	r.warnings = append(r.warnings, w)
+	r.mu.Unlock()
+}
+
+// checkAnswer holds ECS's answer to a call for asked against the call
+// (DESIGN §7): an entry for an instance the call did not name is ignored with
+// a warning (it passed no policy, so it is never acted on), a second entry
+// for the same instance likewise; missing lists the asked instances the
+// answer left out.
+func (r *startRun) checkAnswer(region string, asked []string, out *StartInstancesOutput) (entries []InstanceResponse, missing []string) {
+	answered := make(map[string]bool, len(asked))
+	for _, id := range asked {
+		answered[id] = false
+	}
+	for _, resp := range out.Responses {
+		seen, ok := answered[resp.InstanceID]
+		switch {
+		case !ok:
+			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+				Reason: "ECS's answer names an instance the call did not ask for (code " + resp.Code + "): ignored"})
+			continue
+		case seen:
+			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+				Reason: "ECS's answer names the instance twice (second code " + resp.Code + "): the second entry is ignored"})
+			continue
+		}
+		answered[resp.InstanceID] = true
+		entries = append(entries, resp)
+	}
+	for _, id := range asked {
+		if !answered[id] {
+			missing = append(missing, id)
+		}
+	}
+	return entries, missing
+}
+
+// missingVerdict is an instance ECS's answer left out: transient (DESIGN §7).
+func missingVerdict(requestID string) verdict {
+	return verdict{class: transient, code: CodeMissingInstanceResponse, message: "ECS's answer did not mention the instance", requestID: requestID}
 }
 
 func (r *startRun) set(ir InstanceResult) {
@@ -213,9 +268,8 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 				return
 			}
 		} else {
-			answered := map[string]bool{}
-			for _, resp := range out.Responses {
-				answered[resp.InstanceID] = true
+			entries, missing := r.checkAnswer(region, pending, out)
+			for _, resp := range entries {
 				v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
 				if resp.Code == codeSuccess {
 					r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
@@ -232,12 +286,9 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 					r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
 				}
 			}
-			for _, id := range pending {
-				if !answered[id] {
-					// ECS answers for every ID it was sent; if it did not, ask again.
-					last = verdict{code: "MissingInstanceResponse", message: "ECS's answer did not mention the instance", requestID: out.RequestID}
-					retry = append(retry, id)
-				}
+			if len(missing) > 0 {
+				// ECS answers for every ID it was sent; if it did not, ask again.
+				last, retry = missingVerdict(out.RequestID), append(retry, missing...)
 			}
 		}
 		var again []string
@@ -389,9 +440,8 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 		}
 		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
 		if err == nil {
-			answered := map[string]bool{}
-			for _, resp := range out.Responses {
-				answered[resp.InstanceID] = true
+			entries, missing := r.checkAnswer(g.RegionID, pending, out)
+			for _, resp := range entries {
 				o := startedOutcome(resp)
 				if resp.Code != codeSuccess {
 					o = Failed
@@ -404,14 +454,14 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 				}
 				r.set(ir)
 			}
-			for _, id := range pending {
-				if !answered[id] {
-					// ECS accepted the call as a whole; an ID it did not list was started with it.
-					r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: Started, Code: codeSuccess,
-						Message: "accepted with its AllTogether call", EcsRequestID: out.RequestID})
-				}
+			if len(missing) == 0 {
+				return
 			}
-			return
+			// An instance the answer omits is not known to have started: ask
+			// again (a started one then turns out AlreadyRunning).
+			mv := missingVerdict(out.RequestID)
+			err = &APIError{HTTPStatus: 200, Code: mv.code, Message: mv.message, RequestID: mv.requestID}
+			pending = missing
 		}
 		v := classify(err)
 		last = v
