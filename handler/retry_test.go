@@ -164,3 +164,19 @@ func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
 		}
 	}
 }
+
+// A lookup whose context has ended before any call is transient (the
+// deadline), never a permanent failure with no code.
+func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
+	f := &fakeECS{describe: func(string, []string) (*DescribeInstancesOutput, error) {
+		t.Error("a call was made after the deadline")
+		return nil, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
+	_, v, ok := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(ctx, "cn-hangzhou", []string{"i-a"})
+	if ok || v.class != transient || v.code != CodeDeadlineExceeded {
+		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, CodeDeadlineExceeded)
+	}
+}

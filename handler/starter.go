@@ -220,13 +220,19 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 	last := verdict{}
 	tries, settles := 0, 0
 	for len(pending) > 0 {
-		if ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			if last == (verdict{}) {
+				last = classify(err) // no call was made: the deadline is the reason
+			}
 			unfinished(pending, last)
 			return false
 		}
 		a := call(pending)
 		if a.last != (verdict{}) {
 			last = a.last
+		}
+		if a.next == now && len(a.pending) >= len(pending) {
+			a.next = settle // "at once" must shrink the work, or it would never end
 		}
 		pending = a.pending
 		if len(pending) == 0 {
