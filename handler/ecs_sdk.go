@@ -30,7 +30,10 @@ type SDKOptions struct {
 	// Endpoint is ECS_ENDPOINT: a URL with scheme http or https and a host,
 	// where "{regionId}" in the host is replaced by each call's region
 	// ("https://ecs-vpc.{regionId}.aliyuncs.com", "http://127.0.0.1:8080").
-	// Empty means the SDK's regional public endpoint, over HTTPS.
+	// Empty means the documented regional public endpoint,
+	// https://ecs.{regionId}.aliyuncs.com, for every region (DESIGN §6): not
+	// the SDK's endpoint map, which sends cn-hangzhou to a legacy host and
+	// some regions (cn-shanghai-finance-1) to Hangzhou's.
 	Endpoint string
 	// ConnectTimeout bounds a TCP connect (default 5 s); ReadTimeout a whole
 	// call once sent (default 10 s). The invocation's context bounds both.
@@ -58,7 +61,7 @@ type SDKOptions struct {
 // production.
 type SDKECS struct {
 	scheme         string // "http" or "https"
-	hostTemplate   string // host[:port] with an optional {regionId}; "" = SDK's endpoint
+	hostTemplate   string // host[:port] with an optional {regionId}
 	connectTimeout time.Duration
 	readTimeout    time.Duration
 	pool           http.RoundTripper
@@ -72,6 +75,9 @@ var sdkRegionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 const regionPlaceholder = "{regionId}"
 
+// publicHostTemplate is ECS's documented public endpoint (DESIGN §6).
+const publicHostTemplate = "ecs." + regionPlaceholder + ".aliyuncs.com"
+
 // endpointMapOnce fills the SDK's endpoint map once (see NewSDKECS).
 var endpointMapOnce sync.Once
 
@@ -82,7 +88,7 @@ func NewSDKECS(o SDKOptions) (*SDKECS, error) {
 	// with the race detector). Filling it here, before any goroutine, leaves
 	// only reads for later.
 	endpointMapOnce.Do(func() { ecs.GetEndpointMap() })
-	e := &SDKECS{scheme: "https", connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
+	e := &SDKECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {
 		e.connectTimeout = 5 * time.Second
 	}
@@ -152,9 +158,10 @@ func newECSTransport(connectTimeout time.Duration) *http.Transport {
 // StartInstances calls ECS StartInstances.
 func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
 	const op = "StartInstances"
-	client, rt, err := e.client(ctx, creds, in.RegionID)
+	sc := scrubberFor(creds)
+	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
 	if err != nil {
-		return nil, &NetworkError{Op: op, Host: e.hostFor(in.RegionID), Err: err}
+		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
 	}
 	req := ecs.CreateStartInstancesRequest()
 	e.prepare(req.RpcRequest, in.RegionID)
@@ -164,18 +171,20 @@ func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in Start
 	if in.DryRun {
 		req.DryRun = requests.NewBoolean(true)
 	}
-	resp, err := client.StartInstances(req)
+	var resp *ecs.StartInstancesResponse
+	err = rt.do(func() (err error) { resp, err = client.StartInstances(req); return err })
 	if err != nil {
-		return nil, e.mapError(ctx, op, rt.hostOr(e.hostFor(in.RegionID)), creds, err)
+		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
 	}
-	out := &StartInstancesOutput{RequestID: resp.RequestId}
+	// Every field that came from ECS goes through the scrubber (DESIGN §7).
+	out := &StartInstancesOutput{RequestID: sc.scrub(resp.RequestId)}
 	for _, r := range resp.InstanceResponses.InstanceResponse {
 		out.Responses = append(out.Responses, InstanceResponse{
-			InstanceID:     r.InstanceId,
-			Code:           r.Code,
-			Message:        scrubSecrets(r.Message, creds),
-			PreviousStatus: r.PreviousStatus,
-			CurrentStatus:  r.CurrentStatus,
+			InstanceID:     sc.scrub(r.InstanceId),
+			Code:           sc.scrub(r.Code),
+			Message:        sc.scrub(r.Message),
+			PreviousStatus: sc.scrub(r.PreviousStatus),
+			CurrentStatus:  sc.scrub(r.CurrentStatus),
 		})
 	}
 	return out, nil
@@ -189,32 +198,35 @@ const describePageSize = 100
 // as a JSON array, 100 per call). No IDs, no call.
 func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
+	sc := scrubberFor(creds)
 	out := &DescribeInstancesOutput{}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), describePageSize)]
 		ids = ids[len(chunk):]
-		client, rt, err := e.client(ctx, creds, region)
+		client, rt, err := e.client(ctx, creds, region, sc)
 		if err != nil {
-			return nil, &NetworkError{Op: op, Host: e.hostFor(region), Err: err}
+			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
 		}
 		req := ecs.CreateDescribeInstancesRequest()
 		e.prepare(req.RpcRequest, region)
 		raw, err := json.Marshal(chunk)
 		if err != nil {
-			return nil, &NetworkError{Op: op, Host: e.hostFor(region), Err: err}
+			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: CodeInvalidParameter, Err: err}
 		}
 		req.InstanceIds = string(raw)
 		req.PageSize = requests.NewInteger(describePageSize)
 		req.PageNumber = requests.NewInteger(1)
-		resp, err := client.DescribeInstances(req)
+		var resp *ecs.DescribeInstancesResponse
+		err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
 		if err != nil {
-			return nil, e.mapError(ctx, op, rt.hostOr(e.hostFor(region)), creds, err)
+			return nil, e.mapError(ctx, op, rt, e.hostFor(region), sc, err)
 		}
-		out.RequestID = resp.RequestId
+		out.RequestID = sc.scrub(resp.RequestId)
 		for _, in := range resp.Instances.Instance {
-			info := InstanceInfo{InstanceID: in.InstanceId, RegionID: in.RegionId, Status: in.Status, StoppedMode: in.StoppedMode}
+			info := InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
+				Status: sc.scrub(in.Status), StoppedMode: sc.scrub(in.StoppedMode)}
 			for _, l := range in.OperationLocks.LockReason {
-				info.LockReasons = append(info.LockReasons, l.LockReason)
+				info.LockReasons = append(info.LockReasons, sc.scrub(l.LockReason))
 			}
 			for _, t := range in.Tags.Tag {
 				key, value := t.TagKey, t.TagValue
@@ -227,7 +239,7 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, regio
 				if info.Tags == nil {
 					info.Tags = make(map[string]string)
 				}
-				info.Tags[key] = value
+				info.Tags[sc.scrub(key)] = sc.scrub(value)
 			}
 			out.Instances = append(out.Instances, info)
 		}
@@ -237,9 +249,9 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, regio
 
 // client builds the SDK client of one call. It is cheap: no connection is
 // opened here, and the pool is shared.
-func (e *SDKECS) client(ctx context.Context, creds Credentials, region string) (*ecs.Client, *callTransport, error) {
+func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
 	if !sdkRegionRE.MatchString(region) {
-		return nil, nil, fmt.Errorf("malformed region ID %q", region)
+		return nil, nil, &malformedRegionError{region: region}
 	}
 	rt := &callTransport{ctx: ctx, pool: e.pool}
 	cfg := sdk.NewConfig()
@@ -256,27 +268,40 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string) (
 	}
 	client, err := ecs.NewClientWithOptions(region, cfg, provider)
 	if err != nil {
-		return nil, nil, errors.New(scrubSecrets(err.Error(), creds))
+		return nil, nil, errors.New(sc.scrub(err.Error()))
 	}
 	client.SetReadTimeout(e.readTimeout)
 	client.SetConnectTimeout(e.connectTimeout)
 	return client, rt, nil
 }
 
+// malformedRegionError is a region ID that cannot be part of a host name.
+type malformedRegionError struct{ region string }
+
+func (e *malformedRegionError) Error() string { return fmt.Sprintf("malformed region ID %q", e.region) }
+
+// clientErrorCode is the code of a failure to build the SDK client: a
+// malformed region is InvalidRegionId; anything else (the SDK refusing the
+// credentials or the configuration) is a client error. Neither is retried.
+func clientErrorCode(err error) string {
+	var mr *malformedRegionError
+	if errors.As(err, &mr) {
+		return CodeInvalidRegionID
+	}
+	return CodeClientError
+}
+
 func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
 	req.RegionId = region
 	req.Scheme = strings.ToUpper(e.scheme)
-	if e.hostTemplate != "" {
-		req.Domain = strings.ReplaceAll(e.hostTemplate, regionPlaceholder, region)
-	}
+	// Always a host of our own: the SDK's endpoint map is not the documented
+	// one (DESIGN §6).
+	req.Domain = e.hostFor(region)
 }
 
-// hostFor names the host a call to region goes to, for error messages.
+// hostFor names the host a call to region goes to.
 func (e *SDKECS) hostFor(region string) string {
-	if e.hostTemplate != "" {
-		return strings.ReplaceAll(e.hostTemplate, regionPlaceholder, region)
-	}
-	return "ECS " + region
+	return strings.ReplaceAll(e.hostTemplate, regionPlaceholder, region)
 }
 
 // callTransport is the RoundTripper of one call: it sends through the shared
@@ -284,10 +309,27 @@ func (e *SDKECS) hostFor(region string) string {
 type callTransport struct {
 	ctx  context.Context
 	pool http.RoundTripper
-	// host is written by RoundTrip and read after the SDK call returns; the
-	// SDK calls RoundTrip on the caller's goroutine (no AutoRetry, no async).
-	host string
+	// host, status and size are written by RoundTrip and the body it
+	// returns, and read after the SDK call returns; the SDK calls RoundTrip
+	// and reads the body on the caller's goroutine (no AutoRetry, no async).
+	host   string
+	status int   // HTTP status of the answer, 0 when none came
+	size   int64 // bytes of the answer's body read
 }
+
+// do runs one SDK call. The SDK type-asserts fields of an error body
+// (a non-string Code panics): such an answer is one that does not parse.
+func (t *callTransport) do(call func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errUnparsable
+		}
+	}()
+	return call()
+}
+
+// errUnparsable marks an answer the SDK could not read.
+var errUnparsable = errors.New("the answer does not parse")
 
 func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.host = req.URL.Host
@@ -302,7 +344,8 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	// The context must live until the SDK has read the body.
-	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: release}
+	t.status = resp.StatusCode
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: release, size: &t.size}
 	return resp, nil
 }
 
@@ -316,6 +359,13 @@ func (t *callTransport) hostOr(fallback string) string {
 type releaseOnClose struct {
 	io.ReadCloser
 	release func()
+	size    *int64
+}
+
+func (b *releaseOnClose) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	*b.size += int64(n)
+	return n, err
 }
 
 func (b *releaseOnClose) Close() error {
@@ -324,47 +374,62 @@ func (b *releaseOnClose) Close() error {
 	return err
 }
 
-// mapError turns what the SDK returned into *APIError (ECS answered) or
-// *NetworkError (it did not), with every secret removed.
-func (e *SDKECS) mapError(ctx context.Context, op, host string, creds Credentials, err error) error {
+// mapError turns what the SDK returned into *APIError (ECS answered),
+// *PermanentError (the region's host does not exist) or *NetworkError (no
+// usable answer), with every secret removed. A body that is not an ECS answer
+// is described by its status and size, never quoted (DESIGN §7).
+func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
+	host := rt.hostOr(fallbackHost)
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
-		apiErr := &APIError{
-			HTTPStatus: se.HttpStatus(),
-			Code:       se.ErrorCode(),
-			Message:    scrubSecrets(se.Message(), creds),
-			RequestID:  se.RequestId(),
-		}
-		if apiErr.Code == "" {
+		if se.ErrorCode() == "" {
 			// Not an ECS error body (a proxy's page, a truncated answer):
-			// the SDK put the whole body in Message.
-			apiErr.Code = fmt.Sprintf("HTTP%d", apiErr.HTTPStatus)
-			if apiErr.HTTPStatus >= http.StatusInternalServerError {
-				apiErr.Code = "UnknownError"
+			// the SDK put the whole body in Message, which is not kept.
+			code := fmt.Sprintf("HTTP%d", se.HttpStatus())
+			if se.HttpStatus() >= http.StatusInternalServerError {
+				code = "UnknownError"
 			}
-			apiErr.Message = "the answer was not an ECS error: " + truncate(apiErr.Message, 200)
+			return &APIError{HTTPStatus: se.HttpStatus(), Code: code, RequestID: sc.scrub(se.RequestId()),
+				Message: fmt.Sprintf("the answer was not an ECS error (HTTP %d, %d bytes)", se.HttpStatus(), rt.size)}
 		}
-		return apiErr
+		return &APIError{
+			HTTPStatus: se.HttpStatus(),
+			Code:       sc.scrub(se.ErrorCode()),
+			Message:    sc.scrub(se.Message()),
+			RequestID:  sc.scrub(se.RequestId()),
+		}
 	}
 	// The caller's deadline or cancellation says more than the transport's
 	// "context canceled", and lets errors.Is find it.
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &NetworkError{Op: op, Host: host, Err: ctxErr}
 	}
-	return &NetworkError{Op: op, Host: host, Err: networkCause(err, creds)}
+	var ce *sdkerrors.ClientError
+	if errors.Is(err, errUnparsable) || (errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode) {
+		// The decoder's error quotes the body around where it stopped.
+		return &NetworkError{Op: op, Host: host, Err: &UnparsableAnswerError{HTTPStatus: rt.status, Size: rt.size}}
+	}
+	cause := networkCause(err, sc)
+	var dns *net.DNSError
+	if errors.As(cause, &dns) && dns.IsNotFound {
+		// NXDOMAIN: the region has no ECS endpoint (a typo, a region that
+		// does not exist). A DNS timeout or temporary failure is not this.
+		return &PermanentError{Op: op, Host: host, Code: CodeInvalidRegionID, Err: cause}
+	}
+	return &NetworkError{Op: op, Host: host, Err: cause}
 }
 
 // networkCause drops the signed URL that *url.Error carries and keeps the
 // cause (a *net.OpError, a timeout), so that errors.Is and errors.As still
 // work; a cause whose own text holds a secret is replaced by its scrubbed
 // text.
-func networkCause(err error, creds Credentials) error {
+func networkCause(err error, sc *scrubber) error {
 	var ce *sdkerrors.ClientError
 	if errors.As(err, &ce) {
 		if origin := ce.OriginError(); origin != nil {
 			err = origin
 		} else {
-			return errors.New(scrubSecrets(ce.ErrorCode()+": "+ce.Message(), creds))
+			return errors.New(sc.scrub(ce.ErrorCode() + ": " + ce.Message()))
 		}
 	}
 	var ue *url.Error
@@ -374,8 +439,8 @@ func networkCause(err error, creds Credentials) error {
 	if err == nil {
 		return errors.New("no answer")
 	}
-	if text := err.Error(); scrubSecrets(text, creds) != text {
-		return errors.New(scrubSecrets(text, creds))
+	if text := err.Error(); sc.scrub(text) != text {
+		return errors.New(sc.scrub(text))
 	}
 	return err
 }
@@ -391,32 +456,117 @@ var (
 
 const stringToSignMarker = "server string to sign is:"
 
-// scrubSecrets removes from s whatever could let its reader act with the
-// caller's credentials: ECS's echo of the StringToSign (which holds the
-// SecurityToken), signed URLs, the secret parameters, and the secret and
-// token themselves in any encoding the SDK uses. Error texts and messages of
-// both error paths go through it.
-func scrubSecrets(s string, creds Credentials) string {
-	if i := strings.Index(s, stringToSignMarker); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+// secretPiece is the shortest piece of a secret the scrubber looks for
+// (DESIGN §7): any 16 characters in a row of the AccessKeySecret or the
+// SecurityToken, in any encoding the SDK or ECS uses, are removed.
+const secretPiece = 16
+
+// scrubber removes from text whatever could let its reader act with one set
+// of credentials. It keeps every secretPiece-long piece (a "gram") of each
+// secret's forms in a set, so that a text is scanned once, in linear time,
+// however long the token: a piece of 16 or more characters contains a gram at
+// each of its positions.
+type scrubber struct {
+	grams map[string]struct{} // ASCII-lowercased secretPiece-long pieces
+	short []string            // whole forms of secrets shorter than secretPiece
+}
+
+var (
+	scrubberMu   sync.Mutex
+	lastCreds    Credentials
+	lastScrubber *scrubber
+)
+
+// scrubberFor returns the scrubber of creds; the last one is kept, since one
+// invocation makes many calls with the same credentials.
+func scrubberFor(creds Credentials) *scrubber {
+	scrubberMu.Lock()
+	defer scrubberMu.Unlock()
+	if lastScrubber != nil && lastCreds == creds {
+		return lastScrubber
 	}
-	s = signedQueryRE.ReplaceAllString(s, "$1?[redacted]")
-	s = secretParamRE.ReplaceAllString(s, "$1[redacted]")
+	sc := &scrubber{grams: make(map[string]struct{})}
 	for _, secret := range []string{creds.AccessKeySecret, creds.SecurityToken} {
 		if secret == "" {
 			continue
 		}
 		once := url.QueryEscape(secret)
-		for _, form := range []string{url.QueryEscape(once), once, strings.ReplaceAll(once, "+", "%20"), secret} {
-			s = strings.ReplaceAll(s, form, "[redacted]")
+		forms := []string{secret, once, url.QueryEscape(once), strings.ReplaceAll(once, "+", "%20"),
+			url.PathEscape(secret), strings.ReplaceAll(secret, "/", `\/`)}
+		for _, form := range forms {
+			if len(form) < secretPiece {
+				sc.short = append(sc.short, form)
+				continue
+			}
+			low := asciiLower(form)
+			for i := 0; i+secretPiece <= len(low); i++ {
+				sc.grams[low[i:i+secretPiece]] = struct{}{}
+			}
 		}
 	}
-	return s
+	lastCreds, lastScrubber = creds, sc
+	return sc
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
+// scrubSecrets removes from s whatever could let its reader act with the
+// caller's credentials: ECS's echo of the StringToSign (which holds the
+// SecurityToken), signed URLs, the secret parameters, and any piece of 16 or
+// more characters of the secret and the token, in any encoding the SDK uses.
+// Every text and field that came from ECS goes through it.
+func scrubSecrets(s string, creds Credentials) string {
+	return scrubberFor(creds).scrub(s)
+}
+
+func (sc *scrubber) scrub(s string) string {
+	if s == "" {
 		return s
 	}
-	return s[:n] + "…"
+	if i := strings.Index(s, stringToSignMarker); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	s = signedQueryRE.ReplaceAllString(s, "$1?[redacted]")
+	s = secretParamRE.ReplaceAllString(s, "$1[redacted]")
+	for _, form := range sc.short {
+		s = strings.ReplaceAll(s, form, "[redacted]")
+	}
+	if len(sc.grams) == 0 || len(s) < secretPiece {
+		return s
+	}
+	low := asciiLower(s)
+	var b strings.Builder
+	last := 0                  // s[:last] is written
+	runStart, runEnd := -1, -1 // the run of secret pieces being read
+	for i := 0; i+secretPiece <= len(low); i++ {
+		if _, ok := sc.grams[low[i:i+secretPiece]]; !ok {
+			continue
+		}
+		if runStart < 0 || i > runEnd {
+			if runStart >= 0 {
+				b.WriteString(s[last:runStart])
+				b.WriteString("[redacted]")
+				last = runEnd
+			}
+			runStart = i
+		}
+		runEnd = i + secretPiece
+	}
+	if runStart < 0 {
+		return s
+	}
+	b.WriteString(s[last:runStart])
+	b.WriteString("[redacted]")
+	b.WriteString(s[runEnd:])
+	return b.String()
+}
+
+// asciiLower lowercases ASCII letters only, so that byte offsets stay those of
+// s (percent-encodings come in both cases).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }

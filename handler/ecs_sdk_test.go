@@ -515,14 +515,40 @@ func TestScrubSecrets(t *testing.T) {
 
 // Concurrent first calls of fresh clients must not race inside the SDK (its
 // endpoint map is filled lazily without a lock; NewSDKECS fills it first).
+// Under -race the detector checks that; without it the test still checks
+// what a race would break: every call is answered, each signed on its own
+// (the emulator accepts a SignatureNonce once), with the instance it asked.
 func TestSDKFreshClientsDoNotRace(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	const n = 8
 	var wg sync.WaitGroup
-	for range 8 {
+	errs := make([]error, n)
+	for i := range n {
 		wg.Go(func() {
-			_, _ = e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdk00"})
+			id := fmt.Sprintf("i-sdk%02d", i)
+			out, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{id})
+			switch {
+			case err != nil:
+				errs[i] = err
+			case len(out.Instances) != 1 || out.Instances[0].InstanceID != id || out.RequestID == "":
+				errs[i] = fmt.Errorf("call %d got %+v", i, out)
+			}
 		})
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	calls := srv.Calls()
+	if len(calls) != n {
+		t.Fatalf("the emulator saw %d calls, want %d", len(calls), n)
+	}
+	for _, c := range calls {
+		if c.HTTPStatus != http.StatusOK || c.Action != "DescribeInstances" {
+			t.Fatalf("call %+v was refused", c)
+		}
+	}
 }

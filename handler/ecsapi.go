@@ -19,7 +19,8 @@ func (c Credentials) Empty() bool { return c.AccessKeyID == "" || c.AccessKeySec
 // ECS is what the starter needs of the ECS API (2014-05-26). Every call names its
 // region and credentials, so that one implementation serves all invocations at once;
 // an implementation must be safe for concurrent use. Errors are *APIError (ECS
-// answered with an error) or *NetworkError (no answer), and never contain a
+// answered with an error), *NetworkError (no usable answer: retried) or
+// *PermanentError (the call cannot succeed: not retried), and never contain a
 // signature, a token or a signed URL.
 type ECS interface {
 	StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error)
@@ -93,3 +94,31 @@ func (e *NetworkError) Error() string {
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
+
+// UnparsableAnswerError is an answer that is not ECS's: a proxy's page, a
+// truncated body. It is described by its status and size, never quoted: its
+// text could hold anything (DESIGN §7).
+type UnparsableAnswerError struct {
+	HTTPStatus int
+	Size       int64
+}
+
+func (e *UnparsableAnswerError) Error() string {
+	return fmt.Sprintf("ECS's answer (HTTP %d, %d bytes) does not parse", e.HTTPStatus, e.Size)
+}
+
+// PermanentError is a call that cannot succeed as asked and is not retried:
+// a region whose ECS host does not exist, a malformed region, an SDK client
+// that cannot be built. Code is what the result reports.
+type PermanentError struct {
+	Op   string
+	Host string
+	Code string
+	Err  error
+}
+
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("%s to %s: %v", e.Op, e.Host, e.Err)
+}
+
+func (e *PermanentError) Unwrap() error { return e.Err }

@@ -35,7 +35,15 @@ const (
 	CodeNotFound           = "InvalidInstanceId.NotFound"
 	CodeLockedForSecurity  = "InstanceLockedForSecurity"
 	CodeIncorrectStatus    = "IncorrectInstanceStatus"
-	codeSuccess            = "200"
+	// CodeInvalidRegionID: the region has no ECS endpoint (its host does not
+	// resolve) or is malformed (DESIGN §7).
+	CodeInvalidRegionID = "InvalidRegionId"
+	// CodeClientError: the SDK client could not be built.
+	CodeClientError = "SDK.ClientError"
+	// CodeMissingInstanceResponse: ECS's answer left out an instance it
+	// was asked to start (DESIGN §7); transient.
+	CodeMissingInstanceResponse = "MissingInstanceResponse"
+	codeSuccess                 = "200"
 )
 
 // verdict is a classified ECS answer, with what the result reports of it.
@@ -57,6 +65,10 @@ func classify(err error) verdict {
 			v.class = transient
 		}
 		return v
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return verdict{class: permanent, code: pe.Code, message: pe.Error()}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return verdict{class: transient, code: CodeDeadlineExceeded,
@@ -90,7 +102,7 @@ func classOfCode(code string) class {
 	case strings.HasPrefix(code, "Throttling"),
 		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
 		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),
-		code == "LastTokenProcessing", code == "IdempotentProcessing":
+		code == "LastTokenProcessing", code == "IdempotentProcessing", code == CodeMissingInstanceResponse:
 		return transient
 	case strings.HasPrefix(code, CodeIncorrectStatus) && !strings.Contains(code, "NoSystemDisk"):
 		return status
@@ -104,6 +116,8 @@ func classOfCode(code string) class {
 // adviceFor says what an operator can do about a failure (the seed's error table).
 func adviceFor(code string) string {
 	switch {
+	case code == CodeInvalidRegionID:
+		return "check the region ID: no ECS endpoint exists for it (a typo, or a region that does not exist); with ECS_ENDPOINT set, check that its host exists for this region"
 	case code == CodeNotFound || code == "InvalidInstanceIds.NotFound" || strings.Contains(code, "MalFormed"):
 		return "check the instance ID and that it lives in this region"
 	case strings.Contains(code, "InsufficientBalance") || strings.Contains(code, "Arrearage") || strings.Contains(code, "financial"):

@@ -172,7 +172,11 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 	todo = h.checkTags(work, inv, p, todo)
 
 	groups := groupEntries(todo)
-	results := h.starter.Start(work, inv.creds, groups)
+	results, warnings := h.starter.Start(work, inv.creds, groups)
+	for _, w := range warnings {
+		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
+			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
+	}
 	for _, e := range todo {
 		if ir, ok := results[resultKey(e.region, e.id)]; ok {
 			e.result = &ir

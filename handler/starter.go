@@ -37,10 +37,20 @@ type Starter struct {
 	Backoff       Backoff
 }
 
+// Warning is something in ECS's answers that the starter ignored rather than
+// acted on (DESIGN §7): an entry for an instance the call did not name, or a
+// second entry for one it did. The caller logs it at WARN.
+type Warning struct {
+	RegionID     string
+	InstanceID   string // as ECS wrote it (scrubbed)
+	Reason       string
+	EcsRequestID string
+}
+
 // Start runs every group, concurrently under the starter's bound, and returns one
-// result per instance, keyed by regionId/instanceId. Work still undone when ctx
-// ends is Unfinished.
-func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) map[string]InstanceResult {
+// result per instance, keyed by regionId/instanceId, and the warnings to log.
+// Work still undone when ctx ends is Unfinished.
+func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) (map[string]InstanceResult, []Warning) {
 	r := s.newRun(creds)
 	var wg sync.WaitGroup
 	for _, g := range groups {
@@ -56,7 +66,7 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 		})
 	}
 	wg.Wait()
-	return r.results
+	return r.results, r.warnings
 }
 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
@@ -73,8 +83,53 @@ type startRun struct {
 	creds Credentials
 	sem   chan struct{}
 
-	mu      sync.Mutex
-	results map[string]InstanceResult
+	mu       sync.Mutex
+	results  map[string]InstanceResult
+	warnings []Warning
+}
+
+func (r *startRun) warn(w Warning) {
+	r.mu.Lock()
+	r.warnings = append(r.warnings, w)
+	r.mu.Unlock()
+}
+
+// checkAnswer holds ECS's answer to a call for asked against the call
+// (DESIGN §7): an entry for an instance the call did not name is ignored with
+// a warning (it passed no policy, so it is never acted on), a second entry
+// for the same instance likewise; missing lists the asked instances the
+// answer left out.
+func (r *startRun) checkAnswer(region string, asked []string, out *StartInstancesOutput) (entries []InstanceResponse, missing []string) {
+	answered := make(map[string]bool, len(asked))
+	for _, id := range asked {
+		answered[id] = false
+	}
+	for _, resp := range out.Responses {
+		seen, ok := answered[resp.InstanceID]
+		switch {
+		case !ok:
+			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+				Reason: "ECS's answer names an instance the call did not ask for (code " + resp.Code + "): ignored"})
+			continue
+		case seen:
+			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+				Reason: "ECS's answer names the instance twice (second code " + resp.Code + "): the second entry is ignored"})
+			continue
+		}
+		answered[resp.InstanceID] = true
+		entries = append(entries, resp)
+	}
+	for _, id := range asked {
+		if !answered[id] {
+			missing = append(missing, id)
+		}
+	}
+	return entries, missing
+}
+
+// missingVerdict is an instance ECS's answer left out: transient (DESIGN §7).
+func missingVerdict(requestID string) verdict {
+	return verdict{class: transient, code: CodeMissingInstanceResponse, message: "ECS's answer did not mention the instance", requestID: requestID}
 }
 
 func (r *startRun) set(ir InstanceResult) {
@@ -125,18 +180,86 @@ func (r *startRun) describe(ctx context.Context, region string, ids []string) (*
 	return r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
 }
 
-// wait sleeps before attempt n+1 (n counted from 1) and reports whether another
-// attempt fits: within the attempt budget and before ctx's deadline.
-func (r *startRun) wait(ctx context.Context, n int) bool {
-	return r.sleep(ctx, n, true)
+// next says how the retry loop goes on after one call (DESIGN §7).
+type next int
+
+const (
+	// backoff: a transient answer (throttling, 5xx, network); at most
+	// Backoff.Attempts calls of a kind end this way.
+	backoff next = iota
+	// settle: instances in transition (Stopping, Pending); bounded by the
+	// deadline alone, since an instance takes its own time to stop.
+	settle
+	// now: call again at once (AllTogether after setting running ones aside).
+	now
+	// giveUp: stop with what is left Unfinished (a lookup that could not be
+	// done in time).
+	giveUp
+)
+
+// attempt is what one call of a kind decided: the instances still to call
+// (none: the kind is done), how to go on, and the answer that explains it.
+type attempt struct {
+	pending []string
+	next    next
+	last    verdict
 }
 
-// waitSettle waits for an instance to leave Stopping or Pending: bounded by the
-// deadline alone, since an instance takes its own time to stop.
-func (r *startRun) waitSettle(ctx context.Context, n int) bool {
-	return r.sleep(ctx, n, false)
+// done is an attempt that leaves nothing to do.
+var done = attempt{}
+
+// retry is the one retry loop of the starter: every kind of call (start
+// SuccessFirst, start AllTogether, dry run, lookup — and the next ones) is a
+// function call that makes one call for the instances still pending and says
+// what is left; retry owns the rest. It waits between calls with exponential
+// backoff and jitter, keeps the transient budget (Backoff.Attempts calls) and
+// the settle rounds apart, never waits past ctx's deadline, and when a budget
+// or the deadline runs out hands what is left and the last answer to
+// unfinished, the Unfinished exit. It reports whether everything was done.
+func (r *startRun) retry(ctx context.Context, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
+	last := verdict{}
+	tries, settles := 0, 0
+	for len(pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			if last == (verdict{}) {
+				last = classify(err) // no call was made: the deadline is the reason
+			}
+			unfinished(pending, last)
+			return false
+		}
+		a := call(pending)
+		if a.last != (verdict{}) {
+			last = a.last
+		}
+		if a.next == now && len(a.pending) >= len(pending) {
+			a.next = settle // "at once" must shrink the work, or it would never end
+		}
+		pending = a.pending
+		if len(pending) == 0 {
+			return true
+		}
+		more := true
+		switch a.next {
+		case backoff:
+			tries++
+			more = r.sleep(ctx, tries, true)
+		case settle:
+			settles++
+			more = r.sleep(ctx, settles, false)
+		case giveUp:
+			more = false
+		}
+		if !more {
+			unfinished(pending, last)
+			return false
+		}
+	}
+	return true
 }
 
+// sleep waits before attempt n+1 (n counted from 1) and reports whether
+// another attempt fits: within the attempt budget when capped, and before
+// ctx's deadline.
 func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 	b := r.s.Backoff
 	if b.Attempts == 0 {
@@ -174,98 +297,83 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 	return v
 }
 
-// successFirst starts ids (at most 100) with SuccessFirst: each instance on its own
-// merits. Instances that ECS refuses for a transient reason, or that are in a
-// state to wait out, are tried again until the attempts or the deadline run out.
+// successFirst starts ids (at most 100) with SuccessFirst: each instance on its
+// own merits. Instances that ECS refuses for a transient reason, or that are
+// in a state to wait out, are called again by the retry loop.
 func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
-	pending := ids
-	last := verdict{}
 	statuses := map[string]string{}
-	tries, settles := 0, 0
-	for len(pending) > 0 {
-		if ctx.Err() != nil {
-			r.unfinished(ctx, region, pending, last, statuses)
-			return
-		}
+	r.retry(ctx, ids, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
-		var retry, lookup []string
 		if err != nil {
 			v := classify(err)
 			switch v.class {
 			case transient, dryRunPass:
-				last, retry = v, pending
+				return attempt{pending: pending, next: backoff, last: v}
 			case perID:
 				if len(pending) == 1 {
 					r.setAll(region, pending, Failed, v, "", "")
-					return
+					return done
 				}
-				// One bad ID must not block the others: halve until it stands alone.
+				// One bad ID must not block the others: halve until it stands
+				// alone. The goroutine's half has no capacity that reaches
+				// into the other half.
 				half := len(pending) / 2
 				var wg sync.WaitGroup
-				wg.Go(func() { r.successFirst(ctx, region, pending[:half]) })
+				wg.Go(func() { r.successFirst(ctx, region, pending[:half:half]) })
 				r.successFirst(ctx, region, pending[half:])
 				wg.Wait()
-				return
+				return done
 			case status:
-				last, lookup = v, pending
+				return r.afterStatus(ctx, region, pending, nil, v, statuses)
 			default:
 				r.setAll(region, pending, Failed, v, "", "")
-				return
-			}
-		} else {
-			answered := map[string]bool{}
-			for _, resp := range out.Responses {
-				answered[resp.InstanceID] = true
-				v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
-				if resp.Code == codeSuccess {
-					r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
-						Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
-						CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
-					continue
-				}
-				switch classOfCode(resp.Code) {
-				case transient:
-					last, retry = v, append(retry, resp.InstanceID)
-				case status:
-					last, lookup = v, append(lookup, resp.InstanceID)
-				default:
-					r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
-				}
-			}
-			for _, id := range pending {
-				if !answered[id] {
-					// ECS answers for every ID it was sent; if it did not, ask again.
-					last = verdict{code: "MissingInstanceResponse", message: "ECS's answer did not mention the instance", requestID: out.RequestID}
-					retry = append(retry, id)
-				}
+				return done
 			}
 		}
-		var again []string
+		var retry, lookup []string
+		last := verdict{}
+		entries, missing := r.checkAnswer(region, pending, out)
+		for _, resp := range entries {
+			v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
+			if resp.Code == codeSuccess {
+				r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
+					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
+					CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
+				continue
+			}
+			switch v.class {
+			case transient:
+				last, retry = v, append(retry, resp.InstanceID)
+			case status:
+				last, lookup = v, append(lookup, resp.InstanceID)
+			default:
+				r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
+			}
+		}
+		if len(missing) > 0 {
+			// ECS answers for every ID it was sent; if it did not, ask again.
+			last, retry = missingVerdict(out.RequestID), append(retry, missing...)
+		}
 		if len(lookup) > 0 {
-			var ok bool
-			again, ok = r.settleStatus(ctx, region, lookup, last, statuses, false)
-			if !ok {
-				r.unfinished(ctx, region, append(retry, lookup...), last, statuses)
-				return
-			}
+			return r.afterStatus(ctx, region, lookup, retry, last, statuses)
 		}
-		pending = append(retry, again...)
-		if len(pending) == 0 {
-			return
-		}
-		var more bool
-		if len(retry) > 0 {
-			tries++
-			more = r.wait(ctx, tries)
-		} else {
-			settles++
-			more = r.waitSettle(ctx, settles)
-		}
-		if !more {
-			r.unfinished(ctx, region, pending, last, statuses)
-			return
-		}
+		return attempt{pending: retry, next: backoff, last: last}
+	}, func(left []string, last verdict) { r.unfinished(ctx, region, left, last, statuses) })
+}
+
+// afterStatus looks up the instances ECS refused with IncorrectInstanceStatus
+// (cause) and says what is left of them and of retry, the instances to call
+// again for a transient reason: a backoff when there are any, else a settle
+// wait for the ones in transition.
+func (r *startRun) afterStatus(ctx context.Context, region string, lookup, retry []string, cause verdict, statuses map[string]string) attempt {
+	again, ok := r.settleStatus(ctx, region, lookup, cause, statuses, false)
+	if !ok {
+		return attempt{pending: append(retry, lookup...), next: giveUp, last: cause}
 	}
+	if len(retry) > 0 {
+		return attempt{pending: append(retry, again...), next: backoff, last: cause}
+	}
+	return attempt{pending: again, next: settle, last: cause}
 }
 
 func (r *startRun) unfinished(ctx context.Context, region string, ids []string, last verdict, statuses map[string]string) {
@@ -358,40 +466,39 @@ func hasLock(info InstanceInfo, reason string) bool {
 
 // lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
-func (r *startRun) lookup(ctx context.Context, region string, ids []string) (map[string]InstanceInfo, verdict, bool) {
-	for attempt := 1; ; attempt++ {
-		out, err := r.describe(ctx, region, ids)
-		if err == nil {
-			m := make(map[string]InstanceInfo, len(out.Instances))
-			for _, in := range out.Instances {
-				m[in.InstanceID] = in
+func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
+	ok = r.retry(ctx, ids, func(pending []string) attempt {
+		out, err := r.describe(ctx, region, pending)
+		if err != nil {
+			v = classify(err)
+			if v.class == transient {
+				return attempt{pending: pending, next: backoff, last: v}
 			}
-			return m, verdict{requestID: out.RequestID}, true
+			return attempt{pending: pending, next: giveUp, last: v}
 		}
-		v := classify(err)
-		if v.class != transient || !r.wait(ctx, attempt) {
-			return nil, v, false
+		infos = make(map[string]InstanceInfo, len(out.Instances))
+		for _, in := range out.Instances {
+			infos[in.InstanceID] = in
 		}
+		v = verdict{requestID: out.RequestID}
+		return done
+	}, func(_ []string, last verdict) { v = last })
+	if !ok {
+		return nil, v, false
 	}
+	return infos, v, true
 }
 
 // allTogether starts one AllTogether group: all or nothing. Instances already
 // running are set aside (ECS would refuse the whole call for them) and the call is
 // made again with the rest.
 func (r *startRun) allTogether(ctx context.Context, g Group) {
-	pending := g.InstanceIDs
-	last := verdict{}
 	statuses := map[string]string{}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		if ctx.Err() != nil {
-			r.unfinished(ctx, g.RegionID, pending, last, statuses)
-			return
-		}
+	r.retry(ctx, g.InstanceIDs, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
 		if err == nil {
-			answered := map[string]bool{}
-			for _, resp := range out.Responses {
-				answered[resp.InstanceID] = true
+			entries, missing := r.checkAnswer(g.RegionID, pending, out)
+			for _, resp := range entries {
 				o := startedOutcome(resp)
 				if resp.Code != codeSuccess {
 					o = Failed
@@ -404,27 +511,18 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 				}
 				r.set(ir)
 			}
-			for _, id := range pending {
-				if !answered[id] {
-					// ECS accepted the call as a whole; an ID it did not list was started with it.
-					r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: Started, Code: codeSuccess,
-						Message: "accepted with its AllTogether call", EcsRequestID: out.RequestID})
-				}
-			}
-			return
+			// An instance the answer omits is not known to have started: ask
+			// again (a started one then turns out AlreadyRunning).
+			return attempt{pending: missing, next: backoff, last: missingVerdict(out.RequestID)}
 		}
 		v := classify(err)
-		last = v
 		switch v.class {
 		case transient, dryRunPass:
+			return attempt{pending: pending, next: backoff, last: v}
 		case status:
 			again, ok := r.settleStatus(ctx, g.RegionID, pending, v, statuses, true)
 			if !ok {
-				r.unfinished(ctx, g.RegionID, pending, last, statuses)
-				return
-			}
-			if len(again) == 0 {
-				return
+				return attempt{pending: pending, next: giveUp, last: v}
 			}
 			waiting := false
 			for _, id := range again {
@@ -432,27 +530,16 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 					waiting = true
 				}
 			}
-			shrunk := len(again) < len(pending)
-			pending = again
-			if !waiting && shrunk {
+			if !waiting && len(again) < len(pending) {
 				// Only running ones were set aside: call again at once.
-				continue
+				return attempt{pending: again, next: now, last: v}
 			}
+			return attempt{pending: again, next: settle, last: v}
 		default:
 			r.setAll(g.RegionID, pending, Failed, v, "", "")
-			return
+			return done
 		}
-		more := false
-		if last.class == status {
-			more = r.waitSettle(ctx, attempt)
-		} else {
-			more = r.wait(ctx, attempt)
-		}
-		if !more {
-			r.unfinished(ctx, g.RegionID, pending, last, statuses)
-			return
-		}
-	}
+	}, func(left []string, last verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
 }
 
 // dryRun checks a group without starting anything. ECS answers once for a whole
@@ -504,14 +591,12 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 	if len(call) == 0 {
 		call = ids
 	}
-	last := verdict{}
-	for attempt := 1; ; attempt++ {
+	r.retry(ctx, call, func(call []string) attempt {
 		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
 			v = classify(err)
 		}
-		last = v
 		switch v.class {
 		case dryRunPass:
 			for _, id := range ids {
@@ -522,26 +607,21 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 				r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: DryRunPassed, Code: v.code,
 					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.requestID})
 			}
-			return
 		case transient:
-			if !r.wait(ctx, attempt) {
-				r.unfinished(ctx, g.RegionID, ids, last, statuses)
-				return
-			}
+			return attempt{pending: call, next: backoff, last: v}
 		case perID:
 			if g.BatchOptimization == SuccessFirst && len(ids) > 1 {
 				half := len(ids) / 2
-				r.dryRunCall(ctx, g, ids[:half], statuses)
+				r.dryRunCall(ctx, g, ids[:half:half], statuses)
 				r.dryRunCall(ctx, g, ids[half:], statuses)
-				return
+				return done
 			}
 			r.setAll(g.RegionID, ids, Failed, v, "", "")
-			return
 		default:
 			for _, id := range ids {
 				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
 			}
-			return
 		}
-	}
+		return done
+	}, func(_ []string, last verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
 }

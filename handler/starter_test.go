@@ -33,7 +33,8 @@ func runStart(t *testing.T, e ECS, timeout time.Duration, groups ...Group) map[s
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: fastBackoff}
-	return s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	return res
 }
 
 func outcomeOf(t *testing.T, res map[string]InstanceResult, id string) InstanceResult {
@@ -105,7 +106,7 @@ func TestEndlessThrottlingIsUnfinishedBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	res := s.Start(ctx, Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle02"}, BatchOptimization: SuccessFirst}})
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle02"}, BatchOptimization: SuccessFirst}})
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Fatalf("took %s, past the deadline", took)
 	}
@@ -271,7 +272,7 @@ func TestCallsStayUnderTheConcurrencyBound(t *testing.T) {
 		return inner(in)
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 3, Backoff: fastBackoff}
-	res := s.Start(context.Background(), Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, groupEntries(entriesFor(all, SuccessFirst, false)))
+	res, _ := s.Start(context.Background(), Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, groupEntries(entriesFor(all, SuccessFirst, false)))
 	if len(res) != 1000 {
 		t.Fatalf("%d results", len(res))
 	}

@@ -47,6 +47,19 @@
 // captures of a live service. Throttling is injected (SetFaults), not
 // computed from a rate.
 //
+// # Faults
+//
+// SetFaults injects, per action or for every call: Latency; Throttle,
+// Unavailable and Internal (ECS's error answers, counted down call by call);
+// Reset (a TCP reset without an answer); and Rewrite, a function that replaces
+// the status and body of each answer after the call has taken effect. Rewrite
+// is how tests get answers that ECS should not give but a client must survive
+// — an entry for an instance the call did not name, a duplicated or missing
+// entry, an answer without InstanceResponses, a proxy's HTML page, a secret
+// echoed in RequestId, Code or a status — so it is as faithful as the test
+// that writes it: the emulator still carried out the call as asked (the
+// instances it started are Starting, whatever the rewritten answer says).
+//
 // # Use
 //
 //	srv := ecsemu.New(ecsemu.Options{Fleet: fleet, Credentials: creds})

@@ -54,6 +54,13 @@ type Faults struct {
 	// Reset closes the connection of the next that many matching calls with
 	// a TCP reset, without an answer.
 	Reset int
+	// Rewrite, when set, replaces each matching answer after the call has
+	// taken effect: it is given the action, the HTTP status and the body the
+	// emulator would send, and returns the status and body to send instead.
+	// Tests use it for answers ECS should not give but a client must survive:
+	// entries for instances not asked, duplicated or missing entries, a
+	// proxy's HTML page, secrets echoed in any field.
+	Rewrite func(action string, status int, body []byte) (int, []byte)
 }
 
 // Call is the record of one request the server received.
@@ -369,7 +376,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			call.HTTPStatus = http.StatusOK
 		}
 		s.record(call)
-		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat)
+		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat, s.rewriter(call.Action))
 	}()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -481,7 +488,18 @@ type errorBody struct {
 	Message   string   `json:"Message" xml:"Message"`
 }
 
-func writeAnswer(w http.ResponseWriter, status int, requestID string, body any, asXML bool) {
+// rewriter is the Rewrite fault for a call of action, or nil.
+func (s *Server) rewriter(action string) func(int, []byte) (int, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.Rewrite == nil || (s.faults.Action != "" && s.faults.Action != action) {
+		return nil
+	}
+	rw := s.faults.Rewrite
+	return func(status int, body []byte) (int, []byte) { return rw(action, status, body) }
+}
+
+func writeAnswer(w http.ResponseWriter, status int, requestID string, body any, asXML bool, rewrite func(int, []byte) (int, []byte)) {
 	var data []byte
 	var err error
 	if asXML {
@@ -495,6 +513,9 @@ func writeAnswer(w http.ResponseWriter, status int, requestID string, body any, 
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	if rewrite != nil {
+		status, data = rewrite(status, data)
 	}
 	w.Header().Set("x-acs-request-id", requestID)
 	w.WriteHeader(status)

@@ -1,0 +1,182 @@
+package handler
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var budgetBackoff = Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5}
+
+func throttled() error {
+	return &APIError{HTTPStatus: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control.", RequestID: "req-throttle"}
+}
+
+// DESIGN §7: every kind of call has the same transient budget, kept by the
+// one retry loop: Backoff.Attempts calls, then Unfinished (a lookup: not ok).
+func TestEachKindKeepsTheTransientBudget(t *testing.T) {
+	stoppedInfo := func(region string, ids []string) (*DescribeInstancesOutput, error) {
+		out := &DescribeInstancesOutput{RequestID: "req-d"}
+		for _, id := range ids {
+			out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, Status: "Stopped"})
+		}
+		return out, nil
+	}
+	for _, g := range []Group{
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: SuccessFirst},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: AllTogether},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: SuccessFirst, DryRun: true},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: AllTogether, DryRun: true},
+	} {
+		t.Run(g.BatchOptimization+map[bool]string{true: "/dry run"}[g.DryRun], func(t *testing.T) {
+			f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, throttled() }, describe: stoppedInfo}
+			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
+			res, _ := s.Start(context.Background(), Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{g})
+			if n := len(f.calls()); n != budgetBackoff.Attempts {
+				t.Fatalf("%d calls, want the budget of %d", n, budgetBackoff.Attempts)
+			}
+			for _, id := range g.InstanceIDs {
+				if ir := outcomeOf(t, res, id); ir.Outcome != Unfinished || ir.Code != "Throttling.User" {
+					t.Fatalf("%s = %+v", id, ir)
+				}
+			}
+		})
+	}
+	t.Run("lookup", func(t *testing.T) {
+		f := &fakeECS{describe: func(string, []string) (*DescribeInstancesOutput, error) { return nil, throttled() }}
+		s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
+		_, v, ok := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
+		if ok || v.class != transient || v.code != "Throttling.User" || f.describes != budgetBackoff.Attempts {
+			t.Fatalf("lookup = %+v, %v after %d calls, want not ok after %d", v, ok, f.describes, budgetBackoff.Attempts)
+		}
+	})
+}
+
+// DESIGN §7, issue 7: settle rounds (an instance that takes its time to stop)
+// are bounded by the deadline alone and never use up the transient budget:
+// after more settle rounds than Backoff.Attempts, one throttle is still
+// retried — in AllTogether as in SuccessFirst.
+func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
+	for _, batch := range []string{SuccessFirst, AllTogether} {
+		t.Run(batch, func(t *testing.T) {
+			fl := newFleet(map[string]string{"i-slow": "Stopping"})
+			var describes, throttle atomic.Int32
+			rounds := int32(3 * budgetBackoff.Attempts)
+			f := &fakeECS{
+				describe: func(region string, ids []string) (*DescribeInstancesOutput, error) {
+					if describes.Add(1) == rounds {
+						fl.set("i-slow", "Stopped")
+						throttle.Store(1)
+					}
+					return fl.describeIDs(region, ids)
+				},
+				start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+					if throttle.CompareAndSwap(1, 0) {
+						return nil, throttled()
+					}
+					return fl.start(in)
+				},
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
+			res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
+			if ir := outcomeOf(t, res, "i-slow"); ir.Outcome != Started {
+				t.Fatalf("after %d settle rounds and one throttle: %+v", describes.Load(), ir)
+			}
+		})
+	}
+}
+
+// countingECS counts the calls that reach an ECS implementation.
+type countingECS struct {
+	ECS
+	calls atomic.Int32
+}
+
+func (c *countingECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+	c.calls.Add(1)
+	return c.ECS.StartInstances(ctx, creds, in)
+}
+
+func (c *countingECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	c.calls.Add(1)
+	return c.ECS.DescribeInstances(ctx, creds, region, ids)
+}
+
+// Issue 7: a call that cannot be made (the SDK client cannot be built for a
+// malformed region) is permanent: Failed after one attempt, never retried.
+func TestClientBuildFailureIsPermanent(t *testing.T) {
+	for _, g := range []Group{
+		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: SuccessFirst},
+		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: AllTogether},
+		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: SuccessFirst, DryRun: true},
+	} {
+		capture := &captureTransport{}
+		e := &countingECS{ECS: newSDK(t, SDKOptions{Transport: capture})}
+		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
+		res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
+		ir := res[resultKey(g.RegionID, "i-a")]
+		if ir.Outcome != Failed || ir.Code != CodeInvalidRegionID || e.calls.Load() != 1 || len(capture.reqs) != 0 {
+			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), CodeInvalidRegionID)
+		}
+	}
+}
+
+// The SuccessFirst halving runs both halves: with bad IDs everywhere each good
+// ID still starts, and no instance is sent twice once accepted.
+func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
+	all := ids(64, "h")
+	fl := newFleet(stopped(all))
+	for i := 0; i < len(all); i += 9 {
+		delete(fl.status, all[i])
+	}
+	f := fl.ecs()
+	var mu sync.Mutex
+	accepted := map[string]int{}
+	inner := f.start
+	f.start = func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		out, err := inner(in)
+		if err == nil {
+			mu.Lock()
+			for _, r := range out.Responses {
+				if r.Code == "200" {
+					accepted[r.InstanceID]++
+				}
+			}
+			mu.Unlock()
+		}
+		return out, err
+	}
+	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: all, BatchOptimization: SuccessFirst})
+	for i, id := range all {
+		want := Started
+		if i%9 == 0 {
+			want = Failed
+		}
+		if ir := outcomeOf(t, res, id); ir.Outcome != want {
+			t.Fatalf("%s = %+v, want %s", id, ir, want)
+		}
+		if accepted[id] > 1 {
+			t.Fatalf("%s was accepted %d times", id, accepted[id])
+		}
+	}
+}
+
+// A lookup whose context has ended before any call is transient (the
+// deadline), never a permanent failure with no code.
+func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
+	f := &fakeECS{describe: func(string, []string) (*DescribeInstancesOutput, error) {
+		t.Error("a call was made after the deadline")
+		return nil, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
+	_, v, ok := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(ctx, "cn-hangzhou", []string{"i-a"})
+	if ok || v.class != transient || v.code != CodeDeadlineExceeded {
+		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, CodeDeadlineExceeded)
+	}
+}
