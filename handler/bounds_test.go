@@ -102,7 +102,8 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 			continue
 		}
 		srcs, _ := l["sources"].([]any)
-		if len(srcs)+int(l["moreSources"].(float64)) != n || len(srcs) > maxKeptSources {
+		more, _ := l["moreSources"].(float64)
+		if len(srcs)+int(more) != n || len(srcs) > maxKeptSources {
 			t.Fatalf("%d sources kept, %v more", len(srcs), l["moreSources"])
 		}
 	}
