@@ -128,9 +128,10 @@ func (h *Handler) flush(inv *invocation) {
 	}
 }
 
-// workContext bounds the ECS work: it ends a margin before the invocation's
-// deadline, so there is always time to answer, and at wait (if set) for HTTP.
-func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Time) (context.Context, context.CancelFunc) {
+// workEnd is when the ECS work (and the planning before it) must end: a margin
+// before the invocation's deadline, so there is always time to answer, and at
+// wait (if set) for HTTP. Zero means no end.
+func (h *Handler) workEnd(inv *invocation, wait time.Time) time.Time {
 	end := time.Time{}
 	if !inv.deadline.IsZero() {
 		// About a second, but never more than a fifth of what is left: a
@@ -141,6 +142,12 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 	if !wait.IsZero() && (end.IsZero() || wait.Before(end)) {
 		end = wait
 	}
+	return end
+}
+
+// workContext bounds the ECS work: it ends at workEnd.
+func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Time) (context.Context, context.CancelFunc) {
+	end := h.workEnd(inv, wait)
 	if end.IsZero() {
 		return context.WithCancel(ctx)
 	}
@@ -149,19 +156,23 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 
 // run carries out the messages and logs the result.
 func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *Result {
-	return h.execute(ctx, inv, h.makePlan(inv, msgs), wait)
+	return h.execute(ctx, inv, h.makePlan(inv, msgs, h.workEnd(inv, wait)), wait)
 }
 
 func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
 
-	var todo []*entry
-	for _, e := range p.entries {
-		if e.result == nil {
-			todo = append(todo, e)
+	undecided := func(list []*entry) []*entry {
+		var out []*entry
+		for _, e := range list {
+			if e.result == nil {
+				out = append(out, e)
+			}
 		}
+		return out
 	}
+	todo := undecided(p.entries)
 	if len(todo) > 0 && inv.creds.Empty() {
 		for _, e := range todo {
 			e.result = &InstanceResult{Outcome: Failed, Code: CodeMissingCredentials,
@@ -169,7 +180,12 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 		}
 		todo = nil
 	}
-	todo = h.checkTags(work, inv, p, todo)
+	// An AllTogether group with a member denied by the allow-lists, or by
+	// ALLOWED_TAG after the lookup, starts none of its members (DESIGN §4).
+	settleGroups(p.groups)
+	todo = h.checkTags(work, inv, p, undecided(todo))
+	settleGroups(p.groups)
+	todo = undecided(todo)
 
 	groups := groupEntries(todo)
 	results, warnings := h.starter.Start(work, inv.creds, groups)
@@ -186,6 +202,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 				Message: "no outcome was reached before the deadline; safe to retry"}
 		}
 	}
+	p.closeIgnored()
 
 	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored}
 	if res.Ignored == nil {
@@ -196,32 +213,27 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 		if e.result == nil {
 			continue // ignored after a tag lookup
 		}
-		ir := *e.result
-		ir.InstanceID, ir.RegionID = e.id, e.region
-		ir.Retryable = ir.Outcome == Unfinished
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, ir)
+		e.result.InstanceID, e.result.RegionID = e.id, e.region
+		e.result.Retryable = e.result.Outcome == Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
 	}
 	res.summarize()
 	h.logResult(inv, p, res)
 	return res
 }
 
-// groupEntries forms StartInstances calls: an AllTogether request's instances
+// groupEntries forms StartInstances calls: an AllTogether group's instances
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
 func groupEntries(todo []*entry) []Group {
 	type poolKey struct {
 		region string
 		dryRun bool
-		req    int // -1 for SuccessFirst pools
-		batch  string
+		group  *atGroup // nil for SuccessFirst pools
 	}
 	pools := map[poolKey][]string{}
 	var order []poolKey
 	for _, e := range todo {
-		k := poolKey{region: e.region, dryRun: e.dryRun, req: -1, batch: SuccessFirst}
-		if e.batch == AllTogether {
-			k.req, k.batch = e.reqIndex, AllTogether
-		}
+		k := poolKey{region: e.region, dryRun: e.dryRun, group: e.group}
 		if _, ok := pools[k]; !ok {
 			order = append(order, k)
 		}
@@ -229,10 +241,14 @@ func groupEntries(todo []*entry) []Group {
 	}
 	var groups []Group
 	for _, k := range order {
+		batch := SuccessFirst
+		if k.group != nil {
+			batch = AllTogether
+		}
 		ids := pools[k]
 		for len(ids) > 0 {
 			n := min(len(ids), maxPerCall)
-			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n], BatchOptimization: k.batch, DryRun: k.dryRun})
+			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
 	}
@@ -305,8 +321,8 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.ignore(e.trigger, strings.Join(e.sources, ", "), fmt.Sprintf("the stopped instance does not carry the restart tag %s", h.cfg.RestartTag), []string{e.id})
-			delete(p.byKey, resultKey(e.region, e.id))
+			p.ignore(IgnoredEvent{Source: strings.Join(e.sources, ", "), trigger: e.trigger,
+				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", e.region, h.cfg.RestartTag)}, []string{e.id})
 		default:
 			rest = append(rest, e)
 		}

@@ -52,8 +52,8 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		}
 		return reply(status, ErrorBody{RequestID: inv.requestID, Code: code, Message: message, Errors: errs}, nil)
 	}
-	badRequest := func(prefix string, errs []events.FieldError) (json.RawMessage, error) {
-		errs = reportedErrors(errs)
+	badRequest := func(prefix string, errs []events.FieldError, total int) (json.RawMessage, error) {
+		errs = reportedErrors(errs, total)
 		return fail(http.StatusBadRequest, CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 
@@ -65,22 +65,23 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 			fmt.Sprintf("the body has %d bytes, over MAX_BODY_BYTES (%d)", len(req.Body), h.cfg.MaxBodyBytes), nil)
 	}
 	if parseErr != nil {
-		return badRequest("", []events.FieldError{{Field: "body", Message: parseErr.Error()}})
+		return badRequest("", []events.FieldError{{Field: "body", Message: parseErr.Error()}}, 1)
 	}
 	msgs, errs := events.DecodeHTTP(req) // messages without a time of their own get timeEpoch's
 	if len(errs) > 0 {
-		return badRequest("the request cannot be parsed: ", errs)
-	}
-	p := h.makePlan(inv, msgs)
-	// The invocation came over HTTP, whatever the events in its body.
-	p.trigger = events.HTTP
-	if len(p.invalid) > 0 {
-		// Nothing of an invalid HTTP request is sent: the caller can mend it.
-		return badRequest("invalid start request: ", p.invalid)
+		return badRequest("the request cannot be parsed: ", errs, len(errs))
 	}
 	wait := time.Time{}
 	if !async {
 		wait = inv.start.Add(h.cfg.HTTPWait)
+	}
+	p := h.makePlan(inv, msgs, h.workEnd(inv, wait))
+	// The invocation came over HTTP, whatever the events in its body.
+	p.trigger = events.HTTP
+	if p.invalidCount > 0 {
+		// Nothing of an invalid HTTP request is sent: the caller can mend it.
+		// That includes a payload that is no start request (DESIGN §4).
+		return badRequest("invalid start request: ", p.invalid, p.invalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
 	if async && res.Summary.Unfinished > 0 {
@@ -100,9 +101,9 @@ func httpStatus(res *Result) int {
 	switch {
 	case s.Unfinished > 0:
 		return http.StatusServiceUnavailable
-	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res):
+	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.refusedIgnored():
 		return http.StatusForbidden
-	case s.Rejected+s.Failed+s.Skipped > 0:
+	case s.Rejected+s.Failed+s.Skipped > 0 || res.refusedIgnored():
 		return http.StatusMultiStatus
 	}
 	return http.StatusOK

@@ -14,7 +14,11 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 	ctx := context.Background()
 	durationMs := time.Since(inv.start).Milliseconds()
 	trigger := string(p.trigger)
-	for _, ir := range res.InstanceResponses.InstanceResponse {
+	for _, e := range p.entries {
+		ir := e.result
+		if ir == nil {
+			continue // ignored after a tag lookup
+		}
 		level := slog.LevelInfo
 		switch ir.Outcome {
 		case Failed:
@@ -22,7 +26,6 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		case Rejected, Unfinished:
 			level = slog.LevelWarn
 		}
-		e := p.byKey[resultKey(ir.RegionID, ir.InstanceID)]
 		attrs := []slog.Attr{
 			slog.String("requestId", inv.requestID),
 			slog.String("trigger", string(e.trigger)),
@@ -30,6 +33,11 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		}
 		if len(e.sources) > 1 {
 			attrs = append(attrs, slog.Any("sources", e.sources))
+		}
+		if e.moreSources > 0 {
+			// The sources are bounded: a batch naming one instance 40,000
+			// times makes one line of a few KiB, not of a megabyte.
+			attrs = append(attrs, slog.Int("moreSources", e.moreSources))
 		}
 		attrs = append(attrs,
 			slog.Int("retryCount", inv.retryCount),
@@ -63,7 +71,16 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		if len(ig.InstanceIDs) > 0 {
 			attrs = append(attrs, slog.Any("instanceIds", ig.InstanceIDs))
 		}
-		inv.log.LogAttrs(ctx, slog.LevelInfo, "ignored", attrs...)
+		if ig.InstanceCount > 0 {
+			attrs = append(attrs, slog.Int("instanceCount", ig.InstanceCount))
+		}
+		level := slog.LevelInfo
+		if ig.Code != "" {
+			// Refused, not news to skip: a mistake to be seen (DESIGN §4).
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.String("code", ig.Code))
+		}
+		inv.log.LogAttrs(ctx, level, "ignored", attrs...)
 	}
 	s := res.Summary
 	level := slog.LevelInfo

@@ -8,19 +8,82 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 )
 
-// entry is one (region, instance) pair of an invocation, from the first request
-// that named it to its result.
+// The bounds of what one invocation reports (DESIGN §4: the answer and the log
+// stay bounded by MAX_INSTANCES whatever the input holds).
+const (
+	// maxListedIDs is how many IDs an Ignored entry lists; InstanceCount
+	// says how many it stands for when there are more.
+	maxListedIDs = 10
+	// maxKeptSources is how many sources an instance's log line names; the
+	// rest are counted.
+	maxKeptSources = 10
+)
+
+// The two modes an instance can be asked for in: a real start wins over a dry run.
+const (
+	modeReal = 0
+	modeDry  = 1
+)
+
+// entry is one (region, instance) pair of an invocation (DESIGN §4: an
+// instance is the pair everywhere), from the requests that named it to its
+// result.
 type entry struct {
 	id, region string
-	batch      string
-	dryRun     bool
-	reqIndex   int // the request it is started with (AllTogether groups by it)
-	trigger    events.Trigger
-	sources    []string
-	// needsRestartTag: started only if it carries RESTART_TAG (state-change events).
+	trigger    events.Trigger // of the first message that named it
+	sources    []string       // the first maxKeptSources distinct sources
+	// moreSources counts the mentions past sources.
+	moreSources int
+
+	// named says which modes valid, accepted requests name it in;
+	// restartTag[m] holds when every request of mode m asked for RESTART_TAG
+	// (state-change events); at[m] is the AllTogether group of mode m.
+	named      [2]bool
+	restartTag [2]bool
+	at         [2]*atGroup
+	// fallback is the result when no accepted request names it: the
+	// refusal of an invalid request, or Unfinished when the deadline came
+	// before its request was planned.
+	fallback *InstanceResult
+
+	// Set by finish: how it is started.
+	dryRun          bool
 	needsRestartTag bool
+	group           *atGroup // nil for SuccessFirst
 	// result is set once the outcome is known; nil for a candidate to start.
 	result *InstanceResult
+}
+
+func (e *entry) addSource(src string) {
+	for _, s := range e.sources {
+		if s == src {
+			return
+		}
+	}
+	if len(e.sources) < maxKeptSources {
+		e.sources = append(e.sources, src)
+		return
+	}
+	e.moreSources++
+}
+
+// atGroup is one all-or-nothing StartInstances call: the instances of one
+// AllTogether request, or of several that overlap (DESIGN §4). Groups are
+// merged as a disjoint-set forest; members is filled on the root by finish.
+type atGroup struct {
+	parent  *atGroup
+	size    int
+	members []*entry
+}
+
+func (g *atGroup) root() *atGroup {
+	for g.parent != nil {
+		if g.parent.parent != nil {
+			g.parent = g.parent.parent
+		}
+		g = g.parent
+	}
+	return g
 }
 
 // plan is what an invocation's messages ask for: the instances in order of first
@@ -28,171 +91,275 @@ type entry struct {
 type plan struct {
 	entries []*entry
 	byKey   map[string]*entry
-	byID    map[string]*entry // the first entry of each instance ID
+	groups  []*atGroup // AllTogether groups with their members
 	ignored []IgnoredEvent
-	// invalid collects the defects of invalid requests (an HTTP caller gets 400).
-	invalid []events.FieldError
+	// overflow sums up the Ignored entries past maxIgnored.
+	overflow   overflowIgnored
+	maxIgnored int
+	// invalid holds the first defects of invalid requests (an HTTP caller
+	// gets 400); invalidCount counts them all.
+	invalid      []events.FieldError
+	invalidCount int
 	// requests counts valid requests, dryRuns those of them that are dry runs.
 	requests, dryRuns int
-	// refused counts the instances of invalid requests reported one by one.
-	refused int
-	trigger events.Trigger
+	// maxInstances is MAX_INSTANCES; refused counts the instances of invalid
+	// requests reported one by one, unplanned those reported Unfinished
+	// because the deadline came first: each is bounded by maxInstances.
+	maxInstances      int
+	refused           int
+	unplanned         int
+	unplannedMessages int
+	trigger           events.Trigger
 }
 
-func (p *plan) ignore(trigger events.Trigger, source, reason string, ids []string) {
-	p.ignored = append(p.ignored, IgnoredEvent{Source: source, Reason: reason, InstanceIDs: ids, trigger: trigger})
+type overflowIgnored struct {
+	events, instances int
+	first             IgnoredEvent
+	ids               []string
+	warn              bool
 }
 
-// add merges e into the plan: one entry per (region, instance). A real start wins
-// over a dry run, anything to start over a rejection; every source is kept.
-func (p *plan) add(e *entry) {
-	k := resultKey(e.region, e.id)
-	old, ok := p.byKey[k]
-	if !ok && e.result == nil {
-		if rej, seen := p.byID[e.id]; seen && rej.result != nil {
-			// Planned so far only as refused (maybe under a malformed region):
-			// the instance to start takes that entry over.
-			delete(p.byKey, resultKey(rej.region, rej.id))
-			rej.region = e.region
-			p.byKey[k] = rej
-			old, ok = rej, true
+func newPlan(maxInstances int) *plan {
+	maxInstances = max(maxInstances, 1)
+	return &plan{byKey: make(map[string]*entry), maxInstances: maxInstances, maxIgnored: maxInstances}
+}
+
+// ignore records an event that starts nothing; ids are the instances it named.
+// It lists at most maxListedIDs of them, and past maxIgnored entries it only
+// counts (finish sums them up in one entry).
+func (p *plan) ignore(ig IgnoredEvent, ids []string) {
+	p.ignoreCounted(ig, ids, len(ids))
+}
+
+// ignoreCounted is ignore for an event that stands for count instances, of
+// which ids are (at least) the first few.
+func (p *plan) ignoreCounted(ig IgnoredEvent, ids []string, count int) {
+	if len(p.ignored) < p.maxIgnored {
+		ig.InstanceIDs, ig.InstanceCount = listIDs(ids)
+		if count > len(ig.InstanceIDs) {
+			ig.InstanceCount = count
 		}
+		p.ignored = append(p.ignored, ig)
+		return
 	}
+	o := &p.overflow
+	if o.events == 0 {
+		o.first = ig
+	}
+	o.events++
+	o.instances += count
+	o.warn = o.warn || ig.Code != ""
+	for _, id := range ids {
+		if len(o.ids) >= maxListedIDs {
+			break
+		}
+		o.ids = append(o.ids, id)
+	}
+}
+
+// listIDs is what an Ignored entry shows of ids: the first few, and the count
+// when there are more.
+func listIDs(ids []string) ([]string, int) {
+	if len(ids) <= maxListedIDs {
+		return ids, 0
+	}
+	return append([]string(nil), ids[:maxListedIDs]...), len(ids)
+}
+
+func (p *plan) addInvalid(errs []events.FieldError) {
+	p.invalidCount += len(errs)
+	if room := maxReportedErrors - len(p.invalid); room > 0 {
+		p.invalid = append(p.invalid, errs[:min(room, len(errs))]...)
+	}
+}
+
+// entry returns the entry of (region, id), made on first mention.
+func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
+	k := resultKey(region, id)
+	e, ok := p.byKey[k]
 	if !ok {
+		e = &entry{id: id, region: region, trigger: trigger}
 		p.byKey[k] = e
-		if _, seen := p.byID[e.id]; !seen {
-			p.byID[e.id] = e
-		}
 		p.entries = append(p.entries, e)
-		return
 	}
-	old.sources = appendUnique(old.sources, e.sources...)
-	switch {
-	case e.result != nil:
-		// A rejection never displaces what is already there.
-	case old.result != nil, old.dryRun && !e.dryRun:
-		old.result = nil
-		old.batch, old.dryRun, old.reqIndex = e.batch, e.dryRun, e.reqIndex
-		old.needsRestartTag = e.needsRestartTag
-	case old.dryRun == e.dryRun:
-		// Two real starts (or two dry runs): the restart-tag condition holds
-		// only if every source asked for it.
-		old.needsRestartTag = old.needsRestartTag && e.needsRestartTag
-	default:
-		// A dry run merged into a real start changes nothing of it: it must
-		// not lift the real start's restart-tag condition.
-	}
-}
-
-// addRejected records an instance of a refused request. An instance already
-// planned under any region keeps its entry (a malformed region must not report
-// it a second time); the refusal only adds its source.
-func (p *plan) addRejected(e *entry) {
-	if old, ok := p.byID[e.id]; ok {
-		old.sources = appendUnique(old.sources, e.sources...)
-		return
-	}
-	p.add(e)
-}
-
-func appendUnique(list []string, more ...string) []string {
-	for _, s := range more {
-		found := false
-		for _, have := range list {
-			if have == s {
-				found = true
-				break
-			}
-		}
-		if !found {
-			list = append(list, s)
-		}
-	}
-	return list
+	return e
 }
 
 // makePlan validates the messages and applies expiry, limits and the
-// allow-lists; it does nothing that needs ECS.
-func (h *Handler) makePlan(inv *invocation, msgs []events.Message) *plan {
-	p := &plan{byKey: make(map[string]*entry), byID: make(map[string]*entry)}
+// allow-lists; it does nothing that needs ECS. Its work is linear in the
+// messages and their IDs, and ends at until (if set): what was not planned by
+// then is reported Unfinished, safe to retry (DESIGN §4).
+func (h *Handler) makePlan(inv *invocation, msgs []events.Message, until time.Time) *plan {
+	p := newPlan(h.cfg.MaxInstances)
 	counted := make(map[string]bool)
 	for i, m := range msgs {
 		if p.trigger == "" {
 			p.trigger = m.Trigger
 		}
-		src := m.Source
-		if src == "" {
-			src = string(m.Trigger)
+		if !until.IsZero() && !h.now().Before(until) {
+			h.notPlanned(p, inv, msgs[i:])
+			break
 		}
-		if m.Ignored != "" {
-			p.ignore(m.Trigger, src, m.Ignored, nil)
-			continue
+		h.planMessage(p, inv, counted, m)
+	}
+	p.finish(h)
+	return p
+}
+
+func sourceOf(m events.Message) string {
+	if m.Source != "" {
+		return m.Source
+	}
+	return string(m.Trigger)
+}
+
+func (h *Handler) planMessage(p *plan, inv *invocation, counted map[string]bool, m events.Message) {
+	src := sourceOf(m)
+	if m.Ignored != "" {
+		if len(m.Errors) > 0 {
+			// A payload the operator wrote that is no start request nor a
+			// known event: a mistake to be seen (DESIGN §4).
+			p.addInvalid(m.Errors)
+			p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+				Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+			return
 		}
-		req := m.Request
-		req.DryRun = req.DryRun || h.cfg.DryRunOnly
-		ids := uniqueStrings(req.InstanceIDs)
-		if reason := h.eventExpired(m, inv.start); reason != "" {
-			p.ignore(m.Trigger, src, reason, ids)
-			continue
-		}
-		errs := append(append([]events.FieldError(nil), m.Errors...), Validate(req)...)
-		region, from := h.resolveRegion(m, inv)
-		switch {
-		case region == "" && len(errs) == 0:
-			errs = append(errs, events.FieldError{Field: "regionId",
-				Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
-		case region != "" && from != "the request" && !regionRE.MatchString(region):
-			// A region the event or the context supplied is checked like one
-			// the request names: a malformed one is a defect, not a retry.
-			errs = append(errs, events.FieldError{Field: "regionId",
-				Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
-		}
-		if len(errs) > 0 {
-			p.refuse(h.cfg.MaxInstances, m, src, i, region, req.InstanceIDs, ids, errs)
-			continue
-		}
-		if req.NotAfter != "" {
-			if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && inv.start.After(t) {
-				p.ignore(m.Trigger, src, fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter), ids)
-				continue
-			}
-		}
-		if m.RequireRestartTag && h.cfg.RestartTag == nil {
-			p.ignore(m.Trigger, src, "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", ids)
-			continue
-		}
-		var fresh int
-		for _, id := range ids {
-			if !counted[resultKey(region, id)] {
-				fresh++
-			}
-		}
-		if len(counted)+fresh > h.cfg.MaxInstances {
-			msg := fmt.Sprintf("the request would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d)", len(counted)+fresh, h.cfg.MaxInstances)
-			for _, id := range ids {
-				p.addRejected(&entry{id: id, region: region, trigger: m.Trigger, sources: []string{src}, reqIndex: i,
-					result: &InstanceResult{Outcome: Rejected, Code: CodeTooManyInstances, Message: msg}})
-			}
-			continue
-		}
-		for _, id := range ids {
-			counted[resultKey(region, id)] = true
-		}
-		p.requests++
-		if req.DryRun {
-			p.dryRuns++
-		}
-		batch, _ := normalBatch(req.BatchOptimization)
-		for _, id := range ids {
-			e := &entry{id: id, region: region, batch: batch, dryRun: req.DryRun, reqIndex: i,
-				trigger: m.Trigger, sources: []string{src}, needsRestartTag: m.RequireRestartTag}
-			if why := h.denied(region, id); why != "" {
-				e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, Message: why}
-			}
-			p.add(e)
+		p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored, trigger: m.Trigger}, nil)
+		return
+	}
+	req := m.Request
+	req.DryRun = req.DryRun || h.cfg.DryRunOnly
+	ids := uniqueStrings(req.InstanceIDs)
+	if reason := h.eventExpired(m, inv.start); reason != "" {
+		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+		return
+	}
+	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
+	region, from := h.resolveRegion(m, inv)
+	switch {
+	case region == "" && len(errs) == 0:
+		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
+			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
+	case region != "" && from != "the request" && !regionRE.MatchString(region):
+		// A region the event or the context supplied is checked like one
+		// the request names: a malformed one is a defect, not a retry.
+		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
+			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
+	}
+	if len(errs) > 0 {
+		p.refuse(m, src, region, req, errs)
+		return
+	}
+	if req.NotAfter != "" {
+		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && inv.start.After(t) {
+			p.ignore(IgnoredEvent{Source: src, Reason: fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter), trigger: m.Trigger}, ids)
+			return
 		}
 	}
-	return p
+	if m.RequireRestartTag && h.cfg.RestartTag == nil {
+		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
+		return
+	}
+	mode := modeReal
+	if req.DryRun {
+		mode = modeDry
+	}
+	batch, _ := normalBatch(req.BatchOptimization)
+	if batch == AllTogether {
+		// Overlapping AllTogether requests are one all-or-nothing call,
+		// which holds at most 100 instances: the request that would pass
+		// that is refused (DESIGN §4).
+		if n := p.groupSize(region, ids, mode); n > maxPerCall {
+			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
+				Message: fmt.Sprintf("AllTogether: with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d", n, maxPerCall)}})
+			return
+		}
+	}
+	var fresh int
+	for _, id := range ids {
+		if !counted[resultKey(region, id)] {
+			fresh++
+		}
+	}
+	if len(counted)+fresh > h.cfg.MaxInstances {
+		// One entry for the request, never one per ID (DESIGN §4); it
+		// lists the instances no earlier request brought in.
+		refused := make([]string, 0, min(fresh, maxListedIDs+1))
+		for _, id := range ids {
+			if !counted[resultKey(region, id)] && len(refused) <= maxListedIDs {
+				refused = append(refused, id)
+			}
+		}
+		ig := IgnoredEvent{Source: src, Code: CodeTooManyInstances, trigger: m.Trigger,
+			Reason: fmt.Sprintf("TooManyInstances: the request names %d instances in %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
+				len(ids), region, fresh, len(counted)+fresh, h.cfg.MaxInstances)}
+		p.ignoreCounted(ig, refused, fresh)
+		return
+	}
+	p.requests++
+	if req.DryRun {
+		p.dryRuns++
+	}
+	var members []*entry
+	for _, id := range ids {
+		counted[resultKey(region, id)] = true
+		e := p.entry(region, id, m.Trigger)
+		e.addSource(src)
+		if !e.named[mode] {
+			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
+		} else {
+			// The restart-tag condition holds only if every request of
+			// the mode asked for it.
+			e.restartTag[mode] = e.restartTag[mode] && m.RequireRestartTag
+		}
+		if batch == AllTogether {
+			members = append(members, e)
+		}
+	}
+	if batch == AllTogether {
+		join(members, mode)
+	}
+}
+
+// groupSize is how many instances the AllTogether group of mode would hold if
+// a request naming ids in region joined it. At most 100 IDs: linear overall.
+func (p *plan) groupSize(region string, ids []string, mode int) int {
+	var roots []*atGroup
+	n := 0
+	for _, id := range ids {
+		e, ok := p.byKey[resultKey(region, id)]
+		if !ok || e.at[mode] == nil {
+			n++
+			continue
+		}
+		r := e.at[mode].root()
+		seen := false
+		for _, have := range roots {
+			seen = seen || have == r
+		}
+		if !seen {
+			roots = append(roots, r)
+			n += r.size
+		}
+	}
+	return n
+}
+
+// join makes members one AllTogether group of mode, merging the groups they
+// already belong to.
+func join(members []*entry, mode int) {
+	g := &atGroup{}
+	for _, e := range members {
+		if e.at[mode] == nil {
+			e.at[mode] = g
+			g.size++
+			continue
+		}
+		if r := e.at[mode].root(); r != g {
+			r.parent = g
+			g.size += r.size
+		}
+	}
 }
 
 // maxReportedErrors bounds the defects an invalid request reports (the HTTP
@@ -200,26 +367,35 @@ func (h *Handler) makePlan(inv *invocation, msgs []events.Message) *plan {
 // IDs must not make a result that grows with their square.
 const maxReportedErrors = 20
 
+func summarizeErrors(errs []events.FieldError) string {
+	s := joinFieldErrors(errs[:min(len(errs), 3)])
+	if len(errs) > 3 {
+		s += fmt.Sprintf(" (and %d more defects)", len(errs)-3)
+	}
+	return s
+}
+
 // refuse reports an invalid request: each instance it names is Rejected with
 // its own defect (or the request's first) and a count of the others; nothing of
-// it is sent. Beyond MAX_INSTANCES refused instances, the rest are listed in one
-// Ignored event instead of one result each.
-func (p *plan) refuse(maxInstances int, m events.Message, src string, reqIndex int, region string, named, ids []string, errs []events.FieldError) {
-	p.invalid = append(p.invalid, errs...)
-	summary := joinFieldErrors(errs[:min(len(errs), 3)])
-	if len(errs) > 3 {
-		summary += fmt.Sprintf(" (and %d more defects)", len(errs)-3)
-	}
-	if len(ids) == 0 || p.refused+len(ids) > maxInstances {
-		p.ignore(m.Trigger, src, "invalid start request: "+summary, ids)
+// it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
+// summed up in one Ignored entry instead of one result each.
+func (p *plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	p.addInvalid(errs)
+	summary := summarizeErrors(errs)
+	ids := namedIDs(req.InstanceIDs)
+	if len(ids) == 0 || p.refused+len(ids) > p.maxInstances {
+		p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: CodeInvalidParameter, trigger: m.Trigger}, ids)
 		return
 	}
 	p.refused += len(ids)
-	own := map[string]string{} // an ID's own defect, by the ID
-	for _, e := range errs {
-		var n int
-		if _, err := fmt.Sscanf(e.Field, "instanceIds[%d]", &n); err == nil && n >= 0 && n < len(named) {
-			own[named[n]] = e.Field + ": " + e.Message
+	own := map[string]string{} // an ID's own (first) defect, by the ID
+	for _, fe := range errs {
+		i, ok := fe.Index()
+		if !ok || i >= len(req.InstanceIDs) {
+			continue
+		}
+		if id := req.InstanceIDs[i]; own[id] == "" {
+			own[id] = fe.Field + ": " + fe.Message
 		}
 	}
 	for _, id := range ids {
@@ -230,29 +406,195 @@ func (p *plan) refuse(maxInstances int, m events.Message, src string, reqIndex i
 				msg += fmt.Sprintf(" (and %d more defects in the request)", len(errs)-1)
 			}
 		}
-		p.addRejected(&entry{id: id, region: region, trigger: m.Trigger, sources: []string{src}, reqIndex: reqIndex,
-			result: &InstanceResult{Outcome: Rejected, Code: CodeInvalidParameter, Message: msg}})
+		e := p.entry(region, id, m.Trigger)
+		e.addSource(src)
+		if e.fallback == nil {
+			e.fallback = &InstanceResult{Outcome: Rejected, Code: CodeInvalidParameter, Message: msg}
+		}
+	}
+}
+
+// namedIDs are the distinct IDs a request names that can be reported: an
+// empty string names no instance.
+func namedIDs(in []string) []string {
+	out := uniqueStrings(in)
+	n := 0
+	for _, id := range out {
+		if id != "" {
+			out[n] = id
+			n++
+		}
+	}
+	return out[:n]
+}
+
+// notPlanned reports the messages the deadline left unplanned: their
+// instances are Unfinished (nothing of them was sent; safe to retry), one by
+// one up to MAX_INSTANCES, then summed up in one Ignored entry.
+func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
+	const why = "the deadline came before the request was planned; nothing of it was sent, safe to retry"
+	var rest IgnoredEvent
+	var restIDs []string
+	restMsgs, restInstances := 0, 0
+	for _, m := range msgs {
+		src := sourceOf(m)
+		region, _ := h.resolveRegion(m, inv)
+		listed := false
+		for _, id := range m.Request.InstanceIDs {
+			if id == "" {
+				continue
+			}
+			if e, ok := p.byKey[resultKey(region, id)]; ok {
+				e.addSource(src)
+				continue
+			}
+			if p.unplanned < p.maxInstances {
+				p.unplanned++
+				e := p.entry(region, id, m.Trigger)
+				e.addSource(src)
+				e.fallback = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true, Message: why}
+				listed = true
+				continue
+			}
+			restInstances++
+			if len(restIDs) < maxListedIDs {
+				restIDs = append(restIDs, id)
+			}
+		}
+		if !listed {
+			if restMsgs == 0 {
+				rest = IgnoredEvent{Source: src, trigger: m.Trigger}
+			}
+			restMsgs++
+		}
+	}
+	p.unplannedMessages = len(msgs)
+	if restMsgs == 0 {
+		return
+	}
+	if restMsgs > 1 {
+		rest.Source += fmt.Sprintf(" (and %d more)", restMsgs-1)
+	}
+	rest.Code = CodeDeadlineExceeded
+	rest.Reason = fmt.Sprintf("%d messages naming %d more instances were not planned before the deadline; nothing of them was sent, safe to retry", restMsgs, restInstances)
+	// Listed even past maxIgnored: it is what says the invocation is unfinished.
+	rest.InstanceIDs = restIDs
+	if restInstances > len(restIDs) {
+		rest.InstanceCount = restInstances
+	}
+	p.ignored = append(p.ignored, rest)
+}
+
+// finish decides how each instance is asked for: a real start wins over a dry
+// run, any accepted request over a refusal; and applies the allow-lists.
+func (p *plan) finish(h *Handler) {
+	for _, e := range p.entries {
+		mode := modeReal
+		switch {
+		case e.named[modeReal]:
+		case e.named[modeDry]:
+			mode = modeDry
+		default:
+			e.result = e.fallback
+			continue
+		}
+		e.dryRun = mode == modeDry
+		e.needsRestartTag = e.restartTag[mode]
+		if g := e.at[mode]; g != nil {
+			// A dry-run group loses the members that a real request names:
+			// those are started for real.
+			r := g.root()
+			if len(r.members) == 0 {
+				p.groups = append(p.groups, r)
+			}
+			r.members = append(r.members, e)
+			e.group = r
+		}
+		if why := h.denied(e.region, e.id); why != "" {
+			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, Message: why}
+		}
+	}
+}
+
+// closeIgnored sums up the Ignored entries past maxIgnored in one last entry;
+// it runs once, after the last call of ignore.
+func (p *plan) closeIgnored() {
+	o := p.overflow
+	if o.events == 0 {
+		return
+	}
+	p.overflow = overflowIgnored{}
+	ig := IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), trigger: o.first.trigger,
+		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
+			o.events, p.maxIgnored, o.first.Reason),
+		InstanceIDs: o.ids}
+	if o.warn {
+		ig.Code = o.first.Code
+		if ig.Code == "" {
+			ig.Code = CodeInvalidParameter
+		}
+	}
+	if o.instances > len(o.ids) {
+		ig.InstanceCount = o.instances
+	}
+	p.ignored = append(p.ignored, ig)
+}
+
+// settleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
+// when a member of a group is decided without a call — denied by policy, failed
+// or unfinished in a lookup — its partners are not started either, and share
+// its outcome.
+func settleGroups(groups []*atGroup) {
+	for _, g := range groups {
+		var cause *entry
+		for _, e := range g.members {
+			if e.result != nil {
+				cause = e
+				break
+			}
+		}
+		if cause == nil {
+			continue
+		}
+		for _, e := range g.members {
+			if e.result != nil {
+				continue
+			}
+			r := *cause.result
+			r.PreviousStatus, r.CurrentStatus = "", ""
+			r.Message = fmt.Sprintf("AllTogether starts all or nothing, and its partner %s cannot be started: %s", cause.id, cause.result.Message)
+			e.result = &r
+		}
 	}
 }
 
 // reportedErrors is what an HTTP caller is told of invalid requests: at most
-// maxReportedErrors defects, and how many more there are.
-func reportedErrors(errs []events.FieldError) []events.FieldError {
-	if len(errs) <= maxReportedErrors {
+// maxReportedErrors defects, and how many more there are of total.
+func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
+	if len(errs) > maxReportedErrors {
+		errs = errs[:maxReportedErrors]
+	}
+	if total <= len(errs) {
 		return errs
 	}
-	out := append([]events.FieldError(nil), errs[:maxReportedErrors]...)
-	return append(out, events.FieldError{Field: "body", Message: fmt.Sprintf("and %d more defects", len(errs)-maxReportedErrors)})
+	out := append([]events.FieldError(nil), errs...)
+	return append(out, events.FieldError{Field: "body", Message: fmt.Sprintf("and %d more defects", total-len(errs))})
 }
 
-// eventExpired says why an event is too old to act on, or "".
+// eventExpired says why an event is too old to act on, or "". A time in the
+// future counts as now (DESIGN §4): a sender's clock ahead of ours neither
+// expires an event nor makes it younger than fresh.
 func (h *Handler) eventExpired(m events.Message, now time.Time) string {
 	if h.cfg.MaxEventAge <= 0 || m.Time.IsZero() {
 		return ""
 	}
-	if age := now.Sub(m.Time); age > h.cfg.MaxEventAge {
+	t := m.Time
+	if t.After(now) {
+		t = now
+	}
+	if age := now.Sub(t); age > h.cfg.MaxEventAge {
 		return fmt.Sprintf("expired: the event is from %s, %s old, over MAX_EVENT_AGE (%s)",
-			m.Time.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
+			t.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
 	}
 	return ""
 }

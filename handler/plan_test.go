@@ -121,6 +121,8 @@ func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 	return out
 }
 
+// DESIGN §3 MAX_INSTANCES: the request that would pass the limit is refused
+// whole; §4: it is summed up in one Ignored entry, never one result per ID.
 func TestMaxInstancesRefusesTheRequestThatPassesIt(t *testing.T) {
 	fl := newFleet(stopped(ids(5, "m")))
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ecs())
@@ -131,13 +133,16 @@ func TestMaxInstancesRefusesTheRequestThatPassesIt(t *testing.T) {
 		msg("c", events.StartRequest{InstanceIDs: list[4:5]}), // 1 new: 3 fits
 	}, time.Time{})
 	got := byID(res)
-	if got[list[0]].Outcome != Started || got[list[1]].Outcome != Started || got[list[4]].Outcome != Started {
+	if len(got) != 3 || got[list[0]].Outcome != Started || got[list[1]].Outcome != Started || got[list[4]].Outcome != Started {
 		t.Fatalf("%+v", got)
 	}
-	for _, id := range list[2:4] {
-		if got[id].Outcome != Rejected || got[id].Code != CodeTooManyInstances {
-			t.Fatalf("%s: %+v", id, got[id])
-		}
+	if len(res.Ignored) != 1 {
+		t.Fatalf("ignored %+v", res.Ignored)
+	}
+	ig := res.Ignored[0]
+	if ig.Source != "b" || ig.Code != CodeTooManyInstances || strings.Join(ig.InstanceIDs, ",") != strings.Join(list[2:4], ",") ||
+		!strings.Contains(ig.Reason, "MAX_INSTANCES (3)") {
+		t.Fatalf("%+v", ig)
 	}
 }
 
@@ -297,4 +302,13 @@ func TestWorkEndsBeforeTheDeadline(t *testing.T) {
 	if end, _ := ctx.Deadline(); time.Until(end) > 5*time.Second {
 		t.Errorf("HTTP_WAIT not applied: %s left", time.Until(end))
 	}
+}
+
+// byPair keys results by (region, ID), the identity of an instance (DESIGN §4).
+func byPair(res *Result) map[string]InstanceResult {
+	m := map[string]InstanceResult{}
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		m[ir.RegionID+"/"+ir.InstanceID] = ir
+	}
+	return m
 }

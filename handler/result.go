@@ -49,13 +49,19 @@ type Summary struct {
 }
 
 // IgnoredEvent is an event or message that named nothing to start, or whose
-// request was not carried out (expired, no restart tag); InstanceIds lists the
-// instances it named, if any, so that none goes missing from the report.
+// request was not carried out (expired, no restart tag, refused whole);
+// InstanceIds lists the instances it named, if any, so that none goes missing
+// from the report: at most a few, with InstanceCount saying how many there
+// were when there are more (DESIGN §4: the answer stays bounded). Code is set
+// when the event was refused rather than news to skip (InvalidParameter,
+// TooManyInstances, DeadlineExceeded); such entries are logged at WARN.
 type IgnoredEvent struct {
-	Source      string   `json:"Source"`
-	Reason      string   `json:"Reason"`
-	InstanceIDs []string `json:"InstanceIds,omitempty"`
-	trigger     events.Trigger
+	Source        string   `json:"Source"`
+	Reason        string   `json:"Reason"`
+	Code          string   `json:"Code,omitempty"`
+	InstanceIDs   []string `json:"InstanceIds,omitempty"`
+	InstanceCount int      `json:"InstanceCount,omitempty"`
+	trigger       events.Trigger
 }
 
 // MarshalXML leaves InstanceIds out when there are none (encoding/xml writes
@@ -65,10 +71,12 @@ func (e IgnoredEvent) MarshalXML(enc *xml.Encoder, start xml.StartElement) error
 		ID []string `xml:"InstanceId"`
 	}
 	v := struct {
-		Source      string `xml:"Source"`
-		Reason      string `xml:"Reason"`
-		InstanceIDs *ids   `xml:"InstanceIds,omitempty"`
-	}{Source: e.Source, Reason: e.Reason}
+		Source        string `xml:"Source"`
+		Reason        string `xml:"Reason"`
+		Code          string `xml:"Code,omitempty"`
+		InstanceIDs   *ids   `xml:"InstanceIds,omitempty"`
+		InstanceCount int    `xml:"InstanceCount,omitempty"`
+	}{Source: e.Source, Reason: e.Reason, Code: e.Code, InstanceCount: e.InstanceCount}
 	if len(e.InstanceIDs) > 0 {
 		v.InstanceIDs = &ids{ID: e.InstanceIDs}
 	}
@@ -113,6 +121,17 @@ func (r *Result) summarize() {
 		}
 	}
 	r.Summary = s
+}
+
+// refusedIgnored says whether an Ignored entry stands for instances that were
+// refused (too many, an invalid request): for an HTTP caller, not all is well.
+func (r *Result) refusedIgnored() bool {
+	for _, ig := range r.Ignored {
+		if ig.Code != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).

@@ -34,7 +34,7 @@ func TestInvalidRequestsStayBounded(t *testing.T) {
 		}
 		reported := len(res.InstanceResponses.InstanceResponse)
 		for _, ig := range res.Ignored {
-			reported += len(ig.InstanceIDs)
+			reported += max(len(ig.InstanceIDs), ig.InstanceCount)
 		}
 		if reported != n {
 			t.Fatalf("%d of %d instances reported", reported, n)
@@ -111,7 +111,10 @@ func TestADryRunDoesNotLiftTheRestartTag(t *testing.T) {
 	}
 }
 
-func TestAnInstanceUnderAMalformedRegionIsReportedOnce(t *testing.T) {
+// DESIGN §4: an instance is the pair (region, ID) everywhere. The same ID
+// under a malformed region is another pair: Rejected there, started in its
+// own region, whatever the order of the requests.
+func TestAnInstanceUnderAMalformedRegionIsAnotherPair(t *testing.T) {
 	fl := newFleet(map[string]string{"i-aaaaaa01": "Stopped"})
 	h, _ := testHandler(t, nil, fl.ecs())
 	for _, order := range [][]events.Message{
@@ -120,8 +123,10 @@ func TestAnInstanceUnderAMalformedRegionIsReportedOnce(t *testing.T) {
 	} {
 		fl.set("i-aaaaaa01", "Stopped")
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})
-		if n := len(res.InstanceResponses.InstanceResponse); n != 1 || res.InstanceResponses.InstanceResponse[0].Outcome != Started {
-			t.Fatalf("%d results: %+v", n, res.InstanceResponses.InstanceResponse)
+		got := byPair(res)
+		if len(got) != 2 || got["cn-hangzhou/i-aaaaaa01"].Outcome != Started || got["CN/i-aaaaaa01"].Outcome != Rejected ||
+			got["CN/i-aaaaaa01"].Code != CodeInvalidParameter {
+			t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 		}
 	}
 }

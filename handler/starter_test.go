@@ -72,8 +72,12 @@ func TestSuccessFirstStartsEveryInstance(t *testing.T) {
 
 func entriesFor(list []string, batch string, dry bool) []*entry {
 	var out []*entry
+	var g *atGroup // SuccessFirst
+	if batch == AllTogether {
+		g = &atGroup{}
+	}
 	for _, id := range list {
-		out = append(out, &entry{id: id, region: "cn-hangzhou", batch: batch, dryRun: dry})
+		out = append(out, &entry{id: id, region: "cn-hangzhou", group: g, dryRun: dry})
 	}
 	return out
 }

@@ -25,13 +25,14 @@ const maxPerCall = 100
 
 var instanceIDRE = regexp.MustCompile(`^i-[a-z0-9]{6,30}$`)
 
-// checkedRequest carries the limits of a start request in its tags; the json names
-// are the ones errors report.
+// checkedRequest carries the limits of a start request's scalar fields in its
+// tags; the json names are the canonical ones, which errors turn into the
+// caller's spelling. The IDs are checked one by one in Validate, so that each
+// error names its element as the caller spelled it and carries its index.
 type checkedRequest struct {
-	RegionID          string   `json:"regionId" validate:"omitempty,region_id"`
-	InstanceIDs       []string `json:"instanceIds" validate:"required,min=1,dive,ecs_instance_id"`
-	BatchOptimization string   `json:"batchOptimization" validate:"omitempty,oneof=SuccessFirst AllTogether"`
-	NotAfter          string   `json:"notAfter" validate:"omitempty,rfc3339"`
+	RegionID          string `json:"regionId" validate:"omitempty,region_id"`
+	BatchOptimization string `json:"batchOptimization" validate:"omitempty,oneof=SuccessFirst AllTogether"`
+	NotAfter          string `json:"notAfter" validate:"omitempty,rfc3339"`
 }
 
 // validate is the process's one validator: it caches struct metadata, and its
@@ -49,9 +50,6 @@ func newValidator() *validator.Validate {
 			panic(err)
 		}
 	}
-	must(v.RegisterValidation("ecs_instance_id", func(fl validator.FieldLevel) bool {
-		return instanceIDRE.MatchString(fl.Field().String())
-	}))
 	must(v.RegisterValidation("region_id", func(fl validator.FieldLevel) bool {
 		return regionRE.MatchString(fl.Field().String())
 	}))
@@ -62,20 +60,28 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// Validate checks a decoded start request against DESIGN §3 and returns its
-// defects, each naming the JSON field it concerns; none means valid. The region
-// may be empty here: it is resolved from the event and configuration later.
+// Validate checks a decoded start request against DESIGN §3 and §5 and returns
+// its defects, each naming the field as the caller spelled it (req.IDField,
+// req.FieldName) and, for an ID, carrying its index (FieldError.Elem); none
+// means valid. Values are taken as sent: nothing is trimmed. The region may be
+// empty here: it is resolved from the event and configuration later.
 func Validate(req events.StartRequest) []events.FieldError {
+	return validateRequest(req, false)
+}
+
+// validateRequest is Validate; decodeErrs says the decoder already found
+// defects in the request, so that a list whose every element was refused
+// there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
+func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	batch, batchOK := normalBatch(req.BatchOptimization)
 	cr := checkedRequest{
 		RegionID:          req.RegionID,
-		InstanceIDs:       req.InstanceIDs,
 		BatchOptimization: batch,
 		NotAfter:          req.NotAfter,
 	}
 	var out []events.FieldError
 	if !batchOK {
-		out = append(out, events.FieldError{Field: "batchOptimization",
+		out = append(out, events.FieldError{Field: req.FieldName("batchOptimization"),
 			Message: fmt.Sprintf("%s is not SuccessFirst or AllTogether", quote(req.BatchOptimization))})
 		cr.BatchOptimization = ""
 	}
@@ -83,38 +89,39 @@ func Validate(req events.StartRequest) []events.FieldError {
 	var verrs validator.ValidationErrors
 	if errors.As(err, &verrs) {
 		for _, fe := range verrs {
-			out = append(out, events.FieldError{Field: fieldPath(fe), Message: ruleMessage(fe)})
+			out = append(out, events.FieldError{Field: req.FieldName(fe.Field()), Message: ruleMessage(fe)})
 		}
 	} else if err != nil {
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if batch == AllTogether && len(uniqueStrings(req.InstanceIDs)) > maxPerCall {
-		out = append(out, events.FieldError{Field: "instanceIds",
-			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d", maxPerCall, len(uniqueStrings(req.InstanceIDs)))})
+	if len(req.InstanceIDs) == 0 && !decodeErrs {
+		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID"})
+	}
+	for i, id := range req.InstanceIDs {
+		if !instanceIDRE.MatchString(id) {
+			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
+				Message: fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(id))})
+		}
+	}
+	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
+		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
+			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d", maxPerCall, n)})
 	}
 	return out
 }
 
-// normalBatch maps any spelling of a batch optimisation to ECS's; empty is
-// SuccessFirst, so that one bad instance never blocks the others.
+// normalBatch maps any spelling (any case) of a batch optimisation to ECS's;
+// empty is SuccessFirst, so that one bad instance never blocks the others.
+// Nothing is trimmed: " AllTogether" is no batch optimisation (DESIGN §5).
 func normalBatch(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch strings.ToLower(s) {
 	case "", "successfirst":
 		return SuccessFirst, true
 	case "alltogether":
 		return AllTogether, true
 	}
 	return s, false
-}
-
-// fieldPath turns "checkedRequest.instanceIds[2]" into "instanceIds[2]".
-func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
-	if _, rest, ok := strings.Cut(ns, "."); ok {
-		return rest
-	}
-	return fe.Field()
 }
 
 // quote quotes a value for a message, cut to 64 characters: messages are
@@ -129,12 +136,6 @@ func quote(s string) string {
 func ruleMessage(fe validator.FieldError) string {
 	val := fmt.Sprint(fe.Value())
 	switch fe.Tag() {
-	case "required":
-		return "is required: name at least one instance ID"
-	case "min":
-		return "needs at least one instance ID"
-	case "ecs_instance_id":
-		return fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(val))
 	case "region_id":
 		return fmt.Sprintf("%s is not a region ID: lowercase letters, digits and dashes, like cn-hangzhou", quote(val))
 	case "oneof":
