@@ -17,6 +17,7 @@ import (
 // instanceIds is a defect beside the IDs that are strings, which are Rejected too,
 // never a phantom ""; values are taken as sent, so a trailing newline refuses.
 func TestRequestDefectsFromDecoding(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	const a, b = "i-bp67acfmxazb4p0001", "i-bp67acfmxazb4p0002"
 	cases := []struct {
@@ -54,6 +55,7 @@ func TestRequestDefectsFromDecoding(t *testing.T) {
 // a timer event two hours old expires; an HTTP alarm callback whose body's
 // timestamp is fresh expires when the request's timeEpoch is two hours old.
 func TestOldEventsExpireByTheirEarliestTime(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
 	old := time.Now().Add(-2 * time.Hour).UTC()
 

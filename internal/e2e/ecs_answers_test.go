@@ -51,6 +51,7 @@ func rewrite(t *testing.T, h *harness.Harness, action string, edit func(status i
 // Issue 6 item 3, DESIGN §7: no piece of the token reaches a log line or the
 // answer — not from a body that does not parse, not from any field ECS sent.
 func TestSecretsInECSAnswersReachNoOutput(t *testing.T) {
+	t.Parallel()
 	tok, sec := harness.Role.SecurityToken, harness.Role.AccessKeySecret
 	cases := []struct {
 		name   string
@@ -102,6 +103,7 @@ func TestSecretsInECSAnswersReachNoOutput(t *testing.T) {
 // Issue 6 item 4, DESIGN §7: an entry for an instance the call did not name is
 // ignored and logged at WARN; a duplicate entry is ignored.
 func TestUnaskedEntriesStartNothing(t *testing.T) {
+	t.Parallel()
 	const asked, other = "i-bp67acfmxazb4p0001", "i-bp67acfmxazb4p0002"
 	for _, batch := range []string{"SuccessFirst", "AllTogether"} {
 		t.Run(batch, func(t *testing.T) {
@@ -157,6 +159,7 @@ func out(h *harness.Harness, r handler.Result) []map[string]any {
 // Issue 6 item 6, DESIGN §7: an AllTogether answer without InstanceResponses
 // is not success: the instances are asked again.
 func TestAllTogetherAnswerWithoutEntriesIsNotSuccess(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	var mu sync.Mutex
 	first := true
@@ -189,7 +192,7 @@ func TestAllTogetherAnswerWithoutEntriesIsNotSuccess(t *testing.T) {
 // CONNECT and refuses it: it shows where the function would go.
 func connectProxy(t *testing.T) (addr string, hosts func() []string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +236,7 @@ func connectProxy(t *testing.T) (addr string, hosts func() []string) {
 // Issue 6 item 16, DESIGN §6: without ECS_ENDPOINT the function calls the
 // documented https://ecs.{regionId}.aliyuncs.com of every region.
 func TestDefaultEndpointIsTheDocumentedOne(t *testing.T) {
+	t.Parallel()
 	proxy, hosts := connectProxy(t)
 	h := start(t, map[string]string{"ECS_ENDPOINT": "", "HTTPS_PROXY": "http://" + proxy, "https_proxy": "http://" + proxy,
 		"NO_PROXY": "", "no_proxy": ""}, ecsemu.Options{})
@@ -259,6 +263,7 @@ func TestDefaultEndpointIsTheDocumentedOne(t *testing.T) {
 // That a DNS timeout or SERVFAIL stays transient is checked in handler's
 // tests against a fake DNS server.
 func TestRegionWithoutEndpointFails(t *testing.T) {
+	t.Parallel()
 	endpoint := "http://ecs.{regionId}." + strings.Repeat("x", 64) + ".test"
 	h := start(t, map[string]string{"ECS_ENDPOINT": endpoint}, ecsemu.Options{})
 	o := invoke(t, h, []byte(`{"regionId":"xx-nowhere-9","instanceIds":["i-bp67acfmxazb4p0001","i-bp67acfmxazb4p0002"]}`),

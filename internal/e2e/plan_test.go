@@ -13,6 +13,7 @@ import (
 // whatever else the batch holds: another request naming a partner, or policy
 // denying one.
 func TestAllTogetherAcrossTheBatch(t *testing.T) {
+	t.Parallel()
 	const nostock = "i-bp1nostock0000001"
 	t.Run("another request names a partner", func(t *testing.T) {
 		h := start(t, nil, ecsemu.Options{})
@@ -63,6 +64,7 @@ func TestAllTogetherAcrossTheBatch(t *testing.T) {
 // DESIGN §4: the answer and the log stay bounded by MAX_INSTANCES whatever
 // the input holds: 20,000 IDs past the limit are one Ignored entry.
 func TestTooManyInstancesStaysBounded(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	ids := make([]string, 20000)
 	for i := range ids {
@@ -85,6 +87,7 @@ func TestTooManyInstancesStaysBounded(t *testing.T) {
 // DESIGN §4: planning is linear: one instance named by 20,000 requests is one
 // result and one log line of bounded size.
 func TestOneInstanceNamedByManyRequests(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	reqs := make([]map[string]any, 20000)
 	for i := range reqs {
@@ -104,6 +107,7 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 // DESIGN §4: an instance is the pair (region, ID) everywhere, whatever the
 // order of the requests.
 func TestSameIDInTwoRegions(t *testing.T) {
+	t.Parallel()
 	const a = `{"instanceIds":["i-bp67acfmxazb4p0010"]}`
 	const b = `{"regionId":"cn-beijing","instanceIds":["i-bp67acfmxazb4p0010"]}`
 	h := start(t, map[string]string{"ALLOWED_REGIONS": "cn-hangzhou", "MAX_INSTANCES": "2"}, ecsemu.Options{})

@@ -30,6 +30,7 @@ var sampleEnv = map[string]string{
 // testdata/golden (go test ./internal/e2e -run TestEverySample -update rewrites
 // them). Request IDs are blanked; everything else must match.
 func TestEverySample(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(root, "testdata", "events", "*"))
 	if err != nil || len(files) < 20 {
 		t.Fatalf("found %d samples (%v)", len(files), err)

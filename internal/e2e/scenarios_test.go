@@ -53,6 +53,7 @@ func sign(secret, body string, ts int64) map[string]string {
 const oneInstance = `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]}`
 
 func TestHTTPRefusesEveryoneUntilAuthIsConfigured(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	a := httpResult(t, invoke(t, h, httpEvent(oneInstance, bearer(), nil)))
 	if a.StatusCode != http.StatusUnauthorized || !strings.Contains(a.Error.Message, "WEBHOOK_SECRET") {
@@ -64,6 +65,7 @@ func TestHTTPRefusesEveryoneUntilAuthIsConfigured(t *testing.T) {
 }
 
 func TestHTTPAuthentication(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
 	now := time.Now().Unix()
 	cases := []struct {
@@ -93,6 +95,7 @@ func TestHTTPAuthentication(t *testing.T) {
 }
 
 func TestHTTPStatuses(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret, "MAX_BODY_BYTES": "300",
 		"ALLOWED_INSTANCE_IDS": "i-bp67acfmxazb4p0001,i-bp67acfmxazb4p0002,i-bp1nobalance00001", "HTTP_WAIT": "1s"}, ecsemu.Options{})
 
@@ -192,6 +195,7 @@ func idsOf(f ecsemu.Fleet) []string {
 }
 
 func TestChunksOfAtMost100(t *testing.T) {
+	t.Parallel()
 	f := manyStopped(250)
 	h := startFleet(t, f, nil)
 	r := result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": idsOf(f)})))
@@ -213,6 +217,7 @@ func TestChunksOfAtMost100(t *testing.T) {
 }
 
 func TestThrottlingIsRetried(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", Throttle: 3})
 	r := result(t, invoke(t, h, []byte(oneInstance)))
@@ -231,6 +236,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 }
 
 func TestDeadlineIsKept(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	h.ECS.SetFaults(ecsemu.Faults{Latency: 10 * time.Second})
 	out := invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.Timeout = 3 * time.Second })
@@ -247,6 +253,7 @@ func TestDeadlineIsKept(t *testing.T) {
 }
 
 func TestTwentyConcurrentInvocations(t *testing.T) {
+	t.Parallel()
 	f := manyStopped(20)
 	h := startFleet(t, f, nil)
 	var wg sync.WaitGroup
@@ -285,6 +292,7 @@ func TestTwentyConcurrentInvocations(t *testing.T) {
 }
 
 func TestNetworkErrorsLeakNoSecret(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	h.ECS.SetFaults(ecsemu.Faults{Reset: 1000})
 	out := invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.Timeout = 4 * time.Second })
@@ -303,6 +311,7 @@ func TestNetworkErrorsLeakNoSecret(t *testing.T) {
 }
 
 func TestMissingCredentials(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.NoCredentials = true }))
 	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Failed || ir.Code != handler.CodeMissingCredentials {
@@ -314,6 +323,7 @@ func TestMissingCredentials(t *testing.T) {
 }
 
 func TestAllowedTag(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"ALLOWED_TAG": "start-ecs=allowed"}, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0004","i-bp1runningdemo001"]}`)))
 	got := outcomes(r)
@@ -329,6 +339,7 @@ func TestAllowedTag(t *testing.T) {
 }
 
 func TestEveryOutcomeOfOneBatch(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`[
 		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0005","i-bp67acfmxazb4p0003","i-bp1nostock0000001","i-bp1notfound000001"]},
@@ -352,6 +363,7 @@ func TestEveryOutcomeOfOneBatch(t *testing.T) {
 }
 
 func TestWarmInvocationsReuseConnections(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	for i := range 10 {
 		id := fmt.Sprintf("i-bp67acfmxazb4p%04d", 10+i)
@@ -363,6 +375,7 @@ func TestWarmInvocationsReuseConnections(t *testing.T) {
 }
 
 func TestConfigurationErrorsFailEveryInvocation(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"HTTP_AUTH": "sometimes"}, ecsemu.Options{})
 	out := invoke(t, h, []byte(oneInstance))
 	if !out.IsError || !strings.Contains(out.ErrorMessage, "HTTP_AUTH") {
@@ -371,6 +384,7 @@ func TestConfigurationErrorsFailEveryInvocation(t *testing.T) {
 }
 
 func TestExpiredTimerIsIgnored(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	ev := mustJSON(map[string]any{"triggerTime": time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339),
 		"triggerName": "morning", "payload": oneInstance})
@@ -385,6 +399,7 @@ func TestExpiredTimerIsIgnored(t *testing.T) {
 }
 
 func TestAllTogether(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	t.Run("a running instance is set aside, the rest start together", func(t *testing.T) {
 		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0003","i-bp67acfmxazb4p0007","i-bp67acfmxazb4p0008"],"batchOptimization":"AllTogether"}`)))
@@ -427,6 +442,7 @@ func TestAllTogether(t *testing.T) {
 }
 
 func TestStoppingInstanceIsStartedOnceStopped(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{SettleDelay: 300 * time.Millisecond})
 	// The fleet's i-bp1stoppingdemo01 is Stopping; re-put it so the settle
 	// delay runs from now.
@@ -442,6 +458,7 @@ func TestStoppingInstanceIsStartedOnceStopped(t *testing.T) {
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0011","i-bp67acfmxazb4p0003","i-bp1lockeddemo0001","i-bp1notthere000002"],"dryRun":true}`)))
 	want := map[string]handler.Outcome{"i-bp67acfmxazb4p0011": handler.DryRunPassed, "i-bp67acfmxazb4p0003": handler.AlreadyRunning,
@@ -466,6 +483,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 }
 
 func TestStateChangeEventsRestartOnlyTaggedInstances(t *testing.T) {
+	t.Parallel()
 	ev := func(id, state string) []byte {
 		return mustJSON(map[string]any{"id": "ev-" + id, "source": "acs.ecs", "specversion": "1.0", "type": "ecs:Instance:StateChange",
 			"subject": "acs:ecs:cn-hangzhou:1234567890123456:instance/" + id, "time": time.Now().UTC().Format(time.RFC3339),
