@@ -1,0 +1,50 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+)
+
+// One Handler serves concurrent invocations (the runtime SDK runs each in its
+// own goroutine): every answer is its own, and -race finds no shared state.
+func TestConcurrentInvocationsShareNothing(t *testing.T) {
+	all := ids(20, "k")
+	fl := newFleet(stopped(all))
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, fl.ecs())
+	errs := make(chan error, len(all))
+	var wg sync.WaitGroup
+	for i, id := range all {
+		wg.Go(func() {
+			ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: fmt.Sprintf("req-%d", i),
+				Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+			out, err := h.Handle(ctx, []byte(`{"instanceIds":["`+id+`"]}`))
+			if err != nil {
+				errs <- err
+				return
+			}
+			var r Result
+			if err := json.Unmarshal(out, &r); err != nil {
+				errs <- err
+				return
+			}
+			if r.RequestID != fmt.Sprintf("req-%d", i) || len(r.InstanceResponses.InstanceResponse) != 1 ||
+				r.InstanceResponses.InstanceResponse[0].InstanceID != id || r.InstanceResponses.InstanceResponse[0].Outcome != Started {
+				errs <- fmt.Errorf("%s: %s", id, out)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := strings.Count(logs.String(), `"msg":"summary"`); n != len(all) {
+		t.Fatalf("%d summary lines for %d invocations", n, len(all))
+	}
+}
