@@ -609,11 +609,11 @@ func malformed(kind string, err error) string {
 // safe shortens and cleans a value taken from an event (a state, an alarm state, a
 // field name) before it goes into a reason or an error, which are logged.
 func safe(s string) string {
-	const max = 64
+	const maxRunes = 64
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if n == max {
+		if n == maxRunes {
 			b.WriteString("…")
 			break
 		}

@@ -83,7 +83,7 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	if json.Unmarshal(payload, &obj) != nil {
 		return nil, false, nil
 	}
-	if !has(obj, "requestContext") || !(has(obj, "rawPath") || has(obj, "isBase64Encoded")) {
+	if !has(obj, "requestContext") || (!has(obj, "rawPath") && !has(obj, "isBase64Encoded")) {
 		return nil, false, nil
 	}
 	var ev httpEvent

@@ -192,7 +192,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 
 	for _, f := range fields {
 		k := f.key
-		if seen[k] && !(idsAddUp && (k == "InstanceId" || k == fieldIDs)) {
+		if seen[k] && (!idsAddUp || (k != "InstanceId" && k != fieldIDs)) {
 			fail(safe(k), msgDuplicate)
 		}
 		seen[k] = true

@@ -249,7 +249,7 @@ func TestSDKDefaultEndpointIsTheDocumentedOne(t *testing.T) {
 // all with rcode < 0: a resolver that needs no DNS on the machine.
 func fakeDNS(t *testing.T, rcode int) (addr string, queries *atomic.Int32) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := (&net.ListenConfig{}).ListenPacket(t.Context(), "udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,11 +137,11 @@ func TestSDKRefusedCredentials(t *testing.T) {
 
 	unknown := Credentials{AccessKeyID: "LTAI5tNobodyKnowsThisKey", AccessKeySecret: "whatever-secret-value"}
 	_, err = e.StartInstances(context.Background(), unknown, in)
-	wantAPIError(t, err, 404, "InvalidAccessKeyId.NotFound")
+	_ = wantAPIError(t, err, 404, "InvalidAccessKeyId.NotFound")
 
 	srv.AddCredential(ecsemu.Credential{AccessKeyID: sdkSTS.AccessKeyID, AccessKeySecret: sdkSTS.AccessKeySecret, SecurityToken: sdkSTS.SecurityToken, Expired: true})
 	_, err = e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdk00"})
-	wantAPIError(t, err, 403, "InvalidSecurityToken.Expired")
+	_ = wantAPIError(t, err, 403, "InvalidSecurityToken.Expired")
 
 	if inst, _ := srv.Instance("i-sdk00"); inst.Status != ecsemu.Stopped {
 		t.Fatalf("a refused call started an instance: %s", inst.Status)
@@ -155,7 +155,7 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	ids := []string{"i-sdk00", "i-sdkrunning", "i-sdklocked", "i-sdkbroke"}
 
 	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "AllTogether"})
-	wantAPIError(t, err, 403, "IncorrectInstanceStatus")
+	_ = wantAPIError(t, err, 403, "IncorrectInstanceStatus")
 	if inst, _ := srv.Instance("i-sdk00"); inst.Status != ecsemu.Stopped {
 		t.Fatalf("AllTogether refused, yet i-sdk00 is %s", inst.Status)
 	}
@@ -181,14 +181,14 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 
 	// One unknown ID refuses a SuccessFirst call as a whole (DESIGN §7).
 	_, err = e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk02", "i-sdkmissing"}, BatchOptimization: "SuccessFirst"})
-	wantAPIError(t, err, 404, "InvalidInstanceIds.NotFound")
+	_ = wantAPIError(t, err, 404, "InvalidInstanceIds.NotFound")
 }
 
 func TestSDKDryRunIsAnAPIError(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
 	_, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
-	wantAPIError(t, err, 400, "DryRunOperation")
+	_ = wantAPIError(t, err, 400, "DryRunOperation")
 	if c := srv.Calls(); len(c) != 1 || !c[0].DryRun {
 		t.Fatalf("calls = %+v, want one with DryRun", c)
 	}
@@ -204,11 +204,11 @@ func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 
 	srv.SetFaults(ecsemu.Faults{Throttle: 1})
 	_, err := e.StartInstances(context.Background(), sdkSTS, in)
-	wantAPIError(t, err, 400, "Throttling.User")
+	_ = wantAPIError(t, err, 400, "Throttling.User")
 
 	srv.SetFaults(ecsemu.Faults{Unavailable: 5})
 	_, err = e.StartInstances(context.Background(), sdkSTS, in)
-	wantAPIError(t, err, 503, "ServiceUnavailable")
+	_ = wantAPIError(t, err, 503, "ServiceUnavailable")
 	// The SDK's AutoRetry would have sent the 503 call again at once.
 	if n := len(srv.Calls()); n != 2 {
 		t.Fatalf("%d calls for 2 StartInstances: the SDK retried by itself", n)
@@ -232,7 +232,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	t.Run("refused", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 		e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
 		srv.SetFaults(ecsemu.Faults{Reset: 1})
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
-		wantNetworkError(t, err, sdkSTS)
+		_ = wantNetworkError(t, err, sdkSTS)
 		if _, err := e.StartInstances(context.Background(), sdkSTS, in); err != nil {
 			t.Fatalf("the call after a reset: %v", err)
 		}
@@ -272,7 +272,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 		if d := time.Since(begin); d > 3*time.Second {
 			t.Fatalf("the call outlived its context by %v: the context does not reach the request", d)
 		}
-		wantNetworkError(t, err, sdkSTS)
+		_ = wantNetworkError(t, err, sdkSTS)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("error %v should match context.DeadlineExceeded", err)
 		}
@@ -287,7 +287,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 		if d := time.Since(begin); d > 3*time.Second {
 			t.Fatalf("ReadTimeout ignored: the call took %v", d)
 		}
-		wantNetworkError(t, err, sdkSTS)
+		_ = wantNetworkError(t, err, sdkSTS)
 	})
 }
 
@@ -476,7 +476,7 @@ func TestSDKCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
-	wantNetworkError(t, err, sdkSTS)
+	_ = wantNetworkError(t, err, sdkSTS)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v should match context.Canceled", err)
 	}

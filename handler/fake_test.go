@@ -31,7 +31,7 @@ func (f *fakeECS) enter() func() {
 	return func() { f.inFlight.Add(-1) }
 }
 
-func (f *fakeECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (f *fakeECS) StartInstances(ctx context.Context, _ Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	in.InstanceIDs = append([]string(nil), in.InstanceIDs...)
@@ -43,7 +43,7 @@ func (f *fakeECS) StartInstances(ctx context.Context, creds Credentials, in Star
 	return f.start(in)
 }
 
-func (f *fakeECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (f *fakeECS) DescribeInstances(ctx context.Context, _ Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	f.describes++

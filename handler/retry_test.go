@@ -17,7 +17,7 @@ func throttled() error {
 // DESIGN §7: every kind of call has the same transient budget, kept by the
 // one retry loop: Backoff.Attempts calls, then Unfinished (a lookup: not ok).
 func TestEachKindKeepsTheTransientBudget(t *testing.T) {
-	stoppedInfo := func(region string, ids []string) (*DescribeInstancesOutput, error) {
+	stoppedInfo := func(_ string, ids []string) (*DescribeInstancesOutput, error) {
 		out := &DescribeInstancesOutput{RequestID: "req-d"}
 		for _, id := range ids {
 			out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, Status: "Stopped"})

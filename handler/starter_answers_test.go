@@ -31,7 +31,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 						}
 						return out, nil
 					},
-					describe: func(region string, ids []string) (*DescribeInstancesOutput, error) {
+					describe: func(_ string, ids []string) (*DescribeInstancesOutput, error) {
 						mu.Lock()
 						described = append(described, ids...)
 						mu.Unlock()
@@ -118,7 +118,7 @@ func TestRetriesSendOnlyAskedInstances(t *testing.T) {
 func TestOmittedInstanceIsMissingInEveryMode(t *testing.T) {
 	for _, batch := range []string{SuccessFirst, AllTogether} {
 		t.Run(batch+"/never", func(t *testing.T) {
-			f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+			f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 				return &StartInstancesOutput{RequestID: "req-empty"}, nil
 			}}
 			res := runStart(t, f, time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch})

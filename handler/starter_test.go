@@ -103,7 +103,7 @@ func TestThrottlingIsRetriedThenStarts(t *testing.T) {
 }
 
 func TestEndlessThrottlingIsUnfinishedBeforeDeadline(t *testing.T) {
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 		return nil, &APIError{HTTPStatus: 400, Code: "Throttling.User", Message: "flow control", RequestID: "req-t"}
 	}}
 	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: Backoff{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 1000}}
@@ -174,7 +174,7 @@ func TestAllTogetherSetsRunningAsideAndStartsTheRest(t *testing.T) {
 }
 
 func TestAllTogetherFailureFailsEveryInstance(t *testing.T) {
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 		return nil, &APIError{HTTPStatus: 403, Code: "InsufficientBalance", Message: "Your account does not have enough balance.", RequestID: "req-bal"}
 	}}
 	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bal000001", "i-bal000002"}, BatchOptimization: AllTogether})
@@ -253,7 +253,7 @@ func TestDryRunSaysWhatARealRunWouldDo(t *testing.T) {
 }
 
 func TestNetworkErrorsAreUnfinished(t *testing.T) {
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 		return nil, &NetworkError{Op: "StartInstances", Host: "ecs.example", Err: fmt.Errorf("connection reset by peer")}
 	}}
 	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-net0000001"}, BatchOptimization: SuccessFirst})
@@ -286,7 +286,7 @@ func TestCallsStayUnderTheConcurrencyBound(t *testing.T) {
 }
 
 func TestAcceptedStartOfARunningInstanceIsAlreadyRunning(t *testing.T) {
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 		return &StartInstancesOutput{RequestID: "req", Responses: []InstanceResponse{
 			{InstanceID: "i-lenient001", Code: "200", Message: "success", PreviousStatus: "Running", CurrentStatus: "Running"},
 			{InstanceID: "i-lenient002", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"},

@@ -88,13 +88,15 @@ func send(t *testing.T, srv *Server, method string, p url.Values) answer {
 	var req *http.Request
 	var err error
 	if method == http.MethodGet {
-		req, err = http.NewRequest(method, srv.URL()+"/?"+p.Encode(), nil)
+		req, err = http.NewRequestWithContext(t.Context(), method, srv.URL()+"/?"+p.Encode(), nil)
 	} else {
-		req, err = http.NewRequest(method, srv.URL()+"/", strings.NewReader(p.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req, err = http.NewRequestWithContext(t.Context(), method, srv.URL()+"/", strings.NewReader(p.Encode()))
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -396,9 +398,11 @@ func TestEmuDescribeInstances(t *testing.T) {
 		TotalCount, PageSize, PageNumber int
 		Instances                        struct {
 			Instance []struct {
-				InstanceId, RegionId, Status, StoppedMode string
-				OperationLocks                            struct{ LockReason []struct{ LockReason string } }
-				Tags                                      struct {
+				InstanceID          string `json:"InstanceId"`
+				RegionID            string `json:"RegionId"`
+				Status, StoppedMode string
+				OperationLocks      struct{ LockReason []struct{ LockReason string } }
+				Tags                struct {
 					Tag []struct{ TagKey, TagValue string }
 				}
 			}
@@ -412,7 +416,7 @@ func TestEmuDescribeInstances(t *testing.T) {
 	}
 	got := map[string]int{}
 	for i, in := range out.Instances.Instance {
-		got[in.InstanceId] = i
+		got[in.InstanceID] = i
 	}
 	locked := out.Instances.Instance[got["i-locked01"]]
 	if len(locked.OperationLocks.LockReason) != 1 || locked.OperationLocks.LockReason[0].LockReason != "security" {
@@ -438,7 +442,7 @@ func TestEmuDescribeInstances(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.raw), &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.TotalCount != 1 || out.Instances.Instance[0].InstanceId != "i-running01" {
+	if out.TotalCount != 1 || out.Instances.Instance[0].InstanceID != "i-running01" {
 		t.Fatalf("tag filter env=dev: %s", a.raw)
 	}
 	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", url.Values{"RegionId": {"cn-hangzhou"}, "InstanceIds": {"i-stopped01"}})), 400, "InvalidInstanceIds.Malformed")
@@ -452,7 +456,10 @@ func TestEmuXMLFormat(t *testing.T) {
 	var out struct {
 		XMLName           xml.Name `xml:"StartInstancesResponse"`
 		InstanceResponses struct {
-			InstanceResponse []struct{ InstanceId, Code string }
+			InstanceResponse []struct {
+				InstanceID string `xml:"InstanceId"`
+				Code       string
+			}
 		}
 	}
 	if err := xml.Unmarshal([]byte(a.raw), &out); err != nil || a.status != 200 {
@@ -488,7 +495,12 @@ func TestEmuFaults(t *testing.T) {
 
 	srv.SetFaults(Faults{Reset: 1})
 	p := signed(http.MethodPost, akCred, "DescribeInstances", url.Values{"RegionId": {"cn-hangzhou"}})
-	resp, err := http.PostForm(srv.URL()+"/", p)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL()+"/", strings.NewReader(p.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("a reset connection answered %d", resp.StatusCode)

@@ -1,6 +1,7 @@
 package ecsemu
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -164,7 +165,8 @@ func (s *Server) Start() {
 // StartOn serves on addr (host:port), for a local runner that needs a known
 // port. Listen on loopback unless you mean to expose the emulator.
 func (s *Server) StartOn(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	// No caller's context to honour: the listener lives until Close.
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("ecsemu: listen: %w", err)
 	}
@@ -239,7 +241,7 @@ func (s *Server) Instance(id string) (Instance, bool) {
 		return Instance{}, false
 	}
 	st.advance(s.opts.Now())
-	return st.Instance.clone(), true
+	return st.clone(), true
 }
 
 // Instances returns every instance as it is now, in no particular order.
@@ -250,7 +252,7 @@ func (s *Server) Instances() []Instance {
 	out := make([]Instance, 0, len(s.instances))
 	for _, st := range s.instances {
 		st.advance(now)
-		out = append(out, st.Instance.clone())
+		out = append(out, st.clone())
 	}
 	return out
 }
