@@ -272,7 +272,7 @@ func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 	if d > b.Max || d <= 0 {
 		d = b.Max
 	}
-	d = d/2 + rand.N(d/2+1) // jitter, but never less than half: throttling needs a real pause
+	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: backoff jitter, not a secret; never less than half, throttling needs a real pause
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 		return false
 	}

@@ -118,7 +118,7 @@ func normalBatch(s string) (string, bool) {
 	switch strings.ToLower(s) {
 	case "", "successfirst":
 		return SuccessFirst, true
-	case "alltogether":
+	case "alltogether": //nolint:misspell // ECS's AllTogether, lower-cased
 		return AllTogether, true
 	}
 	return s, false

@@ -18,7 +18,7 @@ func TestValidate(t *testing.T) {
 		{"valid", ok, "", ""},
 		{"no region is resolved later", events.StartRequest{InstanceIDs: ok.InstanceIDs}, "", ""},
 		{"long region", events.StartRequest{RegionID: "cn-shanghai-finance-1", InstanceIDs: ok.InstanceIDs}, "", ""},
-		{"any spelling of the batch", events.StartRequest{InstanceIDs: ok.InstanceIDs, BatchOptimization: "alltogether"}, "", ""},
+		{"any spelling of the batch", events.StartRequest{InstanceIDs: ok.InstanceIDs, BatchOptimization: "alltogether"}, "", ""}, //nolint:misspell // ECS's AllTogether, lower-cased
 		{"no IDs", events.StartRequest{RegionID: "cn-hangzhou"}, "instanceIds", "at least one"},
 		{"empty IDs", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{}}, "instanceIds", "at least one"},
 		{"malformed ID", events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001", "i-BAD"}}, "instanceIds[1]", `"i-BAD" is not an instance ID`},
