@@ -3,11 +3,15 @@ package events
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
-// FuzzDecode checks that Decode never panics and always returns at least one
-// message, and that ParseHTTP and DecodeHTTP never panic either.
+// FuzzDecode feeds raw payloads to the event decoder: Decode never panics,
+// always returns at least one message, is deterministic (the same payload, the
+// same messages), never both ignores a message and carries a request, and
+// keeps one IDFields entry per ID and every error's index within the IDs;
+// ParseHTTP and DecodeHTTP never panic and are deterministic too.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*"))
 	for _, name := range files {
@@ -23,13 +27,31 @@ func FuzzDecode(f *testing.F) {
 		if len(msgs) == 0 {
 			t.Fatal("Decode returned no message")
 		}
+		if again := Decode(payload); !reflect.DeepEqual(msgs, again) {
+			t.Fatalf("Decode is not deterministic:\n%+v\n%+v", msgs, again)
+		}
 		for _, m := range msgs {
 			if m.Ignored != "" && len(m.Request.InstanceIDs) > 0 {
 				t.Fatalf("an ignored message carries a request: %+v", m)
 			}
+			if m.Request.IDFields != nil && len(m.Request.IDFields) != len(m.Request.InstanceIDs) {
+				t.Fatalf("%d IDFields for %d IDs: %+v", len(m.Request.IDFields), len(m.Request.InstanceIDs), m.Request)
+			}
+			for _, e := range m.Errors {
+				if i, ok := e.Index(); ok && i >= len(m.Request.InstanceIDs) {
+					t.Fatalf("error %+v points past the %d IDs", e, len(m.Request.InstanceIDs))
+				}
+				if e.Field == "" || e.Message == "" {
+					t.Fatalf("an error names no field or says nothing: %+v", e)
+				}
+			}
 		}
 		if r, ok, err := ParseHTTP(payload); ok && err == nil {
-			DecodeHTTP(r)
+			m1, e1 := DecodeHTTP(r)
+			m2, e2 := DecodeHTTP(r)
+			if !reflect.DeepEqual(m1, m2) || !reflect.DeepEqual(e1, e2) {
+				t.Fatal("DecodeHTTP is not deterministic")
+			}
 		}
 	})
 }
