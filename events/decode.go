@@ -27,6 +27,7 @@ const (
 	ReasonEmptyBody      = "message body is empty"
 	ReasonEmptyPayload   = "payload is empty"
 	ReasonEmptyBatch     = "batch is empty"
+	ReasonMalformedJSON  = "payload is not valid JSON"
 )
 
 // origin is what an envelope tells about the messages it carries: the defaults of
@@ -72,6 +73,44 @@ func (o origin) nothing(reason string) Message {
 		m.Errors = []FieldError{{Field: o.path, Message: "is not a start request nor a known event"}}
 	}
 	return m
+}
+
+// utf8BOM is the byte order mark some editors put before a file's text.
+var utf8BOM = []byte("\ufeff")
+
+// meantAsJSON says whether text that is not valid JSON was meant as JSON: it
+// opens an object or an array (after a byte order mark, if any).
+func meantAsJSON(raw []byte) bool {
+	raw = bytes.TrimPrefix(raw, utf8BOM)
+	return len(raw) > 0 && (raw[0] == '{' || raw[0] == '[')
+}
+
+// malformedJSON reports a payload the operator wrote (a direct invoke, a
+// timer's payload) that was meant as JSON and does not parse: a mistake to
+// be seen, not news to skip (DESIGN §4), with an error that says where it
+// breaks but never quotes it.
+func (o origin) malformedJSON(raw []byte) Message {
+	m := o.ignore(ReasonMalformedJSON)
+	field := o.path
+	if field == "" {
+		field = "payload"
+	}
+	m.Errors = []FieldError{{Field: field, Message: jsonDefect(raw)}}
+	return m
+}
+
+// jsonDefect says why raw is not valid JSON, and where, without quoting it.
+func jsonDefect(raw []byte) string {
+	if bytes.HasPrefix(raw, utf8BOM) {
+		return "is not valid JSON: it starts with a byte order mark (U+FEFF); save it without one"
+	}
+	var v any
+	err := json.Unmarshal(raw, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("is not valid JSON: %s (at byte %d of %d)", safe(se.Error()), se.Offset, len(raw))
+	}
+	return "is not valid JSON"
 }
 
 // unknownObject reports a JSON object that is neither a start request nor a known
@@ -311,6 +350,9 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 	case depth > maxDepth:
 		return []Message{o.nothing(unknown)}
 	case !json.Valid(raw):
+		if o.operator && meantAsJSON(raw) {
+			return []Message{o.malformedJSON(raw)}
+		}
 		if top {
 			return rawStream(raw, o, depth)
 		}
@@ -610,6 +652,11 @@ func malformed(kind string, err error) string {
 // field name) before it goes into a reason or an error, which are logged.
 func safe(s string) string {
 	const maxRunes = 64
+	if s == "" {
+		// An empty key or value is named as JSON writes it, so that an
+		// error about it names something (found by FuzzDecode).
+		return `""`
+	}
 	var b strings.Builder
 	n := 0
 	for _, r := range s {

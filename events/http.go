@@ -211,8 +211,9 @@ func (r *HTTPRequest) RequestParams() []string {
 //     spelling (RegionId, InstanceId or InstanceId.N, BatchOptimization, DryRun);
 //   - empty: then the query string holds a start request in the ECS spelling.
 //
-// When there is a body, the query string is not read for the request. The query
-// parameters token and Format are never part of a request.
+// When there is a body, the query string may hold only the parameters that are
+// never part of a request (token and Format): any other beside a body is an
+// error naming it, since reading one place would drop what the other names.
 //
 // Start requests get Trigger HTTP, Source "http:<requestId>" and the request's time;
 // events keep their own trigger and source, and the earlier of their own time and
@@ -257,6 +258,12 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		return []Message{valuesMessage(q, o)}, nil
 	}
 
+	if params := r.RequestParams(); len(params) > 0 {
+		// Read one and the other would be dropped without a word: an
+		// instance named in the query must not go missing (DESIGN §5).
+		return nil, []FieldError{{Field: safe(params[0]),
+			Message: "is a start-request field in the query string beside a body: send the request in one place (the body, or the query with an empty body)"}}
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header("Content-Type"))
 	switch {
 	case json.Valid(body):

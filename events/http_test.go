@@ -92,8 +92,6 @@ func TestDecodeHTTPBodies(t *testing.T) {
 			[]Trigger{CMSAlarm}, [][]string{nil}, nil},
 		{"form with a field error", "application/x-www-form-urlencoded", "InstanceId=i-bp67acfmxazb4p0001&DryRun=perhaps", false, nil,
 			[]Trigger{HTTP}, [][]string{{id1}}, []FieldError{{Field: "DryRun", Message: "must be true or false"}}},
-		{"query ignored when there is a body", "application/json", `{"instanceIds":["i-bp67acfmxazb4p0001"]}`, false, map[string]any{"InstanceId.1": id2},
-			[]Trigger{HTTP}, [][]string{{id1}}, nil},
 		{"query with a misspelt key", "", "", false, map[string]any{"token": "t", "instanceid": id1},
 			[]Trigger{HTTP}, [][]string{nil}, []FieldError{{Field: "instanceid", Message: "unknown field: did you mean instanceIds?"}}},
 	}
@@ -156,5 +154,33 @@ func TestDecodeHTTPUnreadable(t *testing.T) {
 				t.Errorf("error quotes the body: %q", errs[0].Message)
 			}
 		})
+	}
+}
+
+// Issue 10: a start-request field in the query beside a body was dropped
+// without a word (the body alone was read), so an instance the query named
+// went missing from the result. It is refused, naming the field; token and
+// Format stay allowed beside a body.
+func TestQueryBesideABodyIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		ct, body string
+		query    map[string]any
+	}{
+		{"application/json", `{"instanceIds":["i-bp67acfmxazb4p0001"]}`, map[string]any{"InstanceId.1": id2}},
+		{"application/x-www-form-urlencoded", "InstanceId.1=" + id1, map[string]any{"token": "t", "Action": "StopInstances"}},
+		{"application/x-www-form-urlencoded", "alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D", map[string]any{"RegionId": "cn-beijing"}},
+	} {
+		r, ok, err := ParseHTTP(httpPayload(t, tc.ct, tc.body, false, tc.query))
+		if !ok || err != nil {
+			t.Fatalf("ParseHTTP: %v %v", ok, err)
+		}
+		msgs, errs := DecodeHTTP(r)
+		if len(msgs) != 0 || len(errs) != 1 || tc.query[errs[0].Field] == nil || !strings.Contains(errs[0].Message, "beside a body") {
+			t.Errorf("%s with query %v: %+v %+v", tc.body, tc.query, msgs, errs)
+		}
+	}
+	r, _, _ := ParseHTTP(httpPayload(t, "application/json", `{"instanceIds":["i-bp67acfmxazb4p0001"]}`, false, map[string]any{"token": "t", "Format": "XML"}))
+	if msgs, errs := DecodeHTTP(r); len(errs) != 0 || len(msgs) != 1 {
+		t.Errorf("token and Format beside a body: %+v %+v", msgs, errs)
 	}
 }

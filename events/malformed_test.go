@@ -19,7 +19,9 @@ func TestDecodeMalformed(t *testing.T) {
 	}{
 		{"empty", "", Direct, ReasonEmptyPayload},
 		{"blank", " \n\t", Direct, ReasonEmptyPayload},
-		{"truncated JSON", `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfm`, Direct, ReasonUnknownPayload},
+		{"truncated JSON", `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfm`, Direct, ReasonMalformedJSON},
+		{"JSON after a BOM", "\ufeff{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}", Direct, ReasonMalformedJSON},
+		{"timer, truncated JSON", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":"{\"instanceIds\":[\"` + secret + `"}`, Timer, "timer " + ReasonMalformedJSON},
 		{"non-JSON bytes", "\x00\xff\xfe" + secret, Direct, ReasonUnknownPayload},
 		{"plain text", secret, Direct, ReasonUnknownPayload},
 		{"bad base64", "eyJpbnN0YW5jZUlkcyI6W!!!", Direct, ReasonUnknownPayload},
@@ -55,6 +57,10 @@ func TestDecodeMalformed(t *testing.T) {
 		"unrelated object":          {"events", "note"},
 		"deep nesting":              {strings.Repeat("[0]", 9)},
 		"timer, JSON not a request": {"hello"},
+		// Issue 10: JSON the operator wrote that does not parse says so.
+		"truncated JSON":        {"payload"},
+		"JSON after a BOM":      {"payload"},
+		"timer, truncated JSON": {"payload"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +180,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		seen     = map[string]bool{}
 		count    = map[string]int{} // items read so far per ID key (form values add up)
 		indexed  []numbered
+		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
 	)
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -196,6 +198,9 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			fail(safe(k), msgDuplicate)
 		}
 		seen[k] = true
+		if n, ok := indexOf(k); ok {
+			indexes[n] = k
+		}
 		v := bytes.TrimSpace(f.val)
 		if len(v) == 0 || string(v) == "null" {
 			continue
@@ -212,8 +217,8 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			continue
 		}
 		if strings.HasPrefix(k, indexedPrefix) {
-			n, err := strconv.Atoi(k[len(indexedPrefix):])
-			if err != nil || n < 1 || strconv.Itoa(n) != k[len(indexedPrefix):] {
+			n, ok := indexOf(k)
+			if !ok {
 				fail(safe(k), "is not InstanceId.1, InstanceId.2, …")
 				continue
 			}
@@ -250,6 +255,13 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				fail(k, "must be a string")
 				continue
 			}
+			if s == "" {
+				// An empty value is most often a template's unset
+				// variable: taking it for "absent" would run the request
+				// with a default the caller did not choose (DESIGN §5).
+				fail(k, "is empty: leave the field out (or null) for the default")
+				continue
+			}
 			switch canon {
 			case fieldRegion:
 				req.RegionID = s
@@ -275,9 +287,18 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 	}
 
 	sort.SliceStable(indexed, func(i, j int) bool { return indexed[i].n < indexed[j].n })
+	gapAt := firstGap(indexes)
 	for _, x := range indexed {
 		req.InstanceIDs = append(req.InstanceIDs, x.id)
 		req.IDFields = append(req.IDFields, x.key)
+		if x.n == gapAt {
+			errs = append(errs, FieldError{Field: x.key, Elem: len(req.InstanceIDs),
+				Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(indexes, gapAt))})
+		}
+	}
+	if gapAt > 0 && !slices.ContainsFunc(indexed, func(x numbered) bool { return x.n == gapAt }) {
+		errs = append(errs, FieldError{Field: indexes[gapAt],
+			Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(indexes, gapAt))})
 	}
 	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter} {
 		spellings := used[canon]
@@ -298,6 +319,49 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		}
 	}
 	return req, errs
+}
+
+// indexOf reads N from a key InstanceId.N (N ≥ 1, written without a sign or a
+// leading zero).
+func indexOf(k string) (int, bool) {
+	if !strings.HasPrefix(k, indexedPrefix) {
+		return 0, false
+	}
+	digits := k[len(indexedPrefix):]
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 || strconv.Itoa(n) != digits {
+		return 0, false
+	}
+	return n, true
+}
+
+// firstGap returns the first index N sent after a missing one (InstanceId.1
+// and InstanceId.3: 3), 0 when the indexes run 1, 2, … without a gap. A gap,
+// like a huge index, is most often a line lost or mistyped: the caller meant
+// another list than the one sent, so it is refused (DESIGN §3) rather than
+// read in the order of N.
+func firstGap(indexes map[int]string) int {
+	ns := make([]int, 0, len(indexes))
+	for n := range indexes {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	for i, n := range ns {
+		if n != i+1 {
+			return n
+		}
+	}
+	return 0
+}
+
+// missingBefore is the first index missing before gapAt.
+func missingBefore(indexes map[int]string, gapAt int) int {
+	for n := 1; n < gapAt; n++ {
+		if _, ok := indexes[n]; !ok {
+			return n
+		}
+	}
+	return gapAt
 }
 
 // decodeValues decodes a start request from a form body or a query string. Values are

@@ -39,8 +39,8 @@ func TestDecodeRequestSpellings(t *testing.T) {
 		{"ECS comma-separated, space kept", `{"InstanceId":"i-bp67acfmxazb4p0001, i-bp67acfmxazb4p0002"}`,
 			StartRequest{InstanceIDs: []string{id1, " " + id2}, IDFields: []string{"InstanceId[0]", "InstanceId[1]"},
 				FieldNames: map[string]string{"instanceIds": "InstanceId"}}},
-		{"ECS numbered, in the order of N", `{"InstanceId.2":"i-bp67acfmxazb4p0002","InstanceId.10":"i-bp67acfmxazb4p0003","InstanceId.1":"i-bp67acfmxazb4p0001"}`,
-			StartRequest{InstanceIDs: []string{id1, id2, id3}, IDFields: []string{"InstanceId.1", "InstanceId.2", "InstanceId.10"},
+		{"ECS numbered, in the order of N", `{"InstanceId.2":"i-bp67acfmxazb4p0002","InstanceId.3":"i-bp67acfmxazb4p0003","InstanceId.1":"i-bp67acfmxazb4p0001"}`,
+			StartRequest{InstanceIDs: []string{id1, id2, id3}, IDFields: []string{"InstanceId.1", "InstanceId.2", "InstanceId.3"},
 				FieldNames: map[string]string{"instanceIds": "InstanceId.N"}}},
 		{"DryRun as a string", `{"InstanceId":["i-bp67acfmxazb4p0001"],"DryRun":"TRUE"}`,
 			StartRequest{InstanceIDs: []string{id1}, DryRun: true, IDFields: []string{"InstanceId[0]"},
@@ -96,6 +96,16 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"bad index", `{"InstanceId.0":"i-bp67acfmxazb4p0001"}`, "InstanceId.0", "InstanceId.1"},
 		{"index with a leading zero", `{"InstanceId.01":"i-bp67acfmxazb4p0001"}`, "InstanceId.01", "InstanceId.1"},
 		{"numbered ID not a string", `{"InstanceId.1":["i-bp67acfmxazb4p0001"]}`, "InstanceId.1", "one instance ID"},
+		// Issue 10: an index after a gap, or a huge one, names the key; a
+		// field sent empty is not taken for "absent".
+		{"a gap in the indexes", `{"InstanceId.1":"i-bp67acfmxazb4p0001","InstanceId.3":"i-bp67acfmxazb4p0002"}`, "InstanceId.3", "InstanceId.2 is missing"},
+		{"a huge index alone", `{"InstanceId.4294967297":"i-bp67acfmxazb4p0001"}`, "InstanceId.4294967297", "InstanceId.1 is missing"},
+		{"a gap after a null", `{"InstanceId.1":null,"InstanceId.3":"i-bp67acfmxazb4p0001"}`, "InstanceId.3", "InstanceId.2 is missing"},
+		{"a gap after an index of the wrong type", `{"InstanceId.1":"i-bp67acfmxazb4p0001","InstanceId.2":5,"InstanceId.4":5}`, "InstanceId.2", "one instance ID"},
+		{"region empty", `{"regionId":"","instanceIds":["i-bp67acfmxazb4p0001"]}`, "regionId", "is empty"},
+		{"RegionId empty", `{"RegionId":"","InstanceId.1":"i-bp67acfmxazb4p0001"}`, "RegionId", "is empty"},
+		{"batchOptimization empty", `{"batchOptimization":"","instanceIds":["i-bp67acfmxazb4p0001"]}`, "batchOptimization", "is empty"},
+		{"notAfter empty", `{"notAfter":"","instanceIds":["i-bp67acfmxazb4p0001"]}`, "notAfter", "is empty"},
 		{"notAfter not a string", `{"instanceIds":["i-bp67acfmxazb4p0001"],"notAfter":1764118800}`, "notAfter", "must be a string"},
 	}
 	for _, tc := range tests {

@@ -35,6 +35,12 @@ func decodeTimer(raw []byte, o origin, depth int) []Message {
 	case len(payload) == 0 || string(payload) == "null":
 		return []Message{o.ignore("timer payload is empty")}
 	case !json.Valid(payload):
+		if meantAsJSON(payload) {
+			// The operator wrote it: say where it breaks (DESIGN §4).
+			m := o.malformedJSON(payload)
+			m.Ignored = "timer " + ReasonMalformedJSON
+			return []Message{m}
+		}
 		if _, ok := ecsQuery(payload); !ok {
 			return []Message{o.ignore("timer payload is not JSON")}
 		}
