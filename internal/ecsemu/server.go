@@ -81,6 +81,10 @@ type Call struct {
 	// HTTPStatus and Code are the answer: 200 and "" on success.
 	HTTPStatus int
 	Code       string
+	// Started lists the instances this call started (a StartInstances
+	// answered 200 for them, not a dry run), whatever a Rewrite then sent:
+	// a test counts accepted starts per instance from it.
+	Started []string
 }
 
 // Stats count what the server has seen since it started.
@@ -308,6 +312,7 @@ func (s *Server) Calls() []Call {
 	out := make([]Call, len(s.calls))
 	for i, c := range s.calls {
 		c.InstanceIDs = append([]string(nil), c.InstanceIDs...)
+		c.Started = append([]string(nil), c.Started...)
 		out[i] = c
 	}
 	return out
@@ -454,6 +459,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch call.Action {
 	case "StartInstances":
 		answer, apiErr = s.startInstances(p, requestID, now)
+		if resp, ok := answer.(startInstancesResponse); ok && apiErr == nil {
+			for _, r := range resp.InstanceResponses.InstanceResponse {
+				if r.Code == "200" {
+					call.Started = append(call.Started, r.InstanceID)
+				}
+			}
+		}
 	case "DescribeInstances":
 		answer, apiErr = s.describeInstances(p, requestID, now)
 	}

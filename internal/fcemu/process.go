@@ -292,6 +292,15 @@ func (p *Process) lastMatch(from int, match func(Line) bool) (Line, bool) {
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 
+// Pid is the function process's ID (for a test that reads /proc of it), 0
+// before it started.
+func (p *Process) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Stop ends the process: an interrupt first, a kill if it has not exited a
 // second later. It returns once the process has exited and its output is
 // read; ExitErr tells how it ended.
