@@ -411,6 +411,12 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 	}
 	cause := networkCause(err, sc)
 	var dns *net.DNSError
+	if !errors.As(cause, &dns) && isTimeout(cause) {
+		// The call's own timeout, while the invocation still has time: the
+		// client's "context deadline exceeded" would read as the
+		// invocation's deadline (found by the fault matrix, issue 10).
+		return &NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
+	}
 	if errors.As(cause, &dns) && dns.IsNotFound {
 		// NXDOMAIN: the region has no ECS endpoint (a typo, a region that
 		// does not exist). A DNS timeout or temporary failure is not this.
@@ -418,6 +424,25 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 	}
 	return &NetworkError{Op: op, Host: host, Err: cause}
 }
+
+// isTimeout says whether a call's error is a timeout of its own (the
+// client's, a dial's, a read's).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// callTimeoutError is a call that got no answer within its own timeouts. It
+// does not wrap context.DeadlineExceeded: that means the invocation's
+// deadline (DESIGN §5), which had not come.
+type callTimeoutError struct{ connect, read time.Duration }
+
+func (e *callTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within the call's timeout (connect %v, read %v)", e.connect, e.read)
+}
+
+// Timeout marks it as a timeout for net.Error's users.
+func (e *callTimeoutError) Timeout() bool { return true }
 
 // networkCause drops the signed URL that *url.Error carries and keeps the
 // cause (a *net.OpError, a timeout), so that errors.Is and errors.As still

@@ -552,3 +552,26 @@ func TestSDKFreshClientsDoNotRace(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 (the fault matrix): a call that outlives its own read timeout,
+// while the invocation still has time, was reported as DeadlineExceeded, "the
+// invocation's deadline came before ECS answered", which sends an operator to
+// raise the function's timeout. It is a network error naming the call's
+// timeouts; the invocation's own deadline is still DeadlineExceeded.
+func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
+	srv := newSDKEmu(t, ecsemu.Options{})
+	srv.SetFaults(ecsemu.Faults{Latency: 500 * time.Millisecond})
+	e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
+	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}
+	_, err := e.StartInstances(context.Background(), sdkSTS, in)
+	v := classify(err)
+	if v.class != transient || v.code != CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
+		t.Fatalf("a call's timeout: %s %q (%v)", v.code, v.message, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = e.StartInstances(ctx, sdkSTS, in)
+	if v := classify(err); v.code != CodeDeadlineExceeded {
+		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
+	}
+}

@@ -65,6 +65,8 @@ type faultCell struct {
 	expect   string
 	deadline time.Duration // of the invocation; default 60 s
 	read     time.Duration // the adapter's ReadTimeout; default 10 s
+	// code, when set, is the Code every Unfinished instance must carry.
+	code string
 }
 
 // cellState is what a fault of one cell remembers.
@@ -140,9 +142,9 @@ var faultCells = []faultCell{
 	{name: "throttling then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Throttle: 5} }},
 	{name: "resets always", expect: "unfinished", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 1 << 30} }},
 	{name: "resets then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 3} }},
-	{name: "timeouts", expect: "unfinished", read: 100 * time.Millisecond,
+	{name: "timeouts", expect: "unfinished", read: 100 * time.Millisecond, code: CodeNetworkError,
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Latency: 400 * time.Millisecond} }},
-	{name: "latency past the deadline", expect: "unfinished", deadline: 2 * time.Second,
+	{name: "latency past the deadline", expect: "unfinished", deadline: 2 * time.Second, code: CodeDeadlineExceeded,
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Latency: 10 * time.Second} }},
 	{name: "truncated JSON always", expect: "unfinished",
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Rewrite: rewriteStart(truncate)} }},
@@ -425,6 +427,9 @@ func checkFaultRound(t *testing.T, cell faultCell, n int, emu *ecsemu.Server, st
 			unfinished++
 			if !transientCodes[code] {
 				t.Errorf("%s Unfinished with %s, not a transient code", id, code)
+			}
+			if cell.code != "" && code != cell.code {
+				t.Errorf("%s Unfinished with %s, want %s (%s)", id, code, cell.code, l.str("message"))
 			}
 		}
 		inst, _ := emu.Instance(id)

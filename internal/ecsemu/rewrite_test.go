@@ -32,3 +32,23 @@ func TestEmuRewriteFault(t *testing.T) {
 		t.Fatalf("DescribeInstances %d, rewrites %v: a StartInstances rewrite touched another action", d.status, seen)
 	}
 }
+
+// Call.Started lists the instances a call started, whatever a Rewrite then
+// answered, so that a test can count accepted starts per instance; a dry run
+// and a refused instance start nothing.
+func TestEmuCallRecordsStartedInstances(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	srv.SetFaults(Faults{Rewrite: func(string, int, []byte) (int, []byte) { return 500, []byte(`{"Code":"InternalError"}`) }})
+	send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "StartInstances", startParams("SuccessFirst", false, "i-stopped01", "i-running01")))
+	send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "StartInstances", startParams("AllTogether", true, "i-stopped02")))
+	calls := srv.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls recorded", len(calls))
+	}
+	if got := strings.Join(calls[0].Started, ","); got != "i-stopped01" {
+		t.Errorf("the start call recorded Started %q, want i-stopped01 alone (i-running01 was refused)", got)
+	}
+	if len(calls[1].Started) != 0 {
+		t.Errorf("a dry run recorded Started %v", calls[1].Started)
+	}
+}
