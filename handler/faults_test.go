@@ -354,7 +354,10 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 	if cell.front != nil {
 		// A few calls per invocation: run the mix over several, each on
 		// the fleet stopped again, so that every fault comes up.
-		rounds = 10
+		rounds = 60
+		if n >= 1000 {
+			rounds = 10
+		}
 	}
 	for round := range rounds {
 		if round > 0 {
