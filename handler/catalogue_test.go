@@ -2,9 +2,13 @@ package handler
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +168,17 @@ var badInputs = []badInput{
 		headers: map[string]string{"Authorization": "Bearer " + strings.Repeat("A", 64<<10)}},
 	{name: "an oversized signature header", in: "json", input: `{"instanceIds":["` + goodID + `"]}`, want: "X-Signature-256", status: http.StatusUnauthorized,
 		headers: map[string]string{"Authorization": "", "X-Signature-Timestamp": "1", "X-Signature-256": "sha256=" + strings.Repeat("0", 64<<10)}},
+	{name: "a signature timestamp in milliseconds", in: "json", input: `{"instanceIds":["` + goodID + `"]}`, want: "milliseconds", status: http.StatusUnauthorized,
+		headers: msSignature(`{"instanceIds":["` + goodID + `"]}`)},
 	{name: "a body over MAX_BODY_BYTES", in: "json", input: `{"instanceIds":[` + manyIDs(80000) + `]}`, want: "MAX_BODY_BYTES", status: http.StatusRequestEntityTooLarge},
+}
+
+// msSignature signs body correctly, but with the timestamp in milliseconds.
+func msSignature(body string) map[string]string {
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	mac := hmac.New(sha256.New, []byte(invWebhookSecret))
+	fmt.Fprintf(mac, "%s.%s", ts, body)
+	return map[string]string{"Authorization": "", "X-Signature-Timestamp": ts, "X-Signature-256": "sha256=" + hex.EncodeToString(mac.Sum(nil))}
 }
 
 // catalogueEvent is the FC event of a catalogue entry, and whether it is an

@@ -225,6 +225,10 @@ func checkSignature(secret []byte, ts, sig string, body []byte, now time.Time) (
 		return false, "X-Signature-Timestamp is not unix seconds"
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > signatureWindow || d < -signatureWindow {
+		if ms := time.UnixMilli(sec); sec > 1e11 && now.Sub(ms) <= signatureWindow && now.Sub(ms) >= -signatureWindow {
+			// The commonest slip of a sender (issue 10): say so.
+			return false, "X-Signature-Timestamp is in milliseconds: send unix seconds"
+		}
 		return false, "X-Signature-Timestamp is more than 300 s from now"
 	}
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(sig), "sha256=")
