@@ -10,6 +10,7 @@ import (
 type fakeECS struct {
 	start    func(in StartInstancesInput) (*StartInstancesOutput, error)
 	describe func(region string, ids []string) (*DescribeInstancesOutput, error)
+	byTags   func(in DescribeByTagsInput) (*DescribeInstancesOutput, error)
 
 	mu          sync.Mutex
 	startCalls  []StartInstancesInput
@@ -52,6 +53,17 @@ func (f *fakeECS) DescribeInstances(ctx context.Context, _ Credentials, region s
 		return nil, &NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
 	}
 	return f.describe(region, ids)
+}
+
+func (f *fakeECS) DescribeInstancesByTags(ctx context.Context, _ Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	f.describes++
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, &NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
+	}
+	return f.byTags(in)
 }
 
 func (f *fakeECS) calls() []StartInstancesInput {
