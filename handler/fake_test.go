@@ -86,7 +86,21 @@ func newFleet(status map[string]string) *fleet {
 }
 
 func (fl *fleet) ecs() *fakeECS {
-	return &fakeECS{start: fl.start, describe: fl.describeIDs}
+	return &fakeECS{start: fl.start, describe: fl.describeIDs, byTags: fl.describeTags}
+}
+
+// describeTags answers a tag selection in one page, in no particular order:
+// every instance that carries all the pairs.
+func (fl *fleet) describeTags(in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	out := &DescribeInstancesOutput{RequestID: "req-tags"}
+	for id, st := range fl.status {
+		if carriesAll(fl.tags[id], in.Tags) {
+			out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: st, Tags: fl.tags[id]})
+		}
+	}
+	return out, nil
 }
 
 func (fl *fleet) start(in StartInstancesInput) (*StartInstancesOutput, error) {
