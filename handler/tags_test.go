@@ -119,7 +119,7 @@ func TestSelectionIgnoresAnInstanceWithoutTheTags(t *testing.T) {
 	fl := newFleet(stopped([]string{a, stray}))
 	fl.tags[a] = map[string]string{"env": "dev"}
 	e := fl.ecs()
-	e.byTags = func(in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	e.byTags = func(DescribeByTagsInput) (*DescribeInstancesOutput, error) {
 		return &DescribeInstancesOutput{RequestID: "req-tags", Instances: []InstanceInfo{
 			{InstanceID: a, Status: "Stopped", Tags: map[string]string{"env": "dev"}},
 			{InstanceID: stray, Status: "Stopped", Tags: map[string]string{"env": "prod"}},
