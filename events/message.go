@@ -26,6 +26,7 @@ package events
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -56,6 +57,19 @@ type StartRequest struct {
 	DryRun            bool     `json:"dryRun,omitempty"`
 	// NotAfter is an RFC 3339 time, kept as sent so that validation can name it.
 	NotAfter string `json:"notAfter,omitempty"`
+	// Tags select instances by tag (DESIGN §3.1): without InstanceIDs, every
+	// instance of the region that carries all the pairs; with them, only
+	// those of the named that do. Nil when the request has no tags; not nil
+	// but empty when it sent an empty list (a defect the validator names).
+	Tags []TagFilter `json:"tags,omitempty"`
+	// Wait is the request's wait as sent (DESIGN §3.1): "true", "false", or
+	// a duration such as "90s"; empty when absent. The validator judges it.
+	Wait string `json:"wait,omitempty"`
+
+	// TagFields, when not nil, names Tags[i] as the caller spelled it:
+	// "tags[0]" (a JSON array) or "Tag.1" (ECS's Tag.N.Key/Tag.N.Value, with
+	// the caller's own N). Nil means "tags[i]". See TagField.
+	TagFields []string `json:"-"`
 
 	// IDFields, when not nil, holds for each InstanceIDs[i] the field that
 	// named it as the caller spelled it: "instanceIds[0]" (a JSON array),
@@ -75,6 +89,35 @@ func (r StartRequest) IDField(i int) string {
 		return r.IDFields[i]
 	}
 	return "instanceIds[" + strconv.Itoa(i) + "]"
+}
+
+// TagField names part ("key" or "value") of Tags[i] as the caller spelled
+// it: "tags[0].key", or "Tag.1.Key" in ECS's spelling.
+func (r StartRequest) TagField(i int, part string) string {
+	base := "tags[" + strconv.Itoa(i) + "]"
+	if i >= 0 && i < len(r.TagFields) {
+		base = r.TagFields[i]
+	}
+	if strings.HasPrefix(base, tagPrefix) {
+		// ECS's spelling capitalises the part: Tag.1.Key, Tag.1.Value.
+		return base + "." + strings.ToUpper(part[:1]) + part[1:]
+	}
+	return base + "." + part
+}
+
+// TagFilter is one pair of a request's tags. A pair without a value (Value
+// nil) matches every value of its key; a value, even "", only itself.
+type TagFilter struct {
+	Key   string  `json:"key"`
+	Value *string `json:"value,omitempty"`
+}
+
+// String renders the pair for messages: key=value, or key=* for any value.
+func (t TagFilter) String() string {
+	if t.Value == nil {
+		return t.Key + "=*"
+	}
+	return t.Key + "=" + *t.Value
 }
 
 // FieldName names a canonical field as the caller spelled it.

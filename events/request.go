@@ -42,6 +42,11 @@ import (
 //     nor start what it was meant to keep out.
 //   - null is the same as absent.
 //   - A key given twice in one JSON object is an error naming it (DESIGN §5).
+//   - tags (DESIGN §3.1): a JSON array of {"key": …, "value": …} objects (a pair
+//     without value matches any value), or ECS's Tag.N.Key / Tag.N.Value in the
+//     order of N; a Tag.N.Value without its Tag.N.Key is an error naming it.
+//     Errors name a pair's part as spelled: tags[0].key, Tag.1.Key.
+//   - wait: true, false, or a string (a duration such as "90s"), kept as sent.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
 //     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
 //     string is an error naming the element, never an ID.
@@ -54,6 +59,8 @@ const (
 	fieldBatch    = "batchOptimization"
 	fieldDryRun   = "dryRun"
 	fieldNotAfter = "notAfter"
+	fieldTags     = "tags"
+	fieldWait     = "wait"
 	fieldAction   = "Action"
 )
 
@@ -64,6 +71,8 @@ var canonical = map[string]string{
 	fieldBatch: fieldBatch, "BatchOptimization": fieldBatch,
 	fieldDryRun: fieldDryRun, "DryRun": fieldDryRun,
 	fieldNotAfter: fieldNotAfter,
+	fieldTags:     fieldTags,
+	fieldWait:     fieldWait,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -76,11 +85,14 @@ var ecsCommon = map[string]bool{
 
 const indexedPrefix = "InstanceId."
 
+// tagPrefix starts ECS's spelling of tags: Tag.N.Key, Tag.N.Value.
+const tagPrefix = "Tag."
+
 // looksLikeRequest reports whether obj is meant as a start request: it has a key
 // that is, or nearly is (any case, any punctuation), one of the request's fields.
 func looksLikeRequest(obj map[string]json.RawMessage) bool {
 	for k := range obj {
-		if k == fieldAction || strings.HasPrefix(k, indexedPrefix) || nearField(k) != "" {
+		if k == fieldAction || strings.HasPrefix(k, indexedPrefix) || strings.HasPrefix(k, tagPrefix) || nearField(k) != "" {
 			return true
 		}
 	}
@@ -107,6 +119,10 @@ func nearField(k string) string {
 		return fieldDryRun
 	case "notafter":
 		return fieldNotAfter
+	case "tags", "tag", "tagfilter", "tagfilters":
+		return fieldTags
+	case "wait", "waitforrunning":
+		return fieldWait
 	}
 	return ""
 }
@@ -172,6 +188,11 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		key string
 		id  string
 	}
+	// ecsTag is one Tag.N of ECS's spelling, as its parts come.
+	type ecsTag struct {
+		key, value       *string
+		keyName, valName string
+	}
 	var (
 		req      StartRequest
 		errs     []FieldError
@@ -181,6 +202,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		count    = map[string]int{} // items read so far per ID key (form values add up)
 		indexed  []numbered
 		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
+		ecsTags  = map[int]*ecsTag{}
 	)
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -235,6 +257,30 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			indexed = append(indexed, numbered{n: n, key: k, id: s})
 			continue
 		}
+		if strings.HasPrefix(k, tagPrefix) {
+			n, part, ok := tagKey(k)
+			if !ok {
+				fail(safe(k), "is not Tag.1.Key, Tag.1.Value, Tag.2.Key, …")
+				continue
+			}
+			s, isString := jsonString(v)
+			if !isString {
+				fail(k, "must be a string, not %s", jsonKind(v))
+				continue
+			}
+			spell(fieldTags, "Tag.N", k)
+			t := ecsTags[n]
+			if t == nil {
+				t = &ecsTag{}
+				ecsTags[n] = t
+			}
+			if part == "Key" {
+				t.key, t.keyName = &s, k
+			} else {
+				t.value, t.valName = &s, k
+			}
+			continue
+		}
 		canon, known := canonical[k]
 		if !known {
 			if ecsCommon[k] || strings.HasPrefix(k, "Signature") {
@@ -283,6 +329,31 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				continue
 			}
 			req.DryRun = b
+		case fieldTags:
+			tags, names, tagErrs := tagList(v, k)
+			req.Tags = append(req.Tags, tags...)
+			req.TagFields = append(req.TagFields, names...)
+			if req.Tags == nil {
+				req.Tags = []TagFilter{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, tagErrs...)
+		case fieldWait:
+			switch v[0] {
+			case 't', 'f': // a JSON boolean
+				b, ok := jsonBool(v)
+				if !ok {
+					fail(k, "must be true, false or a duration like \"90s\"")
+					continue
+				}
+				req.Wait = strconv.FormatBool(b)
+			default:
+				s, ok := jsonString(v)
+				if !ok {
+					fail(k, "must be true, false or a duration like \"90s\", not %s", jsonKind(v))
+					continue
+				}
+				req.Wait = s
+			}
 		}
 	}
 
@@ -300,7 +371,23 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		errs = append(errs, FieldError{Field: indexes[gapAt],
 			Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(indexes, gapAt))})
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter} {
+	if len(ecsTags) > 0 {
+		ns := make([]int, 0, len(ecsTags))
+		for n := range ecsTags {
+			ns = append(ns, n)
+		}
+		sort.Ints(ns)
+		for _, n := range ns {
+			t := ecsTags[n]
+			if t.key == nil {
+				fail(t.valName, "has no %s%d.Key: a tag value needs its key", tagPrefix, n)
+				continue
+			}
+			req.Tags = append(req.Tags, TagFilter{Key: *t.key, Value: t.value})
+			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
+		}
+	}
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait} {
 		spellings := used[canon]
 		if len(spellings) == 0 {
 			continue
@@ -362,6 +449,78 @@ func missingBefore(indexes map[int]string, gapAt int) int {
 		}
 	}
 	return gapAt
+}
+
+// tagKey reads ECS's Tag.N.Key or Tag.N.Value: N (1, 2, … as written, no
+// leading zero) and the part.
+func tagKey(k string) (n int, part string, ok bool) {
+	rest := k[len(tagPrefix):]
+	num, part, found := strings.Cut(rest, ".")
+	if !found || (part != "Key" && part != "Value") {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || strconv.Itoa(n) != num {
+		return 0, "", false
+	}
+	return n, part, true
+}
+
+// tagList reads the JSON spelling of tags: an array of {"key": …, "value": …}
+// objects, values as sent. A pair without value (or with null) matches any
+// value of its key. key is the field as spelled; names holds each pair's name
+// ("tags[2]"), and defects name the element or its part ("tags[1]",
+// "tags[0].key").
+func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, errs []FieldError) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(v, &elems); err != nil {
+		return nil, nil, []FieldError{{Field: key, Message: `must be an array of {"key": …, "value": …} pairs, not ` + jsonKind(v)}}
+	}
+	for i, e := range elems {
+		name := key + "[" + strconv.Itoa(i) + "]"
+		fields, err := objectFields(e)
+		if err != nil {
+			errs = append(errs, FieldError{Field: name, Message: `must be an object {"key": …, "value": …}, not ` + jsonKind(e)})
+			continue
+		}
+		var t TagFilter
+		ok := true
+		for _, f := range fields {
+			val := bytes.TrimSpace(f.val)
+			switch f.key {
+			case "key", "value":
+				if string(val) == "null" {
+					continue // the same as absent: a key is then missing, a value any
+				}
+				s, isString := jsonString(val)
+				if !isString {
+					errs = append(errs, FieldError{Field: name + "." + f.key, Message: "must be a string, not " + jsonKind(val)})
+					ok = false
+					continue
+				}
+				if f.key == "key" {
+					t.Key = s
+				} else {
+					t.Value = &s
+				}
+			default:
+				msg := "unknown field: a tag is {\"key\": …, \"value\": …}"
+				switch strings.ToLower(f.key) {
+				case "key", "tagkey":
+					msg = "unknown field: did you mean key?"
+				case "value", "tagvalue":
+					msg = "unknown field: did you mean value?"
+				}
+				errs = append(errs, FieldError{Field: name + "." + safe(f.key), Message: msg})
+				ok = false
+			}
+		}
+		if ok {
+			tags = append(tags, t)
+			names = append(names, name)
+		}
+	}
+	return tags, names, errs
 }
 
 // decodeValues decodes a start request from a form body or a query string. Values are

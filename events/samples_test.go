@@ -29,6 +29,8 @@ type want struct {
 	dryRun         bool
 	batch          string
 	errs           []string // the Field of each of Errors, in order
+	tags           []TagFilter
+	wait           string
 }
 
 func readSample(t *testing.T, name string) []byte {
@@ -81,6 +83,8 @@ func check(t *testing.T, got []Message, wants []want) {
 			{"requireRestartTag", m.RequireRestartTag, w.restartTag},
 			{"dryRun", m.Request.DryRun, w.dryRun},
 			{"batchOptimization", m.Request.BatchOptimization, w.batch},
+			{"tags", m.Request.Tags, w.tags},
+			{"wait", m.Request.Wait, w.wait},
 		} {
 			if !reflect.DeepEqual(c.got, c.want) {
 				t.Errorf("message %d: %s = %#v, want %#v", i, c.what, c.got, c.want)
@@ -125,6 +129,8 @@ func TestDecodeSamples(t *testing.T) {
 		{"direct-ecs-indexed.json", []want{{trigger: Direct, source: "direct", ids: []string{id1, id2, id3}, region: "cn-hangzhou", dryRun: true}}},
 		{"timer-start.json", []want{{trigger: Timer, source: "timer:weekday-morning", time: "2026-11-26T00:30:00Z",
 			ids: []string{id1, id2, id3}, region: "cn-hangzhou"}}},
+		{"timer-tags-wait.json", []want{{trigger: Timer, source: "timer:dev-morning", time: "2026-11-26T00:30:00Z",
+			region: "cn-hangzhou", tags: []TagFilter{{Key: "env", Value: strp("dev")}}, wait: "true"}}},
 		{"mns-queue-start.json", []want{{trigger: MNS, source: mnsQueue + "C6DB60D1574661357FA22727744590B2",
 			time: "2026-11-26T00:59:58.123Z", ids: ids12, region: "cn-hangzhou", sourceRegion: "cn-hangzhou", batch: "SuccessFirst"}}},
 		{"mns-queue-base64.json", []want{{trigger: MNS, source: mnsQueue + "C6DB60D1574661357FA22727744590B3",

@@ -222,29 +222,69 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, regio
 			return nil, e.mapError(ctx, op, rt, e.hostFor(region), sc, err)
 		}
 		out.RequestID = sc.scrub(resp.RequestId)
-		for _, in := range resp.Instances.Instance {
-			info := InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
-				Status: sc.scrub(in.Status), StoppedMode: sc.scrub(in.StoppedMode)}
-			for _, l := range in.OperationLocks.LockReason {
-				info.LockReasons = append(info.LockReasons, sc.scrub(l.LockReason))
-			}
-			for _, t := range in.Tags.Tag {
-				key, value := t.TagKey, t.TagValue
-				if key == "" {
-					key, value = t.Key, t.Value
-				}
-				if key == "" {
-					continue
-				}
-				if info.Tags == nil {
-					info.Tags = make(map[string]string)
-				}
-				info.Tags[sc.scrub(key)] = sc.scrub(value)
-			}
-			out.Instances = append(out.Instances, info)
-		}
+		out.Instances = append(out.Instances, instanceInfos(resp, sc)...)
 	}
 	return out, nil
+}
+
+// DescribeInstancesByTags reads one page of a tag selection: DescribeInstances
+// with Tag.N.Key/Tag.N.Value, MaxResults 100 and NextToken. A pair without a
+// value sends no Tag.N.Value, which ECS takes as any value; the caller checks
+// the tags of what comes back, so an answer is never trusted to have filtered.
+func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	const op = "DescribeInstances"
+	sc := scrubberFor(creds)
+	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
+	if err != nil {
+		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
+	}
+	req := ecs.CreateDescribeInstancesRequest()
+	e.prepare(req.RpcRequest, in.RegionID)
+	tags := make([]ecs.DescribeInstancesTag, len(in.Tags))
+	for i, t := range in.Tags {
+		tags[i] = ecs.DescribeInstancesTag{Key: t.Key}
+		if !t.AnyValue {
+			tags[i].Value = t.Value
+		}
+	}
+	req.Tag = &tags
+	req.MaxResults = requests.NewInteger(describePageSize)
+	req.NextToken = in.NextToken
+	var resp *ecs.DescribeInstancesResponse
+	err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
+	if err != nil {
+		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
+	}
+	return &DescribeInstancesOutput{RequestID: sc.scrub(resp.RequestId), NextToken: sc.scrub(resp.NextToken),
+		Instances: instanceInfos(resp, sc)}, nil
+}
+
+// instanceInfos reads the instances of a DescribeInstances answer, every
+// field through the scrubber (DESIGN §7).
+func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []InstanceInfo {
+	var out []InstanceInfo
+	for _, in := range resp.Instances.Instance {
+		info := InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
+			Status: sc.scrub(in.Status), StoppedMode: sc.scrub(in.StoppedMode)}
+		for _, l := range in.OperationLocks.LockReason {
+			info.LockReasons = append(info.LockReasons, sc.scrub(l.LockReason))
+		}
+		for _, t := range in.Tags.Tag {
+			key, value := t.TagKey, t.TagValue
+			if key == "" {
+				key, value = t.Key, t.Value
+			}
+			if key == "" {
+				continue
+			}
+			if info.Tags == nil {
+				info.Tags = make(map[string]string)
+			}
+			info.Tags[sc.scrub(key)] = sc.scrub(value)
+		}
+		out = append(out, info)
+	}
+	return out
 }
 
 // client builds the SDK client of one call. It is cheap: no connection is

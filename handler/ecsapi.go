@@ -25,6 +25,41 @@ func (c Credentials) Empty() bool { return c.AccessKeyID == "" || c.AccessKeySec
 type ECS interface {
 	StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error)
 	DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error)
+	// DescribeInstancesByTags reads one page of the instances of a region
+	// that carry every pair of tags (DescribeInstances with Tag.N.Key and
+	// Tag.N.Value, MaxResults, NextToken); the output's NextToken names the
+	// next page, empty after the last.
+	DescribeInstancesByTags(ctx context.Context, creds Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error)
+}
+
+// DescribeByTagsInput is one page of a tag selection (DESIGN §3.1).
+type DescribeByTagsInput struct {
+	RegionID string
+	Tags     []TagPair
+	// NextToken is the page to read: empty for the first.
+	NextToken string
+}
+
+// TagPair is one tag filter: Key, and Value unless AnyValue (then every
+// value of the key matches).
+type TagPair struct {
+	Key      string
+	Value    string
+	AnyValue bool
+}
+
+// String renders the pair for messages: key=value, or key=* for any value.
+func (t TagPair) String() string {
+	if t.AnyValue {
+		return t.Key + "=*"
+	}
+	return t.Key + "=" + t.Value
+}
+
+// matches says whether an instance's tags carry the pair.
+func (t TagPair) matches(tags map[string]string) bool {
+	v, ok := tags[t.Key]
+	return ok && (t.AnyValue || v == t.Value)
 }
 
 // StartInstancesInput is one StartInstances call: 1 to 100 IDs in one region.
@@ -55,6 +90,8 @@ type InstanceResponse struct {
 type DescribeInstancesOutput struct {
 	RequestID string
 	Instances []InstanceInfo
+	// NextToken is the next page of a tag selection, empty after the last.
+	NextToken string
 }
 
 // InstanceInfo is what a DescribeInstances lookup tells about one instance.

@@ -43,7 +43,10 @@ const (
 	// CodeMissingInstanceResponse: ECS's answer left out an instance it
 	// was asked to start (DESIGN §7); transient.
 	CodeMissingInstanceResponse = "MissingInstanceResponse"
-	codeSuccess                 = "200"
+	// CodeWaitTimeout: a started instance was not Running when the wait's
+	// duration or the deadline came (DESIGN §3.1); safe to retry.
+	CodeWaitTimeout = "WaitTimeout"
+	codeSuccess     = "200"
 )
 
 // verdict is a classified ECS answer, with what the result reports of it.

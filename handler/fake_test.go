@@ -10,6 +10,7 @@ import (
 type fakeECS struct {
 	start    func(in StartInstancesInput) (*StartInstancesOutput, error)
 	describe func(region string, ids []string) (*DescribeInstancesOutput, error)
+	byTags   func(in DescribeByTagsInput) (*DescribeInstancesOutput, error)
 
 	mu          sync.Mutex
 	startCalls  []StartInstancesInput
@@ -54,6 +55,17 @@ func (f *fakeECS) DescribeInstances(ctx context.Context, _ Credentials, region s
 	return f.describe(region, ids)
 }
 
+func (f *fakeECS) DescribeInstancesByTags(ctx context.Context, _ Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	f.describes++
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, &NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
+	}
+	return f.byTags(in)
+}
+
 func (f *fakeECS) calls() []StartInstancesInput {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -74,7 +86,21 @@ func newFleet(status map[string]string) *fleet {
 }
 
 func (fl *fleet) ecs() *fakeECS {
-	return &fakeECS{start: fl.start, describe: fl.describeIDs}
+	return &fakeECS{start: fl.start, describe: fl.describeIDs, byTags: fl.describeTags}
+}
+
+// describeTags answers a tag selection in one page, in no particular order:
+// every instance that carries all the pairs.
+func (fl *fleet) describeTags(in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	out := &DescribeInstancesOutput{RequestID: "req-tags"}
+	for id, st := range fl.status {
+		if carriesAll(fl.tags[id], in.Tags) {
+			out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: st, Tags: fl.tags[id]})
+		}
+	}
+	return out, nil
 }
 
 func (fl *fleet) start(in StartInstancesInput) (*StartInstancesOutput, error) {

@@ -86,7 +86,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	}
 	msgs := events.Decode(payload)
 	res := h.run(ctx, inv, msgs, time.Time{})
-	if res.Summary.Unfinished > 0 {
+	if res.unfinished() {
 		return nil, unfinishedError(res) // the full result is in the logs
 	}
 	body, err := marshalJSON(res)
@@ -162,6 +162,9 @@ func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Messag
 func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
+	// Tag selections are looked up first: what they find is then planned
+	// like instances named by ID (DESIGN §3.1).
+	h.resolveSelections(work, inv, p)
 
 	undecided := func(list []*entry) []*entry {
 		var out []*entry
@@ -189,10 +192,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 
 	groups := groupEntries(todo)
 	results, warnings := h.starter.Start(work, inv.creds, groups)
-	for _, w := range warnings {
-		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
-			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
-	}
+	h.logWarnings(inv, warnings)
 	for _, e := range todo {
 		if ir, ok := results[resultKey(e.region, e.id)]; ok {
 			e.result = &ir
@@ -202,9 +202,10 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 				Message: "no outcome was reached before the deadline; safe to retry"}
 		}
 	}
+	h.waitForRunning(work, inv, p)
 	p.closeIgnored()
 
-	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored}
+	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
 	if res.Ignored == nil {
 		res.Ignored = []IgnoredEvent{}
 	}
@@ -255,17 +256,174 @@ func groupEntries(todo []*entry) []Group {
 	return groups
 }
 
-// checkTags enforces ALLOWED_TAG and RESTART_TAG with DescribeInstances lookups
-// before any start, and returns the entries still to start.
+func (h *Handler) logWarnings(inv *invocation, warnings []Warning) {
+	for _, w := range warnings {
+		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
+			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
+	}
+}
+
+// resolveSelections looks up the plan's tag selections (DESIGN §3.1), all
+// pages of each, concurrently under the starter's bound and ctx's deadline;
+// then commits the pending requests in order, each selection with the
+// instances it found, and finishes the plan. A selection that finds nothing
+// is Ignored with a reason naming its region and tags; one whose lookup
+// failed is Ignored with the failure's code, and, when a retry can mend it,
+// makes the invocation unfinished.
+func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan) {
+	if len(p.pending) == 0 {
+		return
+	}
+	type lookup struct {
+		found []InstanceInfo
+		v     verdict
+		ok    bool
+	}
+	looked := make([]lookup, len(p.pending))
+	if !inv.creds.Empty() {
+		r := h.starter.newRun(inv.creds)
+		var wg sync.WaitGroup
+		for i, a := range p.pending {
+			if !a.selects {
+				continue
+			}
+			wg.Go(func() {
+				found, v, ok := r.selectByTags(ctx, a.region, a.tags, h.cfg.MaxInstances)
+				looked[i] = lookup{found, v, ok}
+			})
+		}
+		wg.Wait()
+		h.logWarnings(inv, r.warnings)
+	}
+	pending := p.pending
+	p.pending = nil
+	for i, a := range pending {
+		if !a.selects {
+			h.commit(p, a)
+			continue
+		}
+		l := looked[i]
+		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), a.region)
+		ig := IgnoredEvent{Source: a.src, trigger: a.m.Trigger}
+		switch {
+		case inv.creds.Empty():
+			ig.Code, ig.Reason = CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+			p.ignore(ig, nil)
+			continue
+		case !l.ok:
+			ig.Code = l.v.code
+			if l.v.class == permanent {
+				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.message)
+			} else {
+				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.message)
+				p.unresolved = append(p.unresolved, fmt.Sprintf("%s %s (%s)", a.region, tagList(a.tags), l.v.code))
+			}
+			p.ignore(ig, nil)
+			continue
+		case len(l.found) == 0:
+			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
+			p.ignore(ig, nil)
+			continue
+		}
+		a.ids = make([]string, len(l.found))
+		a.infos = make(map[string]InstanceInfo, len(l.found))
+		a.lookupID = l.v.requestID
+		for j, in := range l.found {
+			a.ids[j] = in.InstanceID
+			a.infos[in.InstanceID] = in
+		}
+		h.commit(p, a)
+	}
+	p.finish(h)
+}
+
+// waitForRunning polls the instances that requests with wait started, until
+// each is Running or its wait ends (DESIGN §3.1): the duration, capped by
+// ctx's deadline. One still not Running is Unfinished (WaitTimeout), with
+// the status last seen.
+func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) {
+	type key struct {
+		region string
+		until  time.Time
+	}
+	waiting := map[key][]*entry{}
+	var order []key
+	for _, e := range p.entries {
+		if e.wait <= 0 || e.dryRun || e.result == nil || e.result.CurrentStatus == "Running" {
+			continue
+		}
+		if o := e.result.Outcome; o != Started && o != AlreadyRunning {
+			continue
+		}
+		k := key{e.region, inv.start.Add(e.wait)}
+		if _, ok := waiting[k]; !ok {
+			order = append(order, k)
+		}
+		waiting[k] = append(waiting[k], e)
+	}
+	if len(order) == 0 {
+		return
+	}
+	r := h.starter.newRun(inv.creds)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		list := waiting[k]
+		for len(list) > 0 {
+			chunk := list[:min(len(list), maxPerCall)]
+			list = list[len(chunk):]
+			wg.Go(func() {
+				wctx, cancel := context.WithDeadline(ctx, k.until)
+				defer cancel()
+				ids := make([]string, len(chunk))
+				for i, e := range chunk {
+					ids[i] = e.id
+				}
+				seen, last := r.waitRunning(wctx, k.region, ids, inv.start)
+				for _, e := range chunk {
+					sr := seen[e.id]
+					if sr.status != "" {
+						e.result.CurrentStatus = sr.status
+					}
+					if sr.running {
+						e.waited, e.runningAfter = true, sr.runningAfter
+						continue
+					}
+					why := "the wait ended"
+					switch {
+					case last.class == permanent:
+						why = "DescribeInstances failed while waiting (" + last.code + ": " + last.message + ")"
+					case deadlineFirst(ctx, k.until):
+						why = "the invocation's deadline came"
+					}
+					status := sr.status
+					if status == "" {
+						status = "not seen"
+					}
+					code := CodeWaitTimeout
+					if last.class == permanent {
+						code = last.code
+					}
+					e.result = &InstanceResult{Outcome: Unfinished, Code: code, Retryable: true,
+						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.status, EcsRequestID: e.result.EcsRequestID,
+						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// checkTags enforces ALLOWED_TAG, RESTART_TAG and the tags that narrow named
+// instances with DescribeInstances lookups before any start, and returns the
+// entries still to start. An instance a tag selection found is judged on
+// what that lookup said, with no second one: Running or Starting is
+// AlreadyRunning, a security lock Failed, with no StartInstances call.
 func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo []*entry) []*entry {
 	var need []*entry
 	for _, e := range todo {
-		if h.cfg.AllowedTag != nil || e.needsRestartTag {
+		if e.info == nil && (h.cfg.AllowedTag != nil || e.needsRestartTag || len(e.needTags) > 0) {
 			need = append(need, e)
 		}
-	}
-	if len(need) == 0 {
-		return todo
 	}
 	byRegion := map[string][]string{}
 	for _, e := range need {
@@ -300,6 +458,9 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	var rest []*entry
 	for _, e := range todo {
 		a, looked := answers[resultKey(e.region, e.id)]
+		if e.info != nil {
+			a, looked = answer{infos: map[string]InstanceInfo{e.id: *e.info}, v: verdict{requestID: e.infoRequestID}, ok: true}, true
+		}
 		if !looked {
 			rest = append(rest, e)
 			continue
@@ -323,11 +484,42 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
 			p.ignore(IgnoredEvent{Source: strings.Join(e.sources, ", "), trigger: e.trigger,
 				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", e.region, h.cfg.RestartTag)}, []string{e.id})
+		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
+			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status,
+				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", tagList(e.needTags[0]))}
+		case e.info != nil && (info.Status == "Running" || info.Status == "Starting"):
+			nothing := "nothing to do"
+			if e.dryRun {
+				nothing = "a real run would do nothing"
+			}
+			e.result = &InstanceResult{Outcome: AlreadyRunning, Code: codeSuccess, EcsRequestID: a.v.requestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
+		case e.info != nil && hasLock(info, "security"):
+			e.result = &InstanceResult{Outcome: Failed, Code: CodeLockedForSecurity, EcsRequestID: a.v.requestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: adviceFor(CodeLockedForSecurity),
+				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
 		default:
 			rest = append(rest, e)
 		}
 	}
 	return rest
+}
+
+// deadlineFirst says whether ctx ends before until.
+func deadlineFirst(ctx context.Context, until time.Time) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && dl.Before(until))
+}
+
+// carriesOne says whether tags hold every pair of one of the sets.
+func carriesOne(tags map[string]string, sets [][]TagPair) bool {
+	for _, set := range sets {
+		if carriesAll(tags, set) {
+			return true
+		}
+	}
+	return false
 }
 
 // unfinishedError names the unfinished instances, in at most a few KiB; the full
@@ -341,6 +533,9 @@ func unfinishedError(res *Result) *UnfinishedError {
 	}
 	sort.Strings(names)
 	var b strings.Builder
+	if len(res.unresolved) > 0 {
+		fmt.Fprintf(&b, "%d tag selections not looked up to their end, safe to retry: %s; ", len(res.unresolved), strings.Join(res.unresolved[:min(len(res.unresolved), 10)], ", "))
+	}
 	fmt.Fprintf(&b, "%d of %d instances unfinished, safe to retry: ", res.Summary.Unfinished, res.Summary.Requested)
 	for i, n := range names {
 		if b.Len()+len(n) > 3000 {

@@ -72,7 +72,9 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return badRequest("the request cannot be parsed: ", errs, len(errs))
 	}
 	wait := time.Time{}
-	if !async {
+	if !async && !asksToWait(msgs) {
+		// A request with wait is answered when the waiting ends, bounded
+		// by the function's deadline alone (DESIGN §3.1).
 		wait = inv.start.Add(h.cfg.HTTPWait)
 	}
 	p := h.makePlan(inv, msgs, h.workEnd(inv, wait))
@@ -84,7 +86,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return badRequest("invalid start request: ", p.invalid, p.invalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
-	if async && res.Summary.Unfinished > 0 {
+	if async && res.unfinished() {
 		return nil, unfinishedError(res)
 	}
 	status := httpStatus(res)
@@ -99,7 +101,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 func httpStatus(res *Result) int {
 	s := res.Summary
 	switch {
-	case s.Unfinished > 0:
+	case res.unfinished():
 		return http.StatusServiceUnavailable
 	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.refusedIgnored():
 		return http.StatusForbidden
@@ -107,6 +109,16 @@ func httpStatus(res *Result) int {
 		return http.StatusMultiStatus
 	}
 	return http.StatusOK
+}
+
+// asksToWait says whether a message asks to wait until its instances run.
+func asksToWait(msgs []events.Message) bool {
+	for _, m := range msgs {
+		if _, on, _ := parseWait(m.Request.Wait); on && m.Ignored == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func allDenied(res *Result) bool {

@@ -72,6 +72,20 @@ func (a *acceptECS) DescribeInstances(_ context.Context, _ Credentials, region s
 	return out, nil
 }
 
+// DescribeInstancesByTags finds two Stopped instances for any selection, in
+// one page, so that selections by tag start something.
+func (a *acceptECS) DescribeInstancesByTags(_ context.Context, _ Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	out := &DescribeInstancesOutput{RequestID: "req-tags"}
+	tags := map[string]string{}
+	for _, t := range in.Tags {
+		tags[t.Key] = t.Value
+	}
+	for _, id := range []string{"i-tagged000001", "i-tagged000002"} {
+		out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: "Stopped", Tags: tags})
+	}
+	return out, nil
+}
+
 // sent is every (region/id) sent to StartInstances, and the accepted starts.
 func (a *acceptECS) sent() (sent map[string]bool, accepted map[string]int, calls int) {
 	a.mu.Lock()

@@ -54,6 +54,11 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 			slog.String("ecsRequestId", ir.EcsRequestID),
 			slog.Int64("durationMs", durationMs),
 		)
+		if e.waited {
+			// How long after the invocation's start a wait saw it Running
+			// (DESIGN §3.1).
+			attrs = append(attrs, slog.Int64("runningAfterMs", e.runningAfter.Milliseconds()))
+		}
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
 	for _, ig := range res.Ignored {

@@ -45,13 +45,32 @@ type entry struct {
 	// refusal of an invalid request, or Unfinished when the deadline came
 	// before its request was planned.
 	fallback *InstanceResult
+	// plain[m] holds when some request of mode m names it without tags;
+	// tagReqs[m] are the tags of the others, which narrow the IDs they
+	// name (DESIGN §3.1): the instance is started if it carries all the
+	// pairs of one of them.
+	plain   [2]bool
+	tagReqs [2][][]TagPair
+	// wait is the longest wait a real request asked for (DESIGN §3.1).
+	wait time.Duration
+	// info is what a tag selection's lookup found of the instance, nil
+	// when no selection found it; infoRequestID the lookup's RequestId.
+	info          *InstanceInfo
+	infoRequestID string
 
 	// Set by finish: how it is started.
 	dryRun          bool
 	needsRestartTag bool
-	group           *atGroup // nil for SuccessFirst
+	// needTags, when not empty, are the tag sets of which the instance must
+	// carry one (requests that narrow their IDs by tags).
+	needTags [][]TagPair
+	group    *atGroup // nil for SuccessFirst
 	// result is set once the outcome is known; nil for a candidate to start.
 	result *InstanceResult
+	// runningAfter is how long after the invocation's start a wait saw the
+	// instance Running; waited says whether one did.
+	runningAfter time.Duration
+	waited       bool
 }
 
 func (e *entry) addSource(src string) {
@@ -110,6 +129,33 @@ type plan struct {
 	unplanned         int
 	unplannedMessages int
 	trigger           events.Trigger
+	// counted are the (region, ID) keys counted against MAX_INSTANCES.
+	counted map[string]bool
+	// pending are the accepted requests whose count waits for a tag
+	// selection's lookup: a selection, and every request after the first
+	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
+	// once they are committed (resolveSelections).
+	pending []*acceptedRequest
+	// unresolved describes the selections whose lookup did not finish:
+	// the invocation is then unfinished, safe to retry.
+	unresolved []string
+}
+
+// acceptedRequest is a valid start request that passed expiry, ready to be
+// counted and merged into the plan (commit).
+type acceptedRequest struct {
+	m        events.Message
+	src      string
+	region   string
+	req      events.StartRequest
+	ids      []string
+	mode     int
+	batch    string
+	tags     []TagPair     // nil without tags
+	wait     time.Duration // 0: no wait
+	selects  bool          // tags without IDs: ids come from the lookup
+	infos    map[string]InstanceInfo
+	lookupID string // the selection's last RequestId
 }
 
 type overflowIgnored struct {
@@ -121,7 +167,7 @@ type overflowIgnored struct {
 
 func newPlan(maxInstances int) *plan {
 	maxInstances = max(maxInstances, 1)
-	return &plan{byKey: make(map[string]*entry), maxInstances: maxInstances, maxIgnored: maxInstances}
+	return &plan{byKey: make(map[string]*entry), maxInstances: maxInstances, maxIgnored: maxInstances, counted: make(map[string]bool)}
 }
 
 // ignore records an event that starts nothing; ids are the instances it named.
@@ -191,7 +237,6 @@ func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
 // then is reported Unfinished, safe to retry (DESIGN §4).
 func (h *Handler) makePlan(inv *invocation, msgs []events.Message, until time.Time) *plan {
 	p := newPlan(h.cfg.MaxInstances)
-	counted := make(map[string]bool)
 	for i, m := range msgs {
 		if p.trigger == "" {
 			p.trigger = m.Trigger
@@ -200,9 +245,11 @@ func (h *Handler) makePlan(inv *invocation, msgs []events.Message, until time.Ti
 			h.notPlanned(p, inv, msgs[i:])
 			break
 		}
-		h.planMessage(p, inv, counted, m)
+		h.planMessage(p, inv, m)
 	}
-	p.finish(h)
+	if len(p.pending) == 0 {
+		p.finish(h)
+	}
 	return p
 }
 
@@ -213,7 +260,7 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-func (h *Handler) planMessage(p *plan, inv *invocation, counted map[string]bool, m events.Message) {
+func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
 		if len(m.Errors) > 0 {
@@ -265,34 +312,89 @@ func (h *Handler) planMessage(p *plan, inv *invocation, counted map[string]bool,
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.BatchOptimization)
+	a := &acceptedRequest{m: m, src: src, region: region, req: req, ids: ids, mode: mode, batch: batch,
+		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
+	if d, on, _ := parseWait(req.Wait); on && !req.DryRun {
+		a.wait = d // a dry run starts nothing to wait for
+	}
+	if a.selects || len(p.pending) > 0 {
+		// Its instances are known after the lookup; the count goes in
+		// order, so what comes after waits too.
+		p.pending = append(p.pending, a)
+		return
+	}
+	h.commit(p, a)
+}
+
+// tagPairs turns a request's tags into the ECS interface's pairs.
+func tagPairs(tags []events.TagFilter) []TagPair {
+	if tags == nil {
+		return nil
+	}
+	out := make([]TagPair, len(tags))
+	for i, t := range tags {
+		out[i] = TagPair{Key: t.Key, AnyValue: t.Value == nil}
+		if t.Value != nil {
+			out[i].Value = *t.Value
+		}
+	}
+	return out
+}
+
+// tagList renders tag pairs for a message: env=dev, team=*.
+func tagList(tags []TagPair) string {
+	parts := make([]string, len(tags))
+	for i, t := range tags {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// commit counts an accepted request's instances against MAX_INSTANCES and
+// merges them into the plan: one entry per (region, ID), its AllTogether
+// group, its tags and wait.
+func (h *Handler) commit(p *plan, a *acceptedRequest) {
+	m, src, region, req, ids, mode, batch := a.m, a.src, a.region, a.req, a.ids, a.mode, a.batch
 	if batch == AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
 		// that is refused (DESIGN §4).
 		if n := p.groupSize(region, ids, mode); n > maxPerCall {
+			what := "with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d"
+			if a.selects {
+				what = "the tags select (with the AllTogether requests they overlap) %d instances to start all or nothing together, over %d"
+			}
+			req.InstanceIDs = ids
 			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
-				Message: fmt.Sprintf("AllTogether: with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d", n, maxPerCall)}})
+				Message: "AllTogether: " + fmt.Sprintf(what, n, maxPerCall)}})
 			return
 		}
 	}
 	var fresh int
 	for _, id := range ids {
-		if !counted[resultKey(region, id)] {
+		if !p.counted[resultKey(region, id)] {
 			fresh++
 		}
 	}
-	if len(counted)+fresh > h.cfg.MaxInstances {
+	if len(p.counted)+fresh > h.cfg.MaxInstances {
 		// One entry for the request, never one per ID (DESIGN §4); it
 		// lists the instances no earlier request brought in.
 		refused := make([]string, 0, min(fresh, maxListedIDs+1))
 		for _, id := range ids {
-			if !counted[resultKey(region, id)] && len(refused) <= maxListedIDs {
+			if !p.counted[resultKey(region, id)] && len(refused) <= maxListedIDs {
 				refused = append(refused, id)
 			}
 		}
+		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
+		if a.selects {
+			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, tagList(a.tags))
+			if len(ids) > h.cfg.MaxInstances {
+				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, tagList(a.tags))
+			}
+		}
 		ig := IgnoredEvent{Source: src, Code: CodeTooManyInstances, trigger: m.Trigger,
-			Reason: fmt.Sprintf("TooManyInstances: the request names %d instances in %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				len(ids), region, fresh, len(counted)+fresh, h.cfg.MaxInstances)}
+			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
+				what, fresh, len(p.counted)+fresh, h.cfg.MaxInstances)}
 		p.ignoreCounted(ig, refused, fresh)
 		return
 	}
@@ -300,9 +402,12 @@ func (h *Handler) planMessage(p *plan, inv *invocation, counted map[string]bool,
 	if req.DryRun {
 		p.dryRuns++
 	}
+	// A selection's instances carry its tags (checked on the lookup's
+	// answer): they are named as if by ID.
+	narrows := a.tags != nil && !a.selects
 	var members []*entry
 	for _, id := range ids {
-		counted[resultKey(region, id)] = true
+		p.counted[resultKey(region, id)] = true
 		e := p.entry(region, id, m.Trigger)
 		e.addSource(src)
 		if !e.named[mode] {
@@ -311,6 +416,15 @@ func (h *Handler) planMessage(p *plan, inv *invocation, counted map[string]bool,
 			// The restart-tag condition holds only if every request of
 			// the mode asked for it.
 			e.restartTag[mode] = e.restartTag[mode] && m.RequireRestartTag
+		}
+		if narrows {
+			e.tagReqs[mode] = append(e.tagReqs[mode], a.tags)
+		} else {
+			e.plain[mode] = true
+		}
+		e.wait = max(e.wait, a.wait)
+		if info, ok := a.infos[id]; ok {
+			e.info, e.infoRequestID = &info, a.lookupID
 		}
 		if batch == AllTogether {
 			members = append(members, e)
@@ -500,6 +614,9 @@ func (p *plan) finish(h *Handler) {
 		}
 		e.dryRun = mode == modeDry
 		e.needsRestartTag = e.restartTag[mode]
+		if !e.plain[mode] {
+			e.needTags = e.tagReqs[mode]
+		}
 		if g := e.at[mode]; g != nil {
 			// A dry-run group loses the members that a real request names:
 			// those are started for real.
@@ -548,7 +665,10 @@ func settleGroups(groups []*atGroup) {
 	for _, g := range groups {
 		var cause *entry
 		for _, e := range g.members {
-			if e.result != nil {
+			// A member found Running by a tag selection needs no start:
+			// the rest are started without it, as ECS's own answer
+			// would have it (DESIGN §7).
+			if e.result != nil && e.result.Outcome != AlreadyRunning {
 				cause = e
 				break
 			}

@@ -92,7 +92,16 @@ type Result struct {
 	InstanceResponses InstanceResponses `json:"InstanceResponses" xml:"InstanceResponses"`
 	Summary           Summary           `json:"Summary" xml:"Summary"`
 	Ignored           []IgnoredEvent    `json:"Ignored" xml:"Ignored>Event"`
+
+	// unresolved describes the tag selections whose lookup did not finish
+	// (DESIGN §3.1): no instance stands for them, yet the invocation is
+	// unfinished and safe to retry.
+	unresolved []string
 }
+
+// unfinished says whether the invocation left work undone that a retry can
+// do: an Unfinished instance, or a tag selection not read to its end.
+func (r *Result) unfinished() bool { return r.Summary.Unfinished > 0 || len(r.unresolved) > 0 }
 
 // InstanceResponses wraps the list as ECS does.
 type InstanceResponses struct {

@@ -35,7 +35,13 @@ type Starter struct {
 	ECS           ECS
 	MaxConcurrent int
 	Backoff       Backoff
+	// PollInterval is how often a wait polls for Running (DESIGN §3.1);
+	// zero means DefaultPollInterval.
+	PollInterval time.Duration
 }
+
+// DefaultPollInterval is how often a wait asks ECS whether its instances run.
+const DefaultPollInterval = 2 * time.Second
 
 // Warning is something in ECS's answers that the starter ignored rather than
 // acted on (DESIGN §7): an entry for an instance the call did not name, or a
@@ -180,6 +186,14 @@ func (r *startRun) describe(ctx context.Context, region string, ids []string) (*
 	return r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
 }
 
+func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+	if !r.acquire(ctx) {
+		return nil, ctx.Err()
+	}
+	defer r.release()
+	return r.s.ECS.DescribeInstancesByTags(ctx, r.creds, in)
+}
+
 // next says how the retry loop goes on after one call (DESIGN §7).
 type next int
 
@@ -195,6 +209,13 @@ const (
 	// giveUp: stop with what is left Unfinished (a lookup that could not be
 	// done in time).
 	giveUp
+	// onward: progress (a page of a tag selection read): call again at once
+	// for the rest, with a fresh transient budget.
+	onward
+	// poll: a wait's poll answered and some instances do not run yet: call
+	// again after PollInterval, bounded by the deadline alone, with a fresh
+	// transient budget.
+	poll
 )
 
 // attempt is what one call of a kind decided: the instances still to call
@@ -209,9 +230,10 @@ type attempt struct {
 var done = attempt{}
 
 // retry is the one retry loop of the starter: every kind of call (start
-// SuccessFirst, start AllTogether, dry run, lookup — and the next ones) is a
-// function call that makes one call for the instances still pending and says
-// what is left; retry owns the rest. It waits between calls with exponential
+// SuccessFirst, start AllTogether, dry run, lookup, tag page, wait poll) is a
+// function call that makes one call for the work still pending (instance
+// IDs, or a tag selection's next page) and says what is left; retry owns the
+// rest. It waits between calls with exponential
 // backoff and jitter, keeps the transient budget (Backoff.Attempts calls) and
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
@@ -246,6 +268,11 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 		case settle:
 			settles++
 			more = r.sleep(ctx, settles, false)
+		case onward:
+			tries = 0
+		case poll:
+			tries = 0
+			more = r.pause(ctx, r.s.pollInterval())
 		case giveUp:
 			more = false
 		}
@@ -284,6 +311,133 @@ func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+func (s *Starter) pollInterval() time.Duration {
+	if s.PollInterval > 0 {
+		return s.PollInterval
+	}
+	return DefaultPollInterval
+}
+
+// pause waits d and reports whether the next call fits before ctx's deadline.
+func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// selectByTags reads every page of the instances of region that carry all
+// of tags (DESIGN §3.1), each page a call of the retry loop, and stops once
+// more than limit are found (the request is then refused anyway). An
+// instance the answer lists without the tags, or in another region, passed
+// no selection: it is ignored with a warning, never started. ok is false when
+// the selection could not be read; v then says why.
+func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
+	seen := map[string]bool{}
+	tokens := map[string]bool{}
+	ok = r.retry(ctx, []string{""}, func(pending []string) attempt {
+		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
+		if err != nil {
+			v = classify(err)
+			if v.class == transient {
+				return attempt{pending: pending, next: backoff, last: v}
+			}
+			return attempt{pending: pending, next: giveUp, last: v}
+		}
+		v = verdict{requestID: out.RequestID}
+		for _, in := range out.Instances {
+			switch {
+			case (in.RegionID != "" && in.RegionID != region) || !carriesAll(in.Tags, tags):
+				r.warn(Warning{RegionID: region, InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
+					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + tagList(tags) + " in this region: ignored"})
+			case seen[in.InstanceID]:
+			default:
+				seen[in.InstanceID] = true
+				found = append(found, in)
+			}
+		}
+		switch {
+		case out.NextToken == "" || len(found) > limit:
+			return done
+		case tokens[out.NextToken]:
+			// The same page again: stop rather than read it forever.
+			v = verdict{class: transient, code: CodeNetworkError, requestID: out.RequestID,
+				message: "DescribeInstances gave a NextToken it had given before: the selection could not be read to its end"}
+			return attempt{pending: pending, next: giveUp, last: v}
+		}
+		tokens[out.NextToken] = true
+		return attempt{pending: []string{out.NextToken}, next: onward}
+	}, func(_ []string, last verdict) { v = last })
+	if !ok {
+		return nil, unfinishedVerdict(ctx, v), false
+	}
+	return found, v, true
+}
+
+// carriesAll says whether tags hold every pair.
+func carriesAll(tags map[string]string, pairs []TagPair) bool {
+	for _, t := range pairs {
+		if !t.matches(tags) {
+			return false
+		}
+	}
+	return true
+}
+
+// seenRunning is what a wait saw of one instance.
+type seenRunning struct {
+	status       string // the last status seen, "" when none
+	running      bool
+	runningAfter time.Duration // since the wait's reference time
+	requestID    string
+}
+
+// waitRunning polls ids (at most 100) of region with DescribeInstances until
+// each is Running (DESIGN §3.1): every PollInterval, backing off on
+// throttling, until ctx ends. It returns what it saw of each, and the last
+// verdict when some never ran.
+func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since time.Time) (map[string]seenRunning, verdict) {
+	seen := make(map[string]seenRunning, len(ids))
+	var last verdict
+	r.retry(ctx, ids, func(pending []string) attempt {
+		out, err := r.describe(ctx, region, pending)
+		if err != nil {
+			v := classify(err)
+			if v.class == transient {
+				return attempt{pending: pending, next: backoff, last: v}
+			}
+			return attempt{pending: pending, next: giveUp, last: v}
+		}
+		byID := make(map[string]InstanceInfo, len(out.Instances))
+		for _, in := range out.Instances {
+			byID[in.InstanceID] = in
+		}
+		var still []string
+		for _, id := range pending {
+			in, ok := byID[id]
+			sr := seen[id]
+			if ok {
+				sr.status, sr.requestID = in.Status, out.RequestID
+			}
+			if ok && in.Status == "Running" {
+				sr.running, sr.runningAfter = true, time.Since(since)
+			} else {
+				still = append(still, id)
+			}
+			seen[id] = sr
+		}
+		return attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+	}, func(_ []string, v verdict) { last = v })
+	return seen, last
 }
 
 // unfinishedVerdict explains why work stopped undone after the last answer v.

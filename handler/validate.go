@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 
@@ -33,6 +34,43 @@ type checkedRequest struct {
 	RegionID          string `json:"regionId" validate:"omitempty,region_id"`
 	BatchOptimization string `json:"batchOptimization" validate:"omitempty,oneof=SuccessFirst AllTogether"`
 	NotAfter          string `json:"notAfter" validate:"omitempty,rfc3339"`
+	Wait              string `json:"wait" validate:"omitempty,wait"`
+}
+
+// The limits of tags (DESIGN §3.1, ECS's own rules).
+const (
+	maxTags        = 20
+	maxTagKeyLen   = 128
+	maxTagValueLen = 128
+)
+
+// checkedTag carries ECS's rules for one pair of tags: a key of 1 to 128
+// characters, a value of 0 to 128, neither starting with aliyun or acs:.
+// Each pair is checked on its own, so that an error names it as the caller
+// spelled it (tags[0].key, Tag.1.Key).
+type checkedTag struct {
+	Key   string `json:"key" validate:"min=1,max=128,tag_text"`
+	Value string `json:"value" validate:"max=128,tag_text"`
+}
+
+// maxWait bounds a wait's duration before the deadline does: FC's longest
+// timeout is a day.
+const maxWait = 24 * time.Hour
+
+// parseWait reads a valid wait: none (absent or false), until the deadline
+// (true: forever, capped by it later), or a duration.
+func parseWait(s string) (d time.Duration, on, ok bool) {
+	switch strings.ToLower(s) {
+	case "", "false":
+		return 0, false, true
+	case "true":
+		return maxWait, true, true
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > maxWait {
+		return 0, false, false
+	}
+	return d, true, true
 }
 
 // validate is the process's one validator: it caches struct metadata, and its
@@ -57,6 +95,14 @@ func newValidator() *validator.Validate {
 		_, err := time.Parse(time.RFC3339, fl.Field().String())
 		return err == nil
 	}))
+	must(v.RegisterValidation("wait", func(fl validator.FieldLevel) bool {
+		_, _, ok := parseWait(fl.Field().String())
+		return ok
+	}))
+	must(v.RegisterValidation("tag_text", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return !strings.HasPrefix(s, "aliyun") && !strings.HasPrefix(s, "acs:")
+	}))
 	return v
 }
 
@@ -78,6 +124,7 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		RegionID:          req.RegionID,
 		BatchOptimization: batch,
 		NotAfter:          req.NotAfter,
+		Wait:              req.Wait,
 	}
 	var out []events.FieldError
 	if !batchOK {
@@ -95,9 +142,10 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if len(req.InstanceIDs) == 0 && !decodeErrs {
-		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID"})
+	if len(req.InstanceIDs) == 0 && req.Tags == nil && !decodeErrs {
+		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
+	out = append(out, validateTags(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
 		if !instanceIDRE.MatchString(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
@@ -107,6 +155,36 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
 			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d", maxPerCall, n)})
+	}
+	return out
+}
+
+// validateTags checks a request's tags (DESIGN §3.1): 1 to 20 pairs, each by
+// ECS's rules, errors naming the pair's part as the caller spelled it.
+func validateTags(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	if req.Tags == nil {
+		return nil
+	}
+	var out []events.FieldError
+	switch n := len(req.Tags); {
+	case n == 0 && !decodeErrs:
+		out = append(out, events.FieldError{Field: req.FieldName("tags"), Message: "is empty: give 1 to 20 pairs {\"key\": …, \"value\": …}"})
+	case n > maxTags:
+		out = append(out, events.FieldError{Field: req.FieldName("tags"), Message: fmt.Sprintf("has %d pairs: ECS takes at most %d", n, maxTags)})
+	}
+	for i, t := range req.Tags {
+		ct := checkedTag{Key: t.Key}
+		if t.Value != nil {
+			ct.Value = *t.Value
+		}
+		var verrs validator.ValidationErrors
+		if err := validate.Struct(ct); errors.As(err, &verrs) {
+			for _, fe := range verrs {
+				out = append(out, events.FieldError{Field: req.TagField(i, fe.Field()), Message: ruleMessage(fe)})
+			}
+		} else if err != nil {
+			panic(err) // an InvalidValidationError: a bug
+		}
 	}
 	return out
 }
@@ -142,6 +220,22 @@ func ruleMessage(fe validator.FieldError) string {
 		return fmt.Sprintf("%s is not one of %s", quote(val), fe.Param())
 	case "rfc3339":
 		return fmt.Sprintf("%s is not an RFC 3339 time like 2026-11-26T09:00:00Z", quote(val))
+	case "wait":
+		return fmt.Sprintf("%s is not true, false or a duration like \"90s\" (more than 0, at most 24h)", quote(val))
+	case "tag_text":
+		return fmt.Sprintf("%s starts with aliyun or acs:, which ECS keeps for its own tags", quote(val))
+	case "min":
+		if fe.Field() == "key" {
+			return "is empty: a tag key is 1 to 128 characters"
+		}
+	case "max":
+		if fe.Field() == "key" || fe.Field() == "value" {
+			limit := maxTagKeyLen
+			if fe.Field() == "value" {
+				limit = maxTagValueLen
+			}
+			return fmt.Sprintf("has %d characters: a tag %s is at most %d", utf8.RuneCountInString(val), fe.Field(), limit)
+		}
 	}
 	return fmt.Sprintf("fails rule %s", fe.Tag())
 }

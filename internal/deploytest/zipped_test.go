@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
@@ -39,6 +40,9 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		name    string
 		payload []byte
 		ids     []string
+		// selects holds the tags of a payload that selects instances by tag
+		// (DESIGN §3.1); the fleet gets instances that carry them.
+		selects map[string]string
 	}
 	var sends []send
 	doc := loadSYAML(t)
@@ -51,7 +55,7 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		case "timer":
 			payload := str(tr.config, "payload")
 			ev, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
-			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1)})
+			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), selectedTags(payload)})
 		case "http":
 			body := `{"instanceIds":["i-bp67acfmxazb4p0001"]}`
 			now := time.Now()
@@ -59,10 +63,10 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 				"queryParameters": map[string]string{}, "body": body, "isBase64Encoded": false,
 				"requestContext": map[string]any{"requestId": "1-test", "timeEpoch": strconv.FormatInt(now.UnixMilli(), 10),
 					"http": map[string]any{"method": "POST", "path": "/", "sourceIp": "203.0.113.9"}}})
-			sends = append(sends, send{tr.name, ev, []string{"i-bp67acfmxazb4p0001"}})
+			sends = append(sends, send{tr.name, ev, []string{"i-bp67acfmxazb4p0001"}, nil})
 		case "mns_topic":
 			sample, _ := samples[tr.name].(string)
-			sends = append(sends, send{tr.name, mnsTopicEvent(t, tr, sample), idRE.FindAllString(sample, -1)})
+			sends = append(sends, send{tr.name, mnsTopicEvent(t, tr, sample), idRE.FindAllString(sample, -1), nil})
 		case "eventbridge":
 			st := str(tr.config, "eventSourceConfig", "eventSourceType")
 			if st == "Default" {
@@ -91,12 +95,12 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 					}
 				}
 				ev, _ = json.Marshal(m)
-				sends = append(sends, send{tr.name, ev, uniq(idRE.FindAllString(string(ev), -1))})
+				sends = append(sends, send{tr.name, ev, uniq(idRE.FindAllString(string(ev), -1)), nil})
 				continue
 			}
 			sample, _ := samples[tr.name].(string)
 			payload, _ := envelope(t, st, sample)
-			sends = append(sends, send{tr.name, payload, idRE.FindAllString(sample, -1)})
+			sends = append(sends, send{tr.name, payload, idRE.FindAllString(sample, -1), selectedTags(sample)})
 		}
 	}
 	if len(sends) < 8 {
@@ -105,10 +109,22 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 
 	var fleet ecsemu.Fleet
 	seen := map[string]bool{}
-	for _, s := range sends {
+	for i := range sends {
+		s := &sends[i]
 		region := "cn-hangzhou"
 		if m := regionRE.FindStringSubmatch(string(s.payload)); m != nil {
 			region = m[1]
+		}
+		if s.selects != nil {
+			// Two instances carry the tags, one does not (and is left alone).
+			for k, tags := range []map[string]string{s.selects, s.selects, {"other": "tag"}} {
+				id := "i-zipsel" + strconv.Itoa(i) + "x" + strconv.Itoa(k)
+				fleet.Instances = append(fleet.Instances, ecsemu.Instance{InstanceID: id, RegionID: region, Status: "Stopped", Tags: tags})
+				seen[id] = true
+				if k < 2 {
+					s.ids = append(s.ids, id)
+				}
+			}
 		}
 		for _, id := range s.ids {
 			if !seen[id] {
@@ -174,6 +190,23 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// selectedTags are the tags a payload selects by (a pair without value as
+// any value), nil when it names instances instead.
+func selectedTags(payload string) map[string]string {
+	msgs := events.Decode([]byte(payload))
+	if len(msgs) != 1 || msgs[0].Request.Tags == nil || len(msgs[0].Request.InstanceIDs) > 0 {
+		return nil
+	}
+	tags := map[string]string{}
+	for _, t := range msgs[0].Request.Tags {
+		tags[t.Key] = "any"
+		if t.Value != nil {
+			tags[t.Key] = *t.Value
+		}
+	}
+	return tags
 }
 
 func uniq(list []string) []string {

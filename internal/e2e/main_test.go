@@ -60,7 +60,13 @@ func fleet(t testing.TB) ecsemu.Fleet {
 // sample fleet.
 func start(t testing.TB, env map[string]string, eo ecsemu.Options) *harness.Harness {
 	t.Helper()
-	h, err := harness.Start(context.Background(), harness.Options{Root: root, Fleet: fleet(t), Env: env, ECS: eo})
+	return startWith(t, fleet(t), env, eo)
+}
+
+// startWith is start with a fleet of the test's own.
+func startWith(t testing.TB, fl ecsemu.Fleet, env map[string]string, eo ecsemu.Options) *harness.Harness {
+	t.Helper()
+	h, err := harness.Start(context.Background(), harness.Options{Root: root, Fleet: fl, Env: env, ECS: eo})
 	if err != nil {
 		t.Fatal(err)
 	}

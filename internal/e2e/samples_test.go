@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -35,7 +36,10 @@ func TestEverySample(t *testing.T) {
 	if err != nil || len(files) < 20 {
 		t.Fatalf("found %d samples (%v)", len(files), err)
 	}
-	h := start(t, sampleEnv, ecsemu.Options{})
+	// As the local runner: a started instance stays Starting for 3 s, so
+	// that a sample that waits polls, and the fleet's Starting instance is
+	// still Starting when a sample looks it up, however loaded the machine.
+	h := start(t, sampleEnv, ecsemu.Options{StartDelay: 3 * time.Second})
 	fl := fleet(t)
 	for _, f := range files {
 		if strings.HasSuffix(f, ".md") {

@@ -12,6 +12,9 @@ import (
 
 const maxIDsPerCall = 100
 
+// maxTagFilters is how many Tag.N pairs DescribeInstances takes.
+const maxTagFilters = 20
+
 // repeated returns the values of name.1, name.2, ... in the order of N.
 func repeated(p url.Values, name string) []string {
 	type item struct {
@@ -227,7 +230,10 @@ type tag struct {
 }
 
 // describeInstances runs DescribeInstances: the region's instances, filtered
-// by InstanceIds and Tag.N, sorted by ID, one page of them.
+// by InstanceIds and Tag.N, sorted by ID, one page of them. Pages are read by
+// PageSize/PageNumber, or, as ECS recommends, by MaxResults (1 to 100,
+// default 10) and NextToken: a request with either is paged by token, and its
+// answer's NextToken names the next page (empty after the last).
 func (s *Server) describeInstances(p url.Values, requestID string, now time.Time) (any, *apiError) {
 	region := p.Get("RegionId")
 	if region == "" {
@@ -240,6 +246,27 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	pageNumber, ok := intParam(p, "PageNumber", 1, 1, 1<<30)
 	if !ok {
 		return nil, invalidParameter("PageNumber")
+	}
+	byToken := p.Has("MaxResults") || p.Get("NextToken") != ""
+	maxResults, ok := intParam(p, "MaxResults", 10, 1, 100)
+	if !ok {
+		return nil, invalidParameter("MaxResults")
+	}
+	first := (pageNumber - 1) * pageSize
+	if byToken {
+		if p.Has("PageNumber") || p.Has("PageSize") {
+			return nil, ecsError("InvalidParameter", "NextToken and MaxResults cannot be used with PageNumber or PageSize.")
+		}
+		pageSize, pageNumber, first = maxResults, 0, 0
+		if tok := p.Get("NextToken"); tok != "" {
+			s.mu.Lock()
+			n, known := s.pages[tok]
+			s.mu.Unlock()
+			if !known {
+				return nil, ecsError("InvalidParameter.NextToken", "")
+			}
+			first = n
+		}
 	}
 	var wanted map[string]bool
 	if raw := p.Get("InstanceIds"); raw != "" {
@@ -257,7 +284,7 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	}
 	// Tag.N.Key/Tag.N.Value pairs; ECS takes up to 20.
 	tagValues := map[string]string{}
-	for n := 1; n <= 20; n++ {
+	for n := 1; n <= maxTagFilters; n++ {
 		k := p.Get("Tag." + strconv.Itoa(n) + ".Key")
 		if k == "" {
 			continue
@@ -281,9 +308,11 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 
 	sort.Slice(found, func(i, j int) bool { return found[i].InstanceID < found[j].InstanceID })
 	resp := describeInstancesResponse{RequestID: requestID, TotalCount: len(found), PageNumber: pageNumber, PageSize: pageSize}
-	first := (pageNumber - 1) * pageSize
 	if first < len(found) {
 		resp.Instances.Instance = found[first:min(first+pageSize, len(found))]
+	}
+	if next := first + pageSize; byToken && next < len(found) {
+		resp.NextToken = s.pageToken(next)
 	}
 	if resp.Instances.Instance == nil {
 		resp.Instances.Instance = []describedInstance{}
@@ -329,4 +358,14 @@ func intParam(p url.Values, name string, def, lo, hi int) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// pageToken makes the NextToken of the page that starts at offset: opaque, as
+// ECS's are, and known only to this server.
+func (s *Server) pageToken(offset int) string {
+	tok := strings.ToLower(strings.ReplaceAll(newRequestID(), "-", ""))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages[tok] = offset
+	return tok
 }

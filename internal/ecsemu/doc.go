@@ -36,8 +36,16 @@
 // Pending settle (Stopped, Running) after Options.SettleDelay.
 //
 // DescribeInstances takes RegionId, InstanceIds (a JSON array of up to 100),
-// Tag.N.Key/Tag.N.Value, PageSize (1 to 100, default 10) and PageNumber, and
-// answers status, StoppedMode, OperationLocks and Tags in ECS's shape.
+// Tag.N.Key/Tag.N.Value (1 to 20; a key without a value matches any value),
+// and pages either by PageSize (1 to 100, default 10) and PageNumber, or, as
+// ECS recommends, by MaxResults (1 to 100, default 10; more is
+// InvalidParameter) and NextToken: an opaque token that names the next page
+// (empty after the last); an unknown token is InvalidParameter.NextToken, and
+// mixing the two ways is InvalidParameter. It answers status, StoppedMode,
+// OperationLocks and Tags in ECS's shape, sorted by instance ID. A started
+// instance stays Starting for Options.StartDelay (negative: until
+// SetInstance), so that a caller that waits for Running polls as it would
+// against ECS.
 //
 // # Limits
 //

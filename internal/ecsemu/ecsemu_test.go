@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -571,5 +573,105 @@ func TestEmuParseFleet(t *testing.T) {
 	}
 	if _, err := LoadFleet("does-not-exist.json"); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LoadFleet of a missing file: %v", err)
+	}
+}
+
+// DescribeInstances pages by MaxResults and NextToken as ECS does: a page is
+// at most 100, every instance comes once over the pages, the last page has no
+// NextToken, and a token the server never gave is refused.
+func TestEmuDescribeInstancesByToken(t *testing.T) {
+	var fleet Fleet
+	for i := range 250 {
+		st := Stopped
+		if i%10 == 0 {
+			st = Running
+		}
+		fleet.Instances = append(fleet.Instances, Instance{InstanceID: fmt.Sprintf("i-page%06d", i), RegionID: "cn-hangzhou", Status: st,
+			Tags: map[string]string{"team": "big", "n": strconv.Itoa(i % 2)}})
+	}
+	fleet.Instances = append(fleet.Instances, Instance{InstanceID: "i-other0001", RegionID: "cn-hangzhou", Status: Stopped, Tags: map[string]string{"team": "small"}})
+	srv := newTestServer(t, Options{Fleet: fleet})
+	type page struct {
+		NextToken string
+		Instances struct {
+			Instance []struct {
+				InstanceID string `json:"InstanceId"`
+			}
+		}
+	}
+	read := func(p url.Values) (page, answer) {
+		a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", p))
+		var out page
+		if a.status == 200 {
+			if err := json.Unmarshal([]byte(a.raw), &out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out, a
+	}
+	seen := map[string]bool{}
+	token, pages := "", 0
+	for {
+		p := url.Values{"RegionId": {"cn-hangzhou"}, "Tag.1.Key": {"team"}, "Tag.1.Value": {"big"}, "MaxResults": {"100"}}
+		if token != "" {
+			p.Set("NextToken", token)
+		}
+		out, a := read(p)
+		if a.status != 200 || len(out.Instances.Instance) > 100 {
+			t.Fatalf("page %d: %d instances: %.300s", pages, len(out.Instances.Instance), a.raw)
+		}
+		pages++
+		for _, in := range out.Instances.Instance {
+			if seen[in.InstanceID] || !strings.HasPrefix(in.InstanceID, "i-page") {
+				t.Fatalf("page %d: %s twice or not tagged team=big", pages, in.InstanceID)
+			}
+			seen[in.InstanceID] = true
+		}
+		if token = out.NextToken; token == "" {
+			break
+		}
+	}
+	if pages != 3 || len(seen) != 250 {
+		t.Fatalf("%d pages, %d instances; want 3 pages of the 250 tagged instances", pages, len(seen))
+	}
+	// Two pairs: both must hold; a key without value matches any value.
+	out, _ := read(url.Values{"RegionId": {"cn-hangzhou"}, "Tag.1.Key": {"team"}, "Tag.2.Key": {"n"}, "Tag.2.Value": {"1"}, "MaxResults": {"100"}})
+	if len(out.Instances.Instance) != 100 || out.NextToken == "" {
+		t.Fatalf("team=* and n=1: %d instances, next %q; want a first page of 100 of 125", len(out.Instances.Instance), out.NextToken)
+	}
+	srv.ResetCalls()
+	_, a := read(url.Values{"RegionId": {"cn-hangzhou"}, "Tag.1.Key": {"team"}, "MaxResults": {"100"}, "NextToken": {"made-up"}})
+	wantError(t, a, 400, "InvalidParameter.NextToken")
+	if c := srv.Calls(); len(c) != 1 || len(c[0].Tags) != 1 || c[0].Tags[0] != "team" || c[0].NextToken != "made-up" || c[0].MaxResults != "100" {
+		t.Fatalf("recorded call: %+v", c)
+	}
+	_, a = read(url.Values{"RegionId": {"cn-hangzhou"}, "MaxResults": {"101"}})
+	wantError(t, a, 400, "InvalidParameter")
+	_, a = read(url.Values{"RegionId": {"cn-hangzhou"}, "MaxResults": {"10"}, "PageNumber": {"2"}})
+	wantError(t, a, 400, "InvalidParameter")
+}
+
+// A started instance is Starting until Options.StartDelay has passed, then
+// Running: what a caller that waits sees.
+func TestEmuStartDelay(t *testing.T) {
+	clock := time.Now()
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	srv := newTestServer(t, Options{StartDelay: 3 * time.Second, Now: now})
+	a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "StartInstances", startParams("SuccessFirst", false, "i-stopped01")))
+	if a.status != 200 || status(t, srv, "i-stopped01") != Starting {
+		t.Fatalf("after the start: %s, %s", status(t, srv, "i-stopped01"), a.raw)
+	}
+	mu.Lock()
+	clock = clock.Add(2999 * time.Millisecond)
+	mu.Unlock()
+	if s := status(t, srv, "i-stopped01"); s != Starting {
+		t.Fatalf("before StartDelay: %s", s)
+	}
+	mu.Lock()
+	clock = clock.Add(time.Millisecond)
+	mu.Unlock()
+	if s := status(t, srv, "i-stopped01"); s != Running {
+		t.Fatalf("at StartDelay: %s", s)
 	}
 }

@@ -17,6 +17,7 @@ var knownErrors = map[string]apiError{
 	// Gateway: parameters, authentication, throttling.
 	"MissingParameter":                           {http.StatusBadRequest, "", "The input parameter that is mandatory for processing this request is not supplied."},
 	"InvalidParameter":                           {http.StatusBadRequest, "", "The specified parameter is not valid."},
+	"InvalidParameter.NextToken":                 {http.StatusBadRequest, "", "The specified parameter NextToken is not valid."},
 	"InvalidVersion":                             {http.StatusBadRequest, "", "Specified parameter Version is not valid."},
 	"InvalidAction.NotFound":                     {http.StatusNotFound, "", "Specified api is not found, please check your url and method."},
 	"InvalidSignatureMethod":                     {http.StatusBadRequest, "", "Specified signature method is not supported."},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,8 +74,14 @@ type Call struct {
 	InstanceIDs       []string // InstanceId.N, or DescribeInstances' InstanceIds
 	BatchOptimization string   // as sent; "" when absent
 	DryRun            bool
-	AccessKeyID       string
-	HasSecurityToken  bool
+	// Tags are DescribeInstances' Tag.N.Key=Tag.N.Value filters ("env=dev";
+	// "env" alone for a key without value), in the order of N; NextToken
+	// and MaxResults its paging, as sent.
+	Tags             []string
+	NextToken        string
+	MaxResults       string
+	AccessKeyID      string
+	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
 	// "unavailable", "internal", "reset"), empty otherwise.
 	Fault string
@@ -102,6 +109,7 @@ type Server struct {
 	instances map[string]*instanceState
 	creds     map[string]Credential
 	tokens    map[string]string // SecurityToken → AccessKeyId
+	pages     map[string]int    // DescribeInstances' NextToken → the offset of its page
 	nonces    map[string]time.Time
 	faults    Faults
 	calls     []Call
@@ -146,6 +154,7 @@ func New(opts Options) *Server {
 		instances: make(map[string]*instanceState),
 		creds:     make(map[string]Credential),
 		tokens:    make(map[string]string),
+		pages:     make(map[string]int),
 		nonces:    make(map[string]time.Time),
 	}
 	for _, c := range opts.Credentials {
@@ -313,6 +322,7 @@ func (s *Server) Calls() []Call {
 	for i, c := range s.calls {
 		c.InstanceIDs = append([]string(nil), c.InstanceIDs...)
 		c.Started = append([]string(nil), c.Started...)
+		c.Tags = append([]string(nil), c.Tags...)
 		out[i] = c
 	}
 	return out
@@ -406,6 +416,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.InstanceIDs = repeated(p, "InstanceId")
 	case "DescribeInstances":
 		_ = json.Unmarshal([]byte(p.Get("InstanceIds")), &call.InstanceIDs)
+		call.NextToken, call.MaxResults = p.Get("NextToken"), p.Get("MaxResults")
+		for n := 1; n <= maxTagFilters; n++ {
+			k := p.Get("Tag." + strconv.Itoa(n) + ".Key")
+			if k == "" {
+				continue
+			}
+			if v, ok := p["Tag."+strconv.Itoa(n)+".Value"]; ok {
+				k += "=" + v[0]
+			}
+			call.Tags = append(call.Tags, k)
+		}
 	}
 
 	switch strings.ToUpper(p.Get("Format")) {

@@ -11,7 +11,9 @@
 // Each event file meets the fleet as the fleet file describes it (-keep-state
 // lets one file see what the ones before it did). -env KEY=VALUE (repeatable)
 // sets the function's configuration (DESIGN §6); -fleet FILE picks another
-// fleet; -real -start really starts instances with
+// fleet; -start-delay sets how long a started instance of the emulator stays
+// Starting before it is Running (3 s, so that a request with wait shows its
+// polls); -real -start really starts instances with
 // ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN). The exit status is 1
 // when any invocation returned an error (an Unfinished instance, a
 // configuration error).
@@ -62,8 +64,10 @@ type options struct {
 	start     bool
 	keepState bool
 	timeout   time.Duration
-	env       envFlags
-	files     []string
+	// startDelay is the emulator's Starting → Running delay.
+	startDelay time.Duration
+	env        envFlags
+	files      []string
 }
 
 // errInvocationFailed: some invocation returned an error (already printed).
@@ -77,6 +81,7 @@ func main() {
 	flag.BoolVar(&o.start, "start", false, "with -real: really start instances")
 	flag.BoolVar(&o.keepState, "keep-state", false, "let each event file see the fleet as the files before it left it")
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function's timeout per invocation")
+	flag.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "how long a started instance of the emulator stays Starting before it is Running")
 	flag.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
 	flag.Parse()
 	o.files = flag.Args()
@@ -135,6 +140,10 @@ func run(o options) error {
 			return err
 		}
 		opts.Fleet = fleet
+		opts.ECS.StartDelay = o.startDelay
+		if o.startDelay <= 0 {
+			opts.ECS.StartDelay = time.Millisecond // the emulator reads 0 as its default, negative as never
+		}
 	}
 	for k, v := range o.env {
 		fnEnv[k] = v
