@@ -365,6 +365,7 @@ func FuzzECSAnswer(f *testing.F) {
 		{200, `{"RequestId":"{{query}}","InstanceResponses":{"InstanceResponse":[{"InstanceId":"i-fz0000000001","Code":"` + invCreds.AccessKeySecret[2:20] + `","Message":"https://ecs.aliyuncs.com/?{{query}}"}]}}`},
 		{400, `{"RequestId":"R","Code":1,"Message":["x"]}`},
 		{502, ``},
+		{200, `{"RequestId":"R","NextToken":"{{query}}","Instances":{"Instance":[{"InstanceId":"i-fz0000000009","Status":"Stopped","Tags":{"Tag":[{"TagKey":"env","TagValue":"prod"}]}}]}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.status, []byte(s.body), uint8(0))
@@ -408,6 +409,12 @@ func FuzzECSAnswer(f *testing.F) {
 		checkErr(err)
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *dout))
+		}
+		tout, err := e.DescribeInstancesByTags(ctx, invCreds, DescribeByTagsInput{RegionID: "cn-hangzhou",
+			Tags: []TagPair{{Key: "env", Value: "prod"}}, NextToken: "{{query}}"})
+		checkErr(err)
+		if err == nil {
+			texts = append(texts, fmt.Sprintf("%+v", *tout))
 		}
 
 		s := &Starter{ECS: e, MaxConcurrent: 2, Backoff: Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
