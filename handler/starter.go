@@ -300,17 +300,7 @@ func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 		d = b.Max
 	}
 	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: backoff jitter, not a secret; never less than half, throttling needs a real pause
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return r.pause(ctx, d)
 }
 
 func (s *Starter) pollInterval() time.Duration {
