@@ -46,6 +46,8 @@ import (
 //     order of N; a Tag.N.Value without its Tag.N.Key is an error naming it.
 //     Errors name a pair's part as spelled: tags[0].key, Tag.1.Key.
 //   - wait: true, false, or a string (a duration such as "90s"), kept as sent.
+//   - skipDates: a JSON array of strings ("2026-12-25"); timeZone: a string (an
+//     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
 //     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
 //     string is an error naming the element, never an ID.
@@ -60,6 +62,8 @@ const (
 	fieldNotAfter = "notAfter"
 	fieldTags     = "tags"
 	fieldWait     = "wait"
+	fieldSkip     = "skipDates"
+	fieldZone     = "timeZone"
 	fieldAction   = "Action"
 )
 
@@ -72,6 +76,8 @@ var canonical = map[string]string{
 	fieldNotAfter: fieldNotAfter,
 	fieldTags:     fieldTags,
 	fieldWait:     fieldWait,
+	fieldSkip:     fieldSkip,
+	fieldZone:     fieldZone,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -122,6 +128,10 @@ func nearField(k string) string {
 		return fieldTags
 	case "wait", "waitforrunning":
 		return fieldWait
+	case "skipdates", "skipdate", "holidays":
+		return fieldSkip
+	case "timezone", "tz":
+		return fieldZone
 	}
 	return ""
 }
@@ -290,7 +300,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		}
 		spell(canon, k, k)
 		switch canon {
-		case fieldRegion, fieldBatch, fieldNotAfter:
+		case fieldRegion, fieldBatch, fieldNotAfter, fieldZone:
 			s, ok := jsonString(v)
 			if !ok {
 				fail(k, "must be a string")
@@ -301,9 +311,18 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				req.RegionID = s
 			case fieldBatch:
 				req.BatchOptimization = s
+			case fieldZone:
+				req.TimeZone = s
 			default:
 				req.NotAfter = s
 			}
+		case fieldSkip:
+			dates, dateErrs := stringList(v, k)
+			req.SkipDates = append(req.SkipDates, dates...)
+			if req.SkipDates == nil {
+				req.SkipDates = []string{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, dateErrs...)
 		case fieldIDs:
 			l := idList(v, k, count[k])
 			count[k] += l.items
@@ -366,7 +385,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait} {
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone} {
 		spellings := used[canon]
 		if len(spellings) == 0 {
 			continue
@@ -457,6 +476,24 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 		}
 	}
 	return tags, names, errs
+}
+
+// stringList reads a JSON array of strings, as sent; a defect names its
+// element (skipDates[1]), which is kept as "" so that the others keep their
+// index. key is the field as spelled.
+func stringList(v json.RawMessage, key string) (out []string, errs []FieldError) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(v, &elems); err != nil {
+		return nil, []FieldError{{Field: key, Message: "must be an array of strings, not " + jsonKind(v)}}
+	}
+	for i, e := range elems {
+		s, ok := jsonString(e)
+		if !ok {
+			errs = append(errs, FieldError{Field: key + "[" + strconv.Itoa(i) + "]", Message: "must be a string, not " + jsonKind(e)})
+		}
+		out = append(out, s)
+	}
+	return out, errs
 }
 
 // decodeValues decodes a start request from a form body or a query string. Values are

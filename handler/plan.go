@@ -303,6 +303,10 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			return
 		}
 	}
+	if reason := h.skipDate(m, req, inv.start); reason != "" {
+		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+		return
+	}
 	if m.RequireRestartTag && h.cfg.RestartTag == nil {
 		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
 		return
@@ -715,6 +719,44 @@ func (h *Handler) eventExpired(m events.Message, now time.Time) string {
 	if age := now.Sub(t); age > h.cfg.MaxEventAge {
 		return fmt.Sprintf("expired: the event is from %s, %s old, over MAX_EVENT_AGE (%s)",
 			t.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
+	}
+	return ""
+}
+
+// skipDate says why a request is not carried out today, or "": its date,
+// in the request's timeZone (default TIME_ZONE, else UTC), is one of its
+// skipDates or of SKIP_DATES (DESIGN §3.1). The date is that of the event's
+// time where it states one (the timer's triggerTime, the CloudEvent's time,
+// the HTTP request's time; one in the future counts as now), so that a retry
+// of a request sent on the eve of a holiday is judged like its first try;
+// else that of the invocation's start.
+func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
+	if len(req.SkipDates) == 0 && len(h.cfg.SkipDates) == 0 {
+		return ""
+	}
+	at := now
+	if !m.Time.IsZero() && m.Time.Before(now) {
+		at = m.Time
+	}
+	zone := h.cfg.TimeZone
+	if zone == nil {
+		zone = time.UTC
+	}
+	if req.TimeZone != "" {
+		if loc, err := loadZone(req.TimeZone); err == nil {
+			zone = loc
+		}
+	}
+	today := at.In(zone).Format(dateLayout)
+	for _, d := range req.SkipDates {
+		if d == today {
+			return fmt.Sprintf("skip date %s (%s): the request is not carried out on it", today, zone)
+		}
+	}
+	for _, d := range h.cfg.SkipDates {
+		if d == today {
+			return fmt.Sprintf("skip date %s (%s): SKIP_DATES holds it, no request is carried out on it", today, zone)
+		}
 	}
 	return ""
 }

@@ -146,6 +146,7 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
 	out = append(out, validateTags(req, decodeErrs)...)
+	out = append(out, validateSkipDates(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
 		if !instanceIDRE.MatchString(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
@@ -187,6 +188,60 @@ func validateTags(req events.StartRequest, decodeErrs bool) []events.FieldError 
 		}
 	}
 	return out
+}
+
+// maxSkipDates bounds a request's skipDates: a year of days, and some.
+const maxSkipDates = 400
+
+// dateLayout is the form of a skip date (DESIGN §3.1).
+const dateLayout = "2006-01-02"
+
+// validateSkipDates checks skipDates (1 to 400 dates like 2026-12-25) and
+// timeZone (an IANA zone of the embedded database), errors naming the field
+// or the element as sent (DESIGN §3.1).
+func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	var out []events.FieldError
+	if req.TimeZone != "" {
+		if _, err := loadZone(req.TimeZone); err != nil {
+			out = append(out, events.FieldError{Field: req.FieldName("timeZone"),
+				Message: fmt.Sprintf("%s is not an IANA time zone like Asia/Shanghai or UTC", quote(req.TimeZone))})
+		}
+	}
+	if req.SkipDates == nil {
+		return out
+	}
+	switch n := len(req.SkipDates); {
+	case n == 0 && !decodeErrs:
+		out = append(out, events.FieldError{Field: req.FieldName("skipDates"), Message: "is empty: give 1 to 400 dates like \"2026-12-25\", or leave it out"})
+	case n > maxSkipDates:
+		out = append(out, events.FieldError{Field: req.FieldName("skipDates"), Message: fmt.Sprintf("has %d dates: at most %d", n, maxSkipDates)})
+	}
+	for i, d := range req.SkipDates {
+		if d == "" && decodeErrs {
+			continue // an element the decoder refused (not a string)
+		}
+		if !validDate(d) {
+			out = append(out, events.FieldError{Field: fmt.Sprintf("%s[%d]", req.FieldName("skipDates"), i),
+				Message: fmt.Sprintf("%s is not a date like 2026-12-25", quote(d))})
+		}
+	}
+	return out
+}
+
+// validDate says whether d is a calendar date written YYYY-MM-DD.
+func validDate(d string) bool {
+	t, err := time.Parse(dateLayout, d)
+	return err == nil && t.Format(dateLayout) == d
+}
+
+// loadZone loads an IANA zone from the embedded database (time/tzdata,
+// imported in config.go). "Local" is not a zone a request may name: it would
+// mean whatever the machine is set to.
+func loadZone(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA zone", name)
+	}
+	return time.LoadLocation(name)
 }
 
 // normalBatch maps any spelling (any case) of a batch optimisation to ECS's;
