@@ -72,6 +72,14 @@ type StartRequest struct {
 	// TimeZone is the IANA zone of SkipDates as sent ("Asia/Shanghai");
 	// empty: TIME_ZONE, else UTC.
 	TimeZone string `json:"timeZone,omitempty"`
+	// RoleArn names a role of another account (DESIGN §3.1) through which
+	// the request's instances are reached; as sent.
+	RoleArn string `json:"roleArn,omitempty"`
+	// Targets are the start requests of a request with targets (DESIGN
+	// §3.1), each decoded like a request; nil when absent, empty when sent
+	// empty. Their defects are in the outer request's, named
+	// targets[i].<field>.
+	Targets []StartRequest `json:"targets,omitempty"`
 
 	// TagFields, when not nil, names Tags[i] as the caller spelled it:
 	// "tags[0]" (a JSON array) or "Tag.1" (ECS's Tag.N.Key/Tag.N.Value, with

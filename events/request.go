@@ -46,6 +46,8 @@ import (
 //     order of N; a Tag.N.Value without its Tag.N.Key is an error naming it.
 //     Errors name a pair's part as spelled: tags[0].key, Tag.1.Key.
 //   - wait: true, false, or a string (a duration such as "90s"), kept as sent.
+//   - roleArn: a string, as sent; targets: a JSON array of start requests,
+//     each decoded by these rules, its defects named targets[i].<field>.
 //   - skipDates: a JSON array of strings ("2026-12-25"); timeZone: a string (an
 //     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
@@ -64,6 +66,8 @@ const (
 	fieldWait     = "wait"
 	fieldSkip     = "skipDates"
 	fieldZone     = "timeZone"
+	fieldRole     = "roleArn"
+	fieldTargets  = "targets"
 	fieldAction   = "Action"
 )
 
@@ -78,6 +82,8 @@ var canonical = map[string]string{
 	fieldWait:     fieldWait,
 	fieldSkip:     fieldSkip,
 	fieldZone:     fieldZone,
+	fieldRole:     fieldRole,
+	fieldTargets:  fieldTargets,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -132,6 +138,10 @@ func nearField(k string) string {
 		return fieldSkip
 	case "timezone", "tz":
 		return fieldZone
+	case "rolearn", "role", "assumerole":
+		return fieldRole
+	case "targets", "target", "regions", "accounts":
+		return fieldTargets
 	}
 	return ""
 }
@@ -300,7 +310,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		}
 		spell(canon, k, k)
 		switch canon {
-		case fieldRegion, fieldBatch, fieldNotAfter, fieldZone:
+		case fieldRegion, fieldBatch, fieldNotAfter, fieldZone, fieldRole:
 			s, ok := jsonString(v)
 			if !ok {
 				fail(k, "must be a string")
@@ -313,9 +323,18 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				req.BatchOptimization = s
 			case fieldZone:
 				req.TimeZone = s
+			case fieldRole:
+				req.RoleArn = s
 			default:
 				req.NotAfter = s
 			}
+		case fieldTargets:
+			targets, targetErrs := targetList(v, k)
+			req.Targets = append(req.Targets, targets...)
+			if req.Targets == nil {
+				req.Targets = []StartRequest{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, targetErrs...)
 		case fieldSkip:
 			dates, dateErrs := stringList(v, k)
 			req.SkipDates = append(req.SkipDates, dates...)
@@ -385,7 +404,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone} {
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets} {
 		spellings := used[canon]
 		if len(spellings) == 0 {
 			continue
@@ -476,6 +495,33 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 		}
 	}
 	return tags, names, errs
+}
+
+// targetList reads targets (DESIGN §3.1): a JSON array of start requests in
+// the JSON spelling, each decoded like a request; a defect names the target
+// and its field (targets[1].regionId). An element that is no object is a
+// defect and no target.
+func targetList(v json.RawMessage, key string) (out []StartRequest, errs []FieldError) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(v, &elems); err != nil {
+		return nil, []FieldError{{Field: key, Message: "must be an array of start requests, not " + jsonKind(v)}}
+	}
+	for i, e := range elems {
+		name := key + "[" + strconv.Itoa(i) + "]"
+		fields, err := objectFields(e)
+		if err != nil {
+			errs = append(errs, FieldError{Field: name, Message: "must be a start request (a JSON object), not " + jsonKind(e)})
+			continue
+		}
+		t, terrs := decodeRequest(fields, false)
+		for _, fe := range terrs {
+			fe.Field = name + "." + fe.Field
+			fe.Elem = 0
+			errs = append(errs, fe)
+		}
+		out = append(out, t)
+	}
+	return out, errs
 }
 
 // stringList reads a JSON array of strings, as sent; a defect names its

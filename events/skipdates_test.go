@@ -32,3 +32,30 @@ func TestDecodeSkipDatesAndTimeZone(t *testing.T) {
 		t.Errorf("holidays: %+v, want a hint at skipDates", msgs[0].Errors)
 	}
 }
+
+// targets and roleArn decode (DESIGN §3.1): each target like a request, its
+// defects named targets[i].<field>.
+func TestDecodeTargetsAndRoleArn(t *testing.T) {
+	msgs := Decode([]byte(`{"dryRun":true,"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]},
+		{"regionId":"cn-shanghai","roleArn":"acs:ram::1222333444555666:role/start-ecs-target","tags":[{"key":"app"}]}]}`))
+	if len(msgs) != 1 || len(msgs[0].Errors) > 0 {
+		t.Fatalf("%+v", msgs)
+	}
+	r := msgs[0].Request
+	if !r.DryRun || len(r.Targets) != 2 || r.Targets[0].RegionID != "cn-hangzhou" || r.Targets[1].RoleArn != "acs:ram::1222333444555666:role/start-ecs-target" ||
+		len(r.Targets[1].Tags) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	for payload, field := range map[string]string{
+		`{"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]},{"regionId":"cn-shanghai","instanceIds":[7]}]}`: "targets[1].instanceIds[0]",
+		`{"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"],"rolearn":"x"}]}`:                                "targets[0].rolearn",
+		`{"targets":["cn-hangzhou"]}`:                           "targets[0]",
+		`{"targets":{"regionId":"cn-hangzhou"}}`:                "targets",
+		`{"instanceIds":["i-bp67acfmxazb4p0001"],"roleArn":12}`: "roleArn",
+	} {
+		msgs := Decode([]byte(payload))
+		if len(msgs) != 1 || len(msgs[0].Errors) == 0 || msgs[0].Errors[0].Field != field {
+			t.Errorf("%s: %+v, want an error naming %s", payload, msgs, field)
+		}
+	}
+}

@@ -48,6 +48,12 @@ type Config struct {
 	// default zone of a request's skipDates (DESIGN §3.1).
 	SkipDates []string
 	TimeZone  *time.Location
+	// AllowedRoles (ALLOWED_ROLE_ARNS) are the roles of other accounts a
+	// request may name in roleArn; none when empty (DESIGN §3.1).
+	AllowedRoles map[string]bool
+	// STSEndpoint (STS_ENDPOINT) is where AssumeRole goes; empty: STS's
+	// public endpoint over HTTPS.
+	STSEndpoint string
 }
 
 // Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
@@ -173,6 +179,21 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			bad("HTTP_WAIT", "%q is not a positive duration like 4s", v)
 		}
 		c.HTTPWait = d
+	}
+	if v := getenv("ALLOWED_ROLE_ARNS"); strings.TrimSpace(v) != "" {
+		c.AllowedRoles = map[string]bool{}
+		for _, r := range splitList(v) {
+			if accountOf(r) == "" {
+				bad("ALLOWED_ROLE_ARNS", "%q is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", r)
+			}
+			c.AllowedRoles[r] = true
+		}
+	}
+	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
+		if _, _, err := parseEndpoint(v); err != nil || strings.Contains(v, regionPlaceholder) {
+			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port])", v)
+		}
+		c.STSEndpoint = v
 	}
 	c.TimeZone = time.UTC
 	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {

@@ -142,11 +142,12 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if len(req.InstanceIDs) == 0 && req.Tags == nil && !decodeErrs {
+	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && !decodeErrs {
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
 	out = append(out, validateTags(req, decodeErrs)...)
 	out = append(out, validateSkipDates(req, decodeErrs)...)
+	out = append(out, validateReach(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
 		if !instanceIDRE.MatchString(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
@@ -185,6 +186,55 @@ func validateTags(req events.StartRequest, decodeErrs bool) []events.FieldError 
 			}
 		} else if err != nil {
 			panic(err) // an InvalidValidationError: a bug
+		}
+	}
+	return out
+}
+
+// maxTargets bounds a request's targets (DESIGN §3.1).
+const maxTargets = 50
+
+// validateReach checks roleArn and targets (DESIGN §3.1): a role's ARN
+// acs:ram::<account id>:role/<name>; 1 to 50 targets, each a valid start
+// request with its own regionId and no targets of its own, and neither
+// instanceIds, tags nor roleArn beside them. A target's defects are named
+// targets[i].<field>.
+func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	var out []events.FieldError
+	if req.RoleArn != "" && accountOf(req.RoleArn) == "" {
+		out = append(out, events.FieldError{Field: req.FieldName("roleArn"),
+			Message: fmt.Sprintf("%s is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", quote(req.RoleArn))})
+	}
+	if req.Targets == nil {
+		return out
+	}
+	switch n := len(req.Targets); {
+	case n == 0 && !decodeErrs:
+		out = append(out, events.FieldError{Field: "targets", Message: "is empty: give 1 to 50 start requests, each with its regionId"})
+	case n > maxTargets:
+		out = append(out, events.FieldError{Field: "targets", Message: fmt.Sprintf("has %d start requests: at most %d", n, maxTargets)})
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"instanceIds", len(req.InstanceIDs) > 0}, {"tags", req.Tags != nil}, {"roleArn", req.RoleArn != ""}} {
+		if f.set {
+			out = append(out, events.FieldError{Field: req.FieldName(f.name),
+				Message: "cannot stand beside targets: name the instances, tags and role in each target"})
+		}
+	}
+	for i, t := range req.Targets {
+		prefix := fmt.Sprintf("targets[%d].", i)
+		if t.RegionID == "" {
+			out = append(out, events.FieldError{Field: prefix + "regionId", Message: "is required in a target"})
+		}
+		if t.Targets != nil {
+			out = append(out, events.FieldError{Field: prefix + "targets", Message: "a target cannot hold targets of its own"})
+			t.Targets = nil
+		}
+		for _, fe := range validateRequest(t, decodeErrs) {
+			fe.Field, fe.Elem = prefix+fe.Field, 0
+			out = append(out, fe)
 		}
 	}
 	return out

@@ -44,6 +44,10 @@ type Instance struct {
 	// StartErrorTimes limits StartError to that many start attempts, after
 	// which the instance starts (a transient error); 0 means always.
 	StartErrorTimes int `json:"startErrorTimes,omitempty"`
+	// AccountID owns the instance: only credentials of that account (the
+	// role assumed in it, see Role) see and start it. Empty: the home
+	// account, whose credentials are Options.Credentials.
+	AccountID string `json:"accountId,omitempty"`
 }
 
 // Fleet is the JSON document of a fleet: {"instances": [Instance, ...]}.
