@@ -80,6 +80,10 @@ type StartRequest struct {
 	// empty. Their defects are in the outer request's, named
 	// targets[i].<field>.
 	Targets []StartRequest `json:"targets,omitempty"`
+	// Sequence are the groups of a request started in order (DESIGN
+	// §3.1), each decoded like a request; nil when absent. Their defects
+	// are in the outer request's, named sequence[i].<field>.
+	Sequence []StartRequest `json:"sequence,omitempty"`
 
 	// TagFields, when not nil, names Tags[i] as the caller spelled it:
 	// "tags[0]" (a JSON array) or "Tag.1" (ECS's Tag.N.Key/Tag.N.Value, with

@@ -46,8 +46,9 @@ import (
 //     order of N; a Tag.N.Value without its Tag.N.Key is an error naming it.
 //     Errors name a pair's part as spelled: tags[0].key, Tag.1.Key.
 //   - wait: true, false, or a string (a duration such as "90s"), kept as sent.
-//   - roleArn: a string, as sent; targets: a JSON array of start requests,
-//     each decoded by these rules, its defects named targets[i].<field>.
+//   - roleArn: a string, as sent; targets and sequence: JSON arrays of start
+//     requests, each decoded by these rules, its defects named
+//     targets[i].<field> or sequence[i].<field>.
 //   - skipDates: a JSON array of strings ("2026-12-25"); timeZone: a string (an
 //     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
@@ -68,6 +69,7 @@ const (
 	fieldZone     = "timeZone"
 	fieldRole     = "roleArn"
 	fieldTargets  = "targets"
+	fieldSequence = "sequence"
 	fieldAction   = "Action"
 )
 
@@ -84,6 +86,7 @@ var canonical = map[string]string{
 	fieldZone:     fieldZone,
 	fieldRole:     fieldRole,
 	fieldTargets:  fieldTargets,
+	fieldSequence: fieldSequence,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -142,6 +145,8 @@ func nearField(k string) string {
 		return fieldRole
 	case "targets", "target", "regions", "accounts":
 		return fieldTargets
+	case "sequence", "sequences", "groups", "order", "steps":
+		return fieldSequence
 	}
 	return ""
 }
@@ -335,6 +340,13 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				req.Targets = []StartRequest{} // sent, but empty: the validator names it
 			}
 			errs = append(errs, targetErrs...)
+		case fieldSequence:
+			groups, groupErrs := targetList(v, k)
+			req.Sequence = append(req.Sequence, groups...)
+			if req.Sequence == nil {
+				req.Sequence = []StartRequest{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, groupErrs...)
 		case fieldSkip:
 			dates, dateErrs := stringList(v, k)
 			req.SkipDates = append(req.SkipDates, dates...)
@@ -404,7 +416,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets} {
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence} {
 		spellings := used[canon]
 		if len(spellings) == 0 {
 			continue
@@ -497,9 +509,9 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 	return tags, names, errs
 }
 
-// targetList reads targets (DESIGN §3.1): a JSON array of start requests in
-// the JSON spelling, each decoded like a request; a defect names the target
-// and its field (targets[1].regionId). An element that is no object is a
+// targetList reads targets or a sequence's groups (DESIGN §3.1): a JSON
+// array of start requests in the JSON spelling, each decoded like a request;
+// a defect names the element and its field (targets[1].regionId). An element that is no object is a
 // defect and no target.
 func targetList(v json.RawMessage, key string) (out []StartRequest, errs []FieldError) {
 	var elems []json.RawMessage

@@ -177,8 +177,38 @@ func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Messag
 func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
-	// Tag selections are looked up first: what they find is then planned
-	// like instances named by ID (DESIGN §3.1).
+	h.carryOut(work, inv, p)
+	// Sequences come after the rest of the batch, each group planned and
+	// carried out like a batch of its own, in order (DESIGN §3.1).
+	for _, sq := range p.sequences {
+		h.runSequence(work, inv, p, sq)
+	}
+	p.closeIgnored()
+
+	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
+	if res.Ignored == nil {
+		res.Ignored = []IgnoredEvent{}
+	}
+	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
+	for _, e := range p.entries {
+		if e.result == nil {
+			continue // ignored after a tag lookup
+		}
+		region, role := splitScope(e.region)
+		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
+		e.result.Retryable = e.result.Outcome == Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+	}
+	res.summarize()
+	h.logResult(inv, p, res)
+	return res
+}
+
+// carryOut does a plan's ECS work: its tag selections are looked up first
+// (what they find is then planned like instances named by ID, DESIGN
+// §3.1), the allow-lists and tags are checked, the instances started, and
+// those of requests with wait waited for. Every entry is then decided.
+func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 	h.resolveSelections(work, inv, p)
 
 	undecided := func(list []*entry) []*entry {
@@ -218,25 +248,6 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 		}
 	}
 	h.waitForRunning(work, inv, p)
-	p.closeIgnored()
-
-	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
-	if res.Ignored == nil {
-		res.Ignored = []IgnoredEvent{}
-	}
-	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
-	for _, e := range p.entries {
-		if e.result == nil {
-			continue // ignored after a tag lookup
-		}
-		region, role := splitScope(e.region)
-		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
-		e.result.Retryable = e.result.Outcome == Unfinished
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
-	}
-	res.summarize()
-	h.logResult(inv, p, res)
-	return res
 }
 
 // groupEntries forms StartInstances calls: an AllTogether group's instances

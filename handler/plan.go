@@ -139,6 +139,9 @@ type plan struct {
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
 	unresolved []string
+	// sequences are the accepted requests with a sequence, carried out
+	// after the rest (runSequence).
+	sequences []*sequenceRequest
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
@@ -286,6 +289,17 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	switch {
 	case req.Targets != nil:
 		// Each target names its own region (validated above).
+	case req.Sequence != nil:
+		// A group names its region, or takes the request's.
+		if region != "" {
+			break
+		}
+		for i, g := range req.Sequence {
+			if g.RegionID == "" && g.Targets == nil && len(errs) == 0 {
+				errs = append(errs, events.FieldError{Field: fmt.Sprintf("sequence[%d].regionId", i),
+					Message: "no region: name regionId in the group or the request, or set DEFAULT_REGION_ID"})
+			}
+		}
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
@@ -296,16 +310,14 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
 	}
 	if len(errs) > 0 {
-		if req.Targets == nil {
+		if req.Targets == nil && req.Sequence == nil {
 			p.refuse(m, src, scopeOf(region, req.RoleArn), req, errs)
 			return
 		}
-		// The request is refused whole; each target's instances are
-		// reported in their own region and account.
+		// The request is refused whole; each target's (or group's)
+		// instances are reported in their own region and account.
 		p.addInvalid(errs)
-		for _, t := range req.Targets {
-			p.refuseInstances(m, src, scopeOf(t.RegionID, t.RoleArn), t, errs)
-		}
+		p.refuseParts(m, src, region, req, errs)
 		if namedTargetIDs(req) == 0 {
 			p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
 		}
@@ -323,6 +335,10 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	}
 	if m.RequireRestartTag && h.cfg.RestartTag == nil {
 		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
+		return
+	}
+	if req.Sequence != nil {
+		p.sequences = append(p.sequences, &sequenceRequest{m: m, src: src, region: region, req: req})
 		return
 	}
 	if req.Targets == nil {
@@ -351,13 +367,32 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	}
 }
 
-// namedTargetIDs counts the IDs a request's targets name.
+// namedTargetIDs counts the IDs a request's targets and groups name.
 func namedTargetIDs(req events.StartRequest) int {
-	n := 0
+	n := len(namedIDs(req.InstanceIDs))
 	for _, t := range req.Targets {
-		n += len(namedIDs(t.InstanceIDs))
+		n += namedTargetIDs(t)
+	}
+	for _, g := range req.Sequence {
+		n += namedTargetIDs(g)
 	}
 	return n
+}
+
+// refuseParts reports the instances of a refused request with targets or a
+// sequence, each in its own region (the group's, else region) and account.
+func (p *plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
+		r := part.RegionID
+		if r == "" {
+			r = region
+		}
+		if part.Targets != nil || part.Sequence != nil {
+			p.refuseParts(m, src, r, part, errs)
+			continue
+		}
+		p.refuseInstances(m, src, scopeOf(r, part.RoleArn), part, errs)
+	}
 }
 
 // accept plans a valid request (or target) that passed expiry and the skip

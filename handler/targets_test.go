@@ -201,3 +201,32 @@ func TestRefusedAssumeRole(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.1: a sequence is 2 to 10 groups, each a valid request, alone in
+// its request; an instance belongs to one group.
+func TestValidateSequence(t *testing.T) {
+	id := []string{"i-bp67acfmxazb4p0001"}
+	g := events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bp67acfmxazb4p0002"}}
+	for _, tc := range []struct {
+		req   events.StartRequest
+		field string
+	}{
+		{events.StartRequest{Sequence: []events.StartRequest{g}}, "sequence"},
+		{events.StartRequest{Sequence: make([]events.StartRequest, 11)}, "sequence"},
+		{events.StartRequest{InstanceIDs: id, Sequence: []events.StartRequest{g, g}}, "instanceIds"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {RegionID: "cn-hangzhou", InstanceIDs: []string{"i-x"}}}}, "sequence[1].instanceIds[0]"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {RegionID: "cn-hangzhou", InstanceIDs: g.InstanceIDs}}}, "sequence[1].instanceIds[0]"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {Sequence: []events.StartRequest{g, g}}}}, "sequence[1].sequence"},
+	} {
+		found := false
+		for _, e := range Validate(tc.req) {
+			found = found || e.Field == tc.field
+		}
+		if !found {
+			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, Validate(tc.req), tc.field)
+		}
+	}
+	if errs := Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
+		t.Errorf("a valid sequence refused: %+v", errs)
+	}
+}

@@ -142,12 +142,13 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && !decodeErrs {
+	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && req.Sequence == nil && !decodeErrs {
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
 	out = append(out, validateTags(req, decodeErrs)...)
 	out = append(out, validateSkipDates(req, decodeErrs)...)
 	out = append(out, validateReach(req, decodeErrs)...)
+	out = append(out, validateSequence(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
 		if !instanceIDRE.MatchString(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
@@ -235,6 +236,67 @@ func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError
 		for _, fe := range validateRequest(t, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
+		}
+	}
+	return out
+}
+
+// The bounds of a sequence's groups (DESIGN §3.1).
+const (
+	minGroups = 2
+	maxGroups = 10
+)
+
+// validateSequence checks a sequence (DESIGN §3.1): 2 to 10 groups, each a
+// valid start request (instanceIds, tags, targets, regionId,
+// batchOptimization) without a sequence of its own, and neither
+// instanceIds, tags, targets nor roleArn beside it. An instance named by two
+// groups (in the same region as written) is a defect of the later one: it
+// could not be both started before and after. Defects are named
+// sequence[i].<field>.
+func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	if req.Sequence == nil {
+		return nil
+	}
+	var out []events.FieldError
+	switch n := len(req.Sequence); {
+	case n < minGroups && (n != 0 || !decodeErrs):
+		out = append(out, events.FieldError{Field: "sequence", Message: fmt.Sprintf("has %d groups: give 2 to 10 start requests, started in order", n)})
+	case n > maxGroups:
+		out = append(out, events.FieldError{Field: "sequence", Message: fmt.Sprintf("has %d groups: at most %d", n, maxGroups)})
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"instanceIds", len(req.InstanceIDs) > 0}, {"tags", req.Tags != nil}, {"targets", req.Targets != nil}, {"roleArn", req.RoleArn != ""}} {
+		if f.set {
+			out = append(out, events.FieldError{Field: req.FieldName(f.name),
+				Message: "cannot stand beside sequence: name the instances of each group in the group"})
+		}
+	}
+	firstGroup := map[string]int{} // region/ID → the group that names it
+	for i, g := range req.Sequence {
+		prefix := fmt.Sprintf("sequence[%d].", i)
+		if g.Sequence != nil {
+			out = append(out, events.FieldError{Field: prefix + "sequence", Message: "no sequence inside a sequence"})
+			g.Sequence = nil
+		}
+		for _, fe := range validateRequest(g, decodeErrs) {
+			fe.Field, fe.Elem = prefix+fe.Field, 0
+			out = append(out, fe)
+		}
+		region := g.RegionID
+		if region == "" {
+			region = req.RegionID
+		}
+		for j, id := range g.InstanceIDs {
+			k := scopeOf(region, g.RoleArn) + "/" + id
+			if at, ok := firstGroup[k]; ok && at != i {
+				out = append(out, events.FieldError{Field: prefix + g.IDField(j),
+					Message: fmt.Sprintf("%s is in sequence[%d] already: an instance belongs to one group", quote(id), at)})
+				continue
+			}
+			firstGroup[k] = i
 		}
 	}
 	return out
