@@ -59,3 +59,16 @@ func TestDecodeTargetsAndRoleArn(t *testing.T) {
 		}
 	}
 }
+
+// The local runner's sequence sample decodes to its two groups, the second
+// with its two targets, one through a role.
+func TestDecodeSequenceSample(t *testing.T) {
+	msgs := Decode(readSample(t, "direct-sequence.json"))
+	if len(msgs) != 1 || len(msgs[0].Errors) > 0 {
+		t.Fatalf("%+v", msgs)
+	}
+	seq := msgs[0].Request.Sequence
+	if len(seq) != 2 || len(seq[0].InstanceIDs) != 1 || len(seq[1].Targets) != 2 || seq[1].Targets[1].RoleArn == "" {
+		t.Fatalf("%+v", msgs[0].Request)
+	}
+}

@@ -9,15 +9,16 @@ import (
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
-// seqFleet is the sample fleet, a database in cn-hangzhou, application
-// servers tagged app=web in cn-hangzhou and, in account B, in cn-shanghai.
+// seqFleet is the sample fleet (a database i-bpdatabase0001 and
+// application servers tagged app=web in cn-hangzhou and, in account B, in
+// cn-shanghai), with i-bpweb00000002 Running.
 func seqFleet(t *testing.T) ecsemu.Fleet {
 	fl := twoAccounts(t)
-	fl.Instances = append(fl.Instances,
-		ecsemu.Instance{InstanceID: "i-bpdatabase0001", RegionID: "cn-hangzhou", Status: ecsemu.Stopped},
-		ecsemu.Instance{InstanceID: "i-bpweb00000001", RegionID: "cn-hangzhou", Status: ecsemu.Stopped, Tags: map[string]string{"app": "web"}},
-		ecsemu.Instance{InstanceID: "i-bpweb00000002", RegionID: "cn-hangzhou", Status: ecsemu.Running, Tags: map[string]string{"app": "web"}},
-	)
+	for i := range fl.Instances {
+		if fl.Instances[i].InstanceID == "i-bpweb00000002" {
+			fl.Instances[i].Status = ecsemu.Running
+		}
+	}
 	return fl
 }
 
@@ -30,7 +31,7 @@ func TestSequenceStartsInOrder(t *testing.T) {
 	t.Parallel()
 	const delay = time.Second
 	h := startWith(t, seqFleet(t), map[string]string{"ALLOWED_ROLE_ARNS": roleB, "HTTP_AUTH": "secret", "WEBHOOK_SECRET": webhookSecret, "HTTP_WAIT": "1s"},
-		ecsemu.Options{Roles: []ecsemu.Role{{Arn: roleB}}, StartDelay: delay})
+		ecsemu.Options{StartDelay: delay})
 	body := `{"sequence":[
 		{"regionId":"cn-hangzhou","instanceIds":["i-bpdatabase0001"]},
 		{"targets":[{"regionId":"cn-hangzhou","tags":[{"key":"app","value":"web"}]},

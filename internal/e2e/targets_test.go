@@ -14,12 +14,18 @@ const (
 	roleB    = "acs:ram::" + accountB + ":role/start-ecs-target"
 )
 
-// twoAccounts is the sample fleet, and account B's instances in cn-shanghai.
+// twoAccounts is the sample fleet, which holds account B's instances
+// i-uf6acctb00001 and i-uf6acctb00002 (cn-shanghai, app=web) and its role.
 func twoAccounts(t *testing.T) ecsemu.Fleet {
 	fl := fleet(t)
-	for _, id := range []string{"i-uf6acctb00001", "i-uf6acctb00002"} {
-		fl.Instances = append(fl.Instances, ecsemu.Instance{InstanceID: id, RegionID: "cn-shanghai", Status: ecsemu.Stopped, AccountID: accountB,
-			Tags: map[string]string{"app": "web"}})
+	n := 0
+	for _, in := range fl.Instances {
+		if in.AccountID == accountB {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("testdata/fleet.json holds %d instances of account %s, want 2", n, accountB)
 	}
 	return fl
 }

@@ -53,6 +53,9 @@ type Instance struct {
 // Fleet is the JSON document of a fleet: {"instances": [Instance, ...]}.
 type Fleet struct {
 	Instances []Instance `json:"instances"`
+	// Roles are the roles of other accounts that STS AssumeRole hands
+	// credentials of (see Role); New adds them to Options.Roles.
+	Roles []Role `json:"roles,omitempty"`
 }
 
 var (

@@ -152,6 +152,7 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Roles = append(append([]Role(nil), opts.Roles...), opts.Fleet.Roles...)
 	s := &Server{
 		opts:      opts,
 		instances: make(map[string]*instanceState),

@@ -83,7 +83,8 @@ func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any,
 	var role *Role
 	for i := range s.opts.Roles {
 		if s.opts.Roles[i].Arn == arn {
-			role = &s.opts.Roles[i]
+			role = &s.opts.Roles[i] // the first: Options.Roles before the fleet's
+			break
 		}
 	}
 	switch {
