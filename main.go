@@ -27,7 +27,12 @@ func main() {
 		// Said once at start-up; every invocation then fails with it too.
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("configuration", "message", cfgErr.Error())
 	}
+	sts, err := handler.NewSDKSTS(cfg.STSEndpoint, nil)
+	if err != nil {
+		cfgErr = errors.Join(cfgErr, err)
+	}
 	h := handler.New(cfg, cfgErr, ecs, os.Stdout)
+	h.SetSTS(sts)
 
 	// The SDK fails a lifecycle invocation whose hook was never registered, so
 	// each hook s.yaml may configure is registered, doing nothing: the function

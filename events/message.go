@@ -65,6 +65,25 @@ type StartRequest struct {
 	// Wait is the request's wait as sent (DESIGN §3.1): "true", "false", or
 	// a duration such as "90s"; empty when absent. The validator judges it.
 	Wait string `json:"wait,omitempty"`
+	// SkipDates are the dates ("2026-12-25") on which the request is not
+	// carried out, judged in TimeZone (DESIGN §3.1); as sent, the validator
+	// judges them. Nil when absent.
+	SkipDates []string `json:"skipDates,omitempty"`
+	// TimeZone is the IANA zone of SkipDates as sent ("Asia/Shanghai");
+	// empty: TIME_ZONE, else UTC.
+	TimeZone string `json:"timeZone,omitempty"`
+	// RoleArn names a role of another account (DESIGN §3.1) through which
+	// the request's instances are reached; as sent.
+	RoleArn string `json:"roleArn,omitempty"`
+	// Targets are the start requests of a request with targets (DESIGN
+	// §3.1), each decoded like a request; nil when absent, empty when sent
+	// empty. Their defects are in the outer request's, named
+	// targets[i].<field>.
+	Targets []StartRequest `json:"targets,omitempty"`
+	// Sequence are the groups of a request started in order (DESIGN
+	// §3.1), each decoded like a request; nil when absent. Their defects
+	// are in the outer request's, named sequence[i].<field>.
+	Sequence []StartRequest `json:"sequence,omitempty"`
 
 	// TagFields, when not nil, names Tags[i] as the caller spelled it:
 	// "tags[0]" (a JSON array) or "Tag.1" (ECS's Tag.N.Key/Tag.N.Value, with

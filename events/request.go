@@ -47,6 +47,11 @@ import (
 //     order of N; a Tag.N.Value without its Tag.N.Key is an error naming it.
 //     Errors name a pair's part as spelled: tags[0].key, Tag.1.Key.
 //   - wait: true, false, or a string (a duration such as "90s"), kept as sent.
+//   - roleArn: a string, as sent; targets and sequence: JSON arrays of start
+//     requests, each decoded by these rules, its defects named
+//     targets[i].<field> or sequence[i].<field>.
+//   - skipDates: a JSON array of strings ("2026-12-25"); timeZone: a string (an
+//     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
 //     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
 //     string is an error naming the element, never an ID.
@@ -61,6 +66,11 @@ const (
 	fieldNotAfter = "notAfter"
 	fieldTags     = "tags"
 	fieldWait     = "wait"
+	fieldSkip     = "skipDates"
+	fieldZone     = "timeZone"
+	fieldRole     = "roleArn"
+	fieldTargets  = "targets"
+	fieldSequence = "sequence"
 	fieldAction   = "Action"
 )
 
@@ -73,6 +83,11 @@ var canonical = map[string]string{
 	fieldNotAfter: fieldNotAfter,
 	fieldTags:     fieldTags,
 	fieldWait:     fieldWait,
+	fieldSkip:     fieldSkip,
+	fieldZone:     fieldZone,
+	fieldRole:     fieldRole,
+	fieldTargets:  fieldTargets,
+	fieldSequence: fieldSequence,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -123,6 +138,16 @@ func nearField(k string) string {
 		return fieldTags
 	case "wait", "waitforrunning":
 		return fieldWait
+	case "skipdates", "skipdate", "holidays":
+		return fieldSkip
+	case "timezone", "tz":
+		return fieldZone
+	case "rolearn", "role", "assumerole":
+		return fieldRole
+	case "targets", "target", "regions", "accounts":
+		return fieldTargets
+	case "sequence", "sequences", "groups", "order", "steps":
+		return fieldSequence
 	}
 	return ""
 }
@@ -295,7 +320,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		}
 		spell(canon, k, k)
 		switch canon {
-		case fieldRegion, fieldBatch, fieldNotAfter:
+		case fieldRegion, fieldBatch, fieldNotAfter, fieldZone, fieldRole:
 			s, ok := jsonString(v)
 			if !ok {
 				fail(k, "must be a string")
@@ -313,9 +338,34 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				req.RegionID = s
 			case fieldBatch:
 				req.BatchOptimization = s
+			case fieldZone:
+				req.TimeZone = s
+			case fieldRole:
+				req.RoleArn = s
 			default:
 				req.NotAfter = s
 			}
+		case fieldTargets:
+			targets, targetErrs := targetList(v, k)
+			req.Targets = append(req.Targets, targets...)
+			if req.Targets == nil {
+				req.Targets = []StartRequest{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, targetErrs...)
+		case fieldSequence:
+			groups, groupErrs := targetList(v, k)
+			req.Sequence = append(req.Sequence, groups...)
+			if req.Sequence == nil {
+				req.Sequence = []StartRequest{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, groupErrs...)
+		case fieldSkip:
+			dates, dateErrs := stringList(v, k)
+			req.SkipDates = append(req.SkipDates, dates...)
+			if req.SkipDates == nil {
+				req.SkipDates = []string{} // sent, but empty: the validator names it
+			}
+			errs = append(errs, dateErrs...)
 		case fieldIDs:
 			l := idList(v, k, count[k])
 			count[k] += l.items
@@ -387,7 +437,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait} {
+	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence} {
 		spellings := used[canon]
 		if len(spellings) == 0 {
 			continue
@@ -521,6 +571,51 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 		}
 	}
 	return tags, names, errs
+}
+
+// targetList reads targets or a sequence's groups (DESIGN §3.1): a JSON
+// array of start requests in the JSON spelling, each decoded like a request;
+// a defect names the element and its field (targets[1].regionId). An element that is no object is a
+// defect and no target.
+func targetList(v json.RawMessage, key string) (out []StartRequest, errs []FieldError) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(v, &elems); err != nil {
+		return nil, []FieldError{{Field: key, Message: "must be an array of start requests, not " + jsonKind(v)}}
+	}
+	for i, e := range elems {
+		name := key + "[" + strconv.Itoa(i) + "]"
+		fields, err := objectFields(e)
+		if err != nil {
+			errs = append(errs, FieldError{Field: name, Message: "must be a start request (a JSON object), not " + jsonKind(e)})
+			continue
+		}
+		t, terrs := decodeRequest(fields, false)
+		for _, fe := range terrs {
+			fe.Field = name + "." + fe.Field
+			fe.Elem = 0
+			errs = append(errs, fe)
+		}
+		out = append(out, t)
+	}
+	return out, errs
+}
+
+// stringList reads a JSON array of strings, as sent; a defect names its
+// element (skipDates[1]), which is kept as "" so that the others keep their
+// index. key is the field as spelled.
+func stringList(v json.RawMessage, key string) (out []string, errs []FieldError) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(v, &elems); err != nil {
+		return nil, []FieldError{{Field: key, Message: "must be an array of strings, not " + jsonKind(v)}}
+	}
+	for i, e := range elems {
+		s, ok := jsonString(e)
+		if !ok {
+			errs = append(errs, FieldError{Field: key + "[" + strconv.Itoa(i) + "]", Message: "must be a string, not " + jsonKind(e)})
+		}
+		out = append(out, s)
+	}
+	return out, errs
 }
 
 // decodeValues decodes a start request from a form body or a query string. Values are

@@ -86,7 +86,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"wrong Action", `{"Action":"StopInstances","InstanceId.1":"i-bp67acfmxazb4p0001"}`, "Action", "must be StartInstances"},
 		{"Action not a string", `{"Action":1,"InstanceId.1":"i-bp67acfmxazb4p0001"}`, "Action", "must be StartInstances"},
 		{"typo instanceID", `{"regionId":"cn-hangzhou","instanceID":["i-bp67acfmxazb4p0001"]}`, "instanceID", "did you mean instanceIds"},
-		{"unknown field", `{"instanceIds":["i-bp67acfmxazb4p0001"],"sequence":[]}`, "sequence", "unknown field"},
+		{"unknown field", `{"instanceIds":["i-bp67acfmxazb4p0001"],"shutdown":[]}`, "shutdown", "unknown field"},
 		{"region not a string", `{"regionId":7,"instanceIds":["i-bp67acfmxazb4p0001"]}`, "regionId", "must be a string"},
 		{"instanceIds not an array", `{"instanceIds":{"id":"i-bp67acfmxazb4p0001"}}`, "instanceIds", "must be an array"},
 		{"instanceIds element not a string", `{"instanceIds":["i-bp67acfmxazb4p0001",42]}`, "instanceIds[1]", "must be a string"},

@@ -174,6 +174,9 @@ func TestDecodeSamples(t *testing.T) {
 		// timestamp, which comes before the CloudEvent's time.
 		{"cms-alarm-alert.json", []want{{trigger: CMSAlarm, source: "cms-alarm:a1b2c3d4-0000-4000-8000-000000000001",
 			time: "2026-11-26T00:59:50Z", ids: []string{id1}, instanceRegion: "cn-hangzhou", sourceRegion: "cn-hangzhou"}}},
+		// DESIGN §3.1: a sequence decodes as one request holding its groups
+		// (TestDecodeTargetsAndRoleArn checks the fields of targets).
+		{"direct-sequence.json", []want{{trigger: Direct, source: "direct"}}},
 		{"cms-alarm-ok.json", []want{{trigger: CMSAlarm, source: "cms-alarm:putNewAlarm_user_7a6b5c4d-0001",
 			time: "2026-11-26T00:59:50Z", ignored: "alarm state OK"}}},
 	}

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The time zone database is embedded (about 450 KB), so that skipDates
+	// and TIME_ZONE work whatever zoneinfo the runtime has (DESIGN §3.1).
+	_ "time/tzdata"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -40,6 +43,17 @@ type Config struct {
 	DeadlineMargin time.Duration
 	// MaxConcurrentCalls bounds the ECS calls one invocation has in flight.
 	MaxConcurrentCalls int
+	// SkipDates (SKIP_DATES) are dates on which no request is carried out,
+	// judged in TimeZone (TIME_ZONE, default UTC), which is also the
+	// default zone of a request's skipDates (DESIGN §3.1).
+	SkipDates []string
+	TimeZone  *time.Location
+	// AllowedRoles (ALLOWED_ROLE_ARNS) are the roles of other accounts a
+	// request may name in roleArn; none when empty (DESIGN §3.1).
+	AllowedRoles map[string]bool
+	// STSEndpoint (STS_ENDPOINT) is where AssumeRole goes; empty: STS's
+	// public endpoint over HTTPS.
+	STSEndpoint string
 }
 
 // Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
@@ -56,6 +70,7 @@ func DefaultConfig() Config {
 		HTTPWait:           4 * time.Second, // CloudMonitor gives up at 5 s; a cold start needs the rest
 		DeadlineMargin:     time.Second,
 		MaxConcurrentCalls: 8,
+		TimeZone:           time.UTC,
 	}
 }
 
@@ -164,6 +179,37 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			bad("HTTP_WAIT", "%q is not a positive duration like 4s", v)
 		}
 		c.HTTPWait = d
+	}
+	if v := getenv("ALLOWED_ROLE_ARNS"); strings.TrimSpace(v) != "" {
+		c.AllowedRoles = map[string]bool{}
+		for _, r := range splitList(v) {
+			if accountOf(r) == "" {
+				bad("ALLOWED_ROLE_ARNS", "%q is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", r)
+			}
+			c.AllowedRoles[r] = true
+		}
+	}
+	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
+		if _, _, err := parseEndpoint(v); err != nil || strings.Contains(v, regionPlaceholder) {
+			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port])", v)
+		}
+		c.STSEndpoint = v
+	}
+	c.TimeZone = time.UTC
+	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
+		if loc, err := loadZone(v); err != nil {
+			bad("TIME_ZONE", "%q is not an IANA time zone like Asia/Shanghai or UTC", v)
+		} else {
+			c.TimeZone = loc
+		}
+	}
+	if v := getenv("SKIP_DATES"); strings.TrimSpace(v) != "" {
+		for _, d := range splitList(v) {
+			if !validDate(d) {
+				bad("SKIP_DATES", "%q is not a date like 2026-12-25", d)
+			}
+			c.SkipDates = append(c.SkipDates, d)
+		}
 	}
 	switch v := strings.ToLower(strings.TrimSpace(getenv("DRY_RUN_ONLY"))); v {
 	case "", "false", "0", "no":

@@ -55,10 +55,35 @@ type verdict struct {
 	code      string
 	message   string
 	requestID string
+	// advice, when set, replaces adviceFor(code): an STS code says
+	// something else than the same code from ECS.
+	advice string
+}
+
+// adviceText is what the operator can do about v.
+func (v verdict) adviceText() string {
+	if v.advice != "" {
+		return v.advice
+	}
+	return adviceFor(v.code)
 }
 
 // classify turns an error of the ECS interface into a verdict.
 func classify(err error) verdict {
+	var ar *assumeRoleError
+	if errors.As(err, &ar) {
+		v := classifyCall(ar.err)
+		v.message = "STS AssumeRole " + ar.role + " failed: " + v.message
+		if v.class == permanent {
+			v.advice = adviceAssumeRole
+		}
+		return v
+	}
+	return classifyCall(err)
+}
+
+// classifyCall classifies the error of one call.
+func classifyCall(err error) verdict {
 	var api *APIError
 	if errors.As(err, &api) {
 		v := verdict{code: api.Code, message: api.Message, requestID: api.RequestID}

@@ -14,6 +14,7 @@ type fakeECS struct {
 
 	mu          sync.Mutex
 	startCalls  []StartInstancesInput
+	startCreds  []Credentials // of each StartInstances call
 	describes   int
 	inFlight    atomic.Int32
 	maxInFlight atomic.Int32
@@ -32,11 +33,12 @@ func (f *fakeECS) enter() func() {
 	return func() { f.inFlight.Add(-1) }
 }
 
-func (f *fakeECS) StartInstances(ctx context.Context, _ Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (f *fakeECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	in.InstanceIDs = append([]string(nil), in.InstanceIDs...)
 	f.startCalls = append(f.startCalls, in)
+	f.startCreds = append(f.startCreds, creds)
 	f.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: err}

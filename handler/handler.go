@@ -128,6 +128,21 @@ func (h *Handler) flush(inv *invocation) {
 	}
 }
 
+// newRun is the starter's state for one invocation's calls: its
+// credentials, and its AssumeRole session name.
+func (h *Handler) newRun(inv *invocation) *startRun {
+	r := h.starter.newRun(inv.creds)
+	r.session = sessionName(inv.requestID)
+	return r
+}
+
+// SetSTS gives the handler the STS client through which it assumes the
+// roles of ALLOWED_ROLE_ARNS (DESIGN §3.1); without one, an instance of
+// another account fails.
+func (h *Handler) SetSTS(sts STS) {
+	h.starter.Roles = newRoleCache(sts)
+}
+
 // workEnd is when the ECS work (and the planning before it) must end: a margin
 // before the invocation's deadline, so there is always time to answer, and at
 // wait (if set) for HTTP. Zero means no end.
@@ -162,8 +177,38 @@ func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Messag
 func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
-	// Tag selections are looked up first: what they find is then planned
-	// like instances named by ID (DESIGN §3.1).
+	h.carryOut(work, inv, p)
+	// Sequences come after the rest of the batch, each group planned and
+	// carried out like a batch of its own, in order (DESIGN §3.1).
+	for _, sq := range p.sequences {
+		h.runSequence(work, inv, p, sq)
+	}
+	p.closeIgnored()
+
+	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
+	if res.Ignored == nil {
+		res.Ignored = []IgnoredEvent{}
+	}
+	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
+	for _, e := range p.entries {
+		if e.result == nil {
+			continue // ignored after a tag lookup
+		}
+		region, role := splitScope(e.region)
+		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
+		e.result.Retryable = e.result.Outcome == Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+	}
+	res.summarize()
+	h.logResult(inv, p, res)
+	return res
+}
+
+// carryOut does a plan's ECS work: its tag selections are looked up first
+// (what they find is then planned like instances named by ID, DESIGN
+// §3.1), the allow-lists and tags are checked, the instances started, and
+// those of requests with wait waited for. Every entry is then decided.
+func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 	h.resolveSelections(work, inv, p)
 
 	undecided := func(list []*entry) []*entry {
@@ -191,7 +236,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 	todo = undecided(todo)
 
 	groups := groupEntries(todo)
-	results, warnings := h.starter.Start(work, inv.creds, groups)
+	results, warnings := h.starter.start(work, h.newRun(inv), groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
 		if ir, ok := results[resultKey(e.region, e.id)]; ok {
@@ -203,24 +248,6 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 		}
 	}
 	h.waitForRunning(work, inv, p)
-	p.closeIgnored()
-
-	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
-	if res.Ignored == nil {
-		res.Ignored = []IgnoredEvent{}
-	}
-	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
-	for _, e := range p.entries {
-		if e.result == nil {
-			continue // ignored after a tag lookup
-		}
-		e.result.InstanceID, e.result.RegionID = e.id, e.region
-		e.result.Retryable = e.result.Outcome == Unfinished
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
-	}
-	res.summarize()
-	h.logResult(inv, p, res)
-	return res
 }
 
 // groupEntries forms StartInstances calls: an AllTogether group's instances
@@ -281,7 +308,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 	}
 	looked := make([]lookup, len(p.pending))
 	if !inv.creds.Empty() {
-		r := h.starter.newRun(inv.creds)
+		r := h.newRun(inv)
 		var wg sync.WaitGroup
 		for i, a := range p.pending {
 			if !a.selects {
@@ -303,7 +330,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			continue
 		}
 		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), a.region)
+		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), scopeLabel(a.region))
 		ig := IgnoredEvent{Source: a.src, trigger: a.m.Trigger}
 		switch {
 		case inv.creds.Empty():
@@ -316,7 +343,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.message)
 			} else {
 				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.message)
-				p.unresolved = append(p.unresolved, fmt.Sprintf("%s %s (%s)", a.region, tagList(a.tags), l.v.code))
+				p.unresolved = append(p.unresolved, fmt.Sprintf("%s %s (%s)", scopeLabel(a.region), tagList(a.tags), l.v.code))
 			}
 			p.ignore(ig, nil)
 			continue
@@ -364,7 +391,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 	if len(order) == 0 {
 		return
 	}
-	r := h.starter.newRun(inv.creds)
+	r := h.newRun(inv)
 	var wg sync.WaitGroup
 	for _, k := range order {
 		list := waiting[k]
@@ -437,7 +464,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	answers := map[string]answer{} // by resultKey
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	r := h.starter.newRun(inv.creds)
+	r := h.newRun(inv)
 	for region, ids := range byRegion {
 		for len(ids) > 0 {
 			n := min(len(ids), maxPerCall)
@@ -469,21 +496,21 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		switch {
 		case !a.ok && a.v.class == permanent:
 			e.result = &InstanceResult{Outcome: Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
-				EcsRequestID: a.v.requestID, Advice: adviceFor(a.v.code)}
+				EcsRequestID: a.v.requestID, Advice: a.v.adviceText()}
 		case !a.ok:
 			v := unfinishedVerdict(ctx, a.v)
 			e.result = &InstanceResult{Outcome: Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
 				EcsRequestID: v.requestID}
 		case !found:
 			e.result = &InstanceResult{Outcome: Failed, Code: CodeNotFound, EcsRequestID: a.v.requestID,
-				Message: "DescribeInstances does not know the instance in " + e.region, Advice: adviceFor(CodeNotFound)}
+				Message: "DescribeInstances does not know the instance in " + scopeLabel(e.region), Advice: adviceFor(CodeNotFound)}
 		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
 			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
 			p.ignore(IgnoredEvent{Source: strings.Join(e.sources, ", "), trigger: e.trigger,
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", e.region, h.cfg.RestartTag)}, []string{e.id})
+				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", scopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
 		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
 			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,

@@ -114,7 +114,7 @@ func httpStatus(res *Result) int {
 // asksToWait says whether a message asks to wait until its instances run.
 func asksToWait(msgs []events.Message) bool {
 	for _, m := range msgs {
-		if _, on, _ := parseWait(m.Request.Wait); on && m.Ignored == "" {
+		if _, on, _ := parseWait(m.Request.Wait); (on || m.Request.Sequence != nil) && m.Ignored == "" {
 			return true
 		}
 	}

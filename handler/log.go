@@ -54,6 +54,10 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 			slog.String("ecsRequestId", ir.EcsRequestID),
 			slog.Int64("durationMs", durationMs),
 		)
+		if ir.AccountID != "" {
+			// An instance of another account (DESIGN §3.1).
+			attrs = append(attrs, slog.String("accountId", ir.AccountID))
+		}
 		if e.waited {
 			// How long after the invocation's start a wait saw it Running
 			// (DESIGN §3.1).

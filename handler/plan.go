@@ -139,6 +139,9 @@ type plan struct {
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
 	unresolved []string
+	// sequences are the accepted requests with a sequence, carried out
+	// after the rest (runSequence).
+	sequences []*sequenceRequest
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
@@ -284,6 +287,19 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
 	region, from := h.resolveRegion(m, inv)
 	switch {
+	case req.Targets != nil:
+		// Each target names its own region (validated above).
+	case req.Sequence != nil:
+		// A group names its region, or takes the request's.
+		if region != "" {
+			break
+		}
+		for i, g := range req.Sequence {
+			if g.RegionID == "" && g.Targets == nil && len(errs) == 0 {
+				errs = append(errs, events.FieldError{Field: fmt.Sprintf("sequence[%d].regionId", i),
+					Message: "no region: name regionId in the group or the request, or set DEFAULT_REGION_ID"})
+			}
+		}
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
@@ -294,7 +310,17 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
 	}
 	if len(errs) > 0 {
-		p.refuse(m, src, region, req, errs)
+		if req.Targets == nil && req.Sequence == nil {
+			p.refuse(m, src, scopeOf(region, req.RoleArn), req, errs)
+			return
+		}
+		// The request is refused whole; each target's (or group's)
+		// instances are reported in their own region and account.
+		p.addInvalid(errs)
+		p.refuseParts(m, src, region, req, errs)
+		if namedTargetIDs(req) == 0 {
+			p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+		}
 		return
 	}
 	if req.NotAfter != "" {
@@ -303,17 +329,91 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			return
 		}
 	}
+	if reason := h.skipDate(m, req, inv.start); reason != "" {
+		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+		return
+	}
 	if m.RequireRestartTag && h.cfg.RestartTag == nil {
 		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
 		return
 	}
+	if req.Sequence != nil {
+		p.sequences = append(p.sequences, &sequenceRequest{m: m, src: src, region: region, req: req})
+		return
+	}
+	if req.Targets == nil {
+		h.accept(p, m, src, scopeOf(region, req.RoleArn), req)
+		return
+	}
+	// targets (DESIGN §3.1): one request per target, in order, each with
+	// the outer request's dryRun, notAfter and wait as defaults.
+	for _, t := range req.Targets {
+		t.DryRun = t.DryRun || req.DryRun
+		if t.Wait == "" {
+			t.Wait = req.Wait
+		}
+		tids := uniqueStrings(t.InstanceIDs)
+		if t.NotAfter == "" {
+			t.NotAfter = req.NotAfter
+		} else if at, err := time.Parse(time.RFC3339, t.NotAfter); err == nil && inv.start.After(at) {
+			p.ignore(IgnoredEvent{Source: src, Reason: fmt.Sprintf("expired: notAfter %s of a target in %s has passed", t.NotAfter, t.RegionID), trigger: m.Trigger}, tids)
+			continue
+		}
+		if reason := h.skipDate(m, t, inv.start); reason != "" {
+			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, tids)
+			continue
+		}
+		h.accept(p, m, src, scopeOf(t.RegionID, t.RoleArn), t)
+	}
+}
+
+// namedTargetIDs counts the IDs a request's targets and groups name.
+func namedTargetIDs(req events.StartRequest) int {
+	n := len(namedIDs(req.InstanceIDs))
+	for _, t := range req.Targets {
+		n += namedTargetIDs(t)
+	}
+	for _, g := range req.Sequence {
+		n += namedTargetIDs(g)
+	}
+	return n
+}
+
+// refuseParts reports the instances of a refused request with targets or a
+// sequence, each in its own region (the group's, else region) and account.
+func (p *plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
+		r := part.RegionID
+		if r == "" {
+			r = region
+		}
+		if part.Targets != nil || part.Sequence != nil {
+			p.refuseParts(m, src, r, part, errs)
+			continue
+		}
+		p.refuseInstances(m, src, scopeOf(r, part.RoleArn), part, errs)
+	}
+}
+
+// accept plans a valid request (or target) that passed expiry and the skip
+// dates, in scope (its region, and account: roles.go): counted and merged
+// now, or after the tag lookups before it.
+func (h *Handler) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
+	ids := uniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.BatchOptimization)
-	a := &acceptedRequest{m: m, src: src, region: region, req: req, ids: ids, mode: mode, batch: batch,
+	a := &acceptedRequest{m: m, src: src, region: scope, req: req, ids: ids, mode: mode, batch: batch,
 		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
+	if role := req.RoleArn; role != "" && !h.cfg.AllowedRoles[role] && a.selects {
+		// Nothing to look up without assuming the role, which is not
+		// allowed: no STS call (DESIGN §3.1).
+		p.ignore(IgnoredEvent{Source: src, Code: CodeNotAllowed, trigger: m.Trigger,
+			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", tagList(a.tags), scopeLabel(scope), roleNotAllowed(role))}, nil)
+		return
+	}
 	if d, on, _ := parseWait(req.Wait); on && !req.DryRun {
 		a.wait = d // a dry run starts nothing to wait for
 	}
@@ -324,6 +424,11 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		return
 	}
 	h.commit(p, a)
+}
+
+// roleNotAllowed says why a role may not be assumed.
+func roleNotAllowed(role string) string {
+	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS (empty: no role may be assumed); nothing was sent to STS", role)
 }
 
 // tagPairs turns a request's tags into the ECS interface's pairs.
@@ -495,6 +600,12 @@ func summarizeErrors(errs []events.FieldError) string {
 // summed up in one Ignored entry instead of one result each.
 func (p *plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	p.addInvalid(errs)
+	p.refuseInstances(m, src, region, req, errs)
+}
+
+// refuseInstances is refuse without counting the defects (a request with
+// targets refuses each target's instances with the request's defects).
+func (p *plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.maxInstances {
@@ -719,6 +830,44 @@ func (h *Handler) eventExpired(m events.Message, now time.Time) string {
 	return ""
 }
 
+// skipDate says why a request is not carried out today, or "": its date,
+// in the request's timeZone (default TIME_ZONE, else UTC), is one of its
+// skipDates or of SKIP_DATES (DESIGN §3.1). The date is that of the event's
+// time where it states one (the timer's triggerTime, the CloudEvent's time,
+// the HTTP request's time; one in the future counts as now), so that a retry
+// of a request sent on the eve of a holiday is judged like its first try;
+// else that of the invocation's start.
+func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
+	if len(req.SkipDates) == 0 && len(h.cfg.SkipDates) == 0 {
+		return ""
+	}
+	at := now
+	if !m.Time.IsZero() && m.Time.Before(now) {
+		at = m.Time
+	}
+	zone := h.cfg.TimeZone
+	if zone == nil {
+		zone = time.UTC
+	}
+	if req.TimeZone != "" {
+		if loc, err := loadZone(req.TimeZone); err == nil {
+			zone = loc
+		}
+	}
+	today := at.In(zone).Format(dateLayout)
+	for _, d := range req.SkipDates {
+		if d == today {
+			return fmt.Sprintf("skip date %s (%s): the request is not carried out on it", today, zone)
+		}
+	}
+	for _, d := range h.cfg.SkipDates {
+		if d == today {
+			return fmt.Sprintf("skip date %s (%s): SKIP_DATES holds it, no request is carried out on it", today, zone)
+		}
+	}
+	return ""
+}
+
 // resolveRegion applies DESIGN §3's order: the request, the instance's own region
 // stated by the event, DEFAULT_REGION_ID, the event source's region, the
 // function's region.
@@ -738,7 +887,11 @@ func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from
 }
 
 // denied says why the allow-lists forbid starting the instance, or "".
-func (h *Handler) denied(region, id string) string {
+func (h *Handler) denied(scope, id string) string {
+	region, role := splitScope(scope)
+	if role != "" && !h.cfg.AllowedRoles[role] {
+		return roleNotAllowed(role)
+	}
 	if h.cfg.AllowedRegions != nil && !h.cfg.AllowedRegions[region] {
 		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)
 	}

@@ -33,6 +33,9 @@ type InstanceResult struct {
 	Retryable      bool    `json:"Retryable" xml:"Retryable"`
 	EcsRequestID   string  `json:"EcsRequestId" xml:"EcsRequestId"`
 	Advice         string  `json:"Advice,omitempty" xml:"Advice,omitempty"`
+	// AccountID is the account of an instance reached through roleArn
+	// (DESIGN §3.1); empty for the function's own.
+	AccountID string `json:"AccountId,omitempty" xml:"AccountId,omitempty"`
 }
 
 // Summary counts the instance results by outcome, and the ignored events.

@@ -38,6 +38,8 @@ type Starter struct {
 	// PollInterval is how often a wait polls for Running (DESIGN §3.1);
 	// zero means DefaultPollInterval.
 	PollInterval time.Duration
+	// Roles assumes the roles of other accounts (nil: none can be).
+	Roles *roleCache
 }
 
 // DefaultPollInterval is how often a wait asks ECS whether its instances run.
@@ -57,7 +59,11 @@ type Warning struct {
 // result per instance, keyed by regionId/instanceId, and the warnings to log.
 // Work still undone when ctx ends is Unfinished.
 func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) (map[string]InstanceResult, []Warning) {
-	r := s.newRun(creds)
+	return s.start(ctx, s.newRun(creds), groups)
+}
+
+// start is Start with a run of the caller's (see Handler.newRun).
+func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[string]InstanceResult, []Warning) {
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Go(func() {
@@ -78,7 +84,7 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
 // retrying access to ECS for one invocation's credentials.
 func (s *Starter) newRun(creds Credentials) *startRun {
-	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sem: make(chan struct{}, max(1, s.MaxConcurrent))}
+	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sems: make(map[string]chan struct{})}
 }
 
 // resultKey keys results by region and instance.
@@ -87,7 +93,13 @@ func resultKey(region, id string) string { return region + "/" + id }
 type startRun struct {
 	s     *Starter
 	creds Credentials
-	sem   chan struct{}
+	// session is AssumeRole's RoleSessionName for this invocation.
+	session string
+
+	semMu sync.Mutex
+	// sems bound the calls in flight per scope (region and account, see
+	// roles.go): each region gets its own bound, MaxConcurrent.
+	sems map[string]chan struct{}
 
 	mu       sync.Mutex
 	results  map[string]InstanceResult
@@ -150,7 +162,7 @@ func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, pre
 			Message: v.message, EcsRequestID: v.requestID, PreviousStatus: prev, CurrentStatus: cur}
 		switch o {
 		case Failed:
-			ir.Advice = adviceFor(v.code)
+			ir.Advice = v.adviceText()
 		case Unfinished:
 			ir.Retryable = true
 		}
@@ -158,40 +170,71 @@ func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, pre
 	}
 }
 
-// acquire takes a place for one ECS call; false when ctx ended first.
-func (r *startRun) acquire(ctx context.Context) bool {
+// acquire takes a place for one ECS call in scope; false when ctx ended
+// first.
+func (r *startRun) acquire(ctx context.Context, scope string) (release func(), ok bool) {
+	r.semMu.Lock()
+	sem, found := r.sems[scope]
+	if !found {
+		sem = make(chan struct{}, max(1, r.s.MaxConcurrent))
+		r.sems[scope] = sem
+	}
+	r.semMu.Unlock()
 	select {
-	case r.sem <- struct{}{}:
-		return true
+	case sem <- struct{}{}:
+		return func() { <-sem }, true
 	case <-ctx.Done():
-		return false
+		return nil, false
 	}
 }
 
-func (r *startRun) release() { <-r.sem }
+// access is what one call to scope needs: a place under the scope's bound,
+// the region, and the credentials — the function's own, or those of the
+// role the scope names, assumed (or reused) through STS (DESIGN §3.1).
+func (r *startRun) access(ctx context.Context, scope string) (release func(), creds Credentials, region string, err error) {
+	release, ok := r.acquire(ctx, scope)
+	if !ok {
+		return nil, Credentials{}, "", ctx.Err()
+	}
+	region, role := splitScope(scope)
+	if role == "" {
+		return release, r.creds, region, nil
+	}
+	creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session)
+	if err != nil {
+		release()
+		return nil, Credentials{}, "", err
+	}
+	return release, creds, region, nil
+}
 
 func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
-	if !r.acquire(ctx) {
-		return nil, ctx.Err()
+	release, creds, region, err := r.access(ctx, in.RegionID)
+	if err != nil {
+		return nil, err
 	}
-	defer r.release()
-	return r.s.ECS.StartInstances(ctx, r.creds, in)
+	defer release()
+	in.RegionID = region
+	return r.s.ECS.StartInstances(ctx, creds, in)
 }
 
-func (r *startRun) describe(ctx context.Context, region string, ids []string) (*DescribeInstancesOutput, error) {
-	if !r.acquire(ctx) {
-		return nil, ctx.Err()
+func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+	release, creds, region, err := r.access(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
-	defer r.release()
-	return r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
+	defer release()
+	return r.s.ECS.DescribeInstances(ctx, creds, region, ids)
 }
 
 func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	if !r.acquire(ctx) {
-		return nil, ctx.Err()
+	release, creds, region, err := r.access(ctx, in.RegionID)
+	if err != nil {
+		return nil, err
 	}
-	defer r.release()
-	return r.s.ECS.DescribeInstancesByTags(ctx, r.creds, in)
+	defer release()
+	in.RegionID = region
+	return r.s.ECS.DescribeInstancesByTags(ctx, creds, in)
 }
 
 // next says how the retry loop goes on after one call (DESIGN §7).
@@ -346,7 +389,7 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		v = verdict{requestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
-			case (in.RegionID != "" && in.RegionID != region) || !carriesAll(in.Tags, tags):
+			case (in.RegionID != "" && in.RegionID != regionOf(region)) || !carriesAll(in.Tags, tags):
 				r.warn(Warning{RegionID: region, InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
 					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + tagList(tags) + " in this region: ignored"})
 			case seen[in.InstanceID]:

@@ -142,10 +142,13 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if len(req.InstanceIDs) == 0 && req.Tags == nil && !decodeErrs {
+	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && req.Sequence == nil && !decodeErrs {
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
 	out = append(out, validateTags(req, decodeErrs)...)
+	out = append(out, validateSkipDates(req, decodeErrs)...)
+	out = append(out, validateReach(req, decodeErrs)...)
+	out = append(out, validateSequence(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
 		if !instanceIDRE.MatchString(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
@@ -187,6 +190,170 @@ func validateTags(req events.StartRequest, decodeErrs bool) []events.FieldError 
 		}
 	}
 	return out
+}
+
+// maxTargets bounds a request's targets (DESIGN §3.1).
+const maxTargets = 50
+
+// validateReach checks roleArn and targets (DESIGN §3.1): a role's ARN
+// acs:ram::<account id>:role/<name>; 1 to 50 targets, each a valid start
+// request with its own regionId and no targets of its own, and neither
+// instanceIds, tags nor roleArn beside them. A target's defects are named
+// targets[i].<field>.
+func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	var out []events.FieldError
+	if req.RoleArn != "" && accountOf(req.RoleArn) == "" {
+		out = append(out, events.FieldError{Field: req.FieldName("roleArn"),
+			Message: fmt.Sprintf("%s is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", quote(req.RoleArn))})
+	}
+	if req.Targets == nil {
+		return out
+	}
+	switch n := len(req.Targets); {
+	case n == 0 && !decodeErrs:
+		out = append(out, events.FieldError{Field: "targets", Message: "is empty: give 1 to 50 start requests, each with its regionId"})
+	case n > maxTargets:
+		out = append(out, events.FieldError{Field: "targets", Message: fmt.Sprintf("has %d start requests: at most %d", n, maxTargets)})
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"instanceIds", len(req.InstanceIDs) > 0}, {"tags", req.Tags != nil}, {"roleArn", req.RoleArn != ""}} {
+		if f.set {
+			out = append(out, events.FieldError{Field: req.FieldName(f.name),
+				Message: "cannot stand beside targets: name the instances, tags and role in each target"})
+		}
+	}
+	for i, t := range req.Targets {
+		prefix := fmt.Sprintf("targets[%d].", i)
+		if t.RegionID == "" {
+			out = append(out, events.FieldError{Field: prefix + "regionId", Message: "is required in a target"})
+		}
+		if t.Targets != nil {
+			out = append(out, events.FieldError{Field: prefix + "targets", Message: "a target cannot hold targets of its own"})
+			t.Targets = nil
+		}
+		for _, fe := range validateRequest(t, decodeErrs) {
+			fe.Field, fe.Elem = prefix+fe.Field, 0
+			out = append(out, fe)
+		}
+	}
+	return out
+}
+
+// The bounds of a sequence's groups (DESIGN §3.1).
+const (
+	minGroups = 2
+	maxGroups = 10
+)
+
+// validateSequence checks a sequence (DESIGN §3.1): 2 to 10 groups, each a
+// valid start request (instanceIds, tags, targets, regionId,
+// batchOptimization) without a sequence of its own, and neither
+// instanceIds, tags, targets nor roleArn beside it. An instance named by two
+// groups (in the same region as written) is a defect of the later one: it
+// could not be both started before and after. Defects are named
+// sequence[i].<field>.
+func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	if req.Sequence == nil {
+		return nil
+	}
+	var out []events.FieldError
+	switch n := len(req.Sequence); {
+	case n < minGroups && (n != 0 || !decodeErrs):
+		out = append(out, events.FieldError{Field: "sequence", Message: fmt.Sprintf("has %d groups: give 2 to 10 start requests, started in order", n)})
+	case n > maxGroups:
+		out = append(out, events.FieldError{Field: "sequence", Message: fmt.Sprintf("has %d groups: at most %d", n, maxGroups)})
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"instanceIds", len(req.InstanceIDs) > 0}, {"tags", req.Tags != nil}, {"targets", req.Targets != nil}, {"roleArn", req.RoleArn != ""}} {
+		if f.set {
+			out = append(out, events.FieldError{Field: req.FieldName(f.name),
+				Message: "cannot stand beside sequence: name the instances of each group in the group"})
+		}
+	}
+	firstGroup := map[string]int{} // region/ID → the group that names it
+	for i, g := range req.Sequence {
+		prefix := fmt.Sprintf("sequence[%d].", i)
+		if g.Sequence != nil {
+			out = append(out, events.FieldError{Field: prefix + "sequence", Message: "no sequence inside a sequence"})
+			g.Sequence = nil
+		}
+		for _, fe := range validateRequest(g, decodeErrs) {
+			fe.Field, fe.Elem = prefix+fe.Field, 0
+			out = append(out, fe)
+		}
+		region := g.RegionID
+		if region == "" {
+			region = req.RegionID
+		}
+		for j, id := range g.InstanceIDs {
+			k := scopeOf(region, g.RoleArn) + "/" + id
+			if at, ok := firstGroup[k]; ok && at != i {
+				out = append(out, events.FieldError{Field: prefix + g.IDField(j),
+					Message: fmt.Sprintf("%s is in sequence[%d] already: an instance belongs to one group", quote(id), at)})
+				continue
+			}
+			firstGroup[k] = i
+		}
+	}
+	return out
+}
+
+// maxSkipDates bounds a request's skipDates: a year of days, and some.
+const maxSkipDates = 400
+
+// dateLayout is the form of a skip date (DESIGN §3.1).
+const dateLayout = "2006-01-02"
+
+// validateSkipDates checks skipDates (1 to 400 dates like 2026-12-25) and
+// timeZone (an IANA zone of the embedded database), errors naming the field
+// or the element as sent (DESIGN §3.1).
+func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	var out []events.FieldError
+	if req.TimeZone != "" {
+		if _, err := loadZone(req.TimeZone); err != nil {
+			out = append(out, events.FieldError{Field: req.FieldName("timeZone"),
+				Message: fmt.Sprintf("%s is not an IANA time zone like Asia/Shanghai or UTC", quote(req.TimeZone))})
+		}
+	}
+	if req.SkipDates == nil {
+		return out
+	}
+	switch n := len(req.SkipDates); {
+	case n == 0 && !decodeErrs:
+		out = append(out, events.FieldError{Field: req.FieldName("skipDates"), Message: "is empty: give 1 to 400 dates like \"2026-12-25\", or leave it out"})
+	case n > maxSkipDates:
+		out = append(out, events.FieldError{Field: req.FieldName("skipDates"), Message: fmt.Sprintf("has %d dates: at most %d", n, maxSkipDates)})
+	}
+	for i, d := range req.SkipDates {
+		if d == "" && decodeErrs {
+			continue // an element the decoder refused (not a string)
+		}
+		if !validDate(d) {
+			out = append(out, events.FieldError{Field: fmt.Sprintf("%s[%d]", req.FieldName("skipDates"), i),
+				Message: fmt.Sprintf("%s is not a date like 2026-12-25", quote(d))})
+		}
+	}
+	return out
+}
+
+// validDate says whether d is a calendar date written YYYY-MM-DD.
+func validDate(d string) bool {
+	t, err := time.Parse(dateLayout, d)
+	return err == nil && t.Format(dateLayout) == d
+}
+
+// loadZone loads an IANA zone from the embedded database (time/tzdata,
+// imported in config.go). "Local" is not a zone a request may name: it would
+// mean whatever the machine is set to.
+func loadZone(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA zone", name)
+	}
+	return time.LoadLocation(name)
 }
 
 // normalBatch maps any spelling (any case) of a batch optimisation to ECS's;

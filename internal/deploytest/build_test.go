@@ -187,4 +187,10 @@ func TestBuildIsReproducible(t *testing.T) {
 	if len(first) > maxZip {
 		t.Errorf("the zip has %d bytes, over 4 MiB (%d)", len(first), maxZip)
 	}
+	// DESIGN §3.1: the binary embeds the time zone database (time/tzdata),
+	// whose zip names every zone: skipDates in Asia/Shanghai must not depend
+	// on the runtime's zoneinfo.
+	if !bytes.Contains(bin, []byte("America/Argentina/Buenos_Aires")) || !bytes.Contains(bin, []byte("Pacific/Kiritimati")) {
+		t.Error("the binary does not embed the time zone database: import time/tzdata")
+	}
 }

@@ -52,13 +52,16 @@ func checkStartRequest(t *testing.T, where string, payload []byte, sample string
 // Every timer payload is a start request: invoked directly (s invoke, the
 // console's test event) and inside the event a timer trigger produces.
 func TestTimerPayloadsAreStartRequests(t *testing.T) {
-	n := 0
+	n, sequences := 0, 0
 	for _, tr := range triggers(t) {
 		if tr.typ != "timer" {
 			continue
 		}
 		n++
 		payload := str(tr.config, "payload")
+		if strings.Contains(payload, `"sequence"`) {
+			sequences++
+		}
 		if payload == "" {
 			t.Errorf("%s: a timer without payload names nothing to start", tr.name)
 			continue
@@ -79,6 +82,9 @@ func TestTimerPayloadsAreStartRequests(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no timer trigger")
+	}
+	if sequences == 0 {
+		t.Error("no timer shows a sequence (DESIGN §3.1)")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -84,7 +85,7 @@ func actions(p policy) []string {
 // wildcard action, and only ECS instance resources.
 func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
 	want := []string{"ecs:DescribeInstances", "ecs:StartInstances"}
-	for _, name := range []string{"policy.json", "policy-tagged.json"} {
+	for _, name := range []string{"policy.json", "policy-tagged.json", "target-policy.json"} {
 		p := readPolicy(t, name)
 		if got := actions(p); !slices.Equal(got, want) {
 			t.Errorf("ram/%s: actions %v, want exactly %v", name, got, want)
@@ -211,6 +212,43 @@ func TestMNSInvocationRoleMatchesSYaml(t *testing.T) {
 	for _, tr := range triggers(t) {
 		if tr.typ == "mns_topic" && !strings.HasSuffix(str(tr.resolved, "invocationRole"), ":role/"+role) {
 			t.Errorf("%s: invocationRole %q is not vars.mnsInvocationRole (%s)", tr.name, str(tr.resolved, "invocationRole"), role)
+		}
+	}
+}
+
+// The cross-account pair (DESIGN §3.1): the function's role may assume the
+// target roles by name, never role/* nor any account; the target role
+// trusts the function's role alone (roleName in s.yaml) and may start and
+// look up instances, nothing else.
+func TestCrossAccountPair(t *testing.T) {
+	p := readPolicy(t, "policy-assume.json")
+	if got := actions(p); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("policy-assume.json: actions %v, want [sts:AssumeRole]", got)
+	}
+	roleRes := regexp.MustCompile(`^acs:ram:\*:[0-9]+:role/[A-Za-z0-9._-]+$`)
+	for i, st := range p.Statement {
+		if len(st.Resource) == 0 {
+			t.Errorf("policy-assume.json: statement %d names no role", i)
+		}
+		for _, r := range st.Resource {
+			if !roleRes.MatchString(r) {
+				t.Errorf("policy-assume.json: statement %d: %q is not one role of one account (acs:ram:*:<account>:role/<name>)", i, r)
+			}
+		}
+	}
+	trust := readPolicy(t, "target-trust-policy.json")
+	if got := actions(trust); !slices.Equal(got, []string{"sts:AssumeRole"}) {
+		t.Errorf("target-trust-policy.json: actions %v", got)
+	}
+	roleName := str(loadSYAML(t), "vars", "roleName")
+	for i, st := range trust.Statement {
+		if len(st.Principal) != 1 || len(st.Principal["RAM"]) == 0 {
+			t.Errorf("target-trust-policy.json: statement %d: Principal %v, want only RAM roles", i, st.Principal)
+		}
+		for _, pr := range st.Principal["RAM"] {
+			if !regexp.MustCompile(`^acs:ram::[0-9]+:role/` + regexp.QuoteMeta(roleName) + `$`).MatchString(pr) {
+				t.Errorf("target-trust-policy.json: principal %q is not the function's role %s of one account", pr, roleName)
+			}
 		}
 	}
 }

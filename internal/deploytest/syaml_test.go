@@ -304,6 +304,9 @@ func TestEnvironmentIsAValidConfig(t *testing.T) {
 		if cfg.DefaultRegionID != str(r.raw, "region") {
 			t.Errorf("%s: DEFAULT_REGION_ID %q differs from the function's region %q", r.name, cfg.DefaultRegionID, str(r.raw, "region"))
 		}
+		if len(cfg.SkipDates) == 0 || cfg.TimeZone.String() != "Asia/Shanghai" {
+			t.Errorf("%s: no holiday calendar: SKIP_DATES %v in TIME_ZONE %s, want dates in Asia/Shanghai (the timers' CRON_TZ)", r.name, cfg.SkipDates, cfg.TimeZone)
+		}
 		if cfg.RestartTag == nil {
 			t.Errorf("%s: without RESTART_TAG the ecs-stopped trigger's events are all ignored", r.name)
 		}

@@ -42,7 +42,7 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		ids     []string
 		// selects holds the tags of a payload that selects instances by tag
 		// (DESIGN §3.1); the fleet gets instances that carry them.
-		selects map[string]string
+		selects []map[string]string
 	}
 	var sends []send
 	doc := loadSYAML(t)
@@ -115,10 +115,10 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		if m := regionRE.FindStringSubmatch(string(s.payload)); m != nil {
 			region = m[1]
 		}
-		if s.selects != nil {
+		for g, sel := range s.selects {
 			// Two instances carry the tags, one does not (and is left alone).
-			for k, tags := range []map[string]string{s.selects, s.selects, {"other": "tag"}} {
-				id := "i-zipsel" + strconv.Itoa(i) + "x" + strconv.Itoa(k)
+			for k, tags := range []map[string]string{sel, sel, {"other": "tag"}} {
+				id := "i-zipsel" + strconv.Itoa(i) + "g" + strconv.Itoa(g) + "x" + strconv.Itoa(k)
 				fleet.Instances = append(fleet.Instances, ecsemu.Instance{InstanceID: id, RegionID: region, Status: "Stopped", Tags: tags})
 				seen[id] = true
 				if k < 2 {
@@ -192,21 +192,33 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 	}
 }
 
-// selectedTags are the tags a payload selects by (a pair without value as
-// any value), nil when it names instances instead.
-func selectedTags(payload string) map[string]string {
+// selectedTags are the tag sets a payload selects by (a pair without value
+// as any value): one for a request, one per group of a sequence that
+// selects; nil when it names instances instead.
+func selectedTags(payload string) []map[string]string {
 	msgs := events.Decode([]byte(payload))
-	if len(msgs) != 1 || msgs[0].Request.Tags == nil || len(msgs[0].Request.InstanceIDs) > 0 {
+	if len(msgs) != 1 {
 		return nil
 	}
-	tags := map[string]string{}
-	for _, t := range msgs[0].Request.Tags {
-		tags[t.Key] = "any"
-		if t.Value != nil {
-			tags[t.Key] = *t.Value
-		}
+	reqs := msgs[0].Request.Sequence
+	if reqs == nil {
+		reqs = []events.StartRequest{msgs[0].Request}
 	}
-	return tags
+	var out []map[string]string
+	for _, r := range reqs {
+		if r.Tags == nil || len(r.InstanceIDs) > 0 {
+			continue
+		}
+		tags := map[string]string{}
+		for _, t := range r.Tags {
+			tags[t.Key] = "any"
+			if t.Value != nil {
+				tags[t.Key] = *t.Value
+			}
+		}
+		out = append(out, tags)
+	}
+	return out
 }
 
 func uniq(list []string) []string {

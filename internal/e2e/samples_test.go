@@ -24,6 +24,8 @@ var sampleEnv = map[string]string{
 	"MAX_EVENT_AGE":  "0",
 	"WEBHOOK_SECRET": webhookSecret,
 	"RESTART_TAG":    "auto-restart=true",
+	// The fleet's role of account B, as the local runner allows it.
+	"ALLOWED_ROLE_ARNS": "acs:ram::1222333444555666:role/start-ecs-target",
 }
 
 // TestEverySample sends every file of testdata/events through the real binary,

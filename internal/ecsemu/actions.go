@@ -61,7 +61,7 @@ type instanceResponse struct {
 
 // startInstances runs StartInstances. The whole call is decided under the
 // lock, so that AllTogether is all or nothing even against concurrent calls.
-func (s *Server) startInstances(p url.Values, requestID string, now time.Time) (any, *apiError) {
+func (s *Server) startInstances(p url.Values, requestID string, now time.Time, account string) (any, *apiError) {
 	region := p.Get("RegionId")
 	if region == "" {
 		return nil, missingParameter("RegionId")
@@ -105,7 +105,7 @@ func (s *Server) startInstances(p url.Values, requestID string, now time.Time) (
 	states := make([]*instanceState, len(ids))
 	for i, id := range ids {
 		st, ok := s.instances[id]
-		if ok && st.RegionID == region {
+		if ok && st.RegionID == region && st.AccountID == account {
 			st.advance(now)
 			states[i] = st
 			continue
@@ -234,7 +234,7 @@ type tag struct {
 // PageSize/PageNumber, or, as ECS recommends, by MaxResults (1 to 100,
 // default 10) and NextToken: a request with either is paged by token, and its
 // answer's NextToken names the next page (empty after the last).
-func (s *Server) describeInstances(p url.Values, requestID string, now time.Time) (any, *apiError) {
+func (s *Server) describeInstances(p url.Values, requestID string, now time.Time, account string) (any, *apiError) {
 	region := p.Get("RegionId")
 	if region == "" {
 		return nil, missingParameter("RegionId")
@@ -295,7 +295,7 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	s.mu.Lock()
 	var found []describedInstance
 	for _, st := range s.instances {
-		if st.RegionID != region || (wanted != nil && !wanted[st.InstanceID]) {
+		if st.RegionID != region || st.AccountID != account || (wanted != nil && !wanted[st.InstanceID]) {
 			continue
 		}
 		st.advance(now)

@@ -20,6 +20,9 @@ type Credential struct {
 	// Expired makes every request with this STS credential fail with
 	// InvalidSecurityToken.Expired.
 	Expired bool `json:"expired,omitempty"`
+	// AccountID is the account the credential acts in; empty: the home
+	// account. ECS answers it only about that account's instances.
+	AccountID string `json:"accountId,omitempty"`
 }
 
 const (

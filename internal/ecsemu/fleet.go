@@ -44,11 +44,18 @@ type Instance struct {
 	// StartErrorTimes limits StartError to that many start attempts, after
 	// which the instance starts (a transient error); 0 means always.
 	StartErrorTimes int `json:"startErrorTimes,omitempty"`
+	// AccountID owns the instance: only credentials of that account (the
+	// role assumed in it, see Role) see and start it. Empty: the home
+	// account, whose credentials are Options.Credentials.
+	AccountID string `json:"accountId,omitempty"`
 }
 
 // Fleet is the JSON document of a fleet: {"instances": [Instance, ...]}.
 type Fleet struct {
 	Instances []Instance `json:"instances"`
+	// Roles are the roles of other accounts that STS AssumeRole hands
+	// credentials of (see Role); New adds them to Options.Roles.
+	Roles []Role `json:"roles,omitempty"`
 }
 
 var (

@@ -38,6 +38,9 @@ type Options struct {
 	DryRunPassCode string
 	// Now is the server's clock; nil means time.Now.
 	Now func() time.Time
+	// Roles are the roles of other accounts that STS AssumeRole (Version
+	// 2015-04-01, on the same server) hands credentials of; see sts.go.
+	Roles []Role
 }
 
 // Faults are injected into the calls the server answers. They may be changed
@@ -77,9 +80,13 @@ type Call struct {
 	// Tags are DescribeInstances' Tag.N.Key=Tag.N.Value filters ("env=dev";
 	// "env" alone for a key without value), in the order of N; NextToken
 	// and MaxResults its paging, as sent.
-	Tags             []string
-	NextToken        string
-	MaxResults       string
+	Tags       []string
+	NextToken  string
+	MaxResults string
+	// RoleArn, RoleSessionName and DurationSeconds are AssumeRole's, as sent.
+	RoleArn          string
+	RoleSessionName  string
+	DurationSeconds  string
 	AccessKeyID      string
 	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
@@ -149,6 +156,7 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Roles = append(append([]Role(nil), opts.Roles...), opts.Fleet.Roles...)
 	s := &Server{
 		opts:      opts,
 		instances: make(map[string]*instanceState),
@@ -466,6 +474,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiErr = missingParameter("Version")
 		return
 	}
+	if call.Action == "AssumeRole" && p.Get("Version") == stsVersion {
+		call.RoleArn, call.RoleSessionName, call.DurationSeconds = p.Get("RoleArn"), p.Get("RoleSessionName"), p.Get("DurationSeconds")
+		if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
+			return
+		}
+		answer, apiErr = s.assumeRole(p, requestID, now)
+		return
+	}
 	if p.Get("Version") != apiVersion {
 		apiErr = ecsError("InvalidVersion", "")
 		return
@@ -477,9 +493,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
 		return
 	}
+	// ECS answers about the instances of the caller's account only.
+	s.mu.Lock()
+	account := s.creds[p.Get("AccessKeyId")].AccountID
+	s.mu.Unlock()
 	switch call.Action {
 	case "StartInstances":
-		answer, apiErr = s.startInstances(p, requestID, now)
+		answer, apiErr = s.startInstances(p, requestID, now, account)
 		if resp, ok := answer.(startInstancesResponse); ok && apiErr == nil {
 			for _, r := range resp.InstanceResponses.InstanceResponse {
 				if r.Code == "200" {
@@ -488,7 +508,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case "DescribeInstances":
-		answer, apiErr = s.describeInstances(p, requestID, now)
+		answer, apiErr = s.describeInstances(p, requestID, now, account)
 	}
 }
 
@@ -554,7 +574,7 @@ func writeAnswer(w http.ResponseWriter, status int, requestID string, body any, 
 	}
 	w.Header().Set("x-acs-request-id", requestID)
 	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	_, _ = w.Write(data) //nolint:gosec // G705: an API emulator's JSON or XML answer (AssumeRole echoes the role), read by SDKs, never rendered as HTML
 }
 
 // newRequestID makes an ID in ECS's format (UUID-like, upper case).

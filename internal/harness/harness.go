@@ -143,6 +143,8 @@ func Start(ctx context.Context, o Options) (*Harness, error) {
 		h.ECS = ecsemu.New(eo)
 		h.ECS.Start()
 		env["ECS_ENDPOINT"] = h.ECS.URL()
+		// The emulator answers STS AssumeRole too (ecsemu.Options.Roles).
+		env["STS_ENDPOINT"] = h.ECS.URL()
 		creds = fcemu.Credentials{AccessKeyID: Role.AccessKeyID, AccessKeySecret: Role.AccessKeySecret, SecurityToken: Role.SecurityToken}
 	}
 	for k, v := range o.Env {

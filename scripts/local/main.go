@@ -140,6 +140,15 @@ func run(o options) error {
 			return err
 		}
 		opts.Fleet = fleet
+		// The fleet's roles of other accounts (answered by the emulator's
+		// STS) may be assumed, as ALLOWED_ROLE_ARNS would allow them.
+		var roles []string
+		for _, r := range fleet.Roles {
+			roles = append(roles, r.Arn)
+		}
+		if len(roles) > 0 {
+			fnEnv["ALLOWED_ROLE_ARNS"] = strings.Join(roles, ",")
+		}
 		opts.ECS.StartDelay = o.startDelay
 		if o.startDelay <= 0 {
 			opts.ECS.StartDelay = time.Millisecond // the emulator reads 0 as its default, negative as never

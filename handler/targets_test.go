@@ -1,0 +1,232 @@
+package handler
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/start-ecs/start-ecs/events"
+)
+
+const (
+	roleB     = "acs:ram::1222333444555666:role/start-ecs-target"
+	roleOther = "acs:ram::1999888777666555:role/start-ecs-target"
+)
+
+// fakeSTS hands out credentials per role, or refuses with an APIError.
+type fakeSTS struct {
+	mu     sync.Mutex
+	calls  []AssumeRoleInput
+	refuse map[string]*APIError
+	valid  time.Duration // how long the credentials it hands out last
+}
+
+func (f *fakeSTS) AssumeRole(_ context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, in)
+	if creds.Empty() {
+		return nil, &APIError{HTTPStatus: 400, Code: "MissingAccessKeyId"}
+	}
+	if e := f.refuse[in.RoleArn]; e != nil {
+		return nil, e
+	}
+	valid := f.valid
+	if valid == 0 {
+		valid = time.Duration(in.DurationSeconds) * time.Second
+	}
+	return &AssumedRole{Credentials: Credentials{AccessKeyID: "STS.assumed-" + accountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + accountOf(in.RoleArn), SecurityToken: "assumed-token"},
+		Expiration: time.Now().Add(valid), RequestID: "req-sts"}, nil
+}
+
+func (f *fakeSTS) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// DESIGN §3.1: targets and roleArn are validated like the rest, errors
+// naming the target's field.
+func TestValidateTargetsAndRoleArn(t *testing.T) {
+	id := []string{"i-bp67acfmxazb4p0001"}
+	ok := events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: id}
+	tests := []struct {
+		name  string
+		req   events.StartRequest
+		field string
+		text  string
+	}{
+		{"role not an ARN", events.StartRequest{InstanceIDs: id, RoleArn: "arn:aws:iam::1:role/x"}, "roleArn", "role's ARN"},
+		{"a target's role", events.StartRequest{Targets: []events.StartRequest{ok, ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: "acs:ram::12:user/x"}}}, "targets[2].roleArn", "role's ARN"},
+		{"a target without region", events.StartRequest{Targets: []events.StartRequest{{InstanceIDs: id}}}, "targets[0].regionId", "required"},
+		{"a target's bad ID", events.StartRequest{Targets: []events.StartRequest{{RegionID: "cn-shanghai", InstanceIDs: []string{"i-x"}}}}, "targets[0].instanceIds[0]", "not an instance ID"},
+		{"targets beside instanceIds", events.StartRequest{InstanceIDs: id, Targets: []events.StartRequest{ok}}, "instanceIds", "beside targets"},
+		{"targets beside tags", events.StartRequest{Tags: []events.TagFilter{{Key: "env"}}, Targets: []events.StartRequest{ok}}, "tags", "beside targets"},
+		{"no targets", events.StartRequest{Targets: []events.StartRequest{}}, "targets", "1 to 50"},
+		{"51 targets", events.StartRequest{Targets: make([]events.StartRequest, 51)}, "targets", "at most 50"},
+		{"targets in a target", events.StartRequest{Targets: []events.StartRequest{{RegionID: "cn-shanghai", Targets: []events.StartRequest{ok}}}}, "targets[0].targets", "cannot hold"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, e := range Validate(tc.req) {
+				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
+					return
+				}
+			}
+			t.Fatalf("errors %+v, want %s with %q", Validate(tc.req), tc.field, tc.text)
+		})
+	}
+	if errs := Validate(events.StartRequest{Targets: []events.StartRequest{ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: roleB}}}); len(errs) > 0 {
+		t.Errorf("valid targets refused: %+v", errs)
+	}
+}
+
+// targetsHandler runs a fleet behind a fake STS with ALLOWED_ROLE_ARNS=roleB.
+func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Handler, *fakeECS) {
+	t.Helper()
+	e := newFleet(status).ecs()
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_ROLE_ARNS": roleB}, e)
+	h.SetSTS(sts)
+	return h, e
+}
+
+// Two regions and two accounts in one request: each instance is reported once
+// with its region (and account), the other account's started with the
+// assumed credentials; the role is assumed once, with the invocation's
+// session name and 900 s, and reused by the next invocation.
+func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
+	const a, b, c = "i-tgthz00001", "i-tgtsh00001", "i-tgtacct001"
+	sts := &fakeSTS{}
+	h, e := targetsHandler(t, stopped([]string{a, b, c}), sts)
+	req := events.StartRequest{Targets: []events.StartRequest{
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
+		{RegionID: "cn-shanghai", InstanceIDs: []string{b}},
+		{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB},
+	}}
+	for round := range 2 {
+		res := h.run(context.Background(), testInvocation(h), []events.Message{msg("targets", req)}, time.Time{})
+		got := byID(res)
+		if len(got) != 3 || got[a].RegionID != "cn-hangzhou" || got[b].RegionID != "cn-shanghai" || got[c].RegionID != "cn-shanghai" ||
+			got[c].AccountID != "1222333444555666" || got[a].AccountID != "" || got[b].AccountID != "" {
+			t.Fatalf("round %d: %+v", round, res.InstanceResponses.InstanceResponse)
+		}
+		for id, ir := range got {
+			if ir.Outcome != Started && round == 0 {
+				t.Errorf("%s: %+v", id, ir)
+			}
+		}
+	}
+	if n := sts.count(); n != 1 {
+		t.Fatalf("%d AssumeRole calls over two invocations, want 1 (reused until 5 min before expiry)", n)
+	}
+	if in := sts.calls[0]; in.RoleArn != roleB || in.DurationSeconds != 900 || in.RoleSessionName != "start-ecs-req-test" {
+		t.Errorf("AssumeRole %+v", in)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, call := range e.startCalls {
+		wantOther := call.InstanceIDs[0] == c
+		if (e.startCreds[i].AccessKeyID == "STS.assumed-1222333444555666") != wantOther || call.RegionID == "" || strings.Contains(call.RegionID, "|") {
+			t.Errorf("call %+v made with %s", call, e.startCreds[i].AccessKeyID)
+		}
+	}
+}
+
+// Credentials with less than 5 minutes left are assumed again.
+func TestAssumedCredentialsRenewedBeforeExpiry(t *testing.T) {
+	const c = "i-tgtrenew01"
+	sts := &fakeSTS{valid: 4 * time.Minute}
+	h, _ := targetsHandler(t, stopped([]string{c}), sts)
+	req := events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB}
+	h.run(context.Background(), testInvocation(h), []events.Message{msg("r", req)}, time.Time{})
+	first := sts.count()
+	h.run(context.Background(), testInvocation(h), []events.Message{msg("r", req)}, time.Time{})
+	if first == 0 || sts.count() <= first {
+		t.Fatalf("%d then %d AssumeRole calls: credentials expiring within 5 min must be assumed again", first, sts.count())
+	}
+}
+
+// A role outside ALLOWED_ROLE_ARNS (and any while it is empty) is Rejected
+// with no STS call; a tag selection through it is not looked up.
+func TestRoleNotAllowed(t *testing.T) {
+	const c = "i-tgtdeny001"
+	sts := &fakeSTS{}
+	h, e := targetsHandler(t, stopped([]string{c}), sts)
+	res := h.run(context.Background(), testInvocation(h), []events.Message{
+		msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleOther}),
+		msg("tags", events.StartRequest{RegionID: "cn-shanghai", Tags: []events.TagFilter{{Key: "env"}}, RoleArn: roleOther}),
+	}, time.Time{})
+	got := byID(res)
+	if got[c].Outcome != Rejected || got[c].Code != CodeNotAllowed || !strings.Contains(got[c].Message, "ALLOWED_ROLE_ARNS") || got[c].AccountID != "1999888777666555" {
+		t.Fatalf("%+v", got[c])
+	}
+	if len(res.Ignored) != 1 || res.Ignored[0].Code != CodeNotAllowed || !strings.Contains(res.Ignored[0].Reason, "ALLOWED_ROLE_ARNS") {
+		t.Fatalf("%+v", res.Ignored)
+	}
+	if sts.count() != 0 || len(e.calls()) != 0 || e.describes != 0 {
+		t.Fatalf("%d STS calls, %d starts, %d lookups: want none", sts.count(), len(e.calls()), e.describes)
+	}
+	// ALLOWED_ROLE_ARNS empty: no role at all.
+	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, newFleet(stopped([]string{c})).ecs())
+	h2.SetSTS(sts)
+	res = h2.run(context.Background(), testInvocation(h2), []events.Message{msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB})}, time.Time{})
+	if got := byID(res)[c]; got.Outcome != Rejected || sts.count() != 0 {
+		t.Fatalf("with ALLOWED_ROLE_ARNS empty: %+v, %d STS calls", got, sts.count())
+	}
+}
+
+// A refused AssumeRole fails that target's instances with STS's code and an
+// Advice about the trust policy; the other targets go on.
+func TestRefusedAssumeRole(t *testing.T) {
+	const a, c = "i-tgtown0001", "i-tgtrefus01"
+	sts := &fakeSTS{refuse: map[string]*APIError{roleB: {HTTPStatus: 403, Code: "NoPermission", Message: "You are not authorized to do this action.", RequestID: "req-sts-no"}}}
+	h, e := targetsHandler(t, stopped([]string{a, c}), sts)
+	res := h.run(context.Background(), testInvocation(h), []events.Message{msg("t", events.StartRequest{Targets: []events.StartRequest{
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
+		{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB},
+	}})}, time.Time{})
+	got := byID(res)
+	if got[a].Outcome != Started {
+		t.Errorf("own account: %+v", got[a])
+	}
+	if ir := got[c]; ir.Outcome != Failed || ir.Code != "NoPermission" || !strings.Contains(ir.Advice, "trust policy") ||
+		!strings.Contains(ir.Message, "AssumeRole") || ir.AccountID != "1222333444555666" || ir.Retryable {
+		t.Fatalf("%+v", ir)
+	}
+	for _, call := range e.calls() {
+		if call.InstanceIDs[0] == c {
+			t.Fatal("an instance of a role STS refused was sent to ECS")
+		}
+	}
+}
+
+// DESIGN §3.1: a sequence is 2 to 10 groups, each a valid request, alone in
+// its request; an instance belongs to one group.
+func TestValidateSequence(t *testing.T) {
+	id := []string{"i-bp67acfmxazb4p0001"}
+	g := events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bp67acfmxazb4p0002"}}
+	for _, tc := range []struct {
+		req   events.StartRequest
+		field string
+	}{
+		{events.StartRequest{Sequence: []events.StartRequest{g}}, "sequence"},
+		{events.StartRequest{Sequence: make([]events.StartRequest, 11)}, "sequence"},
+		{events.StartRequest{InstanceIDs: id, Sequence: []events.StartRequest{g, g}}, "instanceIds"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {RegionID: "cn-hangzhou", InstanceIDs: []string{"i-x"}}}}, "sequence[1].instanceIds[0]"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {RegionID: "cn-hangzhou", InstanceIDs: g.InstanceIDs}}}, "sequence[1].instanceIds[0]"},
+		{events.StartRequest{Sequence: []events.StartRequest{g, {Sequence: []events.StartRequest{g, g}}}}, "sequence[1].sequence"},
+	} {
+		found := false
+		for _, e := range Validate(tc.req) {
+			found = found || e.Field == tc.field
+		}
+		if !found {
+			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, Validate(tc.req), tc.field)
+		}
+	}
+	if errs := Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
+		t.Errorf("a valid sequence refused: %+v", errs)
+	}
+}

@@ -1,0 +1,130 @@
+package ecsemu
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// stsVersion is the STS API version whose AssumeRole the server answers.
+const stsVersion = "2015-04-01"
+
+// Role is a RAM role of another account that STS AssumeRole hands
+// credentials of. The caller must be a credential of the home account (the
+// function's role); what AssumeRole returns is a fresh STS credential of the
+// role's account, which ECS then accepts for that account's instances only.
+type Role struct {
+	// Arn is acs:ram::<account id>:role/<name>; the account is read from it.
+	Arn string `json:"arn"`
+	// Refuse, when set, is the code AssumeRole answers instead (403), as STS
+	// does when the role's trust policy does not name the caller:
+	// "NoPermission".
+	Refuse string `json:"refuse,omitempty"`
+}
+
+// accountOfArn reads the account ID of a role ARN, "" when malformed.
+func accountOfArn(arn string) string {
+	rest, ok := strings.CutPrefix(arn, "acs:ram::")
+	if !ok {
+		return ""
+	}
+	account, name, ok := strings.Cut(rest, ":role/")
+	if !ok || account == "" || name == "" {
+		return ""
+	}
+	return account
+}
+
+type assumeRoleResponse struct {
+	XMLName         xml.Name        `json:"-" xml:"AssumeRoleResponse"`
+	RequestID       string          `json:"RequestId" xml:"RequestId"`
+	AssumedRoleUser assumedRoleUser `json:"AssumedRoleUser" xml:"AssumedRoleUser"`
+	Credentials     stsCredentials  `json:"Credentials" xml:"Credentials"`
+}
+
+type assumedRoleUser struct {
+	AssumedRoleID string `json:"AssumedRoleId" xml:"AssumedRoleId"`
+	Arn           string `json:"Arn" xml:"Arn"`
+}
+
+type stsCredentials struct {
+	AccessKeyID     string `json:"AccessKeyId" xml:"AccessKeyId"`
+	AccessKeySecret string `json:"AccessKeySecret" xml:"AccessKeySecret"`
+	SecurityToken   string `json:"SecurityToken" xml:"SecurityToken"`
+	Expiration      string `json:"Expiration" xml:"Expiration"`
+}
+
+// assumeRole answers STS AssumeRole for a caller already authenticated
+// (signature, token): the home account's credentials only, a known role not
+// refusing, RoleSessionName present, DurationSeconds 900 to 3600.
+func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any, *apiError) {
+	for _, name := range []string{"RoleArn", "RoleSessionName"} {
+		if p.Get(name) == "" {
+			return nil, missingParameter(name)
+		}
+	}
+	duration := 3600
+	if v := p.Get("DurationSeconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 900 || n > 3600 {
+			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.DurationSeconds", message: "The parameter DurationSeconds is wrongly formed."}
+		}
+		duration = n
+	}
+	arn := p.Get("RoleArn")
+	s.mu.Lock()
+	caller := s.creds[p.Get("AccessKeyId")]
+	s.mu.Unlock()
+	var role *Role
+	for i := range s.opts.Roles {
+		if s.opts.Roles[i].Arn == arn {
+			role = &s.opts.Roles[i] // the first: Options.Roles before the fleet's
+			break
+		}
+	}
+	switch {
+	case accountOfArn(arn) == "":
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.RoleArn", message: "The parameter RoleArn is wrongly formed."}
+	case role == nil:
+		return nil, &apiError{status: http.StatusNotFound, code: "EntityNotExist.Role", message: "The role not exists: " + arn + "."}
+	case caller.AccountID != "" || role.Refuse != "":
+		code := role.Refuse
+		if code == "" {
+			code = "NoPermission"
+		}
+		return nil, &apiError{status: http.StatusForbidden, code: code,
+			message: "You are not authorized to do this action. You should be authorized by RAM."}
+	}
+	cred := Credential{AccessKeyID: "STS." + randomText(12), AccessKeySecret: randomText(22), SecurityToken: "CAIS" + randomText(60),
+		AccountID: accountOfArn(arn)}
+	s.AddCredential(cred)
+	return assumeRoleResponse{RequestID: requestID,
+		AssumedRoleUser: assumedRoleUser{AssumedRoleID: "3" + randomText(8) + ":" + p.Get("RoleSessionName"), Arn: arn},
+		Credentials: stsCredentials{AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, SecurityToken: cred.SecurityToken,
+			Expiration: now.Add(time.Duration(duration) * time.Second).UTC().Format(timestampOfAPI)}}, nil
+}
+
+// randomText is n random bytes in hex.
+func randomText(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Assumed returns the credentials AssumeRole handed out so far, by account.
+func (s *Server) Assumed() map[string][]Credential {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]Credential{}
+	for _, c := range s.creds {
+		if c.AccountID != "" {
+			out[c.AccountID] = append(out[c.AccountID], c)
+		}
+	}
+	return out
+}
