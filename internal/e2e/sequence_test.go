@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/start-ecs/start-ecs/handler"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
+	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
 
 // seqFleet is the sample fleet (a database i-bpdatabase0001 and
@@ -125,4 +127,51 @@ func TestSequenceValidation(t *testing.T) {
 	if n := len(h.ECS.Calls()); n != 0 {
 		t.Fatalf("%d calls", n)
 	}
+}
+
+// The deadline ends a sequence: a group that is not Running by then is
+// Unfinished, the later groups are Skipped and never sent, and the answer is
+// a 503 (something Unfinished outranks the Skipped) so that the caller
+// retries; from a timer the invocation fails for FC to retry.
+func TestSequenceEndsAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	h := start(t, map[string]string{"HTTP_AUTH": "secret", "WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{StartDelay: -1}) // never Running
+	const req = `{"regionId":"cn-hangzhou","sequence":[
+		{"instanceIds":["i-bp67acfmxazb4p0001"]},
+		{"instanceIds":["i-bp67acfmxazb4p0002"]}]}`
+	check := func(t *testing.T, res handler.Result) {
+		t.Helper()
+		got := outcomes(res)
+		if ir := got["i-bp67acfmxazb4p0001"]; ir.Outcome != handler.Unfinished || !ir.Retryable {
+			t.Errorf("group 1: %+v, want Unfinished and retryable", ir)
+		}
+		if ir := got["i-bp67acfmxazb4p0002"]; ir.Outcome != handler.Skipped || ir.Code != handler.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
+			t.Errorf("group 2: %+v, want Skipped naming sequence[0]", ir)
+		}
+		if n := len(res.InstanceResponses.InstanceResponse); n != 2 {
+			t.Errorf("%d instances reported, want 2", n)
+		}
+		for _, c := range h.ECS.Calls() {
+			if c.Action == "StartInstances" && c.InstanceIDs[0] == "i-bp67acfmxazb4p0002" {
+				t.Errorf("group 2 was sent: %v", c.InstanceIDs)
+			}
+		}
+	}
+	t.Run("http", func(t *testing.T) {
+		reset(t, h)
+		h.ECS.ResetCalls()
+		a := httpResult(t, invoke(t, h, httpEvent(req, bearer(), nil), func(i *fcemu.Invocation) { i.Timeout = 3 * time.Second }))
+		if a.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("%d %s", a.StatusCode, a.Body)
+		}
+		check(t, a.Result)
+	})
+	t.Run("timer", func(t *testing.T) {
+		reset(t, h)
+		h.ECS.ResetCalls()
+		out := invoke(t, h, timerEvent(req), func(i *fcemu.Invocation) { i.Timeout = 3 * time.Second })
+		if !out.IsError || out.ErrorType != "UnfinishedError" {
+			t.Fatalf("want an UnfinishedError: %v %s %.300s", out.IsError, out.ErrorType, out.ErrorMessage)
+		}
+	})
 }
