@@ -34,6 +34,7 @@ func instantECS() *fakeECS {
 
 func benchmarkHandle(b *testing.B, n int) {
 	cfg := DefaultConfig()
+	cfg.MaxInstances = max(cfg.MaxInstances, n)
 	h := New(cfg, nil, instantECS(), io.Discard)
 	payload := benchPayload(n)
 	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "bench",
@@ -52,3 +53,5 @@ func benchmarkHandle(b *testing.B, n int) {
 func BenchmarkHandle1(b *testing.B)    { benchmarkHandle(b, 1) }
 func BenchmarkHandle100(b *testing.B)  { benchmarkHandle(b, 100) }
 func BenchmarkHandle1000(b *testing.B) { benchmarkHandle(b, 1000) }
+
+func BenchmarkHandle10000(b *testing.B) { benchmarkHandle(b, 10000) }

@@ -72,7 +72,12 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
 // retrying access to ECS for one invocation's credentials.
 func (s *Starter) newRun(creds Credentials) *startRun {
-	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sem: make(chan struct{}, max(1, s.MaxConcurrent))}
+	b := s.Backoff
+	if b.Attempts == 0 {
+		b = DefaultBackoff
+	}
+	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sem: make(chan struct{}, max(1, s.MaxConcurrent)),
+		pace: newPacer(b.Max)}
 }
 
 // resultKey keys results by region and instance.
@@ -82,6 +87,7 @@ type startRun struct {
 	s     *Starter
 	creds Credentials
 	sem   chan struct{}
+	pace  *pacer // spaces the calls once ECS throttles
 
 	mu       sync.Mutex
 	results  map[string]InstanceResult
@@ -165,19 +171,36 @@ func (r *startRun) acquire(ctx context.Context) bool {
 func (r *startRun) release() { <-r.sem }
 
 func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
-	if !r.acquire(ctx) {
+	sent, err := r.pace.wait(ctx)
+	if err != nil || !r.acquire(ctx) {
 		return nil, ctx.Err()
 	}
 	defer r.release()
-	return r.s.ECS.StartInstances(ctx, r.creds, in)
+	out, err := r.s.ECS.StartInstances(ctx, r.creds, in)
+	throttled := throttledCall(err)
+	if out != nil {
+		for _, e := range out.Responses {
+			throttled = throttled || isThrottling(e.Code)
+		}
+	}
+	r.pace.answered(sent, throttled)
+	return out, err
 }
 
 func (r *startRun) describe(ctx context.Context, region string, ids []string) (*DescribeInstancesOutput, error) {
-	if !r.acquire(ctx) {
+	sent, err := r.pace.wait(ctx)
+	if err != nil || !r.acquire(ctx) {
 		return nil, ctx.Err()
 	}
 	defer r.release()
-	return r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
+	out, err := r.s.ECS.DescribeInstances(ctx, r.creds, region, ids)
+	r.pace.answered(sent, throttledCall(err))
+	return out, err
+}
+
+// throttledCall says whether ECS refused a whole call for its flow control.
+func throttledCall(err error) bool {
+	return err != nil && isThrottling(classify(err).code)
 }
 
 // next says how the retry loop goes on after one call (DESIGN §7).
@@ -227,6 +250,7 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 			unfinished(pending, last)
 			return false
 		}
+		mark := r.pace.acceptedCalls()
 		a := call(pending)
 		if a.last != (verdict{}) {
 			last = a.last
@@ -239,14 +263,17 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 			return true
 		}
 		more := true
-		switch a.next {
-		case backoff:
+		switch {
+		case a.next == backoff && isThrottling(a.last.code) && r.pace.acceptedCalls() > mark:
+			// Throttled while ECS accepted other calls: the next call waits
+			// for its turn in the shared pace (pacer) and spends no budget.
+		case a.next == backoff:
 			tries++
 			more = r.sleep(ctx, tries, true)
-		case settle:
+		case a.next == settle:
 			settles++
 			more = r.sleep(ctx, settles, false)
-		case giveUp:
+		case a.next == giveUp:
 			more = false
 		}
 		if !more {

@@ -138,6 +138,11 @@ func (r *report) markdown() string {
 			fmt.Fprintf(&b, "| %d | %d | %d | %.2f s | %.2f s | %.2f | %d | %d | %.1f MiB |\n", s.N, s.Accepted, s.Throttled,
 				s.Wall.Seconds(), s.Ideal.Seconds(), s.Wall.Seconds()/s.Ideal.Seconds(), s.Lost, s.StartedTwice, mib(s.PeakRSS))
 		}
+		for _, s := range r.Scale {
+			if s.Error != "" {
+				fmt.Fprintf(&b, "\n%d instances: the function returned an error: %s\n", s.N, strings.ReplaceAll(s.Error, "|", "\\|"))
+			}
+		}
 	}
 	return b.String()
 }
