@@ -43,7 +43,7 @@ func newPacer(limit time.Duration) *pacer {
 }
 
 const (
-	paceFloor    = 10 * time.Millisecond
+	paceFloor  = 10 * time.Millisecond
 	paceGrow   = 1.25
 	paceShrink = 0.97
 )
@@ -70,15 +70,21 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 		step := p.interval*9/10 + rand.N(p.interval/5+1) //nolint:gosec // G404: jitter, not a secret
 		d := time.Until(p.last.Add(step))
 		if d <= 0 {
-			p.last = time.Now()
+			now := time.Now()
+			p.last = now
 			p.mu.Unlock()
-			return p.last, nil
+			return now, nil
 		}
 		p.mu.Unlock()
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-			// No slot before the deadline: do not wait for nothing.
-			<-ctx.Done()
-			return time.Time{}, ctx.Err()
+			// No slot before the deadline: go now rather than wait past it,
+			// so that the instances are reported with ECS's last answer; the
+			// retry loop stops at the deadline.
+			now := time.Now()
+			p.mu.Lock()
+			p.last = now
+			p.mu.Unlock()
+			return now, nil
 		}
 		t := time.NewTimer(d)
 		select {
