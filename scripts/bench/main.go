@@ -49,6 +49,7 @@ func main() {
 	flag.IntVar(&o.Cold, "cold", 21, "cold-start rounds (each starts the three functions once)")
 	flag.IntVar(&o.Warm, "warm", 300, "warm 1-instance invocations")
 	flag.BoolVar(&o.NoZip, "no-zip", false, "skip scripts/build.sh (the shipped binary's and zip's sizes)")
+	flag.StringVar(&o.Binary, "binary", "", "measure this start-ecs binary instead of building the tree's (to compare two versions)")
 	flag.Parse()
 	for _, f := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -84,6 +85,7 @@ type options struct {
 	Cold    int
 	Warm    int
 	NoZip   bool
+	Binary  string
 	Log     func(format string, a ...any)
 }
 
@@ -109,12 +111,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	if o.Binary != "" {
+		bins.StartECS = o.Binary
+	}
 	o.Log("cold starts: %d rounds of 3 functions…", o.Cold)
 	if rep.Cold, err = coldStarts(ctx, bins, o.Cold); err != nil {
 		return err
 	}
 	o.Log("warm invocations: %d…", o.Warm)
-	if rep.Warm, err = warmRuns(ctx, bins.StartECS, o.Warm); err != nil {
+	if rep.Warm, err = warmRuns(ctx, bins.StartECS, bins.Empty, o.Warm); err != nil {
 		return err
 	}
 	for _, n := range o.Sizes {

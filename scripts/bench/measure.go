@@ -199,9 +199,42 @@ func coldOnce(ctx context.Context, bin, ecsURL string, payload []byte) (poll, an
 type warm struct {
 	Overhead       []float64 // ms: round trip minus the ECS emulator's time
 	NewConnections int64     // TCP connections to ECS opened after the first invocation
+	// EmptyRoundTrip is the empty function's warm round trip (ms): what the
+	// runtime API emulator and the SDK's loop cost before any work.
+	EmptyRoundTrip []float64
 }
 
-func warmRuns(ctx context.Context, bin string, n int) (*warm, error) {
+// emptyRoundTrips invokes the empty function n times, warm.
+func emptyRoundTrips(ctx context.Context, bin string, n int) ([]float64, error) {
+	fc, err := newFC(30 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, nil)
+	if err != nil {
+		return nil, err
+	}
+	fn.Forget()
+	var out []float64
+	for i := range n + 1 {
+		began := time.Now()
+		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: []byte(`{"instanceIds":["i-bench0000000000"]}`)})
+		rt := time.Since(began)
+		if err != nil {
+			return nil, err
+		}
+		if r.IsError {
+			return nil, fmt.Errorf("the empty function failed: %s", r.ErrorMessage)
+		}
+		if i > 0 {
+			out = append(out, ms(rt))
+		}
+	}
+	return out, nil
+}
+
+func warmRuns(ctx context.Context, bin, empty string, n int) (*warm, error) {
 	f := fleet(1)
 	ecs := newECS(f)
 	defer ecs.Close()
@@ -243,7 +276,8 @@ func warmRuns(ctx context.Context, bin string, n int) (*warm, error) {
 		w.Overhead = append(w.Overhead, ms(rt-service))
 	}
 	w.NewConnections = ecs.Stats().Connections - conns
-	return w, nil
+	w.EmptyRoundTrip, err = emptyRoundTrips(ctx, empty, n)
+	return w, err
 }
 
 // started checks that the answer says n instances started.
