@@ -88,7 +88,7 @@ type Call struct {
 	// Faults.Rate), empty otherwise.
 	Fault string
 	// Duration is the server's own time on the call, injected latency
-	// included: from the request's arrival to the answer written.
+	// included: from the request's arrival to the answer ready to write.
 	Duration time.Duration
 	// HTTPStatus and Code are the answer: 200 and "" on success.
 	HTTPStatus int
@@ -407,9 +407,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			call.HTTPStatus = http.StatusOK
 		}
-		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat, s.rewriter(call.Action))
+		// Recorded before the answer goes, so that a caller holding the
+		// answer finds the call in Calls.
 		call.Duration = time.Since(arrived)
 		s.record(call)
+		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat, s.rewriter(call.Action))
 	}()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
