@@ -96,6 +96,18 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 	}
 }
 
+// fits says whether the next turn, at the earliest, comes before ctx's
+// deadline (always, while nothing is paced).
+func (p *pacer) fits(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.interval == 0 || p.last.Add(p.interval*9/10).Before(dl)
+}
+
 // answered tells the pacer that a call sent at sent was accepted, or
 // throttled (as a whole, or for some of its instances).
 func (p *pacer) answered(sent time.Time, throttled bool) {
@@ -113,6 +125,9 @@ func (p *pacer) answered(sent time.Time, throttled bool) {
 	}
 	if sent.Before(p.changed) {
 		return // sent at the old pace: that pace has already been slowed
+	}
+	if p.last.Before(sent) {
+		p.last = sent // calls sent unpaced count too: the next turn is after them
 	}
 	p.interval = max(paceFloor, time.Duration(float64(p.interval)*paceGrow))
 	if p.max > 0 && p.interval > p.max {

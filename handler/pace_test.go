@@ -90,3 +90,30 @@ func TestThrottlingWithNoProgressSpendsTheBudget(t *testing.T) {
 		t.Fatalf("%d calls, want %d (the budget of each group)", n, len(groups)*budgetBackoff.Attempts)
 	}
 }
+
+// When ECS's pace leaves no turn before the deadline, no call is sent to be
+// cut off: the instances are Unfinished with ECS's last answer (throttling),
+// not DeadlineExceeded (seen in e2e: HTTP 503 after HTTP_WAIT).
+func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
+	s := &Starter{MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: time.Hour, Attempts: 100}}
+	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	calls := 0
+	s.ECS = &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
+		calls++
+		if calls == 1 {
+			r.pace.mu.Lock()
+			r.pace.interval = time.Hour // the next turn is far past the deadline
+			r.pace.mu.Unlock()
+			return nil, throttled()
+		}
+		<-ctx.Done() // a call in flight when the deadline comes
+		return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
+	}}
+	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
+	ir := r.results[resultKey("cn-hangzhou", "i-paced0001")]
+	if ir.Outcome != Unfinished || ir.Code != "Throttling.User" || calls != 1 {
+		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
+	}
+}

@@ -250,6 +250,16 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 			unfinished(pending, last)
 			return false
 		}
+		if !r.pace.fits(ctx) {
+			// ECS's pace leaves no turn before the deadline: a call sent
+			// anyway would be cut off and report the deadline instead of
+			// ECS's last answer.
+			if last == (verdict{}) {
+				last = classify(context.DeadlineExceeded)
+			}
+			unfinished(pending, last)
+			return false
+		}
 		mark := r.pace.acceptedCalls()
 		a := call(pending)
 		if a.last != (verdict{}) {
