@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/events"
 )
 
 // benchPayload is a direct invoke naming n instances.
@@ -34,6 +37,7 @@ func instantECS() *fakeECS {
 
 func benchmarkHandle(b *testing.B, n int) {
 	cfg := DefaultConfig()
+	cfg.MaxInstances = max(cfg.MaxInstances, n)
 	h := New(cfg, nil, instantECS(), io.Discard)
 	payload := benchPayload(n)
 	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "bench",
@@ -52,3 +56,66 @@ func benchmarkHandle(b *testing.B, n int) {
 func BenchmarkHandle1(b *testing.B)    { benchmarkHandle(b, 1) }
 func BenchmarkHandle100(b *testing.B)  { benchmarkHandle(b, 100) }
 func BenchmarkHandle1000(b *testing.B) { benchmarkHandle(b, 1000) }
+
+func BenchmarkHandle10000(b *testing.B) { benchmarkHandle(b, 10000) }
+
+// BenchmarkValidate checks one start request of 100 IDs (DESIGN §3).
+func BenchmarkValidate(b *testing.B) {
+	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ids(100, "v")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := Validate(req); len(errs) != 0 {
+			b.Fatal(errs)
+		}
+	}
+}
+
+// benchmarkResult is result assembly: n instances' results counted and
+// marshalled into the answer the caller gets.
+func benchmarkResult(b *testing.B, n int) {
+	list := make([]InstanceResult, n)
+	for i := range list {
+		list[i] = InstanceResult{InstanceID: fmt.Sprintf("i-bench%08d", i), RegionID: "cn-hangzhou", Code: "200", Message: "success",
+			PreviousStatus: "Stopped", CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res := &Result{RequestID: "bench", Ignored: []IgnoredEvent{}}
+		res.InstanceResponses.InstanceResponse = list
+		res.summarize()
+		if out, err := json.Marshal(res); err != nil || len(out) == 0 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/instance")
+}
+
+func BenchmarkResult1000(b *testing.B) { benchmarkResult(b, 1000) }
+
+// benchmarkLog is log writing: the log lines of n started instances and the
+// summary, written to a discarding output.
+func benchmarkLog(b *testing.B, n int) {
+	h := New(DefaultConfig(), nil, instantECS(), io.Discard)
+	h.cfg.DefaultRegionID = "cn-hangzhou"
+	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
+	inv := h.newInvocation(context.Background())
+	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ids(n, "l")})}, time.Time{})
+	res := &Result{RequestID: "bench"}
+	for _, e := range p.entries {
+		e.result = &InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",
+			CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+	}
+	if len(p.entries) != n {
+		b.Fatalf("%d entries planned, want %d", len(p.entries), n)
+	}
+	res.summarize()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.logResult(inv, p, res)
+		h.flush(inv)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/line")
+}
+
+func BenchmarkLog1000(b *testing.B) { benchmarkLog(b, 1000) }

@@ -3,7 +3,6 @@ package handler
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +73,28 @@ func DefaultConfig() Config {
 	}
 }
 
-var regionRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
+// validRegionID says whether s looks like a region ID:
+// ^[a-z][a-z0-9]*(-[a-z0-9]+)+$ (a lowercase letter, then lowercase letters,
+// digits and single dashes, at least one dash, none at the end), checked
+// without a regexp compiled at start-up.
+func validRegionID(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
+		return false
+	}
+	dashes := 0
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '-':
+			if s[i-1] == '-' {
+				return false
+			}
+			dashes++
+		case (c < 'a' || c > 'z') && (c < '0' || c > '9'):
+			return false
+		}
+	}
+	return dashes > 0
+}
 
 // ConfigFromEnv reads DESIGN §6's variables through getenv (os.Getenv in main).
 // Every malformed value is reported, each naming its variable.
@@ -93,7 +113,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.ECSEndpoint = v
 	}
 	if v := strings.TrimSpace(getenv("DEFAULT_REGION_ID")); v != "" {
-		if !regionRE.MatchString(v) {
+		if !validRegionID(v) {
 			bad("DEFAULT_REGION_ID", "%q is not a region ID like cn-hangzhou", v)
 		}
 		c.DefaultRegionID = v
@@ -117,7 +137,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_REGIONS"); strings.TrimSpace(v) != "" {
 		c.AllowedRegions = map[string]bool{}
 		for _, r := range splitList(v) {
-			if !regionRE.MatchString(r) {
+			if !validRegionID(r) {
 				bad("ALLOWED_REGIONS", "%q is not a region ID", r)
 			}
 			c.AllowedRegions[r] = true
@@ -126,7 +146,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_INSTANCE_IDS"); strings.TrimSpace(v) != "" {
 		c.AllowedIDs = map[string]bool{}
 		for _, id := range splitList(v) {
-			if !instanceIDRE.MatchString(id) {
+			if !validInstanceID(id) {
 				bad("ALLOWED_INSTANCE_IDS", "%q is not an instance ID", id)
 			}
 			c.AllowedIDs[id] = true

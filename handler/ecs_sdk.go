@@ -69,25 +69,36 @@ type SDKECS struct {
 
 var _ ECS = (*SDKECS)(nil)
 
-// sdkRegionRE is what a region ID must look like before it goes into a host
-// name: nothing that could change which host is called.
-var sdkRegionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// hostSafeRegion says whether region may go into a host name
+// (^[a-z0-9]+(-[a-z0-9]+)*$): nothing that could change which host is
+// called. No regexp: it would be compiled at start-up.
+func hostSafeRegion(region string) bool {
+	if region == "" || region[0] == '-' || region[len(region)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(region); i++ {
+		switch c := region[i]; {
+		case c == '-':
+			if region[i-1] == '-' {
+				return false
+			}
+		case (c < 'a' || c > 'z') && (c < '0' || c > '9'):
+			return false
+		}
+	}
+	return true
+}
 
 const regionPlaceholder = "{regionId}"
 
 // publicHostTemplate is ECS's documented public endpoint (DESIGN §6).
 const publicHostTemplate = "ecs." + regionPlaceholder + ".aliyuncs.com"
 
-// endpointMapOnce fills the SDK's endpoint map once (see NewSDKECS).
+// endpointMapOnce fills the SDK's endpoint map once (see client).
 var endpointMapOnce sync.Once
 
 // NewSDKECS checks the options and returns the ECS client.
 func NewSDKECS(o SDKOptions) (*SDKECS, error) {
-	// ecs.NewClientWithOptions reads ecs.GetEndpointMap, which fills a package
-	// variable on first use without a lock: concurrent first calls race (seen
-	// with the race detector). Filling it here, before any goroutine, leaves
-	// only reads for later.
-	endpointMapOnce.Do(func() { ecs.GetEndpointMap() })
 	e := &SDKECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {
 		e.connectTimeout = 5 * time.Second
@@ -290,9 +301,14 @@ func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []Instance
 // client builds the SDK client of one call. It is cheap: no connection is
 // opened here, and the pool is shared.
 func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
-	if !sdkRegionRE.MatchString(region) {
+	if !hostSafeRegion(region) {
 		return nil, nil, &malformedRegionError{region: region}
 	}
+	// ecs.NewClientWithOptions reads ecs.GetEndpointMap, which fills a
+	// package variable on first use without a lock: concurrent first calls
+	// race (seen with the race detector). Filling it once here, under a
+	// sync.Once, leaves only reads for later and keeps it off the cold start.
+	endpointMapOnce.Do(func() { ecs.GetEndpointMap() })
 	rt := &callTransport{ctx: ctx, pool: e.pool}
 	cfg := sdk.NewConfig()
 	cfg.AutoRetry = false
@@ -510,14 +526,37 @@ func networkCause(err error, sc *scrubber) error {
 	return err
 }
 
+// The scrubber's regexps are compiled on first use, not at start-up.
 var (
 	// signedQueryRE finds URLs with a query: the query of a signed request
 	// holds the SecurityToken and the Signature.
-	signedQueryRE = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s?"'<>]*)\?[^\s"'<>]*`)
+	signedQueryRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s?"'<>]*)\?[^\s"'<>]*`)
+	})
 	// secretParamRE finds the secret parameters by name, plain, URL-encoded
 	// once (a query) or twice (a StringToSign), or as JSON.
-	secretParamRE = regexp.MustCompile(`(?i)((?:Signature|SecurityToken|AccessKeySecret)(?:=|%3D|%253D|"\s*:\s*"))[^&\s"'<>]*`)
+	secretParamRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:Signature|SecurityToken|AccessKeySecret)(?:=|%3D|%253D|"\s*:\s*"))[^&\s"'<>]*`)
+	})
 )
+
+// mayHoldSecretParams says whether s could match signedQueryRE or
+// secretParamRE, so that the fields of a plain answer (IDs, codes, statuses)
+// skip both: the names and "://" are ASCII, and a text that is all ASCII
+// without them matches neither. A text with other bytes goes through the
+// regexps, whose (?i) also folds letters like U+017F to ASCII.
+func mayHoldSecretParams(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	if strings.Contains(s, "://") {
+		return true
+	}
+	low := asciiLower(s)
+	return strings.Contains(low, "signature") || strings.Contains(low, "securitytoken") || strings.Contains(low, "accesskeysecret")
+}
 
 const stringToSignMarker = "server string to sign is:"
 
@@ -589,8 +628,10 @@ func (sc *scrubber) scrub(s string) string {
 	if i := strings.Index(s, stringToSignMarker); i >= 0 {
 		s = strings.TrimSpace(s[:i])
 	}
-	s = signedQueryRE.ReplaceAllString(s, "$1?[redacted]")
-	s = secretParamRE.ReplaceAllString(s, "$1[redacted]")
+	if mayHoldSecretParams(s) {
+		s = signedQueryRE().ReplaceAllString(s, "$1?[redacted]")
+		s = secretParamRE().ReplaceAllString(s, "$1[redacted]")
+	}
 	for _, form := range sc.short {
 		s = strings.ReplaceAll(s, form, "[redacted]")
 	}

@@ -55,7 +55,7 @@ type invocation struct {
 	retryCount int
 	start      time.Time
 	deadline   time.Time // of the invocation; zero when there is none
-	logBuf     bytes.Buffer
+	logBuf     lineBuffer
 	log        *slog.Logger
 }
 
@@ -114,19 +114,16 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	if dl, ok := ctx.Deadline(); ok {
 		inv.deadline = dl
 	}
-	// Lines are gathered per invocation and written at once, so that concurrent
-	// invocations never interleave inside a line and a large batch costs one write.
+	// Lines are gathered per invocation and written whole, a few dozen KiB
+	// at a time, so that concurrent invocations never interleave inside a
+	// line, a large batch costs few writes, and its lines are never all held
+	// in memory at once (lineBuffer).
+	inv.logBuf.h = h
 	inv.log = slog.New(slog.NewJSONHandler(&inv.logBuf, nil))
 	return inv
 }
 
-func (h *Handler) flush(inv *invocation) {
-	if inv.logBuf.Len() > 0 {
-		h.outMu.Lock()
-		_, _ = h.out.Write(inv.logBuf.Bytes())
-		h.outMu.Unlock()
-	}
-}
+func (h *Handler) flush(inv *invocation) { inv.logBuf.flush() }
 
 // newRun is the starter's state for one invocation's calls: its
 // credentials, and its AssumeRole session name.

@@ -351,7 +351,7 @@ func checkNamedReported(t testing.TB, named []string, rep reported) {
 		byID[k[strings.LastIndex(k, "/")+1:]] = true
 	}
 	for _, id := range named {
-		if !instanceIDRE.MatchString(id) {
+		if !validInstanceID(id) {
 			continue
 		}
 		if !byID[id] && !rep.ignored[id] {

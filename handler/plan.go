@@ -303,7 +303,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
-	case region != "" && from != "the request" && !regionRE.MatchString(region):
+	case region != "" && from != "the request" && !validRegionID(region):
 		// A region the event or the context supplied is checked like one
 		// the request names: a malformed one is a defect, not a retry.
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),

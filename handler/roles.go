@@ -54,12 +54,15 @@ func scopeLabel(scope string) string {
 
 // roleArnRE is a RAM role's ARN: acs:ram::<account id>:role/<name>, the
 // name 1 to 64 of RAM's characters (letters, digits, '.', '-', '_'), with
-// an optional path.
-var roleArnRE = regexp.MustCompile(`^acs:ram::([0-9]{1,32}):role/([A-Za-z0-9._\-/]{1,128})$`)
+// an optional path. Compiled on first use: nothing is compiled before the
+// first poll (issue 9).
+var roleArnRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^acs:ram::([0-9]{1,32}):role/([A-Za-z0-9._\-/]{1,128})$`)
+})
 
 // accountOf is the account ID of a role's ARN, "" for none.
 func accountOf(role string) string {
-	if m := roleArnRE.FindStringSubmatch(role); m != nil {
+	if m := roleArnRE().FindStringSubmatch(role); m != nil {
 		return m[1]
 	}
 	return ""

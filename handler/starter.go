@@ -84,7 +84,11 @@ func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[s
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
 // retrying access to ECS for one invocation's credentials.
 func (s *Starter) newRun(creds Credentials) *startRun {
-	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), sems: make(map[string]chan struct{})}
+	b := s.Backoff
+	if b.Attempts == 0 {
+		b = DefaultBackoff
+	}
+	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
 }
 
 // resultKey keys results by region and instance.
@@ -96,10 +100,13 @@ type startRun struct {
 	// session is AssumeRole's RoleSessionName for this invocation.
 	session string
 
-	semMu sync.Mutex
-	// sems bound the calls in flight per scope (region and account, see
-	// roles.go): each region gets its own bound, MaxConcurrent.
-	sems map[string]chan struct{}
+	laneMu sync.Mutex
+	// lanes hold, per scope (region and account, see roles.go), the bound
+	// on calls in flight (MaxConcurrent) and the pace once ECS throttles:
+	// ECS's flow control counts per account and region, so each scope gets
+	// its own.
+	lanes   map[string]*lane
+	paceMax time.Duration
 
 	mu       sync.Mutex
 	results  map[string]InstanceResult
@@ -170,71 +177,109 @@ func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, pre
 	}
 }
 
-// acquire takes a place for one ECS call in scope; false when ctx ended
-// first.
-func (r *startRun) acquire(ctx context.Context, scope string) (release func(), ok bool) {
-	r.semMu.Lock()
-	sem, found := r.sems[scope]
-	if !found {
-		sem = make(chan struct{}, max(1, r.s.MaxConcurrent))
-		r.sems[scope] = sem
-	}
-	r.semMu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, true
-	case <-ctx.Done():
-		return nil, false
-	}
+// lane is one scope's share of a run: the bound on its calls in flight and
+// its pace.
+type lane struct {
+	sem  chan struct{}
+	pace *pacer
 }
 
-// access is what one call to scope needs: a place under the scope's bound,
-// the region, and the credentials — the function's own, or those of the
-// role the scope names, assumed (or reused) through STS (DESIGN §3.1).
-func (r *startRun) access(ctx context.Context, scope string) (release func(), creds Credentials, region string, err error) {
-	release, ok := r.acquire(ctx, scope)
-	if !ok {
-		return nil, Credentials{}, "", ctx.Err()
+func (r *startRun) lane(scope string) *lane {
+	r.laneMu.Lock()
+	defer r.laneMu.Unlock()
+	l, found := r.lanes[scope]
+	if !found {
+		l = &lane{sem: make(chan struct{}, max(1, r.s.MaxConcurrent)), pace: newPacer(r.paceMax)}
+		r.lanes[scope] = l
 	}
-	region, role := splitScope(scope)
-	if role == "" {
-		return release, r.creds, region, nil
-	}
-	creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session)
+	return l
+}
+
+// paceOf is scope's pace.
+func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
+
+// ecsCall is what one call to a scope holds: a place under the scope's
+// bound, taken after its turn in the scope's pace, the region, and the
+// credentials — the function's own, or those of the role the scope names,
+// assumed (or reused) through STS (DESIGN §3.1).
+type ecsCall struct {
+	lane   *lane
+	sent   time.Time
+	creds  Credentials
+	region string
+}
+
+// answered frees the call's place and tells the pace how ECS answered.
+func (c *ecsCall) answered(throttled bool) {
+	<-c.lane.sem
+	c.lane.pace.answered(c.sent, throttled)
+}
+
+func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
+	l := r.lane(scope)
+	sent, err := l.pace.wait(ctx)
 	if err != nil {
-		release()
-		return nil, Credentials{}, "", err
+		return nil, err
 	}
-	return release, creds, region, nil
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	c := &ecsCall{lane: l, sent: sent, creds: r.creds}
+	region, role := splitScope(scope)
+	c.region = region
+	if role != "" {
+		c.creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session)
+		if err != nil {
+			<-l.sem
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
-	release, creds, region, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	in.RegionID = region
-	return r.s.ECS.StartInstances(ctx, creds, in)
+	in.RegionID = c.region
+	out, err := r.s.ECS.StartInstances(ctx, c.creds, in)
+	throttled := throttledCall(err)
+	if out != nil {
+		for _, e := range out.Responses {
+			throttled = throttled || isThrottling(e.Code)
+		}
+	}
+	c.answered(throttled)
+	return out, err
 }
 
 func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
-	release, creds, region, err := r.access(ctx, scope)
+	c, err := r.access(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	return r.s.ECS.DescribeInstances(ctx, creds, region, ids)
+	out, err := r.s.ECS.DescribeInstances(ctx, c.creds, c.region, ids)
+	c.answered(throttledCall(err))
+	return out, err
 }
 
 func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	release, creds, region, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	in.RegionID = region
-	return r.s.ECS.DescribeInstancesByTags(ctx, creds, in)
+	in.RegionID = c.region
+	out, err := r.s.ECS.DescribeInstancesByTags(ctx, c.creds, in)
+	c.answered(throttledCall(err))
+	return out, err
+}
+
+// throttledCall says whether ECS refused a whole call for its flow control.
+func throttledCall(err error) bool {
+	return err != nil && isThrottling(classify(err).code)
 }
 
 // next says how the retry loop goes on after one call (DESIGN §7).
@@ -281,7 +326,7 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *startRun) retry(ctx context.Context, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
+func (r *startRun) retry(ctx context.Context, scope string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
 	last := verdict{}
 	tries, settles := 0, 0
 	for len(pending) > 0 {
@@ -292,6 +337,18 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 			unfinished(pending, last)
 			return false
 		}
+		pace := r.paceOf(scope)
+		if !pace.fits(ctx) {
+			// ECS's pace leaves no turn before the deadline: a call sent
+			// anyway would be cut off and report the deadline instead of
+			// ECS's last answer.
+			if last == (verdict{}) {
+				last = classify(context.DeadlineExceeded)
+			}
+			unfinished(pending, last)
+			return false
+		}
+		mark := pace.acceptedCalls()
 		a := call(pending)
 		if a.last != (verdict{}) {
 			last = a.last
@@ -304,19 +361,22 @@ func (r *startRun) retry(ctx context.Context, pending []string, call func(pendin
 			return true
 		}
 		more := true
-		switch a.next {
-		case backoff:
+		switch {
+		case a.next == backoff && isThrottling(a.last.code) && pace.acceptedCalls() > mark:
+			// Throttled while ECS accepted other calls: the next call waits
+			// for its turn in the shared pace (pacer) and spends no budget.
+		case a.next == backoff:
 			tries++
 			more = r.sleep(ctx, tries, true)
-		case settle:
+		case a.next == settle:
 			settles++
 			more = r.sleep(ctx, settles, false)
-		case onward:
+		case a.next == onward:
 			tries = 0
-		case poll:
+		case a.next == poll:
 			tries = 0
 			more = r.pause(ctx, r.s.pollInterval())
-		case giveUp:
+		case a.next == giveUp:
 			more = false
 		}
 		if !more {
@@ -377,7 +437,7 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
-	ok = r.retry(ctx, []string{""}, func(pending []string) attempt {
+	ok = r.retry(ctx, region, []string{""}, func(pending []string) attempt {
 		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
@@ -441,7 +501,7 @@ type seenRunning struct {
 func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since time.Time) (map[string]seenRunning, verdict) {
 	seen := make(map[string]seenRunning, len(ids))
 	var last verdict
-	r.retry(ctx, ids, func(pending []string) attempt {
+	r.retry(ctx, region, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
 			v := classify(err)
@@ -489,7 +549,7 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 // in a state to wait out, are called again by the retry loop.
 func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
 	statuses := map[string]string{}
-	r.retry(ctx, ids, func(pending []string) attempt {
+	r.retry(ctx, region, ids, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
 		if err != nil {
 			v := classify(err)
@@ -654,7 +714,7 @@ func hasLock(info InstanceInfo, reason string) bool {
 // lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
 func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
-	ok = r.retry(ctx, ids, func(pending []string) attempt {
+	ok = r.retry(ctx, region, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
 			v = classify(err)
@@ -681,7 +741,7 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 // made again with the rest.
 func (r *startRun) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
-	r.retry(ctx, g.InstanceIDs, func(pending []string) attempt {
+	r.retry(ctx, g.RegionID, g.InstanceIDs, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
 		if err == nil {
 			entries, missing := r.checkAnswer(g.RegionID, pending, out)
@@ -778,7 +838,7 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 	if len(call) == 0 {
 		call = ids
 	}
-	r.retry(ctx, call, func(call []string) attempt {
+	r.retry(ctx, g.RegionID, call, func(call []string) attempt {
 		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,7 +24,20 @@ const (
 // maxPerCall is ECS's limit of instance IDs in one StartInstances call.
 const maxPerCall = 100
 
-var instanceIDRE = regexp.MustCompile(`^i-[a-z0-9]{6,30}$`)
+// validInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
+// digits (^i-[a-z0-9]{6,30}$, checked without a regexp: it is the hot path,
+// and a regexp would be compiled at start-up, before the first invocation).
+func validInstanceID(id string) bool {
+	if len(id) < 2+6 || len(id) > 2+30 || id[0] != 'i' || id[1] != '-' {
+		return false
+	}
+	for i := 2; i < len(id); i++ {
+		if c := id[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkedRequest carries the limits of a start request's scalar fields in its
 // tags; the json names are the canonical ones, which errors turn into the
@@ -74,8 +87,10 @@ func parseWait(s string) (d time.Duration, on, ok bool) {
 }
 
 // validate is the process's one validator: it caches struct metadata, and its
-// custom rules are registered once, before use.
-var validate = newValidator()
+// custom rules are registered once, before use. It is made on first use, not
+// at start-up: a cold start does not wait for it (issue 9), and the first
+// request pays about what the floor function pays before its first poll.
+var validate = sync.OnceValue(newValidator)
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
@@ -89,7 +104,7 @@ func newValidator() *validator.Validate {
 		}
 	}
 	must(v.RegisterValidation("region_id", func(fl validator.FieldLevel) bool {
-		return regionRE.MatchString(fl.Field().String())
+		return validRegionID(fl.Field().String())
 	}))
 	must(v.RegisterValidation("rfc3339", func(fl validator.FieldLevel) bool {
 		_, err := time.Parse(time.RFC3339, fl.Field().String())
@@ -132,7 +147,7 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 			Message: fmt.Sprintf("%s is not SuccessFirst or AllTogether", quote(req.BatchOptimization))})
 		cr.BatchOptimization = ""
 	}
-	err := validate.Struct(cr)
+	err := validate().Struct(cr)
 	var verrs validator.ValidationErrors
 	if errors.As(err, &verrs) {
 		for _, fe := range verrs {
@@ -150,7 +165,7 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 	out = append(out, validateReach(req, decodeErrs)...)
 	out = append(out, validateSequence(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
-		if !instanceIDRE.MatchString(id) {
+		if !validInstanceID(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
 				Message: fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(id))})
 		}
@@ -181,7 +196,7 @@ func validateTags(req events.StartRequest, decodeErrs bool) []events.FieldError 
 			ct.Value = *t.Value
 		}
 		var verrs validator.ValidationErrors
-		if err := validate.Struct(ct); errors.As(err, &verrs) {
+		if err := validate().Struct(ct); errors.As(err, &verrs) {
 			for _, fe := range verrs {
 				out = append(out, events.FieldError{Field: req.TagField(i, fe.Field()), Message: ruleMessage(fe)})
 			}

@@ -1,7 +1,9 @@
 // Package build is the one place that says how the start-ecs function is
 // built: the flags that ship. scripts/build.sh (through scripts/buildfn), the
 // local runner, the end-to-end tests and the benchmarks all build through it,
-// so that what is tested and measured is what is deployed.
+// so that what is tested and measured is what is deployed. The empty and the
+// floor functions of the benchmarks (internal/benchfn) are built by Package
+// with the same flags.
 package build
 
 import (
@@ -56,7 +58,15 @@ func Env(o Options) []string {
 
 // Function builds the main package in root (the module root) into out.
 func Function(ctx context.Context, root, out string, o Options) error {
-	args := append(Args(o), "-o", out, ".")
+	return Package(ctx, root, ".", out, o)
+}
+
+// Package builds the main package pkg (a path relative to root, like
+// "./internal/benchfn/floor") into out with the same flags as Function, so
+// that the functions the benchmarks compare with are built the way the one
+// that ships is.
+func Package(ctx context.Context, root, pkg, out string, o Options) error {
+	args := append(Args(o), "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...) //nolint:gosec // G204: the go command with this package's own flags
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), Env(o)...)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -70,6 +71,47 @@ func TestArgsCarryTheShippedFlags(t *testing.T) {
 		}
 		if !o.Race && !strings.Contains(env, "CGO_ENABLED=0") {
 			t.Errorf("%+v: a build that is not for the race detector must be static: %s", o, env)
+		}
+	}
+}
+
+// DESIGN §1: the deployed binary links none of the emulators, the harness or
+// the functions the benchmarks compare it with.
+func TestTheFunctionLinksNoTestDouble(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-tags", Tags, "-deps", ".")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dep := range strings.Lines(string(out)) {
+		dep = strings.TrimSpace(dep)
+		if strings.HasPrefix(dep, "github.com/start-ecs/start-ecs/internal/") {
+			t.Errorf("the function links %s", dep)
+		}
+	}
+}
+
+// The functions the benchmarks compare with build with the flags that ship.
+func TestPackageBuildsTheBenchmarkFunctions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"./internal/benchfn/empty", "./internal/benchfn/floor"} {
+		out := filepath.Join(t.TempDir(), "fn")
+		if err := Package(t.Context(), root, pkg, out, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", pkg, err)
 		}
 	}
 }

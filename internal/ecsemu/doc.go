@@ -52,13 +52,17 @@
 // Only StartInstances and DescribeInstances exist (other actions answer
 // InvalidAction.NotFound). There is no RAM: every registered credential may do
 // everything. Error messages are ECS's documented ones, not byte-for-byte
-// captures of a live service. Throttling is injected (SetFaults), not
-// computed from a rate.
+// captures of a live service. Throttling is injected (SetFaults): counted
+// call by call, or at a rate (Faults.Rate); the rate is a token bucket, not
+// ECS's own (undocumented) per-API quota arithmetic.
 //
 // # Faults
 //
 // SetFaults injects, per action or for every call: Latency; Throttle,
 // Unavailable and Internal (ECS's error answers, counted down call by call);
+// Rate and Burst (a flow limit: calls past Rate a second, Burst at once, are
+// answered Throttling.User as they arrive — e.g. Rate 20 with Latency 50 ms is
+// the throttled ECS the benchmarks start 10,000 instances against);
 // Reset (a TCP reset without an answer); and Rewrite, a function that replaces
 // the status and body of each answer after the call has taken effect. Rewrite
 // is how tests get answers that ECS should not give but a client must survive

@@ -675,3 +675,51 @@ func TestEmuStartDelay(t *testing.T) {
 		t.Fatalf("at StartDelay: %s", s)
 	}
 }
+
+// A flow limit throttles the calls past its rate as they arrive, and a
+// throttled call takes nothing from the bucket nor starts anything.
+func TestEmuRateLimit(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	start := func() answer {
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "StartInstances", startParams("SuccessFirst", false, "i-stopped01")))
+	}
+	// One call in 100 s refills the bucket: the burst of 3 is all there is.
+	srv.SetFaults(Faults{Action: "StartInstances", Rate: 0.01, Burst: 3})
+	ok, throttled := 0, 0
+	for range 10 {
+		switch a := start(); a.status {
+		case 200:
+			ok++
+		default:
+			wantError(t, a, 400, "Throttling.User")
+			throttled++
+		}
+	}
+	if ok != 3 || throttled != 7 {
+		t.Fatalf("rate 0.01/s, burst 3: %d accepted, %d throttled; want 3 and 7", ok, throttled)
+	}
+	if a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", url.Values{"RegionId": {"cn-hangzhou"}})); a.status != 200 {
+		t.Fatalf("a StartInstances rate throttled DescribeInstances: %s", a.raw)
+	}
+	rated := 0
+	for _, c := range srv.Calls() {
+		if c.Fault == "rate" {
+			rated++
+			if c.Code != "Throttling.User" || c.HTTPStatus != 400 {
+				t.Errorf("a call over the rate is recorded as %d %s", c.HTTPStatus, c.Code)
+			}
+		}
+	}
+	if rated != 7 {
+		t.Fatalf("%d calls recorded as over the rate, want 7", rated)
+	}
+
+	// Calls spaced wider than the rate all pass: waiting only adds tokens.
+	srv.SetFaults(Faults{Rate: 200})
+	for i := range 5 {
+		time.Sleep(10 * time.Millisecond)
+		if a := start(); a.status != 200 {
+			t.Fatalf("call %d, 10 ms after the one before, at 200 calls/s: %s", i, a.raw)
+		}
+	}
+}

@@ -59,6 +59,14 @@ type Faults struct {
 	// Reset closes the connection of the next that many matching calls with
 	// a TCP reset, without an answer.
 	Reset int
+	// Rate, when above zero, is how many matching calls a second the server
+	// accepts (a token bucket holding Burst calls, full when the faults are
+	// set); a call that finds the bucket empty is answered Throttling.User
+	// (400) and takes no token. Calls are counted as they arrive, before
+	// Latency, as ECS's own flow control does; the counted faults above come
+	// first. Burst zero means 1.
+	Rate  float64
+	Burst int
 	// Rewrite, when set, replaces each matching answer after the call has
 	// taken effect: it is given the action, the HTTP status and the body the
 	// emulator would send, and returns the status and body to send instead.
@@ -90,8 +98,12 @@ type Call struct {
 	AccessKeyID      string
 	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
-	// "unavailable", "internal", "reset"), empty otherwise.
+	// "unavailable", "internal", "reset", or "rate" for a call over
+	// Faults.Rate), empty otherwise.
 	Fault string
+	// Duration is the server's own time on the call, injected latency
+	// included: from the request's arrival to the answer ready to write.
+	Duration time.Duration
 	// HTTPStatus and Code are the answer: 200 and "" on success.
 	HTTPStatus int
 	Code       string
@@ -120,6 +132,9 @@ type Server struct {
 	nonces    map[string]time.Time
 	faults    Faults
 	calls     []Call
+	// The token bucket of Faults.Rate: bucket calls left at bucketAt.
+	bucket   float64
+	bucketAt time.Time
 
 	requests    atomic.Int64
 	connections atomic.Int64
@@ -244,6 +259,7 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	s.bucket, s.bucketAt = float64(max(1, f.Burst)), time.Now()
 }
 
 // Faults returns the faults still to be injected.
@@ -369,12 +385,24 @@ func (s *Server) takeFault(action string) (latency time.Duration, fault string) 
 	case f.Internal > 0:
 		f.Internal--
 		fault = "internal"
+	case f.Rate > 0:
+		// Real time, not Options.Now: the rate is of calls the server is
+		// actually sent.
+		now := time.Now()
+		s.bucket = min(float64(max(1, f.Burst)), s.bucket+now.Sub(s.bucketAt).Seconds()*f.Rate)
+		s.bucketAt = now
+		if s.bucket >= 1 {
+			s.bucket--
+		} else {
+			fault = "rate"
+		}
 	}
 	return f.Latency, fault
 }
 
 var faultCodes = map[string]string{
 	"throttle":    "Throttling.User",
+	"rate":        "Throttling.User",
 	"unavailable": "ServiceUnavailable",
 	"internal":    "InternalError",
 }
@@ -382,6 +410,7 @@ var faultCodes = map[string]string{
 // ServeHTTP answers one ECS API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	arrived := time.Now()
 	now := s.opts.Now()
 	call := Call{Time: now, Method: r.Method}
 	requestID := newRequestID()
@@ -391,6 +420,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	xmlFormat := false
 	defer func() {
 		if call.Fault == "reset" {
+			call.Duration = time.Since(arrived)
 			s.record(call)
 			return
 		}
@@ -400,6 +430,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			call.HTTPStatus = http.StatusOK
 		}
+		// Recorded before the answer goes, so that a caller holding the
+		// answer finds the call in Calls.
+		call.Duration = time.Since(arrived)
 		s.record(call)
 		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat, s.rewriter(call.Action))
 	}()

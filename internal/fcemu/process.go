@@ -10,8 +10,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -61,8 +63,10 @@ func (l Line) JSON() (map[string]any, bool) {
 type Process struct {
 	server *Server
 	cmd    *exec.Cmd
-	exited chan struct{} // closed once the process has exited and its output is read
-	err    error         // exit error; read after exited is closed
+	// started is when the binary was executed (just before the fork).
+	started time.Time
+	exited  chan struct{} // closed once the process has exited and its output is read
+	err     error         // exit error; read after exited is closed
 
 	mu      sync.Mutex
 	lines   []Line
@@ -115,6 +119,7 @@ func (s *Server) StartFunction(ctx context.Context, binaryPath string, env []str
 		return nil, fmt.Errorf("fcemu: %w", err)
 	}
 	p := &Process{server: s, cmd: cmd, exited: make(chan struct{}), changed: make(chan struct{})}
+	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("fcemu: start %s: %w", binaryPath, err)
 	}
@@ -287,6 +292,37 @@ func (p *Process) lastMatch(from int, match func(Line) bool) (Line, bool) {
 		}
 	}
 	return Line{}, false
+}
+
+// Started is when the binary was executed (taken just before the fork).
+func (p *Process) Started() time.Time { return p.started }
+
+// PeakRSS is the most resident memory the process has used so far (VmHWM in
+// /proc/<pid>/status while it runs; the rusage of the child once it has
+// exited), in bytes. Linux only.
+func (p *Process) PeakRSS() (int64, error) {
+	select {
+	case <-p.exited:
+		if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			return ru.Maxrss * 1024, nil // kilobytes on Linux
+		}
+		return 0, errors.New("fcemu: no rusage for the process")
+	default:
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("fcemu: peak RSS: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("fcemu: peak RSS: %q: %w", line, err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, errors.New("fcemu: peak RSS: no VmHWM in /proc/<pid>/status")
 }
 
 // Exited is closed once the process has exited.

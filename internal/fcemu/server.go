@@ -179,6 +179,11 @@ type Server struct {
 	byID       map[string]*pending
 	processes  map[*Process]struct{}
 	dispatches atomic.Int64
+
+	// firstPoll is closed when the first GET …/next arrives, at firstPollAt.
+	firstPoll     chan struct{}
+	firstPollOnce sync.Once
+	firstPollAt   time.Time
 }
 
 // New starts a runtime API server on a free port of 127.0.0.1 with the
@@ -198,6 +203,7 @@ func NewWithConfig(cfg Config) (*Server, error) {
 		closed:    make(chan struct{}),
 		byID:      make(map[string]*pending),
 		processes: make(map[*Process]struct{}),
+		firstPoll: make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+apiPrefix+"next", s.handleNext)
@@ -349,8 +355,27 @@ func (s *Server) abandon(p *pending) {
 	}
 }
 
+// FirstPoll waits until a function first asks for an invocation (GET
+// …/invocation/next) and returns when that request arrived: with
+// Process.Started, a cold start. It fails when ctx ends or the server closes
+// first.
+func (s *Server) FirstPoll(ctx context.Context) (time.Time, error) {
+	select {
+	case <-s.firstPoll:
+		return s.firstPollAt, nil
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	case <-s.closed:
+		return time.Time{}, ErrClosed
+	}
+}
+
 // handleNext answers the SDK's long poll with the next queued invocation.
 func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
+	s.firstPollOnce.Do(func() {
+		s.firstPollAt = time.Now()
+		close(s.firstPoll)
+	})
 	var p *pending
 	select {
 	case p = <-s.queue:

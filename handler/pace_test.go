@@ -1,0 +1,120 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// rateLimitedECS starts every instance it is asked to, but accepts at most one
+// call per interval (the flow control of an account), throttling the rest;
+// startedIn counts the accepted calls that named each instance.
+func rateLimitedECS(interval time.Duration) (f *fakeECS, startedIn func() map[string]int) {
+	var mu sync.Mutex
+	var last time.Time
+	counts := map[string]int{}
+	f = &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if now.Sub(last) < interval {
+			return nil, throttled()
+		}
+		last = now
+		for _, id := range in.InstanceIDs {
+			counts[id]++
+		}
+		return instantECS().start(in)
+	}}
+	return f, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return counts
+	}
+}
+
+// Issue 9: many groups against ECS's flow control. Each group backing off on
+// its own spent its attempt budget while the others were served, and left
+// instances Unfinished though ECS kept accepting calls (10,000 instances at
+// 20 calls/s: 800 Unfinished). Throttling while other calls are accepted goes
+// through the shared pace and spends no budget: every instance starts, in
+// exactly one accepted call.
+func TestThrottledGroupsAllStartWhileECSAcceptsOthers(t *testing.T) {
+	f, startedIn := rateLimitedECS(2 * time.Millisecond)
+	var groups []Group
+	var all []string
+	for g := range 40 {
+		var ids []string
+		for i := range 3 {
+			ids = append(ids, fmt.Sprintf("i-pace%03d%03d", g, i))
+		}
+		all = append(all, ids...)
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: SuccessFirst})
+	}
+	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: Backoff{Base: time.Millisecond, Max: 20 * time.Millisecond, Attempts: 3}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	counts := startedIn()
+	for _, id := range all {
+		if ir := outcomeOf(t, res, id); ir.Outcome != Started {
+			t.Errorf("%s = %s %s, want Started", id, ir.Outcome, ir.Code)
+		}
+		if counts[id] != 1 {
+			t.Errorf("%s was in %d accepted calls, want 1", id, counts[id])
+		}
+	}
+	if len(f.calls()) <= len(groups) {
+		t.Fatalf("%d calls for %d groups: ECS throttled none, the test tests nothing", len(f.calls()), len(groups))
+	}
+}
+
+// A quota that refuses everything still ends: with no call accepted anywhere,
+// throttling spends the attempt budget (DESIGN §7), deadline or not.
+func TestThrottlingWithNoProgressSpendsTheBudget(t *testing.T) {
+	f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, throttled() }}
+	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: budgetBackoff}
+	var groups []Group
+	for g := range 5 {
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-never%04d", g)}, BatchOptimization: SuccessFirst})
+	}
+	res, _ := s.Start(context.Background(), Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	for _, g := range groups {
+		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Unfinished || ir.Code != "Throttling.User" {
+			t.Errorf("%s = %+v", g.InstanceIDs[0], ir)
+		}
+	}
+	if n := len(f.calls()); n != len(groups)*budgetBackoff.Attempts {
+		t.Fatalf("%d calls, want %d (the budget of each group)", n, len(groups)*budgetBackoff.Attempts)
+	}
+}
+
+// When ECS's pace leaves no turn before the deadline, no call is sent to be
+// cut off: the instances are Unfinished with ECS's last answer (throttling),
+// not DeadlineExceeded (seen in e2e: HTTP 503 after HTTP_WAIT).
+func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
+	s := &Starter{MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: time.Hour, Attempts: 100}}
+	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	calls := 0
+	s.ECS = &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
+		calls++
+		if calls == 1 {
+			pace := r.paceOf("cn-hangzhou")
+			pace.mu.Lock()
+			pace.interval = time.Hour // the next turn is far past the deadline
+			pace.mu.Unlock()
+			return nil, throttled()
+		}
+		<-ctx.Done() // a call in flight when the deadline comes
+		return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
+	}}
+	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
+	ir := r.results[resultKey("cn-hangzhou", "i-paced0001")]
+	if ir.Outcome != Unfinished || ir.Code != "Throttling.User" || calls != 1 {
+		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
+	}
+}

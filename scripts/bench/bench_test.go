@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/start-ecs/start-ecs/internal/harness"
+)
+
+// A smoke run of the benchmark command on tiny sizes: it builds the three
+// functions, measures every figure and writes a well-formed report and plot.
+// No figure is asserted: the machine is shared.
+func TestBenchWritesTheReport(t *testing.T) {
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	o := options{Root: root, Out: out, Sizes: []int{5, 150}, Rate: 1000, Latency: time.Millisecond, TagSize: 150, Cold: 1, Warm: 2, NoZip: true, Log: t.Logf}
+	if err := run(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := string(md)
+	for _, want := range []string{"- date: ", "- machine: ", "| figure | measured | target | ratio |",
+		"cold start: exec → first GET …/next", "cold first response", "warm invocation overhead", "opens no new TCP connection",
+		"| empty |", "| floor |", "| start-ecs |", "| 5 | 1 |", "| 150 | 2 |", "a tag selection of 150 instances", "](benchmarks.svg)"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(line, "| ") && strings.Count(line, "|") < 6 {
+			t.Errorf("a table row with too few cells: %s", line)
+		}
+	}
+	svg, err := os.ReadFile(filepath.Join(filepath.Dir(out), "benchmarks.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName   xml.Name `xml:"svg"`
+		Polylines []struct {
+			Points string `xml:"points,attr"`
+		} `xml:"polyline"`
+	}
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatalf("the plot is not well-formed SVG: %v", err)
+	}
+	if len(doc.Polylines) != 3 {
+		t.Fatalf("%d lines drawn, want 3 (calls, wall time, peak RSS)", len(doc.Polylines))
+	}
+}

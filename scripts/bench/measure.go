@@ -1,0 +1,435 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/internal/build"
+	"github.com/start-ecs/start-ecs/internal/ecsemu"
+	"github.com/start-ecs/start-ecs/internal/fcemu"
+	"github.com/start-ecs/start-ecs/internal/harness"
+)
+
+const region = "cn-hangzhou"
+
+// binaries are the three functions, built for this machine with the flags
+// that ship.
+type binaries struct {
+	StartECS, Empty, Floor string
+}
+
+func buildAll(ctx context.Context, root, dir string) (binaries, error) {
+	b := binaries{
+		StartECS: filepath.Join(dir, "start-ecs"),
+		Empty:    filepath.Join(dir, "empty"),
+		Floor:    filepath.Join(dir, "floor"),
+	}
+	for pkg, out := range map[string]string{".": b.StartECS, "./internal/benchfn/empty": b.Empty, "./internal/benchfn/floor": b.Floor} {
+		if err := build.Package(ctx, root, pkg, out, build.Options{}); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// sizes are the shipped binary's and zip's, as scripts/build.sh reports them.
+type sizes struct {
+	Binary, Zip int64
+}
+
+var buildLine = regexp.MustCompile(`: (\d+) bytes \(binary main: (\d+) bytes\)`)
+
+func shippedSize(ctx context.Context, root, dir string) (*sizes, error) {
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "build.sh"), filepath.Join(dir, "dist")) //nolint:gosec // G204: the repository's own build script
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("scripts/build.sh: %w\n%s", err, out)
+	}
+	m := buildLine.FindSubmatch(out)
+	if m == nil {
+		return nil, fmt.Errorf("scripts/build.sh said no sizes: %s", out)
+	}
+	z, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	bin, _ := strconv.ParseInt(string(m[2]), 10, 64)
+	return &sizes{Binary: bin, Zip: z}, nil
+}
+
+// machine describes where the figures were taken.
+type machine struct {
+	Date, CPU, OS, Go, Load string
+	Cores                   int
+}
+
+func describeMachine(now time.Time) machine {
+	m := machine{Date: now.UTC().Format("2006-01-02 15:04 UTC"), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(), Cores: runtime.NumCPU(), CPU: "unknown", Load: "unknown"}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+// fleet is n stopped instances in one region, tagged benchTag.
+func fleet(n int) ecsemu.Fleet {
+	f := ecsemu.Fleet{Instances: make([]ecsemu.Instance, n)}
+	for i := range f.Instances {
+		f.Instances[i] = ecsemu.Instance{InstanceID: fmt.Sprintf("i-bench%010d", i), RegionID: region, Status: ecsemu.Stopped, StoppedMode: "KeepCharging",
+			Tags: map[string]string{benchTagKey: benchTagValue}}
+	}
+	return f
+}
+
+// The tag of every instance of fleet, which the tag-selection run selects.
+const benchTagKey, benchTagValue = "bench", "scale"
+
+// tagInvoke selects the whole fleet by its tag.
+func tagInvoke() []byte {
+	b, _ := json.Marshal(map[string]any{"regionId": region, "tags": []map[string]string{{"key": benchTagKey, "value": benchTagValue}}})
+	return b
+}
+
+func directInvoke(f ecsemu.Fleet) []byte {
+	ids := make([]string, len(f.Instances))
+	for i, in := range f.Instances {
+		ids[i] = in.InstanceID
+	}
+	b, _ := json.Marshal(map[string]any{"instanceIds": ids})
+	return b
+}
+
+func newECS(f ecsemu.Fleet) *ecsemu.Server {
+	s := ecsemu.New(ecsemu.Options{Fleet: f, Credentials: []ecsemu.Credential{harness.Role}, StartDelay: -1})
+	s.Start()
+	return s
+}
+
+func newFC(timeout time.Duration) (*fcemu.Server, error) {
+	r := harness.Role
+	return fcemu.NewWithConfig(fcemu.Config{FunctionName: "start-ecs", Timeout: timeout,
+		Credentials: fcemu.Credentials{AccessKeyID: r.AccessKeyID, AccessKeySecret: r.AccessKeySecret, SecurityToken: r.SecurityToken}})
+}
+
+func functionEnv(ecsURL string, extra ...string) []string {
+	return append([]string{"ECS_ENDPOINT=" + ecsURL, "DEFAULT_REGION_ID=" + region}, extra...)
+}
+
+// cold is the cold-start figures of one function: every round, in ms.
+type cold struct {
+	Name          string
+	FirstPoll     []float64
+	FirstResponse []float64
+}
+
+// coldStarts starts each function rounds times, in a rotating order so that
+// none always runs right after another, each with a 1-instance direct invoke
+// queued before the exec.
+func coldStarts(ctx context.Context, b binaries, rounds int) ([]*cold, error) {
+	fns := []*cold{{Name: "empty"}, {Name: "floor"}, {Name: "start-ecs"}}
+	paths := map[string]string{"empty": b.Empty, "floor": b.Floor, "start-ecs": b.StartECS}
+	f := fleet(1)
+	ecs := newECS(f)
+	defer ecs.Close()
+	payload := directInvoke(f)
+	for r := range rounds {
+		for i := range fns {
+			c := fns[(i+r)%len(fns)]
+			if err := ecs.SetInstance(f.Instances[0]); err != nil {
+				return nil, err
+			}
+			poll, answer, err := coldOnce(ctx, paths[c.Name], ecs.URL(), payload)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			c.FirstPoll = append(c.FirstPoll, ms(poll))
+			c.FirstResponse = append(c.FirstResponse, ms(answer))
+		}
+	}
+	return fns, nil
+}
+
+func coldOnce(ctx context.Context, bin, ecsURL string, payload []byte) (poll, answer time.Duration, err error) {
+	fc, err := newFC(30 * time.Second)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer fc.Close()
+	type res struct {
+		r   *fcemu.Result
+		at  time.Time
+		err error
+	}
+	got := make(chan res, 1)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	go func() {
+		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload})
+		got <- res{r, time.Now(), err}
+	}()
+	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecsURL))
+	if err != nil {
+		return 0, 0, err
+	}
+	fn.Forget()
+	polled, err := fc.FirstPoll(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	a := <-got
+	if a.err != nil {
+		return 0, 0, a.err
+	}
+	if a.r.IsError {
+		return 0, 0, fmt.Errorf("the invocation failed: %s: %s", a.r.ErrorType, a.r.ErrorMessage)
+	}
+	return polled.Sub(fn.Started()), a.at.Sub(fn.Started()), nil
+}
+
+// warm is the warm 1-instance invocations of start-ecs.
+type warm struct {
+	Overhead       []float64 // ms: round trip minus the ECS emulator's time
+	NewConnections int64     // TCP connections to ECS opened after the first invocation
+	// EmptyRoundTrip is the empty function's warm round trip (ms): what the
+	// runtime API emulator and the SDK's loop cost before any work.
+	EmptyRoundTrip []float64
+}
+
+// emptyRoundTrips invokes the empty function n times, warm.
+func emptyRoundTrips(ctx context.Context, bin string, n int) ([]float64, error) {
+	fc, err := newFC(30 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, nil)
+	if err != nil {
+		return nil, err
+	}
+	fn.Forget()
+	var out []float64
+	for i := range n + 1 {
+		began := time.Now()
+		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: []byte(`{"instanceIds":["i-bench0000000000"]}`)})
+		rt := time.Since(began)
+		if err != nil {
+			return nil, err
+		}
+		if r.IsError {
+			return nil, fmt.Errorf("the empty function failed: %s", r.ErrorMessage)
+		}
+		if i > 0 {
+			out = append(out, ms(rt))
+		}
+	}
+	return out, nil
+}
+
+func warmRuns(ctx context.Context, bin, empty string, n int) (*warm, error) {
+	f := fleet(1)
+	ecs := newECS(f)
+	defer ecs.Close()
+	fc, err := newFC(30 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL()))
+	if err != nil {
+		return nil, err
+	}
+	fn.Forget()
+	payload := directInvoke(f)
+	w := &warm{}
+	var conns int64
+	for i := range n + 1 {
+		if err := ecs.SetInstance(f.Instances[0]); err != nil {
+			return nil, err
+		}
+		ecs.ResetCalls()
+		began := time.Now()
+		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload})
+		rt := time.Since(began)
+		if err != nil {
+			return nil, err
+		}
+		if err := started(r, 1); err != nil {
+			return nil, err
+		}
+		var service time.Duration
+		for _, c := range ecs.Calls() {
+			service += c.Duration
+		}
+		if i == 0 { // the cold one: it opens the connection the others reuse
+			conns = ecs.Stats().Connections
+			continue
+		}
+		w.Overhead = append(w.Overhead, ms(rt-service))
+	}
+	w.NewConnections = ecs.Stats().Connections - conns
+	w.EmptyRoundTrip, err = emptyRoundTrips(ctx, empty, n)
+	return w, err
+}
+
+// started checks that the answer says n instances started.
+func started(r *fcemu.Result, n int) error {
+	if r.IsError {
+		return fmt.Errorf("the invocation failed: %s: %s", r.ErrorType, r.ErrorMessage)
+	}
+	var res handler.Result
+	if err := json.Unmarshal(r.Payload, &res); err != nil {
+		return fmt.Errorf("the answer: %w", err)
+	}
+	if res.Summary.Started != n {
+		return fmt.Errorf("the answer says %+v, not %d started", res.Summary, n)
+	}
+	return nil
+}
+
+// scale is one invocation naming N instances against a throttled ECS.
+type scale struct {
+	N             int
+	Rate          float64
+	Tags          bool          // the instances selected by tag, not named
+	Pages         int           // DescribeInstances calls ECS accepted (the tag selection's pages)
+	Accepted      int           // StartInstances calls ECS accepted
+	Throttled     int           // StartInstances calls ECS throttled
+	Wall          time.Duration // invoke → answer
+	Ideal         time.Duration // calls (and pages) / rate
+	Lost          int           // instances not Started in the answer, or not started by ECS
+	StartedTwice  int           // instances in more than one accepted call
+	PeakRSS       int64         // bytes, the function's VmHWM after the invocation
+	AnswerOutcome map[handler.Outcome]int
+	Error         string // the function's error, when it returned one
+}
+
+// scaleRun invokes the function once for n stopped instances, named in the
+// request or, with tags, selected by their tag (ECS then pages through them
+// 100 at a time, one page after the other, under the same flow limit).
+func scaleRun(ctx context.Context, bin string, n int, rate float64, latency time.Duration, tags bool) (*scale, error) {
+	f := fleet(n)
+	ecs := newECS(f)
+	defer ecs.Close()
+	// ECS's flow control allows so many calls a second: a token bucket
+	// holding one second of calls. The throttle-bound ideal is the issue's:
+	// the calls at the rate (100 calls at 20/s: 5 s); the bucket, full at the
+	// start, lets a perfect client finish a second sooner.
+	burst := max(1, int(rate))
+	calls := (n + 99) / 100
+	if tags {
+		calls *= 2 // a page of DescribeInstances for each StartInstances call
+	}
+	ideal := time.Duration(float64(calls) / rate * float64(time.Second))
+	timeout := 3*ideal + 30*time.Second
+	fc, err := newFC(timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL(), "MAX_INSTANCES="+strconv.Itoa(max(n, 1000))))
+	if err != nil {
+		return nil, err
+	}
+	fn.Forget()
+	payload := directInvoke(f)
+	if tags {
+		payload = tagInvoke()
+	}
+	ecs.SetFaults(ecsemu.Faults{Latency: latency, Rate: rate, Burst: burst})
+	began := time.Now()
+	r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload, Timeout: timeout})
+	wall := time.Since(began)
+	if err != nil {
+		return nil, err
+	}
+	s := &scale{N: n, Tags: tags, Rate: rate, Wall: wall, Ideal: ideal, AnswerOutcome: map[handler.Outcome]int{}}
+	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
+		return nil, err
+	}
+	var res handler.Result
+	if r.IsError {
+		// Unfinished instances make the invocation an error (safe to retry):
+		// every instance it did not start counts as lost.
+		s.Error = fmt.Sprintf("%s: %.200s", r.ErrorType, r.ErrorMessage)
+	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
+		return nil, fmt.Errorf("the answer: %w", err)
+	}
+	outcome := map[string]handler.Outcome{}
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		outcome[ir.InstanceID] = ir.Outcome
+		s.AnswerOutcome[ir.Outcome]++
+	}
+	calledIn := map[string]int{}
+	for _, c := range ecs.Calls() {
+		if c.Action == "DescribeInstances" && c.HTTPStatus == 200 {
+			s.Pages++
+		}
+		if c.Action != "StartInstances" {
+			continue
+		}
+		if c.HTTPStatus != 200 {
+			s.Throttled++
+			continue
+		}
+		s.Accepted++
+		for _, id := range c.InstanceIDs {
+			calledIn[id]++
+		}
+	}
+	for _, in := range f.Instances {
+		now, _ := ecs.Instance(in.InstanceID)
+		if outcome[in.InstanceID] != handler.Started || now.Status == ecsemu.Stopped {
+			s.Lost++
+		}
+		if calledIn[in.InstanceID] > 1 {
+			s.StartedTwice++
+		}
+	}
+	return s, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// quantile of xs (not modified), by the nearest rank.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
