@@ -118,3 +118,67 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
 	}
 }
+
+// ECS's flow control counts per account and region: a region whose calls
+// are throttled is paced, and the others are not slowed by it. Here
+// cn-hangzhou throttles every call after its first (a quota spent), and
+// cn-shanghai throttles none: its calls go unpaced, its instances all start,
+// and the run ends within the hangzhou instances' budget, never waiting on
+// hangzhou's pace.
+func TestThePaceIsPerRegion(t *testing.T) {
+	var mu sync.Mutex
+	hangzhou := 0
+	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		if in.RegionID == "cn-hangzhou" {
+			mu.Lock()
+			hangzhou++
+			n := hangzhou
+			mu.Unlock()
+			if n > 1 {
+				return nil, throttled()
+			}
+		}
+		return instantECS().start(in)
+	}}
+	var groups []Group
+	for g := range 6 {
+		for _, region := range []string{"cn-hangzhou", "cn-shanghai"} {
+			groups = append(groups, Group{RegionID: region, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: SuccessFirst})
+		}
+	}
+	s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3}}
+	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Go(func() { r.successFirst(ctx, g.RegionID, g.InstanceIDs) })
+	}
+	wg.Wait()
+	started := 0
+	for _, g := range groups {
+		ir := r.results[resultKey(g.RegionID, g.InstanceIDs[0])]
+		switch g.RegionID {
+		case "cn-shanghai":
+			if ir.Outcome != Started {
+				t.Errorf("%s = %s %s: throttling in cn-hangzhou held back cn-shanghai", g.InstanceIDs[0], ir.Outcome, ir.Code)
+			}
+		default:
+			if ir.Outcome == Started {
+				started++
+			}
+		}
+	}
+	if started != 1 {
+		t.Errorf("%d cn-hangzhou instances started, want the 1 its quota allowed", started)
+	}
+	if r.paceOf("cn-hangzhou").acceptedCalls() != 1 || r.paceOf("cn-shanghai").acceptedCalls() != 6 {
+		t.Errorf("accepted calls: cn-hangzhou %d, cn-shanghai %d; want 1 and 6, counted apart",
+			r.paceOf("cn-hangzhou").acceptedCalls(), r.paceOf("cn-shanghai").acceptedCalls())
+	}
+	r.paceOf("cn-shanghai").mu.Lock()
+	defer r.paceOf("cn-shanghai").mu.Unlock()
+	if r.paceOf("cn-shanghai").interval != 0 {
+		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai").interval)
+	}
+}
