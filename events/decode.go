@@ -214,9 +214,15 @@ func rawStream(body []byte, o origin, depth int) []Message {
 // envelope malformed: Ignored, naming the key, and nothing it carries is decoded.
 // Bodies that are strings holding JSON are checked when decoded in their turn.
 func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	// One reading of the object serves both: its fields in order, and
+	// obj, the last value of each key, as json.Unmarshal into a map gives.
+	fields, err := objectFields(raw)
+	if err != nil {
 		return []Message{o.nothing(unknown)}
+	}
+	obj := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		obj[f.key] = f.val
 	}
 	var (
 		kind   string
@@ -245,10 +251,6 @@ func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
 			return []Message{o.ignore(fmt.Sprintf("malformed %s: key %s is %s", kind, p, msgDuplicate))}
 		}
 		return decode()
-	}
-	fields, err := objectFields(raw)
-	if err != nil {
-		return []Message{o.nothing(unknown)}
 	}
 	if looksLikeRequest(obj) {
 		m := o.message()

@@ -160,29 +160,96 @@ type field struct {
 }
 
 // objectFields reads the keys of the JSON object raw in the order sent,
-// duplicates kept.
+// duplicates kept. Once json.Valid has passed raw, a scan of its top level
+// finds each key and the span of its value, which is all this needs: a
+// json.Decoder's tokens cost a direct invoke's decoding half its time
+// (issue 9; TestObjectFieldsMatchesTheDecoder holds the two equal).
 func objectFields(raw []byte) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	if !json.Valid(raw) {
+		return nil, errors.New("not valid JSON")
+	}
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	var out []field
-	for dec.More() {
-		tok, err := dec.Token()
+	for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+		end := valueEnd(raw, i) // the key, a string
+		key, err := jsonKey(raw[i:end])
 		if err != nil {
 			return nil, err
 		}
-		k, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, field{key: k, val: v})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
+		i = skipSpace(raw, skipSpace(raw, end)+1) // past the ':'
+		end = valueEnd(raw, i)
+		out = append(out, field{key: key, val: json.RawMessage(raw[i:end:end])})
+		i = end
 	}
 	return out, nil
+}
+
+// skipSpace is the index of the first byte at or after i that is not JSON
+// white space.
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// valueEnd is the index just past the JSON value that starts at i in raw,
+// which json.Valid has passed.
+func valueEnd(raw []byte, i int) int {
+	switch raw[i] {
+	case '"':
+		for i++; raw[i] != '"'; i++ {
+			if raw[i] == '\\' {
+				i++
+			}
+		}
+		return i + 1
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch raw[i] {
+			case '"':
+				i = valueEnd(raw, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	default: // a number, true, false or null
+		for i < len(raw) && !strings.ContainsRune(",}] \t\n\r", rune(raw[i])) {
+			i++
+		}
+		return i
+	}
+}
+
+// jsonKey is the string the JSON string q (quotes included) holds. One
+// without escapes or bytes past ASCII is its bytes; any other goes through
+// the JSON decoder, so that escapes and invalid UTF-8 read as they always
+// did.
+func jsonKey(q []byte) (string, error) {
+	plain := true
+	for _, c := range q[1 : len(q)-1] {
+		if c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(q[1 : len(q)-1]), nil
+	}
+	var k string
+	err := json.Unmarshal(q, &k)
+	return k, err
 }
 
 // msgDuplicate is the defect of a key given twice in one JSON object (DESIGN §5):

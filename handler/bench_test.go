@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
 // benchPayload is a direct invoke naming n instances.
@@ -119,3 +121,35 @@ func benchmarkLog(b *testing.B, n int) {
 }
 
 func BenchmarkLog1000(b *testing.B) { benchmarkLog(b, 1000) }
+
+// BenchmarkHandle1SDK is BenchmarkHandle1 through the real SDK adapter and
+// an ECS emulator in this process (signature checked, one kept-alive
+// connection): the warm path of one invocation but for the runtime API.
+// Its CPU profile (-cpuprofile) splits the time between the handler, the
+// SDK and the emulator.
+func BenchmarkHandle1SDK(b *testing.B) {
+	const id = "i-bench00000000"
+	in := ecsemu.Instance{InstanceID: id, RegionID: "cn-hangzhou", Status: ecsemu.Stopped}
+	srv := ecsemu.New(ecsemu.Options{Fleet: ecsemu.Fleet{Instances: []ecsemu.Instance{in}}, StartDelay: -1,
+		Credentials: []ecsemu.Credential{{AccessKeyID: "ak", AccessKeySecret: "sk"}}})
+	srv.Start()
+	defer srv.Close()
+	e, err := NewSDKECS(SDKOptions{Endpoint: srv.URL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(DefaultConfig(), nil, e, io.Discard)
+	payload := benchPayload(1)
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "bench",
+		Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := srv.SetInstance(in); err != nil {
+			b.Fatal(err)
+		}
+		out, err := h.Handle(ctx, payload)
+		if err != nil || !strings.Contains(string(out), `"Started":1`) {
+			b.Fatalf("%v %s", err, out)
+		}
+	}
+}

@@ -322,7 +322,11 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, s
 	} else {
 		provider = credentials.NewStaticAKCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret)
 	}
-	client, err := ecs.NewClientWithOptions(region, cfg, provider)
+	// No region for the client: every request names its own RegionId and
+	// host (prepare), so the client's is never read, and given one the SDK
+	// compiles a regexp to check it on every client, about a tenth of a
+	// warm invocation's CPU (issue 9); hostSafeRegion checked it above.
+	client, err := ecs.NewClientWithOptions("", cfg, provider)
 	if err != nil {
 		return nil, nil, errors.New(sc.scrub(err.Error()))
 	}

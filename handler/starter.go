@@ -64,18 +64,25 @@ func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) 
 
 // start is Start with a run of the caller's (see Handler.newRun).
 func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[string]InstanceResult, []Warning) {
+	one := func(g Group) {
+		switch {
+		case g.DryRun:
+			r.dryRun(ctx, g)
+		case g.BatchOptimization == AllTogether:
+			r.allTogether(ctx, g)
+		default:
+			r.successFirst(ctx, g.RegionID, g.InstanceIDs)
+		}
+	}
+	if len(groups) == 1 {
+		// One group (one call, most invocations) runs here: a goroutine
+		// of its own would only add a handoff.
+		one(groups[0])
+		return r.results, r.warnings
+	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
-		wg.Go(func() {
-			switch {
-			case g.DryRun:
-				r.dryRun(ctx, g)
-			case g.BatchOptimization == AllTogether:
-				r.allTogether(ctx, g)
-			default:
-				r.successFirst(ctx, g.RegionID, g.InstanceIDs)
-			}
-		})
+		wg.Go(func() { one(g) })
 	}
 	wg.Wait()
 	return r.results, r.warnings

@@ -1,0 +1,152 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// decoderFields is objectFields as a json.Decoder reads it: the reference
+// the scan must equal.
+func decoderFields(raw []byte) ([]field, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	var out []field
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, field{key: k, val: v})
+	}
+	_, err := dec.Token()
+	return out, err
+}
+
+// objectFields equals the json.Decoder's reading on every valid JSON object
+// — the sample events, every object nested in them, and random objects with
+// escapes, non-ASCII and invalid UTF-8 in keys, white space, nesting and
+// keys given twice — and refuses what is not valid JSON.
+func TestObjectFieldsMatchesTheDecoder(t *testing.T) {
+	var inputs [][]byte
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, objectsIn(b)...)
+	}
+	if len(files) < 20 {
+		t.Fatalf("%d sample events: the test would test little", len(files))
+	}
+	rng := rand.New(rand.NewPCG(5, 7))
+	for range 5000 {
+		inputs = append(inputs, []byte(randomObject(rng, 0)))
+	}
+	for _, in := range inputs {
+		want, werr := decoderFields(in)
+		got, gerr := objectFields(in)
+		if !json.Valid(in) {
+			if gerr == nil {
+				t.Errorf("%q: not valid JSON, yet read as %v", in, got)
+			}
+			continue
+		}
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(got, want)) {
+			t.Errorf("%q:\n scan    %q %v\n decoder %q %v", in, got, gerr, want, werr)
+		}
+	}
+	for _, bad := range []string{``, ` `, `{`, `{"a":1`, `{"a":1} x`, `{"a" 1}`, `{"a":1,}`, `[1]`, `"s"`, `{"a":tru}`, "{\"a\":\"\x00\"}"} {
+		if got, err := objectFields([]byte(bad)); err == nil {
+			t.Errorf("%q read as %v", bad, got)
+		}
+	}
+}
+
+// objectsIn is raw and every JSON object inside it, strings holding JSON too.
+func objectsIn(raw []byte) [][]byte {
+	out := [][]byte{raw}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return out
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			b, _ := json.Marshal(x)
+			out = append(out, b)
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case string:
+			if s := strings.TrimSpace(x); strings.HasPrefix(s, "{") {
+				out = append(out, []byte(s))
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// randomObject writes a JSON object (now and then an invalid one) with
+// keys and values that stress a scanner.
+func randomObject(rng *rand.Rand, depth int) string {
+	keys := []string{`"a"`, `"instanceIds"`, `"InstanceId"`, `"\u0061"`, `"a\"b"`, `"a\\"`, `"ü"`, "\"\xff\"", `""`, `"{"`, `"}"`, `"x,y"`, `"a"`}
+	sp := []string{"", " ", "\n\t ", "\r\n"}
+	var b strings.Builder
+	b.WriteString(sp[rng.IntN(len(sp))] + "{")
+	for i := range rng.IntN(5) {
+		if i > 0 {
+			b.WriteString(sp[rng.IntN(len(sp))] + ",")
+		}
+		b.WriteString(sp[rng.IntN(len(sp))] + keys[rng.IntN(len(keys))] + sp[rng.IntN(len(sp))] + ":" + sp[rng.IntN(len(sp))])
+		b.WriteString(randomValue(rng, depth))
+	}
+	b.WriteString(sp[rng.IntN(len(sp))] + "}" + sp[rng.IntN(len(sp))])
+	if rng.IntN(40) == 0 {
+		return b.String()[:rng.IntN(b.Len()+1)] // cut short: invalid
+	}
+	return b.String()
+}
+
+func randomValue(rng *rand.Rand, depth int) string {
+	switch n := rng.IntN(9); {
+	case n == 0 && depth < 3:
+		return randomObject(rng, depth+1)
+	case n == 1 && depth < 3:
+		return "[" + randomValue(rng, depth+1) + " , " + randomValue(rng, depth+1) + "]"
+	case n == 2:
+		return `"i-bp67acfmxazb4p0001"`
+	case n == 3:
+		return `"q\"}]\\"`
+	case n == 4:
+		return "-12.5e3"
+	case n == 5:
+		return []string{"true", "false", "null"}[rng.IntN(3)]
+	case n == 6:
+		return `[]`
+	case n == 7:
+		return `{}`
+	default:
+		return `"{\"nested\": [1, \"]\"]}"`
+	}
+}
