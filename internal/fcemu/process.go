@@ -325,6 +325,38 @@ func (p *Process) PeakRSS() (int64, error) {
 	return 0, errors.New("fcemu: peak RSS: no VmHWM in /proc/<pid>/status")
 }
 
+// CPUTime is the CPU time (user and system) the running process has used
+// so far, from /proc/<pid>/stat. Linux only.
+func (p *Process) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+	if err != nil {
+		return 0, fmt.Errorf("fcemu: CPU time: %w", err)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces:
+	// the fields after it are counted from its closing parenthesis.
+	end := strings.LastIndexByte(string(b), ')')
+	if end < 0 {
+		return 0, errors.New("fcemu: CPU time: no command name in /proc/<pid>/stat")
+	}
+	f := strings.Fields(string(b[end+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("fcemu: CPU time: short /proc/<pid>/stat")
+	}
+	var ticks int64
+	for _, x := range f[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("fcemu: CPU time: %q: %w", x, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's CPU times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 

@@ -30,7 +30,7 @@ func TestBenchWritesTheReport(t *testing.T) {
 	}
 	report := string(md)
 	for _, want := range []string{"- date: ", "- machine: ", "| figure | measured | target | ratio |",
-		"cold start: exec → first GET …/next", "cold first response", "warm invocation overhead", "opens no new TCP connection",
+		"cold start: exec → first GET …/next", "cold first response", "warm invocation overhead", "the floor function's:", "CPU time per warm invocation", "opens no new TCP connection",
 		"| empty |", "| floor |", "| start-ecs |", "| 5 | 1 |", "| 150 | 2 |", "a tag selection of 150 instances", "](benchmarks.svg)"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)

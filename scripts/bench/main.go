@@ -123,7 +123,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.Log("warm invocations: %d…", o.Warm)
-	if rep.Warm, err = warmRuns(ctx, bins.StartECS, bins.Empty, o.Warm); err != nil {
+	if rep.Warm, err = warmRuns(ctx, bins, o.Warm); err != nil {
 		return err
 	}
 	for _, n := range o.Sizes {

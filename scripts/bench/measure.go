@@ -212,95 +212,174 @@ type warm struct {
 	// EmptyRoundTrip is the empty function's warm round trip (ms): what the
 	// runtime API emulator and the SDK's loop cost before any work.
 	EmptyRoundTrip []float64
+	// FloorOverhead is the floor function's warm overhead, measured like
+	// start-ecs's: the least a function on the pinned libraries can do.
+	FloorOverhead []float64
+	// CPU is the CPU time (ms) each function (start-ecs, floor, empty)
+	// used per warm invocation, its process's whole user and system time
+	// over the warm invocations divided by their number.
+	CPU []float64
 }
 
-// emptyRoundTrips invokes the empty function n times, warm.
-func emptyRoundTrips(ctx context.Context, bin string, n int) ([]float64, error) {
-	fc, err := newFC(30 * time.Second)
-	if err != nil {
+// warmFn is one function kept warm for the warm figures: its runtime API
+// emulator and, for those that call ECS, its ECS emulator with the one
+// instance it starts each time.
+type warmFn struct {
+	fc    *fcemu.Server
+	ecs   *ecsemu.Server // nil for the empty function
+	fleet ecsemu.Fleet
+	conns int64 // ECS connections after the first (cold) invocation
+	fn    *fcemu.Process
+}
+
+func startWarm(ctx context.Context, bin string, callsECS bool) (*warmFn, error) {
+	w := &warmFn{fleet: fleet(1)}
+	var env []string
+	if callsECS {
+		w.ecs = newECS(w.fleet)
+		env = functionEnv(w.ecs.URL())
+	}
+	var err error
+	if w.fc, err = newFC(30 * time.Second); err != nil {
+		w.close()
 		return nil, err
 	}
-	defer fc.Close()
-	fn, err := fc.StartFunction(ctx, bin, nil)
-	if err != nil {
+	if w.fn, err = w.fc.StartFunction(ctx, bin, env); err != nil {
+		w.close()
 		return nil, err
 	}
-	fn.Forget()
-	var out []float64
-	for i := range n + 1 {
-		began := time.Now()
-		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: []byte(`{"instanceIds":["i-bench0000000000"]}`)})
-		rt := time.Since(began)
-		if err != nil {
-			return nil, err
+	w.fn.Forget()
+	return w, nil
+}
+
+func (w *warmFn) close() {
+	if w.fc != nil {
+		w.fc.Close()
+	}
+	if w.ecs != nil {
+		w.ecs.Close()
+	}
+}
+
+// once invokes the function with its stopped instance and gives the round
+// trip minus the ECS emulator's time on the invocation's calls (ms).
+func (w *warmFn) once(ctx context.Context) (float64, error) {
+	var payload []byte
+	if w.ecs != nil {
+		if err := w.ecs.SetInstance(w.fleet.Instances[0]); err != nil {
+			return 0, err
 		}
+		w.ecs.ResetCalls()
+	}
+	payload = directInvoke(w.fleet)
+	began := time.Now()
+	r, err := w.fc.Invoke(ctx, fcemu.Invocation{Payload: payload})
+	rt := time.Since(began)
+	if err != nil {
+		return 0, err
+	}
+	if w.ecs == nil {
 		if r.IsError {
-			return nil, fmt.Errorf("the empty function failed: %s", r.ErrorMessage)
+			return 0, fmt.Errorf("the empty function failed: %s", r.ErrorMessage)
 		}
-		if i > 0 {
-			out = append(out, ms(rt))
-		}
+		return ms(rt), nil
 	}
-	return out, nil
+	if err := started(r, 1); err != nil {
+		return 0, err
+	}
+	for _, c := range w.ecs.Calls() {
+		rt -= c.Duration
+	}
+	return ms(rt), nil
 }
 
-func warmRuns(ctx context.Context, bin, empty string, n int) (*warm, error) {
-	f := fleet(1)
-	ecs := newECS(f)
-	defer ecs.Close()
-	fc, err := newFC(30 * time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer fc.Close()
-	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL()))
-	if err != nil {
-		return nil, err
-	}
-	fn.Forget()
-	payload := directInvoke(f)
-	w := &warm{}
-	var conns int64
-	for i := range n + 1 {
-		if err := ecs.SetInstance(f.Instances[0]); err != nil {
-			return nil, err
-		}
-		ecs.ResetCalls()
-		began := time.Now()
-		r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload})
-		rt := time.Since(began)
+// warmRuns keeps start-ecs, the floor and the empty function warm side by
+// side and invokes each n times after a first (cold) one, in blocks of
+// warmBlock invocations of one function, the three taking turns in a
+// rotating order: the machine's drift touches all three alike, and each
+// block runs with its function's caches warm as a busy function's would be.
+// It gives start-ecs's and the floor's overhead (round trip minus the ECS
+// emulator's time), the empty function's whole round trip, and the TCP
+// connections start-ecs's warm invocations opened to ECS.
+func warmRuns(ctx context.Context, b binaries, n int) (*warm, error) {
+	bins := []struct {
+		bin      string
+		callsECS bool
+	}{{b.StartECS, true}, {b.Floor, true}, {b.Empty, false}}
+	fns := make([]*warmFn, len(bins))
+	for i, x := range bins {
+		f, err := startWarm(ctx, x.bin, x.callsECS)
 		if err != nil {
 			return nil, err
 		}
-		if err := started(r, 1); err != nil {
+		defer f.close()
+		fns[i] = f
+		if _, err := f.once(ctx); err != nil { // the cold one: it opens the connection the others reuse
+			return nil, fmt.Errorf("first invocation of %s: %w", x.bin, err)
+		}
+		if f.ecs != nil {
+			f.conns = f.ecs.Stats().Connections
+		}
+	}
+	w := &warm{}
+	outs := []*[]float64{&w.Overhead, &w.FloorOverhead, &w.EmptyRoundTrip}
+	cpu := make([]time.Duration, len(fns))
+	for i, f := range fns {
+		var err error
+		if cpu[i], err = f.fn.CPUTime(); err != nil {
 			return nil, err
 		}
-		var service time.Duration
-		for _, c := range ecs.Calls() {
-			service += c.Duration
-		}
-		if i == 0 { // the cold one: it opens the connection the others reuse
-			conns = ecs.Stats().Connections
-			continue
-		}
-		w.Overhead = append(w.Overhead, ms(rt-service))
 	}
-	w.NewConnections = ecs.Stats().Connections - conns
-	w.EmptyRoundTrip, err = emptyRoundTrips(ctx, empty, n)
-	return w, err
+	for round := 0; len(w.Overhead) < n; round++ {
+		for k := range fns {
+			i := (round + k) % len(fns)
+			for range min(warmBlock, n-len(*outs[i])) {
+				d, err := fns[i].once(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("warm invocation of %s: %w", bins[i].bin, err)
+				}
+				*outs[i] = append(*outs[i], d)
+			}
+		}
+	}
+	w.NewConnections = fns[0].ecs.Stats().Connections - fns[0].conns
+	for i, f := range fns {
+		after, err := f.fn.CPUTime()
+		if err != nil {
+			return nil, err
+		}
+		w.CPU = append(w.CPU, ms(after-cpu[i])/float64(n))
+	}
+	return w, nil
 }
+
+// warmBlock is how many warm invocations of one function run in a row.
+const warmBlock = 25
 
 // started checks that the answer says n instances started.
 func started(r *fcemu.Result, n int) error {
 	if r.IsError {
 		return fmt.Errorf("the invocation failed: %s: %s", r.ErrorType, r.ErrorMessage)
 	}
-	var res handler.Result
+	// start-ecs's result and the floor's (ECS's own answer) both list the
+	// instances under InstanceResponses.InstanceResponse, each with ECS's
+	// Code.
+	var res struct {
+		InstanceResponses struct {
+			InstanceResponse []struct{ Code string }
+		}
+	}
 	if err := json.Unmarshal(r.Payload, &res); err != nil {
 		return fmt.Errorf("the answer: %w", err)
 	}
-	if res.Summary.Started != n {
-		return fmt.Errorf("the answer says %+v, not %d started", res.Summary, n)
+	ok := 0
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		if ir.Code == "200" {
+			ok++
+		}
+	}
+	if ok != n {
+		return fmt.Errorf("the answer says %.300s, not %d started", r.Payload, n)
 	}
 	return nil
 }
