@@ -47,20 +47,22 @@ func main() {
 	flag.StringVar(&o.Out, "out", "", "the report to write (default BENCHMARKS.md at the module root); the SVG goes beside it")
 	flag.StringVar(&sizes, "sizes", "1000,10000,100000", "instance counts of the throttled runs, comma-separated")
 	flag.Float64Var(&o.Rate, "rate", 20, "ECS emulator's flow limit, calls a second")
+	flag.IntVar(&o.Burst, "burst", 0, "ECS emulator's bucket: calls it accepts at once (default one second of calls, -rate; 1 is a strict rate)")
 	flag.DurationVar(&o.Latency, "latency", 50*time.Millisecond, "ECS emulator's latency on every call")
+	var strict string
+	flag.StringVar(&strict, "strict-sizes", "10000,100000", "instance counts of the runs against a strict rate (a bucket of 1), two of them or none (\"\")")
 	flag.IntVar(&o.TagSize, "tag-size", 10000, "instances of the tag-selection run (0: none)")
 	flag.IntVar(&o.Cold, "cold", 21, "cold-start rounds (each starts the three functions once)")
 	flag.IntVar(&o.Warm, "warm", 300, "warm 1-instance invocations")
 	flag.BoolVar(&o.NoZip, "no-zip", false, "skip scripts/build.sh (the shipped binary's and zip's sizes)")
 	flag.StringVar(&o.Binary, "binary", "", "measure this start-ecs binary instead of building the tree's (to compare two versions)")
 	flag.Parse()
-	for _, f := range strings.Split(sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "bench: -sizes: %q is not a count of instances\n", f)
+	o.Sizes = counts("sizes", sizes)
+	if strict != "" {
+		if o.StrictSizes = counts("strict-sizes", strict); len(o.StrictSizes) != 2 {
+			fmt.Fprintln(os.Stderr, "bench: -strict-sizes: two counts, or none")
 			os.Exit(2)
 		}
-		o.Sizes = append(o.Sizes, n)
 	}
 	root, err := harness.ModuleRoot()
 	if err != nil {
@@ -78,24 +80,44 @@ func main() {
 	}
 }
 
+// counts reads a flag's comma-separated instance counts.
+func counts(name, list string) []int {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -%s: %q is not a count of instances\n", name, f)
+			os.Exit(2)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 // options are the command's flags.
 type options struct {
 	Root    string
 	Out     string
 	Sizes   []int
 	TagSize int
-	Rate    float64
-	Latency time.Duration
-	Cold    int
-	Warm    int
-	NoZip   bool
-	Binary  string
-	Log     func(format string, a ...any)
+	// StrictSizes are the runs against a strict rate (a bucket of 1).
+	StrictSizes []int
+	Rate        float64
+	Burst       int
+	Latency     time.Duration
+	Cold        int
+	Warm        int
+	NoZip       bool
+	Binary      string
+	Log         func(format string, a ...any)
 }
 
 func run(ctx context.Context, o options) error {
 	began := time.Now()
 	env := describeMachine(began)
+	if o.Burst <= 0 {
+		o.Burst = max(1, int(o.Rate))
+	}
 	dir, err := os.MkdirTemp("", "start-ecs-bench-")
 	if err != nil {
 		return err
@@ -128,16 +150,31 @@ func run(ctx context.Context, o options) error {
 	}
 	for _, n := range o.Sizes {
 		o.Log("%d instances, %s latency, %g calls/s…", n, o.Latency, o.Rate)
-		s, err := scaleRun(ctx, bins.StartECS, n, o.Rate, o.Latency, false)
+		s, err := scaleRun(ctx, bins.StartECS, n, o.Rate, o.Burst, o.Latency, false)
 		if err != nil {
 			return fmt.Errorf("%d instances: %w", n, err)
 		}
 		o.Log("  %d accepted calls, %d throttled, wall %s, peak RSS %.1f MiB", s.Accepted, s.Throttled, s.Wall.Round(time.Millisecond), mib(s.PeakRSS))
 		rep.Scale = append(rep.Scale, s)
 	}
+	if o.Burst > 1 {
+		// A bucket gives every run the same head start (Burst calls at
+		// once), so no client's wall grows tenfold from 10,000 to 100,000
+		// instances against it; a strict rate shows how the function
+		// itself scales.
+		for _, n := range o.StrictSizes {
+			o.Log("%d instances against a strict rate (%g calls/s, a bucket of 1)…", n, o.Rate)
+			s, err := scaleRun(ctx, bins.StartECS, n, o.Rate, 1, o.Latency, false)
+			if err != nil {
+				return fmt.Errorf("%d instances, strict rate: %w", n, err)
+			}
+			o.Log("  %d accepted calls, %d throttled, wall %s, peak RSS %.1f MiB", s.Accepted, s.Throttled, s.Wall.Round(time.Millisecond), mib(s.PeakRSS))
+			rep.Strict = append(rep.Strict, s)
+		}
+	}
 	if n := o.TagSize; n > 0 {
 		o.Log("%d instances selected by tag, %s latency, %g calls/s…", n, o.Latency, o.Rate)
-		if rep.Tags, err = scaleRun(ctx, bins.StartECS, n, o.Rate, o.Latency, true); err != nil {
+		if rep.Tags, err = scaleRun(ctx, bins.StartECS, n, o.Rate, o.Burst, o.Latency, true); err != nil {
 			return fmt.Errorf("%d instances by tag: %w", n, err)
 		}
 		s := rep.Tags

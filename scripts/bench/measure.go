@@ -388,6 +388,7 @@ func started(r *fcemu.Result, n int) error {
 type scale struct {
 	N             int
 	Rate          float64
+	Burst         int           // the flow limit's bucket: calls ECS accepts at once
 	Tags          bool          // the instances selected by tag, not named
 	Pages         int           // DescribeInstances calls ECS accepted (the tag selection's pages)
 	Accepted      int           // StartInstances calls ECS accepted
@@ -404,7 +405,7 @@ type scale struct {
 // scaleRun invokes the function once for n stopped instances, named in the
 // request or, with tags, selected by their tag (ECS then pages through them
 // 100 at a time, one page after the other, under the same flow limit).
-func scaleRun(ctx context.Context, bin string, n int, rate float64, latency time.Duration, tags bool) (*scale, error) {
+func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, latency time.Duration, tags bool) (*scale, error) {
 	f := fleet(n)
 	ecs := newECS(f)
 	defer ecs.Close()
@@ -412,7 +413,6 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, latency time
 	// holding one second of calls. The throttle-bound ideal is the issue's:
 	// the calls at the rate (100 calls at 20/s: 5 s); the bucket, full at the
 	// start, lets a perfect client finish a second sooner.
-	burst := max(1, int(rate))
 	calls := (n + 99) / 100
 	if tags {
 		calls *= 2 // a page of DescribeInstances for each StartInstances call
@@ -440,7 +440,7 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, latency time
 	if err != nil {
 		return nil, err
 	}
-	s := &scale{N: n, Tags: tags, Rate: rate, Wall: wall, Ideal: ideal, AnswerOutcome: map[handler.Outcome]int{}}
+	s := &scale{N: n, Tags: tags, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[handler.Outcome]int{}}
 	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
 		return nil, err
 	}
