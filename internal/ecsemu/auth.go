@@ -136,13 +136,21 @@ func (s *Server) useNonce(nonce string, now time.Time) bool {
 	if _, used := s.nonces[nonce]; used {
 		return false
 	}
-	if len(s.nonces) >= 4096 {
-		for n, at := range s.nonces {
-			if now.Sub(at) > 2*clockSkew {
-				delete(s.nonces, n)
-			}
-		}
+	// Nonces are forgotten in the order they came, once past the window
+	// in which a replay's timestamp would still pass: a queue, so that a
+	// call never walks the whole map (it did, on every call past 4,096
+	// fresh nonces).
+	for len(s.nonceQueue) > 0 && now.Sub(s.nonceQueue[0].at) > 2*clockSkew {
+		delete(s.nonces, s.nonceQueue[0].nonce)
+		s.nonceQueue = s.nonceQueue[1:]
 	}
 	s.nonces[nonce] = now
+	s.nonceQueue = append(s.nonceQueue, usedNonce{nonce, now})
 	return true
+}
+
+// usedNonce is a nonce and when it was used, in the order of use.
+type usedNonce struct {
+	nonce string
+	at    time.Time
 }

@@ -130,8 +130,10 @@ type Server struct {
 	tokens    map[string]string // SecurityToken → AccessKeyId
 	pages     map[string]int    // DescribeInstances' NextToken → the offset of its page
 	nonces    map[string]time.Time
-	faults    Faults
-	calls     []Call
+	// nonceQueue holds the nonces in the order they were used.
+	nonceQueue []usedNonce
+	faults     Faults
+	calls      []Call
 	// The token bucket of Faults.Rate: bucket calls left at bucketAt.
 	bucket   float64
 	bucketAt time.Time
