@@ -263,54 +263,65 @@ func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
 // duplicateKey finds a key given twice in one object anywhere in the JSON value
 // raw, and returns its path from root ("instanceIds", "data.body.regionId",
 // "[1].InstanceId"), cleaned for a log line. fold compares keys in any letter case.
+// Raw that is not valid JSON has none. A scan of raw (see objectFields), not
+// a json.Decoder's tokens (TestDuplicateKeyMatchesTheDecoder holds the two
+// equal).
 func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var (
-		found string
-		stop  = errors.New("stop")
-		walk  func(path string) error
-	)
-	walk = func(path string) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return err
+	if !json.Valid(raw) {
+		return "", false
+	}
+	found := ""
+	// walk reads the value at i and returns the index just past it.
+	var walk func(i int, path string) int
+	walk = func(i int, path string) int {
+		i = skipSpace(raw, i)
+		switch raw[i] {
+		case '{':
+			var seen map[string]bool
+			for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
+				if raw[i] == ',' {
+					i = skipSpace(raw, i+1)
 				}
-				k, _ := kt.(string)
+				end := valueEnd(raw, i)
+				k, _ := jsonKey(raw[i:end])
 				name := k
 				if fold {
 					name = strings.ToLower(k)
 				}
 				p := joinPath(path, safe(k))
+				if seen == nil {
+					seen = map[string]bool{}
+				}
 				if seen[name] {
 					found = p
-					return stop
+					return len(raw)
 				}
 				seen[name] = true
-				if err := walk(p); err != nil {
-					return err
+				if i = walk(skipSpace(raw, end)+1, p); found != "" {
+					return len(raw)
 				}
 			}
-		case json.Delim('['):
-			for i := 0; dec.More(); i++ {
-				if err := walk(path + "[" + strconv.Itoa(i) + "]"); err != nil {
-					return err
+			return i + 1
+		case '[':
+			i = skipSpace(raw, i+1)
+			for n := 0; raw[i] != ']'; n++ {
+				if raw[i] == ',' {
+					i = skipSpace(raw, i+1)
+				}
+				if raw[i] != '{' && raw[i] != '[' {
+					i = skipSpace(raw, valueEnd(raw, i)) // holds no key: no path to build
+					continue
+				}
+				if i = skipSpace(raw, walk(i, path+"["+strconv.Itoa(n)+"]")); found != "" {
+					return len(raw)
 				}
 			}
+			return i + 1
 		default:
-			return nil
+			return valueEnd(raw, i)
 		}
-		_, err = dec.Token()
-		return err
 	}
-	_ = walk(root)
+	walk(0, root)
 	return found, found != ""
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,102 @@ func decoderFields(raw []byte) ([]field, error) {
 	}
 	_, err := dec.Token()
 	return out, err
+}
+
+// decoderDuplicateKey is duplicateKey as a json.Decoder reads it: the
+// reference the scan must equal.
+func decoderDuplicateKey(raw []byte, root string, fold bool) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var (
+		found string
+		stop  = errors.New("stop")
+		walk  func(path string) error
+	)
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				name := k
+				if fold {
+					name = strings.ToLower(k)
+				}
+				p := joinPath(path, safe(k))
+				if seen[name] {
+					found = p
+					return stop
+				}
+				seen[name] = true
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(path + "[" + strconv.Itoa(i) + "]"); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token()
+		return err
+	}
+	_ = walk(root)
+	return found, found != ""
+}
+
+
+// duplicateKey finds what the json.Decoder's walk finds, in both letter-case
+// modes, in valid JSON: the sample events, every object in them and random objects with
+// keys given twice at any depth.
+func TestDuplicateKeyMatchesTheDecoder(t *testing.T) {
+	var inputs [][]byte
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, objectsIn(b)...)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		inputs = append(inputs, []byte(randomObject(rng, 0)), []byte("["+randomObject(rng, 1)+","+randomObject(rng, 1)+"]"))
+	}
+	dups := 0
+	for _, in := range inputs {
+		if !json.Valid(in) {
+			// Its callers hand it valid JSON only; what is not has none.
+			if p, ok := duplicateKey(in, "root", true); ok {
+				t.Errorf("%q: not valid JSON, yet %q is given twice", in, p)
+			}
+			continue
+		}
+		for _, fold := range []bool{false, true} {
+			wp, wok := decoderDuplicateKey(in, "root", fold)
+			gp, gok := duplicateKey(in, "root", fold)
+			if wp != gp || wok != gok {
+				t.Errorf("%q (fold %v): scan %q %v, decoder %q %v", in, fold, gp, gok, wp, wok)
+			}
+			if wok {
+				dups++
+			}
+		}
+	}
+	if dups < 1000 {
+		t.Fatalf("only %d inputs with a key given twice: the test would test little", dups)
+	}
 }
 
 // objectFields equals the json.Decoder's reading on every valid JSON object

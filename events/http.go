@@ -79,12 +79,22 @@ func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
 	if len(payload) == 0 || payload[0] != '{' {
 		return nil, false, nil
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(payload, &obj) != nil {
+	// The keys first, by a scan (objectFields): most payloads are not HTTP
+	// trigger events, and a map of every value is only made for those that are.
+	fields, err := objectFields(payload)
+	if err != nil {
 		return nil, false, nil
 	}
-	if !has(obj, "requestContext") || (!has(obj, "rawPath") && !has(obj, "isBase64Encoded")) {
+	keys := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		keys[f.key] = true
+	}
+	if !keys["requestContext"] || (!keys["rawPath"] && !keys["isBase64Encoded"]) {
 		return nil, false, nil
+	}
+	obj := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		obj[f.key] = f.val
 	}
 	var ev httpEvent
 	err = json.Unmarshal(payload, &ev)
