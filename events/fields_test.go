@@ -90,7 +90,6 @@ func decoderDuplicateKey(raw []byte, root string, fold bool) (string, bool) {
 	return found, found != ""
 }
 
-
 // duplicateKey finds what the json.Decoder's walk finds, in both letter-case
 // modes, in valid JSON: the sample events, every object in them and random objects with
 // keys given twice at any depth.
