@@ -14,8 +14,10 @@ import (
 // sleeps, and gives up after its attempt budget while the others still wait
 // (measured: 10,000 instances at 20 calls/s left 800 Unfinished, 1,000 took
 // 3.5 × the throttle-bound time). So while ECS accepts other calls, a
-// throttled call is retried through a shared pace instead: the interval between calls
-// grows by a quarter when a call sent at the current pace is throttled (calls
+// throttled call is retried through a shared pace instead: the first throttle
+// sets the interval between calls to the pace at which ECS accepted them so
+// far (the time since the first call ÷ the calls accepted), and after that
+// the interval grows by a quarter when a call sent at the current pace is throttled (calls
 // sent before the last growth do not count again, so that one burst counts
 // once) and shrinks by 3 % at each
 // accepted call. Calls then arrive at about the rate ECS accepts, which is
@@ -35,6 +37,7 @@ type pacer struct {
 	interval time.Duration // 0: no pacing (ECS has throttled nothing yet)
 	last     time.Time     // when the last paced call went
 	changed  time.Time     // when interval last grew
+	first    time.Time     // when the first call went
 	accepted int64         // calls answered without throttling so far
 }
 
@@ -53,6 +56,9 @@ const (
 func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 	p.mu.Lock()
 	paced := p.interval > 0
+	if p.first.IsZero() {
+		p.first = time.Now()
+	}
 	p.mu.Unlock()
 	if !paced {
 		return time.Now(), nil
@@ -129,7 +135,14 @@ func (p *pacer) answered(sent time.Time, throttled bool) {
 	if p.last.Before(sent) {
 		p.last = sent // calls sent unpaced count too: the next turn is after them
 	}
-	p.interval = max(paceFloor, time.Duration(float64(p.interval)*paceGrow))
+	if p.interval == 0 {
+		// The first throttle: start from the pace at which ECS has
+		// accepted calls so far, not from the floor, which took many
+		// rounds of throttled calls to grow to it.
+		p.interval = max(paceFloor, time.Since(p.first)/time.Duration(max(1, p.accepted)))
+	} else {
+		p.interval = max(paceFloor, time.Duration(float64(p.interval)*paceGrow))
+	}
 	if p.max > 0 && p.interval > p.max {
 		p.interval = p.max
 	}

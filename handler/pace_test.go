@@ -182,3 +182,57 @@ func TestThePaceIsPerRegion(t *testing.T) {
 		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai").interval)
 	}
 }
+
+// Calls that wait for a place under MaxConcurrent still wait for their turn
+// in the pace once they have it. They took their turn first, and went all
+// at once whenever places freed: as ECS began to throttle, a whole round of
+// calls went unpaced and was throttled. ECS here accepts one call per 50 ms
+// and answers after 20 ms; once the first throttled answer has come back,
+// no two calls go closer together than the pace's least interval allows
+// (paceFloor less its jitter; a timer never fires early, so a loaded machine
+// only spaces them further).
+func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
+	limited, _ := rateLimitedECS(50 * time.Millisecond)
+	var mu sync.Mutex
+	var sends []time.Time
+	var firstThrottle time.Time
+	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		mu.Lock()
+		sends = append(sends, time.Now())
+		mu.Unlock()
+		out, err := limited.start(in)
+		time.Sleep(20 * time.Millisecond)
+		if err != nil {
+			mu.Lock()
+			if firstThrottle.IsZero() {
+				firstThrottle = time.Now()
+			}
+			mu.Unlock()
+		}
+		return out, err
+	}}
+	var groups []Group
+	for g := range 24 {
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-queued%04d", g)}, BatchOptimization: SuccessFirst})
+	}
+	s := &Starter{ECS: f, MaxConcurrent: 8}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	for _, g := range groups {
+		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Started {
+			t.Errorf("%s = %s %s", g.InstanceIDs[0], ir.Outcome, ir.Code)
+		}
+	}
+	if firstThrottle.IsZero() {
+		t.Fatal("ECS throttled nothing: the test tests nothing")
+	}
+	minGap := paceFloor * 9 / 10
+	var prev time.Time
+	for _, at := range sends {
+		if at.After(firstThrottle) && !prev.IsZero() && prev.After(firstThrottle) && at.Sub(prev) < minGap {
+			t.Errorf("two calls %s apart after the first throttled answer, want at least %s: a queued call went outside the pace", at.Sub(prev), minGap)
+		}
+		prev = at
+	}
+}

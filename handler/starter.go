@@ -206,7 +206,7 @@ func (r *startRun) lane(scope string) *lane {
 func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
 
 // ecsCall is what one call to a scope holds: a place under the scope's
-// bound, taken after its turn in the scope's pace, the region, and the
+// bound and then its turn in the scope's pace, the region, and the
 // credentials — the function's own, or those of the role the scope names,
 // assumed (or reused) through STS (DESIGN §3.1).
 type ecsCall struct {
@@ -224,14 +224,19 @@ func (c *ecsCall) answered(throttled bool) {
 
 func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	l := r.lane(scope)
-	sent, err := l.pace.wait(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The place first, then the turn: a call that took its turn before
+	// waiting for a place would go whenever the place came, outside the
+	// pace (seen: the calls queued for a place all went at once, each
+	// throttled, as ECS began to throttle).
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	sent, err := l.pace.wait(ctx)
+	if err != nil {
+		<-l.sem
+		return nil, err
 	}
 	c := &ecsCall{lane: l, sent: sent, creds: r.creds}
 	region, role := splitScope(scope)
