@@ -52,8 +52,8 @@ func main() {
 	var strict string
 	flag.StringVar(&strict, "strict-sizes", "10000,100000", "instance counts of the runs against a strict rate (a bucket of 1), two of them or none (\"\")")
 	flag.IntVar(&o.TagSize, "tag-size", 10000, "instances of the tag-selection run (0: none)")
-	flag.IntVar(&o.Cold, "cold", 21, "cold-start rounds (each starts the three functions once)")
-	flag.IntVar(&o.Warm, "warm", 300, "warm 1-instance invocations")
+	flag.IntVar(&o.Cold, "cold", 41, "cold-start rounds (each starts the three functions once)")
+	flag.IntVar(&o.Warm, "warm", 600, "warm 1-instance invocations")
 	flag.BoolVar(&o.NoZip, "no-zip", false, "skip scripts/build.sh (the shipped binary's and zip's sizes)")
 	flag.StringVar(&o.Binary, "binary", "", "measure this start-ecs binary instead of building the tree's (to compare two versions)")
 	flag.Parse()
