@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -396,8 +397,9 @@ func (t *callTransport) do(call func() error) (err error) {
 // waits for it. The SDK signs every request with a nonce made from
 // runtime.Stack of the calling goroutine, which formats every frame of it:
 // from the handler's depth that was a tenth of a warm invocation's CPU
-// (issue 9). Workers are kept for the next call, as many as were ever busy
-// at once (the starter bounds that).
+// (issue 9). Up to maxKeptWorkers workers are kept for the next call; a
+// worker beyond them (more calls in flight at once, over many regions)
+// ends with its job.
 func shallow(f func()) {
 	done := make(chan struct{})
 	job := func() {
@@ -415,7 +417,18 @@ func shallow(f func()) {
 // idleWorkers hands a job to a worker that waits for one.
 var idleWorkers = make(chan func())
 
+// keptWorkers counts the workers that wait for another job once theirs is
+// done; maxKeptWorkers bounds them (4 regions' worth of calls in flight).
+var keptWorkers atomic.Int32
+
+const maxKeptWorkers = 32
+
 func sdkWorker(job func()) {
+	if keptWorkers.Add(1) > maxKeptWorkers {
+		keptWorkers.Add(-1)
+		job()
+		return
+	}
 	for {
 		job()
 		job = <-idleWorkers

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -573,5 +575,48 @@ func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
 	_, err = e.StartInstances(ctx, sdkSTS, in)
 	if v := classify(err); v.code != CodeDeadlineExceeded {
 		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
+	}
+}
+
+// SDK calls run on worker goroutines (shallow): each call's function runs
+// and is waited for, a panic in it is the call's errUnparsable, not the
+// process's end, and once a burst of calls is over no more than
+// maxKeptWorkers workers stay.
+func TestSDKWorkers(t *testing.T) {
+	err := (&callTransport{}).do(func() error { panic("a non-string Code") })
+	if !errors.Is(err, errUnparsable) {
+		t.Fatalf("a panic in the call: %v, want errUnparsable", err)
+	}
+	base := runtime.NumGoroutine()
+	const calls = 100
+	if maxKeptWorkers >= calls {
+		t.Fatalf("a burst of %d calls does not pass the bound of %d kept workers", calls, maxKeptWorkers)
+	}
+	var inside sync.WaitGroup
+	inside.Add(calls)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	var ran atomic.Int32
+	for range calls {
+		wg.Go(func() {
+			shallow(func() {
+				inside.Done()
+				<-release
+				ran.Add(1)
+			})
+		})
+	}
+	inside.Wait() // all 100 at once: 100 workers
+	close(release)
+	wg.Wait()
+	if ran.Load() != calls {
+		t.Fatalf("%d of %d calls ran before shallow returned", ran.Load(), calls)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base+maxKeptWorkers && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base+maxKeptWorkers {
+		t.Fatalf("%d goroutines after the burst, %d before it: more than %d workers kept", n, base, maxKeptWorkers)
 	}
 }
