@@ -94,15 +94,7 @@ func decoderDuplicateKey(raw []byte, root string, fold bool) (string, bool) {
 // modes, in valid JSON: the sample events, every object in them and random objects with
 // keys given twice at any depth.
 func TestDuplicateKeyMatchesTheDecoder(t *testing.T) {
-	var inputs [][]byte
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, objectsIn(b)...)
-	}
+	inputs := sampleObjects(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 5000 {
 		inputs = append(inputs, []byte(randomObject(rng, 0)), []byte("["+randomObject(rng, 1)+","+randomObject(rng, 1)+"]"))
@@ -137,18 +129,7 @@ func TestDuplicateKeyMatchesTheDecoder(t *testing.T) {
 // escapes, non-ASCII and invalid UTF-8 in keys, white space, nesting and
 // keys given twice — and refuses what is not valid JSON.
 func TestObjectFieldsMatchesTheDecoder(t *testing.T) {
-	var inputs [][]byte
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs = append(inputs, objectsIn(b)...)
-	}
-	if len(files) < 20 {
-		t.Fatalf("%d sample events: the test would test little", len(files))
-	}
+	inputs := sampleObjects(t)
 	rng := rand.New(rand.NewPCG(5, 7))
 	for range 5000 {
 		inputs = append(inputs, []byte(randomObject(rng, 0)))
@@ -171,6 +152,25 @@ func TestObjectFieldsMatchesTheDecoder(t *testing.T) {
 			t.Errorf("%q read as %v", bad, got)
 		}
 	}
+}
+
+// sampleObjects is every sample event of testdata/events and every JSON
+// object inside one (see objectsIn).
+func sampleObjects(t *testing.T) [][]byte {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
+	if len(files) < 20 {
+		t.Fatalf("%d sample events: the test would test little", len(files))
+	}
+	var out [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, objectsIn(b)...)
+	}
+	return out
 }
 
 // objectsIn is raw and every JSON object inside it, strings holding JSON too.
