@@ -9,7 +9,8 @@ import (
 
 // BenchmarkDecode decodes each sample of testdata/events, every event form
 // the function is sent: an HTTP trigger event is parsed and its request
-// decoded (ParseHTTP, DecodeHTTP), any other is decoded by Decode.
+// decoded (Read, DecodeHTTP), any other decoded by the same Read, as the
+// handler reads it.
 func BenchmarkDecode(b *testing.B) {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "events", "*"))
 	if err != nil {
@@ -28,14 +29,15 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(payload)))
 			for b.Loop() {
-				if req, ok, err := ParseHTTP(payload); ok {
-					if err != nil {
-						b.Fatal(err)
+				p := Read(payload) // as the handler reads it
+				if p.HTTP != nil {
+					if p.HTTPErr != nil {
+						b.Fatal(p.HTTPErr)
 					}
-					DecodeHTTP(req)
+					DecodeHTTP(p.HTTP)
 					continue
 				}
-				if len(Decode(payload)) == 0 {
+				if len(p.Messages) == 0 {
 					b.Fatal("no message")
 				}
 			}

@@ -214,12 +214,17 @@ func rawStream(body []byte, o origin, depth int) []Message {
 // envelope malformed: Ignored, naming the key, and nothing it carries is decoded.
 // Bodies that are strings holding JSON are checked when decoded in their turn.
 func decodeObject(raw []byte, o origin, depth int, unknown string) []Message {
-	// One reading of the object serves both: its fields in order, and
-	// obj, the last value of each key, as json.Unmarshal into a map gives.
-	fields, err := objectFields(raw)
+	fields, err := scanObject(raw) // decodeValue has checked raw
 	if err != nil {
 		return []Message{o.nothing(unknown)}
 	}
+	return decodeFields(raw, fields, o, depth, unknown)
+}
+
+// decodeFields is decodeObject of the object raw whose fields are read.
+func decodeFields(raw []byte, fields []field, o origin, depth int, unknown string) []Message {
+	// One reading of the object serves both: its fields in order, and
+	// obj, the last value of each key, as json.Unmarshal into a map gives.
 	obj := make(map[string]json.RawMessage, len(fields))
 	for _, f := range fields {
 		obj[f.key] = f.val

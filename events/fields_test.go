@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -244,5 +245,46 @@ func randomValue(rng *rand.Rand, depth int) string {
 		return `{}`
 	default:
 		return `"{\"nested\": [1, \"]\"]}"`
+	}
+}
+
+// Read, which checks and scans a payload once, gives what ParseHTTP and then
+// Decode give, on every sample payload (HTTP trigger events among them) and
+// on random objects.
+func TestReadIsParseHTTPThenDecode(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "events", "*"))
+	var inputs [][]byte
+	for _, f := range files {
+		if strings.HasSuffix(f, ".md") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	for range 2000 {
+		inputs = append(inputs, []byte(randomObject(rng, 0)))
+	}
+	inputs = append(inputs, []byte(""), []byte("  "), []byte("[]"), []byte(`"x"`), []byte(`{"a":1} x`))
+	https := 0
+	for _, in := range inputs {
+		got := Read(in)
+		req, ok, err := ParseHTTP(in)
+		if ok {
+			https++
+			if !reflect.DeepEqual(got.HTTP, req) || fmt.Sprint(got.HTTPErr) != fmt.Sprint(err) || got.Messages != nil {
+				t.Errorf("%.80q: Read %+v, ParseHTTP %+v %v", in, got, req, err)
+			}
+			continue
+		}
+		if want := Decode(in); got.HTTP != nil || !reflect.DeepEqual(got.Messages, want) {
+			t.Errorf("%.80q: Read %+v, Decode %+v", in, got.Messages, want)
+		}
+	}
+	if https < 3 {
+		t.Fatalf("%d HTTP trigger events among the samples: the test would test little", https)
 	}
 }

@@ -75,16 +75,52 @@ type httpEvent struct {
 // the error names the field and never quotes the payload. A key given twice in any
 // object of the event, in any letter case, makes it malformed.
 func ParseHTTP(payload []byte) (req *HTTPRequest, ok bool, err error) {
-	payload = bytes.TrimSpace(payload)
-	if len(payload) == 0 || payload[0] != '{' {
+	p, fields, isObject := readObject(payload)
+	if !isObject {
 		return nil, false, nil
 	}
-	// The keys first, by a scan (objectFields): most payloads are not HTTP
-	// trigger events, and a map of every value is only made for those that are.
-	fields, err := objectFields(payload)
-	if err != nil {
-		return nil, false, nil
+	return parseHTTP(p, fields)
+}
+
+// Payload is what Read made of an invocation's payload: an HTTP trigger
+// event (HTTP, and HTTPErr when it is malformed; see ParseHTTP), or the
+// messages Decode gives.
+type Payload struct {
+	HTTP     *HTTPRequest
+	HTTPErr  error
+	Messages []Message
+}
+
+// Read is ParseHTTP and, when the payload is not an HTTP trigger event,
+// Decode, reading the payload once: a JSON object is checked and its keys
+// scanned one time for both.
+func Read(payload []byte) Payload {
+	p, fields, isObject := readObject(payload)
+	if !isObject {
+		return Payload{Messages: Decode(payload)}
 	}
+	if req, ok, err := parseHTTP(p, fields); ok {
+		return Payload{HTTP: req, HTTPErr: err}
+	}
+	// What decodeValue does with a whole payload that is a valid object.
+	return Payload{Messages: decodeFields(p, fields, directOrigin, 0, ReasonUnknownPayload)}
+}
+
+// readObject trims payload and, when it is a valid JSON object, reads its
+// fields.
+func readObject(payload []byte) (p []byte, fields []field, ok bool) {
+	p = bytes.TrimSpace(payload)
+	if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
+		return nil, nil, false
+	}
+	fields, err := scanObject(p)
+	return p, fields, err == nil
+}
+
+// parseHTTP is ParseHTTP of payload, a valid JSON object whose fields are
+// read. The keys come first: most payloads are not HTTP trigger events, and
+// a map of every value is only made for those that are.
+func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err error) {
 	keys := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		keys[f.key] = true

@@ -168,6 +168,13 @@ func objectFields(raw []byte) ([]field, error) {
 	if !json.Valid(raw) {
 		return nil, errors.New("not valid JSON")
 	}
+	return scanObject(raw)
+}
+
+// scanObject is objectFields of raw that has passed json.Valid already (a
+// payload decodeValue or Read checked, an element of an array
+// json.Unmarshal read), so that no payload is checked twice.
+func scanObject(raw []byte) ([]field, error) {
 	i := skipSpace(raw, 0)
 	if raw[i] != '{' {
 		return nil, errors.New("not a JSON object")
@@ -595,7 +602,7 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 	}
 	for i, e := range elems {
 		name := key + "[" + strconv.Itoa(i) + "]"
-		fields, err := objectFields(e)
+		fields, err := scanObject(e)
 		if err != nil {
 			errs = append(errs, FieldError{Field: name, Message: `must be an object {"key": …, "value": …}, not ` + jsonKind(e)})
 			continue
@@ -651,7 +658,7 @@ func targetList(v json.RawMessage, key string) (out []StartRequest, errs []Field
 	}
 	for i, e := range elems {
 		name := key + "[" + strconv.Itoa(i) + "]"
-		fields, err := objectFields(e)
+		fields, err := scanObject(e)
 		if err != nil {
 			errs = append(errs, FieldError{Field: name, Message: "must be a start request (a JSON object), not " + jsonKind(e)})
 			continue

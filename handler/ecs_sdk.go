@@ -310,19 +310,7 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, s
 	// race (seen with the race detector). Filling it once here, under a
 	// sync.Once, leaves only reads for later and keeps it off the cold start.
 	endpointMapOnce.Do(func() { ecs.GetEndpointMap() })
-	rt := &callTransport{ctx: ctx, pool: e.pool}
-	cfg := sdk.NewConfig()
-	cfg.AutoRetry = false
-	cfg.MaxRetryTime = 0
-	cfg.Transport = rt
-	// The SDK's default scheme is HTTP; say which one explicitly.
-	cfg.Scheme = strings.ToUpper(e.scheme)
-	var provider credentials.CredentialsProvider
-	if creds.SecurityToken != "" {
-		provider = credentials.NewStaticSTSCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
-	} else {
-		provider = credentials.NewStaticAKCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret)
-	}
+	cfg, provider, rt := sdkSetup(ctx, e.pool, e.scheme, creds)
 	// No region for the client: every request names its own RegionId and
 	// host (prepare), so the client's is never read, and given one the SDK
 	// compiles a regexp to check it on every client, about a tenth of a
@@ -334,6 +322,23 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, s
 	client.SetReadTimeout(e.readTimeout)
 	client.SetConnectTimeout(e.connectTimeout)
 	return client, rt, nil
+}
+
+// sdkSetup is what every SDK client of one call is made with, ECS's and
+// STS's: no retries of the SDK's own (the starter retries), the call's
+// transport over the shared pool, the scheme said explicitly (the SDK's
+// default is HTTP), and the caller's credentials, with their token if any.
+func sdkSetup(ctx context.Context, pool http.RoundTripper, scheme string, creds Credentials) (*sdk.Config, credentials.CredentialsProvider, *callTransport) {
+	rt := &callTransport{ctx: ctx, pool: pool}
+	cfg := sdk.NewConfig()
+	cfg.AutoRetry = false
+	cfg.MaxRetryTime = 0
+	cfg.Transport = rt
+	cfg.Scheme = strings.ToUpper(scheme)
+	if creds.SecurityToken != "" {
+		return cfg, credentials.NewStaticSTSCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken), rt
+	}
+	return cfg, credentials.NewStaticAKCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret), rt
 }
 
 // malformedRegionError is a region ID that cannot be part of a host name.

@@ -81,11 +81,11 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 		h.logRefusal(inv, "", 0, "ConfigError", h.cfgErr.Error())
 		return nil, &ConfigError{Err: h.cfgErr}
 	}
-	if req, ok, err := events.ParseHTTP(payload); ok {
-		return h.serveHTTP(ctx, inv, req, err)
+	p := events.Read(payload)
+	if p.HTTP != nil {
+		return h.serveHTTP(ctx, inv, p.HTTP, p.HTTPErr)
 	}
-	msgs := events.Decode(payload)
-	res := h.run(ctx, inv, msgs, time.Time{})
+	res := h.run(ctx, inv, p.Messages, time.Time{})
 	if res.unfinished() {
 		return nil, unfinishedError(res) // the full result is in the logs
 	}

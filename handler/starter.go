@@ -224,29 +224,29 @@ func (c *ecsCall) answered(throttled bool) {
 
 func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	l := r.lane(scope)
-	// The place first, then the turn: a call that took its turn before
-	// waiting for a place would go whenever the place came, outside the
-	// pace (seen: the calls queued for a place all went at once, each
-	// throttled, as ECS began to throttle).
+	// The place, then the credentials, then the turn: a call that took its
+	// turn before waiting for a place would go whenever the place came,
+	// outside the pace (seen: the calls queued for a place all went at
+	// once, each throttled, as ECS began to throttle); an AssumeRole made
+	// after the turn would send the call late.
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	sent, err := l.pace.wait(ctx)
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	c := &ecsCall{lane: l, sent: sent, creds: r.creds}
+	c := &ecsCall{lane: l, creds: r.creds}
 	region, role := splitScope(scope)
 	c.region = region
+	var err error
 	if role != "" {
-		c.creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session)
-		if err != nil {
+		if c.creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session); err != nil {
 			<-l.sem
 			return nil, err
 		}
+	}
+	if c.sent, err = l.pace.wait(ctx); err != nil {
+		<-l.sem
+		return nil, err
 	}
 	return c, nil
 }
@@ -341,6 +341,7 @@ var done = attempt{}
 func (r *startRun) retry(ctx context.Context, scope string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
 	last := verdict{}
 	tries, settles := 0, 0
+	pace := r.paceOf(scope)
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
 			if last == (verdict{}) {
@@ -349,7 +350,6 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 			unfinished(pending, last)
 			return false
 		}
-		pace := r.paceOf(scope)
 		if !pace.fits(ctx) {
 			// ECS's pace leaves no turn before the deadline: a call sent
 			// anyway would be cut off and report the deadline instead of

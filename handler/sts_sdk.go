@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
 )
@@ -59,18 +57,7 @@ func NewSDKSTS(endpoint string, transport http.RoundTripper) (*SDKSTS, error) {
 func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
 	const op = "AssumeRole"
 	sc := scrubberFor(creds)
-	rt := &callTransport{ctx: ctx, pool: s.pool}
-	cfg := sdk.NewConfig()
-	cfg.AutoRetry = false
-	cfg.MaxRetryTime = 0
-	cfg.Transport = rt
-	cfg.Scheme = strings.ToUpper(s.scheme)
-	var provider credentials.CredentialsProvider
-	if creds.SecurityToken != "" {
-		provider = credentials.NewStaticSTSCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
-	} else {
-		provider = credentials.NewStaticAKCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret)
-	}
+	cfg, provider, rt := sdkSetup(ctx, s.pool, s.scheme, creds)
 	client, err := sts.NewClientWithOptions("cn-hangzhou", cfg, provider)
 	if err != nil {
 		return nil, &PermanentError{Op: op, Host: s.host, Code: CodeClientError, Err: errors.New(sc.scrub(err.Error()))}

@@ -264,14 +264,13 @@ func (w *warmFn) close() {
 // once invokes the function with its stopped instance and gives the round
 // trip minus the ECS emulator's time on the invocation's calls (ms).
 func (w *warmFn) once(ctx context.Context) (float64, error) {
-	var payload []byte
 	if w.ecs != nil {
 		if err := w.ecs.SetInstance(w.fleet.Instances[0]); err != nil {
 			return 0, err
 		}
 		w.ecs.ResetCalls()
 	}
-	payload = directInvoke(w.fleet)
+	payload := directInvoke(w.fleet)
 	began := time.Now()
 	r, err := w.fc.Invoke(ctx, fcemu.Invocation{Payload: payload})
 	rt := time.Since(began)
