@@ -195,7 +195,7 @@ func TestAssumeRoleParameters(t *testing.T) {
 	req := msg("r", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB})
 
 	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "req-params", Region: "cn-zhangjiakou",
-		Function: fccontext.Function{Name: "start-ecs-prod"},
+		Function:    fccontext.Function{Name: "start-ecs-prod"},
 		Credentials: fccontext.Credentials{AccessKeyId: "STS.k", AccessKeySecret: "secret-value-xyz", SecurityToken: "token-value-xyz"}})
 	h.run(ctx, h.newInvocation(ctx), []events.Message{req}, time.Time{})
 	h.starter.Roles = newRoleCache(sts) // forget the credentials
