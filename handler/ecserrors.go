@@ -99,6 +99,10 @@ func classify(err error) verdict {
 	}
 	var ar *assumeRoleError
 	if errors.As(err, &ar) {
+		if isContextError(ar.err) {
+			// The ECS call waited for the role's credentials: never sent.
+			return notSentVerdict("STS AssumeRole " + ar.role + " had not answered")
+		}
 		v := classifyCall(ar.err)
 		v.message = "STS AssumeRole " + ar.role + " failed: " + v.message
 		if v.class == permanent {
