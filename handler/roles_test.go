@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
@@ -237,7 +238,7 @@ func TestSessionNameWithinSTSRules(t *testing.T) {
 			t.Errorf("sessionName(%q) = %q", fn, s)
 		}
 		for _, r := range s {
-			if !(r == '-' || r == '.' || r == '@' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			if !strings.ContainsRune("-.@_", r) && !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
 				t.Errorf("sessionName(%q) = %q holds %q", fn, s, r)
 			}
 		}

@@ -118,7 +118,7 @@ func TestCloudMonitorCallbackRecipe(t *testing.T) {
 	if j := strings.Index(recipe[2:], "\n**"); j > 0 {
 		recipe = recipe[:j+2]
 	}
-	urls := regexp.MustCompile("(?m)^(https?://\\S+)$").FindAllStringSubmatch(recipe, -1)
+	urls := regexp.MustCompile(`(?m)^(https?://\S+)$`).FindAllStringSubmatch(recipe, -1)
 	if len(urls) == 0 {
 		t.Fatal("the recipe shows no callback URL")
 	}
