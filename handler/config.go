@@ -50,9 +50,18 @@ type Config struct {
 	// AllowedRoles (ALLOWED_ROLE_ARNS) are the roles of other accounts a
 	// request may name in roleArn; none when empty (DESIGN §3.1).
 	AllowedRoles map[string]bool
-	// STSEndpoint (STS_ENDPOINT) is where AssumeRole goes; empty: STS's
-	// public endpoint over HTTPS.
+	// STSEndpoint (STS_ENDPOINT) is where AssumeRole goes; {regionId} in
+	// it is the function's own region. ConfigFromEnv fills in the default
+	// when unset (DefaultSTSEndpoint); empty: STS's public endpoint.
 	STSEndpoint string
+	// RoleExternalID (ROLE_EXTERNAL_ID) is the ExternalId of every
+	// AssumeRole, "" for none; never logged (DESIGN §3.1).
+	RoleExternalID string
+	// FunctionName (FC_FUNCTION_NAME) and FunctionRegion (FC_REGION) are
+	// what FC's runtime says of the function, used when an invocation's
+	// context does not: AssumeRole's session name and STS's region.
+	FunctionName   string
+	FunctionRegion string
 }
 
 // Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
@@ -210,11 +219,22 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
-		if _, _, err := parseEndpoint(v); err != nil || strings.Contains(v, regionPlaceholder) {
-			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port])", v)
+		if _, _, err := parseEndpoint(v); err != nil {
+			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port], {regionId} in the host standing for the function's region)", v)
 		}
 		c.STSEndpoint = v
+	} else {
+		c.STSEndpoint = DefaultSTSEndpoint(c.ECSEndpoint)
 	}
+	if v := getenv("ROLE_EXTERNAL_ID"); v != "" {
+		// The value is never repeated: it is not to be logged.
+		if !validExternalID(v) {
+			bad("ROLE_EXTERNAL_ID", "its %d characters are not 2 to 1,224 of letters, digits and _+=,.@:/- (STS's ExternalId)", len(v))
+		}
+		c.RoleExternalID = v
+	}
+	c.FunctionName = strings.TrimSpace(getenv("FC_FUNCTION_NAME"))
+	c.FunctionRegion = strings.TrimSpace(getenv("FC_REGION"))
 	c.TimeZone = time.UTC
 	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
 		if loc, err := loadZone(v); err != nil {
@@ -247,6 +267,22 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// validExternalID says whether s is an ExternalId STS accepts: 2 to 1,224
+// characters of [\w+=,.@:/-].
+func validExternalID(s string) bool {
+	if len(s) < 2 || len(s) > 1224 {
+		return false
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("_+=,.@:/-", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func splitList(v string) []string {

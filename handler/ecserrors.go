@@ -68,10 +68,41 @@ func (v verdict) adviceText() string {
 	return adviceFor(v.code)
 }
 
+// notSentError is a call the deadline kept from being sent: it waited for
+// a place among the calls in flight, its turn in ECS's pace, or its role's
+// credentials (DESIGN §5, the deadline). Its instances are Unfinished and
+// say they were not sent: only a call that was out may have taken effect.
+type notSentError struct {
+	why string // what the call was waiting for when the deadline came
+	err error  // the context's error
+}
+
+func (e *notSentError) Error() string { return "not sent: " + e.why + ": " + e.err.Error() }
+
+func (e *notSentError) Unwrap() error { return e.err }
+
+// notSentVerdict is the verdict of work the deadline kept from being sent;
+// why says what it waited for, "" when no call was tried.
+func notSentVerdict(why string) verdict {
+	msg := "the invocation's deadline came before the call was sent"
+	if why != "" {
+		msg += " (" + why + ")"
+	}
+	return verdict{class: transient, code: CodeDeadlineExceeded, message: msg + "; it was not sent, safe to retry"}
+}
+
 // classify turns an error of the ECS interface into a verdict.
 func classify(err error) verdict {
+	var ns *notSentError
+	if errors.As(err, &ns) {
+		return notSentVerdict(ns.why)
+	}
 	var ar *assumeRoleError
 	if errors.As(err, &ar) {
+		if isContextError(ar.err) {
+			// The ECS call waited for the role's credentials: never sent.
+			return notSentVerdict("STS AssumeRole " + ar.role + " had not answered")
+		}
 		v := classifyCall(ar.err)
 		v.message = "STS AssumeRole " + ar.role + " failed: " + v.message
 		if v.class == permanent {
@@ -99,6 +130,8 @@ func classifyCall(err error) verdict {
 		return verdict{class: permanent, code: pe.Code, message: pe.Error()}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The call was out (a call the deadline kept from being sent is a
+		// notSentError): ECS may have carried it out.
 		return verdict{class: transient, code: CodeDeadlineExceeded,
 			message: "the invocation's deadline came before ECS answered; the start may or may not have happened, and is safe to retry"}
 	}

@@ -57,6 +57,9 @@ type invocation struct {
 	deadline   time.Time // of the invocation; zero when there is none
 	logBuf     lineBuffer
 	log        *slog.Logger
+	// roles is the invocation's side of AssumeRole: its session name and
+	// the credentials it alone may use (roles.go).
+	roles *roleSession
 }
 
 // UnfinishedError is returned when some instance is Unfinished, so that FC's
@@ -98,7 +101,14 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 
 func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	inv := &invocation{start: h.now()}
+	function, region := h.cfg.FunctionName, h.cfg.FunctionRegion
 	if fc, ok := fccontext.FromContext(ctx); ok {
+		if fc.Function.Name != "" {
+			function = fc.Function.Name
+		}
+		if fc.Region != "" {
+			region = fc.Region
+		}
 		inv.requestID = fc.RequestID
 		inv.creds = Credentials{
 			AccessKeyID:     fc.Credentials.AccessKeyId,
@@ -111,6 +121,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	if inv.creds.Empty() {
 		inv.creds = h.cfg.EnvCredentials
 	}
+	inv.roles = newRoleSession(function, region, h.cfg.RoleExternalID)
 	if dl, ok := ctx.Deadline(); ok {
 		inv.deadline = dl
 	}
@@ -126,10 +137,10 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 func (h *Handler) flush(inv *invocation) { inv.logBuf.flush() }
 
 // newRun is the starter's state for one invocation's calls: its
-// credentials, and its AssumeRole session name.
+// credentials, and its side of AssumeRole.
 func (h *Handler) newRun(inv *invocation) *startRun {
 	r := h.starter.newRun(inv.creds)
-	r.session = sessionName(inv.requestID)
+	r.session = inv.roles
 	return r
 }
 

@@ -72,9 +72,10 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return badRequest("the request cannot be parsed: ", errs, len(errs))
 	}
 	wait := time.Time{}
-	if !async && !asksToWait(msgs) {
-		// A request with wait is answered when the waiting ends, bounded
-		// by the function's deadline alone (DESIGN §3.1).
+	if !async && !asksToWait(msgs, h.cfg.DryRunOnly) {
+		// A request in which anything asks to wait is answered when the
+		// waiting ends, bounded by the function's deadline alone (DESIGN
+		// §3.1).
 		wait = inv.start.Add(h.cfg.HTTPWait)
 	}
 	p := h.makePlan(inv, msgs, h.workEnd(inv, wait))
@@ -111,14 +112,49 @@ func httpStatus(res *Result) int {
 	return http.StatusOK
 }
 
-// asksToWait says whether a message asks to wait until its instances run.
-func asksToWait(msgs []events.Message) bool {
+// asksToWait says whether anything in msgs asks to wait until instances
+// run (DESIGN §3.1): a request's own wait, a target's or a group's, at any
+// depth, with the outer fields as defaults; or a sequence, whose groups
+// wait. A dry run waits for nothing (dryRunOnly: DRY_RUN_ONLY), so it asks
+// for no wait whatever it says.
+func asksToWait(msgs []events.Message, dryRunOnly bool) bool {
 	for _, m := range msgs {
-		if _, on, _ := parseWait(m.Request.Wait); (on || m.Request.Sequence != nil) && m.Ignored == "" {
+		if m.Ignored == "" && requestWaits(m.Request, dryRunOnly, "", false) {
 			return true
 		}
 	}
 	return false
+}
+
+// requestWaits says whether req, or a target or group in it, waits: with
+// dryRun and wait its outer request's (wait "" for none), and inSequence
+// when it is (in) a group of a sequence, which waits unless a dry run.
+func requestWaits(req events.StartRequest, dryRun bool, wait string, inSequence bool) bool {
+	dryRun = dryRun || req.DryRun
+	if req.Wait != "" {
+		wait = req.Wait
+	}
+	if req.Sequence != nil {
+		for _, g := range req.Sequence {
+			if requestWaits(g, dryRun, wait, true) {
+				return true
+			}
+		}
+		return false
+	}
+	if req.Targets != nil {
+		for _, t := range req.Targets {
+			if requestWaits(t, dryRun, wait, inSequence) {
+				return true
+			}
+		}
+		return false
+	}
+	if dryRun {
+		return false
+	}
+	_, on, _ := parseWait(wait)
+	return on || inSequence
 }
 
 func allDenied(res *Result) bool {

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -83,15 +84,23 @@ func accountOf(role string) string {
 	return account
 }
 
-// AssumeRoleInput is one STS AssumeRole call.
+// AssumeRoleInput is one STS AssumeRole call (DESIGN §3.1, roleArn).
 type AssumeRoleInput struct {
 	RoleArn         string
 	RoleSessionName string
 	DurationSeconds int
+	// ExternalID is ROLE_EXTERNAL_ID, "" when unset; never logged.
+	ExternalID string
+	// Policy is the session policy: the assumed credentials may do no more
+	// than it allows, whatever the role's own policy allows.
+	Policy string
+	// Region is the function's own region, the {regionId} of STS_ENDPOINT
+	// (DESIGN §6); not a parameter of the call.
+	Region string
 }
 
 // AssumedRole is what AssumeRole hands out: the role's credentials, until
-// Expiration.
+// Expiration (zero when STS gave none that could be read).
 type AssumedRole struct {
 	Credentials Credentials
 	Expiration  time.Time
@@ -112,9 +121,16 @@ const (
 	roleMargin     = 5 * time.Minute
 )
 
+// sessionPolicy is the Policy of every AssumeRole: the assumed credentials
+// may call the ECS actions the function calls, and nothing else, whatever
+// the target role allows (DESIGN §3.1).
+const sessionPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:StartInstances","ecs:DescribeInstances","ecs:DescribeInstanceStatus"],"Resource":"*"}]}`
+
 // roleCache keeps the assumed credentials of each role, shared by the
 // invocations of one process, and makes at most one AssumeRole call per role
-// at a time. The credentials are never logged.
+// at a time. An invocation waits for another's call in flight only until its
+// own deadline (DESIGN §5: no wait is exempt): no lock is held across a
+// call. The credentials are never logged.
 type roleCache struct {
 	sts STS
 	now func() time.Time
@@ -124,13 +140,63 @@ type roleCache struct {
 }
 
 type cachedRole struct {
-	mu      sync.Mutex // held during an AssumeRole call for the role
 	creds   Credentials
 	expires time.Time
+	// inflight is the AssumeRole call being made for the role, nil when
+	// none; its done is closed when it ends.
+	inflight *assumeCall
+}
+
+// assumeCall is one AssumeRole call, which the invocations that need the
+// role while it is out wait for.
+type assumeCall struct {
+	done chan struct{}
+	// Set before done is closed.
+	out *AssumedRole
+	err error
+	// session is the invocation that made the call: credentials whose
+	// expiry is unusable are for it alone.
+	session *roleSession
 }
 
 func newRoleCache(sts STS) *roleCache {
 	return &roleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
+}
+
+// roleSession is one invocation's side of AssumeRole: what it sends, and
+// the credentials STS gave it with an expiry in the past or unreadable,
+// which serve this invocation only (DESIGN §3.1) — neither cached for the
+// next invocation nor assumed again before each call.
+type roleSession struct {
+	name, externalID, region string
+
+	mu  sync.Mutex
+	own map[string]Credentials
+}
+
+// newRoleSession is the session of an invocation of the function named
+// function, in region (its own), sending externalID ("" for none).
+func newRoleSession(function, region, externalID string) *roleSession {
+	return &roleSession{name: sessionName(function), externalID: externalID, region: region}
+}
+
+func (s *roleSession) held(role string) (Credentials, bool) {
+	if s == nil {
+		return Credentials{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.own[role]
+	return c, ok
+}
+
+func (s *roleSession) hold(role string, c Credentials) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.own == nil {
+		s.own = map[string]Credentials{}
+	}
+	s.own[role] = c
 }
 
 // assumeRoleError is an AssumeRole that failed: the instances of its target
@@ -148,47 +214,115 @@ func (e *assumeRoleError) Error() string {
 func (e *assumeRoleError) Unwrap() error { return e.err }
 
 // adviceAssumeRole is what to do about a refused AssumeRole.
-const adviceAssumeRole = "STS refused to assume the role: in the target account, the role's trust policy must let this function's account (or its role) assume it (ram/target-trust-policy.json), and the function's role needs sts:AssumeRole on it (ram/policy-assume.json)"
+const adviceAssumeRole = "STS refused to assume the role: in the target account, the role's trust policy must let this function's account (or its role) assume it, with the sts:ExternalId condition matching ROLE_EXTERNAL_ID when set (ram/target-trust-policy.json), and the function's role needs sts:AssumeRole on it (ram/policy-assume.json)"
 
-// credentials returns the credentials of role, from the cache while they are
-// good for more than roleMargin, else from a new AssumeRole made with
-// caller's credentials.
-func (c *roleCache) credentials(ctx context.Context, caller Credentials, role, sessionName string) (Credentials, error) {
+// credentials returns the credentials of role: those this invocation holds,
+// else the cache's while they are good for more than roleMargin, else from
+// a new AssumeRole made with caller's credentials — or the one another
+// invocation has in flight for the role, waited for until ctx ends. When
+// ctx ends first, the error is a *notSentError: the call that needed the
+// credentials was not sent.
+func (c *roleCache) credentials(ctx context.Context, caller Credentials, role string, s *roleSession) (Credentials, error) {
 	if c == nil {
 		return Credentials{}, &assumeRoleError{role: role, err: &PermanentError{Op: "AssumeRole", Code: CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
 	}
-	c.mu.Lock()
-	cr, ok := c.roles[role]
-	if !ok {
-		cr = &cachedRole{}
-		c.roles[role] = cr
+	if creds, ok := s.held(role); ok {
+		return creds, nil
 	}
-	c.mu.Unlock()
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
-	if !cr.creds.Empty() && c.now().Before(cr.expires.Add(-roleMargin)) {
-		return cr.creds, nil
+	for {
+		c.mu.Lock()
+		cr, ok := c.roles[role]
+		if !ok {
+			cr = &cachedRole{}
+			c.roles[role] = cr
+		}
+		if !cr.creds.Empty() && c.now().Before(cr.expires.Add(-roleMargin)) {
+			creds := cr.creds
+			c.mu.Unlock()
+			return creds, nil
+		}
+		call := cr.inflight
+		mine := call == nil
+		if mine {
+			call = &assumeCall{done: make(chan struct{}), session: s}
+			cr.inflight = call
+		}
+		c.mu.Unlock()
+
+		if mine {
+			c.assume(ctx, caller, role, s, cr, call)
+		} else {
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return Credentials{}, &notSentError{why: "it waited for STS AssumeRole " + role + ", which another invocation has in flight", err: ctx.Err()}
+			}
+		}
+		switch {
+		case call.err == nil && (call.session == s || !call.out.Expiration.IsZero()):
+			return call.out.Credentials, nil
+		case call.err == nil:
+			// Another invocation's credentials, for it alone: assume
+			// the role for this one.
+		case isContextError(call.err) && ctx.Err() != nil:
+			return Credentials{}, &notSentError{why: "STS AssumeRole " + role + " had not answered", err: ctx.Err()}
+		case isContextError(call.err) && !mine:
+			// The other invocation's deadline ended its call, not ours:
+			// make one.
+		default:
+			return Credentials{}, &assumeRoleError{role: role, err: call.err}
+		}
 	}
-	out, err := c.sts.AssumeRole(ctx, caller, AssumeRoleInput{RoleArn: role, RoleSessionName: sessionName, DurationSeconds: assumeDuration})
-	if err != nil {
-		return Credentials{}, &assumeRoleError{role: role, err: err}
-	}
-	cr.creds, cr.expires = out.Credentials, out.Expiration
-	return cr.creds, nil
 }
 
-// sessionName is AssumeRole's RoleSessionName for an invocation:
-// start-ecs-<request id>, within STS's 2 to 64 characters of [\w.@-].
-func sessionName(requestID string) string {
+// assume makes call, the AssumeRole of role, and keeps what it gives: in
+// the cache while its expiry can be read and lies ahead, else in s alone.
+func (c *roleCache) assume(ctx context.Context, caller Credentials, role string, s *roleSession, cr *cachedRole, call *assumeCall) {
+	in := AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
+	if s != nil {
+		in.RoleSessionName, in.ExternalID, in.Region = s.name, s.externalID, s.region
+	} else {
+		in.RoleSessionName = sessionName("")
+	}
+	out, err := c.sts.AssumeRole(ctx, caller, in)
+	if err == nil && !out.Expiration.After(c.now()) {
+		out.Expiration = time.Time{} // in the past: as unreadable
+	}
+	c.mu.Lock()
+	call.out, call.err = out, err
+	cr.inflight = nil
+	if err == nil && !out.Expiration.IsZero() {
+		cr.creds, cr.expires = out.Credentials, out.Expiration
+	}
+	c.mu.Unlock()
+	if err == nil && out.Expiration.IsZero() && s != nil {
+		s.hold(role, out.Credentials)
+	}
+	close(call.done)
+}
+
+// isContextError says whether err is a context's end.
+func isContextError(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// sessionName is AssumeRole's RoleSessionName: start-ecs-<function name>,
+// the same for every invocation, so that the target account's ActionTrail
+// names the function whatever invocation made the call (DESIGN §3.1);
+// within STS's 2 to 64 characters of [\w.@-].
+func sessionName(function string) string {
 	var b strings.Builder
-	b.WriteString("start-ecs-")
-	for _, r := range requestID {
+	b.WriteString("start-ecs")
+	for i, r := range function {
 		if b.Len() >= 64 {
 			break
+		}
+		if i == 0 {
+			b.WriteByte('-')
 		}
 		if r == '-' || r == '.' || r == '@' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "-")
 }

@@ -104,8 +104,8 @@ func resultKey(region, id string) string { return region + "/" + id }
 type startRun struct {
 	s     *Starter
 	creds Credentials
-	// session is AssumeRole's RoleSessionName for this invocation.
-	session string
+	// session is the invocation's side of AssumeRole (roles.go).
+	session *roleSession
 
 	laneMu sync.Mutex
 	// lanes hold, per scope (region and account, see roles.go), the bound
@@ -232,7 +232,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, &notSentError{why: "it waited for a place among the calls in flight", err: ctx.Err()}
 	}
 	c := &ecsCall{lane: l, creds: r.creds}
 	region, role := splitScope(scope)
@@ -246,7 +246,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	}
 	if c.sent, err = l.pace.wait(ctx); err != nil {
 		<-l.sem
-		return nil, err
+		return nil, &notSentError{why: "it waited for its turn in ECS's pace", err: err}
 	}
 	return c, nil
 }
@@ -345,7 +345,7 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
 			if last == (verdict{}) {
-				last = classify(err) // no call was made: the deadline is the reason
+				last = notSentVerdict("") // no call was made: the deadline is the reason
 			}
 			unfinished(pending, last)
 			return false
@@ -355,7 +355,7 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 			// anyway would be cut off and report the deadline instead of
 			// ECS's last answer.
 			if last == (verdict{}) {
-				last = classify(context.DeadlineExceeded)
+				last = notSentVerdict("ECS's pace left no turn before it")
 			}
 			unfinished(pending, last)
 			return false

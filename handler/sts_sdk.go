@@ -8,7 +8,9 @@ package handler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,13 +18,31 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
 )
 
-// stsPublicHost is STS's public endpoint (DESIGN §6: STS_ENDPOINT unset).
-const stsPublicHost = "sts.aliyuncs.com"
+// stsPublicHost is STS's public endpoint, and stsVPCHost the template of
+// its VPC endpoints (DESIGN §6, STS_ENDPOINT).
+const (
+	stsPublicHost = "sts.aliyuncs.com"
+	stsVPCHost    = "sts-vpc." + regionPlaceholder + ".aliyuncs.com"
+)
+
+// DefaultSTSEndpoint is STS_ENDPOINT when unset (DESIGN §6): the VPC
+// endpoint of the function's own region when ECS_ENDPOINT names ECS's VPC
+// endpoints (a function without internet access reaches no public
+// endpoint), else STS's public endpoint.
+func DefaultSTSEndpoint(ecsEndpoint string) string {
+	if _, host, err := parseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
+		return "https://" + stsVPCHost
+	}
+	return "https://" + stsPublicHost
+}
 
 // SDKSTS implements STS with the v1 SDK. It is safe for concurrent use: as
 // SDKECS, it builds a client per call over a shared pool.
 type SDKSTS struct {
-	scheme, host   string
+	scheme string
+	// hostTemplate is the endpoint's host; {regionId} in it is the
+	// function's own region (AssumeRoleInput.Region).
+	hostTemplate   string
 	connectTimeout time.Duration
 	readTimeout    time.Duration
 	pool           http.RoundTripper
@@ -31,24 +51,33 @@ type SDKSTS struct {
 var _ STS = (*SDKSTS)(nil)
 
 // NewSDKSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
-// (scheme://host[:port]); empty means https://sts.aliyuncs.com. transport
-// may be nil (a pool of its own) or the ECS client's.
+// (scheme://host[:port]) whose host may hold {regionId}, the function's
+// own region; empty means https://sts.aliyuncs.com. transport may be nil (a
+// pool of its own) or the ECS client's.
 func NewSDKSTS(endpoint string, transport http.RoundTripper) (*SDKSTS, error) {
-	s := &SDKSTS{scheme: "https", host: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
+	s := &SDKSTS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
 	if endpoint != "" {
 		scheme, host, err := parseEndpoint(endpoint)
 		if err != nil {
 			return nil, errors.New(strings.Replace(err.Error(), "ECS_ENDPOINT", "STS_ENDPOINT", 1))
 		}
-		if strings.Contains(host, regionPlaceholder) {
-			return nil, errors.New("STS_ENDPOINT " + endpoint + ": STS has one endpoint, without " + regionPlaceholder)
-		}
-		s.scheme, s.host = scheme, host
+		s.scheme, s.hostTemplate = scheme, host
 	}
 	if s.pool == nil {
 		s.pool = newECSTransport(s.connectTimeout)
 	}
 	return s, nil
+}
+
+// host is the endpoint's host for a function in region.
+func (s *SDKSTS) host(region string) (string, error) {
+	if !strings.Contains(s.hostTemplate, regionPlaceholder) {
+		return s.hostTemplate, nil
+	}
+	if !validRegionID(region) {
+		return "", fmt.Errorf("STS_ENDPOINT's host %s names %s, but the function's own region is unknown (FC_REGION)", s.hostTemplate, regionPlaceholder)
+	}
+	return strings.ReplaceAll(s.hostTemplate, regionPlaceholder, region), nil
 }
 
 // AssumeRole calls STS AssumeRole with creds. Every field of the answer goes
@@ -57,23 +86,38 @@ func NewSDKSTS(endpoint string, transport http.RoundTripper) (*SDKSTS, error) {
 func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
 	const op = "AssumeRole"
 	sc := scrubberFor(creds)
+	host, err := s.host(in.Region)
+	if err != nil {
+		return nil, &PermanentError{Op: op, Host: s.hostTemplate, Code: CodeClientError, Err: err}
+	}
 	cfg, provider, rt := sdkSetup(ctx, s.pool, s.scheme, creds)
 	client, err := sts.NewClientWithOptions("cn-hangzhou", cfg, provider)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: s.host, Code: CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
+		return nil, &PermanentError{Op: op, Host: host, Code: CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
 	}
 	client.SetReadTimeout(s.readTimeout)
 	client.SetConnectTimeout(s.connectTimeout)
 	req := sts.CreateAssumeRoleRequest()
 	req.Scheme = strings.ToUpper(s.scheme)
-	req.Domain = s.host
+	req.Domain = host
 	req.RoleArn = in.RoleArn
 	req.RoleSessionName = in.RoleSessionName
 	req.DurationSeconds = requests.NewInteger(in.DurationSeconds)
+	req.ExternalId = in.ExternalID
+	req.Policy = in.Policy
 	var resp *sts.AssumeRoleResponse
 	err = rt.do(func() (err error) { resp, err = client.AssumeRole(req); return err })
 	if err != nil {
-		return nil, (&SDKECS{}).mapError(ctx, op, rt, s.host, sc, err)
+		err = (&SDKECS{}).mapError(ctx, op, rt, host, sc, err)
+		var api *APIError
+		if in.ExternalID != "" && errors.As(err, &api) {
+			// STS's echo of the request (a StringToSign) would carry it:
+			// ROLE_EXTERNAL_ID is never logged.
+			for _, form := range []string{in.ExternalID, url.QueryEscape(in.ExternalID)} {
+				api.Message = strings.ReplaceAll(api.Message, form, "[ROLE_EXTERNAL_ID]")
+			}
+		}
+		return nil, err
 	}
 	c := resp.Credentials
 	out := &AssumedRole{RequestID: sc.scrub(resp.RequestId),
@@ -81,11 +125,8 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRol
 	if out.Credentials.Empty() {
 		return nil, &APIError{HTTPStatus: http.StatusOK, Code: "InvalidAnswer", RequestID: out.RequestID, Message: "STS's answer carries no credentials"}
 	}
-	exp, err := time.Parse(time.RFC3339, c.Expiration)
-	if err != nil {
-		// Unknown expiry: good for this invocation only.
-		exp = time.Now().Add(roleMargin)
-	}
-	out.Expiration = exp
+	if exp, err := time.Parse(time.RFC3339, c.Expiration); err == nil {
+		out.Expiration = exp
+	} // else zero: good for this invocation only (roleCache)
 	return out, nil
 }

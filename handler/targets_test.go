@@ -21,12 +21,29 @@ type fakeSTS struct {
 	calls  []AssumeRoleInput
 	refuse map[string]*APIError
 	valid  time.Duration // how long the credentials it hands out last
+	// delay is how long each call takes to answer (cut short by the
+	// caller's context, as the SDK's transport is).
+	delay time.Duration
+	// expiry, when set, is the Expiration handed out instead of now+valid:
+	// "past", or "unreadable" (zero, as the SDK adapter gives).
+	expiry string
 }
 
-func (f *fakeSTS) AssumeRole(_ context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+func (f *fakeSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, in)
+	f.mu.Unlock()
+	if f.delay > 0 {
+		t := time.NewTimer(f.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, &NetworkError{Op: "AssumeRole", Host: "fake", Err: ctx.Err()}
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, in)
 	if creds.Empty() {
 		return nil, &APIError{HTTPStatus: 400, Code: "MissingAccessKeyId"}
 	}
@@ -37,8 +54,15 @@ func (f *fakeSTS) AssumeRole(_ context.Context, creds Credentials, in AssumeRole
 	if valid == 0 {
 		valid = time.Duration(in.DurationSeconds) * time.Second
 	}
+	exp := time.Now().Add(valid)
+	switch f.expiry {
+	case "past":
+		exp = time.Now().Add(-time.Hour)
+	case "unreadable":
+		exp = time.Time{}
+	}
 	return &AssumedRole{Credentials: Credentials{AccessKeyID: "STS.assumed-" + accountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + accountOf(in.RoleArn), SecurityToken: "assumed-token"},
-		Expiration: time.Now().Add(valid), RequestID: "req-sts"}, nil
+		Expiration: exp, RequestID: "req-sts"}, nil
 }
 
 func (f *fakeSTS) count() int {
@@ -94,7 +118,7 @@ func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Hand
 
 // Two regions and two accounts in one request: each instance is reported once
 // with its region (and account), the other account's started with the
-// assumed credentials; the role is assumed once, with the invocation's
+// assumed credentials; the role is assumed once, with the function's
 // session name and 900 s, and reused by the next invocation.
 func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 	const a, b, c = "i-tgthz00001", "i-tgtsh00001", "i-tgtacct001"
@@ -121,7 +145,7 @@ func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 	if n := sts.count(); n != 1 {
 		t.Fatalf("%d AssumeRole calls over two invocations, want 1 (reused until 5 min before expiry)", n)
 	}
-	if in := sts.calls[0]; in.RoleArn != roleB || in.DurationSeconds != 900 || in.RoleSessionName != "start-ecs-req-test" {
+	if in := sts.calls[0]; in.RoleArn != roleB || in.DurationSeconds != 900 || in.RoleSessionName != "start-ecs" {
 		t.Errorf("AssumeRole %+v", in)
 	}
 	e.mu.Lock()

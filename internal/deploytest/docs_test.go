@@ -63,3 +63,85 @@ func TestDesignCitationsResolve(t *testing.T) {
 		t.Fatal("found no citation at all: is the pattern right?")
 	}
 }
+
+// deployDoc is docs/deploy.md.
+func deployDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// asyncInvocationType is documented both ways, so docs/deploy.md gives a
+// post-deploy check of invocationType in the request-metrics log for every
+// EventBridge trigger s.yaml deploys: Sync for a stream (its retry strategy
+// and dead-letter queue must see a failure), Async for a default-bus rule
+// (asyncInvokeConfig applies).
+func TestDeployDocChecksEachEventBridgeInvocationType(t *testing.T) {
+	doc := deployDoc(t)
+	if !strings.Contains(doc, "invocationType") || !strings.Contains(doc, "enableRequestMetrics") {
+		t.Fatal("docs/deploy.md has no check of invocationType in the request-metrics log")
+	}
+	n := 0
+	for _, tr := range triggers(t) {
+		if tr.typ != "eventbridge" {
+			continue
+		}
+		n++
+		want := "Sync"
+		if str(tr.config, "eventSourceConfig", "eventSourceType") == "Default" {
+			want = "Async"
+		}
+		row := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(tr.name) + "` \\|.*\\| `(Sync|Async)` \\|$").FindStringSubmatch(doc)
+		if row == nil || row[1] != want {
+			t.Errorf("docs/deploy.md: no invocationType row for %s expecting %s (%v)", tr.name, want, row)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no EventBridge trigger in s.yaml")
+	}
+}
+
+// DESIGN §6 (WEBHOOK_SECRET): beside a CloudMonitor callback body only
+// token and RegionId may be in the URL, and the token travels in it: the
+// recipe's URL is https and holds exactly those two, and the text says why
+// (https, and RegionId for an alarm outside DEFAULT_REGION_ID).
+func TestCloudMonitorCallbackRecipe(t *testing.T) {
+	doc := deployDoc(t)
+	i := strings.Index(doc, "**A CloudMonitor alarm callback**")
+	if i < 0 {
+		t.Fatal("docs/deploy.md has no CloudMonitor callback recipe")
+	}
+	recipe := doc[i:]
+	if j := strings.Index(recipe[2:], "\n**"); j > 0 {
+		recipe = recipe[:j+2]
+	}
+	urls := regexp.MustCompile(`(?m)^(https?://\S+)$`).FindAllStringSubmatch(recipe, -1)
+	if len(urls) == 0 {
+		t.Fatal("the recipe shows no callback URL")
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u[1], "https://") {
+			t.Errorf("callback URL %s: the token would travel in clear", u[1])
+		}
+		_, query, _ := strings.Cut(u[1], "?")
+		var keys []string
+		for _, kv := range strings.Split(query, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			keys = append(keys, k)
+		}
+		if strings.Join(keys, ",") != "token,RegionId" {
+			t.Errorf("callback URL %s: query keys %v, want token and RegionId only (any other start-request field beside a body is a 400)", u[1], keys)
+		}
+	}
+	for _, want := range []string{"https", "DEFAULT_REGION_ID", "in clear"} {
+		if !strings.Contains(recipe, want) {
+			t.Errorf("the recipe does not say %q", want)
+		}
+	}
+	if strings.Contains(doc, "CloudMonitor alarm callback,\nwhich can set neither headers nor a body") {
+		t.Error("docs/deploy.md still offers the ECS spelling in the query for a CloudMonitor callback")
+	}
+}

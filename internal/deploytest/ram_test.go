@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/start-ecs/start-ecs/handler"
 )
 
 // policy is a RAM policy document (Version "1").
@@ -81,10 +83,11 @@ func actions(p policy) []string {
 	return out
 }
 
-// The function's role may start instances and look them up, nothing else: no
-// wildcard action, and only ECS instance resources.
+// The function's role may start instances, look them up and poll their
+// status (DESIGN §6: the polls of wait), nothing else: no wildcard action,
+// and only ECS instance resources.
 func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
-	want := []string{"ecs:DescribeInstances", "ecs:StartInstances"}
+	want := []string{"ecs:DescribeInstanceStatus", "ecs:DescribeInstances", "ecs:StartInstances"}
 	for _, name := range []string{"policy.json", "policy-tagged.json", "target-policy.json"} {
 		p := readPolicy(t, name)
 		if got := actions(p); !slices.Equal(got, want) {
@@ -249,6 +252,24 @@ func TestCrossAccountPair(t *testing.T) {
 			if !regexp.MustCompile(`^acs:ram::[0-9]+:role/` + regexp.QuoteMeta(roleName) + `$`).MatchString(pr) {
 				t.Errorf("target-trust-policy.json: principal %q is not the function's role %s of one account", pr, roleName)
 			}
+		}
+		// DESIGN §3.1 roleArn: the trust policy holds the sts:ExternalId
+		// condition that ROLE_EXTERNAL_ID matches (against the confused
+		// deputy), with a value the function accepts as ROLE_EXTERNAL_ID.
+		ext, _ := st.Condition["StringEquals"]["sts:ExternalId"].(string)
+		if _, err := handler.ConfigFromEnv(func(k string) string {
+			if k == "ROLE_EXTERNAL_ID" {
+				return ext
+			}
+			return ""
+		}); ext == "" || err != nil {
+			t.Errorf("target-trust-policy.json: statement %d: sts:ExternalId condition %q (%v), want StringEquals with ROLE_EXTERNAL_ID's value", i, ext, err)
+		}
+	}
+	// The function sends it: s.yaml passes ROLE_EXTERNAL_ID from the deploy shell.
+	for _, r := range resources(t) {
+		if _, ok := obj(r.raw, "environmentVariables")["ROLE_EXTERNAL_ID"]; !ok {
+			t.Errorf("%s: environmentVariables lack ROLE_EXTERNAL_ID", r.name)
 		}
 	}
 }

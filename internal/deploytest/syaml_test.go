@@ -108,12 +108,16 @@ func TestPropsUseKnownKeys(t *testing.T) {
 		"eventSourceConfig.eventSourceParameters.sourceRabbitMQParameters": {"RegionId", "InstanceId", "VirtualHostName", "QueueName"},
 		"eventSourceConfig.eventSourceParameters.sourceKafkaParameters": {"RegionId", "InstanceId", "Topic", "ConsumerGroup", "OffsetReset",
 			"Network", "VpcId", "VSwitchIds", "SecurityGroupId"},
-		"eventSinkConfig": {"deliveryOption"},
-		// FC API 2023-03-30's DeliveryOption: the mode belongs to runOptions.
+		// The FC API 2023-03-30 trigger model (structs EventSinkConfig,
+		// DeliveryOption, RunOptions, BatchWindow, RetryStrategy,
+		// DeadLetterQueue), which the fc3 schema leaves open: FC 2.0's
+		// maximumTasks and EventBridge's own MaximumRetryAttempts and
+		// MaximumEventAgeInSeconds are no fields of it.
+		"eventSinkConfig":                {"deliveryOption"},
 		"eventSinkConfig.deliveryOption": {"eventSchema", "concurrency"},
-		"runOptions":                     {"mode", "batchWindow", "retryStrategy", "deadLetterQueue", "errorsTolerance", "maximumTasks"},
+		"runOptions":                     {"mode", "batchWindow", "retryStrategy", "deadLetterQueue", "errorsTolerance"},
 		"runOptions.batchWindow":         {"CountBasedWindow", "TimeBasedWindow"},
-		"runOptions.retryStrategy":       {"PushRetryStrategy", "MaximumRetryAttempts", "MaximumEventAgeInSeconds"},
+		"runOptions.retryStrategy":       {"PushRetryStrategy"},
 		"runOptions.deadLetterQueue":     {"Arn"},
 	}
 	for _, tr := range triggers(t) {
@@ -260,6 +264,16 @@ func TestEveryTriggerIsThere(t *testing.T) {
 			}
 			if s := str(tr.config, "eventSinkConfig", "deliveryOption", "eventSchema"); s != "CloudEvents" {
 				t.Errorf("%s: eventSchema %q: the function tells sources apart by the CloudEvents envelope", key, s)
+			}
+			// deliveryOption.concurrency is honoured for Kafka sources only;
+			// a Kafka stream delivers one batch at a time, so that parallel
+			// deliveries do not compete for the account's ECS quota.
+			concurrency, set := obj(tr.config, "eventSinkConfig", "deliveryOption")["concurrency"]
+			switch {
+			case st == "Kafka" && concurrency != 1:
+				t.Errorf("%s: deliveryOption.concurrency %v, want 1", key, concurrency)
+			case st != "Kafka" && set:
+				t.Errorf("%s: deliveryOption.concurrency applies to Kafka sources only", key)
 			}
 		}
 	}

@@ -72,6 +72,19 @@
 // that writes it: the emulator still carried out the call as asked (the
 // instances it started are Starting, whatever the rewritten answer says).
 //
+// # STS
+//
+// AssumeRole (Version 2015-04-01, sts.go) is answered on the same server,
+// with the same signature and token checks, for the roles of
+// Options.Roles: RoleSessionName 2 to 64 of [\w.@-], DurationSeconds 900 to
+// 3600, ExternalId 2 to 1,224 of [\w+=,.@:/-] and, when the role names one
+// (Role.ExternalID, its trust policy's sts:ExternalId condition), equal to
+// it, else NoPermission; Policy a policy document of at most 2,048
+// characters. Each is recorded in Call. The session policy is recorded, not
+// enforced on the assumed credential's calls. Role.Expiration hands out an
+// Expiration as given (in the past, or unreadable); SetFaults with Action
+// "AssumeRole" and Latency makes STS slow.
+//
 // # Use
 //
 //	srv := ecsemu.New(ecsemu.Options{Fleet: fleet, Credentials: creds})

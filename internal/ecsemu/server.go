@@ -91,10 +91,13 @@ type Call struct {
 	Tags       []string
 	NextToken  string
 	MaxResults string
-	// RoleArn, RoleSessionName and DurationSeconds are AssumeRole's, as sent.
+	// RoleArn, RoleSessionName, DurationSeconds, ExternalID and Policy are
+	// AssumeRole's, as sent.
 	RoleArn          string
 	RoleSessionName  string
 	DurationSeconds  string
+	ExternalID       string
+	Policy           string
 	AccessKeyID      string
 	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
@@ -511,6 +514,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if call.Action == "AssumeRole" && p.Get("Version") == stsVersion {
 		call.RoleArn, call.RoleSessionName, call.DurationSeconds = p.Get("RoleArn"), p.Get("RoleSessionName"), p.Get("DurationSeconds")
+		call.ExternalID, call.Policy = p.Get("ExternalId"), p.Get("Policy")
 		if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package ecsemu
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -25,6 +26,14 @@ type Role struct {
 	// does when the role's trust policy does not name the caller:
 	// "NoPermission".
 	Refuse string `json:"refuse,omitempty"`
+	// ExternalID, when set, is the sts:ExternalId condition of the role's
+	// trust policy: an AssumeRole without that ExternalId is refused with
+	// NoPermission (403), as STS refuses a caller the policy does not admit.
+	ExternalID string `json:"externalId,omitempty"`
+	// Expiration, when set, is the Expiration AssumeRole hands out, as
+	// sent: a time in the past ("2000-01-01T00:00:00Z") or text no client
+	// can read ("soon"), for clients that must survive either.
+	Expiration string `json:"expiration,omitempty"`
 }
 
 // accountOfArn reads the account ID of a role ARN, "" when malformed.
@@ -61,12 +70,25 @@ type stsCredentials struct {
 
 // assumeRole answers STS AssumeRole for a caller already authenticated
 // (signature, token): the home account's credentials only, a known role not
-// refusing, RoleSessionName present, DurationSeconds 900 to 3600.
+// refusing, RoleSessionName 2 to 64 of [\w.@-], DurationSeconds 900 to
+// 3600, ExternalId (when sent) 2 to 1,224 of [\w+=,.@:/-] and the role's
+// own when it names one, Policy (when sent) a JSON policy document of at
+// most 2,048 characters. These are STS's documented rules.
 func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any, *apiError) {
 	for _, name := range []string{"RoleArn", "RoleSessionName"} {
 		if p.Get(name) == "" {
 			return nil, missingParameter(name)
 		}
+	}
+	if n := p.Get("RoleSessionName"); len(n) < 2 || len(n) > 64 || !onlyChars(n, "_.@-") {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.RoleSessionName", message: "The parameter RoleSessionName is wrongly formed."}
+	}
+	external, sentExternal := p["ExternalId"]
+	if sentExternal && (len(external[0]) < 2 || len(external[0]) > 1224 || !onlyChars(external[0], "_+=,.@:/-")) {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.ExternalId", message: "The parameter ExternalId is wrongly formed."}
+	}
+	if policy, ok := p["Policy"]; ok && !validPolicy(policy[0]) {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.PolicyGrammar", message: "The parameter Policy has not passed grammar check."}
 	}
 	duration := 3600
 	if v := p.Get("DurationSeconds"); v != "" {
@@ -92,7 +114,7 @@ func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any,
 		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.RoleArn", message: "The parameter RoleArn is wrongly formed."}
 	case role == nil:
 		return nil, &apiError{status: http.StatusNotFound, code: "EntityNotExist.Role", message: "The role not exists: " + arn + "."}
-	case caller.AccountID != "" || role.Refuse != "":
+	case caller.AccountID != "" || role.Refuse != "" || (role.ExternalID != "" && p.Get("ExternalId") != role.ExternalID):
 		code := role.Refuse
 		if code == "" {
 			code = "NoPermission"
@@ -103,10 +125,48 @@ func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any,
 	cred := Credential{AccessKeyID: "STS." + randomText(12), AccessKeySecret: randomText(22), SecurityToken: "CAIS" + randomText(60),
 		AccountID: accountOfArn(arn)}
 	s.AddCredential(cred)
+	expiration := now.Add(time.Duration(duration) * time.Second).UTC().Format(timestampOfAPI)
+	if role.Expiration != "" {
+		expiration = role.Expiration
+	}
 	return assumeRoleResponse{RequestID: requestID,
 		AssumedRoleUser: assumedRoleUser{AssumedRoleID: "3" + randomText(8) + ":" + p.Get("RoleSessionName"), Arn: arn},
 		Credentials: stsCredentials{AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, SecurityToken: cred.SecurityToken,
-			Expiration: now.Add(time.Duration(duration) * time.Second).UTC().Format(timestampOfAPI)}}, nil
+			Expiration: expiration}}, nil
+}
+
+// onlyChars says whether s holds only letters, digits and the bytes of extra.
+func onlyChars(s, extra string) bool {
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte(extra, c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validPolicy says whether p is a RAM policy document as STS checks one: at
+// most 2,048 characters of JSON with a Version and Allow or Deny statements
+// naming actions.
+func validPolicy(p string) bool {
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Effect string
+			Action json.RawMessage
+		}
+	}
+	if len(p) == 0 || len(p) > 2048 || json.Unmarshal([]byte(p), &doc) != nil || doc.Version == "" || len(doc.Statement) == 0 {
+		return false
+	}
+	for _, st := range doc.Statement {
+		if (st.Effect != "Allow" && st.Effect != "Deny") || len(st.Action) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // randomText is n random bytes in hex.

@@ -3,6 +3,7 @@ package ecsemu
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +64,37 @@ func TestEmuAssumeRoleAndAccounts(t *testing.T) {
 	}
 	if got := srv.Assumed()["1222333444555666"]; len(got) != 1 {
 		t.Fatalf("assumed %+v", srv.Assumed())
+	}
+}
+
+// AssumeRole's parameters are checked as STS documents them and recorded:
+// RoleSessionName 2 to 64 of [\w.@-], ExternalId matched against the role's
+// trust condition, Policy a policy document; Expiration as the role says.
+func TestEmuAssumeRoleParameters(t *testing.T) {
+	const guarded = "acs:ram::1222333444555666:role/guarded"
+	srv := newTestServer(t, Options{Roles: []Role{{Arn: guarded, ExternalID: "tenant-7", Expiration: "soon"}}})
+	with := func(mod func(url.Values)) answer {
+		p := url.Values{"Version": {stsVersion}, "RoleArn": {guarded}, "RoleSessionName": {"start-ecs-fn"}, "DurationSeconds": {"900"},
+			"ExternalId": {"tenant-7"}, "Policy": {`{"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:StartInstances"],"Resource":"*"}]}`}}
+		mod(p)
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, stsCred, "AssumeRole", p))
+	}
+	wantError(t, with(func(p url.Values) { p.Set("RoleSessionName", "a") }), http.StatusBadRequest, "InvalidParameter.RoleSessionName")
+	wantError(t, with(func(p url.Values) { p.Set("RoleSessionName", "start ecs") }), http.StatusBadRequest, "InvalidParameter.RoleSessionName")
+	wantError(t, with(func(p url.Values) { p.Del("ExternalId") }), http.StatusForbidden, "NoPermission")
+	wantError(t, with(func(p url.Values) { p.Set("ExternalId", "tenant-8") }), http.StatusForbidden, "NoPermission")
+	wantError(t, with(func(p url.Values) { p.Set("ExternalId", "x") }), http.StatusBadRequest, "InvalidParameter.ExternalId")
+	wantError(t, with(func(p url.Values) { p.Set("Policy", "{not json") }), http.StatusBadRequest, "InvalidParameter.PolicyGrammar")
+	a := with(func(url.Values) {})
+	if a.status != http.StatusOK {
+		t.Fatalf("%s", a.raw)
+	}
+	if cr, _ := a.body["Credentials"].(map[string]any); cr["Expiration"] != "soon" {
+		t.Errorf("Expiration %v, want the role's", cr["Expiration"])
+	}
+	calls := srv.Calls()
+	last := calls[len(calls)-1]
+	if last.ExternalID != "tenant-7" || !strings.Contains(last.Policy, "ecs:StartInstances") || last.RoleSessionName != "start-ecs-fn" {
+		t.Errorf("recorded %+v", last)
 	}
 }
