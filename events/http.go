@@ -109,7 +109,7 @@ func Read(payload []byte) Payload {
 // readObject trims payload and, when it is a valid JSON object, reads its
 // fields.
 func readObject(payload []byte) (p []byte, fields []field, ok bool) {
-	p = bytes.TrimSpace(payload)
+	p = trimJSONSpace(payload)
 	if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
 		return nil, nil, false
 	}
@@ -136,7 +136,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 	err = json.Unmarshal(payload, &ev)
 	if err != nil {
 		err = errors.New(malformed("HTTP trigger event", err))
-	} else if p, dup := duplicateKey(payload, "", true); dup {
+	} else if p, dup := duplicateKey(payload, ""); dup {
 		// Never pick one of two values (two bodies, two Authorization
 		// headers, in any letter case): the event is malformed (DESIGN §5).
 		err = fmt.Errorf("malformed HTTP trigger event: key %s is %s", p, msgDuplicate)
@@ -168,7 +168,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 		}
 		r.Query[k] = s
 	}
-	body := bytes.TrimSpace(ev.Body)
+	body := trimJSONSpace(ev.Body)
 	if len(body) > 0 && string(body) != "null" {
 		s, ok := jsonString(body)
 		if !ok {
@@ -183,7 +183,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 			r.Body = dec
 		}
 	}
-	if te := bytes.TrimSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
+	if te := trimJSONSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
 		var t text
 		n, err := int64(0), t.UnmarshalJSON(te)
 		if err == nil {
@@ -290,7 +290,7 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		}
 	}()
 
-	body := bytes.TrimSpace(r.Body)
+	body := trimJSONSpace(r.Body)
 	if len(body) == 0 {
 		q := url.Values{}
 		for k, v := range r.Query {
@@ -314,8 +314,8 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 	switch {
 	case json.Valid(body):
 		return jsonBodyMessages(body, o)
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		return nil, []FieldError{{Field: "body", Message: "is not valid JSON"}}
+	case ct == "application/json" || strings.HasSuffix(ct, "+json") || meantAsJSON(body):
+		return nil, []FieldError{{Field: "body", Message: jsonDefect(body)}}
 	case ct != "application/x-www-form-urlencoded":
 		if dec, ok := base64JSON(body); ok {
 			return jsonBodyMessages(dec, o)
@@ -345,9 +345,35 @@ func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
 // alertState, else a start request.
 func valuesMessage(vals url.Values, o origin) Message {
 	if vals.Has("alertState") {
+		if k, dup := formDuplicate(vals); dup {
+			// As in the alarm's JSON form (DESIGN §5): never one of two
+			// values picked, alertState=OK beside alertſtate=ALERT.
+			m := origin{trigger: CMSAlarm, source: "cms-alarm"}.ignore(fmt.Sprintf("malformed CloudMonitor alarm: key %s is %s", safe(k), msgDuplicate))
+			return m
+		}
 		return cmsAlarmFromValues(vals).message(origin{}, "")
 	}
 	m := o.message()
 	m.Request, m.Errors = decodeValues(vals)
 	return m
+}
+
+// formDuplicate finds a key of a form given twice, or two keys that
+// encoding/json would read as one field (foldKey), as a JSON object's are
+// found; the first in sorted order.
+func formDuplicate(vals url.Values) (string, bool) {
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		f := foldKey(k)
+		if len(vals[k]) > 1 || seen[f] {
+			return k, true
+		}
+		seen[f] = true
+	}
+	return "", false
 }
