@@ -476,7 +476,10 @@ func unwrapBody(body []byte, depth int) ([]byte, int) {
 //	RegionId=cn-hangzhou&InstanceId.1=i-bp67acfmxazb4p0001
 //	https://ecs.aliyuncs.com/?Action=StartInstances&RegionId=cn-hangzhou&InstanceId=["i-…"]
 //
-// It must name InstanceId or InstanceId.N, so prose is never taken for a query.
+//	RegionId=cn-hangzhou&Tag.1.Key=env&Tag.1.Value=dev
+//
+// It must name InstanceId, InstanceId.N or Tag.N (a tag selection, DESIGN
+// §3.1), so prose is never taken for a query.
 func ecsQuery(body []byte) (url.Values, bool) {
 	s := strings.Trim(string(body), jsonSpace)
 	if i := strings.IndexByte(s, '?'); i >= 0 {
@@ -490,7 +493,7 @@ func ecsQuery(body []byte) (url.Values, bool) {
 		return nil, false
 	}
 	for k := range vals {
-		if k == "InstanceId" || strings.HasPrefix(k, "InstanceId.") {
+		if k == "InstanceId" || strings.HasPrefix(k, indexedPrefix) || strings.HasPrefix(k, tagPrefix) {
 			return vals, true
 		}
 	}

@@ -572,8 +572,14 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			ns = append(ns, n)
 		}
 		sort.Ints(ns)
-		for _, n := range ns {
+		for i, n := range ns {
 			t := ecsTags[n]
+			if n != i+1 && (i == 0 || ns[i-1] == i) {
+				// Like InstanceId.N (DESIGN §3.1): a lost pair would
+				// widen the selection, so N runs 1, 2, … without a gap,
+				// and a huge N is a gap too.
+				fail(firstNonEmpty(t.keyName, t.valName), "the indexes must run Tag.1, Tag.2, … without a gap: Tag.%d is missing", i+1)
+			}
 			if t.key == nil {
 				fail(t.valName, "has no %s%d.Key: a tag value needs its key", tagPrefix, n)
 				continue
