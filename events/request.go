@@ -362,8 +362,8 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		errs     []FieldError
 		used     = map[string][]string{} // canonical field → spellings, in the order sent
 		firstKey = map[string]string{}   // spelling → the first key sent in it
-		seen     = map[string]string{} // foldKey → the first key sent so
-		count    = map[string]int{} // items read so far per ID key (form values add up)
+		seen     = map[string]string{}   // foldKey → the first key sent so
+		count    = map[string]int{}      // items read so far per ID key (form values add up)
 		indexed  []numbered
 		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
 		ecsTags  = map[int]*ecsTag{}
