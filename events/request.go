@@ -588,6 +588,12 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
 	}
+	if ids := used[fieldIDs]; len(ids) > 0 && ids[0] != fieldIDs {
+		// ECS's spelling of the IDs takes ECS's default (DESIGN §3), so
+		// that a request copied from the StartInstances reference
+		// behaves as ECS would; instanceIds keeps SuccessFirst.
+		req.DefaultBatch = "AllTogether"
+	}
 	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence} {
 		spellings := used[canon]
 		if len(spellings) == 0 {

@@ -134,7 +134,7 @@ func Validate(req events.StartRequest) []events.FieldError {
 // defects in the request, so that a list whose every element was refused
 // there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
 func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
-	batch, batchOK := normalBatch(req.BatchOptimization)
+	batch, batchOK := normalBatch(req.Batch())
 	cr := checkedRequest{
 		RegionID:          req.RegionID,
 		BatchOptimization: batch,
@@ -171,8 +171,12 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		}
 	}
 	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
+		why := ""
+		if req.BatchOptimization == "" {
+			why = " (the default of ECS's spelling of the IDs: send BatchOptimization=SuccessFirst to start more)"
+		}
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
-			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d", maxPerCall, n)})
+			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", maxPerCall, n, why)})
 	}
 	return out
 }
@@ -372,7 +376,9 @@ func loadZone(name string) (*time.Location, error) {
 }
 
 // normalBatch maps any spelling (any case) of a batch optimisation to ECS's;
-// empty is SuccessFirst, so that one bad instance never blocks the others.
+// empty is SuccessFirst, so that one bad instance never blocks the others
+// (a request in ECS's spelling brings ECS's default, AllTogether, as
+// StartRequest.Batch).
 // Nothing is trimmed: " AllTogether" is no batch optimisation (DESIGN §5).
 func normalBatch(s string) (string, bool) {
 	switch strings.ToLower(s) {
