@@ -13,6 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/internal/tzdb"
 )
 
 // Batch optimisations of StartInstances.
@@ -335,7 +336,7 @@ func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldE
 	if req.TimeZone != "" {
 		if _, err := loadZone(req.TimeZone); err != nil {
 			out = append(out, events.FieldError{Field: req.FieldName("timeZone"),
-				Message: fmt.Sprintf("%s is not an IANA time zone like Asia/Shanghai or UTC", quote(req.TimeZone))})
+				Message: fmt.Sprintf("%s is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", quote(req.TimeZone))})
 		}
 	}
 	if req.SkipDates == nil {
@@ -365,14 +366,13 @@ func validDate(d string) bool {
 	return err == nil && t.Format(dateLayout) == d
 }
 
-// loadZone loads an IANA zone from the embedded database (time/tzdata,
-// imported in config.go). "Local" is not a zone a request may name: it would
-// mean whatever the machine is set to.
+// loadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
+// UTC or an Area/Location zone, always from the embedded database (about
+// 400 KB, internal/tzdb), never the machine's zone files, which
+// time.LoadLocation prefers; Local, localtime, posixrules, Factory, right/…
+// and posix/… would mean whatever the machine is set to, and are refused.
 func loadZone(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, fmt.Errorf("%q is not an IANA zone", name)
-	}
-	return time.LoadLocation(name)
+	return tzdb.Load(name)
 }
 
 // normalBatch maps any spelling (any case) of a batch optimisation to ECS's;
