@@ -147,13 +147,12 @@ func (o origin) unknownObject(fields []field, reason string) Message {
 	if !o.operator {
 		return m
 	}
-	seen := map[string]bool{}
+	var seen foldSet
 	for _, f := range fields {
 		msg := "unknown field"
-		if seen[foldKey(f.key)] {
+		if _, dup := seen.add(f.key); dup {
 			msg = msgDuplicate
 		}
-		seen[foldKey(f.key)] = true
 		m.Errors = append(m.Errors, FieldError{Field: joinPath(o.path, safe(f.key)), Message: msg})
 	}
 	if len(m.Errors) == 0 {
@@ -309,24 +308,18 @@ func duplicateKey(raw []byte, root string) (string, bool) {
 		i = skipSpace(raw, i)
 		switch raw[i] {
 		case '{':
-			var seen map[string]bool
+			var seen foldSet
 			for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
 				if raw[i] == ',' {
 					i = skipSpace(raw, i+1)
 				}
 				end := valueEnd(raw, i)
 				k, _ := jsonKey(raw[i:end])
-				name := foldKey(k)
-				p := joinPath(path, safe(k))
-				if seen == nil {
-					seen = map[string]bool{}
-				}
-				if seen[name] {
-					found = p
+				if _, dup := seen.add(k); dup {
+					found = joinPath(path, safe(k))
 					return len(raw)
 				}
-				seen[name] = true
-				if i = walk(skipSpace(raw, end)+1, p); found != "" {
+				if i = walk(skipSpace(raw, end)+1, joinPath(path, safe(k))); found != "" {
 					return len(raw)
 				}
 			}

@@ -212,11 +212,20 @@ func randomObject(rng *rand.Rand, depth int) string {
 	sp := []string{"", " ", "\n\t ", "\r\n"}
 	var b strings.Builder
 	b.WriteString(sp[rng.IntN(len(sp))] + "{")
-	for i := range rng.IntN(5) {
+	n, key := rng.IntN(5), func() string { return keys[rng.IntN(len(keys))] }
+	if rng.IntN(8) == 0 {
+		// Past foldSet's first keys, which it compares pairwise: keys
+		// that differ, or that fold to one (s1 and S1, ſ1 and s1).
+		n = 15 + rng.IntN(12)
+		key = func() string {
+			return `"` + []string{"s", "S", "ſ", "k", "\u212a"}[rng.IntN(5)] + strconv.Itoa(rng.IntN(60)) + `"`
+		}
+	}
+	for i := range n {
 		if i > 0 {
 			b.WriteString(sp[rng.IntN(len(sp))] + ",")
 		}
-		b.WriteString(sp[rng.IntN(len(sp))] + keys[rng.IntN(len(keys))] + sp[rng.IntN(len(sp))] + ":" + sp[rng.IntN(len(sp))])
+		b.WriteString(sp[rng.IntN(len(sp))] + key() + sp[rng.IntN(len(sp))] + ":" + sp[rng.IntN(len(sp))])
 		b.WriteString(randomValue(rng, depth))
 	}
 	b.WriteString(sp[rng.IntN(len(sp))] + "}" + sp[rng.IntN(len(sp))])

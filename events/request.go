@@ -292,6 +292,45 @@ func foldKey(k string) string {
 	return string(out)
 }
 
+// foldSet holds the keys of one JSON object to find two that encoding/json
+// would read as one field. An object's first keys are compared pairwise with
+// strings.EqualFold (the same rule as foldKey, and as bytes.EqualFold, which
+// encoding/json's fold.go names as its own), without allocating; past
+// foldSmall keys, a map of foldKey serves.
+type foldSet struct {
+	small  [foldSmall]string
+	n      int
+	folded map[string]string // foldKey → the first key sent so
+}
+
+const foldSmall = 16
+
+// add adds k and, when an earlier key is the same field, returns that key.
+func (s *foldSet) add(k string) (prev string, dup bool) {
+	if s.folded == nil {
+		for _, p := range s.small[:s.n] {
+			if strings.EqualFold(p, k) {
+				return p, true
+			}
+		}
+		if s.n < foldSmall {
+			s.small[s.n] = k
+			s.n++
+			return "", false
+		}
+		s.folded = make(map[string]string, 2*foldSmall)
+		for _, p := range s.small[:s.n] {
+			s.folded[foldKey(p)] = p
+		}
+	}
+	f := foldKey(k)
+	if p, ok := s.folded[f]; ok {
+		return p, true
+	}
+	s.folded[f] = k
+	return "", false
+}
+
 // foldRune is the smallest rune of r's Unicode simple-folding orbit, as
 // encoding/json's foldRune.
 func foldRune(r rune) rune {
@@ -362,7 +401,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		errs     []FieldError
 		used     = map[string][]string{} // canonical field → spellings, in the order sent
 		firstKey = map[string]string{}   // spelling → the first key sent in it
-		seen     = map[string]string{}   // foldKey → the first key sent so
+		seen     foldSet                 // the keys sent, as encoding/json matches them
 		count    = map[string]int{}      // items read so far per ID key (form values add up)
 		indexed  []numbered
 		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
@@ -383,12 +422,11 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		// Two keys encoding/json would read as one field are one key
 		// given twice (DESIGN §5), save the two spellings of one field
 		// (regionId, RegionId), which are refused as such below.
-		folded := foldKey(k)
-		if prev, dup := seen[folded]; !dup {
-			seen[folded] = k
-		} else if addsUp := idsAddUp && k == prev && (k == "InstanceId" || k == fieldIDs); !addsUp &&
-			(k == prev || canonical[k] == "" || canonical[k] != canonical[prev]) {
-			fail(safe(k), msgDuplicate)
+		if prev, dup := seen.add(k); dup {
+			if addsUp := idsAddUp && k == prev && (k == "InstanceId" || k == fieldIDs); !addsUp &&
+				(k == prev || canonical[k] == "" || canonical[k] != canonical[prev]) {
+				fail(safe(k), msgDuplicate)
+			}
 		}
 		if n, ok := indexOf(k); ok {
 			indexes[n] = k
