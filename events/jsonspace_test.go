@@ -20,7 +20,7 @@ func TestPayloadIsJSONExactlyWhenEncodingJSONSaysSo(t *testing.T) {
 		wrap func(body string) string
 	}{
 		{"direct", func(b string) string { return b }},
-		{"direct, a JSON string", func(b string) string { return quoted(b) }},
+		{"direct, a JSON string", quoted},
 		{"timer payload", func(b string) string {
 			return `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":` + quoted(b) + `}`
 		}},

@@ -279,15 +279,18 @@ func foldKey(k string) string {
 		return k
 	}
 	out := make([]byte, 0, len(k))
-	for _, r := range k {
-		if r < utf8.RuneSelf {
-			if 'a' <= r && r <= 'z' {
-				r -= 'a' - 'A'
+	for i := 0; i < len(k); {
+		if c := k[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
 			}
-			out = append(out, byte(r))
+			out = append(out, c)
+			i++
 			continue
 		}
+		r, n := utf8.DecodeRuneInString(k[i:])
 		out = utf8.AppendRune(out, foldRune(r))
+		i += n
 	}
 	return string(out)
 }

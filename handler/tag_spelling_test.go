@@ -3,6 +3,7 @@ package handler
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,7 +79,7 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 				if len(msgs) != 1 || msgs[0].Ignored != "" {
 					t.Fatalf("%+v, want one start request", msgs)
 				}
-				errs := append(msgs[0].Errors, Validate(msgs[0].Request)...)
+				errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
 				for _, e := range errs {
 					if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 						return

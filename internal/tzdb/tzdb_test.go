@@ -85,7 +85,7 @@ func TestOnlyUTCOrAreaLocation(t *testing.T) {
 // The embedded database is the one of the Go that builds: go generate in
 // this directory copies it again when Go is upgraded.
 func TestEmbeddedDatabaseIsGos(t *testing.T) {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
+	out, err := exec.CommandContext(t.Context(), "go", "env", "GOROOT").Output()
 	if err != nil {
 		t.Skip("no go command:", err)
 	}
