@@ -233,7 +233,8 @@ func (r *HTTPRequest) Header(name string) string {
 var notRequestParams = map[string]bool{"token": true, "Format": true}
 
 // requestFieldLetters are the start request's fields in every spelling
-// (DESIGN §3, §3.1, §3.2: regionId and RegionId, InstanceId.N, Tag.N.Key, …),
+// (DESIGN §3 and §3.1, and the schedules still to come: regionId and
+// RegionId, InstanceId.N, Tag.N.Key, schedule, …),
 // reduced to their letters in lower case: a query key whose letters are one of
 // these is a start-request field in some spelling or case.
 var requestFieldLetters = map[string]bool{

@@ -13,7 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/start-ecs/start-ecs/events"
-	"github.com/start-ecs/start-ecs/internal/tzdb"
+	"github.com/start-ecs/start-ecs/handler/tzdb"
 )
 
 // Batch optimisations of StartInstances.
@@ -368,7 +368,7 @@ func validDate(d string) bool {
 
 // loadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
 // UTC or an Area/Location zone, always from the embedded database (about
-// 400 KB, internal/tzdb), never the machine's zone files, which
+// 400 KB, handler/tzdb), never the machine's zone files, which
 // time.LoadLocation prefers; Local, localtime, posixrules, Factory, right/…
 // and posix/… would mean whatever the machine is set to, and are refused.
 func loadZone(name string) (*time.Location, error) {

@@ -94,7 +94,7 @@ func TestEmbeddedDatabaseIsGos(t *testing.T) {
 		t.Skip("no lib/time/zoneinfo.zip in GOROOT:", err)
 	}
 	if string(goZip) != zoneinfo {
-		t.Fatal("internal/tzdb/zoneinfo.zip differs from this Go's lib/time/zoneinfo.zip: run go generate ./internal/tzdb")
+		t.Fatal("handler/tzdb/zoneinfo.zip differs from this Go's lib/time/zoneinfo.zip: run go generate ./handler/tzdb")
 	}
 	if n := len(index()); n < 500 {
 		t.Fatalf("%d zones indexed, want Go's ~600", n)
