@@ -99,3 +99,27 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.1 tags, JSON spelling: 1 to 20 pairs, the same bound.
+func TestJSONTagsOneToTwenty(t *testing.T) {
+	pairs := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"key":"k%d","value":"v%d"}`, i, i)
+		}
+		return `{"regionId":"cn-hangzhou","tags":[` + b.String() + `]}`
+	}
+	for n, ok := range map[int]bool{0: false, 1: true, 20: true, 21: false, 1000: false} {
+		msgs := events.Decode([]byte(pairs(n)))
+		if len(msgs) != 1 || msgs[0].Ignored != "" {
+			t.Fatalf("%d pairs: %+v", n, msgs)
+		}
+		errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
+		if ok != (len(errs) == 0) || (!ok && errs[0].Field != "tags") {
+			t.Errorf("%d pairs: errors %+v, want valid %v", n, errs, ok)
+		}
+	}
+}
