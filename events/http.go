@@ -425,8 +425,7 @@ func valuesMessage(vals url.Values, o origin) Message {
 		if k, dup := formDuplicate(vals); dup {
 			// As in the alarm's JSON form (DESIGN §5): never one of two
 			// values picked, alertState=OK beside alertſtate=ALERT.
-			m := origin{trigger: CMSAlarm, source: "cms-alarm"}.ignore(fmt.Sprintf("malformed CloudMonitor alarm: key %s is %s", safe(k), msgDuplicate))
-			return m
+			return origin{trigger: CMSAlarm, source: "cms-alarm"}.ignore(fmt.Sprintf("malformed CloudMonitor alarm: key %s is %s", safe(k), msgDuplicate))
 		}
 		return cmsAlarmFromValues(vals).message(origin{}, "")
 	}
