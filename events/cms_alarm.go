@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -130,9 +129,9 @@ func (a cmsAlarm) message(o origin, subject string) Message {
 // in order, and a region when a dimension states one.
 func (a cmsAlarm) instances() (ids []string, region string) {
 	var dims []map[string]string
-	raw := bytes.TrimSpace(a.Dimensions)
+	raw := trimJSONSpace(a.Dimensions)
 	if s, ok := jsonString(raw); ok {
-		raw = bytes.TrimSpace([]byte(s))
+		raw = trimJSONSpace([]byte(s))
 		if !json.Valid(raw) {
 			dims = parseTextDimensions(s)
 			raw = nil

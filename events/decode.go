@@ -79,10 +79,29 @@ func (o origin) nothing(reason string) Message {
 var utf8BOM = []byte("\ufeff")
 
 // meantAsJSON says whether text that is not valid JSON was meant as JSON: it
-// opens an object or an array (after a byte order mark, if any).
+// opens an object or an array, after white space of any kind and a byte
+// order mark, if any (JSON allows neither, DESIGN §5).
 func meantAsJSON(raw []byte) bool {
-	raw = bytes.TrimPrefix(raw, utf8BOM)
+	raw = bytes.TrimLeftFunc(raw, isStraySpace)
 	return len(raw) > 0 && (raw[0] == '{' || raw[0] == '[')
+}
+
+// isStraySpace is white space as Unicode knows it, or a byte order mark:
+// what an editor or a copy from a web page puts around text.
+func isStraySpace(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' }
+
+// straySpace finds the first rune around raw, past JSON's own white space,
+// that is white space to Unicode but not to JSON (U+00A0, U+0085, \f, \v, a
+// byte order mark), and says whether it leads.
+func straySpace(raw []byte) (r rune, leads, found bool) {
+	raw = trimJSONSpace(raw)
+	if r, _ := utf8.DecodeRune(raw); isStraySpace(r) {
+		return r, true, true
+	}
+	if r, _ := utf8.DecodeLastRune(raw); isStraySpace(r) {
+		return r, false, true
+	}
+	return 0, false, false
 }
 
 // malformedJSON reports a payload the operator wrote (a direct invoke, a
@@ -104,6 +123,13 @@ func jsonDefect(raw []byte) string {
 	if bytes.HasPrefix(raw, utf8BOM) {
 		return "is not valid JSON: it starts with a byte order mark (U+FEFF); save it without one"
 	}
+	if r, leads, ok := straySpace(raw); ok {
+		where := "ends"
+		if leads {
+			where = "starts"
+		}
+		return fmt.Sprintf("is not valid JSON: it %s with %U, which JSON does not take for white space (only space, tab, line feed and carriage return)", where, r)
+	}
 	var v any
 	err := json.Unmarshal(raw, &v)
 	var se *json.SyntaxError
@@ -121,13 +147,12 @@ func (o origin) unknownObject(fields []field, reason string) Message {
 	if !o.operator {
 		return m
 	}
-	seen := map[string]bool{}
+	var seen foldSet
 	for _, f := range fields {
 		msg := "unknown field"
-		if seen[f.key] {
+		if _, dup := seen.add(f.key); dup {
 			msg = msgDuplicate
 		}
-		seen[f.key] = true
 		m.Errors = append(m.Errors, FieldError{Field: joinPath(o.path, safe(f.key)), Message: msg})
 	}
 	if len(m.Errors) == 0 {
@@ -252,7 +277,7 @@ func decodeFields(raw []byte, fields []field, o origin, depth int, unknown strin
 		}
 	}
 	if decode != nil {
-		if p, dup := duplicateKey(raw, "", true); dup {
+		if p, dup := duplicateKey(raw, ""); dup {
 			return []Message{o.ignore(fmt.Sprintf("malformed %s: key %s is %s", kind, p, msgDuplicate))}
 		}
 		return decode()
@@ -267,11 +292,12 @@ func decodeFields(raw []byte, fields []field, o origin, depth int, unknown strin
 
 // duplicateKey finds a key given twice in one object anywhere in the JSON value
 // raw, and returns its path from root ("instanceIds", "data.body.regionId",
-// "[1].InstanceId"), cleaned for a log line. fold compares keys in any letter case.
-// Raw that is not valid JSON has none. A scan of raw (see objectFields), not
-// a json.Decoder's tokens (TestDuplicateKeyMatchesTheDecoder holds the two
-// equal).
-func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
+// "[1].InstanceId"), cleaned for a log line. Two keys are one when
+// encoding/json would read them as one field (foldKey): "alertState" and
+// "alertſtate" are. Raw that is not valid JSON has none. A scan of raw (see
+// objectFields), not a json.Decoder's tokens (TestDuplicateKeyMatchesTheDecoder
+// holds the two equal).
+func duplicateKey(raw []byte, root string) (string, bool) {
 	if !json.Valid(raw) {
 		return "", false
 	}
@@ -282,27 +308,18 @@ func duplicateKey(raw []byte, root string, fold bool) (string, bool) {
 		i = skipSpace(raw, i)
 		switch raw[i] {
 		case '{':
-			var seen map[string]bool
+			var seen foldSet
 			for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
 				if raw[i] == ',' {
 					i = skipSpace(raw, i+1)
 				}
 				end := valueEnd(raw, i)
 				k, _ := jsonKey(raw[i:end])
-				name := k
-				if fold {
-					name = strings.ToLower(k)
-				}
-				p := joinPath(path, safe(k))
-				if seen == nil {
-					seen = map[string]bool{}
-				}
-				if seen[name] {
-					found = p
+				if _, dup := seen.add(k); dup {
+					found = joinPath(path, safe(k))
 					return len(raw)
 				}
-				seen[name] = true
-				if i = walk(skipSpace(raw, end)+1, p); found != "" {
+				if i = walk(skipSpace(raw, end)+1, joinPath(path, safe(k))); found != "" {
 					return len(raw)
 				}
 			}
@@ -361,7 +378,7 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 	if top {
 		unknown, empty = ReasonUnknownPayload, ReasonEmptyPayload
 	}
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSONSpace(raw)
 	switch {
 	case len(raw) == 0 || (!top && string(raw) == "null"):
 		return []Message{o.nothing(empty)}
@@ -408,7 +425,7 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 		if !top {
 			return decodeValue([]byte(s), o, depth+1, false)
 		}
-		inner := bytes.TrimSpace([]byte(s))
+		inner := trimJSONSpace([]byte(s))
 		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
 			return decodeValue(inner, o, depth+1, true)
 		}
@@ -424,7 +441,7 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 // trimmed, and the depth reached: past maxDepth when it gave up.
 func unwrapBody(body []byte, depth int) ([]byte, int) {
 	for ; depth <= maxDepth; depth++ {
-		body = bytes.TrimSpace(body)
+		body = trimJSONSpace(body)
 		if json.Valid(body) {
 			if body[0] != '"' {
 				return body, depth
@@ -443,7 +460,7 @@ func unwrapBody(body []byte, depth int) ([]byte, int) {
 		}
 		body = inner
 	}
-	return bytes.TrimSpace(body), depth
+	return trimJSONSpace(body), depth
 }
 
 // ecsQuery recognises a start request in the ECS query spelling, as a query
@@ -452,9 +469,12 @@ func unwrapBody(body []byte, depth int) ([]byte, int) {
 //	RegionId=cn-hangzhou&InstanceId.1=i-bp67acfmxazb4p0001
 //	https://ecs.aliyuncs.com/?Action=StartInstances&RegionId=cn-hangzhou&InstanceId=["i-…"]
 //
-// It must name InstanceId or InstanceId.N, so prose is never taken for a query.
+//	RegionId=cn-hangzhou&Tag.1.Key=env&Tag.1.Value=dev
+//
+// It must name InstanceId, InstanceId.N or Tag.N (a tag selection, DESIGN
+// §3.1), so prose is never taken for a query.
 func ecsQuery(body []byte) (url.Values, bool) {
-	s := strings.TrimSpace(string(body))
+	s := strings.Trim(string(body), jsonSpace)
 	if i := strings.IndexByte(s, '?'); i >= 0 {
 		s = s[i+1:]
 	}
@@ -466,7 +486,7 @@ func ecsQuery(body []byte) (url.Values, bool) {
 		return nil, false
 	}
 	for k := range vals {
-		if k == "InstanceId" || strings.HasPrefix(k, "InstanceId.") {
+		if k == "InstanceId" || strings.HasPrefix(k, indexedPrefix) || strings.HasPrefix(k, tagPrefix) {
 			return vals, true
 		}
 	}
@@ -566,7 +586,7 @@ func base64JSON(s []byte) ([]byte, bool) {
 		if err != nil {
 			continue
 		}
-		out = bytes.TrimSpace(out)
+		out = trimJSONSpace(out)
 		if len(out) > 0 && json.Valid(out) {
 			return out, true
 		}
@@ -621,7 +641,7 @@ func epochTime(n int64) time.Time {
 type text string
 
 func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
+	b = trimJSONSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		*t = ""

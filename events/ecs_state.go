@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -132,9 +131,9 @@ func decodeECSNotification(raw []byte, o origin) Message {
 // contentObject returns a notification's content: a JSON object, or a string
 // holding one (as some subscriptions deliver it).
 func contentObject(c json.RawMessage) ([]byte, bool) {
-	c = bytes.TrimSpace(c)
+	c = trimJSONSpace(c)
 	if s, ok := jsonString(c); ok {
-		c = bytes.TrimSpace([]byte(s))
+		c = trimJSONSpace([]byte(s))
 	}
 	return c, len(c) > 0 && c[0] == '{' && json.Valid(c)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,7 +110,7 @@ func Read(payload []byte) Payload {
 // readObject trims payload and, when it is a valid JSON object, reads its
 // fields.
 func readObject(payload []byte) (p []byte, fields []field, ok bool) {
-	p = bytes.TrimSpace(payload)
+	p = trimJSONSpace(payload)
 	if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
 		return nil, nil, false
 	}
@@ -136,7 +137,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 	err = json.Unmarshal(payload, &ev)
 	if err != nil {
 		err = errors.New(malformed("HTTP trigger event", err))
-	} else if p, dup := duplicateKey(payload, "", true); dup {
+	} else if p, dup := duplicateKey(payload, ""); dup {
 		// Never pick one of two values (two bodies, two Authorization
 		// headers, in any letter case): the event is malformed (DESIGN §5).
 		err = fmt.Errorf("malformed HTTP trigger event: key %s is %s", p, msgDuplicate)
@@ -168,7 +169,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 		}
 		r.Query[k] = s
 	}
-	body := bytes.TrimSpace(ev.Body)
+	body := trimJSONSpace(ev.Body)
 	if len(body) > 0 && string(body) != "null" {
 		s, ok := jsonString(body)
 		if !ok {
@@ -183,7 +184,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 			r.Body = dec
 		}
 	}
-	if te := bytes.TrimSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
+	if te := trimJSONSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
 		var t text
 		n, err := int64(0), t.UnmarshalJSON(te)
 		if err == nil {
@@ -231,20 +232,55 @@ func (r *HTTPRequest) Header(name string) string {
 // a start request: the webhook token (DESIGN §6) and the response format (§5).
 var notRequestParams = map[string]bool{"token": true, "Format": true}
 
-// RequestParams lists, sorted, the query parameters that are not part of the
-// HTTP exchange (token, Format): what DecodeHTTP would read as a start request
-// when the body is empty. A signature covers the body alone, so the handler
-// refuses these beside a signature-only authentication (DESIGN §6).
+// requestFieldLetters are the start request's fields in every spelling
+// (DESIGN §3 and §3.1, and the schedules still to come: regionId and
+// RegionId, InstanceId.N, Tag.N.Key, schedule, …),
+// reduced to their letters in lower case: a query key whose letters are one of
+// these is a start-request field in some spelling or case.
+var requestFieldLetters = map[string]bool{
+	"regionid": true, "instanceids": true, "instanceid": true, "batchoptimization": true,
+	"dryrun": true, "notafter": true, "tags": true, "tag": true, "tagkey": true, "tagvalue": true,
+	"wait": true, "skipdates": true, "timezone": true, "rolearn": true, "targets": true,
+	"sequence": true, "schedule": true, "preview": true, "workdates": true, "action": true,
+}
+
+// isRequestField reports whether the query key k is a start-request field in
+// any spelling or case (regionid, INSTANCEID.1, tag.1.key, instance_ids):
+// ASCII letters only, digits and punctuation dropped.
+func isRequestField(k string) bool {
+	b := make([]byte, 0, len(k))
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'a' <= c && c <= 'z' {
+			b = append(b, c)
+		}
+	}
+	return requestFieldLetters[string(b)]
+}
+
+// RequestParams lists, sorted, the query parameters that are start-request
+// fields in any spelling or case (isRequestField). Beside a body they are
+// refused (DESIGN §6); a signature covers the body alone, so the handler
+// refuses them beside a signature-only authentication too. Any other key
+// (token, Format, a sender's own ref=…) is never part of a request beside a
+// body, and never named.
 func (r *HTTPRequest) RequestParams() []string {
 	var out []string
 	for k := range r.Query {
-		if !notRequestParams[k] {
+		if !notRequestParams[k] && isRequestField(k) {
 			out = append(out, k)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
+
+// alarmRegionKeys are the query keys that may name the region of a
+// CloudMonitor alarm callback's instances beside its form body (DESIGN §6).
+var alarmRegionKeys = map[string]bool{"RegionId": true, fieldRegion: true}
 
 // DecodeHTTP finds the start requests of an (already authenticated) HTTP request.
 // The body, taken as JSON first (DESIGN §4), may be:
@@ -257,9 +293,13 @@ func (r *HTTPRequest) RequestParams() []string {
 //     spelling (RegionId, InstanceId or InstanceId.N, BatchOptimization, DryRun);
 //   - empty: then the query string holds a start request in the ECS spelling.
 //
-// When there is a body, the query string may hold only the parameters that are
-// never part of a request (token and Format): any other beside a body is an
-// error naming it, since reading one place would drop what the other names.
+// When there is a body, a query parameter that is a start-request field in any
+// spelling or case (RequestParams) is an error naming it, since reading one
+// place would drop what the other names; any other (token, Format, a sender's
+// own ref=deploy-7) is ignored and never named. One exception: beside a
+// CloudMonitor alarm callback's form body, which names instances but no
+// region, RegionId (or regionId) is the region of the alarm's instances, read
+// as the request's regionId (DESIGN §6).
 //
 // Start requests get Trigger HTTP, Source "http:<requestId>" and the request's time;
 // events keep their own trigger and source, and the earlier of their own time and
@@ -290,7 +330,7 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		}
 	}()
 
-	body := bytes.TrimSpace(r.Body)
+	body := trimJSONSpace(r.Body)
 	if len(body) == 0 {
 		q := url.Values{}
 		for k, v := range r.Query {
@@ -304,18 +344,37 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		return []Message{valuesMessage(q, o)}, nil
 	}
 
-	if params := r.RequestParams(); len(params) > 0 {
-		// Read one and the other would be dropped without a word: an
-		// instance named in the query must not go missing (DESIGN §5).
-		return nil, []FieldError{{Field: safe(params[0]),
-			Message: "is a start-request field in the query string beside a body: send the request in one place (the body, or the query with an empty body)"}}
-	}
 	ct, _, _ := mime.ParseMediaType(r.Header("Content-Type"))
+	var alarmRegion url.Values
+	if params := r.RequestParams(); len(params) > 0 {
+		// A CloudMonitor callback's form names instances but no region:
+		// the callback URL's RegionId is theirs (DESIGN §6), and only that.
+		if alarmForm(body, ct) {
+			alarmRegion = url.Values{}
+			for _, k := range params {
+				if alarmRegionKeys[k] {
+					alarmRegion.Set(k, r.Query[k])
+				}
+			}
+			if len(alarmRegion) < len(params) {
+				params = slices.DeleteFunc(params, func(k string) bool { return alarmRegionKeys[k] })
+			} else {
+				params = nil
+			}
+		}
+		if len(params) > 0 {
+			// Read one and the other would be dropped without a word:
+			// an instance named in the query must not go missing
+			// (DESIGN §5).
+			return nil, []FieldError{{Field: safe(params[0]),
+				Message: "is a start-request field in the query string beside a body: send the request in one place (the body, or the query with an empty body)"}}
+		}
+	}
 	switch {
 	case json.Valid(body):
 		return jsonBodyMessages(body, o)
-	case ct == "application/json" || strings.HasSuffix(ct, "+json"):
-		return nil, []FieldError{{Field: "body", Message: "is not valid JSON"}}
+	case ct == "application/json" || strings.HasSuffix(ct, "+json") || meantAsJSON(body):
+		return nil, []FieldError{{Field: "body", Message: jsonDefect(body)}}
 	case ct != "application/x-www-form-urlencoded":
 		if dec, ok := base64JSON(body); ok {
 			return jsonBodyMessages(dec, o)
@@ -325,7 +384,25 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 	if err != nil || len(vals) == 0 || !bytes.ContainsRune(body, '=') {
 		return nil, []FieldError{{Field: "body", Message: "is neither JSON nor a form (application/x-www-form-urlencoded)"}}
 	}
-	return []Message{valuesMessage(vals, o)}, nil
+	m := valuesMessage(vals, o)
+	if alarmRegion != nil {
+		// Read as the request's own regionId (DESIGN §3's first choice),
+		// checked and named as the caller spelled it.
+		req, errs := decodeValues(alarmRegion)
+		m.Request.RegionID, m.Request.FieldNames = req.RegionID, req.FieldNames
+		m.Errors = append(m.Errors, errs...)
+	}
+	return []Message{m}, nil
+}
+
+// alarmForm reports whether an HTTP body is a CloudMonitor alarm callback: a
+// form (not JSON) with alertState.
+func alarmForm(body []byte, ct string) bool {
+	if json.Valid(body) || (ct != "" && ct != "application/x-www-form-urlencoded") {
+		return false
+	}
+	vals, err := url.ParseQuery(string(body))
+	return err == nil && vals.Has("alertState")
 }
 
 func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
@@ -345,9 +422,34 @@ func jsonBodyMessages(body []byte, o origin) ([]Message, []FieldError) {
 // alertState, else a start request.
 func valuesMessage(vals url.Values, o origin) Message {
 	if vals.Has("alertState") {
+		if k, dup := formDuplicate(vals); dup {
+			// As in the alarm's JSON form (DESIGN §5): never one of two
+			// values picked, alertState=OK beside alertſtate=ALERT.
+			return origin{trigger: CMSAlarm, source: "cms-alarm"}.ignore(fmt.Sprintf("malformed CloudMonitor alarm: key %s is %s", safe(k), msgDuplicate))
+		}
 		return cmsAlarmFromValues(vals).message(origin{}, "")
 	}
 	m := o.message()
 	m.Request, m.Errors = decodeValues(vals)
 	return m
+}
+
+// formDuplicate finds a key of a form given twice, or two keys that
+// encoding/json would read as one field (foldKey), as a JSON object's are
+// found; the first in sorted order.
+func formDuplicate(vals url.Values) (string, bool) {
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		f := foldKey(k)
+		if len(vals[k]) > 1 || seen[f] {
+			return k, true
+		}
+		seen[f] = true
+	}
+	return "", false
 }

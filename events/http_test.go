@@ -3,6 +3,8 @@ package events
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -157,30 +159,86 @@ func TestDecodeHTTPUnreadable(t *testing.T) {
 	}
 }
 
-// Issue 10: a start-request field in the query beside a body was dropped
-// without a word (the body alone was read), so an instance the query named
-// went missing from the result. It is refused, naming the field; token and
-// Format stay allowed beside a body.
-func TestQueryBesideABodyIsRefused(t *testing.T) {
+// DESIGN §6: beside a body, the request is the body. A start-request field in
+// the query, in any spelling or case, is refused naming it (read one place and
+// the other would be dropped without a word); any other key (token, Format, a
+// sender's own ref=… or source=… that a user put in the webhook URL) is ignored
+// and never named. Beside a CloudMonitor alarm callback's form, which names
+// instances but no region, RegionId or regionId is their region — and only
+// that.
+func TestQueryBesideABody(t *testing.T) {
+	const (
+		jsonReq = `{"instanceIds":["i-bp67acfmxazb4p0001"]}`
+		alarm   = "alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D"
+		form    = "application/x-www-form-urlencoded"
+	)
 	for _, tc := range []struct {
 		ct, body string
 		query    map[string]any
+		field    string
 	}{
-		{"application/json", `{"instanceIds":["i-bp67acfmxazb4p0001"]}`, map[string]any{"InstanceId.1": id2}},
-		{"application/x-www-form-urlencoded", "InstanceId.1=" + id1, map[string]any{"token": "t", "Action": "StopInstances"}},
-		{"application/x-www-form-urlencoded", "alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D", map[string]any{"RegionId": "cn-beijing"}},
+		{"application/json", jsonReq, map[string]any{"InstanceId.1": id2}, "InstanceId.1"},
+		{form, "InstanceId.1=" + id1, map[string]any{"token": "t", "Action": "StopInstances"}, "Action"},
+		{"application/json", jsonReq, map[string]any{"regionid": "cn-beijing", "ref": "deploy-7"}, "regionid"},
+		{"application/json", jsonReq, map[string]any{"REGIONID": "cn-beijing"}, "REGIONID"},
+		{"application/json", jsonReq, map[string]any{"instance_ids": id2}, "instance_ids"},
+		{"application/json", jsonReq, map[string]any{"tag.1.key": "env"}, "tag.1.key"},
+		{"application/json", jsonReq, map[string]any{"DryRun": "true"}, "DryRun"},
+		{"application/json", jsonReq, map[string]any{"RegionId": "cn-beijing"}, "RegionId"},
+		{form, alarm, map[string]any{"RegionId": "cn-beijing", "InstanceId.1": id2}, "InstanceId.1"},
+		{form, alarm, map[string]any{"regionid": "cn-beijing"}, "regionid"},
+		{form, alarm, map[string]any{"DryRun": "true"}, "DryRun"},
 	} {
 		r, ok, err := ParseHTTP(httpPayload(t, tc.ct, tc.body, false, tc.query))
 		if !ok || err != nil {
 			t.Fatalf("ParseHTTP: %v %v", ok, err)
 		}
 		msgs, errs := DecodeHTTP(r)
-		if len(msgs) != 0 || len(errs) != 1 || tc.query[errs[0].Field] == nil || !strings.Contains(errs[0].Message, "beside a body") {
-			t.Errorf("%s with query %v: %+v %+v", tc.body, tc.query, msgs, errs)
+		if len(msgs) != 0 || len(errs) != 1 || errs[0].Field != tc.field || !strings.Contains(errs[0].Message, "beside a body") {
+			t.Errorf("%s with query %v: %+v %+v, want %s refused", tc.body, tc.query, msgs, errs, tc.field)
 		}
 	}
-	r, _, _ := ParseHTTP(httpPayload(t, "application/json", `{"instanceIds":["i-bp67acfmxazb4p0001"]}`, false, map[string]any{"token": "t", "Format": "XML"}))
-	if msgs, errs := DecodeHTTP(r); len(errs) != 0 || len(msgs) != 1 {
-		t.Errorf("token and Format beside a body: %+v %+v", msgs, errs)
+
+	// Keys that are no start-request field go unread and unnamed.
+	for _, q := range []map[string]any{
+		{"token": "t", "Format": "XML"},
+		{"token": "t", "ref": "deploy-7"},
+		{"source": "x", "utm_campaign": "s3cr3t", "format": "xml", "Version": "2014-05-26"},
+	} {
+		for _, body := range []struct{ ct, body string }{{"application/json", jsonReq}, {form, "InstanceId.1=" + id1}} {
+			r, _, _ := ParseHTTP(httpPayload(t, body.ct, body.body, false, q))
+			msgs, errs := DecodeHTTP(r)
+			if len(errs) != 0 || len(msgs) != 1 || len(msgs[0].Errors) != 0 || !reflect.DeepEqual(msgs[0].Request.InstanceIDs, []string{id1}) {
+				t.Errorf("%s beside %v: %+v %+v, want the body's request", body.body, q, msgs, errs)
+			}
+			if strings.Contains(fmt.Sprintf("%+v %+v", msgs, errs), "s3cr3t") {
+				t.Errorf("a query value reached the messages: %+v %+v", msgs, errs)
+			}
+		}
+	}
+
+	// The region of an alarm callback's instances.
+	for _, tc := range []struct {
+		query  map[string]any
+		region string
+		errs   []string
+	}{
+		{map[string]any{"token": "t", "RegionId": "cn-shanghai"}, "cn-shanghai", nil},
+		{map[string]any{"regionId": "cn-shanghai", "ref": "x"}, "cn-shanghai", nil},
+		{map[string]any{"RegionId": ""}, "", []string{"RegionId"}},
+	} {
+		r, _, _ := ParseHTTP(httpPayload(t, form, alarm, false, tc.query))
+		msgs, errs := DecodeHTTP(r)
+		if len(errs) != 0 || len(msgs) != 1 || msgs[0].Trigger != CMSAlarm || !reflect.DeepEqual(msgs[0].Request.InstanceIDs, []string{id1}) {
+			t.Fatalf("alarm with %v: %+v %+v", tc.query, msgs, errs)
+		}
+		if got := errFields(msgs[0].Errors); !reflect.DeepEqual(got, tc.errs) || (tc.errs == nil && msgs[0].Request.RegionID != tc.region) {
+			t.Errorf("alarm with %v: region %q errors %+v, want %q %v", tc.query, msgs[0].Request.RegionID, msgs[0].Errors, tc.region, tc.errs)
+		}
+	}
+	// RegionId and regionId are one key to encoding/json: the event is
+	// malformed (DESIGN §5), a 400.
+	if _, _, err := ParseHTTP(httpPayload(t, form, alarm, false, map[string]any{"RegionId": "cn-shanghai", "regionId": "cn-beijing"})); err == nil {
+		t.Error("RegionId beside regionId in the query: no error")
 	}
 }

@@ -100,6 +100,23 @@ type StartRequest struct {
 	// the spelling the caller used where it differs (RegionId, …), so that
 	// errors name the field as sent.
 	FieldNames map[string]string `json:"-"`
+	// DefaultBatch is the batch optimisation the request's spelling implies
+	// when nothing sets one (DESIGN §3): AllTogether, ECS's documented
+	// default, when it names instance IDs in ECS's spelling (InstanceId,
+	// InstanceId.N, InstanceId=["…"]); empty (SuccessFirst) in the
+	// function's spelling (instanceIds) and for a tag selection without
+	// IDs. BatchOptimization, the request's own or one inherited, wins.
+	DefaultBatch string `json:"-"`
+}
+
+// Batch is the batch optimisation the request asks for: its own
+// BatchOptimization, else the default of its spelling (DefaultBatch), else
+// "" (SuccessFirst).
+func (r StartRequest) Batch() string {
+	if r.BatchOptimization != "" {
+		return r.BatchOptimization
+	}
+	return r.DefaultBatch
 }
 
 // IDField names InstanceIDs[i] as the caller spelled it.

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The start request of DESIGN §3 comes in two spellings. The canonical one, in
@@ -200,7 +201,7 @@ func scanObject(raw []byte) ([]field, error) {
 // skipSpace is the index of the first byte at or after i that is not JSON
 // white space.
 func skipSpace(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+	for i < len(raw) && isJSONSpace(raw[i]) {
 		i++
 	}
 	return i
@@ -259,6 +260,112 @@ func jsonKey(q []byte) (string, error) {
 	return k, err
 }
 
+// foldKey is the key k as encoding/json matches a struct's field names: two
+// keys with the same foldKey are one field to it (DESIGN §5), so the function
+// takes them for one key given twice. It is encoding/json's own rule
+// (foldName in its fold.go, the same as bytes.EqualFold): ASCII letters in any
+// case, and every other rune by Unicode simple folding, so that 'ſ' (U+017F)
+// is 's' and the Kelvin sign 'K' (U+212A) is 'k'. An ASCII key without a
+// lower-case letter is its own fold, with no copy.
+func foldKey(k string) string {
+	plain := true
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf || ('a' <= c && c <= 'z') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return k
+	}
+	out := make([]byte, 0, len(k))
+	for i := 0; i < len(k); {
+		if c := k[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(k[i:])
+		out = utf8.AppendRune(out, foldRune(r))
+		i += n
+	}
+	return string(out)
+}
+
+// foldSet holds the keys of one JSON object to find two that encoding/json
+// would read as one field. An object's first keys are compared pairwise with
+// strings.EqualFold (the same rule as foldKey, and as bytes.EqualFold, which
+// encoding/json's fold.go names as its own), without allocating; past
+// foldSmall keys, a map of foldKey serves.
+type foldSet struct {
+	small  [foldSmall]string
+	n      int
+	folded map[string]string // foldKey → the first key sent so
+}
+
+const foldSmall = 16
+
+// add adds k and, when an earlier key is the same field, returns that key.
+func (s *foldSet) add(k string) (prev string, dup bool) {
+	if s.folded == nil {
+		for _, p := range s.small[:s.n] {
+			if strings.EqualFold(p, k) {
+				return p, true
+			}
+		}
+		if s.n < foldSmall {
+			s.small[s.n] = k
+			s.n++
+			return "", false
+		}
+		s.folded = make(map[string]string, 2*foldSmall)
+		for _, p := range s.small[:s.n] {
+			s.folded[foldKey(p)] = p
+		}
+	}
+	f := foldKey(k)
+	if p, ok := s.folded[f]; ok {
+		return p, true
+	}
+	s.folded[f] = k
+	return "", false
+}
+
+// foldRune is the smallest rune of r's Unicode simple-folding orbit, as
+// encoding/json's foldRune.
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// trimJSONSpace trims the white space JSON allows around a value (space, tab,
+// line feed, carriage return) and nothing else: a payload is JSON exactly when
+// encoding/json says so (DESIGN §5), so U+00A0, U+0085, \f or \v around it
+// stay, and make it no JSON, as they make json.Valid false.
+func trimJSONSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isJSONSpace(b[i]) {
+		i++
+	}
+	for j > i && isJSONSpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+// jsonSpace is the white space JSON allows, as a cutset for strings.Trim.
+const jsonSpace = " \t\n\r"
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // msgDuplicate is the defect of a key given twice in one JSON object (DESIGN §5):
 // a gateway that reads the first occurrence must never see another request than
 // the one run, so neither occurrence is picked.
@@ -297,8 +404,8 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		errs     []FieldError
 		used     = map[string][]string{} // canonical field → spellings, in the order sent
 		firstKey = map[string]string{}   // spelling → the first key sent in it
-		seen     = map[string]bool{}
-		count    = map[string]int{} // items read so far per ID key (form values add up)
+		seen     foldSet                 // the keys sent, as encoding/json matches them
+		count    = map[string]int{}      // items read so far per ID key (form values add up)
 		indexed  []numbered
 		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
 		ecsTags  = map[int]*ecsTag{}
@@ -315,19 +422,24 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 
 	for _, f := range fields {
 		k := f.key
-		if seen[k] && (!idsAddUp || (k != "InstanceId" && k != fieldIDs)) {
-			fail(safe(k), msgDuplicate)
+		// Two keys encoding/json would read as one field are one key
+		// given twice (DESIGN §5), save the two spellings of one field
+		// (regionId, RegionId), which are refused as such below.
+		if prev, dup := seen.add(k); dup {
+			if addsUp := idsAddUp && k == prev && (k == "InstanceId" || k == fieldIDs); !addsUp &&
+				(k == prev || canonical[k] == "" || canonical[k] != canonical[prev]) {
+				fail(safe(k), msgDuplicate)
+			}
 		}
-		seen[k] = true
 		if n, ok := indexOf(k); ok {
 			indexes[n] = k
 		}
-		v := bytes.TrimSpace(f.val)
+		v := trimJSONSpace(f.val)
 		if len(v) == 0 || string(v) == "null" {
 			continue
 		}
 		if v[0] == '{' || v[0] == '[' {
-			if p, dup := duplicateKey(v, safe(k), false); dup {
+			if p, dup := duplicateKey(v, safe(k)); dup {
 				fail(p, msgDuplicate)
 			}
 		}
@@ -501,8 +613,14 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			ns = append(ns, n)
 		}
 		sort.Ints(ns)
-		for _, n := range ns {
+		for i, n := range ns {
 			t := ecsTags[n]
+			if n != i+1 && (i == 0 || ns[i-1] == i) {
+				// Like InstanceId.N (DESIGN §3.1): a lost pair would
+				// widen the selection, so N runs 1, 2, … without a gap,
+				// and a huge N is a gap too.
+				fail(firstNonEmpty(t.keyName, t.valName), "the indexes must run Tag.1, Tag.2, … without a gap: Tag.%d is missing", i+1)
+			}
 			if t.key == nil {
 				fail(t.valName, "has no %s%d.Key: a tag value needs its key", tagPrefix, n)
 				continue
@@ -510,6 +628,12 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 			req.Tags = append(req.Tags, TagFilter{Key: *t.key, Value: t.value})
 			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
 		}
+	}
+	if ids := used[fieldIDs]; len(ids) > 0 && ids[0] != fieldIDs {
+		// ECS's spelling of the IDs takes ECS's default (DESIGN §3), so
+		// that a request copied from the StartInstances reference
+		// behaves as ECS would; instanceIds keeps SuccessFirst.
+		req.DefaultBatch = "AllTogether"
 	}
 	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence} {
 		spellings := used[canon]
@@ -610,7 +734,7 @@ func tagList(v json.RawMessage, key string) (tags []TagFilter, names []string, e
 		var t TagFilter
 		ok := true
 		for _, f := range fields {
-			val := bytes.TrimSpace(f.val)
+			val := trimJSONSpace(f.val)
 			switch f.key {
 			case "key", "value":
 				if string(val) == "null" {
@@ -724,7 +848,7 @@ type ids struct {
 func idList(v json.RawMessage, key string, base int) (l ids) {
 	name := func(i int) string { return key + "[" + strconv.Itoa(base+i) + "]" }
 	if s, ok := jsonString(v); ok {
-		if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") {
+		if t := strings.Trim(s, jsonSpace); strings.HasPrefix(t, "[") {
 			if !json.Valid([]byte(t)) {
 				l.errs = append(l.errs, FieldError{Field: key, Message: "must be an array of instance IDs (strings): it holds broken JSON"})
 				return l
@@ -768,7 +892,7 @@ func idList(v json.RawMessage, key string, base int) (l ids) {
 
 // jsonKind names the kind of a JSON value for an error, never quoting it.
 func jsonKind(v json.RawMessage) string {
-	v = bytes.TrimSpace(v)
+	v = trimJSONSpace(v)
 	if len(v) == 0 {
 		return "empty"
 	}
@@ -789,7 +913,7 @@ func jsonKind(v json.RawMessage) string {
 
 // jsonString reads a JSON string; null is not one (it would be a phantom "").
 func jsonString(v json.RawMessage) (string, bool) {
-	v = bytes.TrimSpace(v)
+	v = trimJSONSpace(v)
 	if len(v) == 0 || v[0] != '"' {
 		return "", false
 	}

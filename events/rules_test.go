@@ -53,6 +53,14 @@ func TestDuplicateKeyRefusesRequest(t *testing.T) {
 		{"a timer's payload", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":` + quoted(dupIDs) + `}`, "instanceIds", []string{id1, id2}},
 		{"an MNS queue message's body", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","data":{"messageId":"m1","messageBody":` + quoted(dupIDs) + `}}`, "instanceIds", []string{id1, id2}},
 		{"a form in a timer's payload", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":"RegionId=cn-hangzhou&RegionId=cn-beijing&InstanceId.1=i-bp67acfmxazb4p0001"}`, "RegionId", []string{id1}},
+		// Two keys encoding/json reads as one field are one key given
+		// twice: it folds case by Unicode simple folding, ſ (U+017F) is s
+		// and the Kelvin sign (U+212A) is k.
+		{"instanceIds and instanceIdſ", `{"instanceIds":["i-bp67acfmxazb4p0001"],"instanceIdſ":["i-bp67acfmxazb4p0002"]}`, "instanceIdſ", []string{id1}},
+		{"instanceIds and INSTANCEIDS", `{"instanceIds":["i-bp67acfmxazb4p0001"],"INSTANCEIDS":["i-bp67acfmxazb4p0002"]}`, "INSTANCEIDS", []string{id1}},
+		{"a tag's key and \u212aey", `{"regionId":"cn-hangzhou","tags":[{"key":"env","value":"dev","\u212aey":"team"}]}`, "tags[0].\u212aey", nil},
+		{"a target's regionId and REGIONID", `{"targets":[{"regionId":"cn-hangzhou","REGIONID":"cn-beijing","instanceIds":["i-bp67acfmxazb4p0001"]}]}`, "targets[0].REGIONID", nil},
+		{"an MNS body's instanceIds and instanceIdſ", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","data":{"messageId":"m1","messageBody":` + quoted(`{"instanceIds":["i-bp67acfmxazb4p0001"],"instanceIdſ":["i-bp67acfmxazb4p0002"]}`) + `}}`, "instanceIdſ", []string{id1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +115,16 @@ func TestDuplicateKeyInEnvelope(t *testing.T) {
 		{"alarm state twice", `{"alertState":"OK","alertState":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}"}`, "alertState"},
 		{"RawData messageBody twice", `{"messageId":"m1","messageBody":` + req(id1) + `,"messageBody":` + req(id2) + `}`, "messageBody"},
 		{"STREAM body twice", `{"body":` + req(id1) + `,"body":` + req(id2) + `}`, "body"},
+		// encoding/json matches field names by Unicode simple folding
+		// (ſ U+017F is s, the Kelvin sign U+212A is k): such keys are one.
+		{"MNS messageBody and meſſageBody", `{"specversion":"1.0","id":"e1","source":"s","type":"mns:Queue:SendMessage","data":{"messageId":"m1","messageBody":` + req(id1) + `,"meſſageBody":` + req(id2) + `}}`, "data.meſſageBody"},
+		{"alarm alertState and alertſtate", `{"alertState":"OK","alertſtate":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}"}`, "alertſtate"},
+		{"alarm in a CloudEvent, alertſtate", `{"specversion":"1.0","id":"e1","source":"acs.cloudmonitor","type":"cms:AlarmStatusChanged","data":{"alertState":"OK","alertſtate":"ALERT","dimensions":"{instanceId=i-bp67acfmxazb4p0001}"}}`, "data.alertſtate"},
+		{"timer payload and PAYLOAD", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":` + req(id1) + `,"PAYLOAD":` + req(id2) + `}`, "PAYLOAD"},
+		{"CloudEvent data and dat\u0041", `{"specversion":"1.0","id":"e1","source":"s","type":"custom","data":{"instanceIds":["i-bp67acfmxazb4p0001"]},"dat\u0041":{"instanceIds":["i-bp67acfmxazb4p0002"]}}`, "datA"},
+		{"ECS state and \u017ftate", `{"specversion":"1.0","id":"e1","source":"acs.ecs","type":"ecs:Instance:StateChange","data":{"resourceId":"i-bp67acfmxazb4p0001","state":"Running","\u017ftate":"Stopped"}}`, "data.ſtate"},
+		{"MNS topic Message and Meſſage", `{"TopicOwner":"1","TopicName":"t","MessageId":"m","Message":` + req(id1) + `,"Meſſage":` + req(id2) + `}`, "Meſſage"},
+		{"Kafka value and VALUE", `{"specversion":"1.0","id":"e1","source":"s","type":"alikafka:Topic:Message","data":{"topic":"t","partition":0,"offset":1,"value":` + req(id1) + `,"VALUE":` + req(id2) + `}}`, "data.VALUE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,11 +139,30 @@ func TestDuplicateKeyInEnvelope(t *testing.T) {
 		})
 	}
 
+	// An alarm callback's form is read as its JSON form is: a key given
+	// twice, or two keys encoding/json would read as one, start nothing.
+	for _, form := range []string{
+		"alertState=OK&alertſtate=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D",
+		"alertState=OK&alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D",
+		"alertState=ALERT&dimensions=%7BinstanceId%3Di-bp67acfmxazb4p0001%7D&DIMENSIONS=%7BinstanceId%3Di-bp67acfmxazb4p0002%7D",
+	} {
+		r, ok, err := ParseHTTP(httpPayload(t, "application/x-www-form-urlencoded", form, false, nil))
+		if !ok || err != nil {
+			t.Fatalf("ParseHTTP: %v %v", ok, err)
+		}
+		msgs, errs := DecodeHTTP(r)
+		if len(errs) > 0 || len(msgs) != 1 || len(msgs[0].Request.InstanceIDs) > 0 || !strings.Contains(msgs[0].Ignored, "is given more than once") {
+			t.Errorf("alarm form %s: msgs %+v errs %+v, want one Ignored message naming the key", form, msgs, errs)
+		}
+	}
+
 	// The HTTP trigger event itself: a second body, or a second Authorization
 	// header in another case, is a malformed event (400).
 	for _, p := range []string{
 		`{"rawPath":"/","requestContext":{},"body":` + req(id1) + `,"body":` + req(id2) + `}`,
 		`{"rawPath":"/","requestContext":{},"headers":{"Authorization":"Bearer a","authorization":"Bearer b"},"body":` + req(id1) + `}`,
+		`{"rawPath":"/","requestContext":{},"body":` + req(id1) + `,"boDy":` + req(id2) + `}`,
+		`{"rawPath":"/","requestContext":{},"isBase64Encoded":false,"i\u017fBase64Encoded":true,"body":` + req(id1) + `}`,
 	} {
 		if _, ok, err := ParseHTTP([]byte(p)); !ok || err == nil || !strings.Contains(err.Error(), "given more than once") {
 			t.Errorf("ParseHTTP(%s): ok %v err %v, want a malformed event", p, ok, err)

@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// The time zone database is embedded (about 450 KB), so that skipDates
-	// and TIME_ZONE work whatever zoneinfo the runtime has (DESIGN §3.1).
-	_ "time/tzdata"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -238,7 +235,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.TimeZone = time.UTC
 	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
 		if loc, err := loadZone(v); err != nil {
-			bad("TIME_ZONE", "%q is not an IANA time zone like Asia/Shanghai or UTC", v)
+			bad("TIME_ZONE", "%q is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", v)
 		} else {
 			c.TimeZone = loc
 		}

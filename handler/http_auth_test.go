@@ -69,6 +69,9 @@ func TestSignatureDoesNotCoverTheQuery(t *testing.T) {
 		{"empty body, Action", "", map[string]string{"Action": "StartInstances"}},
 		{"signed body beside a query", signedBody, map[string]string{"InstanceId.2": "i-bp67acfmxazb4p0002"}},
 		{"a wrong token does not help", "", map[string]string{"token": "guess", "InstanceId.1": "i-bp67acfmxazb4p0002"}},
+		// A start-request field in any spelling or case (DESIGN §6).
+		{"signed body beside a lower-case field", signedBody, map[string]string{"regionid": "cn-beijing", "ref": "deploy-7"}},
+		{"signed body beside tag.1.key", signedBody, map[string]string{"tag.1.key": "env"}},
 	}
 	for _, tc := range refused {
 		t.Run("refused/"+tc.name, func(t *testing.T) {
@@ -103,6 +106,8 @@ func TestSignatureDoesNotCoverTheQuery(t *testing.T) {
 	}{
 		{"signed body, no query", signedBody, signedHeaders(authTestSecret, signedBody), nil},
 		{"signed body, Format only", signedBody, signedHeaders(authTestSecret, signedBody), map[string]string{"Format": "JSON"}},
+		// Keys that are no start-request field are ignored beside a body.
+		{"signed body, a sender's own keys", signedBody, signedHeaders(authTestSecret, signedBody), map[string]string{"ref": "deploy-7", "source": "x"}},
 		{"bearer covers a query request", "", map[string]string{"Authorization": "Bearer " + authTestSecret},
 			map[string]string{"RegionId": "cn-hangzhou", "InstanceId.1": "i-bp67acfmxazb4p0002"}},
 		{"token covers a query request", "", signedHeaders("another secret", ""),

@@ -404,7 +404,7 @@ func (h *Handler) accept(p *plan, m events.Message, src, scope string, req event
 	if req.DryRun {
 		mode = modeDry
 	}
-	batch, _ := normalBatch(req.BatchOptimization)
+	batch, _ := normalBatch(req.Batch())
 	a := &acceptedRequest{m: m, src: src, region: scope, req: req, ids: ids, mode: mode, batch: batch,
 		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
 	if role := req.RoleArn; role != "" && !h.cfg.AllowedRoles[role] && a.selects {

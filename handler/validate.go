@@ -13,6 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/tzdb"
 )
 
 // Batch optimisations of StartInstances.
@@ -134,7 +135,7 @@ func Validate(req events.StartRequest) []events.FieldError {
 // defects in the request, so that a list whose every element was refused
 // there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
 func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
-	batch, batchOK := normalBatch(req.BatchOptimization)
+	batch, batchOK := normalBatch(req.Batch())
 	cr := checkedRequest{
 		RegionID:          req.RegionID,
 		BatchOptimization: batch,
@@ -171,8 +172,12 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		}
 	}
 	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
+		why := ""
+		if req.BatchOptimization == "" {
+			why = " (the default of ECS's spelling of the IDs: send BatchOptimization=SuccessFirst to start more)"
+		}
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
-			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d", maxPerCall, n)})
+			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", maxPerCall, n, why)})
 	}
 	return out
 }
@@ -331,7 +336,7 @@ func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldE
 	if req.TimeZone != "" {
 		if _, err := loadZone(req.TimeZone); err != nil {
 			out = append(out, events.FieldError{Field: req.FieldName("timeZone"),
-				Message: fmt.Sprintf("%s is not an IANA time zone like Asia/Shanghai or UTC", quote(req.TimeZone))})
+				Message: fmt.Sprintf("%s is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", quote(req.TimeZone))})
 		}
 	}
 	if req.SkipDates == nil {
@@ -361,18 +366,19 @@ func validDate(d string) bool {
 	return err == nil && t.Format(dateLayout) == d
 }
 
-// loadZone loads an IANA zone from the embedded database (time/tzdata,
-// imported in config.go). "Local" is not a zone a request may name: it would
-// mean whatever the machine is set to.
+// loadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
+// UTC or an Area/Location zone, always from the embedded database (about
+// 400 KB, handler/tzdb), never the machine's zone files, which
+// time.LoadLocation prefers; Local, localtime, posixrules, Factory, right/…
+// and posix/… would mean whatever the machine is set to, and are refused.
 func loadZone(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, fmt.Errorf("%q is not an IANA zone", name)
-	}
-	return time.LoadLocation(name)
+	return tzdb.Load(name)
 }
 
 // normalBatch maps any spelling (any case) of a batch optimisation to ECS's;
-// empty is SuccessFirst, so that one bad instance never blocks the others.
+// empty is SuccessFirst, so that one bad instance never blocks the others
+// (a request in ECS's spelling brings ECS's default, AllTogether, as
+// StartRequest.Batch).
 // Nothing is trimmed: " AllTogether" is no batch optimisation (DESIGN §5).
 func normalBatch(s string) (string, bool) {
 	switch strings.ToLower(s) {
