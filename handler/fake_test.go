@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -111,6 +112,13 @@ func (fl *fleet) start(in StartInstancesInput) (*StartInstancesOutput, error) {
 	for _, id := range in.InstanceIDs {
 		if _, ok := fl.status[id]; !ok {
 			return nil, &APIError{HTTPStatus: 404, Code: "InvalidInstanceIds.NotFound", Message: "The specified instance IDs are not found.", RequestID: "req-notfound"}
+		}
+	}
+	if in.BatchOptimization == AllTogether || in.DryRun {
+		for _, id := range in.InstanceIDs {
+			if slices.Contains(fl.locks[id], "security") {
+				return nil, &APIError{HTTPStatus: 403, Code: "InstanceLockedForSecurity", Message: "The specified operation is denied as your instance is locked for security reasons.", RequestID: "req-locked"}
+			}
 		}
 	}
 	if in.DryRun {

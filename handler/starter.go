@@ -650,8 +650,9 @@ func (r *startRun) unfinished(ctx context.Context, region string, ids []string, 
 // settleStatus looks up instances that ECS refused with IncorrectInstanceStatus:
 // Running or Starting ones are AlreadyRunning, missing or security-locked ones
 // Failed; it returns those to start again (Stopped, or Stopping/Pending to wait
-// out). With all set, one Failed instance fails the returned rest too (AllTogether
-// semantics). ok is false when the lookup itself could not be done in time.
+// out). With all set, the call was AllTogether: judgeTogether decides, so
+// that an instance that cannot start fails its partners, each told why
+// (DESIGN §7). ok is false when the lookup itself could not be done in time.
 func (r *startRun) settleStatus(ctx context.Context, region string, ids []string, cause verdict, statuses map[string]string, all bool) (again []string, ok bool) {
 	infos, v, ok := r.lookup(ctx, region, ids)
 	if !ok {
@@ -663,46 +664,41 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 		}
 		return nil, false
 	}
-	var failed *verdict
-	for _, id := range ids {
-		info, found := infos[id]
-		if fv, settled := r.judge(region, id, info, found, v.requestID, "nothing to do"); settled {
-			if fv != nil {
-				failed = fv
+	if all {
+		again = r.judgeTogether(region, ids, infos, v.requestID, &cause, false)
+	} else {
+		for _, id := range ids {
+			info, found := infos[id]
+			if !r.judge(region, id, info, found, v.requestID, "nothing to do") {
+				again = append(again, id)
 			}
-			continue
 		}
-		statuses[id] = info.Status
-		again = append(again, id)
 	}
-	if all && failed != nil && len(again) > 0 {
-		r.setAll(region, again, Failed, *failed, "", "")
-		return nil, true
+	for _, id := range again {
+		statuses[id] = infos[id].Status
 	}
 	return again, true
 }
 
-// judge settles what a lookup alone decides for one instance: missing or
-// security-locked is Failed (returned as the failure, which fails an
-// AllTogether call's rest), Running or Starting is AlreadyRunning. settled is
-// false for an instance that is still to start (Stopped, Stopping, Pending).
-func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (failure *verdict, settled bool) {
+// judge settles what a lookup alone decides for one instance on its own
+// merits (SuccessFirst): missing or security-locked is Failed, Running or
+// Starting is AlreadyRunning. It is false for an instance that is still to
+// start (Stopped, Stopping, Pending).
+func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (settled bool) {
 	switch {
 	case !found:
-		fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}
-		r.setAll(region, []string{id}, Failed, fv, "", "")
-		return &fv, true
+		r.setAll(region, []string{id}, Failed, verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}, "", "")
+		return true
 	case hasLock(info, "security"):
-		fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}
-		r.setAll(region, []string{id}, Failed, fv, info.Status, info.Status)
-		return &fv, true
+		r.setAll(region, []string{id}, Failed, verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}, info.Status, info.Status)
+		return true
 	case info.Status == "Running" || info.Status == "Starting":
 		r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
 			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 			CurrentStatus: info.Status, EcsRequestID: requestID})
-		return nil, true
+		return true
 	}
-	return nil, false
+	return false
 }
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
@@ -795,7 +791,7 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 			}
 			return attempt{pending: again, next: settle, last: v}
 		default:
-			r.setAll(g.RegionID, pending, Failed, v, "", "")
+			r.togetherRefused(ctx, g.RegionID, pending, v, false)
 			return done
 		}
 	}, func(left []string, last verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
@@ -816,21 +812,18 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	}
 	statuses := map[string]string{}
 	var candidates []string
-	var blocker *verdict
-	for _, id := range g.InstanceIDs {
-		info, found := infos[id]
-		if fv, settled := r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing"); settled {
-			if fv != nil {
-				blocker = fv
+	if g.BatchOptimization == AllTogether {
+		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.requestID, nil, true)
+	} else {
+		for _, id := range g.InstanceIDs {
+			info, found := infos[id]
+			if !r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing") {
+				candidates = append(candidates, id)
 			}
-			continue
 		}
-		statuses[id] = info.Status
-		candidates = append(candidates, id)
 	}
-	if g.BatchOptimization == AllTogether && blocker != nil && len(candidates) > 0 {
-		r.setAll(g.RegionID, candidates, Failed, *blocker, "", "")
-		return
+	for _, id := range candidates {
+		statuses[id] = infos[id].Status
 	}
 	r.dryRunCall(ctx, g, candidates, statuses)
 }
@@ -875,12 +868,23 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, Failed, v, "", "")
+			r.setAll(g.RegionID, ids, Failed, wholeRefusal(g, ids, v), "", "")
 		default:
+			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
 				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
 	}, func(_ []string, last verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
+}
+
+// wholeRefusal is how an instance of a dry run's call that ECS refused for
+// good is reported: an AllTogether call of several instances, which the
+// lookup found fine, may have been refused for any one of them (DESIGN §7).
+func wholeRefusal(g Group, ids []string, v verdict) verdict {
+	if g.BatchOptimization == AllTogether && len(ids) > 1 && concernsInstances(v.code) {
+		return unblamed(v, len(ids))
+	}
+	return v
 }
