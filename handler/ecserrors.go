@@ -159,9 +159,9 @@ func adviceFor(code string) string {
 	case code == CodeLockedForSecurity || strings.Contains(code, "Locked"):
 		return "the instance is locked and every operation on it is prohibited: wait until the lock's reason is resolved (see OperationLocks; contact support for a security lock)"
 	case code == CodeMissingCredentials:
-		return "attach a RAM role with ecs:StartInstances and ecs:DescribeInstances to the function (s.yaml role)"
+		return "attach a RAM role with ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus to the function (s.yaml role)"
 	case strings.HasPrefix(code, "Forbidden") || strings.HasPrefix(code, "NoPermission"):
-		return "grant the function's role ecs:StartInstances and ecs:DescribeInstances on this instance (see ram/policy.json)"
+		return "grant the function's role ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus on this instance (see ram/policy.json)"
 	case strings.HasPrefix(code, "InvalidSecurityToken") || strings.HasPrefix(code, "InvalidAccessKeyId") || code == "SignatureDoesNotMatch":
 		return "the credentials were refused: check the function's role, or the ALIBABA_CLOUD_* variables outside FC"
 	case strings.HasPrefix(code, CodeIncorrectStatus):

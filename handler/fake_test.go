@@ -12,11 +12,14 @@ type fakeECS struct {
 	start    func(in StartInstancesInput) (*StartInstancesOutput, error)
 	describe func(region string, ids []string) (*DescribeInstancesOutput, error)
 	byTags   func(in DescribeByTagsInput) (*DescribeInstancesOutput, error)
+	// status answers DescribeInstanceStatus; nil: what describe says.
+	status func(region string, ids []string) (*DescribeInstancesOutput, error)
 
 	mu          sync.Mutex
 	startCalls  []StartInstancesInput
 	startCreds  []Credentials // of each StartInstances call
 	describes   int
+	polls       int // DescribeInstanceStatus calls
 	inFlight    atomic.Int32
 	maxInFlight atomic.Int32
 }
@@ -67,6 +70,28 @@ func (f *fakeECS) DescribeInstancesByTags(ctx context.Context, _ Credentials, in
 		return nil, &NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
 	}
 	return f.byTags(in)
+}
+
+func (f *fakeECS) DescribeInstanceStatus(ctx context.Context, _ Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	f.polls++
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, &NetworkError{Op: "DescribeInstanceStatus", Host: "fake", Err: err}
+	}
+	if f.status != nil {
+		return f.status(region, ids)
+	}
+	out, err := f.describe(region, ids)
+	if out != nil {
+		statuses := &DescribeInstancesOutput{RequestID: out.RequestID}
+		for _, in := range out.Instances {
+			statuses.Instances = append(statuses.Instances, InstanceInfo{InstanceID: in.InstanceID, Status: in.Status})
+		}
+		out = statuses
+	}
+	return out, err
 }
 
 func (f *fakeECS) calls() []StartInstancesInput {

@@ -103,7 +103,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 	s.ECS = &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
 		calls++
 		if calls == 1 {
-			pace := r.paceOf("cn-hangzhou")
+			pace := r.paceOf("cn-hangzhou", apiStart)
 			pace.mu.Lock()
 			pace.interval = time.Hour // the next turn is far past the deadline
 			pace.mu.Unlock()
@@ -172,14 +172,14 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	if started != 1 {
 		t.Errorf("%d cn-hangzhou instances started, want the 1 its quota allowed", started)
 	}
-	if r.paceOf("cn-hangzhou").acceptedCalls() != 1 || r.paceOf("cn-shanghai").acceptedCalls() != 6 {
+	if r.paceOf("cn-hangzhou", apiStart).acceptedCalls() != 1 || r.paceOf("cn-shanghai", apiStart).acceptedCalls() != 6 {
 		t.Errorf("accepted calls: cn-hangzhou %d, cn-shanghai %d; want 1 and 6, counted apart",
-			r.paceOf("cn-hangzhou").acceptedCalls(), r.paceOf("cn-shanghai").acceptedCalls())
+			r.paceOf("cn-hangzhou", apiStart).acceptedCalls(), r.paceOf("cn-shanghai", apiStart).acceptedCalls())
 	}
-	r.paceOf("cn-shanghai").mu.Lock()
-	defer r.paceOf("cn-shanghai").mu.Unlock()
-	if r.paceOf("cn-shanghai").interval != 0 {
-		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai").interval)
+	r.paceOf("cn-shanghai", apiStart).mu.Lock()
+	defer r.paceOf("cn-shanghai", apiStart).mu.Unlock()
+	if r.paceOf("cn-shanghai", apiStart).interval != 0 {
+		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai", apiStart).interval)
 	}
 }
 

@@ -106,6 +106,11 @@ func (c *countingECS) DescribeInstances(ctx context.Context, creds Credentials, 
 	return c.ECS.DescribeInstances(ctx, creds, region, ids)
 }
 
+func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	c.calls.Add(1)
+	return c.ECS.DescribeInstanceStatus(ctx, creds, region, ids)
+}
+
 // Issue 7: a call that cannot be made (the SDK client cannot be built for a
 // malformed region) is permanent: Failed after one attempt, never retried.
 func TestClientBuildFailureIsPermanent(t *testing.T) {

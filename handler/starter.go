@@ -184,11 +184,19 @@ func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, pre
 	}
 }
 
+// The APIs the starter calls. ECS's flow control counts each apart (per API,
+// region and account, DESIGN §7), so each has a pace of its own.
+const (
+	apiStart    = "StartInstances"
+	apiDescribe = "DescribeInstances"
+	apiStatus   = "DescribeInstanceStatus"
+)
+
 // lane is one scope's share of a run: the bound on its calls in flight and
-// its pace.
+// the pace of each API.
 type lane struct {
-	sem  chan struct{}
-	pace *pacer
+	sem   chan struct{}
+	paces map[string]*pacer // by API, under startRun.laneMu
 }
 
 func (r *startRun) lane(scope string) *lane {
@@ -196,14 +204,24 @@ func (r *startRun) lane(scope string) *lane {
 	defer r.laneMu.Unlock()
 	l, found := r.lanes[scope]
 	if !found {
-		l = &lane{sem: make(chan struct{}, max(1, r.s.MaxConcurrent)), pace: newPacer(r.paceMax)}
+		l = &lane{sem: make(chan struct{}, max(1, r.s.MaxConcurrent)), paces: map[string]*pacer{}}
 		r.lanes[scope] = l
 	}
 	return l
 }
 
-// paceOf is scope's pace.
-func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
+// paceOf is the pace of api's calls to scope.
+func (r *startRun) paceOf(scope, api string) *pacer {
+	l := r.lane(scope)
+	r.laneMu.Lock()
+	defer r.laneMu.Unlock()
+	p, found := l.paces[api]
+	if !found {
+		p = newPacer(r.paceMax)
+		l.paces[api] = p
+	}
+	return p
+}
 
 // ecsCall is what one call to a scope holds: a place under the scope's
 // bound and then its turn in the scope's pace, the region, and the
@@ -211,6 +229,7 @@ func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
 // assumed (or reused) through STS (DESIGN §3.1).
 type ecsCall struct {
 	lane   *lane
+	pace   *pacer
 	sent   time.Time
 	creds  Credentials
 	region string
@@ -219,11 +238,12 @@ type ecsCall struct {
 // answered frees the call's place and tells the pace how ECS answered.
 func (c *ecsCall) answered(throttled bool) {
 	<-c.lane.sem
-	c.lane.pace.answered(c.sent, throttled)
+	c.pace.answered(c.sent, throttled)
 }
 
-func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
+func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 	l := r.lane(scope)
+	pace := r.paceOf(scope, api)
 	// The place, then the credentials, then the turn: a call that took its
 	// turn before waiting for a place would go whenever the place came,
 	// outside the pace (seen: the calls queued for a place all went at
@@ -234,7 +254,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	c := &ecsCall{lane: l, creds: r.creds}
+	c := &ecsCall{lane: l, pace: pace, creds: r.creds}
 	region, role := splitScope(scope)
 	c.region = region
 	var err error
@@ -244,7 +264,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 			return nil, err
 		}
 	}
-	if c.sent, err = l.pace.wait(ctx); err != nil {
+	if c.sent, err = pace.wait(ctx); err != nil {
 		<-l.sem
 		return nil, err
 	}
@@ -252,7 +272,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 }
 
 func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID, apiStart)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +289,7 @@ func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartIns
 }
 
 func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, scope)
+	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +298,19 @@ func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*D
 	return out, err
 }
 
+// pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
+func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiStatus)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.s.ECS.DescribeInstanceStatus(ctx, c.creds, c.region, ids)
+	c.answered(throttledCall(err))
+	return out, err
+}
+
 func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +355,9 @@ type attempt struct {
 	pending []string
 	next    next
 	last    verdict
+	// pause, for next poll, is the time to the next poll when it is not
+	// PollInterval (the last poll of a wait, at its end).
+	pause time.Duration
 }
 
 // done is an attempt that leaves nothing to do.
@@ -338,10 +372,10 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *startRun) retry(ctx context.Context, scope string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
+func (r *startRun) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
 	last := verdict{}
 	tries, settles := 0, 0
-	pace := r.paceOf(scope)
+	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
 			if last == (verdict{}) {
@@ -387,7 +421,11 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 			tries = 0
 		case a.next == poll:
 			tries = 0
-			more = r.pause(ctx, r.s.pollInterval())
+			d := r.s.pollInterval()
+			if a.pause > 0 {
+				d = a.pause
+			}
+			more = r.pause(ctx, d)
 		case a.next == giveUp:
 			more = false
 		}
@@ -449,7 +487,7 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
-	ok = r.retry(ctx, region, []string{""}, func(pending []string) attempt {
+	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
 		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
@@ -506,15 +544,28 @@ type seenRunning struct {
 	requestID    string
 }
 
-// waitRunning polls ids (at most 100) of region with DescribeInstances until
-// each is Running (DESIGN §3.1): every PollInterval, backing off on
-// throttling, until ctx ends. It returns what it saw of each, and the last
+// lastPollTime is kept after the last poll of a wait for the poll itself:
+// the wait's context ends that long after the wait does.
+const lastPollTime = time.Second
+
+// waitRunning polls ids (at most 100) of region with DescribeInstanceStatus
+// until each is Running or the wait ends at until (DESIGN §3.1): at once,
+// then every PollInterval, backing off on throttling, and a last time at
+// the wait's end, however short the wait, so that an instance Running when
+// the wait ends is seen Running. A wait past ctx's deadline ends
+// lastPollTime before it. It returns what it saw of each, and the last
 // verdict when some never ran.
-func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since time.Time) (map[string]seenRunning, verdict) {
+func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]seenRunning, verdict) {
+	end := until
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-lastPollTime).Before(end) {
+		end = dl.Add(-lastPollTime)
+	}
+	wctx, cancel := context.WithDeadline(ctx, end.Add(lastPollTime))
+	defer cancel()
 	seen := make(map[string]seenRunning, len(ids))
 	var last verdict
-	r.retry(ctx, region, ids, func(pending []string) attempt {
-		out, err := r.describe(ctx, region, pending)
+	r.retry(wctx, region, apiStatus, ids, func(pending []string) attempt {
+		out, err := r.pollStatus(wctx, region, pending)
 		if err != nil {
 			v := classify(err)
 			if v.class == transient {
@@ -540,7 +591,14 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			}
 			seen[id] = sr
 		}
-		return attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		a := attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		switch left := time.Until(end); {
+		case left <= 0:
+			a.next = giveUp // that was the poll at the wait's end
+		case left < r.s.pollInterval():
+			a.pause = left // the next poll is the last, at the wait's end
+		}
+		return a
 	}, func(_ []string, v verdict) { last = v })
 	return seen, last
 }
@@ -561,7 +619,7 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 // in a state to wait out, are called again by the retry loop.
 func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
 	statuses := map[string]string{}
-	r.retry(ctx, region, ids, func(pending []string) attempt {
+	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
 		if err != nil {
 			v := classify(err)
@@ -722,7 +780,7 @@ func hasLock(info InstanceInfo, reason string) bool {
 // lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
 func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
-	ok = r.retry(ctx, region, ids, func(pending []string) attempt {
+	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
 			v = classify(err)
@@ -749,7 +807,7 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 // made again with the rest.
 func (r *startRun) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
-	r.retry(ctx, g.RegionID, g.InstanceIDs, func(pending []string) attempt {
+	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
 		if err == nil {
 			entries, missing := r.checkAnswer(g.RegionID, pending, out)
@@ -843,7 +901,7 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 	if len(call) == 0 {
 		call = ids
 	}
-	r.retry(ctx, g.RegionID, call, func(call []string) attempt {
+	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
 		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {

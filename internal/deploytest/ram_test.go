@@ -84,7 +84,7 @@ func actions(p policy) []string {
 // The function's role may start instances and look them up, nothing else: no
 // wildcard action, and only ECS instance resources.
 func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
-	want := []string{"ecs:DescribeInstances", "ecs:StartInstances"}
+	want := []string{"ecs:DescribeInstanceStatus", "ecs:DescribeInstances", "ecs:StartInstances"}
 	for _, name := range []string{"policy.json", "policy-tagged.json", "target-policy.json"} {
 		p := readPolicy(t, name)
 		if got := actions(p); !slices.Equal(got, want) {

@@ -47,9 +47,14 @@
 // SetInstance), so that a caller that waits for Running polls as it would
 // against ECS.
 //
+// DescribeInstanceStatus takes RegionId, InstanceId.1..N (up to 100; IDs it
+// does not know are left out), PageNumber and PageSize (1 to 50, default
+// 10), and answers InstanceStatuses.InstanceStatus (InstanceId, Status),
+// sorted by instance ID, with TotalCount. It is authenticated like the others.
+//
 // # Limits
 //
-// Only StartInstances and DescribeInstances exist (other actions answer
+// Only StartInstances, DescribeInstances and DescribeInstanceStatus exist (other actions answer
 // InvalidAction.NotFound). There is no RAM: every registered credential may do
 // everything. Error messages are ECS's documented ones, not byte-for-byte
 // captures of a live service. Throttling is injected (SetFaults): counted

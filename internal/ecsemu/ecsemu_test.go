@@ -723,3 +723,43 @@ func TestEmuRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// DescribeInstanceStatus, the call a wait polls with (DESIGN §7): signed like
+// the others, the named instances of the caller's region only, pages of at
+// most 50 through PageNumber.
+func TestEmuDescribeInstanceStatus(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	p := url.Values{"RegionId": {"cn-hangzhou"}, "InstanceId.1": {"i-stopped01"}, "InstanceId.2": {"i-running01"},
+		"InstanceId.3": {"i-unknown99"}, "InstanceId.4": {"i-shanghai01"}, "PageSize": {"50"}}
+	a := send(t, srv, http.MethodPost, signed(http.MethodPost, stsCred, "DescribeInstanceStatus", p))
+	var out struct {
+		TotalCount, PageSize, PageNumber int
+		InstanceStatuses                 struct {
+			InstanceStatus []struct {
+				InstanceID string `json:"InstanceId"`
+				Status     string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(a.raw), &out); err != nil || a.status != 200 {
+		t.Fatalf("DescribeInstanceStatus: %d %s", a.status, a.raw)
+	}
+	st := out.InstanceStatuses.InstanceStatus
+	if out.TotalCount != 2 || out.PageSize != 50 || out.PageNumber != 1 || len(st) != 2 ||
+		st[0].InstanceID != "i-running01" || st[0].Status != Running || st[1].InstanceID != "i-stopped01" || st[1].Status != Stopped {
+		t.Fatalf("want the 2 known instances of the region, by ID: %s", a.raw)
+	}
+	a = send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{"RegionId": {"cn-hangzhou"}, "PageSize": {"2"}, "PageNumber": {"4"}}))
+	if err := json.Unmarshal([]byte(a.raw), &out); err != nil || out.TotalCount != 7 || len(out.InstanceStatuses.InstanceStatus) != 1 {
+		t.Fatalf("page 4 of size 2 of 7 instances: %s", a.raw)
+	}
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{"RegionId": {"cn-hangzhou"}, "PageSize": {"51"}})), 400, "InvalidParameter")
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{})), 400, "MissingParameter")
+	wrong := akCred
+	wrong.AccessKeySecret = "not-the-secret"
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, wrong, "DescribeInstanceStatus", p)), 400, "SignatureDoesNotMatch")
+	calls := srv.Calls()
+	if c := calls[0]; c.Action != "DescribeInstanceStatus" || len(c.InstanceIDs) != 4 || c.PageSize != "50" {
+		t.Fatalf("recorded call: %+v", c)
+	}
+}

@@ -91,6 +91,10 @@ type Call struct {
 	Tags       []string
 	NextToken  string
 	MaxResults string
+	// PageNumber and PageSize are the paging of DescribeInstances (the
+	// deprecated way) and DescribeInstanceStatus, as sent.
+	PageNumber string
+	PageSize   string
 	// RoleArn, RoleSessionName and DurationSeconds are AssumeRole's, as sent.
 	RoleArn          string
 	RoleSessionName  string
@@ -457,7 +461,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch call.Action {
 	case "StartInstances":
 		call.InstanceIDs = repeated(p, "InstanceId")
+	case "DescribeInstanceStatus":
+		call.InstanceIDs = repeated(p, "InstanceId")
+		call.PageNumber, call.PageSize = p.Get("PageNumber"), p.Get("PageSize")
 	case "DescribeInstances":
+		call.PageNumber, call.PageSize = p.Get("PageNumber"), p.Get("PageSize")
 		_ = json.Unmarshal([]byte(p.Get("InstanceIds")), &call.InstanceIDs)
 		call.NextToken, call.MaxResults = p.Get("NextToken"), p.Get("MaxResults")
 		for n := 1; n <= maxTagFilters; n++ {
@@ -521,7 +529,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiErr = ecsError("InvalidVersion", "")
 		return
 	}
-	if call.Action != "StartInstances" && call.Action != "DescribeInstances" {
+	switch call.Action {
+	case "StartInstances", "DescribeInstances", "DescribeInstanceStatus":
+	default:
 		apiErr = ecsError("InvalidAction.NotFound", "")
 		return
 	}
@@ -544,6 +554,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "DescribeInstances":
 		answer, apiErr = s.describeInstances(p, requestID, now, account)
+	case "DescribeInstanceStatus":
+		answer, apiErr = s.describeInstanceStatus(p, requestID, now, account)
 	}
 }
 
