@@ -46,6 +46,10 @@ const (
 	// CodeWaitTimeout: a started instance was not Running when the wait's
 	// duration or the deadline came (DESIGN §3.1); safe to retry.
 	CodeWaitTimeout = "WaitTimeout"
+	// CodeTooManyPages: a tag selection's DescribeInstances kept answering
+	// pages past the most a selection within MAX_INSTANCES needs (DESIGN
+	// §3.1); nothing of it starts, and a retry may read fewer.
+	CodeTooManyPages = "TooManyPages"
 	codeSuccess     = "200"
 )
 

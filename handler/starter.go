@@ -480,13 +480,17 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 
 // selectByTags reads every page of the instances of region that carry all
 // of tags (DESIGN §3.1), each page a call of the retry loop, and stops once
-// more than limit are found (the request is then refused anyway). An
+// more than limit are found (the request is then refused anyway). It reads
+// at most maxTagPages(limit) pages: an ECS that keeps answering pages past
+// that — empty ones included — ends the selection, not ok, with
+// TooManyPages (transient: a later try may read fewer). An
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
 func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
+	pages, most := 0, maxTagPages(limit)
 	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
 		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
@@ -496,6 +500,7 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
+		pages++
 		v = verdict{requestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
@@ -511,6 +516,10 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		switch {
 		case out.NextToken == "" || len(found) > limit:
 			return done
+		case pages >= most:
+			v = verdict{class: transient, code: CodeTooManyPages, requestID: out.RequestID,
+				message: fmt.Sprintf("DescribeInstances answered %d pages and named another, more than a selection of at most %d instances (MAX_INSTANCES) takes", pages, limit)}
+			return attempt{pending: pending, next: giveUp, last: v}
 		case tokens[out.NextToken]:
 			// The same page again: stop rather than read it forever.
 			v = verdict{class: transient, code: CodeNetworkError, requestID: out.RequestID,
@@ -524,6 +533,13 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		return nil, unfinishedVerdict(ctx, v), false
 	}
 	return found, v, true
+}
+
+// maxTagPages is the most pages of 100 a tag selection reads:
+// ⌈limit/100⌉ + 2 (DESIGN §3.1), room for instances that ECS lists without
+// the tags and for a last, empty page.
+func maxTagPages(limit int) int {
+	return (max(limit, 0)+describePageSize-1)/describePageSize + 2
 }
 
 // carriesAll says whether tags hold every pair.

@@ -311,7 +311,7 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	if first < len(found) {
 		resp.Instances.Instance = found[first:min(first+pageSize, len(found))]
 	}
-	if next := first + pageSize; byToken && next < len(found) {
+	if next := first + pageSize; byToken && (next < len(found) || s.endlessPages()) {
 		resp.NextToken = s.pageToken(next)
 	}
 	if resp.Instances.Instance == nil {
@@ -358,6 +358,14 @@ func intParam(p url.Values, name string, def, lo, hi int) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// endlessPages says whether the EndlessPages fault applies to
+// DescribeInstances.
+func (s *Server) endlessPages() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.EndlessPages && (s.faults.Action == "" || s.faults.Action == "DescribeInstances")
 }
 
 // pageToken makes the NextToken of the page that starts at offset: opaque, as

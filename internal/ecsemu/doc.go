@@ -68,7 +68,9 @@
 // Rate and Burst (a flow limit: calls past Rate a second, Burst at once, are
 // answered Throttling.User as they arrive — e.g. Rate 20 with Latency 50 ms is
 // the throttled ECS the benchmarks start 10,000 instances against);
-// Reset (a TCP reset without an answer); and Rewrite, a function that replaces
+// Reset (a TCP reset without an answer); EndlessPages (DescribeInstances
+// paged by NextToken names one more, empty page after every page, for ever);
+// and Rewrite, a function that replaces
 // the status and body of each answer after the call has taken effect. Rewrite
 // is how tests get answers that ECS should not give but a client must survive
 // — an entry for an instance the call did not name, a duplicated or missing

@@ -763,3 +763,30 @@ func TestEmuDescribeInstanceStatus(t *testing.T) {
 		t.Fatalf("recorded call: %+v", c)
 	}
 }
+
+// The EndlessPages fault: DescribeInstances paged by NextToken names one more
+// page after every page, empty once the instances are read.
+func TestEmuEndlessPages(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	srv.SetFaults(Faults{EndlessPages: true})
+	p := url.Values{"RegionId": {"cn-hangzhou"}, "MaxResults": {"100"}}
+	for page := 1; page <= 5; page++ {
+		a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", p))
+		var out struct {
+			NextToken string
+			Instances struct{ Instance []struct{ InstanceID string } }
+		}
+		if err := json.Unmarshal([]byte(a.raw), &out); err != nil || a.status != 200 {
+			t.Fatalf("page %d: %d %s", page, a.status, a.raw)
+		}
+		if want := map[bool]int{true: 7, false: 0}[page == 1]; len(out.Instances.Instance) != want || out.NextToken == "" {
+			t.Fatalf("page %d: %d instances, NextToken %q; want %d and another page", page, len(out.Instances.Instance), out.NextToken, want)
+		}
+		p.Set("NextToken", out.NextToken)
+	}
+	srv.SetFaults(Faults{})
+	a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", p))
+	if a.status != 200 || a.body["NextToken"] != "" {
+		t.Fatalf("without the fault the pages end: %s", a.raw)
+	}
+}

@@ -67,6 +67,10 @@ type Faults struct {
 	// first. Burst zero means 1.
 	Rate  float64
 	Burst int
+	// EndlessPages makes DescribeInstances paged by NextToken never end:
+	// where the last page would have no NextToken, it names one more, empty
+	// page, and so on for ever — an ECS a client must stop reading.
+	EndlessPages bool
 	// Rewrite, when set, replaces each matching answer after the call has
 	// taken effect: it is given the action, the HTTP status and the body the
 	// emulator would send, and returns the status and body to send instead.
