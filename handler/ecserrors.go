@@ -50,7 +50,7 @@ const (
 	// pages past the most a selection within MAX_INSTANCES needs (DESIGN
 	// §3.1); nothing of it starts, and a retry may read fewer.
 	CodeTooManyPages = "TooManyPages"
-	codeSuccess     = "200"
+	codeSuccess      = "200"
 )
 
 // verdict is a classified ECS answer, with what the result reports of it.
