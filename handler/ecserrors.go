@@ -62,6 +62,8 @@ type verdict struct {
 	// advice, when set, replaces adviceFor(code): an STS code says
 	// something else than the same code from ECS.
 	advice string
+	// inFlight: a retry after this answer was cut off by the deadline.
+	inFlight bool
 }
 
 // adviceText is what the operator can do about v.

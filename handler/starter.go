@@ -19,15 +19,27 @@ type Group struct {
 }
 
 // Backoff is the retry schedule: exponential from Base, capped at Max, with full
-// jitter, and at most Attempts calls for one set of instances.
+// jitter, and at most Attempts calls for one set of instances that ECS
+// answers with a transient error other than throttling. Throttling is
+// bounded by the deadline alone (DESIGN §7): Attempts throttled calls in a
+// row with no call of the scope accepted mean a minute's quota is spent, and
+// the next call waits for the next Window.
 type Backoff struct {
 	Base     time.Duration
 	Max      time.Duration
 	Attempts int
+	// Window is the longest window of ECS's flow control; zero means
+	// DefaultThrottleWindow. Only tests shorten it.
+	Window time.Duration
 }
 
-// DefaultBackoff suits ECS's throttling, which clears within a second or two.
+// DefaultBackoff suits ECS's throttling in a second's window, which clears
+// within a second or two.
 var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+
+// DefaultThrottleWindow is the window of ECS's per-minute quotas: a call
+// throttled in it may not succeed before the next.
+const DefaultThrottleWindow = time.Minute
 
 // Starter starts groups of instances and decides one Outcome for each (DESIGN §7).
 // It is safe for concurrent use; every Start call has state of its own.
@@ -375,6 +387,7 @@ var done = attempt{}
 func (r *startRun) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
 	last := verdict{}
 	tries, settles := 0, 0
+	var streak throttleStreak
 	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -394,9 +407,16 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 			unfinished(pending, last)
 			return false
 		}
-		mark := pace.acceptedCalls()
+		mark, sent := pace.acceptedCalls(), time.Now()
 		a := call(pending)
-		if a.last != (verdict{}) {
+		switch {
+		case a.last == (verdict{}):
+		case a.last.code == CodeDeadlineExceeded && ctx.Err() != nil && last.code != "" && last.code != CodeDeadlineExceeded:
+			// A retry cut off by the deadline: ECS's last answer says why
+			// the work is undone, and the call in flight may have taken
+			// effect (DESIGN §7).
+			last.inFlight = true
+		default:
 			last = a.last
 		}
 		if a.next == now && len(a.pending) >= len(pending) {
@@ -411,6 +431,11 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 		case a.next == backoff && isThrottling(a.last.code) && pace.acceptedCalls() > mark:
 			// Throttled while ECS accepted other calls: the next call waits
 			// for its turn in the shared pace (pacer) and spends no budget.
+			streak = throttleStreak{}
+		case a.next == backoff && isThrottling(a.last.code):
+			// ECS accepts no call of the scope: wait, bounded by the
+			// deadline, not by a count (throttledWait).
+			more = r.throttledWait(ctx, pace, &streak, sent, mark)
 		case a.next == backoff:
 			tries++
 			more = r.sleep(ctx, tries, true)
@@ -441,10 +466,7 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 // another attempt fits: within the attempt budget when capped, and before
 // ctx's deadline.
 func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
-	b := r.s.Backoff
-	if b.Attempts == 0 {
-		b = DefaultBackoff
-	}
+	b := r.backoff()
 	if capped && n >= b.Attempts {
 		return false
 	}
@@ -454,6 +476,74 @@ func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 	}
 	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: backoff jitter, not a secret; never less than half, throttling needs a real pause
 	return r.pause(ctx, d)
+}
+
+// throttleStreak is a kind of call's throttled calls in a row while ECS
+// accepts no call of its scope and API.
+type throttleStreak struct {
+	since     time.Time // when the first of them was sent
+	throttles int
+}
+
+// throttledWait waits after a throttled call while ECS accepts no call of
+// the scope and API (DESIGN §7). ECS counts calls in windows of a second and
+// of a minute. The first Backoff.Attempts-1 throttles back off as any
+// transient answer (a second's window clears in a second or two); after that
+// the minute's quota is spent, and the next call goes when its next window
+// opens: at the next wall-clock minute or a Window after the streak's first
+// throttled call, whichever comes first (a window cannot last longer than
+// that), plus jitter — or at once when another call of the scope is
+// accepted. A window that opens past the deadline leaves one last call just
+// before it (lastPollTime), in case it opened sooner. It reports whether
+// another call fits before ctx's deadline.
+func (r *startRun) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak, sent time.Time, mark int64) bool {
+	b := r.backoff()
+	if s.since.IsZero() {
+		s.since = sent
+	}
+	s.throttles++
+	if s.throttles < b.Attempts {
+		return r.sleep(ctx, s.throttles, false)
+	}
+	w := b.Window
+	if w <= 0 {
+		w = DefaultThrottleWindow
+	}
+	now := time.Now()
+	full := s.since.Add(w) // when the window of the first throttle is over at the latest
+	opens := full
+	if next := now.Truncate(w).Add(w); next.Before(opens) {
+		opens = next
+	}
+	if opens.Equal(full) || !full.After(now) {
+		*s = throttleStreak{} // after this wait the streak starts again
+	}
+	at := opens.Add(rand.N(min(b.Max, w/10) + 1)) //nolint:gosec // G404: jitter, not a secret
+	if dl, ok := ctx.Deadline(); ok && !at.Before(dl.Add(-lastPollTime)) {
+		at = dl.Add(-lastPollTime)
+		if !at.After(now) {
+			return false
+		}
+	}
+	progress := pace.progressSince(mark)
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-progress:
+		*s = throttleStreak{}
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *startRun) backoff() Backoff {
+	if r.s.Backoff.Attempts == 0 {
+		return DefaultBackoff
+	}
+	return r.s.Backoff
 }
 
 func (s *Starter) pollInterval() time.Duration {
@@ -624,7 +714,10 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 	if v.code == "" {
 		v.code = CodeDeadlineExceeded
 	}
-	if ctx.Err() != nil && v.code != CodeDeadlineExceeded {
+	switch {
+	case v.inFlight:
+		v.message = fmt.Sprintf("%s (the deadline came while a retry was in flight: it may or may not have taken effect; safe to retry)", v.message)
+	case ctx.Err() != nil && v.code != CodeDeadlineExceeded:
 		v.message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.message)
 	}
 	return v

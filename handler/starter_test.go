@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-var fastBackoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 8}
+// fastBackoff is DefaultBackoff scaled down, ECS's minute window too.
+var fastBackoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 8, Window: 20 * time.Millisecond}
 
 func ids(n int, prefix string) []string {
 	out := make([]string, n)

@@ -68,6 +68,9 @@
 // Rate and Burst (a flow limit: calls past Rate a second, Burst at once, are
 // answered Throttling.User as they arrive — e.g. Rate 20 with Latency 50 ms is
 // the throttled ECS the benchmarks start 10,000 instances against);
+// PerMinute and Minute (ECS's quota of a minute per API, region and account:
+// calls past PerMinute in a window of Minute, one minute unless a test
+// shortens it, are answered Throttling.User until the next window opens);
 // Reset (a TCP reset without an answer); EndlessPages (DescribeInstances
 // paged by NextToken names one more, empty page after every page, for ever);
 // and Rewrite, a function that replaces

@@ -790,3 +790,48 @@ func TestEmuEndlessPages(t *testing.T) {
 		t.Fatalf("without the fault the pages end: %s", a.raw)
 	}
 }
+
+// Faults.PerMinute: ECS's quota of a minute, per API, region and account;
+// past it every call of that scope is throttled until the next window.
+func TestEmuPerMinuteQuota(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	const minute = 300 * time.Millisecond
+	srv.SetFaults(Faults{PerMinute: 2, Minute: minute})
+	begin := time.Now()
+	describe := func(c Credential, region string) answer {
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, c, "DescribeInstances", url.Values{"RegionId": {region}}))
+	}
+	status := func(c Credential, region string) answer {
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, c, "DescribeInstanceStatus", url.Values{"RegionId": {region}}))
+	}
+	for i := range 2 {
+		if a := describe(akCred, "cn-hangzhou"); a.status != 200 {
+			t.Fatalf("call %d within the quota: %s", i, a.raw)
+		}
+	}
+	wantError(t, describe(akCred, "cn-hangzhou"), 400, "Throttling.User")
+	wantError(t, describe(akCred, "cn-hangzhou"), 400, "Throttling.User")
+	// Another API, another region: quotas of their own.
+	if a := status(akCred, "cn-hangzhou"); a.status != 200 {
+		t.Fatalf("another API: %s", a.raw)
+	}
+	if a := describe(akCred, "cn-shanghai"); a.status != 200 {
+		t.Fatalf("another region: %s", a.raw)
+	}
+	if time.Since(begin) > minute/2 {
+		t.Skip("the machine is too slow for a window of", minute)
+	}
+	time.Sleep(time.Until(begin.Add(minute + 20*time.Millisecond)))
+	if a := describe(akCred, "cn-hangzhou"); a.status != 200 {
+		t.Fatalf("the next window: %s", a.raw)
+	}
+	var minuteFaults int
+	for _, c := range srv.Calls() {
+		if c.Fault == "minute" {
+			minuteFaults++
+		}
+	}
+	if minuteFaults != 2 {
+		t.Fatalf("%d calls over the quota recorded, want 2", minuteFaults)
+	}
+}

@@ -67,6 +67,14 @@ type Faults struct {
 	// first. Burst zero means 1.
 	Rate  float64
 	Burst int
+	// PerMinute, when above zero, is ECS's quota of a minute: how many calls
+	// of one API, region and account the server accepts in each window of
+	// Minute (default one minute; tests shorten it), the windows counted
+	// from when the faults were set. A call past it is answered
+	// Throttling.User (400) until the next window opens; it takes nothing
+	// from the quota. Checked after the counted faults and Rate.
+	PerMinute int
+	Minute    time.Duration
 	// EndlessPages makes DescribeInstances paged by NextToken never end:
 	// where the last page would have no NextToken, it names one more, empty
 	// page, and so on for ever — an ECS a client must stop reading.
@@ -106,8 +114,9 @@ type Call struct {
 	AccessKeyID      string
 	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
-	// "unavailable", "internal", "reset", or "rate" for a call over
-	// Faults.Rate), empty otherwise.
+	// "unavailable", "internal", "reset", "rate" for a call over
+	// Faults.Rate, or "minute" for one over Faults.PerMinute), empty
+	// otherwise.
 	Fault string
 	// Duration is the server's own time on the call, injected latency
 	// included: from the request's arrival to the answer ready to write.
@@ -145,6 +154,11 @@ type Server struct {
 	// The token bucket of Faults.Rate: bucket calls left at bucketAt.
 	bucket   float64
 	bucketAt time.Time
+	// Faults.PerMinute: the calls accepted in the current window, by API,
+	// region and account; window is the window's number since faultsAt.
+	faultsAt  time.Time
+	window    int64
+	perMinute map[string]int
 
 	requests    atomic.Int64
 	connections atomic.Int64
@@ -270,6 +284,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.bucket, s.bucketAt = float64(max(1, f.Burst)), time.Now()
+	s.faultsAt, s.window, s.perMinute = time.Now(), 0, map[string]int{}
 }
 
 // Faults returns the faults still to be injected.
@@ -374,14 +389,19 @@ func (s *Server) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Connections: s.connections.Load()}
 }
 
-// takeFault consumes the fault, if any, that answers a call of action.
-func (s *Server) takeFault(action string) (latency time.Duration, fault string) {
+// takeFault consumes the fault, if any, that answers call.
+func (s *Server) takeFault(call Call) (latency time.Duration, fault string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := &s.faults
-	if f.Action != "" && f.Action != action {
+	if f.Action != "" && f.Action != call.Action {
 		return 0, ""
 	}
+	defer func() {
+		if fault == "" && f.PerMinute > 0 && !s.withinMinuteQuota(call) {
+			fault = "minute"
+		}
+	}()
 	switch {
 	case f.Reset > 0:
 		f.Reset--
@@ -410,7 +430,27 @@ func (s *Server) takeFault(action string) (latency time.Duration, fault string) 
 	return f.Latency, fault
 }
 
+// withinMinuteQuota counts call against Faults.PerMinute (s.mu held): false
+// when its API, region and account have used the current window's quota.
+func (s *Server) withinMinuteQuota(call Call) bool {
+	minute := s.faults.Minute
+	if minute <= 0 {
+		minute = time.Minute
+	}
+	// Real time, not Options.Now, as for Rate.
+	if w := int64(time.Since(s.faultsAt) / minute); w != s.window {
+		s.window, s.perMinute = w, map[string]int{}
+	}
+	key := call.Action + "|" + call.RegionID + "|" + s.creds[call.AccessKeyID].AccountID
+	if s.perMinute[key] >= s.faults.PerMinute {
+		return false
+	}
+	s.perMinute[key]++
+	return true
+}
+
 var faultCodes = map[string]string{
+	"minute":      "Throttling.User",
 	"throttle":    "Throttling.User",
 	"rate":        "Throttling.User",
 	"unavailable": "ServiceUnavailable",
@@ -493,7 +533,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	latency, fault := s.takeFault(call.Action)
+	latency, fault := s.takeFault(call)
 	if latency > 0 {
 		select {
 		case <-time.After(latency):
