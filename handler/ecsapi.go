@@ -126,7 +126,7 @@ func (e *APIError) Error() string {
 // NetworkError is a call that got no answer: connection refused or reset, a
 // timeout, a cancelled context. Err holds the cause without the request's URL.
 type NetworkError struct {
-	Op   string // "StartInstances" or "DescribeInstances"
+	Op   string // "StartInstances", "DescribeInstances" or "DescribeInstanceStatus"
 	Host string
 	Err  error
 }

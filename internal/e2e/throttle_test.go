@@ -50,6 +50,7 @@ func TestThrottlingForAMinuteWaitsForTheNextWindow(t *testing.T) {
 	if started.Sub(quotaSet) < time.Minute {
 		t.Errorf("started %s after the quota was set, inside its window", started.Sub(quotaSet))
 	}
+	t.Logf("started %s after the quota was set, after %d throttled calls", started.Sub(quotaSet), throttled)
 	// Its backoff attempts, a call at the wall-clock minute, one after.
 	if most := handler.DefaultBackoff.Attempts + 2; throttled == 0 || throttled > most {
 		t.Errorf("%d throttled calls, want 1 to %d: waiting for the window is not retrying", throttled, most)
