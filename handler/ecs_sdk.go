@@ -226,8 +226,9 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, regio
 			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: CodeInvalidParameter, Err: err}
 		}
 		req.InstanceIds = string(raw)
-		req.PageSize = requests.NewInteger(describePageSize)
-		req.PageNumber = requests.NewInteger(1)
+		// MaxResults, not the deprecated PageSize/PageNumber (DESIGN §7):
+		// 100 IDs fit one page.
+		req.MaxResults = requests.NewInteger(describePageSize)
 		var resp *ecs.DescribeInstancesResponse
 		err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
 		if err != nil {
@@ -235,6 +236,51 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, regio
 		}
 		out.RequestID = sc.scrub(resp.RequestId)
 		out.Instances = append(out.Instances, instanceInfos(resp, sc)...)
+	}
+	return out, nil
+}
+
+// statusPageSize is DescribeInstanceStatus' largest page.
+const statusPageSize = 50
+
+// DescribeInstanceStatus reads the status of ids with DescribeInstanceStatus
+// (InstanceId.N, 100 per call, pages of 50 through PageNumber): the call
+// ECS's StartInstances reference names for polling, with a quota of its own.
+// No IDs, no call.
+func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	const op = "DescribeInstanceStatus"
+	sc := scrubberFor(creds)
+	out := &DescribeInstancesOutput{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), describePageSize)]
+		ids = ids[len(chunk):]
+		// A chunk of 100 is two pages; an answer whose TotalCount would ask
+		// for more is not followed further.
+		pages := (len(chunk) + statusPageSize - 1) / statusPageSize
+		for page := 1; page <= pages; page++ {
+			client, rt, err := e.client(ctx, creds, region, sc)
+			if err != nil {
+				return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
+			}
+			req := ecs.CreateDescribeInstanceStatusRequest()
+			e.prepare(req.RpcRequest, region)
+			list := append([]string(nil), chunk...)
+			req.InstanceId = &list
+			req.PageSize = requests.NewInteger(statusPageSize)
+			req.PageNumber = requests.NewInteger(page)
+			var resp *ecs.DescribeInstanceStatusResponse
+			err = rt.do(func() (err error) { resp, err = client.DescribeInstanceStatus(req); return err })
+			if err != nil {
+				return nil, e.mapError(ctx, op, rt, e.hostFor(region), sc, err)
+			}
+			out.RequestID = sc.scrub(resp.RequestId)
+			for _, st := range resp.InstanceStatuses.InstanceStatus {
+				out.Instances = append(out.Instances, InstanceInfo{InstanceID: sc.scrub(st.InstanceId), Status: sc.scrub(st.Status)})
+			}
+			if page*statusPageSize >= resp.TotalCount {
+				break
+			}
+		}
 	}
 	return out, nil
 }

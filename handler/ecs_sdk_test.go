@@ -620,3 +620,54 @@ func TestSDKWorkers(t *testing.T) {
 		t.Fatalf("%d goroutines after the burst, %d before it: more than %d workers kept", n, base, maxKeptWorkers)
 	}
 }
+
+// DESIGN §7: lookups use DescribeInstances with InstanceIds and MaxResults,
+// never the deprecated PageSize/PageNumber; polls use DescribeInstanceStatus
+// (up to 100 IDs a call, pages of at most 50 through PageNumber).
+func TestSDKLookupsAndPollsUseTheirOwnCalls(t *testing.T) {
+	f := sdkFleet()
+	for i := 30; i < 130; i++ {
+		f.Instances = append(f.Instances, ecsemu.Instance{InstanceID: fmt.Sprintf("i-sdk%03d", i), RegionID: "cn-hangzhou", Status: ecsemu.Running})
+	}
+	srv := newSDKEmu(t, ecsemu.Options{Fleet: f})
+	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	var ids []string
+	for i := 30; i < 130; i++ {
+		ids = append(ids, fmt.Sprintf("i-sdk%03d", i))
+	}
+	ids = append(ids, "i-sdk00", "i-sdknothere")
+	look, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", ids)
+	if err != nil || len(look.Instances) != 101 {
+		t.Fatalf("lookup: %v, %d instances", err, len(look.Instances))
+	}
+	polled, err := e.DescribeInstanceStatus(context.Background(), sdkSTS, "cn-hangzhou", ids)
+	if err != nil || len(polled.Instances) != 101 {
+		t.Fatalf("poll: %v, %d instances", err, len(polled.Instances))
+	}
+	got := map[string]string{}
+	for _, in := range polled.Instances {
+		got[in.InstanceID] = in.Status
+	}
+	if got["i-sdk00"] != "Stopped" || got["i-sdk129"] != "Running" || got["i-sdk030"] != "Running" {
+		t.Fatalf("polled statuses: %v", got)
+	}
+	var describes, polls int
+	for _, c := range srv.Calls() {
+		switch c.Action {
+		case "DescribeInstances":
+			describes++
+			if c.PageSize != "" || c.PageNumber != "" || c.MaxResults != "100" || len(c.InstanceIDs) > 100 {
+				t.Errorf("lookup with PageSize %q, PageNumber %q, MaxResults %q, %d IDs", c.PageSize, c.PageNumber, c.MaxResults, len(c.InstanceIDs))
+			}
+		case "DescribeInstanceStatus":
+			polls++
+			if c.PageSize != "50" || c.PageNumber == "" || len(c.InstanceIDs) > 100 {
+				t.Errorf("poll with PageSize %q, PageNumber %q, %d IDs", c.PageSize, c.PageNumber, len(c.InstanceIDs))
+			}
+		}
+	}
+	// 102 IDs: two lookups (100 + 2); polls of 100 (pages 1 and 2) and of 2.
+	if describes != 2 || polls != 3 {
+		t.Errorf("%d lookups and %d polls, want 2 and 3", describes, polls)
+	}
+}

@@ -30,6 +30,11 @@ type ECS interface {
 	// Tag.N.Value, MaxResults, NextToken); the output's NextToken names the
 	// next page, empty after the last.
 	DescribeInstancesByTags(ctx context.Context, creds Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error)
+	// DescribeInstanceStatus reads the status of ids (DescribeInstanceStatus,
+	// the call a wait polls with: DESIGN §7), every page; the output's
+	// instances carry InstanceID and Status only. IDs ECS does not know are
+	// absent.
+	DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error)
 }
 
 // DescribeByTagsInput is one page of a tag selection (DESIGN §3.1).
@@ -121,7 +126,7 @@ func (e *APIError) Error() string {
 // NetworkError is a call that got no answer: connection refused or reset, a
 // timeout, a cancelled context. Err holds the cause without the request's URL.
 type NetworkError struct {
-	Op   string // "StartInstances" or "DescribeInstances"
+	Op   string // "StartInstances", "DescribeInstances" or "DescribeInstanceStatus"
 	Host string
 	Err  error
 }

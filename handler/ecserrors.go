@@ -46,7 +46,11 @@ const (
 	// CodeWaitTimeout: a started instance was not Running when the wait's
 	// duration or the deadline came (DESIGN §3.1); safe to retry.
 	CodeWaitTimeout = "WaitTimeout"
-	codeSuccess     = "200"
+	// CodeTooManyPages: a tag selection's DescribeInstances kept answering
+	// pages past the most a selection within MAX_INSTANCES needs (DESIGN
+	// §3.1); nothing of it starts, and a retry may read fewer.
+	CodeTooManyPages = "TooManyPages"
+	codeSuccess      = "200"
 )
 
 // verdict is a classified ECS answer, with what the result reports of it.
@@ -58,6 +62,8 @@ type verdict struct {
 	// advice, when set, replaces adviceFor(code): an STS code says
 	// something else than the same code from ECS.
 	advice string
+	// inFlight: a retry after this answer was cut off by the deadline.
+	inFlight bool
 }
 
 // adviceText is what the operator can do about v.
@@ -192,9 +198,9 @@ func adviceFor(code string) string {
 	case code == CodeLockedForSecurity || strings.Contains(code, "Locked"):
 		return "the instance is locked and every operation on it is prohibited: wait until the lock's reason is resolved (see OperationLocks; contact support for a security lock)"
 	case code == CodeMissingCredentials:
-		return "attach a RAM role with ecs:StartInstances and ecs:DescribeInstances to the function (s.yaml role)"
+		return "attach a RAM role with ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus to the function (s.yaml role)"
 	case strings.HasPrefix(code, "Forbidden") || strings.HasPrefix(code, "NoPermission"):
-		return "grant the function's role ecs:StartInstances and ecs:DescribeInstances on this instance (see ram/policy.json)"
+		return "grant the function's role ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus on this instance (see ram/policy.json)"
 	case strings.HasPrefix(code, "InvalidSecurityToken") || strings.HasPrefix(code, "InvalidAccessKeyId") || code == "SignatureDoesNotMatch":
 		return "the credentials were refused: check the function's role, or the ALIBABA_CLOUD_* variables outside FC"
 	case strings.HasPrefix(code, CodeIncorrectStatus):

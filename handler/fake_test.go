@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -11,11 +12,14 @@ type fakeECS struct {
 	start    func(in StartInstancesInput) (*StartInstancesOutput, error)
 	describe func(region string, ids []string) (*DescribeInstancesOutput, error)
 	byTags   func(in DescribeByTagsInput) (*DescribeInstancesOutput, error)
+	// status answers DescribeInstanceStatus; nil: what describe says.
+	status func(region string, ids []string) (*DescribeInstancesOutput, error)
 
 	mu          sync.Mutex
 	startCalls  []StartInstancesInput
 	startCreds  []Credentials // of each StartInstances call
 	describes   int
+	polls       int // DescribeInstanceStatus calls
 	inFlight    atomic.Int32
 	maxInFlight atomic.Int32
 }
@@ -68,6 +72,28 @@ func (f *fakeECS) DescribeInstancesByTags(ctx context.Context, _ Credentials, in
 	return f.byTags(in)
 }
 
+func (f *fakeECS) DescribeInstanceStatus(ctx context.Context, _ Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	f.polls++
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, &NetworkError{Op: "DescribeInstanceStatus", Host: "fake", Err: err}
+	}
+	if f.status != nil {
+		return f.status(region, ids)
+	}
+	out, err := f.describe(region, ids)
+	if out != nil {
+		statuses := &DescribeInstancesOutput{RequestID: out.RequestID}
+		for _, in := range out.Instances {
+			statuses.Instances = append(statuses.Instances, InstanceInfo{InstanceID: in.InstanceID, Status: in.Status})
+		}
+		out = statuses
+	}
+	return out, err
+}
+
 func (f *fakeECS) calls() []StartInstancesInput {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -111,6 +137,13 @@ func (fl *fleet) start(in StartInstancesInput) (*StartInstancesOutput, error) {
 	for _, id := range in.InstanceIDs {
 		if _, ok := fl.status[id]; !ok {
 			return nil, &APIError{HTTPStatus: 404, Code: "InvalidInstanceIds.NotFound", Message: "The specified instance IDs are not found.", RequestID: "req-notfound"}
+		}
+	}
+	if in.BatchOptimization == AllTogether || in.DryRun {
+		for _, id := range in.InstanceIDs {
+			if slices.Contains(fl.locks[id], "security") {
+				return nil, &APIError{HTTPStatus: 403, Code: "InstanceLockedForSecurity", Message: "The specified operation is denied as your instance is locked for security reasons.", RequestID: "req-locked"}
+			}
 		}
 	}
 	if in.DryRun {

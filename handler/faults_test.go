@@ -138,7 +138,7 @@ var faultCells = []faultCell{
 	{name: "500 then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Internal: 3} }},
 	{name: "503 always", expect: "unfinished", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Unavailable: 1 << 30} }},
 	{name: "503 then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Unavailable: 3} }},
-	{name: "throttling always", expect: "unfinished", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Throttle: 1 << 30} }},
+	{name: "throttling always", expect: "unfinished", deadline: 2 * time.Second, faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Throttle: 1 << 30} }},
 	{name: "throttling then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Throttle: 5} }},
 	{name: "resets always", expect: "unfinished", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 1 << 30} }},
 	{name: "resets then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 3} }},

@@ -407,13 +407,11 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 			chunk := list[:min(len(list), maxPerCall)]
 			list = list[len(chunk):]
 			wg.Go(func() {
-				wctx, cancel := context.WithDeadline(ctx, k.until)
-				defer cancel()
 				ids := make([]string, len(chunk))
 				for i, e := range chunk {
 					ids[i] = e.id
 				}
-				seen, last := r.waitRunning(wctx, k.region, ids, inv.start)
+				seen, last := r.waitRunning(ctx, k.region, ids, inv.start, k.until)
 				for _, e := range chunk {
 					sr := seen[e.id]
 					if sr.status != "" {

@@ -72,6 +72,10 @@ func (a *acceptECS) DescribeInstances(_ context.Context, _ Credentials, region s
 	return out, nil
 }
 
+func (a *acceptECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	return a.DescribeInstances(ctx, creds, region, ids)
+}
+
 // DescribeInstancesByTags finds two Stopped instances for any selection, in
 // one page, so that selections by tag start something.
 func (a *acceptECS) DescribeInstancesByTags(_ context.Context, _ Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {

@@ -21,10 +21,10 @@ import (
 // sent before the last growth do not count again, so that one burst counts
 // once) and shrinks by 3 % at each
 // accepted call. Calls then arrive at about the rate ECS accepts, which is
-// what bounds the wall time; the interval is capped at Backoff.Max. Only
-// while no call of the invocation is accepted does throttling spend the
-// attempt budget, with the backoff of any transient answer: a quota that
-// refuses everything still ends in Unfinished, without a deadline too.
+// what bounds the wall time; the interval is capped at Backoff.Max. While
+// no call of the scope and API is accepted, a throttled call backs off as
+// any transient answer, then waits for the next window of ECS's per-minute
+// quota (startRun.throttledWait), bounded by the deadline, not by a count.
 type pacer struct {
 	max time.Duration
 	// turn is held by the one call waiting for the next slot, so that the
@@ -39,6 +39,8 @@ type pacer struct {
 	changed  time.Time     // when interval last grew
 	first    time.Time     // when the first call went
 	accepted int64         // calls answered without throttling so far
+	// progress is closed at the next accepted call (nil: nobody waits).
+	progress chan struct{}
 }
 
 func newPacer(limit time.Duration) *pacer {
@@ -121,6 +123,10 @@ func (p *pacer) answered(sent time.Time, throttled bool) {
 	defer p.mu.Unlock()
 	if !throttled {
 		p.accepted++
+		if p.progress != nil {
+			close(p.progress)
+			p.progress = nil
+		}
 		if p.interval > 0 {
 			p.interval = time.Duration(float64(p.interval) * paceShrink)
 			if p.interval < time.Millisecond {
@@ -156,6 +162,21 @@ func (p *pacer) acceptedCalls() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.accepted
+}
+
+// progressSince is closed once more than mark calls have been accepted.
+func (p *pacer) progressSince(mark int64) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.accepted > mark {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	if p.progress == nil {
+		p.progress = make(chan struct{})
+	}
+	return p.progress
 }
 
 // isThrottling says whether code is ECS's flow control (Throttling,

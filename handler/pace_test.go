@@ -71,23 +71,64 @@ func TestThrottledGroupsAllStartWhileECSAcceptsOthers(t *testing.T) {
 	}
 }
 
-// A quota that refuses everything still ends: with no call accepted anywhere,
-// throttling spends the attempt budget (DESIGN §7), deadline or not.
-func TestThrottlingWithNoProgressSpendsTheBudget(t *testing.T) {
-	f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, throttled() }}
-	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: budgetBackoff}
+// DESIGN §7: "while ECS accepts no call of a scope, throttled calls wait —
+// bounded by the deadline, not by a count of attempts — until a call is
+// accepted again or the next minute's window opens (plus jitter); an
+// invocation with 60 s or more left never ends Unfinished for throttling that
+// lasts one window." Scaled down: the window is 300 ms (Backoff.Window) and
+// ECS's quota of the first window is spent, for every group of the scope.
+// Before: each group spent its 5 attempts within milliseconds and ended
+// Unfinished, with the deadline seconds away.
+func TestThrottlingForAWindowWaitsForTheNextOne(t *testing.T) {
+	const window = 300 * time.Millisecond
+	b := Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5, Window: window}
+	begin := time.Now()
+	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+		if time.Since(begin) < window {
+			return nil, throttled()
+		}
+		return instantECS().start(in)
+	}}
+	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: b}
 	var groups []Group
 	for g := range 5 {
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-never%04d", g)}, BatchOptimization: SuccessFirst})
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-window%04d", g)}, BatchOptimization: SuccessFirst})
 	}
-	res, _ := s.Start(context.Background(), Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*window+lastPollTime)
+	defer cancel()
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	for _, g := range groups {
-		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Unfinished || ir.Code != "Throttling.User" {
-			t.Errorf("%s = %+v", g.InstanceIDs[0], ir)
+		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Started {
+			t.Errorf("%s = %s %s, want Started once the next window opened", g.InstanceIDs[0], ir.Outcome, ir.Code)
 		}
 	}
-	if n := len(f.calls()); n != len(groups)*budgetBackoff.Attempts {
-		t.Fatalf("%d calls, want %d (the budget of each group)", n, len(groups)*budgetBackoff.Attempts)
+	// Each group: its backoff attempts, at most one call at a wall-clock
+	// window's start that may still fall in ECS's window, and one after.
+	if n, most := len(f.calls()), len(groups)*(b.Attempts+2); n > most {
+		t.Errorf("%d calls, want at most %d: waiting for the window is not retrying", n, most)
+	}
+}
+
+// Throttling that never ends is Unfinished at the deadline, with ECS's code,
+// having called a few times per window, not in a loop.
+func TestEndlessThrottlingWaitsOutTheDeadline(t *testing.T) {
+	const window = 100 * time.Millisecond
+	b := Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5, Window: window}
+	f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, throttled() }}
+	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: b}
+	deadline := lastPollTime + 5*window
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	begin := time.Now()
+	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: SuccessFirst}})
+	if ir := outcomeOf(t, res, "i-never0001"); ir.Outcome != Unfinished || ir.Code != "Throttling.User" {
+		t.Errorf("%+v, want Unfinished with Throttling.User", ir)
+	}
+	if took := time.Since(begin); took < deadline-lastPollTime-50*time.Millisecond || took > deadline+time.Second {
+		t.Errorf("ended after %s; the deadline was %s away", took, deadline)
+	}
+	if n, most := len(f.calls()), 6*(b.Attempts+2); n > most {
+		t.Errorf("%d calls in %d windows, want at most %d", n, 6, most)
 	}
 }
 
@@ -103,7 +144,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 	s.ECS = &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
 		calls++
 		if calls == 1 {
-			pace := r.paceOf("cn-hangzhou")
+			pace := r.paceOf("cn-hangzhou", apiStart)
 			pace.mu.Lock()
 			pace.interval = time.Hour // the next turn is far past the deadline
 			pace.mu.Unlock()
@@ -123,7 +164,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 // are throttled is paced, and the others are not slowed by it. Here
 // cn-hangzhou throttles every call after its first (a quota spent), and
 // cn-shanghai throttles none: its calls go unpaced, its instances all start,
-// and the run ends within the hangzhou instances' budget, never waiting on
+// and the run ends at the deadline that hangzhou's instances wait out, never waiting on
 // hangzhou's pace.
 func TestThePaceIsPerRegion(t *testing.T) {
 	var mu sync.Mutex
@@ -146,9 +187,11 @@ func TestThePaceIsPerRegion(t *testing.T) {
 			groups = append(groups, Group{RegionID: region, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: SuccessFirst})
 		}
 	}
-	s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3}}
+	s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3, Window: 20 * time.Millisecond}}
 	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// cn-hangzhou's quota never comes back: its instances wait for windows
+	// until the deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), lastPollTime+200*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, g := range groups {
@@ -172,14 +215,14 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	if started != 1 {
 		t.Errorf("%d cn-hangzhou instances started, want the 1 its quota allowed", started)
 	}
-	if r.paceOf("cn-hangzhou").acceptedCalls() != 1 || r.paceOf("cn-shanghai").acceptedCalls() != 6 {
+	if r.paceOf("cn-hangzhou", apiStart).acceptedCalls() != 1 || r.paceOf("cn-shanghai", apiStart).acceptedCalls() != 6 {
 		t.Errorf("accepted calls: cn-hangzhou %d, cn-shanghai %d; want 1 and 6, counted apart",
-			r.paceOf("cn-hangzhou").acceptedCalls(), r.paceOf("cn-shanghai").acceptedCalls())
+			r.paceOf("cn-hangzhou", apiStart).acceptedCalls(), r.paceOf("cn-shanghai", apiStart).acceptedCalls())
 	}
-	r.paceOf("cn-shanghai").mu.Lock()
-	defer r.paceOf("cn-shanghai").mu.Unlock()
-	if r.paceOf("cn-shanghai").interval != 0 {
-		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai").interval)
+	r.paceOf("cn-shanghai", apiStart).mu.Lock()
+	defer r.paceOf("cn-shanghai", apiStart).mu.Unlock()
+	if r.paceOf("cn-shanghai", apiStart).interval != 0 {
+		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai", apiStart).interval)
 	}
 }
 

@@ -91,6 +91,10 @@ func (e *statusECS) DescribeInstances(_ context.Context, _ Credentials, region s
 	return out, nil
 }
 
+func (e *statusECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+	return e.DescribeInstances(ctx, creds, region, ids)
+}
+
 func (e *statusECS) DescribeInstancesByTags(context.Context, Credentials, DescribeByTagsInput) (*DescribeInstancesOutput, error) {
 	return &DescribeInstancesOutput{RequestID: "req-soak"}, nil
 }

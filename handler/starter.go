@@ -19,15 +19,27 @@ type Group struct {
 }
 
 // Backoff is the retry schedule: exponential from Base, capped at Max, with full
-// jitter, and at most Attempts calls for one set of instances.
+// jitter, and at most Attempts calls for one set of instances that ECS
+// answers with a transient error other than throttling. Throttling is
+// bounded by the deadline alone (DESIGN §7): Attempts throttled calls in a
+// row with no call of the scope accepted mean a minute's quota is spent, and
+// the next call waits for the next Window.
 type Backoff struct {
 	Base     time.Duration
 	Max      time.Duration
 	Attempts int
+	// Window is the longest window of ECS's flow control; zero means
+	// DefaultThrottleWindow. Only tests shorten it.
+	Window time.Duration
 }
 
-// DefaultBackoff suits ECS's throttling, which clears within a second or two.
+// DefaultBackoff suits ECS's throttling in a second's window, which clears
+// within a second or two.
 var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+
+// DefaultThrottleWindow is the window of ECS's per-minute quotas: a call
+// throttled in it may not succeed before the next.
+const DefaultThrottleWindow = time.Minute
 
 // Starter starts groups of instances and decides one Outcome for each (DESIGN §7).
 // It is safe for concurrent use; every Start call has state of its own.
@@ -184,11 +196,19 @@ func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, pre
 	}
 }
 
+// The APIs the starter calls. ECS's flow control counts each apart (per API,
+// region and account, DESIGN §7), so each has a pace of its own.
+const (
+	apiStart    = "StartInstances"
+	apiDescribe = "DescribeInstances"
+	apiStatus   = "DescribeInstanceStatus"
+)
+
 // lane is one scope's share of a run: the bound on its calls in flight and
-// its pace.
+// the pace of each API.
 type lane struct {
-	sem  chan struct{}
-	pace *pacer
+	sem   chan struct{}
+	paces map[string]*pacer // by API, under startRun.laneMu
 }
 
 func (r *startRun) lane(scope string) *lane {
@@ -196,14 +216,24 @@ func (r *startRun) lane(scope string) *lane {
 	defer r.laneMu.Unlock()
 	l, found := r.lanes[scope]
 	if !found {
-		l = &lane{sem: make(chan struct{}, max(1, r.s.MaxConcurrent)), pace: newPacer(r.paceMax)}
+		l = &lane{sem: make(chan struct{}, max(1, r.s.MaxConcurrent)), paces: map[string]*pacer{}}
 		r.lanes[scope] = l
 	}
 	return l
 }
 
-// paceOf is scope's pace.
-func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
+// paceOf is the pace of api's calls to scope.
+func (r *startRun) paceOf(scope, api string) *pacer {
+	l := r.lane(scope)
+	r.laneMu.Lock()
+	defer r.laneMu.Unlock()
+	p, found := l.paces[api]
+	if !found {
+		p = newPacer(r.paceMax)
+		l.paces[api] = p
+	}
+	return p
+}
 
 // ecsCall is what one call to a scope holds: a place under the scope's
 // bound and then its turn in the scope's pace, the region, and the
@@ -211,6 +241,7 @@ func (r *startRun) paceOf(scope string) *pacer { return r.lane(scope).pace }
 // assumed (or reused) through STS (DESIGN §3.1).
 type ecsCall struct {
 	lane   *lane
+	pace   *pacer
 	sent   time.Time
 	creds  Credentials
 	region string
@@ -219,11 +250,12 @@ type ecsCall struct {
 // answered frees the call's place and tells the pace how ECS answered.
 func (c *ecsCall) answered(throttled bool) {
 	<-c.lane.sem
-	c.lane.pace.answered(c.sent, throttled)
+	c.pace.answered(c.sent, throttled)
 }
 
-func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
+func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 	l := r.lane(scope)
+	pace := r.paceOf(scope, api)
 	// The place, then the credentials, then the turn: a call that took its
 	// turn before waiting for a place would go whenever the place came,
 	// outside the pace (seen: the calls queued for a place all went at
@@ -234,7 +266,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 	case <-ctx.Done():
 		return nil, &notSentError{why: "it waited for a place among the calls in flight", err: ctx.Err()}
 	}
-	c := &ecsCall{lane: l, creds: r.creds}
+	c := &ecsCall{lane: l, pace: pace, creds: r.creds}
 	region, role := splitScope(scope)
 	c.region = region
 	var err error
@@ -244,7 +276,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 			return nil, err
 		}
 	}
-	if c.sent, err = l.pace.wait(ctx); err != nil {
+	if c.sent, err = pace.wait(ctx); err != nil {
 		<-l.sem
 		return nil, &notSentError{why: "it waited for its turn in ECS's pace", err: err}
 	}
@@ -252,7 +284,7 @@ func (r *startRun) access(ctx context.Context, scope string) (*ecsCall, error) {
 }
 
 func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID, apiStart)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +301,7 @@ func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartIns
 }
 
 func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, scope)
+	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +310,19 @@ func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*D
 	return out, err
 }
 
+// pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
+func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiStatus)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.s.ECS.DescribeInstanceStatus(ctx, c.creds, c.region, ids)
+	c.answered(throttledCall(err))
+	return out, err
+}
+
 func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID)
+	c, err := r.access(ctx, in.RegionID, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +367,9 @@ type attempt struct {
 	pending []string
 	next    next
 	last    verdict
+	// pause, for next poll, is the time to the next poll when it is not
+	// PollInterval (the last poll of a wait, at its end).
+	pause time.Duration
 }
 
 // done is an attempt that leaves nothing to do.
@@ -338,10 +384,11 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *startRun) retry(ctx context.Context, scope string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
+func (r *startRun) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
 	last := verdict{}
 	tries, settles := 0, 0
-	pace := r.paceOf(scope)
+	var streak throttleStreak
+	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
 			if last == (verdict{}) {
@@ -360,9 +407,16 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 			unfinished(pending, last)
 			return false
 		}
-		mark := pace.acceptedCalls()
+		mark, sent := pace.acceptedCalls(), time.Now()
 		a := call(pending)
-		if a.last != (verdict{}) {
+		switch {
+		case a.last == (verdict{}):
+		case a.last.code == CodeDeadlineExceeded && ctx.Err() != nil && last.code != "" && last.code != CodeDeadlineExceeded:
+			// A retry cut off by the deadline: ECS's last answer says why
+			// the work is undone, and the call in flight may have taken
+			// effect (DESIGN §7).
+			last.inFlight = true
+		default:
 			last = a.last
 		}
 		if a.next == now && len(a.pending) >= len(pending) {
@@ -377,6 +431,11 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 		case a.next == backoff && isThrottling(a.last.code) && pace.acceptedCalls() > mark:
 			// Throttled while ECS accepted other calls: the next call waits
 			// for its turn in the shared pace (pacer) and spends no budget.
+			streak = throttleStreak{}
+		case a.next == backoff && isThrottling(a.last.code):
+			// ECS accepts no call of the scope: wait, bounded by the
+			// deadline, not by a count (throttledWait).
+			more = r.throttledWait(ctx, pace, &streak, sent, mark)
 		case a.next == backoff:
 			tries++
 			more = r.sleep(ctx, tries, true)
@@ -387,7 +446,11 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 			tries = 0
 		case a.next == poll:
 			tries = 0
-			more = r.pause(ctx, r.s.pollInterval())
+			d := r.s.pollInterval()
+			if a.pause > 0 {
+				d = a.pause
+			}
+			more = r.pause(ctx, d)
 		case a.next == giveUp:
 			more = false
 		}
@@ -403,10 +466,7 @@ func (r *startRun) retry(ctx context.Context, scope string, pending []string, ca
 // another attempt fits: within the attempt budget when capped, and before
 // ctx's deadline.
 func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
-	b := r.s.Backoff
-	if b.Attempts == 0 {
-		b = DefaultBackoff
-	}
+	b := r.backoff()
 	if capped && n >= b.Attempts {
 		return false
 	}
@@ -416,6 +476,74 @@ func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
 	}
 	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: backoff jitter, not a secret; never less than half, throttling needs a real pause
 	return r.pause(ctx, d)
+}
+
+// throttleStreak is a kind of call's throttled calls in a row while ECS
+// accepts no call of its scope and API.
+type throttleStreak struct {
+	since     time.Time // when the first of them was sent
+	throttles int
+}
+
+// throttledWait waits after a throttled call while ECS accepts no call of
+// the scope and API (DESIGN §7). ECS counts calls in windows of a second and
+// of a minute. The first Backoff.Attempts-1 throttles back off as any
+// transient answer (a second's window clears in a second or two); after that
+// the minute's quota is spent, and the next call goes when its next window
+// opens: at the next wall-clock minute or a Window after the streak's first
+// throttled call, whichever comes first (a window cannot last longer than
+// that), plus jitter — or at once when another call of the scope is
+// accepted. A window that opens past the deadline leaves one last call just
+// before it (lastPollTime), in case it opened sooner. It reports whether
+// another call fits before ctx's deadline.
+func (r *startRun) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak, sent time.Time, mark int64) bool {
+	b := r.backoff()
+	if s.since.IsZero() {
+		s.since = sent
+	}
+	s.throttles++
+	if s.throttles < b.Attempts {
+		return r.sleep(ctx, s.throttles, false)
+	}
+	w := b.Window
+	if w <= 0 {
+		w = DefaultThrottleWindow
+	}
+	now := time.Now()
+	full := s.since.Add(w) // when the window of the first throttle is over at the latest
+	opens := full
+	if next := now.Truncate(w).Add(w); next.Before(opens) {
+		opens = next
+	}
+	if opens.Equal(full) || !full.After(now) {
+		*s = throttleStreak{} // after this wait the streak starts again
+	}
+	at := opens.Add(rand.N(min(b.Max, w/10) + 1)) //nolint:gosec // G404: jitter, not a secret
+	if dl, ok := ctx.Deadline(); ok && !at.Before(dl.Add(-lastPollTime)) {
+		at = dl.Add(-lastPollTime)
+		if !at.After(now) {
+			return false
+		}
+	}
+	progress := pace.progressSince(mark)
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-progress:
+		*s = throttleStreak{}
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *startRun) backoff() Backoff {
+	if r.s.Backoff.Attempts == 0 {
+		return DefaultBackoff
+	}
+	return r.s.Backoff
 }
 
 func (s *Starter) pollInterval() time.Duration {
@@ -442,14 +570,18 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 
 // selectByTags reads every page of the instances of region that carry all
 // of tags (DESIGN §3.1), each page a call of the retry loop, and stops once
-// more than limit are found (the request is then refused anyway). An
+// more than limit are found (the request is then refused anyway). It reads
+// at most maxTagPages(limit) pages: an ECS that keeps answering pages past
+// that — empty ones included — ends the selection, not ok, with
+// TooManyPages (transient: a later try may read fewer). An
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
 func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
-	ok = r.retry(ctx, region, []string{""}, func(pending []string) attempt {
+	pages, most := 0, maxTagPages(limit)
+	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
 		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
@@ -458,6 +590,7 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
+		pages++
 		v = verdict{requestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
@@ -473,6 +606,10 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		switch {
 		case out.NextToken == "" || len(found) > limit:
 			return done
+		case pages >= most:
+			v = verdict{class: transient, code: CodeTooManyPages, requestID: out.RequestID,
+				message: fmt.Sprintf("DescribeInstances answered %d pages and named another, more than a selection of at most %d instances (MAX_INSTANCES) takes", pages, limit)}
+			return attempt{pending: pending, next: giveUp, last: v}
 		case tokens[out.NextToken]:
 			// The same page again: stop rather than read it forever.
 			v = verdict{class: transient, code: CodeNetworkError, requestID: out.RequestID,
@@ -486,6 +623,13 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		return nil, unfinishedVerdict(ctx, v), false
 	}
 	return found, v, true
+}
+
+// maxTagPages is the most pages of 100 a tag selection reads:
+// ⌈limit/100⌉ + 2 (DESIGN §3.1), room for instances that ECS lists without
+// the tags and for a last, empty page.
+func maxTagPages(limit int) int {
+	return (max(limit, 0)+describePageSize-1)/describePageSize + 2
 }
 
 // carriesAll says whether tags hold every pair.
@@ -506,15 +650,28 @@ type seenRunning struct {
 	requestID    string
 }
 
-// waitRunning polls ids (at most 100) of region with DescribeInstances until
-// each is Running (DESIGN §3.1): every PollInterval, backing off on
-// throttling, until ctx ends. It returns what it saw of each, and the last
+// lastPollTime is kept after the last poll of a wait for the poll itself:
+// the wait's context ends that long after the wait does.
+const lastPollTime = time.Second
+
+// waitRunning polls ids (at most 100) of region with DescribeInstanceStatus
+// until each is Running or the wait ends at until (DESIGN §3.1): at once,
+// then every PollInterval, backing off on throttling, and a last time at
+// the wait's end, however short the wait, so that an instance Running when
+// the wait ends is seen Running. A wait past ctx's deadline ends
+// lastPollTime before it. It returns what it saw of each, and the last
 // verdict when some never ran.
-func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since time.Time) (map[string]seenRunning, verdict) {
+func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]seenRunning, verdict) {
+	end := until
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-lastPollTime).Before(end) {
+		end = dl.Add(-lastPollTime)
+	}
+	wctx, cancel := context.WithDeadline(ctx, end.Add(lastPollTime))
+	defer cancel()
 	seen := make(map[string]seenRunning, len(ids))
 	var last verdict
-	r.retry(ctx, region, ids, func(pending []string) attempt {
-		out, err := r.describe(ctx, region, pending)
+	r.retry(wctx, region, apiStatus, ids, func(pending []string) attempt {
+		out, err := r.pollStatus(wctx, region, pending)
 		if err != nil {
 			v := classify(err)
 			if v.class == transient {
@@ -540,7 +697,14 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			}
 			seen[id] = sr
 		}
-		return attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		a := attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		switch left := time.Until(end); {
+		case left <= 0:
+			a.next = giveUp // that was the poll at the wait's end
+		case left < r.s.pollInterval():
+			a.pause = left // the next poll is the last, at the wait's end
+		}
+		return a
 	}, func(_ []string, v verdict) { last = v })
 	return seen, last
 }
@@ -550,7 +714,10 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 	if v.code == "" {
 		v.code = CodeDeadlineExceeded
 	}
-	if ctx.Err() != nil && v.code != CodeDeadlineExceeded {
+	switch {
+	case v.inFlight:
+		v.message = fmt.Sprintf("%s (the deadline came while a retry was in flight: it may or may not have taken effect; safe to retry)", v.message)
+	case ctx.Err() != nil && v.code != CodeDeadlineExceeded:
 		v.message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.message)
 	}
 	return v
@@ -561,7 +728,7 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 // in a state to wait out, are called again by the retry loop.
 func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
 	statuses := map[string]string{}
-	r.retry(ctx, region, ids, func(pending []string) attempt {
+	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
 		if err != nil {
 			v := classify(err)
@@ -650,8 +817,9 @@ func (r *startRun) unfinished(ctx context.Context, region string, ids []string, 
 // settleStatus looks up instances that ECS refused with IncorrectInstanceStatus:
 // Running or Starting ones are AlreadyRunning, missing or security-locked ones
 // Failed; it returns those to start again (Stopped, or Stopping/Pending to wait
-// out). With all set, one Failed instance fails the returned rest too (AllTogether
-// semantics). ok is false when the lookup itself could not be done in time.
+// out). With all set, the call was AllTogether: judgeTogether decides, so
+// that an instance that cannot start fails its partners, each told why
+// (DESIGN §7). ok is false when the lookup itself could not be done in time.
 func (r *startRun) settleStatus(ctx context.Context, region string, ids []string, cause verdict, statuses map[string]string, all bool) (again []string, ok bool) {
 	infos, v, ok := r.lookup(ctx, region, ids)
 	if !ok {
@@ -663,46 +831,41 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 		}
 		return nil, false
 	}
-	var failed *verdict
-	for _, id := range ids {
-		info, found := infos[id]
-		if fv, settled := r.judge(region, id, info, found, v.requestID, "nothing to do"); settled {
-			if fv != nil {
-				failed = fv
+	if all {
+		again = r.judgeTogether(region, ids, infos, v.requestID, &cause, false)
+	} else {
+		for _, id := range ids {
+			info, found := infos[id]
+			if !r.judge(region, id, info, found, v.requestID, "nothing to do") {
+				again = append(again, id)
 			}
-			continue
 		}
-		statuses[id] = info.Status
-		again = append(again, id)
 	}
-	if all && failed != nil && len(again) > 0 {
-		r.setAll(region, again, Failed, *failed, "", "")
-		return nil, true
+	for _, id := range again {
+		statuses[id] = infos[id].Status
 	}
 	return again, true
 }
 
-// judge settles what a lookup alone decides for one instance: missing or
-// security-locked is Failed (returned as the failure, which fails an
-// AllTogether call's rest), Running or Starting is AlreadyRunning. settled is
-// false for an instance that is still to start (Stopped, Stopping, Pending).
-func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (failure *verdict, settled bool) {
+// judge settles what a lookup alone decides for one instance on its own
+// merits (SuccessFirst): missing or security-locked is Failed, Running or
+// Starting is AlreadyRunning. It is false for an instance that is still to
+// start (Stopped, Stopping, Pending).
+func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (settled bool) {
 	switch {
 	case !found:
-		fv := verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}
-		r.setAll(region, []string{id}, Failed, fv, "", "")
-		return &fv, true
+		r.setAll(region, []string{id}, Failed, verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}, "", "")
+		return true
 	case hasLock(info, "security"):
-		fv := verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}
-		r.setAll(region, []string{id}, Failed, fv, info.Status, info.Status)
-		return &fv, true
+		r.setAll(region, []string{id}, Failed, verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}, info.Status, info.Status)
+		return true
 	case info.Status == "Running" || info.Status == "Starting":
 		r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
 			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 			CurrentStatus: info.Status, EcsRequestID: requestID})
-		return nil, true
+		return true
 	}
-	return nil, false
+	return false
 }
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
@@ -726,7 +889,7 @@ func hasLock(info InstanceInfo, reason string) bool {
 // lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
 func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
-	ok = r.retry(ctx, region, ids, func(pending []string) attempt {
+	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
 			v = classify(err)
@@ -753,7 +916,7 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 // made again with the rest.
 func (r *startRun) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
-	r.retry(ctx, g.RegionID, g.InstanceIDs, func(pending []string) attempt {
+	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
 		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
 		if err == nil {
 			entries, missing := r.checkAnswer(g.RegionID, pending, out)
@@ -795,7 +958,7 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 			}
 			return attempt{pending: again, next: settle, last: v}
 		default:
-			r.setAll(g.RegionID, pending, Failed, v, "", "")
+			r.togetherRefused(ctx, g.RegionID, pending, v, false)
 			return done
 		}
 	}, func(left []string, last verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
@@ -816,21 +979,18 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	}
 	statuses := map[string]string{}
 	var candidates []string
-	var blocker *verdict
-	for _, id := range g.InstanceIDs {
-		info, found := infos[id]
-		if fv, settled := r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing"); settled {
-			if fv != nil {
-				blocker = fv
+	if g.BatchOptimization == AllTogether {
+		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.requestID, nil, true)
+	} else {
+		for _, id := range g.InstanceIDs {
+			info, found := infos[id]
+			if !r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing") {
+				candidates = append(candidates, id)
 			}
-			continue
 		}
-		statuses[id] = info.Status
-		candidates = append(candidates, id)
 	}
-	if g.BatchOptimization == AllTogether && blocker != nil && len(candidates) > 0 {
-		r.setAll(g.RegionID, candidates, Failed, *blocker, "", "")
-		return
+	for _, id := range candidates {
+		statuses[id] = infos[id].Status
 	}
 	r.dryRunCall(ctx, g, candidates, statuses)
 }
@@ -850,7 +1010,7 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 	if len(call) == 0 {
 		call = ids
 	}
-	r.retry(ctx, g.RegionID, call, func(call []string) attempt {
+	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
 		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
@@ -875,12 +1035,23 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, Failed, v, "", "")
+			r.setAll(g.RegionID, ids, Failed, wholeRefusal(g, ids, v), "", "")
 		default:
+			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
 				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
 	}, func(_ []string, last verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
+}
+
+// wholeRefusal is how an instance of a dry run's call that ECS refused for
+// good is reported: an AllTogether call of several instances, which the
+// lookup found fine, may have been refused for any one of them (DESIGN §7).
+func wholeRefusal(g Group, ids []string, v verdict) verdict {
+	if g.BatchOptimization == AllTogether && len(ids) > 1 && concernsInstances(v.code) {
+		return unblamed(v, len(ids))
+	}
+	return v
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-var fastBackoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 8}
+// fastBackoff is DefaultBackoff scaled down, ECS's minute window too.
+var fastBackoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 8, Window: 20 * time.Millisecond}
 
 func ids(n int, prefix string) []string {
 	out := make([]string, n)
@@ -176,7 +177,7 @@ func TestAllTogetherSetsRunningAsideAndStartsTheRest(t *testing.T) {
 func TestAllTogetherFailureFailsEveryInstance(t *testing.T) {
 	f := &fakeECS{start: func(_ StartInstancesInput) (*StartInstancesOutput, error) {
 		return nil, &APIError{HTTPStatus: 403, Code: "InsufficientBalance", Message: "Your account does not have enough balance.", RequestID: "req-bal"}
-	}}
+	}, describe: newFleet(stopped([]string{"i-bal000001", "i-bal000002"})).describeIDs}
 	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bal000001", "i-bal000002"}, BatchOptimization: AllTogether})
 	for _, id := range []string{"i-bal000001", "i-bal000002"} {
 		ir := outcomeOf(t, res, id)

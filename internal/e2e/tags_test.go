@@ -10,6 +10,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
+	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
@@ -128,13 +129,13 @@ func TestTagSelectionThrottled(t *testing.T) {
 	}
 }
 
-// Throttling that outlasts the retries leaves the selection unread: nothing
+// Throttling that outlasts the deadline leaves the selection unread: nothing
 // starts, the entry says why, and the invocation fails so that it is retried.
 func TestTagSelectionLookupUnfinished(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	h.ECS.SetFaults(ecsemu.Faults{Action: "DescribeInstances", Throttle: 1000})
-	out := invoke(t, h, []byte(`{"regionId":"cn-hangzhou","tags":[{"key":"env","value":"dev"}]}`))
+	out := invoke(t, h, []byte(`{"regionId":"cn-hangzhou","tags":[{"key":"env","value":"dev"}]}`), func(i *fcemu.Invocation) { i.Timeout = 4 * time.Second })
 	if !out.IsError || out.ErrorType != "UnfinishedError" || !strings.Contains(out.ErrorMessage, "env=dev") {
 		t.Fatalf("want an UnfinishedError naming the selection: %v %s %s", out.IsError, out.ErrorType, out.ErrorMessage)
 	}

@@ -311,7 +311,7 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	if first < len(found) {
 		resp.Instances.Instance = found[first:min(first+pageSize, len(found))]
 	}
-	if next := first + pageSize; byToken && next < len(found) {
+	if next := first + pageSize; byToken && (next < len(found) || s.endlessPages()) {
 		resp.NextToken = s.pageToken(next)
 	}
 	if resp.Instances.Instance == nil {
@@ -360,6 +360,14 @@ func intParam(p url.Values, name string, def, lo, hi int) (int, bool) {
 	return n, true
 }
 
+// endlessPages says whether the EndlessPages fault applies to
+// DescribeInstances.
+func (s *Server) endlessPages() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.EndlessPages && (s.faults.Action == "" || s.faults.Action == "DescribeInstances")
+}
+
 // pageToken makes the NextToken of the page that starts at offset: opaque, as
 // ECS's are, and known only to this server.
 func (s *Server) pageToken(offset int) string {
@@ -368,4 +376,71 @@ func (s *Server) pageToken(offset int) string {
 	defer s.mu.Unlock()
 	s.pages[tok] = offset
 	return tok
+}
+
+type describeInstanceStatusResponse struct {
+	XMLName          xml.Name         `json:"-" xml:"DescribeInstanceStatusResponse"`
+	RequestID        string           `json:"RequestId" xml:"RequestId"`
+	TotalCount       int              `json:"TotalCount" xml:"TotalCount"`
+	PageNumber       int              `json:"PageNumber" xml:"PageNumber"`
+	PageSize         int              `json:"PageSize" xml:"PageSize"`
+	InstanceStatuses instanceStatuses `json:"InstanceStatuses" xml:"InstanceStatuses"`
+}
+
+type instanceStatuses struct {
+	InstanceStatus []instanceStatus `json:"InstanceStatus" xml:"InstanceStatus"`
+}
+
+type instanceStatus struct {
+	InstanceID string `json:"InstanceId" xml:"InstanceId"`
+	Status     string `json:"Status" xml:"Status"`
+}
+
+// maxStatusPageSize is DescribeInstanceStatus' largest page.
+const maxStatusPageSize = 50
+
+// describeInstanceStatus runs DescribeInstanceStatus: the status of the
+// region's instances, or of those InstanceId.N names (1 to 100; IDs it does
+// not know are left out), sorted by ID, one page of them by PageNumber
+// (default 1) and PageSize (1 to 50, default 10).
+func (s *Server) describeInstanceStatus(p url.Values, requestID string, now time.Time, account string) (any, *apiError) {
+	region := p.Get("RegionId")
+	if region == "" {
+		return nil, missingParameter("RegionId")
+	}
+	pageSize, ok := intParam(p, "PageSize", 10, 1, maxStatusPageSize)
+	if !ok {
+		return nil, invalidParameter("PageSize")
+	}
+	pageNumber, ok := intParam(p, "PageNumber", 1, 1, 1<<30)
+	if !ok {
+		return nil, invalidParameter("PageNumber")
+	}
+	var wanted map[string]bool
+	if ids := repeated(p, "InstanceId"); len(ids) > 0 {
+		if len(ids) > maxIDsPerCall {
+			return nil, ecsError("InvalidParameter.TooManyInstanceIds", "")
+		}
+		wanted = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			wanted[id] = true
+		}
+	}
+	s.mu.Lock()
+	var found []instanceStatus
+	for _, st := range s.instances {
+		if st.RegionID != region || st.AccountID != account || (wanted != nil && !wanted[st.InstanceID]) {
+			continue
+		}
+		st.advance(now)
+		found = append(found, instanceStatus{InstanceID: st.InstanceID, Status: st.Status})
+	}
+	s.mu.Unlock()
+	sort.Slice(found, func(i, j int) bool { return found[i].InstanceID < found[j].InstanceID })
+	resp := describeInstanceStatusResponse{RequestID: requestID, TotalCount: len(found), PageNumber: pageNumber, PageSize: pageSize}
+	resp.InstanceStatuses.InstanceStatus = []instanceStatus{}
+	if first := (pageNumber - 1) * pageSize; first < len(found) {
+		resp.InstanceStatuses.InstanceStatus = found[first:min(first+pageSize, len(found))]
+	}
+	return resp, nil
 }

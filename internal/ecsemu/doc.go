@@ -47,9 +47,14 @@
 // SetInstance), so that a caller that waits for Running polls as it would
 // against ECS.
 //
+// DescribeInstanceStatus takes RegionId, InstanceId.1..N (up to 100; IDs it
+// does not know are left out), PageNumber and PageSize (1 to 50, default
+// 10), and answers InstanceStatuses.InstanceStatus (InstanceId, Status),
+// sorted by instance ID, with TotalCount. It is authenticated like the others.
+//
 // # Limits
 //
-// Only StartInstances and DescribeInstances exist (other actions answer
+// Only StartInstances, DescribeInstances and DescribeInstanceStatus exist (other actions answer
 // InvalidAction.NotFound). There is no RAM: every registered credential may do
 // everything. Error messages are ECS's documented ones, not byte-for-byte
 // captures of a live service. Throttling is injected (SetFaults): counted
@@ -63,7 +68,12 @@
 // Rate and Burst (a flow limit: calls past Rate a second, Burst at once, are
 // answered Throttling.User as they arrive — e.g. Rate 20 with Latency 50 ms is
 // the throttled ECS the benchmarks start 10,000 instances against);
-// Reset (a TCP reset without an answer); and Rewrite, a function that replaces
+// PerMinute and Minute (ECS's quota of a minute per API, region and account:
+// calls past PerMinute in a window of Minute, one minute unless a test
+// shortens it, are answered Throttling.User until the next window opens);
+// Reset (a TCP reset without an answer); EndlessPages (DescribeInstances
+// paged by NextToken names one more, empty page after every page, for ever);
+// and Rewrite, a function that replaces
 // the status and body of each answer after the call has taken effect. Rewrite
 // is how tests get answers that ECS should not give but a client must survive
 // — an entry for an instance the call did not name, a duplicated or missing

@@ -723,3 +723,115 @@ func TestEmuRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// DescribeInstanceStatus, the call a wait polls with (DESIGN §7): signed like
+// the others, the named instances of the caller's region only, pages of at
+// most 50 through PageNumber.
+func TestEmuDescribeInstanceStatus(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	p := url.Values{"RegionId": {"cn-hangzhou"}, "InstanceId.1": {"i-stopped01"}, "InstanceId.2": {"i-running01"},
+		"InstanceId.3": {"i-unknown99"}, "InstanceId.4": {"i-shanghai01"}, "PageSize": {"50"}}
+	a := send(t, srv, http.MethodPost, signed(http.MethodPost, stsCred, "DescribeInstanceStatus", p))
+	var out struct {
+		TotalCount, PageSize, PageNumber int
+		InstanceStatuses                 struct {
+			InstanceStatus []struct {
+				InstanceID string `json:"InstanceId"`
+				Status     string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(a.raw), &out); err != nil || a.status != 200 {
+		t.Fatalf("DescribeInstanceStatus: %d %s", a.status, a.raw)
+	}
+	st := out.InstanceStatuses.InstanceStatus
+	if out.TotalCount != 2 || out.PageSize != 50 || out.PageNumber != 1 || len(st) != 2 ||
+		st[0].InstanceID != "i-running01" || st[0].Status != Running || st[1].InstanceID != "i-stopped01" || st[1].Status != Stopped {
+		t.Fatalf("want the 2 known instances of the region, by ID: %s", a.raw)
+	}
+	a = send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{"RegionId": {"cn-hangzhou"}, "PageSize": {"2"}, "PageNumber": {"4"}}))
+	if err := json.Unmarshal([]byte(a.raw), &out); err != nil || out.TotalCount != 7 || len(out.InstanceStatuses.InstanceStatus) != 1 {
+		t.Fatalf("page 4 of size 2 of 7 instances: %s", a.raw)
+	}
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{"RegionId": {"cn-hangzhou"}, "PageSize": {"51"}})), 400, "InvalidParameter")
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstanceStatus", url.Values{})), 400, "MissingParameter")
+	wrong := akCred
+	wrong.AccessKeySecret = "not-the-secret"
+	wantError(t, send(t, srv, http.MethodPost, signed(http.MethodPost, wrong, "DescribeInstanceStatus", p)), 400, "SignatureDoesNotMatch")
+	calls := srv.Calls()
+	if c := calls[0]; c.Action != "DescribeInstanceStatus" || len(c.InstanceIDs) != 4 || c.PageSize != "50" {
+		t.Fatalf("recorded call: %+v", c)
+	}
+}
+
+// The EndlessPages fault: DescribeInstances paged by NextToken names one more
+// page after every page, empty once the instances are read.
+func TestEmuEndlessPages(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	srv.SetFaults(Faults{EndlessPages: true})
+	p := url.Values{"RegionId": {"cn-hangzhou"}, "MaxResults": {"100"}}
+	for page := 1; page <= 5; page++ {
+		a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", p))
+		var out struct {
+			NextToken string
+			Instances struct{ Instance []struct{ InstanceID string } }
+		}
+		if err := json.Unmarshal([]byte(a.raw), &out); err != nil || a.status != 200 {
+			t.Fatalf("page %d: %d %s", page, a.status, a.raw)
+		}
+		if want := map[bool]int{true: 7, false: 0}[page == 1]; len(out.Instances.Instance) != want || out.NextToken == "" {
+			t.Fatalf("page %d: %d instances, NextToken %q; want %d and another page", page, len(out.Instances.Instance), out.NextToken, want)
+		}
+		p.Set("NextToken", out.NextToken)
+	}
+	srv.SetFaults(Faults{})
+	a := send(t, srv, http.MethodPost, signed(http.MethodPost, akCred, "DescribeInstances", p))
+	if a.status != 200 || a.body["NextToken"] != "" {
+		t.Fatalf("without the fault the pages end: %s", a.raw)
+	}
+}
+
+// Faults.PerMinute: ECS's quota of a minute, per API, region and account;
+// past it every call of that scope is throttled until the next window.
+func TestEmuPerMinuteQuota(t *testing.T) {
+	srv := newTestServer(t, Options{})
+	const minute = 300 * time.Millisecond
+	srv.SetFaults(Faults{PerMinute: 2, Minute: minute})
+	begin := time.Now()
+	describe := func(c Credential, region string) answer {
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, c, "DescribeInstances", url.Values{"RegionId": {region}}))
+	}
+	status := func(c Credential, region string) answer {
+		return send(t, srv, http.MethodPost, signed(http.MethodPost, c, "DescribeInstanceStatus", url.Values{"RegionId": {region}}))
+	}
+	for i := range 2 {
+		if a := describe(akCred, "cn-hangzhou"); a.status != 200 {
+			t.Fatalf("call %d within the quota: %s", i, a.raw)
+		}
+	}
+	wantError(t, describe(akCred, "cn-hangzhou"), 400, "Throttling.User")
+	wantError(t, describe(akCred, "cn-hangzhou"), 400, "Throttling.User")
+	// Another API, another region: quotas of their own.
+	if a := status(akCred, "cn-hangzhou"); a.status != 200 {
+		t.Fatalf("another API: %s", a.raw)
+	}
+	if a := describe(akCred, "cn-shanghai"); a.status != 200 {
+		t.Fatalf("another region: %s", a.raw)
+	}
+	if time.Since(begin) > minute/2 {
+		t.Skip("the machine is too slow for a window of", minute)
+	}
+	time.Sleep(time.Until(begin.Add(minute + 20*time.Millisecond)))
+	if a := describe(akCred, "cn-hangzhou"); a.status != 200 {
+		t.Fatalf("the next window: %s", a.raw)
+	}
+	var minuteFaults int
+	for _, c := range srv.Calls() {
+		if c.Fault == "minute" {
+			minuteFaults++
+		}
+	}
+	if minuteFaults != 2 {
+		t.Fatalf("%d calls over the quota recorded, want 2", minuteFaults)
+	}
+}

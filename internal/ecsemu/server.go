@@ -67,6 +67,18 @@ type Faults struct {
 	// first. Burst zero means 1.
 	Rate  float64
 	Burst int
+	// PerMinute, when above zero, is ECS's quota of a minute: how many calls
+	// of one API, region and account the server accepts in each window of
+	// Minute (default one minute; tests shorten it), the windows counted
+	// from when the faults were set. A call past it is answered
+	// Throttling.User (400) until the next window opens; it takes nothing
+	// from the quota. Checked after the counted faults and Rate.
+	PerMinute int
+	Minute    time.Duration
+	// EndlessPages makes DescribeInstances paged by NextToken never end:
+	// where the last page would have no NextToken, it names one more, empty
+	// page, and so on for ever — an ECS a client must stop reading.
+	EndlessPages bool
 	// Rewrite, when set, replaces each matching answer after the call has
 	// taken effect: it is given the action, the HTTP status and the body the
 	// emulator would send, and returns the status and body to send instead.
@@ -91,6 +103,10 @@ type Call struct {
 	Tags       []string
 	NextToken  string
 	MaxResults string
+	// PageNumber and PageSize are the paging of DescribeInstances (the
+	// deprecated way) and DescribeInstanceStatus, as sent.
+	PageNumber string
+	PageSize   string
 	// RoleArn, RoleSessionName, DurationSeconds, ExternalID and Policy are
 	// AssumeRole's, as sent.
 	RoleArn          string
@@ -101,8 +117,9 @@ type Call struct {
 	AccessKeyID      string
 	HasSecurityToken bool
 	// Fault names the injected fault that answered ("throttle",
-	// "unavailable", "internal", "reset", or "rate" for a call over
-	// Faults.Rate), empty otherwise.
+	// "unavailable", "internal", "reset", "rate" for a call over
+	// Faults.Rate, or "minute" for one over Faults.PerMinute), empty
+	// otherwise.
 	Fault string
 	// Duration is the server's own time on the call, injected latency
 	// included: from the request's arrival to the answer ready to write.
@@ -140,6 +157,11 @@ type Server struct {
 	// The token bucket of Faults.Rate: bucket calls left at bucketAt.
 	bucket   float64
 	bucketAt time.Time
+	// Faults.PerMinute: the calls accepted in the current window, by API,
+	// region and account; window is the window's number since faultsAt.
+	faultsAt  time.Time
+	window    int64
+	perMinute map[string]int
 
 	requests    atomic.Int64
 	connections atomic.Int64
@@ -265,6 +287,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.bucket, s.bucketAt = float64(max(1, f.Burst)), time.Now()
+	s.faultsAt, s.window, s.perMinute = time.Now(), 0, map[string]int{}
 }
 
 // Faults returns the faults still to be injected.
@@ -369,14 +392,19 @@ func (s *Server) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Connections: s.connections.Load()}
 }
 
-// takeFault consumes the fault, if any, that answers a call of action.
-func (s *Server) takeFault(action string) (latency time.Duration, fault string) {
+// takeFault consumes the fault, if any, that answers call.
+func (s *Server) takeFault(call Call) (latency time.Duration, fault string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := &s.faults
-	if f.Action != "" && f.Action != action {
+	if f.Action != "" && f.Action != call.Action {
 		return 0, ""
 	}
+	defer func() {
+		if fault == "" && f.PerMinute > 0 && !s.withinMinuteQuota(call) {
+			fault = "minute"
+		}
+	}()
 	switch {
 	case f.Reset > 0:
 		f.Reset--
@@ -405,7 +433,27 @@ func (s *Server) takeFault(action string) (latency time.Duration, fault string) 
 	return f.Latency, fault
 }
 
+// withinMinuteQuota counts call against Faults.PerMinute (s.mu held): false
+// when its API, region and account have used the current window's quota.
+func (s *Server) withinMinuteQuota(call Call) bool {
+	minute := s.faults.Minute
+	if minute <= 0 {
+		minute = time.Minute
+	}
+	// Real time, not Options.Now, as for Rate.
+	if w := int64(time.Since(s.faultsAt) / minute); w != s.window {
+		s.window, s.perMinute = w, map[string]int{}
+	}
+	key := call.Action + "|" + call.RegionID + "|" + s.creds[call.AccessKeyID].AccountID
+	if s.perMinute[key] >= s.faults.PerMinute {
+		return false
+	}
+	s.perMinute[key]++
+	return true
+}
+
 var faultCodes = map[string]string{
+	"minute":      "Throttling.User",
 	"throttle":    "Throttling.User",
 	"rate":        "Throttling.User",
 	"unavailable": "ServiceUnavailable",
@@ -460,7 +508,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch call.Action {
 	case "StartInstances":
 		call.InstanceIDs = repeated(p, "InstanceId")
+	case "DescribeInstanceStatus":
+		call.InstanceIDs = repeated(p, "InstanceId")
+		call.PageNumber, call.PageSize = p.Get("PageNumber"), p.Get("PageSize")
 	case "DescribeInstances":
+		call.PageNumber, call.PageSize = p.Get("PageNumber"), p.Get("PageSize")
 		_ = json.Unmarshal([]byte(p.Get("InstanceIds")), &call.InstanceIDs)
 		call.NextToken, call.MaxResults = p.Get("NextToken"), p.Get("MaxResults")
 		for n := 1; n <= maxTagFilters; n++ {
@@ -484,7 +536,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	latency, fault := s.takeFault(call.Action)
+	latency, fault := s.takeFault(call)
 	if latency > 0 {
 		select {
 		case <-time.After(latency):
@@ -525,7 +577,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiErr = ecsError("InvalidVersion", "")
 		return
 	}
-	if call.Action != "StartInstances" && call.Action != "DescribeInstances" {
+	switch call.Action {
+	case "StartInstances", "DescribeInstances", "DescribeInstanceStatus":
+	default:
 		apiErr = ecsError("InvalidAction.NotFound", "")
 		return
 	}
@@ -548,6 +602,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "DescribeInstances":
 		answer, apiErr = s.describeInstances(p, requestID, now, account)
+	case "DescribeInstanceStatus":
+		answer, apiErr = s.describeInstanceStatus(p, requestID, now, account)
 	}
 }
 
