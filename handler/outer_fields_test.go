@@ -58,25 +58,33 @@ func TestOuterAllTogetherIsAllOrNothingPerTarget(t *testing.T) {
 // (WaitTimeout), not left to the deadline, and the later groups Skipped.
 func TestOuterWaitBoundsTheSequence(t *testing.T) {
 	const a, b = "i-outerwt0001", "i-outerwt0002"
-	e := newFleet(map[string]string{a: "Stopped", b: "Stopped"}).ecs() // Starting for ever
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
-	h.starter.PollInterval = 20 * time.Millisecond
-	ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-wait"), 20*time.Second)
-	defer cancel()
-	began := time.Now()
-	_, err := h.Handle(ctx, fmt.Appendf(nil, `{"wait":"400ms","sequence":[{"instanceIds":[%q]},{"instanceIds":[%q]}]}`, a, b))
-	took := time.Since(began)
-	var ue *UnfinishedError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Message, a+" ("+CodeWaitTimeout+")") {
-		t.Fatalf("want group 0 Unfinished (WaitTimeout): %v", err)
-	}
-	if took > 5*time.Second {
-		t.Errorf("the sequence ran %s, past its outer wait of 400ms", took)
-	}
-	for _, call := range e.calls() {
-		if call.InstanceIDs[0] == b {
-			t.Errorf("the later group was sent: %+v", call)
-		}
+	for _, group0 := range []string{
+		fmt.Sprintf(`{"instanceIds":[%q]}`, a),
+		fmt.Sprintf(`{"wait":"1h","instanceIds":[%q]}`, a),               // the group's own longer wait is cut too
+		fmt.Sprintf(`{"targets":[{"wait":"1h","instanceIds":[%q]}]}`, a), // and a group's target's
+	} {
+		t.Run(group0, func(t *testing.T) {
+			e := newFleet(map[string]string{a: "Stopped", b: "Stopped"}).ecs() // Starting for ever
+			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+			h.starter.PollInterval = 20 * time.Millisecond
+			ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-wait"), 20*time.Second)
+			defer cancel()
+			began := time.Now()
+			_, err := h.Handle(ctx, fmt.Appendf(nil, `{"wait":"400ms","sequence":[%s,{"instanceIds":[%q]}]}`, group0, b))
+			took := time.Since(began)
+			var ue *UnfinishedError
+			if !errors.As(err, &ue) || !strings.Contains(ue.Message, a+" ("+CodeWaitTimeout+")") {
+				t.Fatalf("want group 0 Unfinished (WaitTimeout): %v", err)
+			}
+			if took > 5*time.Second {
+				t.Errorf("the sequence ran %s, past its outer wait of 400ms", took)
+			}
+			for _, call := range e.calls() {
+				if call.InstanceIDs[0] == b {
+					t.Errorf("the later group was sent: %+v", call)
+				}
+			}
+		})
 	}
 }
 

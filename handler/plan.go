@@ -294,8 +294,12 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		// Each target and group takes the outer region when it names
 		// none (DESIGN §3.1, outer fields); the same instance in two
 		// groups is judged after that default.
+		usable := region
+		if region != "" && from != "the request" && !validRegionID(region) {
+			usable = "" // a malformed region the event supplied is no default
+		}
 		if len(errs) == 0 {
-			errs = append(errs, partsWithoutRegion(req, region, "")...)
+			errs = append(errs, partsWithoutRegion(req, usable, "")...)
 		}
 		if region != req.RegionID {
 			errs = appendNew(errs, sequenceOverlaps(req, region))

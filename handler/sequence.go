@@ -3,6 +3,8 @@ package handler
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/start-ecs/start-ecs/events"
 )
@@ -39,11 +41,25 @@ func (sq *sequenceRequest) group(i int) events.StartRequest {
 	if outer, on, _ := parseWait(sq.req.Wait); on && outer < own {
 		own = outer
 	}
-	g.Wait = own.String()
-	if own == maxWait {
-		g.Wait = "true"
+	g.Wait = waitString(own)
+	if outer, on, _ := parseWait(sq.req.Wait); on && g.Targets != nil {
+		// The group's targets too: a target's own longer wait is cut.
+		g.Targets = slices.Clone(g.Targets)
+		for j, t := range g.Targets {
+			if d, on, _ := parseWait(t.Wait); on && d > outer {
+				g.Targets[j].Wait = waitString(outer)
+			}
+		}
 	}
 	return g
+}
+
+// waitString writes a wait as parseWait reads it.
+func waitString(d time.Duration) string {
+	if d >= maxWait {
+		return "true"
+	}
+	return d.String()
 }
 
 // runSequence carries out a sequence: group n+1 is planned and started only
