@@ -148,14 +148,14 @@ func TestBatchAndSequenceReportTheRealStart(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				real := 0
+				realStarts := 0
 				for _, call := range e.calls() {
 					if call.InstanceIDs[0] == x && !call.DryRun {
-						real++
+						realStarts++
 					}
 				}
-				if ir := byID(&res)[x]; real != 1 || ir.Outcome != Started {
-					t.Errorf("%d real starts of %s, reported %+v; want Started", real, x, ir)
+				if ir := byID(&res)[x]; realStarts != 1 || ir.Outcome != Started {
+					t.Errorf("%d real starts of %s, reported %+v; want Started", realStarts, x, ir)
 				}
 				if ir := byID(&res)[y]; ir.Outcome != Started {
 					t.Errorf("group 1: %+v", ir)

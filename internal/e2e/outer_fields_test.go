@@ -107,14 +107,14 @@ func TestBatchAndSequenceThroughTheBinary(t *testing.T) {
 		for _, body := range []string{"[" + other + "," + seq + "]", "[" + seq + "," + other + "]"} {
 			reset(t, h)
 			r := result(t, invoke(t, h, []byte(body)))
-			real := 0
+			realStarts := 0
 			for _, c := range h.ECS.Calls() {
 				if c.Action == "StartInstances" && !c.DryRun && c.InstanceIDs[0] == x {
-					real++
+					realStarts++
 				}
 			}
-			if ir := outcomes(r)[x]; real != 1 || ir.Outcome != handler.Started {
-				t.Errorf("%s: %d real starts, reported %+v; want Started", body, real, ir)
+			if ir := outcomes(r)[x]; realStarts != 1 || ir.Outcome != handler.Started {
+				t.Errorf("%s: %d real starts, reported %+v; want Started", body, realStarts, ir)
 			}
 			if ir := outcomes(r)[y]; ir.Outcome != handler.Started {
 				t.Errorf("%s: group 1 %+v", body, ir)
