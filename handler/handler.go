@@ -351,7 +351,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.message)
 			} else {
 				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.message)
-				p.unresolved = append(p.unresolved, fmt.Sprintf("%s %s (%s)", scopeLabel(a.region), tagList(a.tags), l.v.code))
+				p.unresolved = append(p.unresolved, fmt.Sprintf("the tags %s in %s (%s)", tagList(a.tags), scopeLabel(a.region), l.v.code))
 			}
 			p.ignore(ig, nil)
 			continue
@@ -555,32 +555,46 @@ func carriesOne(tags map[string]string, sets [][]TagPair) bool {
 	return false
 }
 
-// unfinishedError names the unfinished instances, in at most a few KiB; the full
-// result is in the logs.
+// unfinishedError says what is unfinished, in at most a few KiB: the tag
+// selections not read to their end (region, account and tags), and the
+// instances, each as region/ID or, of another account, region/account/ID;
+// the full result is in the logs.
 func unfinishedError(res *Result) *UnfinishedError {
 	var names []string
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Outcome == Unfinished {
-			names = append(names, fmt.Sprintf("%s/%s (%s)", ir.RegionID, ir.InstanceID, ir.Code))
+		if ir.Outcome != Unfinished {
+			continue
 		}
+		name := ir.RegionID + "/" + ir.InstanceID
+		if ir.AccountID != "" {
+			name = ir.RegionID + "/" + ir.AccountID + "/" + ir.InstanceID
+		}
+		names = append(names, fmt.Sprintf("%s (%s)", name, ir.Code))
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	if len(res.unresolved) > 0 {
-		fmt.Fprintf(&b, "%d tag selections not looked up to their end, safe to retry: %s; ", len(res.unresolved), strings.Join(res.unresolved[:min(len(res.unresolved), 10)], ", "))
-	}
-	fmt.Fprintf(&b, "%d of %d instances unfinished, safe to retry: ", res.Summary.Unfinished, res.Summary.Requested)
-	for i, n := range names {
-		if b.Len()+len(n) > 3000 {
-			fmt.Fprintf(&b, " … and %d more", len(names)-i)
-			break
+	if n := len(res.unresolved); n > 0 {
+		fmt.Fprintf(&b, "%d tag selections not looked up to their end, nothing of them sent, safe to retry: %s", n, strings.Join(res.unresolved[:min(n, 10)], ", "))
+		if n > 10 {
+			fmt.Fprintf(&b, " … and %d more", n-10)
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(n)
+		b.WriteString("; ")
 	}
-	fmt.Fprintf(&b, "; full result in the logs (requestId %s)", res.RequestID)
+	if len(names) > 0 {
+		fmt.Fprintf(&b, "%d of %d instances unfinished, safe to retry: ", res.Summary.Unfinished, res.Summary.Requested)
+		for i, n := range names {
+			if b.Len()+len(n) > 3000 {
+				fmt.Fprintf(&b, " … and %d more", len(names)-i)
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n)
+		}
+		b.WriteString("; ")
+	}
+	fmt.Fprintf(&b, "full result in the logs (requestId %s)", res.RequestID)
 	return &UnfinishedError{Message: b.String()}
 }
 

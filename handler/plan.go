@@ -2,6 +2,7 @@ package handler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,9 +125,11 @@ type plan struct {
 	// maxInstances is MAX_INSTANCES; refused counts the instances of invalid
 	// requests reported one by one, unplanned those reported Unfinished
 	// because the deadline came first: each is bounded by maxInstances.
-	maxInstances      int
-	refused           int
-	unplanned         int
+	maxInstances int
+	refused      int
+	unplanned    int
+	// skipped counts the Skipped instances reported one by one (sequences).
+	skipped           int
 	unplannedMessages int
 	trigger           events.Trigger
 	// counted are the (region, ID) keys counted against MAX_INSTANCES.
@@ -287,18 +290,19 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
 	region, from := h.resolveRegion(m, inv)
 	switch {
-	case req.Targets != nil:
-		// Each target names its own region (validated above).
-	case req.Sequence != nil:
-		// A group names its region, or takes the request's.
-		if region != "" {
-			break
+	case req.Targets != nil || req.Sequence != nil:
+		// Each target and group takes the outer region when it names
+		// none (DESIGN §3.1, outer fields); the same instance in two
+		// groups is judged after that default.
+		usable := region
+		if region != "" && from != "the request" && !validRegionID(region) {
+			usable = "" // a malformed region the event supplied is no default
 		}
-		for i, g := range req.Sequence {
-			if g.RegionID == "" && g.Targets == nil && len(errs) == 0 {
-				errs = append(errs, events.FieldError{Field: fmt.Sprintf("sequence[%d].regionId", i),
-					Message: "no region: name regionId in the group or the request, or set DEFAULT_REGION_ID"})
-			}
+		if len(errs) == 0 {
+			errs = append(errs, partsWithoutRegion(req, usable, "")...)
+		}
+		if region != req.RegionID {
+			errs = appendNew(errs, sequenceOverlaps(req, region))
 		}
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
@@ -323,48 +327,123 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		}
 		return
 	}
-	if req.NotAfter != "" {
-		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && inv.start.After(t) {
-			p.ignore(IgnoredEvent{Source: src, Reason: fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter), trigger: m.Trigger}, ids)
-			return
-		}
-	}
-	if reason := h.skipDate(m, req, inv.start); reason != "" {
-		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
-		return
-	}
 	if m.RequireRestartTag && h.cfg.RestartTag == nil {
 		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
 		return
 	}
 	if req.Sequence != nil {
+		// notAfter, skipDates and timeZone are the groups' defaults,
+		// judged group by group (runSequence).
 		p.sequences = append(p.sequences, &sequenceRequest{m: m, src: src, region: region, req: req})
 		return
 	}
 	if req.Targets == nil {
+		if reason := h.notToday(m, req, inv.start, ""); reason != "" {
+			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+			return
+		}
 		h.accept(p, m, src, scopeOf(region, req.RoleArn), req)
 		return
 	}
 	// targets (DESIGN §3.1): one request per target, in order, each with
-	// the outer request's dryRun, notAfter and wait as defaults.
-	for _, t := range req.Targets {
-		t.DryRun = t.DryRun || req.DryRun
-		if t.Wait == "" {
-			t.Wait = req.Wait
-		}
-		tids := uniqueStrings(t.InstanceIDs)
-		if t.NotAfter == "" {
-			t.NotAfter = req.NotAfter
-		} else if at, err := time.Parse(time.RFC3339, t.NotAfter); err == nil && inv.start.After(at) {
-			p.ignore(IgnoredEvent{Source: src, Reason: fmt.Sprintf("expired: notAfter %s of a target in %s has passed", t.NotAfter, t.RegionID), trigger: m.Trigger}, tids)
-			continue
-		}
-		if reason := h.skipDate(m, t, inv.start); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, tids)
+	// every outer field as its default, judged (expiry, skip dates in its
+	// own zone) and planned on its own.
+	for i, t := range req.Targets {
+		t = inherit(req, region, t)
+		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, scopeLabel(scopeOf(t.RegionID, t.RoleArn)))); reason != "" {
+			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, uniqueStrings(t.InstanceIDs))
 			continue
 		}
 		h.accept(p, m, src, scopeOf(t.RegionID, t.RoleArn), t)
 	}
+}
+
+// inherit is part (a target or a sequence group) with the outer request's
+// fields as its defaults (DESIGN §3.1, outer fields): region (the outer
+// request's, resolved as §3 resolves a request's), batchOptimization, wait,
+// notAfter, skipDates and timeZone where part sets none. dryRun is the
+// outer's or the part's: a decoded request does not say whether false was
+// sent or left out, and a rehearsal asked for at the top is never turned
+// into real starts below it. Applied at every depth (a group's targets
+// inherit from the group, which inherited from the request).
+func inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
+	if part.RegionID == "" {
+		part.RegionID = region
+	}
+	if part.BatchOptimization == "" {
+		part.BatchOptimization = outer.BatchOptimization
+	}
+	part.DryRun = part.DryRun || outer.DryRun
+	if part.Wait == "" {
+		part.Wait = outer.Wait
+	}
+	if part.NotAfter == "" {
+		part.NotAfter = outer.NotAfter
+	}
+	if part.SkipDates == nil {
+		part.SkipDates = outer.SkipDates
+	}
+	if part.TimeZone == "" {
+		part.TimeZone = outer.TimeZone
+	}
+	return part
+}
+
+// notToday says why a request (or a target, a group, with its defaults
+// applied) is not carried out now, or "": its notAfter has passed, or
+// today is one of its skip dates in its zone (skipDate). what names the
+// part in the reason ("targets[1] in cn-shanghai"), "" for a whole request.
+func (h *Handler) notToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
+	if req.NotAfter != "" {
+		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && now.After(t) {
+			if what != "" {
+				return fmt.Sprintf("expired: notAfter %s of %s has passed", req.NotAfter, what)
+			}
+			return fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter)
+		}
+	}
+	reason := h.skipDate(m, req, now)
+	if reason != "" && what != "" {
+		reason = what + ": " + reason
+	}
+	return reason
+}
+
+// partsWithoutRegion names the targets and groups left without a region
+// once the outer one (region) is applied.
+func partsWithoutRegion(req events.StartRequest, region, prefix string) []events.FieldError {
+	var out []events.FieldError
+	for _, l := range []struct {
+		name  string
+		parts []events.StartRequest
+	}{{"targets", req.Targets}, {"sequence", req.Sequence}} {
+		for i, part := range l.parts {
+			r := part.RegionID
+			if r == "" {
+				r = region
+			}
+			at := fmt.Sprintf("%s%s[%d].", prefix, l.name, i)
+			if part.Targets != nil {
+				out = append(out, partsWithoutRegion(part, r, at)...)
+				continue
+			}
+			if r == "" {
+				out = append(out, events.FieldError{Field: at + "regionId",
+					Message: "no region: name regionId here or in the request, or set DEFAULT_REGION_ID"})
+			}
+		}
+	}
+	return out
+}
+
+// appendNew appends the errors of more whose field errs does not name yet.
+func appendNew(errs, more []events.FieldError) []events.FieldError {
+	for _, fe := range more {
+		if !slices.ContainsFunc(errs, func(have events.FieldError) bool { return have.Field == fe.Field }) {
+			errs = append(errs, fe)
+		}
+	}
+	return errs
 }
 
 // namedTargetIDs counts the IDs a request's targets and groups name.

@@ -84,7 +84,6 @@ func TestValidateTargetsAndRoleArn(t *testing.T) {
 	}{
 		{"role not an ARN", events.StartRequest{InstanceIDs: id, RoleArn: "arn:aws:iam::1:role/x"}, "roleArn", "role's ARN"},
 		{"a target's role", events.StartRequest{Targets: []events.StartRequest{ok, ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: "acs:ram::12:user/x"}}}, "targets[2].roleArn", "role's ARN"},
-		{"a target without region", events.StartRequest{Targets: []events.StartRequest{{InstanceIDs: id}}}, "targets[0].regionId", "required"},
 		{"a target's bad ID", events.StartRequest{Targets: []events.StartRequest{{RegionID: "cn-shanghai", InstanceIDs: []string{"i-x"}}}}, "targets[0].instanceIds[0]", "not an instance ID"},
 		{"targets beside instanceIds", events.StartRequest{InstanceIDs: id, Targets: []events.StartRequest{ok}}, "instanceIds", "beside targets"},
 		{"targets beside tags", events.StartRequest{Tags: []events.TagFilter{{Key: "env"}}, Targets: []events.StartRequest{ok}}, "tags", "beside targets"},

@@ -217,9 +217,10 @@ const maxTargets = 50
 
 // validateReach checks roleArn and targets (DESIGN §3.1): a role's ARN
 // acs:ram::<account id>:role/<name>; 1 to 50 targets, each a valid start
-// request with its own regionId and no targets of its own, and neither
+// request with no targets of its own, and neither
 // instanceIds, tags nor roleArn beside them. A target's defects are named
-// targets[i].<field>.
+// targets[i].<field>. A target without regionId takes the request's (outer
+// fields, DESIGN §3.1); the plan names one left without any.
 func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	var out []events.FieldError
 	if req.RoleArn != "" && accountOf(req.RoleArn) == "" {
@@ -246,9 +247,6 @@ func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError
 	}
 	for i, t := range req.Targets {
 		prefix := fmt.Sprintf("targets[%d].", i)
-		if t.RegionID == "" {
-			out = append(out, events.FieldError{Field: prefix + "regionId", Message: "is required in a target"})
-		}
 		if t.Targets != nil {
 			out = append(out, events.FieldError{Field: prefix + "targets", Message: "a target cannot hold targets of its own"})
 			t.Targets = nil
@@ -271,8 +269,8 @@ const (
 // valid start request (instanceIds, tags, targets, regionId,
 // batchOptimization) without a sequence of its own, and neither
 // instanceIds, tags, targets nor roleArn beside it. An instance named by two
-// groups (in the same region as written) is a defect of the later one: it
-// could not be both started before and after. Defects are named
+// groups is a defect of the later one (sequenceOverlaps; the plan checks
+// again once the region's defaults are known). Defects are named
 // sequence[i].<field>.
 func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	if req.Sequence == nil {
@@ -294,7 +292,6 @@ func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldEr
 				Message: "cannot stand beside sequence: name the instances of each group in the group"})
 		}
 	}
-	firstGroup := map[string]int{} // region/ID → the group that names it
 	for i, g := range req.Sequence {
 		prefix := fmt.Sprintf("sequence[%d].", i)
 		if g.Sequence != nil {
@@ -305,18 +302,55 @@ func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldEr
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
 		}
-		region := g.RegionID
-		if region == "" {
-			region = req.RegionID
-		}
-		for j, id := range g.InstanceIDs {
-			k := scopeOf(region, g.RoleArn) + "/" + id
-			if at, ok := firstGroup[k]; ok && at != i {
-				out = append(out, events.FieldError{Field: prefix + g.IDField(j),
-					Message: fmt.Sprintf("%s is in sequence[%d] already: an instance belongs to one group", quote(id), at)})
-				continue
+	}
+	return append(out, sequenceOverlaps(req, req.RegionID)...)
+}
+
+// sequenceOverlaps names each instance that two groups of a sequence name
+// (DESIGN §3.1): the instance being the (region, account, ID) once every
+// default is applied — a group's or target's own region, else the group's,
+// else region (the request's, resolved) — whether a group names it itself or
+// in its targets. It could not be started both before and after: a defect of
+// the later place, naming the earlier.
+func sequenceOverlaps(req events.StartRequest, region string) []events.FieldError {
+	type place struct {
+		group int
+		field string
+	}
+	var out []events.FieldError
+	first := map[string]place{} // region/account/ID → where it was named first
+	note := func(group int, field, region, role, id string) {
+		k := region + "/" + accountOf(role) + "/" + id
+		at, ok := first[k]
+		switch {
+		case !ok:
+			first[k] = place{group, field}
+		case at.group != group:
+			where := region
+			if role != "" {
+				where += ", account " + accountOf(role)
 			}
-			firstGroup[k] = i
+			out = append(out, events.FieldError{Field: field,
+				Message: fmt.Sprintf("%s (in %s) is named by %s already: an instance belongs to one group", quote(id), where, at.field)})
+		}
+	}
+	for i, g := range req.Sequence {
+		gr := g.RegionID
+		if gr == "" {
+			gr = region
+		}
+		prefix := fmt.Sprintf("sequence[%d].", i)
+		for j, id := range g.InstanceIDs {
+			note(i, prefix+g.IDField(j), gr, g.RoleArn, id)
+		}
+		for t, tg := range g.Targets {
+			tr := tg.RegionID
+			if tr == "" {
+				tr = gr
+			}
+			for j, id := range tg.InstanceIDs {
+				note(i, fmt.Sprintf("%stargets[%d].%s", prefix, t, tg.IDField(j)), tr, tg.RoleArn, id)
+			}
 		}
 	}
 	return out

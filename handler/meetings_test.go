@@ -1,0 +1,378 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The meetings table. The project's rule: a feature is done when it works
+// where it meets the others — a field at the outer level and inside targets
+// and sequence groups, in a batch of messages, over HTTP and from a timer, in
+// both spellings, on a dry run, with two invocations at once. Each row is a
+// field of the start request; each column a place or carrier it meets. Every
+// cell sends a real payload through Handle (decode, plan, start, report) and
+// asserts what the fake ECS received and what the answer says for the two
+// instances the field governs (A, B), and, in a batch, that the field does
+// not leak into the other message's instance (D). A new field gets a row.
+// docs/design.md ("Testing") describes the table.
+
+// meetingPlaces are the table's columns.
+var meetingPlaces = []string{
+	"plain",                    // {field, instanceIds}
+	"beside targets",           // {field, targets:[{instanceIds}]}
+	"inside a target",          // {targets:[{field, instanceIds}]}
+	"beside sequence",          // {field, sequence:[{instanceIds}, {…C}]}
+	"inside a group",           // {sequence:[{field, instanceIds}, {…C}]}
+	"group's target",           // {sequence:[{targets:[{field, instanceIds}]}, {…C}]}
+	"beside a group's targets", // {sequence:[{field, targets:[{instanceIds}]}, {…C}]}
+	"batch",                    // [{field, instanceIds}, {instanceIds:[D]}]
+	"http",                     // the plain body over HTTP
+	"timer",                    // the plain body as a timer's payload
+	"ecs spelling",             // RegionId, InstanceId, …, where the field has one
+	"dry run",                  // the plain body with dryRun
+	"two at once",              // two invocations, beside targets and plain, at once
+}
+
+// meetingRow is one field: its JSON fragment (ecs: in ECS's spelling, ""
+// when it has none), the environment it needs, and what must hold of A and B.
+type meetingRow struct {
+	field, frag, ecs string
+	env              map[string]string
+	// outerOnlyInvalid: the field may not stand beside targets or a
+	// sequence (tags, roleArn): there the request is refused, naming it.
+	outerOnlyInvalid bool
+	check            func(t *testing.T, c meetingCell)
+}
+
+// meetingCell is what one cell saw: the result, and the calls for A and B.
+type meetingCell struct {
+	res    Result
+	dry    bool // the cell is a dry run
+	a, b   string
+	calls  []StartInstancesInput // the StartInstances calls naming a or b
+	creds  []Credentials         // their credentials
+	ignore []IgnoredEvent
+}
+
+func (c meetingCell) outcome(id string) InstanceResult {
+	for _, ir := range c.res.InstanceResponses.InstanceResponse {
+		if ir.InstanceID == id {
+			return ir
+		}
+	}
+	return InstanceResult{}
+}
+
+// started is the outcome a start that goes through has in this cell.
+func (c meetingCell) started() Outcome {
+	if c.dry {
+		return DryRunPassed
+	}
+	return Started
+}
+
+func TestMeetingsTable(t *testing.T) {
+	now := time.Now()
+	// A zone whose date differs from UTC's now: the timeZone row's skip
+	// date falls on today there, not in UTC.
+	zone := "Pacific/Kiritimati"
+	if loc, _ := loadZone(zone); now.In(loc).Format(dateLayout) == now.UTC().Format(dateLayout) {
+		zone = "Pacific/Pago_Pago"
+	}
+	loc, _ := loadZone(zone)
+	zoneToday := now.In(loc).Format(dateLayout)
+	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(dateLayout), now.UTC().Format(dateLayout), now.UTC().AddDate(0, 0, 1).Format(dateLayout))
+
+	notSent := func(t *testing.T, c meetingCell, why string) {
+		t.Helper()
+		if len(c.calls) > 0 {
+			t.Errorf("A or B was sent: %+v", c.calls)
+		}
+		for _, id := range []string{c.a, c.b} {
+			if ir := c.outcome(id); ir.Outcome != "" && ir.Outcome != Skipped {
+				t.Errorf("%s: %+v, want no start", id, ir)
+			}
+		}
+		for _, ig := range c.ignore {
+			if strings.Contains(ig.Reason, why) {
+				return
+			}
+		}
+		t.Errorf("no Ignored entry says %q: %+v", why, c.ignore)
+	}
+	rows := []meetingRow{
+		{field: "regionId", frag: `"regionId":"cn-shanghai"`, ecs: `"RegionId":"cn-shanghai"`,
+			check: func(t *testing.T, c meetingCell) {
+				for _, call := range c.calls {
+					if call.RegionID != "cn-shanghai" {
+						t.Errorf("sent to %s, want cn-shanghai (DEFAULT_REGION_ID is cn-hangzhou): %+v", call.RegionID, call)
+					}
+				}
+				if ir := c.outcome(c.a); ir.RegionID != "cn-shanghai" || ir.Outcome != c.started() || len(c.calls) == 0 {
+					t.Errorf("A: %+v", ir)
+				}
+			}},
+		{field: "batchOptimization", frag: `"batchOptimization":"AllTogether"`, ecs: `"BatchOptimization":"AllTogether"`,
+			check: func(t *testing.T, c meetingCell) {
+				if len(c.calls) != 1 || c.calls[0].BatchOptimization != AllTogether || len(c.calls[0].InstanceIDs) != 2 {
+					t.Errorf("want one AllTogether call with A and B: %+v", c.calls)
+				}
+			}},
+		{field: "dryRun", frag: `"dryRun":true`, ecs: `"DryRun":true`,
+			check: func(t *testing.T, c meetingCell) {
+				for _, call := range c.calls {
+					if !call.DryRun {
+						t.Errorf("a real call: %+v", call)
+					}
+				}
+				if ir := c.outcome(c.a); ir.Outcome != DryRunPassed || len(c.calls) == 0 {
+					t.Errorf("A: %+v", ir)
+				}
+			}},
+		{field: "wait", frag: `"wait":"30s"`,
+			check: func(t *testing.T, c meetingCell) {
+				ir := c.outcome(c.a)
+				if c.dry {
+					if ir.Outcome != DryRunPassed {
+						t.Errorf("A: %+v", ir)
+					}
+					return
+				}
+				if ir.Outcome != Started || ir.CurrentStatus != "Running" {
+					t.Errorf("A: %+v, want Started and Running (waited for)", ir)
+				}
+			}},
+		{field: "notAfter", frag: `"notAfter":"2020-01-01T00:00:00Z"`,
+			check: func(t *testing.T, c meetingCell) { notSent(t, c, "notAfter 2020-01-01T00:00:00Z") }},
+		{field: "skipDates", frag: `"skipDates":` + utcDays,
+			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+now.UTC().Format(dateLayout)) }},
+		{field: "timeZone", frag: `"timeZone":"` + zone + `"`, env: map[string]string{"SKIP_DATES": zoneToday},
+			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+zoneToday+" ("+zone+")") }},
+		{field: "tags", frag: `"tags":[{"key":"env","value":"dev"}]`, ecs: `"Tag.1.Key":"env","Tag.1.Value":"dev"`, outerOnlyInvalid: true,
+			check: func(t *testing.T, c meetingCell) {
+				if ir := c.outcome(c.a); ir.Outcome != c.started() {
+					t.Errorf("A carries env=dev: %+v", ir)
+				}
+				if ir := c.outcome(c.b); ir.Outcome != Rejected || ir.Code != CodeNotAllowed {
+					t.Errorf("B does not carry env=dev: %+v", ir)
+				}
+			}},
+		{field: "roleArn", frag: `"roleArn":"` + roleB + `"`, env: map[string]string{"ALLOWED_ROLE_ARNS": roleB}, outerOnlyInvalid: true,
+			check: func(t *testing.T, c meetingCell) {
+				for _, cr := range c.creds {
+					if cr.AccessKeyID != "STS.assumed-1222333444555666" {
+						t.Errorf("sent with %s, want the role's credentials", cr.AccessKeyID)
+					}
+				}
+				if ir := c.outcome(c.a); ir.Outcome != c.started() || ir.AccountID != "1222333444555666" || len(c.calls) == 0 {
+					t.Errorf("A: %+v", ir)
+				}
+			}},
+	}
+	for ri, row := range rows {
+		t.Run(row.field, func(t *testing.T) {
+			t.Parallel()
+			m := newMeeting(t, ri, row)
+			for ci, place := range meetingPlaces {
+				t.Run(place, func(t *testing.T) {
+					t.Parallel()
+					m.cell(t, ci, place)
+				})
+			}
+		})
+	}
+}
+
+// meeting is one row's handler, fleet and fake ECS.
+type meeting struct {
+	row meetingRow
+	ri  int
+	h   *Handler
+	fl  *fleet
+	e   *fakeECS
+}
+
+func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
+	env := map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "HTTP_AUTH": "secret", "WEBHOOK_SECRET": authTestSecret}
+	for k, v := range row.env {
+		env[k] = v
+	}
+	fl := newFleet(map[string]string{})
+	for ci := range len(meetingPlaces) * 4 {
+		for _, x := range "abcd" {
+			id := fmt.Sprintf("i-meet%02d%02d%c", ri, ci, x)
+			fl.status[id] = "Stopped"
+			if x == 'a' {
+				fl.tags[id] = map[string]string{"env": "dev"}
+			}
+		}
+	}
+	e := fl.ecs()
+	// A started instance runs once it has been looked at: wait sees it
+	// Running on its first poll.
+	e.describe = func(region string, ids []string) (*DescribeInstancesOutput, error) {
+		out, err := fl.describeIDs(region, ids)
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		for _, id := range ids {
+			if fl.status[id] == "Starting" {
+				fl.status[id] = "Running"
+			}
+		}
+		return out, err
+	}
+	h, _ := testHandler(t, env, e)
+	h.starter.PollInterval = 10 * time.Millisecond
+	h.SetSTS(&fakeSTS{})
+	return &meeting{row: row, ri: ri, h: h, fl: fl, e: e}
+}
+
+// body places the row's fragment: place is a column; a, b are the
+// instances it governs, c a later group's, d another message's.
+func (m *meeting) body(place, frag, a, b, c, d string) string {
+	ids := fmt.Sprintf(`"instanceIds":[%q,%q]`, a, b)
+	later := fmt.Sprintf(`{"regionId":"cn-hangzhou","instanceIds":[%q]}`, c)
+	switch place {
+	case "beside targets":
+		return fmt.Sprintf(`{%s,"targets":[{%s}]}`, frag, ids)
+	case "inside a target":
+		return fmt.Sprintf(`{"targets":[{%s,%s}]}`, frag, ids)
+	case "beside sequence":
+		return fmt.Sprintf(`{%s,"sequence":[{%s},%s]}`, frag, ids, later)
+	case "inside a group":
+		return fmt.Sprintf(`{"sequence":[{%s,%s},%s]}`, frag, ids, later)
+	case "group's target":
+		return fmt.Sprintf(`{"sequence":[{"targets":[{%s,%s}]},%s]}`, frag, ids, later)
+	case "beside a group's targets":
+		return fmt.Sprintf(`{"sequence":[{%s,"targets":[{%s}]},%s]}`, frag, ids, later)
+	case "batch":
+		return fmt.Sprintf(`[{%s,%s},{"instanceIds":[%q]}]`, frag, ids, d)
+	case "dry run":
+		return fmt.Sprintf(`{"dryRun":true,%s,%s}`, frag, ids)
+	}
+	return fmt.Sprintf(`{%s,%s}`, frag, ids)
+}
+
+func (m *meeting) cell(t *testing.T, ci int, place string) {
+	row := m.row
+	id := func(k, x int) string { return fmt.Sprintf("i-meet%02d%02d%c", m.ri, ci*4+k, "abcd"[x]) }
+	a, b, c, d := id(0, 0), id(0, 1), id(0, 2), id(0, 3)
+	outerOnly := strings.HasPrefix(place, "beside")
+	if row.field == "dryRun" && place == "dry run" {
+		t.Skip("the plain column is this cell")
+	}
+	if place == "ecs spelling" {
+		if row.ecs == "" {
+			t.Skipf("%s has no ECS spelling", row.field)
+		}
+		batch := `,"BatchOptimization":"SuccessFirst"`
+		if row.field == "batchOptimization" {
+			batch = ""
+		}
+		m.check(t, place, fmt.Sprintf(`{%s,"InstanceId":[%q,%q]%s}`, row.ecs, a, b, batch), a, b, d, false)
+		return
+	}
+	if place == "two at once" {
+		var wg sync.WaitGroup
+		for k, p := range []string{"beside targets", "plain"} {
+			if row.outerOnlyInvalid {
+				p = "inside a target"
+			}
+			wg.Go(func() {
+				a, b, c := id(k, 0), id(k, 1), id(k, 2)
+				m.check(t, p, m.body(p, row.frag, a, b, c, d), a, b, d, false)
+			})
+		}
+		wg.Wait()
+		return
+	}
+	body := m.body(place, row.frag, a, b, c, d)
+	if row.outerOnlyInvalid && outerOnly {
+		// tags and roleArn cannot stand beside targets or a sequence:
+		// the request is refused whole, naming the field.
+		res := m.run(t, place, body)
+		calls, _ := m.callsFor(a, b)
+		if n := len(calls); n > 0 || res.Summary.Rejected == 0 || !strings.Contains(fmt.Sprint(res.InstanceResponses), row.field) {
+			t.Errorf("want refused naming %s, nothing sent: %d calls, %+v", row.field, n, res)
+		}
+		return
+	}
+	m.check(t, place, body, a, b, d, place == "dry run")
+}
+
+// check runs body and the row's check, and in a batch that d was started
+// as its own message asks (nothing of the field leaks into it).
+func (m *meeting) check(t *testing.T, place, body, a, b, d string, dry bool) {
+	res := m.run(t, place, body)
+	calls, creds := m.callsFor(a, b)
+	m.row.check(t, meetingCell{res: res, dry: dry || m.row.field == "dryRun", a: a, b: b, calls: calls, creds: creds, ignore: res.Ignored})
+	if place == "batch" {
+		ir := meetingCell{res: res}.outcome(d)
+		if ir.Outcome != Started || ir.RegionID != "cn-hangzhou" || ir.AccountID != "" {
+			t.Errorf("the other message's %s: %+v, want Started in cn-hangzhou", d, ir)
+		}
+		for _, call := range m.e.calls() {
+			if call.InstanceIDs[0] == d && (call.DryRun || call.BatchOptimization != SuccessFirst) {
+				t.Errorf("the other message's call took the field: %+v", call)
+			}
+		}
+	}
+}
+
+// run sends body through Handle as place carries it: a direct payload, an
+// HTTP trigger event, a timer event.
+func (m *meeting) run(t *testing.T, place, body string) Result {
+	t.Helper()
+	ctx := invContext(context.Background(), "req-meet")
+	var payload []byte
+	switch place {
+	case "http":
+		payload = authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil)
+	case "timer":
+		payload, _ = json.Marshal(map[string]any{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": "meet", "payload": body})
+	default:
+		payload = []byte(body)
+	}
+	// Errorf, not Fatalf: two cells run in goroutines of one test.
+	out, err := m.h.Handle(ctx, payload)
+	if err != nil {
+		t.Errorf("%s: %v", body, err)
+		return Result{}
+	}
+	if place == "http" {
+		var resp HTTPResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Errorf("%s: %v", out, err)
+			return Result{}
+		}
+		out = []byte(resp.Body)
+	}
+	var res Result
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Errorf("%s: %v", out, err)
+	}
+	return res
+}
+
+// callsFor are the StartInstances calls naming a or b, and their credentials.
+func (m *meeting) callsFor(a, b string) ([]StartInstancesInput, []Credentials) {
+	m.e.mu.Lock()
+	defer m.e.mu.Unlock()
+	var calls []StartInstancesInput
+	var creds []Credentials
+	for i, call := range m.e.startCalls {
+		for _, id := range call.InstanceIDs {
+			if id == a || id == b {
+				calls = append(calls, call)
+				creds = append(creds, m.e.startCreds[i])
+				break
+			}
+		}
+	}
+	return calls, creds
+}
