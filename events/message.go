@@ -55,6 +55,10 @@ type StartRequest struct {
 	InstanceIDs       []string `json:"instanceIds"`
 	BatchOptimization string   `json:"batchOptimization,omitempty"`
 	DryRun            bool     `json:"dryRun,omitempty"`
+	// DryRunSet says whether the request sent dryRun (true or false), so
+	// that an explicit false in a target or group is not overridden by an
+	// outer dryRun, which is only a default (DESIGN §3.1, outer fields).
+	DryRunSet bool `json:"-"`
 	// NotAfter is an RFC 3339 time, kept as sent so that validation can name it.
 	NotAfter string `json:"notAfter,omitempty"`
 	// Tags select instances by tag (DESIGN §3.1): without InstanceIDs, every

@@ -564,7 +564,7 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 				fail(k, "must be true or false")
 				continue
 			}
-			req.DryRun = b
+			req.DryRun, req.DryRunSet = b, true
 		case fieldTags:
 			tags, names, tagErrs := tagList(v, k)
 			req.Tags = append(req.Tags, tags...)

@@ -345,3 +345,53 @@ func TestSequenceOverlapAfterDefaults(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.1, outer fields: an outer field is only the default of the
+// parts that do not set it. A target's own "dryRun": false is a real start
+// beside an outer "dryRun": true; a target that says nothing is a dry run,
+// and so is every part of a sequence group that says nothing.
+func TestOuterDryRunIsADefaultOnly(t *testing.T) {
+	const a, b = "i-outerdr0001", "i-outerdr0002"
+	for _, shape := range []string{
+		`{"dryRun":true,"targets":[{"regionId":"cn-hangzhou","dryRun":false,"instanceIds":[%q]},{"regionId":"cn-hangzhou","instanceIds":[%q]}]}`,
+		`{"dryRun":true,"regionId":"cn-hangzhou","sequence":[{"dryRun":false,"instanceIds":[%q]},{"instanceIds":[%q]}]}`,
+	} {
+		t.Run(shape, func(t *testing.T) {
+			fl := newFleet(map[string]string{a: "Stopped", b: "Stopped"})
+			e := fl.ecs()
+			// A started instance runs once looked at, so that the
+			// sequence's implied wait ends.
+			e.describe = func(region string, ids []string) (*DescribeInstancesOutput, error) {
+				out, err := fl.describeIDs(region, ids)
+				fl.mu.Lock()
+				defer fl.mu.Unlock()
+				for _, id := range ids {
+					if fl.status[id] == "Starting" {
+						fl.status[id] = "Running"
+					}
+				}
+				return out, err
+			}
+			h, _ := testHandler(t, nil, e)
+			h.starter.PollInterval = 20 * time.Millisecond
+			res, err := handleJSON(t, h, fmt.Sprintf(shape, a, b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := byID(&res)
+			if got[a].Outcome != Started {
+				t.Errorf("the part's own dryRun false lost to the outer default: %+v", got[a])
+			}
+			if got[b].Outcome != DryRunPassed {
+				t.Errorf("the part without dryRun did not inherit the outer true: %+v", got[b])
+			}
+			for _, call := range e.calls() {
+				for _, id := range call.InstanceIDs {
+					if id == b && !call.DryRun {
+						t.Errorf("%s was sent for real: %+v", b, call)
+					}
+				}
+			}
+		})
+	}
+}

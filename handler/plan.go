@@ -361,11 +361,10 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 // inherit is part (a target or a sequence group) with the outer request's
 // fields as its defaults (DESIGN §3.1, outer fields): region (the outer
 // request's, resolved as §3 resolves a request's), batchOptimization, wait,
-// notAfter, skipDates and timeZone where part sets none. dryRun is the
-// outer's or the part's: a decoded request does not say whether false was
-// sent or left out, and a rehearsal asked for at the top is never turned
-// into real starts below it. Applied at every depth (a group's targets
-// inherit from the group, which inherited from the request).
+// dryRun, notAfter, skipDates and timeZone where part sets none (an
+// explicit "dryRun": false in a part is its own, as "wait": false is).
+// Applied at every depth (a group's targets inherit from the group, which
+// inherited from the request).
 func inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
 	if part.RegionID == "" {
 		part.RegionID = region
@@ -373,7 +372,9 @@ func inherit(outer events.StartRequest, region string, part events.StartRequest)
 	if part.BatchOptimization == "" {
 		part.BatchOptimization = outer.BatchOptimization
 	}
-	part.DryRun = part.DryRun || outer.DryRun
+	if !part.DryRunSet {
+		part.DryRun, part.DryRunSet = outer.DryRun, outer.DryRunSet
+	}
 	if part.Wait == "" {
 		part.Wait = outer.Wait
 	}
