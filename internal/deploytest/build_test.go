@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -220,7 +221,8 @@ func TestBuildScriptHelp(t *testing.T) {
 		cmd.Stdout, cmd.Stderr = &so, &se
 		err := cmd.Run()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
