@@ -27,7 +27,11 @@ const (
 	ReasonEmptyBody      = "message body is empty"
 	ReasonEmptyPayload   = "payload is empty"
 	ReasonEmptyBatch     = "batch is empty"
-	ReasonMalformedJSON  = "payload is not valid JSON"
+	// ReasonMalformedJSON comes with one error naming what breaks (the
+	// payload, an element "[1]") and where, so that the reason a log line or a
+	// result gives ("not valid JSON: payload: unexpected end of JSON input at
+	// byte 52 of 52") says it once.
+	ReasonMalformedJSON = "not valid JSON"
 )
 
 // origin is what an envelope tells about the messages it carries: the defaults of
@@ -118,25 +122,26 @@ func (o origin) malformedJSON(raw []byte) Message {
 	return m
 }
 
-// jsonDefect says why raw is not valid JSON, and where, without quoting it.
+// jsonDefect says why raw is not valid JSON, and where, without quoting it
+// and without saying "not valid JSON" (the reason or the caller says that).
 func jsonDefect(raw []byte) string {
 	if bytes.HasPrefix(raw, utf8BOM) {
-		return "is not valid JSON: it starts with a byte order mark (U+FEFF); save it without one"
+		return "starts with a byte order mark (U+FEFF); save it without one"
 	}
 	if r, leads, ok := straySpace(raw); ok {
 		where := "ends"
 		if leads {
 			where = "starts"
 		}
-		return fmt.Sprintf("is not valid JSON: it %s with %U, which JSON does not take for white space (only space, tab, line feed and carriage return)", where, r)
+		return fmt.Sprintf("%s with %U, which JSON does not take for white space (only space, tab, line feed and carriage return)", where, r)
 	}
 	var v any
 	err := json.Unmarshal(raw, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("is not valid JSON: %s (at byte %d of %d)", safe(se.Error()), se.Offset, len(raw))
+		return fmt.Sprintf("%s at byte %d of %d", safe(se.Error()), se.Offset, len(raw))
 	}
-	return "is not valid JSON"
+	return fmt.Sprintf("breaks somewhere in its %d bytes", len(raw))
 }
 
 // unknownObject reports a JSON object that is neither a start request nor a known

@@ -374,7 +374,7 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 	case json.Valid(body):
 		return jsonBodyMessages(body, o)
 	case ct == "application/json" || strings.HasSuffix(ct, "+json") || meantAsJSON(body):
-		return nil, []FieldError{{Field: "body", Message: jsonDefect(body)}}
+		return nil, []FieldError{{Field: "body", Message: "is not valid JSON: " + jsonDefect(body)}}
 	case ct != "application/x-www-form-urlencoded":
 		if dec, ok := base64JSON(body); ok {
 			return jsonBodyMessages(dec, o)

@@ -2,6 +2,9 @@ package events
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -21,7 +24,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"blank", " \n\t", Direct, ReasonEmptyPayload},
 		{"truncated JSON", `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfm`, Direct, ReasonMalformedJSON},
 		{"JSON after a BOM", "\ufeff{\"instanceIds\":[\"i-bp67acfmxazb4p0001\"]}", Direct, ReasonMalformedJSON},
-		{"timer, truncated JSON", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":"{\"instanceIds\":[\"` + secret + `"}`, Timer, "timer " + ReasonMalformedJSON},
+		{"timer, truncated JSON", `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":"{\"instanceIds\":[\"` + secret + `"}`, Timer, ReasonMalformedJSON},
 		{"non-JSON bytes", "\x00\xff\xfe" + secret, Direct, ReasonUnknownPayload},
 		{"plain text", secret, Direct, ReasonUnknownPayload},
 		{"bad base64", "eyJpbnN0YW5jZUlkcyI6W!!!", Direct, ReasonUnknownPayload},
@@ -138,5 +141,53 @@ func TestDecodeMixedBatch(t *testing.T) {
 		if want := "direct[" + string(rune('0'+i)) + "]"; m.Source != want {
 			t.Errorf("%d: source %q, want %q", i, m.Source, want)
 		}
+	}
+}
+
+// JSON the operator wrote that does not parse is reported once, with the byte
+// where it breaks: the reason a result or a log line gives (the Ignored
+// reason, then each error as "field: message", as the handler joins them)
+// says "not valid JSON" one time and "at byte <offset> of <length>", in every
+// carrier — a direct payload, a timer's payload, a string element of a batch,
+// an HTTP body.
+func TestMalformedJSONIsSaidOnceWithTheOffset(t *testing.T) {
+	const bad = `{"regionId":"cn-hangzhou","instanceIds":[}`
+	var v any
+	var se *json.SyntaxError
+	if !errors.As(json.Unmarshal([]byte(bad), &v), &se) {
+		t.Fatal("the sample parses")
+	}
+	at := fmt.Sprintf("at byte %d of %d", se.Offset, len(bad))
+	reason := func(ignored string, errs []FieldError) string {
+		s := ignored
+		for _, e := range errs {
+			s += ": " + e.Field + ": " + e.Message
+		}
+		return s
+	}
+	carriers := map[string]string{
+		"direct": bad,
+		"timer":  `{"triggerTime":"2026-11-26T00:30:00Z","triggerName":"t","payload":` + quoted(bad) + `}`,
+		"batch":  `[` + quoted(bad) + `]`,
+	}
+	for name, payload := range carriers {
+		msgs := Decode([]byte(payload))
+		if len(msgs) != 1 || msgs[0].Ignored != ReasonMalformedJSON || len(msgs[0].Errors) != 1 {
+			t.Errorf("%s: %+v, want one message Ignored %q with one error", name, msgs, ReasonMalformedJSON)
+			continue
+		}
+		got := reason(msgs[0].Ignored, msgs[0].Errors)
+		if n := strings.Count(got, "not valid JSON"); n != 1 || !strings.Contains(got, at) {
+			t.Errorf("%s: %q says \"not valid JSON\" %d times, want once with %q", name, got, n, at)
+		}
+	}
+	r, ok, err := ParseHTTP(httpPayload(t, "application/json", bad, false, nil))
+	if !ok || err != nil {
+		t.Fatalf("ParseHTTP: %v %v", ok, err)
+	}
+	_, errs := DecodeHTTP(r)
+	got := reason("", errs)
+	if len(errs) != 1 || strings.Count(got, "not valid JSON") != 1 || !strings.Contains(got, at) {
+		t.Errorf("HTTP body: %q, want one error saying \"not valid JSON\" once with %q", got, at)
 	}
 }

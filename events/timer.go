@@ -37,9 +37,7 @@ func decodeTimer(raw []byte, o origin, depth int) []Message {
 	case !json.Valid(payload):
 		if meantAsJSON(payload) {
 			// The operator wrote it: say where it breaks (DESIGN §4).
-			m := o.malformedJSON(payload)
-			m.Ignored = "timer " + ReasonMalformedJSON
-			return []Message{m}
+			return []Message{o.malformedJSON(payload)}
 		}
 		if _, ok := ecsQuery(payload); !ok {
 			return []Message{o.ignore("timer payload is not JSON")}

@@ -8,6 +8,19 @@
 # Usage: scripts/build.sh [OUT_DIR]
 set -euo pipefail
 
+usage() {
+  echo "usage: scripts/build.sh [OUT_DIR]"
+  echo "Builds OUT_DIR/start-ecs.zip (default dist/), the package s.yaml deploys."
+}
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  -*) usage >&2; exit 2 ;;
+esac
+if [ "$#" -gt 1 ]; then
+  usage >&2
+  exit 2
+fi
+
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out_dir="${1:-$root/dist}"
 mkdir -p "$out_dir"

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -197,5 +198,44 @@ func TestBuildIsReproducible(t *testing.T) {
 	}
 	if n := bytes.Count(bin, []byte("Pacific/Kiritimati")); n > 2 {
 		t.Errorf("the binary embeds the time zone database more than once (%d names of one zone): import time/tzdata nowhere, handler/tzdb has it", n)
+	}
+}
+
+// scripts/build.sh -h prints its usage and builds nothing; an unknown option
+// is a usage error, never a directory named after it.
+func TestBuildScriptHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		exit     int
+		inStdout bool
+	}{
+		{[]string{"-h"}, 0, true},
+		{[]string{"--help"}, 0, true},
+		{[]string{"-x"}, 2, false},
+		{[]string{"a", "b"}, 2, false},
+	} {
+		dir := t.TempDir()
+		cmd := exec.CommandContext(t.Context(), "bash", append([]string{filepath.Join(repoRoot(t), "scripts", "build.sh")}, tc.args...)...)
+		cmd.Dir = dir
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out := se.String()
+		if tc.inStdout {
+			out = so.String()
+		}
+		if code != tc.exit || !strings.HasPrefix(out, "usage: scripts/build.sh [OUT_DIR]") {
+			t.Errorf("build.sh %v: exit %d, stdout %q, stderr %q; want exit %d and the usage", tc.args, code, so.String(), se.String(), tc.exit)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			t.Errorf("build.sh %v made %v", tc.args, entries)
+		}
 	}
 }

@@ -167,21 +167,21 @@ func envelope(t *testing.T, sourceType, body string) ([]byte, events.Trigger) {
 	return b, trig
 }
 
-// Every queue trigger has a sample message in vars.samples, and that message,
-// as its event stream delivers it, is a start request the function accepts.
+// Every queue trigger has a sample message in the vars.samples of its file,
+// and that message, as its event stream delivers it, is a start request the
+// function accepts.
 func TestSampleMessagesAreStartRequests(t *testing.T) {
-	doc := loadSYAML(t)
-	samples := obj(doc, "vars", "samples")
 	used := map[string]bool{}
 	for _, tr := range triggers(t) {
+		samples := obj(tr.vars, "samples")
 		st := str(tr.config, "eventSourceConfig", "eventSourceType")
 		if tr.typ == "mns_topic" {
 			sample, _ := samples[tr.name].(string)
 			if sample == "" {
-				t.Errorf("vars.samples has no sample message for trigger %s", tr.name)
+				t.Errorf("%s: vars.samples has no sample message for trigger %s", tr.file, tr.name)
 				continue
 			}
-			used[tr.name] = true
+			used[tr.file+"/"+tr.name] = true
 			checkStartRequest(t, tr.name+" (topic notification)", mnsTopicEvent(t, tr, sample), sample, 1, events.MNSTopic)
 			continue
 		}
@@ -190,18 +190,23 @@ func TestSampleMessagesAreStartRequests(t *testing.T) {
 		}
 		sample, _ := samples[tr.name].(string)
 		if sample == "" {
-			t.Errorf("vars.samples has no sample message for trigger %s", tr.name)
+			t.Errorf("%s: vars.samples has no sample message for trigger %s", tr.file, tr.name)
 			continue
 		}
-		used[tr.name] = true
+		used[tr.file+"/"+tr.name] = true
 		checkStartRequest(t, tr.name+" (message)", []byte(sample), sample, 1, "")
 		payload, trig := envelope(t, st, sample)
 		checkStartRequest(t, tr.name+" ("+st+" batch)", payload, sample, 2, trig)
 	}
-	for name := range samples {
-		if !used[name] {
-			t.Errorf("vars.samples.%s names no queue trigger", name)
+	for _, file := range deployFileNames(t) {
+		for name := range obj(readDeployFile(t, file), "vars", "samples") {
+			if !used[file+"/"+name] {
+				t.Errorf("%s: vars.samples.%s names no queue trigger of the file", file, name)
+			}
 		}
+	}
+	if len(used) == 0 {
+		t.Error("no queue or topic trigger has a sample")
 	}
 }
 

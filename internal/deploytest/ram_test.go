@@ -211,11 +211,19 @@ func TestMNSInvocationRoleMatchesSYaml(t *testing.T) {
 			}
 		}
 	}
-	role := str(loadSYAML(t), "vars", "mnsInvocationRole")
+	topics := 0
 	for _, tr := range triggers(t) {
-		if tr.typ == "mns_topic" && !strings.HasSuffix(str(tr.resolved, "invocationRole"), ":role/"+role) {
-			t.Errorf("%s: invocationRole %q is not vars.mnsInvocationRole (%s)", tr.name, str(tr.resolved, "invocationRole"), role)
+		if tr.typ != "mns_topic" {
+			continue
 		}
+		topics++
+		role := str(tr.vars, "mnsInvocationRole")
+		if role == "" || !strings.HasSuffix(str(tr.resolved, "invocationRole"), ":role/"+role) {
+			t.Errorf("%s: %s: invocationRole %q is not vars.mnsInvocationRole (%q)", tr.file, tr.name, str(tr.resolved, "invocationRole"), role)
+		}
+	}
+	if topics == 0 {
+		t.Error("no mns_topic trigger in any deployment file")
 	}
 }
 

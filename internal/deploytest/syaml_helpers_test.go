@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -32,23 +33,103 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// loadSYAML parses s.yaml as any YAML parser would (anchors and merge keys
-// resolved, ${…} variables left as written).
-func loadSYAML(t *testing.T) map[string]any {
+// The deployment is s.yaml, what every account can deploy, and beside it the
+// s.*.yaml files for triggers that need a resource of the user's own (DESIGN
+// §1), deployed with `s deploy -t <file>`. Every test below reads all of them.
+
+// deployFileNames lists s.yaml first, then every s.*.yaml beside it.
+func deployFileNames(t *testing.T) []string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "s.yaml"))
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "s.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	more, err := filepath.Glob(filepath.Join(root, "s.*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"s.yaml"}
+	for _, m := range more {
+		names = append(names, filepath.Base(m))
+	}
+	sort.Strings(names[1:])
+	return names
+}
+
+// readDeployFile parses one file as any YAML parser would (anchors and merge
+// keys resolved, ${…} variables left as written), without resolving extend.
+func readDeployFile(t *testing.T, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("s.yaml does not parse: %v", err)
+		t.Fatalf("%s does not parse: %v", name, err)
 	}
 	return doc
 }
 
-// deployEnv stands for the shell that runs `s deploy`: the variables without a
-// default in s.yaml must be set there (README.md lists them).
+// loadDeployFile is a file as `s -t <name>` sees it: with `extend: <parent>`,
+// Serverless Devs merges the file over its parent (objects key by key, deeply;
+// a list or a scalar replaces the parent's).
+func loadDeployFile(t *testing.T, name string) map[string]any {
+	t.Helper()
+	doc := readDeployFile(t, name)
+	parent, ok := doc["extend"].(string)
+	if !ok {
+		if _, set := doc["extend"]; set {
+			t.Fatalf("%s: extend is not a file name", name)
+		}
+		return doc
+	}
+	if parent == name {
+		t.Fatalf("%s extends itself", name)
+	}
+	merged, _ := mergeExtend(loadDeployFile(t, parent), doc).(map[string]any)
+	delete(merged, "extend")
+	return merged
+}
+
+// mergeExtend is Serverless Devs' extend: over's objects merged into base's,
+// anything else of over replacing base's.
+func mergeExtend(base, over any) any {
+	b, ok1 := base.(map[string]any)
+	o, ok2 := over.(map[string]any)
+	if !ok1 || !ok2 {
+		return over
+	}
+	out := make(map[string]any, len(b)+len(o))
+	for k, v := range b {
+		out[k] = v
+	}
+	for k, v := range o {
+		if bv, ok := out[k]; ok {
+			out[k] = mergeExtend(bv, v)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// loadSYAML is s.yaml, the first deploy.
+func loadSYAML(t *testing.T) map[string]any {
+	t.Helper()
+	return loadDeployFile(t, "s.yaml")
+}
+
+// firstDeployEnv stands for the shell that runs the first `s deploy`: the
+// variables s.yaml reads without a default, and nothing else (docs/deploy.md
+// lists them).
+var firstDeployEnv = map[string]string{
+	"SLS_PROJECT":    "start-ecs-logs-1234567890123456",
+	"WEBHOOK_SECRET": "test-secret-0123456789abcdef",
+}
+
+// deployEnv adds what `s deploy -t s.queues.yaml` needs besides: the
+// instances of the user's own queues.
 var deployEnv = map[string]string{
 	"SLS_PROJECT":          "start-ecs-logs-1234567890123456",
 	"ROCKETMQ_INSTANCE_ID": "MQ_INST_1234567890123456_BXhFHryi",
@@ -159,21 +240,37 @@ func (r *resolver) lookup(expr string) (string, error) {
 	return "", fmt.Errorf("unknown variable form %q", expr)
 }
 
-// resource is one fc3 resource of s.yaml, as written and as `s` resolves it.
+// resource is one fc3 resource of a deployment file, as written (extend
+// resolved) and as `s` resolves it.
 type resource struct {
+	file     string
 	name     string
+	vars     map[string]any
 	raw      map[string]any
 	resolved map[string]any
 }
 
+// resources lists the resources of every deployment file, each file with
+// its extend resolved: a resource that a file inherits is listed for it too,
+// as `s deploy -t <file>` deploys it again.
 func resources(t *testing.T) []resource {
 	t.Helper()
-	doc := loadSYAML(t)
+	var out []resource
+	for _, file := range deployFileNames(t) {
+		out = append(out, fileResources(t, file, deployEnv)...)
+	}
+	return out
+}
+
+func fileResources(t *testing.T, file string, env map[string]string) []resource {
+	t.Helper()
+	doc := loadDeployFile(t, file)
 	res, ok := doc["resources"].(map[string]any)
 	if !ok || len(res) == 0 {
-		t.Fatal("s.yaml has no resources")
+		t.Fatalf("%s has no resources", file)
 	}
-	r := newResolver(t, doc, deployEnv)
+	vars, _ := doc["vars"].(map[string]any)
+	r := newResolver(t, doc, env)
 	names := make([]string, 0, len(res))
 	for name := range res {
 		names = append(names, name)
@@ -184,30 +281,37 @@ func resources(t *testing.T) []resource {
 		body, _ := res[name].(map[string]any)
 		props, ok := body["props"].(map[string]any)
 		if !ok {
-			t.Fatalf("resource %s has no props", name)
+			t.Fatalf("%s: resource %s has no props", file, name)
 		}
 		resolved, err := r.resolve(props)
 		if err != nil {
-			t.Fatalf("resource %s: %v", name, err)
+			t.Fatalf("%s: resource %s: %v", file, name, err)
 		}
-		out = append(out, resource{name: name, raw: props, resolved: resolved.(map[string]any)})
+		out = append(out, resource{file: file, name: name, vars: vars, raw: props, resolved: resolved.(map[string]any)})
 	}
 	return out
 }
 
 type trigger struct {
+	file     string // the deployment file that defines it
 	function string
 	name     string
 	typ      string
+	vars     map[string]any // the vars of its file, extend resolved
 	config   map[string]any
 	raw      map[string]any
 	resolved map[string]any // the whole trigger, ${…} resolved
 }
 
-// triggers lists every trigger of every function, with its resolved config.
+// triggers lists every trigger of every function of every deployment file,
+// with its resolved config, once: a trigger that a file inherits unchanged
+// through extend belongs to the file that defines it. The same function and
+// trigger name defined differently in two files is an error: the second
+// deploy would silently redefine the first's trigger.
 func triggers(t *testing.T) []trigger {
 	t.Helper()
 	var out []trigger
+	seen := map[string]trigger{}
 	for _, res := range resources(t) {
 		list, _ := res.resolved["triggers"].([]any)
 		rawList, _ := res.raw["triggers"].([]any)
@@ -217,11 +321,20 @@ func triggers(t *testing.T) []trigger {
 			raw, _ := rawList[i].(map[string]any)
 			name, _ := m["triggerName"].(string)
 			typ, _ := m["triggerType"].(string)
-			out = append(out, trigger{function: res.name, name: name, typ: typ, config: cfg, raw: raw, resolved: m})
+			tr := trigger{file: res.file, function: res.name, name: name, typ: typ, vars: res.vars, config: cfg, raw: raw, resolved: m}
+			key := res.name + "/" + name
+			if prev, ok := seen[key]; ok {
+				if !reflect.DeepEqual(prev.resolved, m) {
+					t.Errorf("trigger %s is defined in %s and, differently, in %s", key, prev.file, res.file)
+				}
+				continue
+			}
+			seen[key] = tr
+			out = append(out, tr)
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("s.yaml declares no triggers")
+		t.Fatal("no deployment file declares a trigger")
 	}
 	return out
 }

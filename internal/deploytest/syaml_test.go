@@ -15,17 +15,19 @@ import (
 )
 
 func TestSYamlIsAnFC3Project(t *testing.T) {
-	doc := loadSYAML(t)
-	if got := doc["edition"]; got != "3.0.0" {
-		t.Errorf("edition = %v, want 3.0.0 (Serverless Devs 3)", got)
-	}
-	if name, _ := doc["name"].(string); name == "" {
-		t.Error("project name is empty")
-	}
-	res, _ := doc["resources"].(map[string]any)
-	for name, r := range res {
-		if c := str(r.(map[string]any), "component"); c != "fc3" {
-			t.Errorf("resource %s: component %q, want fc3", name, c)
+	for _, file := range deployFileNames(t) {
+		doc := loadDeployFile(t, file)
+		if got := doc["edition"]; got != "3.0.0" {
+			t.Errorf("%s: edition = %v, want 3.0.0 (Serverless Devs 3)", file, got)
+		}
+		if name, _ := doc["name"].(string); name == "" {
+			t.Errorf("%s: project name is empty", file)
+		}
+		res, _ := doc["resources"].(map[string]any)
+		for name, r := range res {
+			if c := str(r.(map[string]any), "component"); c != "fc3" {
+				t.Errorf("%s: resource %s: component %q, want fc3", file, name, c)
+			}
 		}
 	}
 }
@@ -60,10 +62,10 @@ func TestPropsMatchFC3Schema(t *testing.T) {
 	sch := compileFC3Schema(t)
 	for _, r := range resources(t) {
 		if err := sch.Validate(toJSON(t, r.raw)); err != nil {
-			t.Errorf("resource %s as written: %#v", r.name, err)
+			t.Errorf("%s: resource %s as written: %#v", r.file, r.name, err)
 		}
 		if err := sch.Validate(toJSON(t, r.resolved)); err != nil {
-			t.Errorf("resource %s resolved: %#v", r.name, err)
+			t.Errorf("%s: resource %s resolved: %#v", r.file, r.name, err)
 		}
 	}
 }
@@ -285,7 +287,7 @@ func TestEveryTriggerIsThere(t *testing.T) {
 			t.Errorf("function %s has %d HTTP triggers; FC allows one per function and version", fn, n)
 		}
 	}
-	for _, want := range []string{"MNS", "RocketMQ", "Kafka", "Default"} {
+	for _, want := range []string{"MNS", "RocketMQ", "Kafka", "RabbitMQ", "Default"} {
 		if !slices.Contains(sources, want) {
 			t.Errorf("no EventBridge trigger with eventSourceType %s", want)
 		}
@@ -355,21 +357,23 @@ func TestEnvironmentIsAValidConfig(t *testing.T) {
 
 // Every variable the deploy shell must export is documented.
 func TestDeployVariablesAreDocumented(t *testing.T) {
-	doc := loadSYAML(t)
-	r := newResolver(t, doc, deployEnv)
-	if _, err := r.resolve(doc["resources"]); err != nil {
-		t.Fatal(err)
-	}
 	deployDoc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "deploy.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.envNames) == 0 {
-		t.Fatal("s.yaml reads no ${env(…)} variable")
-	}
-	for name := range r.envNames {
-		if !strings.Contains(string(deployDoc), name) {
-			t.Errorf("docs/deploy.md does not mention %s, which s.yaml reads at deploy time", name)
+	for _, file := range deployFileNames(t) {
+		doc := loadDeployFile(t, file)
+		r := newResolver(t, doc, deployEnv)
+		if _, err := r.resolve(doc["resources"]); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(r.envNames) == 0 {
+			t.Fatalf("%s reads no ${env(…)} variable", file)
+		}
+		for name := range r.envNames {
+			if !strings.Contains(string(deployDoc), name) {
+				t.Errorf("docs/deploy.md does not mention %s, which %s reads at deploy time", name, file)
+			}
 		}
 	}
 }

@@ -22,11 +22,15 @@ import (
 
 // TestZippedBinaryServesEveryTrigger starts the binary from the zip that
 // scripts/build.sh makes, with the environment s.yaml gives the function, under
-// the FC runtime API emulator against the ECS emulator, and sends it what each of
-// s.yaml's triggers would: every timer's event, every queue trigger's sample
-// message in its stream's batch, the ECS state-change and CloudMonitor rules'
-// events, and a request to the HTTP trigger. Every instance they name must come
-// back with a successful Outcome.
+// the FC runtime API emulator against the ECS emulator, and sends it what each
+// trigger of s.yaml and of every s.*.yaml would: every timer's event, every
+// queue trigger's sample message in its stream's batch, the ECS state-change
+// and CloudMonitor rules' events, and a request to the HTTP trigger.
+//
+// Twice. As first deployed (DRY_RUN_ONLY unset in the deploy shell, so true):
+// every instance they name must come back DryRunPassed, none Started, the
+// weekday-morning timer's included. Then with DRY_RUN_ONLY=false exported:
+// every instance must come back with a successful Outcome.
 func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the build of the function (scripts/build.sh)")
@@ -45,12 +49,11 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		selects []map[string]string
 	}
 	var sends []send
-	doc := loadSYAML(t)
-	samples := obj(doc, "vars", "samples")
 	for _, tr := range triggers(t) {
 		if tr.function != "start_ecs" && tr.function != "start-ecs" {
 			continue
 		}
+		samples := obj(tr.vars, "samples")
 		switch tr.typ {
 		case "timer":
 			payload := str(tr.config, "payload")
@@ -134,62 +137,95 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 			}
 		}
 	}
-	env := map[string]string{}
-	for _, r := range resources(t) {
-		if r.name == "start_ecs" || r.name == "start-ecs" {
-			for k, v := range obj(r.resolved, "environmentVariables") {
-				if s, _ := v.(string); s != "" {
-					env[k] = s
+	for _, mode := range []struct {
+		name string
+		env  map[string]string // the deploy shell's
+		// dryRunOnly: every instance must be DryRunPassed, none Started.
+		dryRunOnly bool
+	}{
+		{"first deploy", deployEnv, true},
+		{"DRY_RUN_ONLY=false", withEnv(deployEnv, "DRY_RUN_ONLY", "false"), false},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			env := map[string]string{}
+			for _, r := range fileResources(t, "s.yaml", mode.env) {
+				if r.name == "start_ecs" || r.name == "start-ecs" {
+					for k, v := range obj(r.resolved, "environmentVariables") {
+						if s, _ := v.(string); s != "" {
+							env[k] = s
+						}
+					}
 				}
 			}
-		}
-	}
-	if env["HTTP_AUTH"] == "" {
-		t.Fatal("found no environment of the start-ecs function")
-	}
-	h, err := harness.Start(context.Background(), harness.Options{Binary: bin, Fleet: fleet, Env: env})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-
-	for _, s := range sends {
-		t.Run(s.name, func(t *testing.T) {
-			for _, in := range fleet.Instances {
-				_ = h.ECS.SetInstance(in)
+			if env["HTTP_AUTH"] == "" {
+				t.Fatal("found no environment of the start-ecs function")
 			}
-			out, err := h.Invoke(context.Background(), fcemu.Invocation{Payload: s.payload})
+			h, err := harness.Start(context.Background(), harness.Options{Binary: bin, Fleet: fleet, Env: env})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.IsError {
-				t.Fatalf("%s: %s", out.ErrorType, out.ErrorMessage)
-			}
-			var r handler.Result
-			var resp handler.HTTPResponse
-			if json.Unmarshal(out.Payload, &resp) == nil && resp.StatusCode != 0 {
-				if resp.StatusCode != 200 {
-					t.Fatalf("HTTP %d: %s", resp.StatusCode, resp.Body)
-				}
-				out.Payload = []byte(resp.Body)
-			}
-			if err := json.Unmarshal(out.Payload, &r); err != nil {
-				t.Fatalf("%v: %s", err, out.Payload)
-			}
-			got := map[string]handler.Outcome{}
-			for _, ir := range r.InstanceResponses.InstanceResponse {
-				got[ir.InstanceID] = ir.Outcome
-			}
-			for _, id := range s.ids {
-				if o := got[id]; o != handler.Started && o != handler.DryRunPassed {
-					t.Errorf("%s: outcome %q (result %s)", id, o, out.Payload)
-				}
-			}
-			if len(got) != len(uniq(s.ids)) || len(r.Ignored) != 0 {
-				t.Errorf("result names %v and ignores %v, the trigger named %v", got, r.Ignored, s.ids)
+			defer h.Close()
+			for _, s := range sends {
+				t.Run(s.name, func(t *testing.T) {
+					sendTrigger(t, h, fleet, s.payload, s.ids, mode.dryRunOnly)
+				})
 			}
 		})
 	}
+}
+
+// sendTrigger invokes the function with one trigger's payload, the fleet
+// reset, and checks that every instance named comes back DryRunPassed
+// (dryRunOnly) or with a successful Outcome, and nothing else.
+func sendTrigger(t *testing.T, h *harness.Harness, fleet ecsemu.Fleet, payload []byte, ids []string, dryRunOnly bool) {
+	t.Helper()
+	for _, in := range fleet.Instances {
+		_ = h.ECS.SetInstance(in)
+	}
+	out, err := h.Invoke(context.Background(), fcemu.Invocation{Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.IsError {
+		t.Fatalf("%s: %s", out.ErrorType, out.ErrorMessage)
+	}
+	var r handler.Result
+	var resp handler.HTTPResponse
+	if json.Unmarshal(out.Payload, &resp) == nil && resp.StatusCode != 0 {
+		if resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d: %s", resp.StatusCode, resp.Body)
+		}
+		out.Payload = []byte(resp.Body)
+	}
+	if err := json.Unmarshal(out.Payload, &r); err != nil {
+		t.Fatalf("%v: %s", err, out.Payload)
+	}
+	got := map[string]handler.Outcome{}
+	for _, ir := range r.InstanceResponses.InstanceResponse {
+		got[ir.InstanceID] = ir.Outcome
+	}
+	for _, id := range ids {
+		o := got[id]
+		switch {
+		case dryRunOnly && o != handler.DryRunPassed:
+			t.Errorf("%s: outcome %q while DRY_RUN_ONLY is on: want DryRunPassed (result %s)", id, o, out.Payload)
+		case o != handler.Started && o != handler.DryRunPassed:
+			t.Errorf("%s: outcome %q (result %s)", id, o, out.Payload)
+		}
+	}
+	if len(got) != len(uniq(ids)) || len(r.Ignored) != 0 {
+		t.Errorf("result names %v and ignores %v, the trigger named %v", got, r.Ignored, ids)
+	}
+}
+
+// withEnv is env with one variable set.
+func withEnv(env map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for ek, ev := range env {
+		out[ek] = ev
+	}
+	out[k] = v
+	return out
 }
 
 // selectedTags are the tag sets a payload selects by (a pair without value

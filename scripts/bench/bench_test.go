@@ -19,7 +19,7 @@ func TestBenchWritesTheReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	out := filepath.Join(t.TempDir(), filepath.Base(defaultReport))
 	o := options{Root: root, Out: out, Sizes: []int{5, 150}, Rate: 1000, Latency: time.Millisecond, TagSize: 150, StrictSizes: []int{20, 200}, Cold: 1, Warm: 2, NoZip: true, Log: t.Logf}
 	if err := run(t.Context(), o); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestBenchWritesTheReport(t *testing.T) {
 			t.Errorf("a table row with too few cells: %s", line)
 		}
 	}
-	svg, err := os.ReadFile(filepath.Join(filepath.Dir(out), "benchmarks.svg"))
+	svg, err := os.ReadFile(plotPath(out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,5 +56,43 @@ func TestBenchWritesTheReport(t *testing.T) {
 	}
 	if len(doc.Polylines) != 3 {
 		t.Fatalf("%d lines drawn, want 3 (calls, wall time, peak RSS)", len(doc.Polylines))
+	}
+}
+
+// The bench writes its report and plot where docs/ keeps them, so that a run
+// refreshes the files docs/benchmarks.md links, not copies at the root.
+func TestReportGoesWhereDocsKeepsIt(t *testing.T) {
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(root, defaultReport)
+	plot := plotPath(report)
+	if filepath.Dir(report) != filepath.Join(root, "docs") || filepath.Dir(plot) != filepath.Dir(report) {
+		t.Errorf("report %s and plot %s: want both in docs/", report, plot)
+	}
+	for _, p := range []string{report, plot} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("the bench writes %s, which the repository does not keep: %v", p, err)
+		}
+	}
+	md, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "]("+filepath.Base(plot)+")") {
+		t.Errorf("%s does not show %s", defaultReport, filepath.Base(plot))
+	}
+	docs, err := os.ReadFile(filepath.Join(root, "docs", "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(docs), "("+filepath.Base(report)+")") {
+		t.Errorf("docs/benchmarks.md does not link %s", filepath.Base(report))
+	}
+	for _, old := range []string{"BENCHMARKS.md", "benchmarks.svg"} {
+		if _, err := os.Stat(filepath.Join(root, old)); err == nil {
+			t.Errorf("%s is still at the module root", old)
+		}
 	}
 }

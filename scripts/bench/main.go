@@ -1,6 +1,6 @@
 // Command bench measures start-ecs as it ships against the figures of
-// docs/benchmarks.md and writes BENCHMARKS.md and the plot it links
-// (benchmarks.svg):
+// docs/benchmarks.md and writes docs/benchmark-results.md and the plot it
+// links (docs/benchmarks.svg), where docs/benchmarks.md links them:
 //
 //	go run ./scripts/bench                      # every figure; a few minutes
 //	go run ./scripts/bench -sizes 100,1000 -cold 5 -warm 20 -out /tmp/b.md
@@ -41,10 +41,26 @@ import (
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
+// defaultReport is where docs/ keeps the report, relative to the module
+// root; its plot is docs/benchmarks.svg (defaultPlot), beside it.
+const (
+	defaultReport = "docs/benchmark-results.md"
+	defaultPlot   = "benchmarks.svg"
+)
+
+// plotPath is where the plot of a report goes: beside it, named after it,
+// but for the default report's, docs/benchmarks.svg.
+func plotPath(report string) string {
+	if filepath.Base(report) == filepath.Base(defaultReport) {
+		return filepath.Join(filepath.Dir(report), defaultPlot)
+	}
+	return strings.TrimSuffix(report, filepath.Ext(report)) + ".svg"
+}
+
 func main() {
 	var o options
 	var sizes string
-	flag.StringVar(&o.Out, "out", "", "the report to write (default BENCHMARKS.md at the module root); the SVG goes beside it")
+	flag.StringVar(&o.Out, "out", "", "the report to write (default docs/benchmark-results.md); the SVG goes beside it")
 	flag.StringVar(&sizes, "sizes", "1000,10000,100000", "instance counts of the throttled runs, comma-separated")
 	flag.Float64Var(&o.Rate, "rate", 20, "ECS emulator's flow limit, calls a second")
 	flag.IntVar(&o.Burst, "burst", 0, "ECS emulator's bucket: calls it accepts at once (default one second of calls, -rate; 1 is a strict rate)")
@@ -71,7 +87,7 @@ func main() {
 	}
 	o.Root = root
 	if o.Out == "" {
-		o.Out = filepath.Join(root, "BENCHMARKS.md")
+		o.Out = filepath.Join(root, defaultReport)
 	}
 	o.Log = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 	if err := run(context.Background(), o); err != nil {
@@ -181,10 +197,7 @@ func run(ctx context.Context, o options) error {
 		o.Log("  %d pages, %d accepted calls, %d throttled, wall %s, peak RSS %.1f MiB", s.Pages, s.Accepted, s.Throttled, s.Wall.Round(time.Millisecond), mib(s.PeakRSS))
 	}
 	rep.Took = time.Since(began)
-	svgPath := strings.TrimSuffix(o.Out, filepath.Ext(o.Out)) + ".svg"
-	if filepath.Base(o.Out) == "BENCHMARKS.md" {
-		svgPath = filepath.Join(filepath.Dir(o.Out), "benchmarks.svg")
-	}
+	svgPath := plotPath(o.Out)
 	rep.SVG = filepath.Base(svgPath)
 	if err := os.WriteFile(svgPath, []byte(plot(rep.Scale)), 0o644); err != nil { //nolint:gosec // G306: a report for people to read
 		return err

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -73,23 +74,58 @@ type options struct {
 // errInvocationFailed: some invocation returned an error (already printed).
 var errInvocationFailed = errors.New("an invocation returned an error (see above)")
 
-func main() {
-	o := options{env: envFlags{}}
-	flag.StringVar(&o.fleet, "fleet", "testdata/fleet.json", "the ECS emulator's fleet (relative to the working directory or the module root)")
-	flag.StringVar(&o.serve, "serve", "", "listen on this address (e.g. 127.0.0.1:9000) as the function's HTTP trigger")
-	flag.BoolVar(&o.real, "real", false, "talk to the real ECS API with ALIBABA_CLOUD_* credentials (dry run unless -start)")
-	flag.BoolVar(&o.start, "start", false, "with -real: really start instances")
-	flag.BoolVar(&o.keepState, "keep-state", false, "let each event file see the fleet as the files before it left it")
-	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function's timeout per invocation")
-	flag.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "how long a started instance of the emulator stays Starting before it is Running")
-	flag.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
-	flag.Parse()
-	o.files = flag.Args()
+// usage is what -h prints before the flags: the event files are the
+// arguments, and how to call it with none.
+const usage = `usage: go run ./scripts/local [flags] [EVENT_FILE ...]
 
+Runs start-ecs on this machine under the FC runtime API emulator against the
+ECS API emulator, and prints the result and the log lines of each EVENT_FILE (a
+payload as a trigger sends it; testdata/events holds one per event form).
+Without EVENT_FILE, every sample in testdata/events runs.
+
+  go run ./scripts/local testdata/events/timer-start.json
+  go run ./scripts/local -serve 127.0.0.1:9000
+  go run ./scripts/local -real testdata/events/direct-start.json
+
+flags:
+`
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag package has said what is wrong
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags reads the command line; -h prints usage and the flags to out.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	o := options{env: envFlags{}}
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.fleet, "fleet", "testdata/fleet.json", "the ECS emulator's fleet (relative to the working directory or the module root)")
+	fs.StringVar(&o.serve, "serve", "", "listen on this address (e.g. 127.0.0.1:9000) as the function's HTTP trigger")
+	fs.BoolVar(&o.real, "real", false, "talk to the real ECS API with ALIBABA_CLOUD_* credentials (dry run unless -start)")
+	fs.BoolVar(&o.start, "start", false, "with -real: really start instances")
+	fs.BoolVar(&o.keepState, "keep-state", false, "let each event file see the fleet as the files before it left it")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function's timeout per invocation")
+	fs.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "how long a started instance of the emulator stays Starting before it is Running")
+	fs.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.files = fs.Args()
+	return o, nil
 }
 
 func run(o options) error {
