@@ -17,7 +17,7 @@ import (
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
-// RELIABILITY.md's end-to-end part: a sample of the catalogue of bad inputs,
+// docs/reliability.md's end-to-end part: a sample of the catalogue of bad inputs,
 // faults, 50 concurrent invocations and a soak, through the real binary.
 
 // checkSecrets fails if the function's whole output holds a secret: the
