@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// One build path (issue 7): nothing in the repository but this package runs
+// One build path: nothing in the repository but this package runs
 // `go build` on the function, so no build can leave out the flags that ship.
 // The FC emulator's own test function (internal/fcemu/testdata/echofn) is not
 // the function and is built by fcemu.Build.

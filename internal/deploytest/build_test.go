@@ -178,7 +178,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	if bytes.Contains(bin, []byte(repoRoot(t))) {
 		t.Error("binary contains the build machine's module path: build with -trimpath")
 	}
-	// Issue 9's guard: a build without -tags validator_novalidatefn links
+	// The size guard (DESIGN §2): a build without -tags validator_novalidatefn links
 	// every ECS client method (26.5 MB binary, 6.7 MB zip); FC fetches and
 	// unpacks the package on every cold start.
 	const maxBinary, maxZip = 12_000_000, 4 << 20

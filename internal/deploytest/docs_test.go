@@ -9,7 +9,7 @@ import (
 )
 
 // Every "§n" the code, the README or the docs cite resolves to a heading of
-// docs/design.md, so that a clone can follow each citation (issue 7).
+// docs/design.md, so that a clone can follow each citation.
 func TestDesignCitationsResolve(t *testing.T) {
 	root := repoRoot(t)
 	design, err := os.ReadFile(filepath.Join(root, "docs", "design.md"))

@@ -48,7 +48,7 @@ func rewrite(t *testing.T, h *harness.Harness, action string, edit func(status i
 	}})
 }
 
-// Issue 6 item 3, DESIGN §7: no piece of the token reaches a log line or the
+// DESIGN §7: no piece of the token reaches a log line or the
 // answer — not from a body that does not parse, not from any field ECS sent.
 func TestSecretsInECSAnswersReachNoOutput(t *testing.T) {
 	t.Parallel()
@@ -100,7 +100,7 @@ func TestSecretsInECSAnswersReachNoOutput(t *testing.T) {
 	}
 }
 
-// Issue 6 item 4, DESIGN §7: an entry for an instance the call did not name is
+// DESIGN §7: an entry for an instance the call did not name is
 // ignored and logged at WARN; a duplicate entry is ignored.
 func TestUnaskedEntriesStartNothing(t *testing.T) {
 	t.Parallel()
@@ -156,7 +156,7 @@ func out(h *harness.Harness, r handler.Result) []map[string]any {
 	return h.Fn.Records(r.RequestID)
 }
 
-// Issue 6 item 6, DESIGN §7: an AllTogether answer without InstanceResponses
+// DESIGN §7: an AllTogether answer without InstanceResponses
 // is not success: the instances are asked again.
 func TestAllTogetherAnswerWithoutEntriesIsNotSuccess(t *testing.T) {
 	t.Parallel()
@@ -233,7 +233,7 @@ func connectProxy(t *testing.T) (addr string, hosts func() []string) {
 	}
 }
 
-// Issue 6 item 16, DESIGN §6: without ECS_ENDPOINT the function calls the
+// DESIGN §6: without ECS_ENDPOINT the function calls the
 // documented https://ecs.{regionId}.aliyuncs.com of every region.
 func TestDefaultEndpointIsTheDocumentedOne(t *testing.T) {
 	t.Parallel()
@@ -256,7 +256,7 @@ func TestDefaultEndpointIsTheDocumentedOne(t *testing.T) {
 	}
 }
 
-// Issue 6 item 17, DESIGN §7: a region whose ECS host does not resolve is
+// DESIGN §7: a region whose ECS host does not resolve is
 // Failed InvalidRegionId, with advice, and never retried. The host is made
 // one no resolver can find (a label longer than DNS allows), so the test needs
 // no DNS server: Go reports it as "no such host" (NXDOMAIN) without a query.

@@ -11,7 +11,7 @@ import (
 
 // A follower gets every line as it comes, in order, and after Forget the
 // process keeps none of them: a long serve session neither polls nor grows
-// (issue 7).
+// (one build path, docs/design.md §2).
 func TestFollowDeliversLinesWithoutKeepingThem(t *testing.T) {
 	s, p := startEcho(t, fcemu.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
