@@ -12,6 +12,9 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -27,11 +30,11 @@ func benchPayload(n int) []byte {
 
 // instantECS answers every start at once with success: the benchmark measures
 // the function's own work (decode, validate, plan, chunk, result, log lines).
-func instantECS() *fakeECS {
-	return &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
-		out := &StartInstancesOutput{RequestID: "req"}
+func instantECS() *ecsapitest.ECS {
+	return &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		out := &ecsapi.StartInstancesOutput{RequestID: "req"}
 		for _, id := range in.InstanceIDs {
-			out.Responses = append(out.Responses, InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
+			out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
 		}
 		return out, nil
 	}}
@@ -75,16 +78,16 @@ func BenchmarkValidate(b *testing.B) {
 // benchmarkResult is result assembly: n instances' results counted and
 // marshalled into the answer the caller gets.
 func benchmarkResult(b *testing.B, n int) {
-	list := make([]InstanceResult, n)
+	list := make([]result.InstanceResult, n)
 	for i := range list {
-		list[i] = InstanceResult{InstanceID: fmt.Sprintf("i-bench%08d", i), RegionID: "cn-hangzhou", Code: "200", Message: "success",
-			PreviousStatus: "Stopped", CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+		list[i] = result.InstanceResult{InstanceID: fmt.Sprintf("i-bench%08d", i), RegionID: "cn-hangzhou", Code: "200", Message: "success",
+			PreviousStatus: "Stopped", CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res := &Result{RequestID: "bench", Ignored: []IgnoredEvent{}}
+		res := &result.Result{RequestID: "bench", Ignored: []result.IgnoredEvent{}}
 		res.InstanceResponses.InstanceResponse = list
-		res.summarize()
+		res.Summarize()
 		if out, err := json.Marshal(res); err != nil || len(out) == 0 {
 			b.Fatal(err)
 		}
@@ -102,16 +105,16 @@ func benchmarkLog(b *testing.B, n int) {
 	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
 	inv := h.newInvocation(context.Background())
 	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ids(n, "l")})}, time.Time{})
-	res := &Result{RequestID: "bench"}
+	res := &result.Result{RequestID: "bench"}
 	for _, e := range p.entries {
-		e.result = &InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",
-			CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+		e.result = &result.InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",
+			CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
 	}
 	if len(p.entries) != n {
 		b.Fatalf("%d entries planned, want %d", len(p.entries), n)
 	}
-	res.summarize()
+	res.Summarize()
 	b.ReportAllocs()
 	for b.Loop() {
 		h.logResult(inv, p, res)

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // reportedInstances counts what a result stands for: its instance results and
 // the instances its Ignored entries sum up.
-func reportedInstances(res *Result) int {
+func reportedInstances(res *result.Result) int {
 	n := len(res.InstanceResponses.InstanceResponse)
 	for _, ig := range res.Ignored {
 		n += max(len(ig.InstanceIDs), ig.InstanceCount)
@@ -33,7 +35,7 @@ func TestTooManyInstancesIsOneEntryPerRequest(t *testing.T) {
 		t.Fatalf("%d results, %d ignored", len(res.InstanceResponses.InstanceResponse), len(res.Ignored))
 	}
 	ig := res.Ignored[0]
-	if ig.Code != CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != maxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
+	if ig.Code != result.CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != maxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
 		t.Fatalf("%+v", ig)
 	}
 	body, _ := json.Marshal(res)
@@ -52,8 +54,8 @@ func TestManyRefusedRequestsStayBounded(t *testing.T) {
 		id   func(i int) string
 		code string
 	}{
-		{"past MAX_INSTANCES", func(i int) string { return fmt.Sprintf("i-many%08d", i) }, CodeTooManyInstances},
-		{"invalid", func(i int) string { return fmt.Sprintf("i-BAD%d", i) }, CodeInvalidParameter},
+		{"past MAX_INSTANCES", func(i int) string { return fmt.Sprintf("i-many%08d", i) }, result.CodeTooManyInstances},
+		{"invalid", func(i int) string { return fmt.Sprintf("i-BAD%d", i) }, result.CodeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": fmt.Sprint(limit)}, instantECS())
@@ -116,8 +118,8 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 // when it comes during planning, the invocation still answers, and what was
 // not planned is Unfinished (retryable), never sent and never lost.
 func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
-	fl := newFleet(stopped(ids(10, "p")))
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(stopped(ids(10, "p")))
+	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	inv := testInvocation(h)
 	inv.deadline = time.Now().Add(time.Minute)
@@ -141,19 +143,19 @@ func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
 		t.Fatalf("%d of 10 reported: %+v", len(got), res)
 	}
 	for i, id := range list {
-		want := Started
+		want := result.Started
 		if i >= 4 {
-			want = Unfinished
+			want = result.Unfinished
 		}
 		if got[id].Outcome != want {
 			t.Fatalf("%s: %+v, want %s", id, got[id], want)
 		}
-		if want == Unfinished && (got[id].Code != CodeDeadlineExceeded || !got[id].Retryable) {
+		if want == result.Unfinished && (got[id].Code != result.CodeDeadlineExceeded || !got[id].Retryable) {
 			t.Fatalf("%s: %+v", id, got[id])
 		}
 	}
-	if n := len(f.calls()); n != 1 || len(f.calls()[0].InstanceIDs) != 4 {
-		t.Fatalf("calls %+v", f.calls())
+	if n := len(f.Calls()); n != 1 || len(f.Calls()[0].InstanceIDs) != 4 {
+		t.Fatalf("calls %+v", f.Calls())
 	}
 	if e := unfinishedError(res); !strings.Contains(e.Message, list[9]) {
 		t.Fatal(e.Message)

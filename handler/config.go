@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -34,7 +36,7 @@ type Config struct {
 	// first deployment, and the local runner against the real cloud.
 	DryRunOnly bool
 	// EnvCredentials are used when an invocation carries none (outside FC).
-	EnvCredentials Credentials
+	EnvCredentials ecsapi.Credentials
 	// DeadlineMargin is kept free before the invocation's deadline to report.
 	DeadlineMargin time.Duration
 	// MaxConcurrentCalls bounds the ECS calls one invocation has in flight.
@@ -255,7 +257,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		bad("DRY_RUN_ONLY", "%q is not true or false", v)
 	}
-	c.EnvCredentials = Credentials{
+	c.EnvCredentials = ecsapi.Credentials{
 		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -25,7 +27,7 @@ func secretForms(secret string) []string {
 // assertNoSecretPiece fails if text holds any 16 characters in a row of the
 // secret or the token, in any encoding, in either case of hex digits (DESIGN
 // §7: the scrubber catches any piece of a secret 16 characters or longer).
-func assertNoSecretPiece(t *testing.T, text string, creds Credentials) {
+func assertNoSecretPiece(t *testing.T, text string, creds ecsapi.Credentials) {
 	t.Helper()
 	low := strings.ToLower(text)
 	for _, secret := range []string{creds.AccessKeySecret, creds.SecurityToken} {
@@ -136,7 +138,7 @@ func mustMarshal(t *testing.T, v any) []byte {
 // never quoted, whatever the status.
 func TestSDKUnparsableAnswerIsNeverQuoted(t *testing.T) {
 	tok := sdkSTS.SecurityToken
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -185,7 +187,7 @@ func TestSDKScrubsEveryFieldFromECS(t *testing.T) {
 			}}
 			return status, mustMarshal(t, m)
 		})
-		out, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst})
+		out, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,8 +200,8 @@ func TestSDKScrubsEveryFieldFromECS(t *testing.T) {
 		e := rewriteEmu(t, "StartInstances", func(int, map[string]any) (int, []byte) {
 			return 400, mustMarshal(t, map[string]any{"RequestId": tok, "Code": "Throttling." + piece, "Message": "m " + sec, "HostId": tok})
 		})
-		_, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst})
-		var api *APIError
+		_, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst})
+		var api *ecsapi.APIError
 		if !errors.As(err, &api) {
 			t.Fatalf("error = %v", err)
 		}
@@ -231,7 +233,7 @@ func TestSDKDefaultEndpointIsTheDocumentedOne(t *testing.T) {
 	for _, region := range []string{"cn-hangzhou", "cn-shanghai-finance-1", "cn-shenzhen-finance-1", "cn-beijing", "ap-southeast-1", "us-west-1", "eu-central-1", "cn-north-2-gov-1"} {
 		capture := &captureTransport{}
 		e := newSDK(t, SDKOptions{Transport: capture})
-		if _, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}); err != nil {
+		if _, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.DescribeInstances(context.Background(), sdkSTS, region, []string{"i-sdk00"}); err != nil {
@@ -297,14 +299,14 @@ func dnsTransport(addr string) *http.Transport {
 // InvalidRegionId, never retried; a DNS failure that is not a definite "not
 // found" (SERVFAIL, no answer) stays transient.
 func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
-	in := StartInstancesInput{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}
+	in := ecsapi.StartInstancesInput{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}
 	for _, endpoint := range []string{"", "https://ecs-vpc.{regionId}.aliyuncs.com"} {
 		addr, queries := fakeDNS(t, 3)
 		e := newSDK(t, SDKOptions{Endpoint: endpoint, Transport: dnsTransport(addr)})
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
-		var pe *PermanentError
-		if !errors.As(err, &pe) || pe.Code != CodeInvalidRegionID {
-			t.Fatalf("endpoint %q: error = %T %v, want *PermanentError %s", endpoint, err, err, CodeInvalidRegionID)
+		var pe *ecsapi.PermanentError
+		if !errors.As(err, &pe) || pe.Code != result.CodeInvalidRegionID {
+			t.Fatalf("endpoint %q: error = %T %v, want *PermanentError %s", endpoint, err, err, result.CodeInvalidRegionID)
 		}
 		if queries.Load() == 0 {
 			t.Fatal("the fake DNS server was not asked")
@@ -314,15 +316,15 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: fastBackoff}
 		before := queries.Load()
 		for _, g := range []Group{
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: SuccessFirst},
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-c"}, BatchOptimization: AllTogether},
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-d"}, BatchOptimization: SuccessFirst, DryRun: true},
+			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
+			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-c"}, BatchOptimization: ecsapi.AllTogether},
+			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-d"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 		} {
 			res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
 			for _, id := range g.InstanceIDs {
 				ir := res[resultKey("xx-nowhere-9", id)]
-				if ir.Outcome != Failed || ir.Code != CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
-					t.Fatalf("%+v: %s = %+v, want Failed %s with advice", g, id, ir, CodeInvalidRegionID)
+				if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
+					t.Fatalf("%+v: %s = %+v, want Failed %s with advice", g, id, ir, result.CodeInvalidRegionID)
 				}
 			}
 		}
@@ -340,7 +342,7 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			_, err := e.StartInstances(ctx, sdkSTS, in)
-			if v := classify(err); v.class != transient || v.code == CodeInvalidRegionID {
+			if v := classify(err); v.class != transient || v.code == result.CodeInvalidRegionID {
 				t.Fatalf("%s: verdict %+v (%v), want transient", name, v, err)
 			}
 		})

@@ -24,6 +24,9 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // SDKOptions configure an SDKECS.
@@ -68,7 +71,7 @@ type SDKECS struct {
 	pool           http.RoundTripper
 }
 
-var _ ECS = (*SDKECS)(nil)
+var _ ecsapi.ECS = (*SDKECS)(nil)
 
 // hostSafeRegion says whether region may go into a host name
 // (^[a-z0-9]+(-[a-z0-9]+)*$): nothing that could change which host is
@@ -168,12 +171,12 @@ func newECSTransport(connectTimeout time.Duration) *http.Transport {
 }
 
 // StartInstances calls ECS StartInstances.
-func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (e *SDKECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	const op = "StartInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
 	}
 	req := ecs.CreateStartInstancesRequest()
 	e.prepare(req.RpcRequest, in.RegionID)
@@ -189,9 +192,9 @@ func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in Start
 		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
 	}
 	// Every field that came from ECS goes through the scrubber (DESIGN §7).
-	out := &StartInstancesOutput{RequestID: sc.scrub(resp.RequestId)}
+	out := &ecsapi.StartInstancesOutput{RequestID: sc.scrub(resp.RequestId)}
 	for _, r := range resp.InstanceResponses.InstanceResponse {
-		out.Responses = append(out.Responses, InstanceResponse{
+		out.Responses = append(out.Responses, ecsapi.InstanceResponse{
 			InstanceID:     sc.scrub(r.InstanceId),
 			Code:           sc.scrub(r.Code),
 			Message:        sc.scrub(r.Message),
@@ -208,22 +211,22 @@ const describePageSize = 100
 
 // DescribeInstances looks up ids in region with DescribeInstances (InstanceIds
 // as a JSON array, 100 per call). No IDs, no call.
-func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *SDKECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
-	out := &DescribeInstancesOutput{}
+	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), describePageSize)]
 		ids = ids[len(chunk):]
 		client, rt, err := e.client(ctx, creds, region, sc)
 		if err != nil {
-			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
+			return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
 		}
 		req := ecs.CreateDescribeInstancesRequest()
 		e.prepare(req.RpcRequest, region)
 		raw, err := json.Marshal(chunk)
 		if err != nil {
-			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: CodeInvalidParameter, Err: err}
+			return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: result.CodeInvalidParameter, Err: err}
 		}
 		req.InstanceIds = string(raw)
 		// MaxResults, not the deprecated PageSize/PageNumber (DESIGN §7):
@@ -247,10 +250,10 @@ const statusPageSize = 50
 // (InstanceId.N, 100 per call, pages of 50 through PageNumber): the call
 // ECS's StartInstances reference names for polling, with a quota of its own.
 // No IDs, no call.
-func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstanceStatus"
 	sc := scrubberFor(creds)
-	out := &DescribeInstancesOutput{}
+	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), describePageSize)]
 		ids = ids[len(chunk):]
@@ -260,7 +263,7 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 		for page := 1; page <= pages; page++ {
 			client, rt, err := e.client(ctx, creds, region, sc)
 			if err != nil {
-				return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
+				return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
 			}
 			req := ecs.CreateDescribeInstanceStatusRequest()
 			e.prepare(req.RpcRequest, region)
@@ -275,7 +278,7 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 			}
 			out.RequestID = sc.scrub(resp.RequestId)
 			for _, st := range resp.InstanceStatuses.InstanceStatus {
-				out.Instances = append(out.Instances, InstanceInfo{InstanceID: sc.scrub(st.InstanceId), Status: sc.scrub(st.Status)})
+				out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: sc.scrub(st.InstanceId), Status: sc.scrub(st.Status)})
 			}
 			if page*statusPageSize >= resp.TotalCount {
 				break
@@ -289,12 +292,12 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 // with Tag.N.Key/Tag.N.Value, MaxResults 100 and NextToken. A pair without a
 // value sends no Tag.N.Value, which ECS takes as any value; the caller checks
 // the tags of what comes back, so an answer is never trusted to have filtered.
-func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
 	}
 	req := ecs.CreateDescribeInstancesRequest()
 	e.prepare(req.RpcRequest, in.RegionID)
@@ -313,16 +316,16 @@ func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds Credentials,
 	if err != nil {
 		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
 	}
-	return &DescribeInstancesOutput{RequestID: sc.scrub(resp.RequestId), NextToken: sc.scrub(resp.NextToken),
+	return &ecsapi.DescribeInstancesOutput{RequestID: sc.scrub(resp.RequestId), NextToken: sc.scrub(resp.NextToken),
 		Instances: instanceInfos(resp, sc)}, nil
 }
 
 // instanceInfos reads the instances of a DescribeInstances answer, every
 // field through the scrubber (DESIGN §7).
-func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []InstanceInfo {
-	var out []InstanceInfo
+func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []ecsapi.InstanceInfo {
+	var out []ecsapi.InstanceInfo
 	for _, in := range resp.Instances.Instance {
-		info := InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
+		info := ecsapi.InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
 			Status: sc.scrub(in.Status), StoppedMode: sc.scrub(in.StoppedMode)}
 		for _, l := range in.OperationLocks.LockReason {
 			info.LockReasons = append(info.LockReasons, sc.scrub(l.LockReason))
@@ -347,7 +350,7 @@ func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []Instance
 
 // client builds the SDK client of one call. It is cheap: no connection is
 // opened here, and the pool is shared.
-func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
+func (e *SDKECS) client(ctx context.Context, creds ecsapi.Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
 	if !hostSafeRegion(region) {
 		return nil, nil, &malformedRegionError{region: region}
 	}
@@ -374,7 +377,7 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, s
 // STS's: no retries of the SDK's own (the starter retries), the call's
 // transport over the shared pool, the scheme said explicitly (the SDK's
 // default is HTTP), and the caller's credentials, with their token if any.
-func sdkSetup(ctx context.Context, pool http.RoundTripper, scheme string, creds Credentials) (*sdk.Config, credentials.CredentialsProvider, *callTransport) {
+func sdkSetup(ctx context.Context, pool http.RoundTripper, scheme string, creds ecsapi.Credentials) (*sdk.Config, credentials.CredentialsProvider, *callTransport) {
 	rt := &callTransport{ctx: ctx, pool: pool}
 	cfg := sdk.NewConfig()
 	cfg.AutoRetry = false
@@ -398,9 +401,9 @@ func (e *malformedRegionError) Error() string { return fmt.Sprintf("malformed re
 func clientErrorCode(err error) string {
 	var mr *malformedRegionError
 	if errors.As(err, &mr) {
-		return CodeInvalidRegionID
+		return result.CodeInvalidRegionID
 	}
-	return CodeClientError
+	return result.CodeClientError
 }
 
 func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
@@ -547,10 +550,10 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 			if se.HttpStatus() >= http.StatusInternalServerError {
 				code = "UnknownError"
 			}
-			return &APIError{HTTPStatus: se.HttpStatus(), Code: code, RequestID: sc.scrub(se.RequestId()),
+			return &ecsapi.APIError{HTTPStatus: se.HttpStatus(), Code: code, RequestID: sc.scrub(se.RequestId()),
 				Message: fmt.Sprintf("the answer was not an ECS error (HTTP %d, %d bytes)", se.HttpStatus(), rt.size)}
 		}
-		return &APIError{
+		return &ecsapi.APIError{
 			HTTPStatus: se.HttpStatus(),
 			Code:       sc.scrub(se.ErrorCode()),
 			Message:    sc.scrub(se.Message()),
@@ -560,12 +563,12 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 	// The caller's deadline or cancellation says more than the transport's
 	// "context canceled", and lets errors.Is find it.
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &NetworkError{Op: op, Host: host, Err: ctxErr}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: ctxErr}
 	}
 	var ce *sdkerrors.ClientError
 	if errors.Is(err, errUnparsable) || (errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode) {
 		// The decoder's error quotes the body around where it stopped.
-		return &NetworkError{Op: op, Host: host, Err: &UnparsableAnswerError{HTTPStatus: rt.status, Size: rt.size}}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: &ecsapi.UnparsableAnswerError{HTTPStatus: rt.status, Size: rt.size}}
 	}
 	cause := networkCause(err, sc)
 	var dns *net.DNSError
@@ -573,14 +576,14 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 		// The call's own timeout, while the invocation still has time: the
 		// client's "context deadline exceeded" would read as the
 		// invocation's deadline (found by the fault matrix, issue 10).
-		return &NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
 	}
 	if errors.As(cause, &dns) && dns.IsNotFound {
 		// NXDOMAIN: the region has no ECS endpoint (a typo, a region that
 		// does not exist). A DNS timeout or temporary failure is not this.
-		return &PermanentError{Op: op, Host: host, Code: CodeInvalidRegionID, Err: cause}
+		return &ecsapi.PermanentError{Op: op, Host: host, Code: result.CodeInvalidRegionID, Err: cause}
 	}
-	return &NetworkError{Op: op, Host: host, Err: cause}
+	return &ecsapi.NetworkError{Op: op, Host: host, Err: cause}
 }
 
 // isTimeout says whether a call's error is a timeout of its own (the
@@ -679,13 +682,13 @@ type scrubber struct {
 
 var (
 	scrubberMu   sync.Mutex
-	lastCreds    Credentials
+	lastCreds    ecsapi.Credentials
 	lastScrubber *scrubber
 )
 
 // scrubberFor returns the scrubber of creds; the last one is kept, since one
 // invocation makes many calls with the same credentials.
-func scrubberFor(creds Credentials) *scrubber {
+func scrubberFor(creds ecsapi.Credentials) *scrubber {
 	scrubberMu.Lock()
 	defer scrubberMu.Unlock()
 	if lastScrubber != nil && lastCreds == creds {
@@ -719,7 +722,7 @@ func scrubberFor(creds Credentials) *scrubber {
 // SecurityToken), signed URLs, the secret parameters, and any piece of 16 or
 // more characters of the secret and the token, in any encoding the SDK uses.
 // Every text and field that came from ECS goes through it.
-func scrubSecrets(s string, creds Credentials) string {
+func scrubSecrets(s string, creds ecsapi.Credentials) string {
 	return scrubberFor(creds).scrub(s)
 }
 

@@ -14,13 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
 var (
-	sdkSTS = Credentials{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2sdk", AccessKeySecret: "7pT4x9vBqR2sLmN8kZ1wY6cE3hJ5gF0d",
+	sdkSTS = ecsapi.Credentials{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2sdk", AccessKeySecret: "7pT4x9vBqR2sLmN8kZ1wY6cE3hJ5gF0d",
 		SecurityToken: "CAIS+AF1q6Ft5B2yfSjIr5bkJ/zs3rZn0Y2kdEDMhm4eSt1ahqzYmjz2IHFPenVoBe0ZsvUxmW5Y6P8flrJ0QoRYRUbJdMcq8Y5Z/Sqqvq2V4g=="}
-	sdkAK = Credentials{AccessKeyID: "LTAI5tPlainKeyForTests", AccessKeySecret: "plainSecretOfTheTestAccount42"}
+	sdkAK = ecsapi.Credentials{AccessKeyID: "LTAI5tPlainKeyForTests", AccessKeySecret: "plainSecretOfTheTestAccount42"}
 )
 
 // sdkFleet: instance i-sdkNN for NN in 00..29 are Stopped in cn-hangzhou,
@@ -63,7 +65,7 @@ func newSDK(t *testing.T, o SDKOptions) *SDKECS {
 }
 
 // assertNoSecrets fails if text could let a reader act with creds.
-func assertNoSecrets(t *testing.T, text string, creds Credentials) {
+func assertNoSecrets(t *testing.T, text string, creds ecsapi.Credentials) {
 	t.Helper()
 	for _, leak := range []string{creds.AccessKeySecret, creds.SecurityToken, "Signature=", "SecurityToken=", "SecurityToken%3D", "string to sign"} {
 		if leak != "" && strings.Contains(text, leak) {
@@ -76,9 +78,9 @@ func assertNoSecrets(t *testing.T, text string, creds Credentials) {
 	}
 }
 
-func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
+func wantAPIError(t *testing.T, err error, status int, code string) *ecsapi.APIError {
 	t.Helper()
-	var api *APIError
+	var api *ecsapi.APIError
 	if !errors.As(err, &api) {
 		t.Fatalf("error = %T %v, want *APIError %s", err, err, code)
 	}
@@ -91,17 +93,17 @@ func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
 func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	out, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
+	out, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
 	if err != nil {
 		t.Fatalf("StartInstances with STS credentials: %v", err)
 	}
 	if out.RequestID == "" || len(out.Responses) != 1 {
 		t.Fatalf("output = %+v", out)
 	}
-	if r := out.Responses[0]; r != (InstanceResponse{InstanceID: "i-sdk00", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}) {
+	if r := out.Responses[0]; r != (ecsapi.InstanceResponse{InstanceID: "i-sdk00", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}) {
 		t.Fatalf("response = %+v", r)
 	}
-	if _, err := e.StartInstances(context.Background(), sdkAK, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk01"}, BatchOptimization: "SuccessFirst"}); err != nil {
+	if _, err := e.StartInstances(context.Background(), sdkAK, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk01"}, BatchOptimization: "SuccessFirst"}); err != nil {
 		t.Fatalf("StartInstances with a plain AccessKey: %v", err)
 	}
 	calls := srv.Calls()
@@ -119,7 +121,7 @@ func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 func TestSDKRefusedCredentials(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	wrongSecret := sdkSTS
 	wrongSecret.AccessKeySecret = "anotherSecretThatIsWrong000"
@@ -137,7 +139,7 @@ func TestSDKRefusedCredentials(t *testing.T) {
 	_, err = e.StartInstances(context.Background(), wrongToken, in)
 	assertNoSecrets(t, wantAPIError(t, err, 400, "InvalidSecurityToken.Malformed").Error(), wrongToken)
 
-	unknown := Credentials{AccessKeyID: "LTAI5tNobodyKnowsThisKey", AccessKeySecret: "whatever-secret-value"}
+	unknown := ecsapi.Credentials{AccessKeyID: "LTAI5tNobodyKnowsThisKey", AccessKeySecret: "whatever-secret-value"}
 	_, err = e.StartInstances(context.Background(), unknown, in)
 	_ = wantAPIError(t, err, 404, "InvalidAccessKeyId.NotFound")
 
@@ -156,13 +158,13 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	ctx := context.Background()
 	ids := []string{"i-sdk00", "i-sdkrunning", "i-sdklocked", "i-sdkbroke"}
 
-	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "AllTogether"})
+	_, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "AllTogether"})
 	_ = wantAPIError(t, err, 403, "IncorrectInstanceStatus")
 	if inst, _ := srv.Instance("i-sdk00"); inst.Status != ecsemu.Stopped {
 		t.Fatalf("AllTogether refused, yet i-sdk00 is %s", inst.Status)
 	}
 
-	out, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "SuccessFirst"})
+	out, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "SuccessFirst"})
 	if err != nil {
 		t.Fatalf("SuccessFirst: %v", err)
 	}
@@ -182,14 +184,14 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	}
 
 	// One unknown ID refuses a SuccessFirst call as a whole (DESIGN §7).
-	_, err = e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk02", "i-sdkmissing"}, BatchOptimization: "SuccessFirst"})
+	_, err = e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk02", "i-sdkmissing"}, BatchOptimization: "SuccessFirst"})
 	_ = wantAPIError(t, err, 404, "InvalidInstanceIds.NotFound")
 }
 
 func TestSDKDryRunIsAnAPIError(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	_, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
+	_, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
 	_ = wantAPIError(t, err, 400, "DryRunOperation")
 	if c := srv.Calls(); len(c) != 1 || !c[0].DryRun {
 		t.Fatalf("calls = %+v, want one with DryRun", c)
@@ -202,7 +204,7 @@ func TestSDKDryRunIsAnAPIError(t *testing.T) {
 func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	srv.SetFaults(ecsemu.Faults{Throttle: 1})
 	_, err := e.StartInstances(context.Background(), sdkSTS, in)
@@ -217,9 +219,9 @@ func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 	}
 }
 
-func wantNetworkError(t *testing.T, err error, creds Credentials) *NetworkError {
+func wantNetworkError(t *testing.T, err error, creds ecsapi.Credentials) *ecsapi.NetworkError {
 	t.Helper()
-	var ne *NetworkError
+	var ne *ecsapi.NetworkError
 	if !errors.As(err, &ne) {
 		t.Fatalf("error = %T %v, want *NetworkError", err, err)
 	}
@@ -231,7 +233,7 @@ func wantNetworkError(t *testing.T, err error, creds Credentials) *NetworkError 
 }
 
 func TestSDKNetworkErrors(t *testing.T) {
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	t.Run("refused", func(t *testing.T) {
 		ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
@@ -307,7 +309,7 @@ func TestSDKConcurrentCalls(t *testing.T) {
 			if i%2 == 1 {
 				creds = sdkAK
 			}
-			out, err := e.StartInstances(context.Background(), creds, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{id}, BatchOptimization: "SuccessFirst"})
+			out, err := e.StartInstances(context.Background(), creds, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{id}, BatchOptimization: "SuccessFirst"})
 			if err != nil {
 				errs <- err
 				return
@@ -356,7 +358,7 @@ func TestSDKDescribeInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]InstanceInfo{}
+	got := map[string]ecsapi.InstanceInfo{}
 	for _, in := range out.Instances {
 		got[in.InstanceID] = in
 	}
@@ -423,8 +425,8 @@ func (c *captureTransport) last(t *testing.T) *http.Request {
 }
 
 func TestSDKEndpoints(t *testing.T) {
-	in := func(region string) StartInstancesInput {
-		return StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := func(region string) ecsapi.StartInstancesInput {
+		return ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 	}
 	for _, tc := range []struct {
 		name, endpoint, region, scheme, host string
@@ -477,7 +479,7 @@ func TestSDKCancelledContext(t *testing.T) {
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
+	_, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
 	_ = wantNetworkError(t, err, sdkSTS)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v should match context.Canceled", err)
@@ -564,16 +566,16 @@ func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
 	srv.SetFaults(ecsemu.Faults{Latency: 500 * time.Millisecond})
 	e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}
 	_, err := e.StartInstances(context.Background(), sdkSTS, in)
 	v := classify(err)
-	if v.class != transient || v.code != CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
+	if v.class != transient || v.code != result.CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
 		t.Fatalf("a call's timeout: %s %q (%v)", v.code, v.message, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err = e.StartInstances(ctx, sdkSTS, in)
-	if v := classify(err); v.code != CodeDeadlineExceeded {
+	if v := classify(err); v.code != result.CodeDeadlineExceeded {
 		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
 	}
 }

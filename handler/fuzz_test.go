@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The fuzz targets of RELIABILITY.md. `go test` runs their seed corpora (the
@@ -391,16 +393,16 @@ func FuzzECSAnswer(f *testing.F) {
 			if err == nil {
 				return
 			}
-			var api *APIError
-			var ne *NetworkError
-			var pe *PermanentError
+			var api *ecsapi.APIError
+			var ne *ecsapi.NetworkError
+			var pe *ecsapi.PermanentError
 			if !errors.As(err, &api) && !errors.As(err, &ne) && !errors.As(err, &pe) {
 				t.Fatalf("an error of no kind of the interface: %T %v", err, err)
 			}
 			texts = append(texts, err.Error())
 		}
-		batch := []string{SuccessFirst, AllTogether}[mode%2]
-		out, err := e.StartInstances(ctx, invCreds, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch})
+		batch := []string{ecsapi.SuccessFirst, ecsapi.AllTogether}[mode%2]
+		out, err := e.StartInstances(ctx, invCreds, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch})
 		checkErr(err)
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *out))
@@ -410,8 +412,8 @@ func FuzzECSAnswer(f *testing.F) {
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *dout))
 		}
-		tout, err := e.DescribeInstancesByTags(ctx, invCreds, DescribeByTagsInput{RegionID: "cn-hangzhou",
-			Tags: []TagPair{{Key: "env", Value: "prod"}}, NextToken: "{{query}}"})
+		tout, err := e.DescribeInstancesByTags(ctx, invCreds, ecsapi.DescribeByTagsInput{RegionID: "cn-hangzhou",
+			Tags: []ecsapi.Tag{{Key: "env", Value: "prod"}}, NextToken: "{{query}}"})
 		checkErr(err)
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *tout))
@@ -429,11 +431,11 @@ func FuzzECSAnswer(f *testing.F) {
 			if !ok || ir.InstanceID != id || ir.RegionID != "cn-hangzhou" {
 				t.Fatalf("%s: no result of its own (%+v)", id, ir)
 			}
-			if ir.Retryable != (ir.Outcome == Unfinished) {
+			if ir.Retryable != (ir.Outcome == result.Unfinished) {
 				t.Fatalf("%s: Retryable %v with %s", id, ir.Retryable, ir.Outcome)
 			}
 			switch ir.Outcome {
-			case Started, AlreadyRunning, DryRunPassed, Failed, Unfinished:
+			case result.Started, result.AlreadyRunning, result.DryRunPassed, result.Failed, result.Unfinished:
 			default:
 				t.Fatalf("%s: outcome %q after ECS was asked", id, ir.Outcome)
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // Handler serves invocations. It is safe for concurrent use: the runtime SDK runs
@@ -37,7 +39,7 @@ type Handler struct {
 // New returns a handler. A configuration error is not fatal: every invocation
 // then fails with it, so that the operator reads it in the logs and in the
 // caller's error rather than in a crash loop.
-func New(cfg Config, cfgErr error, ecs ECS, logOut io.Writer) *Handler {
+func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 	return &Handler{
 		cfg:     cfg,
 		cfgErr:  cfgErr,
@@ -50,7 +52,7 @@ func New(cfg Config, cfgErr error, ecs ECS, logOut io.Writer) *Handler {
 // invocation is what one invocation knows about itself.
 type invocation struct {
 	requestID  string
-	creds      Credentials
+	creds      ecsapi.Credentials
 	region     string // the function's own region
 	retryCount int
 	start      time.Time
@@ -89,7 +91,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 		return h.serveHTTP(ctx, inv, p.HTTP, p.HTTPErr)
 	}
 	res := h.run(ctx, inv, p.Messages, time.Time{})
-	if res.unfinished() {
+	if res.Unfinished() {
 		return nil, unfinishedError(res) // the full result is in the logs
 	}
 	body, err := marshalJSON(res)
@@ -110,7 +112,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 			region = fc.Region
 		}
 		inv.requestID = fc.RequestID
-		inv.creds = Credentials{
+		inv.creds = ecsapi.Credentials{
 			AccessKeyID:     fc.Credentials.AccessKeyId,
 			AccessKeySecret: fc.Credentials.AccessKeySecret,
 			SecurityToken:   fc.Credentials.SecurityToken,
@@ -147,7 +149,7 @@ func (h *Handler) newRun(inv *invocation) *startRun {
 // SetSTS gives the handler the STS client through which it assumes the
 // roles of ALLOWED_ROLE_ARNS (DESIGN §3.1); without one, an instance of
 // another account fails.
-func (h *Handler) SetSTS(sts STS) {
+func (h *Handler) SetSTS(sts ecsapi.STS) {
 	h.starter.Roles = newRoleCache(sts)
 }
 
@@ -178,11 +180,11 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 }
 
 // run carries out the messages and logs the result.
-func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *Result {
+func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *result.Result {
 	return h.execute(ctx, inv, h.makePlan(inv, msgs, h.workEnd(inv, wait)), wait)
 }
 
-func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
+func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *result.Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
 	h.carryOut(work, inv, p)
@@ -193,21 +195,21 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 	}
 	p.closeIgnored()
 
-	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
+	res := &result.Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, Unresolved: p.unresolved}
 	if res.Ignored == nil {
-		res.Ignored = []IgnoredEvent{}
+		res.Ignored = []result.IgnoredEvent{}
 	}
-	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
+	res.InstanceResponses.InstanceResponse = make([]result.InstanceResult, 0, len(p.entries))
 	for _, e := range p.entries {
 		if e.result == nil {
 			continue // ignored after a tag lookup
 		}
 		region, role := splitScope(e.region)
 		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
-		e.result.Retryable = e.result.Outcome == Unfinished
+		e.result.Retryable = e.result.Outcome == result.Unfinished
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
 	}
-	res.summarize()
+	res.Summarize()
 	h.logResult(inv, p, res)
 	return res
 }
@@ -231,8 +233,8 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 	todo := undecided(p.entries)
 	if len(todo) > 0 && inv.creds.Empty() {
 		for _, e := range todo {
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeMissingCredentials,
-				Message: "the invocation carries no credentials: the function has no RAM role", Advice: adviceFor(CodeMissingCredentials)}
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
+				Message: "the invocation carries no credentials: the function has no RAM role", Advice: result.Advice(result.CodeMissingCredentials)}
 		}
 		todo = nil
 	}
@@ -251,7 +253,7 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 			e.result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
-			e.result = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true,
+			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
 				Message: "no outcome was reached before the deadline; safe to retry"}
 		}
 	}
@@ -277,13 +279,13 @@ func groupEntries(todo []*entry) []Group {
 	}
 	var groups []Group
 	for _, k := range order {
-		batch := SuccessFirst
+		batch := ecsapi.SuccessFirst
 		if k.group != nil {
-			batch = AllTogether
+			batch = ecsapi.AllTogether
 		}
 		ids := pools[k]
 		for len(ids) > 0 {
-			n := min(len(ids), maxPerCall)
+			n := min(len(ids), ecsapi.MaxPerCall)
 			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
@@ -310,7 +312,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		return
 	}
 	type lookup struct {
-		found []InstanceInfo
+		found []ecsapi.InstanceInfo
 		v     verdict
 		ok    bool
 	}
@@ -339,10 +341,10 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		}
 		l := looked[i]
 		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), scopeLabel(a.region))
-		ig := IgnoredEvent{Source: a.src, trigger: a.m.Trigger}
+		ig := result.IgnoredEvent{Source: a.src, Trigger: string(a.m.Trigger)}
 		switch {
 		case inv.creds.Empty():
-			ig.Code, ig.Reason = CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
 			p.ignore(ig, nil)
 			continue
 		case !l.ok:
@@ -361,7 +363,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			continue
 		}
 		a.ids = make([]string, len(l.found))
-		a.infos = make(map[string]InstanceInfo, len(l.found))
+		a.infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
 		a.lookupID = l.v.requestID
 		for j, in := range l.found {
 			a.ids[j] = in.InstanceID
@@ -387,7 +389,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 		if e.wait <= 0 || e.dryRun || e.result == nil || e.result.CurrentStatus == "Running" {
 			continue
 		}
-		if o := e.result.Outcome; o != Started && o != AlreadyRunning {
+		if o := e.result.Outcome; o != result.Started && o != result.AlreadyRunning {
 			continue
 		}
 		k := key{e.region, inv.start.Add(e.wait)}
@@ -404,7 +406,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 	for _, k := range order {
 		list := waiting[k]
 		for len(list) > 0 {
-			chunk := list[:min(len(list), maxPerCall)]
+			chunk := list[:min(len(list), ecsapi.MaxPerCall)]
 			list = list[len(chunk):]
 			wg.Go(func() {
 				ids := make([]string, len(chunk))
@@ -432,11 +434,11 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 					if status == "" {
 						status = "not seen"
 					}
-					code := CodeWaitTimeout
+					code := result.CodeWaitTimeout
 					if last.class == permanent {
 						code = last.code
 					}
-					e.result = &InstanceResult{Outcome: Unfinished, Code: code, Retryable: true,
+					e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
 						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.status, EcsRequestID: e.result.EcsRequestID,
 						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
 				}
@@ -463,7 +465,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		byRegion[e.region] = append(byRegion[e.region], e.id)
 	}
 	type answer struct {
-		infos map[string]InstanceInfo
+		infos map[string]ecsapi.InstanceInfo
 		v     verdict
 		ok    bool
 	}
@@ -473,7 +475,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	r := h.newRun(inv)
 	for region, ids := range byRegion {
 		for len(ids) > 0 {
-			n := min(len(ids), maxPerCall)
+			n := min(len(ids), ecsapi.MaxPerCall)
 			chunk := ids[:n]
 			ids = ids[n:]
 			wg.Go(func() {
@@ -492,7 +494,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	for _, e := range todo {
 		a, looked := answers[resultKey(e.region, e.id)]
 		if e.info != nil {
-			a, looked = answer{infos: map[string]InstanceInfo{e.id: *e.info}, v: verdict{requestID: e.infoRequestID}, ok: true}, true
+			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.id: *e.info}, v: verdict{requestID: e.infoRequestID}, ok: true}, true
 		}
 		if !looked {
 			rest = append(rest, e)
@@ -501,24 +503,24 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		info, found := a.infos[e.id]
 		switch {
 		case !a.ok && a.v.class == permanent:
-			e.result = &InstanceResult{Outcome: Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
 				EcsRequestID: a.v.requestID, Advice: a.v.adviceText()}
 		case !a.ok:
 			v := unfinishedVerdict(ctx, a.v)
-			e.result = &InstanceResult{Outcome: Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
+			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
 				EcsRequestID: v.requestID}
 		case !found:
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeNotFound, EcsRequestID: a.v.requestID,
-				Message: "DescribeInstances does not know the instance in " + scopeLabel(e.region), Advice: adviceFor(CodeNotFound)}
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.requestID,
+				Message: "DescribeInstances does not know the instance in " + scopeLabel(e.region), Advice: result.Advice(result.CodeNotFound)}
 		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.requestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.ignore(IgnoredEvent{Source: strings.Join(e.sources, ", "), trigger: e.trigger,
+			p.ignore(result.IgnoredEvent{Source: strings.Join(e.sources, ", "), Trigger: string(e.trigger),
 				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", scopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
 		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.requestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", tagList(e.needTags[0]))}
 		case e.info != nil && (info.Status == "Running" || info.Status == "Starting"):
@@ -526,11 +528,11 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 			if e.dryRun {
 				nothing = "a real run would do nothing"
 			}
-			e.result = &InstanceResult{Outcome: AlreadyRunning, Code: codeSuccess, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: codeSuccess, EcsRequestID: a.v.requestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
 		case e.info != nil && hasLock(info, "security"):
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeLockedForSecurity, EcsRequestID: a.v.requestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: adviceFor(CodeLockedForSecurity),
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.requestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
 				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
 		default:
 			rest = append(rest, e)
@@ -546,7 +548,7 @@ func deadlineFirst(ctx context.Context, until time.Time) bool {
 }
 
 // carriesOne says whether tags hold every pair of one of the sets.
-func carriesOne(tags map[string]string, sets [][]TagPair) bool {
+func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
 	for _, set := range sets {
 		if carriesAll(tags, set) {
 			return true
@@ -559,10 +561,10 @@ func carriesOne(tags map[string]string, sets [][]TagPair) bool {
 // selections not read to their end (region, account and tags), and the
 // instances, each as region/ID or, of another account, region/account/ID;
 // the full result is in the logs.
-func unfinishedError(res *Result) *UnfinishedError {
+func unfinishedError(res *result.Result) *UnfinishedError {
 	var names []string
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Outcome != Unfinished {
+		if ir.Outcome != result.Unfinished {
 			continue
 		}
 		name := ir.RegionID + "/" + ir.InstanceID
@@ -573,8 +575,8 @@ func unfinishedError(res *Result) *UnfinishedError {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	if n := len(res.unresolved); n > 0 {
-		fmt.Fprintf(&b, "%d tag selections not looked up to their end, nothing of them sent, safe to retry: %s", n, strings.Join(res.unresolved[:min(n, 10)], ", "))
+	if n := len(res.Unresolved); n > 0 {
+		fmt.Fprintf(&b, "%d tag selections not looked up to their end, nothing of them sent, safe to retry: %s", n, strings.Join(res.Unresolved[:min(n, 10)], ", "))
 		if n > 10 {
 			fmt.Fprintf(&b, " … and %d more", n-10)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // signatureWindow is how far X-Signature-Timestamp may be from now.
@@ -54,7 +55,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 	}
 	badRequest := func(prefix string, errs []events.FieldError, total int) (json.RawMessage, error) {
 		errs = reportedErrors(errs, total)
-		return fail(http.StatusBadRequest, CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
+		return fail(http.StatusBadRequest, result.CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 
 	if ok, why := h.authenticate(req, inv.start); !ok {
@@ -87,7 +88,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return badRequest("invalid start request: ", p.invalid, p.invalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
-	if async && res.unfinished() {
+	if async && res.Unfinished() {
 		return nil, unfinishedError(res)
 	}
 	status := httpStatus(res)
@@ -99,14 +100,14 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 }
 
 // httpStatus maps a result to DESIGN §5's status: 503, 403, 207, 200.
-func httpStatus(res *Result) int {
+func httpStatus(res *result.Result) int {
 	s := res.Summary
 	switch {
-	case res.unfinished():
+	case res.Unfinished():
 		return http.StatusServiceUnavailable
-	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.refusedIgnored():
+	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.RefusedIgnored():
 		return http.StatusForbidden
-	case s.Rejected+s.Failed+s.Skipped > 0 || res.refusedIgnored():
+	case s.Rejected+s.Failed+s.Skipped > 0 || res.RefusedIgnored():
 		return http.StatusMultiStatus
 	}
 	return http.StatusOK
@@ -157,9 +158,9 @@ func requestWaits(req events.StartRequest, dryRun bool, wait string, inSequence 
 	return on || inSequence
 }
 
-func allDenied(res *Result) bool {
+func allDenied(res *result.Result) bool {
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Code != CodeNotAllowed {
+		if ir.Code != result.CodeNotAllowed {
 			return false
 		}
 	}
@@ -295,4 +296,13 @@ func checkSignature(secret []byte, ts, sig string, body []byte, now time.Time) (
 		return false, "X-Signature-256 does not match"
 	}
 	return true, ""
+}
+
+// ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).
+type ErrorBody struct {
+	XMLName   xml.Name            `json:"-" xml:"Error"`
+	RequestID string              `json:"RequestId" xml:"RequestId"`
+	Code      string              `json:"Code" xml:"Code"`
+	Message   string              `json:"Message" xml:"Message"`
+	Errors    []events.FieldError `json:"Errors" xml:"Errors>Error"`
 }

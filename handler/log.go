@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // logResult writes DESIGN §5's lines: one per instance, one per ignored event, one
@@ -40,7 +41,7 @@ func (b *lineBuffer) flush() {
 	b.buf = b.buf[:0]
 }
 
-func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
+func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 	ctx := context.Background()
 	durationMs := time.Since(inv.start).Milliseconds()
 	trigger := string(p.trigger)
@@ -51,9 +52,9 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		}
 		level := slog.LevelInfo
 		switch ir.Outcome {
-		case Failed:
+		case result.Failed:
 			level = slog.LevelError
-		case Rejected, Unfinished:
+		case result.Rejected, result.Unfinished:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{
@@ -96,7 +97,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
 	for _, ig := range res.Ignored {
-		t := string(ig.trigger)
+		t := string(ig.Trigger)
 		if t == "" {
 			t = trigger
 		}
@@ -133,7 +134,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 
 // summaryAttrs are the keys every summary line has: who, and the Summary's
 // counts as lower-camel keys.
-func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s Summary) []slog.Attr {
+func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s result.Summary) []slog.Attr {
 	return []slog.Attr{
 		slog.String("requestId", inv.requestID),
 		slog.String("trigger", string(trigger)),
@@ -155,7 +156,7 @@ func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s Summar
 // instance was looked at (HTTP 401/413/400, an invalid configuration): still one
 // summary line per invocation, with zero counts, and what refused it.
 func (h *Handler) logRefusal(inv *invocation, trigger events.Trigger, status int, code, message string, extra ...slog.Attr) {
-	attrs := summaryAttrs(inv, trigger, false, Summary{})
+	attrs := summaryAttrs(inv, trigger, false, result.Summary{})
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The bounds of what one invocation reports (DESIGN §4: the answer and the log
@@ -45,18 +47,18 @@ type entry struct {
 	// fallback is the result when no accepted request names it: the
 	// refusal of an invalid request, or Unfinished when the deadline came
 	// before its request was planned.
-	fallback *InstanceResult
+	fallback *result.InstanceResult
 	// plain[m] holds when some request of mode m names it without tags;
 	// tagReqs[m] are the tags of the others, which narrow the IDs they
 	// name (DESIGN §3.1): the instance is started if it carries all the
 	// pairs of one of them.
 	plain   [2]bool
-	tagReqs [2][][]TagPair
+	tagReqs [2][][]ecsapi.Tag
 	// wait is the longest wait a real request asked for (DESIGN §3.1).
 	wait time.Duration
 	// info is what a tag selection's lookup found of the instance, nil
 	// when no selection found it; infoRequestID the lookup's RequestId.
-	info          *InstanceInfo
+	info          *ecsapi.InstanceInfo
 	infoRequestID string
 
 	// Set by finish: how it is started.
@@ -64,10 +66,10 @@ type entry struct {
 	needsRestartTag bool
 	// needTags, when not empty, are the tag sets of which the instance must
 	// carry one (requests that narrow their IDs by tags).
-	needTags [][]TagPair
+	needTags [][]ecsapi.Tag
 	group    *atGroup // nil for SuccessFirst
 	// result is set once the outcome is known; nil for a candidate to start.
-	result *InstanceResult
+	result *result.InstanceResult
 	// runningAfter is how long after the invocation's start a wait saw the
 	// instance Running; waited says whether one did.
 	runningAfter time.Duration
@@ -112,7 +114,7 @@ type plan struct {
 	entries []*entry
 	byKey   map[string]*entry
 	groups  []*atGroup // AllTogether groups with their members
-	ignored []IgnoredEvent
+	ignored []result.IgnoredEvent
 	// overflow sums up the Ignored entries past maxIgnored.
 	overflow   overflowIgnored
 	maxIgnored int
@@ -157,16 +159,16 @@ type acceptedRequest struct {
 	ids      []string
 	mode     int
 	batch    string
-	tags     []TagPair     // nil without tags
+	tags     []ecsapi.Tag  // nil without tags
 	wait     time.Duration // 0: no wait
 	selects  bool          // tags without IDs: ids come from the lookup
-	infos    map[string]InstanceInfo
+	infos    map[string]ecsapi.InstanceInfo
 	lookupID string // the selection's last RequestId
 }
 
 type overflowIgnored struct {
 	events, instances int
-	first             IgnoredEvent
+	first             result.IgnoredEvent
 	ids               []string
 	warn              bool
 }
@@ -179,13 +181,13 @@ func newPlan(maxInstances int) *plan {
 // ignore records an event that starts nothing; ids are the instances it named.
 // It lists at most maxListedIDs of them, and past maxIgnored entries it only
 // counts (finish sums them up in one entry).
-func (p *plan) ignore(ig IgnoredEvent, ids []string) {
+func (p *plan) ignore(ig result.IgnoredEvent, ids []string) {
 	p.ignoreCounted(ig, ids, len(ids))
 }
 
 // ignoreCounted is ignore for an event that stands for count instances, of
 // which ids are (at least) the first few.
-func (p *plan) ignoreCounted(ig IgnoredEvent, ids []string, count int) {
+func (p *plan) ignoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 	if len(p.ignored) < p.maxIgnored {
 		ig.InstanceIDs, ig.InstanceCount = listIDs(ids)
 		if count > len(ig.InstanceIDs) {
@@ -273,18 +275,18 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			// A payload the operator wrote that is no start request nor a
 			// known event: a mistake to be seen (DESIGN §4).
 			p.addInvalid(m.Errors)
-			p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
-				Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+			p.ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 			return
 		}
-		p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored, trigger: m.Trigger}, nil)
+		p.ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
 		return
 	}
 	req := m.Request
 	req.DryRun = req.DryRun || h.cfg.DryRunOnly
 	ids := uniqueStrings(req.InstanceIDs)
 	if reason := h.eventExpired(m, inv.start); reason != "" {
-		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+		p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
@@ -323,12 +325,12 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		p.addInvalid(errs)
 		p.refuseParts(m, src, region, req, errs)
 		if namedTargetIDs(req) == 0 {
-			p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+			p.ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 		}
 		return
 	}
 	if m.RequireRestartTag && h.cfg.RestartTag == nil {
-		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
+		p.ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	if req.Sequence != nil {
@@ -339,7 +341,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	}
 	if req.Targets == nil {
 		if reason := h.notToday(m, req, inv.start, ""); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
 		h.accept(p, m, src, scopeOf(region, req.RoleArn), req)
@@ -351,7 +353,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	for i, t := range req.Targets {
 		t = inherit(req, region, t)
 		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, scopeLabel(scopeOf(t.RegionID, t.RoleArn)))); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, uniqueStrings(t.InstanceIDs))
+			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
 			continue
 		}
 		h.accept(p, m, src, scopeOf(t.RegionID, t.RoleArn), t)
@@ -490,7 +492,7 @@ func (h *Handler) accept(p *plan, m events.Message, src, scope string, req event
 	if role := req.RoleArn; role != "" && !h.cfg.AllowedRoles[role] && a.selects {
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
-		p.ignore(IgnoredEvent{Source: src, Code: CodeNotAllowed, trigger: m.Trigger,
+		p.ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
 			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", tagList(a.tags), scopeLabel(scope), roleNotAllowed(role))}, nil)
 		return
 	}
@@ -512,13 +514,13 @@ func roleNotAllowed(role string) string {
 }
 
 // tagPairs turns a request's tags into the ECS interface's pairs.
-func tagPairs(tags []events.TagFilter) []TagPair {
+func tagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	if tags == nil {
 		return nil
 	}
-	out := make([]TagPair, len(tags))
+	out := make([]ecsapi.Tag, len(tags))
 	for i, t := range tags {
-		out[i] = TagPair{Key: t.Key, AnyValue: t.Value == nil}
+		out[i] = ecsapi.Tag{Key: t.Key, AnyValue: t.Value == nil}
 		if t.Value != nil {
 			out[i].Value = *t.Value
 		}
@@ -527,7 +529,7 @@ func tagPairs(tags []events.TagFilter) []TagPair {
 }
 
 // tagList renders tag pairs for a message: env=dev, team=*.
-func tagList(tags []TagPair) string {
+func tagList(tags []ecsapi.Tag) string {
 	parts := make([]string, len(tags))
 	for i, t := range tags {
 		parts[i] = t.String()
@@ -540,18 +542,18 @@ func tagList(tags []TagPair) string {
 // group, its tags and wait.
 func (h *Handler) commit(p *plan, a *acceptedRequest) {
 	m, src, region, req, ids, mode, batch := a.m, a.src, a.region, a.req, a.ids, a.mode, a.batch
-	if batch == AllTogether {
+	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
 		// that is refused (DESIGN §4).
-		if n := p.groupSize(region, ids, mode); n > maxPerCall {
+		if n := p.groupSize(region, ids, mode); n > ecsapi.MaxPerCall {
 			what := "with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d"
 			if a.selects {
 				what = "the tags select (with the AllTogether requests they overlap) %d instances to start all or nothing together, over %d"
 			}
 			req.InstanceIDs = ids
 			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
-				Message: "AllTogether: " + fmt.Sprintf(what, n, maxPerCall)}})
+				Message: "AllTogether: " + fmt.Sprintf(what, n, ecsapi.MaxPerCall)}})
 			return
 		}
 	}
@@ -577,7 +579,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, tagList(a.tags))
 			}
 		}
-		ig := IgnoredEvent{Source: src, Code: CodeTooManyInstances, trigger: m.Trigger,
+		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
 			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
 				what, fresh, len(p.counted)+fresh, h.cfg.MaxInstances)}
 		p.ignoreCounted(ig, refused, fresh)
@@ -611,11 +613,11 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 		if info, ok := a.infos[id]; ok {
 			e.info, e.infoRequestID = &info, a.lookupID
 		}
-		if batch == AllTogether {
+		if batch == ecsapi.AllTogether {
 			members = append(members, e)
 		}
 	}
-	if batch == AllTogether {
+	if batch == ecsapi.AllTogether {
 		join(members, mode)
 	}
 }
@@ -689,7 +691,7 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.maxInstances {
-		p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: CodeInvalidParameter, trigger: m.Trigger}, ids)
+		p.ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	p.refused += len(ids)
@@ -714,7 +716,7 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 		e := p.entry(region, id, m.Trigger)
 		e.addSource(src)
 		if e.fallback == nil {
-			e.fallback = &InstanceResult{Outcome: Rejected, Code: CodeInvalidParameter, Message: msg}
+			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
 		}
 	}
 }
@@ -738,7 +740,7 @@ func namedIDs(in []string) []string {
 // one up to MAX_INSTANCES, then summed up in one Ignored entry.
 func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 	const why = "the deadline came before the request was planned; nothing of it was sent, safe to retry"
-	var rest IgnoredEvent
+	var rest result.IgnoredEvent
 	var restIDs []string
 	restMsgs, restInstances := 0, 0
 	for _, m := range msgs {
@@ -757,7 +759,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 				p.unplanned++
 				e := p.entry(region, id, m.Trigger)
 				e.addSource(src)
-				e.fallback = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true, Message: why}
+				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
 				continue
 			}
@@ -768,7 +770,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 		}
 		if !listed {
 			if restMsgs == 0 {
-				rest = IgnoredEvent{Source: src, trigger: m.Trigger}
+				rest = result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 			}
 			restMsgs++
 		}
@@ -780,7 +782,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 	if restMsgs > 1 {
 		rest.Source += fmt.Sprintf(" (and %d more)", restMsgs-1)
 	}
-	rest.Code = CodeDeadlineExceeded
+	rest.Code = result.CodeDeadlineExceeded
 	rest.Reason = fmt.Sprintf("%d messages naming %d more instances were not planned before the deadline; nothing of them was sent, safe to retry", restMsgs, restInstances)
 	// Listed even past maxIgnored: it is what says the invocation is unfinished.
 	rest.InstanceIDs = restIDs
@@ -819,7 +821,7 @@ func (p *plan) finish(h *Handler) {
 			e.group = r
 		}
 		if why := h.denied(e.region, e.id); why != "" {
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, Message: why}
+			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
 }
@@ -832,14 +834,14 @@ func (p *plan) closeIgnored() {
 		return
 	}
 	p.overflow = overflowIgnored{}
-	ig := IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), trigger: o.first.trigger,
+	ig := result.IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), Trigger: string(o.first.Trigger),
 		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
 			o.events, p.maxIgnored, o.first.Reason),
 		InstanceIDs: o.ids}
 	if o.warn {
 		ig.Code = o.first.Code
 		if ig.Code == "" {
-			ig.Code = CodeInvalidParameter
+			ig.Code = result.CodeInvalidParameter
 		}
 	}
 	if o.instances > len(o.ids) {
@@ -859,7 +861,7 @@ func settleGroups(groups []*atGroup) {
 			// A member found Running by a tag selection needs no start:
 			// the rest are started without it, as ECS's own answer
 			// would have it (DESIGN §7).
-			if e.result != nil && e.result.Outcome != AlreadyRunning {
+			if e.result != nil && e.result.Outcome != result.AlreadyRunning {
 				cause = e
 				break
 			}

@@ -7,55 +7,59 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 var budgetBackoff = Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5, Window: 20 * time.Millisecond}
 
 func throttled() error {
-	return &APIError{HTTPStatus: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control.", RequestID: "req-throttle"}
+	return &ecsapi.APIError{HTTPStatus: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control.", RequestID: "req-throttle"}
 }
 
 func unavailable() error {
-	return &APIError{HTTPStatus: 503, Code: "ServiceUnavailable", Message: "The request has failed due to a temporary failure of the server.", RequestID: "req-503"}
+	return &ecsapi.APIError{HTTPStatus: 503, Code: "ServiceUnavailable", Message: "The request has failed due to a temporary failure of the server.", RequestID: "req-503"}
 }
 
 // DESIGN §7: every kind of call has the same transient budget, kept by the
 // one retry loop: Backoff.Attempts calls, then Unfinished (a lookup: not ok).
 // Throttling is bounded by the deadline instead (pace_test.go).
 func TestEachKindKeepsTheTransientBudget(t *testing.T) {
-	stoppedInfo := func(_ string, ids []string) (*DescribeInstancesOutput, error) {
-		out := &DescribeInstancesOutput{RequestID: "req-d"}
+	stoppedInfo := func(_ string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+		out := &ecsapi.DescribeInstancesOutput{RequestID: "req-d"}
 		for _, id := range ids {
-			out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, Status: "Stopped"})
+			out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, Status: "Stopped"})
 		}
 		return out, nil
 	}
 	for _, g := range []Group{
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: SuccessFirst},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: AllTogether},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: SuccessFirst, DryRun: true},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: AllTogether, DryRun: true},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
+		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether, DryRun: true},
 	} {
 		t.Run(g.BatchOptimization+map[bool]string{true: "/dry run"}[g.DryRun], func(t *testing.T) {
-			f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, unavailable() }, describe: stoppedInfo}
+			f := &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) { return nil, unavailable() }, Describe: stoppedInfo}
 			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-			res, _ := s.Start(context.Background(), Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{g})
-			if n := len(f.calls()); n != budgetBackoff.Attempts {
+			res, _ := s.Start(context.Background(), ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{g})
+			if n := len(f.Calls()); n != budgetBackoff.Attempts {
 				t.Fatalf("%d calls, want the budget of %d", n, budgetBackoff.Attempts)
 			}
 			for _, id := range g.InstanceIDs {
-				if ir := outcomeOf(t, res, id); ir.Outcome != Unfinished || ir.Code != "ServiceUnavailable" {
+				if ir := outcomeOf(t, res, id); ir.Outcome != result.Unfinished || ir.Code != "ServiceUnavailable" {
 					t.Fatalf("%s = %+v", id, ir)
 				}
 			}
 		})
 	}
 	t.Run("lookup", func(t *testing.T) {
-		f := &fakeECS{describe: func(string, []string) (*DescribeInstancesOutput, error) { return nil, unavailable() }}
+		f := &ecsapitest.ECS{Describe: func(string, []string) (*ecsapi.DescribeInstancesOutput, error) { return nil, unavailable() }}
 		s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-		_, v, ok := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
-		if ok || v.class != transient || v.code != "ServiceUnavailable" || f.describes != budgetBackoff.Attempts {
-			t.Fatalf("lookup = %+v, %v after %d calls, want not ok after %d", v, ok, f.describes, budgetBackoff.Attempts)
+		_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
+		if ok || v.class != transient || v.code != "ServiceUnavailable" || f.Describes != budgetBackoff.Attempts {
+			t.Fatalf("lookup = %+v, %v after %d calls, want not ok after %d", v, ok, f.Describes, budgetBackoff.Attempts)
 		}
 	})
 }
@@ -65,31 +69,31 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 // after more settle rounds than Backoff.Attempts, one throttle is still
 // retried — in AllTogether as in SuccessFirst.
 func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
-	for _, batch := range []string{SuccessFirst, AllTogether} {
+	for _, batch := range []string{ecsapi.SuccessFirst, ecsapi.AllTogether} {
 		t.Run(batch, func(t *testing.T) {
-			fl := newFleet(map[string]string{"i-slow": "Stopping"})
+			fl := ecsapitest.NewFleet(map[string]string{"i-slow": "Stopping"})
 			var describes, throttle atomic.Int32
 			rounds := int32(3 * budgetBackoff.Attempts)
-			f := &fakeECS{
-				describe: func(region string, ids []string) (*DescribeInstancesOutput, error) {
+			f := &ecsapitest.ECS{
+				Describe: func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 					if describes.Add(1) == rounds {
-						fl.set("i-slow", "Stopped")
+						fl.Set("i-slow", "Stopped")
 						throttle.Store(1)
 					}
-					return fl.describeIDs(region, ids)
+					return fl.DescribeIDs(region, ids)
 				},
-				start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+				Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 					if throttle.CompareAndSwap(1, 0) {
 						return nil, throttled()
 					}
-					return fl.start(in)
+					return fl.Start(in)
 				},
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-			res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
-			if ir := outcomeOf(t, res, "i-slow"); ir.Outcome != Started {
+			res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
+			if ir := outcomeOf(t, res, "i-slow"); ir.Outcome != result.Started {
 				t.Fatalf("after %d settle rounds and one throttle: %+v", describes.Load(), ir)
 			}
 		})
@@ -98,21 +102,21 @@ func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
 
 // countingECS counts the calls that reach an ECS implementation.
 type countingECS struct {
-	ECS
+	ecsapi.ECS
 	calls atomic.Int32
 }
 
-func (c *countingECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (c *countingECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	c.calls.Add(1)
 	return c.ECS.StartInstances(ctx, creds, in)
 }
 
-func (c *countingECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (c *countingECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c.calls.Add(1)
 	return c.ECS.DescribeInstances(ctx, creds, region, ids)
 }
 
-func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c.calls.Add(1)
 	return c.ECS.DescribeInstanceStatus(ctx, creds, region, ids)
 }
@@ -121,17 +125,17 @@ func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds Credenti
 // malformed region) is permanent: Failed after one attempt, never retried.
 func TestClientBuildFailureIsPermanent(t *testing.T) {
 	for _, g := range []Group{
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: SuccessFirst},
-		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: AllTogether},
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: SuccessFirst, DryRun: true},
+		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst},
+		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.AllTogether},
+		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 	} {
 		capture := &captureTransport{}
 		e := &countingECS{ECS: newSDK(t, SDKOptions{Transport: capture})}
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
 		res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
 		ir := res[resultKey(g.RegionID, "i-a")]
-		if ir.Outcome != Failed || ir.Code != CodeInvalidRegionID || e.calls.Load() != 1 || len(capture.reqs) != 0 {
-			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), CodeInvalidRegionID)
+		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || len(capture.reqs) != 0 {
+			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), result.CodeInvalidRegionID)
 		}
 	}
 }
@@ -140,15 +144,15 @@ func TestClientBuildFailureIsPermanent(t *testing.T) {
 // ID still starts, and no instance is sent twice once accepted.
 func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
 	all := ids(64, "h")
-	fl := newFleet(stopped(all))
+	fl := ecsapitest.NewFleet(stopped(all))
 	for i := 0; i < len(all); i += 9 {
-		delete(fl.status, all[i])
+		delete(fl.Status, all[i])
 	}
-	f := fl.ecs()
+	f := fl.ECS()
 	var mu sync.Mutex
 	accepted := map[string]int{}
-	inner := f.start
-	f.start = func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	inner := f.Start
+	f.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		out, err := inner(in)
 		if err == nil {
 			mu.Lock()
@@ -161,11 +165,11 @@ func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
 		}
 		return out, err
 	}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: all, BatchOptimization: SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: all, BatchOptimization: ecsapi.SuccessFirst})
 	for i, id := range all {
-		want := Started
+		want := result.Started
 		if i%9 == 0 {
-			want = Failed
+			want = result.Failed
 		}
 		if ir := outcomeOf(t, res, id); ir.Outcome != want {
 			t.Fatalf("%s = %+v, want %s", id, ir, want)
@@ -179,16 +183,16 @@ func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
 // A lookup whose context has ended before any call is transient (the
 // deadline), never a permanent failure with no code.
 func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
-	f := &fakeECS{describe: func(string, []string) (*DescribeInstancesOutput, error) {
+	f := &ecsapitest.ECS{Describe: func(string, []string) (*ecsapi.DescribeInstancesOutput, error) {
 		t.Error("a call was made after the deadline")
 		return nil, nil
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-	_, v, ok := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(ctx, "cn-hangzhou", []string{"i-a"})
-	if ok || v.class != transient || v.code != CodeDeadlineExceeded {
-		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, CodeDeadlineExceeded)
+	_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(ctx, "cn-hangzhou", []string{"i-a"})
+	if ok || v.class != transient || v.code != result.CodeDeadlineExceeded {
+		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, result.CodeDeadlineExceeded)
 	}
 }
 
@@ -199,22 +203,22 @@ func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
 // not DeadlineExceeded (seen once on a 2-core machine in the e2e test "503
 // with Retry-After when ECS throttles past HTTP_WAIT").
 func TestACallCutOffByTheDeadlineKeepsECSsLastAnswer(t *testing.T) {
-	for _, batch := range []string{SuccessFirst, AllTogether} {
+	for _, batch := range []string{ecsapi.SuccessFirst, ecsapi.AllTogether} {
 		t.Run(batch, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			var calls atomic.Int32
-			f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
+			f := &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				if calls.Add(1) == 1 {
 					return nil, throttled()
 				}
 				<-ctx.Done() // the retry is in flight when the deadline comes
-				return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
+				return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 			}}
 			s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: budgetBackoff}
-			res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
+			res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
 			ir := outcomeOf(t, res, "i-cut0000001")
-			if calls.Load() != 2 || ir.Outcome != Unfinished || ir.Code != "Throttling.User" || !ir.Retryable || !strings.Contains(ir.Message, "may or may not have taken effect") {
+			if calls.Load() != 2 || ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || !ir.Retryable || !strings.Contains(ir.Message, "may or may not have taken effect") {
 				t.Fatalf("after %d calls: %s %s %q, want Unfinished Throttling.User saying the retry in flight may have taken effect", calls.Load(), ir.Outcome, ir.Code, ir.Message)
 			}
 		})

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // Instances of other accounts (DESIGN §3.1, roleArn) are reached through a
@@ -84,36 +87,6 @@ func accountOf(role string) string {
 	return account
 }
 
-// AssumeRoleInput is one STS AssumeRole call (DESIGN §3.1, roleArn).
-type AssumeRoleInput struct {
-	RoleArn         string
-	RoleSessionName string
-	DurationSeconds int
-	// ExternalID is ROLE_EXTERNAL_ID, "" when unset; never logged.
-	ExternalID string
-	// Policy is the session policy: the assumed credentials may do no more
-	// than it allows, whatever the role's own policy allows.
-	Policy string
-	// Region is the function's own region, the {regionId} of STS_ENDPOINT
-	// (DESIGN §6); not a parameter of the call.
-	Region string
-}
-
-// AssumedRole is what AssumeRole hands out: the role's credentials, until
-// Expiration (zero when STS gave none that could be read).
-type AssumedRole struct {
-	Credentials Credentials
-	Expiration  time.Time
-	RequestID   string
-}
-
-// STS is what the handler needs of STS: AssumeRole with the function's
-// credentials. Errors are those of the ECS interface (*APIError with STS's
-// code, *NetworkError, *PermanentError), never holding a secret.
-type STS interface {
-	AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error)
-}
-
 // assumeDuration is DurationSeconds of every AssumeRole (DESIGN §3.1); the
 // credentials are reused until roleMargin before they expire.
 const (
@@ -132,7 +105,7 @@ const sessionPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["
 // own deadline (DESIGN §5: no wait is exempt): no lock is held across a
 // call. The credentials are never logged.
 type roleCache struct {
-	sts STS
+	sts ecsapi.STS
 	now func() time.Time
 
 	mu    sync.Mutex
@@ -140,7 +113,7 @@ type roleCache struct {
 }
 
 type cachedRole struct {
-	creds   Credentials
+	creds   ecsapi.Credentials
 	expires time.Time
 	// inflight is the AssumeRole call being made for the role, nil when
 	// none; its done is closed when it ends.
@@ -152,14 +125,14 @@ type cachedRole struct {
 type assumeCall struct {
 	done chan struct{}
 	// Set before done is closed.
-	out *AssumedRole
+	out *ecsapi.AssumedRole
 	err error
 	// session is the invocation that made the call: credentials whose
 	// expiry is unusable are for it alone.
 	session *roleSession
 }
 
-func newRoleCache(sts STS) *roleCache {
+func newRoleCache(sts ecsapi.STS) *roleCache {
 	return &roleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
 }
 
@@ -171,7 +144,7 @@ type roleSession struct {
 	name, externalID, region string
 
 	mu  sync.Mutex
-	own map[string]Credentials
+	own map[string]ecsapi.Credentials
 }
 
 // newRoleSession is the session of an invocation of the function named
@@ -180,9 +153,9 @@ func newRoleSession(function, region, externalID string) *roleSession {
 	return &roleSession{name: sessionName(function), externalID: externalID, region: region}
 }
 
-func (s *roleSession) held(role string) (Credentials, bool) {
+func (s *roleSession) held(role string) (ecsapi.Credentials, bool) {
 	if s == nil {
-		return Credentials{}, false
+		return ecsapi.Credentials{}, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,11 +163,11 @@ func (s *roleSession) held(role string) (Credentials, bool) {
 	return c, ok
 }
 
-func (s *roleSession) hold(role string, c Credentials) {
+func (s *roleSession) hold(role string, c ecsapi.Credentials) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.own == nil {
-		s.own = map[string]Credentials{}
+		s.own = map[string]ecsapi.Credentials{}
 	}
 	s.own[role] = c
 }
@@ -222,9 +195,9 @@ const adviceAssumeRole = "STS refused to assume the role: in the target account,
 // invocation has in flight for the role, waited for until ctx ends. When
 // ctx ends first, the error is a *notSentError: the call that needed the
 // credentials was not sent.
-func (c *roleCache) credentials(ctx context.Context, caller Credentials, role string, s *roleSession) (Credentials, error) {
+func (c *roleCache) credentials(ctx context.Context, caller ecsapi.Credentials, role string, s *roleSession) (ecsapi.Credentials, error) {
 	if c == nil {
-		return Credentials{}, &assumeRoleError{role: role, err: &PermanentError{Op: "AssumeRole", Code: CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
+		return ecsapi.Credentials{}, &assumeRoleError{role: role, err: &ecsapi.PermanentError{Op: "AssumeRole", Code: result.CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
 	}
 	if creds, ok := s.held(role); ok {
 		return creds, nil
@@ -255,7 +228,7 @@ func (c *roleCache) credentials(ctx context.Context, caller Credentials, role st
 			select {
 			case <-call.done:
 			case <-ctx.Done():
-				return Credentials{}, &notSentError{why: "it waited for STS AssumeRole " + role + ", which another invocation has in flight", err: ctx.Err()}
+				return ecsapi.Credentials{}, &notSentError{why: "it waited for STS AssumeRole " + role + ", which another invocation has in flight", err: ctx.Err()}
 			}
 		}
 		switch {
@@ -265,20 +238,20 @@ func (c *roleCache) credentials(ctx context.Context, caller Credentials, role st
 			// Another invocation's credentials, for it alone: assume
 			// the role for this one.
 		case isContextError(call.err) && ctx.Err() != nil:
-			return Credentials{}, &notSentError{why: "STS AssumeRole " + role + " had not answered", err: ctx.Err()}
+			return ecsapi.Credentials{}, &notSentError{why: "STS AssumeRole " + role + " had not answered", err: ctx.Err()}
 		case isContextError(call.err) && !mine:
 			// The other invocation's deadline ended its call, not ours:
 			// make one.
 		default:
-			return Credentials{}, &assumeRoleError{role: role, err: call.err}
+			return ecsapi.Credentials{}, &assumeRoleError{role: role, err: call.err}
 		}
 	}
 }
 
 // assume makes call, the AssumeRole of role, and keeps what it gives: in
 // the cache while its expiry can be read and lies ahead, else in s alone.
-func (c *roleCache) assume(ctx context.Context, caller Credentials, role string, s *roleSession, cr *cachedRole, call *assumeCall) {
-	in := AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
+func (c *roleCache) assume(ctx context.Context, caller ecsapi.Credentials, role string, s *roleSession, cr *cachedRole, call *assumeCall) {
+	in := ecsapi.AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
 	if s != nil {
 		in.RoleSessionName, in.ExternalID, in.Region = s.name, s.externalID, s.region
 	} else {

@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
-
-// CodeSequenceStopped is the Code of an instance Skipped because an earlier
-// group of its sequence failed (DESIGN §3.1, §5).
-const CodeSequenceStopped = "SequenceStopped"
 
 // sequenceRequest is a valid request with a sequence, accepted (expiry
 // passed) and waiting for its turn: execute runs it after the rest of the
@@ -94,7 +91,7 @@ func (h *Handler) runSequence(ctx context.Context, inv *invocation, p *plan, sq 
 	}
 	if sq.skippedPast > 0 {
 		// Skipped entries are bounded like every kind (DESIGN §4).
-		p.ignoreCounted(IgnoredEvent{Source: sq.src, Code: CodeSequenceStopped, trigger: sq.m.Trigger,
+		p.ignoreCounted(result.IgnoredEvent{Source: sq.src, Code: result.CodeSequenceStopped, Trigger: string(sq.m.Trigger),
 			Reason: fmt.Sprintf("%d more instances of the later groups were Skipped (%s), past the %d entries one answer lists (MAX_INSTANCES); none was sent",
 				sq.skippedPast, stop, p.maxInstances)}, sq.skippedIDs, sq.skippedPast)
 	}
@@ -111,7 +108,7 @@ func (p *plan) absorb(sp *plan, i int) string {
 	for _, e := range sp.entries {
 		if e.result != nil && stop == "" {
 			switch e.result.Outcome {
-			case Rejected, Failed, Unfinished:
+			case result.Rejected, result.Failed, result.Unfinished:
 				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.id, scopeLabel(e.region), e.result.Outcome, e.result.Code)
 			}
 		}
@@ -125,7 +122,7 @@ func (p *plan) absorb(sp *plan, i int) string {
 		for _, s := range e.sources {
 			have.addSource(s)
 		}
-		if decidedByStart(e) && (!decidedByStart(have) || (e.result.Outcome == Started && have.result.Outcome != Started)) {
+		if decidedByStart(e) && (!decidedByStart(have) || (e.result.Outcome == result.Started && have.result.Outcome != result.Started)) {
 			have.result, have.dryRun, have.named[modeReal] = e.result, false, true
 			have.waited, have.runningAfter = e.waited, e.runningAfter
 		}
@@ -159,7 +156,7 @@ func decidedByStart(e *entry) bool {
 		return false
 	}
 	switch e.result.Outcome {
-	case Started, AlreadyRunning, Failed, Unfinished:
+	case result.Started, result.AlreadyRunning, result.Failed, result.Unfinished:
 		return true
 	}
 	return false
@@ -180,7 +177,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 			parts[j] = inherit(g, g.RegionID, t)
 		}
 	}
-	skipped := &InstanceResult{Outcome: Skipped, Code: CodeSequenceStopped, Message: "not sent: " + stop}
+	skipped := &result.InstanceResult{Outcome: result.Skipped, Code: result.CodeSequenceStopped, Message: "not sent: " + stop}
 	skip := func(scope, id string) {
 		if e, ok := p.byKey[resultKey(scope, id)]; ok {
 			e.addSource(src)
@@ -206,7 +203,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 			what = fmt.Sprintf("sequence[%d].targets[%d] in %s", i, j, scopeLabel(scope))
 		}
 		if reason := h.notToday(m, t, inv.start, what); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, uniqueStrings(t.InstanceIDs))
+			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
 			continue
 		}
 		for _, id := range uniqueStrings(t.InstanceIDs) {
@@ -217,14 +214,14 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 		}
 		tags := tagPairs(t.Tags)
 		what = fmt.Sprintf("the tags %s in %s", tagList(tags), scopeLabel(scope))
-		ig := IgnoredEvent{Source: src, trigger: m.Trigger}
+		ig := result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 		if t.RoleArn != "" && !h.cfg.AllowedRoles[t.RoleArn] {
-			ig.Code, ig.Reason = CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, roleNotAllowed(t.RoleArn))
+			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, roleNotAllowed(t.RoleArn))
 			p.ignore(ig, nil)
 			continue
 		}
 		if inv.creds.Empty() {
-			ig.Code, ig.Reason = CodeMissingCredentials, fmt.Sprintf("skipped (%s); %s were not looked up: the invocation carries no credentials", stop, what)
+			ig.Code, ig.Reason = result.CodeMissingCredentials, fmt.Sprintf("skipped (%s); %s were not looked up: the invocation carries no credentials", stop, what)
 			p.ignore(ig, nil)
 			continue
 		}

@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // Group is one set of instances started together: at most 100 IDs in one region
@@ -44,7 +47,7 @@ const DefaultThrottleWindow = time.Minute
 // Starter starts groups of instances and decides one Outcome for each (DESIGN §7).
 // It is safe for concurrent use; every Start call has state of its own.
 type Starter struct {
-	ECS           ECS
+	ECS           ecsapi.ECS
 	MaxConcurrent int
 	Backoff       Backoff
 	// PollInterval is how often a wait polls for Running (DESIGN §3.1);
@@ -70,17 +73,17 @@ type Warning struct {
 // Start runs every group, concurrently under the starter's bound, and returns one
 // result per instance, keyed by regionId/instanceId, and the warnings to log.
 // Work still undone when ctx ends is Unfinished.
-func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) (map[string]InstanceResult, []Warning) {
+func (s *Starter) Start(ctx context.Context, creds ecsapi.Credentials, groups []Group) (map[string]result.InstanceResult, []Warning) {
 	return s.start(ctx, s.newRun(creds), groups)
 }
 
 // start is Start with a run of the caller's (see Handler.newRun).
-func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[string]InstanceResult, []Warning) {
+func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[string]result.InstanceResult, []Warning) {
 	one := func(g Group) {
 		switch {
 		case g.DryRun:
 			r.dryRun(ctx, g)
-		case g.BatchOptimization == AllTogether:
+		case g.BatchOptimization == ecsapi.AllTogether:
 			r.allTogether(ctx, g)
 		default:
 			r.successFirst(ctx, g.RegionID, g.InstanceIDs)
@@ -102,12 +105,12 @@ func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[s
 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
 // retrying access to ECS for one invocation's credentials.
-func (s *Starter) newRun(creds Credentials) *startRun {
+func (s *Starter) newRun(creds ecsapi.Credentials) *startRun {
 	b := s.Backoff
 	if b.Attempts == 0 {
 		b = DefaultBackoff
 	}
-	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
+	return &startRun{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
 }
 
 // resultKey keys results by region and instance.
@@ -115,7 +118,7 @@ func resultKey(region, id string) string { return region + "/" + id }
 
 type startRun struct {
 	s     *Starter
-	creds Credentials
+	creds ecsapi.Credentials
 	// session is the invocation's side of AssumeRole (roles.go).
 	session *roleSession
 
@@ -128,7 +131,7 @@ type startRun struct {
 	paceMax time.Duration
 
 	mu       sync.Mutex
-	results  map[string]InstanceResult
+	results  map[string]result.InstanceResult
 	warnings []Warning
 }
 
@@ -143,7 +146,7 @@ func (r *startRun) warn(w Warning) {
 // a warning (it passed no policy, so it is never acted on), a second entry
 // for the same instance likewise; missing lists the asked instances the
 // answer left out.
-func (r *startRun) checkAnswer(region string, asked []string, out *StartInstancesOutput) (entries []InstanceResponse, missing []string) {
+func (r *startRun) checkAnswer(region string, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
 	answered := make(map[string]bool, len(asked))
 	for _, id := range asked {
 		answered[id] = false
@@ -173,23 +176,23 @@ func (r *startRun) checkAnswer(region string, asked []string, out *StartInstance
 
 // missingVerdict is an instance ECS's answer left out: transient (DESIGN §7).
 func missingVerdict(requestID string) verdict {
-	return verdict{class: transient, code: CodeMissingInstanceResponse, message: "ECS's answer did not mention the instance", requestID: requestID}
+	return verdict{class: transient, code: result.CodeMissingInstanceResponse, message: "ECS's answer did not mention the instance", requestID: requestID}
 }
 
-func (r *startRun) set(ir InstanceResult) {
+func (r *startRun) set(ir result.InstanceResult) {
 	r.mu.Lock()
 	r.results[resultKey(ir.RegionID, ir.InstanceID)] = ir
 	r.mu.Unlock()
 }
 
-func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, prev, cur string) {
+func (r *startRun) setAll(region string, ids []string, o result.Outcome, v verdict, prev, cur string) {
 	for _, id := range ids {
-		ir := InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.code,
+		ir := result.InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.code,
 			Message: v.message, EcsRequestID: v.requestID, PreviousStatus: prev, CurrentStatus: cur}
 		switch o {
-		case Failed:
+		case result.Failed:
 			ir.Advice = v.adviceText()
-		case Unfinished:
+		case result.Unfinished:
 			ir.Retryable = true
 		}
 		r.set(ir)
@@ -243,7 +246,7 @@ type ecsCall struct {
 	lane   *lane
 	pace   *pacer
 	sent   time.Time
-	creds  Credentials
+	creds  ecsapi.Credentials
 	region string
 }
 
@@ -283,7 +286,7 @@ func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, err
 	return c, nil
 }
 
-func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (r *startRun) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	c, err := r.access(ctx, in.RegionID, apiStart)
 	if err != nil {
 		return nil, err
@@ -300,7 +303,7 @@ func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartIns
 	return out, err
 }
 
-func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -311,7 +314,7 @@ func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*D
 }
 
 // pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
-func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiStatus)
 	if err != nil {
 		return nil, err
@@ -321,7 +324,7 @@ func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (
 	return out, err
 }
 
-func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+func (r *startRun) describeByTags(ctx context.Context, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, in.RegionID, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -411,7 +414,7 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 		a := call(pending)
 		switch {
 		case a.last == (verdict{}):
-		case a.last.code == CodeDeadlineExceeded && ctx.Err() != nil && last.code != "" && last.code != CodeDeadlineExceeded:
+		case a.last.code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.code != "" && last.code != result.CodeDeadlineExceeded:
 			// A retry cut off by the deadline: ECS's last answer says why
 			// the work is undone, and the call in flight may have taken
 			// effect (DESIGN §7).
@@ -577,12 +580,12 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
-func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
+func (r *startRun) selectByTags(ctx context.Context, region string, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
 	pages, most := 0, maxTagPages(limit)
 	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
-		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
+		out, err := r.describeByTags(ctx, ecsapi.DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
 			if v.class == transient {
@@ -607,12 +610,12 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		case out.NextToken == "" || len(found) > limit:
 			return done
 		case pages >= most:
-			v = verdict{class: transient, code: CodeTooManyPages, requestID: out.RequestID,
+			v = verdict{class: transient, code: result.CodeTooManyPages, requestID: out.RequestID,
 				message: fmt.Sprintf("DescribeInstances answered %d pages and named another, more than a selection of at most %d instances (MAX_INSTANCES) takes", pages, limit)}
 			return attempt{pending: pending, next: giveUp, last: v}
 		case tokens[out.NextToken]:
 			// The same page again: stop rather than read it forever.
-			v = verdict{class: transient, code: CodeNetworkError, requestID: out.RequestID,
+			v = verdict{class: transient, code: result.CodeNetworkError, requestID: out.RequestID,
 				message: "DescribeInstances gave a NextToken it had given before: the selection could not be read to its end"}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
@@ -633,9 +636,9 @@ func maxTagPages(limit int) int {
 }
 
 // carriesAll says whether tags hold every pair.
-func carriesAll(tags map[string]string, pairs []TagPair) bool {
+func carriesAll(tags map[string]string, pairs []ecsapi.Tag) bool {
 	for _, t := range pairs {
-		if !t.matches(tags) {
+		if !t.Matches(tags) {
 			return false
 		}
 	}
@@ -679,7 +682,7 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
-		byID := make(map[string]InstanceInfo, len(out.Instances))
+		byID := make(map[string]ecsapi.InstanceInfo, len(out.Instances))
 		for _, in := range out.Instances {
 			byID[in.InstanceID] = in
 		}
@@ -697,7 +700,7 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			}
 			seen[id] = sr
 		}
-		a := attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		a := attempt{pending: still, next: poll, last: verdict{class: transient, code: result.CodeWaitTimeout, requestID: out.RequestID}}
 		switch left := time.Until(end); {
 		case left <= 0:
 			a.next = giveUp // that was the poll at the wait's end
@@ -712,12 +715,12 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 // unfinishedVerdict explains why work stopped undone after the last answer v.
 func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 	if v.code == "" {
-		v.code = CodeDeadlineExceeded
+		v.code = result.CodeDeadlineExceeded
 	}
 	switch {
 	case v.inFlight:
 		v.message = fmt.Sprintf("%s (the deadline came while a retry was in flight: it may or may not have taken effect; safe to retry)", v.message)
-	case ctx.Err() != nil && v.code != CodeDeadlineExceeded:
+	case ctx.Err() != nil && v.code != result.CodeDeadlineExceeded:
 		v.message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.message)
 	}
 	return v
@@ -729,7 +732,7 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
 	statuses := map[string]string{}
 	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
-		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
+		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
 			v := classify(err)
 			switch v.class {
@@ -737,7 +740,7 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 				return attempt{pending: pending, next: backoff, last: v}
 			case perID:
 				if len(pending) == 1 {
-					r.setAll(region, pending, Failed, v, "", "")
+					r.setAll(region, pending, result.Failed, v, "", "")
 					return done
 				}
 				// One bad ID must not block the others: halve until it stands
@@ -752,7 +755,7 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 			case status:
 				return r.afterStatus(ctx, region, pending, nil, v, statuses)
 			default:
-				r.setAll(region, pending, Failed, v, "", "")
+				r.setAll(region, pending, result.Failed, v, "", "")
 				return done
 			}
 		}
@@ -762,7 +765,7 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 		for _, resp := range entries {
 			v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
 			if resp.Code == codeSuccess {
-				r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
+				r.set(result.InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
 					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
 					CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
 				continue
@@ -773,7 +776,7 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 			case status:
 				last, lookup = v, append(lookup, resp.InstanceID)
 			default:
-				r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
+				r.setAll(region, []string{resp.InstanceID}, result.Failed, v, resp.PreviousStatus, resp.CurrentStatus)
 			}
 		}
 		if len(missing) > 0 {
@@ -810,7 +813,7 @@ func (r *startRun) unfinished(ctx context.Context, region string, ids []string, 
 		if st != "" && last.class == status {
 			vv.message = fmt.Sprintf("the instance is %s: waited for it to settle until the deadline; safe to retry", st)
 		}
-		r.setAll(region, []string{id}, Unfinished, vv, st, st)
+		r.setAll(region, []string{id}, result.Unfinished, vv, st, st)
 	}
 }
 
@@ -826,7 +829,7 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 		if v.class == permanent {
 			// The lookup is refused for good (e.g. no ecs:DescribeInstances):
 			// report ECS's own refusal of the start.
-			r.setAll(region, ids, Failed, verdict{code: cause.code, message: cause.message + " (and DescribeInstances failed: " + v.code + ")", requestID: cause.requestID}, "", "")
+			r.setAll(region, ids, result.Failed, verdict{code: cause.code, message: cause.message + " (and DescribeInstances failed: " + v.code + ")", requestID: cause.requestID}, "", "")
 			return nil, true
 		}
 		return nil, false
@@ -851,16 +854,16 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 // merits (SuccessFirst): missing or security-locked is Failed, Running or
 // Starting is AlreadyRunning. It is false for an instance that is still to
 // start (Stopped, Stopping, Pending).
-func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (settled bool) {
+func (r *startRun) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID, nothing string) (settled bool) {
 	switch {
 	case !found:
-		r.setAll(region, []string{id}, Failed, verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}, "", "")
+		r.setAll(region, []string{id}, result.Failed, verdict{code: result.CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}, "", "")
 		return true
 	case hasLock(info, "security"):
-		r.setAll(region, []string{id}, Failed, verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}, info.Status, info.Status)
+		r.setAll(region, []string{id}, result.Failed, verdict{code: result.CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}, info.Status, info.Status)
 		return true
 	case info.Status == "Running" || info.Status == "Starting":
-		r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+		r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: codeSuccess,
 			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 			CurrentStatus: info.Status, EcsRequestID: requestID})
 		return true
@@ -870,14 +873,14 @@ func (r *startRun) judge(region, id string, info InstanceInfo, found bool, reque
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
 // Running or Starting before the call had nothing to do.
-func startedOutcome(resp InstanceResponse) Outcome {
+func startedOutcome(resp ecsapi.InstanceResponse) result.Outcome {
 	if resp.PreviousStatus == "Running" || resp.PreviousStatus == "Starting" {
-		return AlreadyRunning
+		return result.AlreadyRunning
 	}
-	return Started
+	return result.Started
 }
 
-func hasLock(info InstanceInfo, reason string) bool {
+func hasLock(info ecsapi.InstanceInfo, reason string) bool {
 	for _, l := range info.LockReasons {
 		if l == reason {
 			return true
@@ -888,7 +891,7 @@ func hasLock(info InstanceInfo, reason string) bool {
 
 // lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
-func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
+func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]ecsapi.InstanceInfo, v verdict, ok bool) {
 	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
@@ -898,7 +901,7 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
-		infos = make(map[string]InstanceInfo, len(out.Instances))
+		infos = make(map[string]ecsapi.InstanceInfo, len(out.Instances))
 		for _, in := range out.Instances {
 			infos[in.InstanceID] = in
 		}
@@ -917,19 +920,19 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 func (r *startRun) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
 	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
-		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
+		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
 		if err == nil {
 			entries, missing := r.checkAnswer(g.RegionID, pending, out)
 			for _, resp := range entries {
 				o := startedOutcome(resp)
 				if resp.Code != codeSuccess {
-					o = Failed
+					o = result.Failed
 				}
-				ir := InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
+				ir := result.InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
 					Message: resp.Message, PreviousStatus: resp.PreviousStatus, CurrentStatus: resp.CurrentStatus,
 					EcsRequestID: out.RequestID}
-				if o == Failed {
-					ir.Advice = adviceFor(resp.Code)
+				if o == result.Failed {
+					ir.Advice = result.Advice(resp.Code)
 				}
 				r.set(ir)
 			}
@@ -971,7 +974,7 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	infos, v, ok := r.lookup(ctx, g.RegionID, g.InstanceIDs)
 	if !ok {
 		if v.class == permanent {
-			r.setAll(g.RegionID, g.InstanceIDs, Failed, v, "", "")
+			r.setAll(g.RegionID, g.InstanceIDs, result.Failed, v, "", "")
 		} else {
 			r.unfinished(ctx, g.RegionID, g.InstanceIDs, v, nil)
 		}
@@ -979,7 +982,7 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	}
 	statuses := map[string]string{}
 	var candidates []string
-	if g.BatchOptimization == AllTogether {
+	if g.BatchOptimization == ecsapi.AllTogether {
 		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.requestID, nil, true)
 	} else {
 		for _, id := range g.InstanceIDs {
@@ -1011,7 +1014,7 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 		call = ids
 	}
 	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
-		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
+		_, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
 			v = classify(err)
@@ -1023,23 +1026,23 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 				if st := statuses[id]; st != "" && st != "Stopped" {
 					msg = "the instance is " + st + ": a real run waits for it to settle, then starts it"
 				}
-				r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: DryRunPassed, Code: v.code,
+				r.set(result.InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: result.DryRunPassed, Code: v.code,
 					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.requestID})
 			}
 		case transient:
 			return attempt{pending: call, next: backoff, last: v}
 		case perID:
-			if g.BatchOptimization == SuccessFirst && len(ids) > 1 {
+			if g.BatchOptimization == ecsapi.SuccessFirst && len(ids) > 1 {
 				half := len(ids) / 2
 				r.dryRunCall(ctx, g, ids[:half:half], statuses)
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, Failed, wholeRefusal(g, ids, v), "", "")
+			r.setAll(g.RegionID, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
 		default:
 			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
-				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
+				r.setAll(g.RegionID, []string{id}, result.Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
@@ -1050,7 +1053,7 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 // good is reported: an AllTogether call of several instances, which the
 // lookup found fine, may have been refused for any one of them (DESIGN §7).
 func wholeRefusal(g Group, ids []string, v verdict) verdict {
-	if g.BatchOptimization == AllTogether && len(ids) > 1 && concernsInstances(v.code) {
+	if g.BatchOptimization == ecsapi.AllTogether && len(ids) > 1 && concernsInstances(v.code) {
 		return unblamed(v, len(ids))
 	}
 	return v

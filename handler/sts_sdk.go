@@ -16,6 +16,9 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // stsPublicHost is STS's public endpoint, and stsVPCHost the template of
@@ -48,7 +51,7 @@ type SDKSTS struct {
 	pool           http.RoundTripper
 }
 
-var _ STS = (*SDKSTS)(nil)
+var _ ecsapi.STS = (*SDKSTS)(nil)
 
 // NewSDKSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
 // (scheme://host[:port]) whose host may hold {regionId}, the function's
@@ -83,17 +86,17 @@ func (s *SDKSTS) host(region string) (string, error) {
 // AssumeRole calls STS AssumeRole with creds. Every field of the answer goes
 // through the scrubber of the caller's credentials; the assumed ones are
 // returned to the caller alone, never put in an error.
-func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+func (s *SDKSTS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsapi.AssumeRoleInput) (*ecsapi.AssumedRole, error) {
 	const op = "AssumeRole"
 	sc := scrubberFor(creds)
 	host, err := s.host(in.Region)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: s.hostTemplate, Code: CodeClientError, Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: s.hostTemplate, Code: result.CodeClientError, Err: err}
 	}
 	cfg, provider, rt := sdkSetup(ctx, s.pool, s.scheme, creds)
 	client, err := sts.NewClientWithOptions("cn-hangzhou", cfg, provider)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: host, Code: CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
+		return nil, &ecsapi.PermanentError{Op: op, Host: host, Code: result.CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
 	}
 	client.SetReadTimeout(s.readTimeout)
 	client.SetConnectTimeout(s.connectTimeout)
@@ -109,7 +112,7 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRol
 	err = rt.do(func() (err error) { resp, err = client.AssumeRole(req); return err })
 	if err != nil {
 		err = (&SDKECS{}).mapError(ctx, op, rt, host, sc, err)
-		var api *APIError
+		var api *ecsapi.APIError
 		if in.ExternalID != "" && errors.As(err, &api) {
 			// STS's echo of the request (a StringToSign) would carry it:
 			// ROLE_EXTERNAL_ID is never logged.
@@ -120,10 +123,10 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRol
 		return nil, err
 	}
 	c := resp.Credentials
-	out := &AssumedRole{RequestID: sc.scrub(resp.RequestId),
-		Credentials: Credentials{AccessKeyID: c.AccessKeyId, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}}
+	out := &ecsapi.AssumedRole{RequestID: sc.scrub(resp.RequestId),
+		Credentials: ecsapi.Credentials{AccessKeyID: c.AccessKeyId, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}}
 	if out.Credentials.Empty() {
-		return nil, &APIError{HTTPStatus: http.StatusOK, Code: "InvalidAnswer", RequestID: out.RequestID, Message: "STS's answer carries no credentials"}
+		return nil, &ecsapi.APIError{HTTPStatus: http.StatusOK, Code: "InvalidAnswer", RequestID: out.RequestID, Message: "STS's answer carries no credentials"}
 	}
 	if exp, err := time.Parse(time.RFC3339, c.Expiration); err == nil {
 		out.Expiration = exp

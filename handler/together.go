@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // This file settles an AllTogether call that cannot go ahead because of some
@@ -11,11 +14,6 @@ import (
 // no culprit, so the instances are looked up once: the ones whose own state
 // refused the call keep ECS's words, and every partner is told the truth
 // about itself.
-
-// CodeInstanceLocked is an instance whose OperationLocks hold a reason other
-// than security (financial, recycling, …): ECS refuses to start it until the
-// lock is lifted.
-const CodeInstanceLocked = "InstanceLocked"
 
 // culprit is an instance that a lookup shows cannot start: not found, or
 // locked. own is what the lookup alone says of it; what names it in a
@@ -27,20 +25,20 @@ type culprit struct {
 }
 
 // culpritOf says whether the lookup shows that id itself refuses a start.
-func culpritOf(region, id string, info InstanceInfo, found bool, requestID string) (culprit, bool) {
+func culpritOf(region, id string, info ecsapi.InstanceInfo, found bool, requestID string) (culprit, bool) {
 	switch {
 	case !found:
 		return culprit{id: id, what: "which does not exist in " + region,
-			own: verdict{class: perID, code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}}, true
+			own: verdict{class: perID, code: result.CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}}, true
 	case hasLock(info, "security"):
 		return culprit{id: id, what: "which is locked for security",
-			own: verdict{class: permanent, code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}}, true
+			own: verdict{class: permanent, code: result.CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}}, true
 	case len(info.LockReasons) > 0:
 		reasons := strings.Join(info.LockReasons, ", ")
-		v := verdict{class: permanent, code: CodeInstanceLocked, requestID: requestID,
+		v := verdict{class: permanent, code: result.CodeInstanceLocked, requestID: requestID,
 			message: "the instance is locked (OperationLocks: " + reasons + "); ECS starts it only once the lock is lifted"}
 		if hasLock(info, "financial") {
-			v.advice = adviceFor("InsufficientBalance")
+			v.advice = result.Advice("InsufficientBalance")
 		}
 		return culprit{id: id, what: "which is locked (" + reasons + ")", own: v}, true
 	}
@@ -66,12 +64,12 @@ func (c culprit) blamed(cause verdict) verdict {
 // lookup; so does a call of one instance, which is its own culprit.
 func (r *startRun) togetherRefused(ctx context.Context, region string, ids []string, cause verdict, dry bool) {
 	if len(ids) == 1 || !concernsInstances(cause.code) {
-		r.setAll(region, ids, Failed, cause, "", "")
+		r.setAll(region, ids, result.Failed, cause, "", "")
 		return
 	}
 	infos, v, ok := r.lookup(ctx, region, ids)
 	if !ok {
-		r.setAll(region, ids, Failed, unblamed(cause, len(ids)), "", "")
+		r.setAll(region, ids, result.Failed, unblamed(cause, len(ids)), "", "")
 		return
 	}
 	r.judgeTogether(region, ids, infos, v.requestID, &cause, dry)
@@ -82,7 +80,7 @@ func (r *startRun) togetherRefused(ctx context.Context, region string, ids []str
 // caller (RAM, credentials) or of the region.
 func concernsInstances(code string) bool {
 	for _, p := range []string{"Forbidden", "NoPermission", "InvalidAccessKeyId", "InvalidSecurityToken", "MissingSecurityToken",
-		"SignatureDoesNotMatch", CodeInvalidRegionID, CodeClientError, "MissingParameter", "InvalidParameter.TooManyInstanceIds"} {
+		"SignatureDoesNotMatch", result.CodeInvalidRegionID, result.CodeClientError, "MissingParameter", "InvalidParameter.TooManyInstanceIds"} {
 		if strings.HasPrefix(code, p) {
 			return false
 		}
@@ -104,7 +102,7 @@ func unblamed(cause verdict, n int) verdict {
 // call's code and a message naming the culprits. Without a culprit, a cause
 // that refused the call for good fails the rest with ECS's words (unblamed);
 // otherwise (cause nil or a status) the rest is returned, to start.
-func (r *startRun) judgeTogether(region string, ids []string, infos map[string]InstanceInfo, requestID string, cause *verdict, dry bool) (rest []string) {
+func (r *startRun) judgeTogether(region string, ids []string, infos map[string]ecsapi.InstanceInfo, requestID string, cause *verdict, dry bool) (rest []string) {
 	nothing := "nothing to do"
 	if dry {
 		nothing = "a real run would do nothing"
@@ -117,12 +115,12 @@ func (r *startRun) judgeTogether(region string, ids []string, infos map[string]I
 			if cause != nil {
 				v = c.blamed(*cause)
 			}
-			r.setAll(region, []string{id}, Failed, v, info.Status, info.Status)
+			r.setAll(region, []string{id}, result.Failed, v, info.Status, info.Status)
 			culprits = append(culprits, c)
 			continue
 		}
 		if info.Status == "Running" || info.Status == "Starting" {
-			r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+			r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: codeSuccess,
 				Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 				CurrentStatus: info.Status, EcsRequestID: requestID})
 			continue
@@ -141,14 +139,14 @@ func (r *startRun) judgeTogether(region string, ids []string, infos map[string]I
 		v.message, v.advice = partnerWords(culprits, dry)
 		for _, id := range rest {
 			st := infos[id].Status
-			r.setAll(region, []string{id}, Failed, v, st, st)
+			r.setAll(region, []string{id}, result.Failed, v, st, st)
 		}
 		return nil
 	case refused:
 		v := unblamed(*cause, len(ids))
 		for _, id := range rest {
 			st := infos[id].Status
-			r.setAll(region, []string{id}, Failed, v, st, st)
+			r.setAll(region, []string{id}, result.Failed, v, st, st)
 		}
 		return nil
 	}

@@ -13,17 +13,9 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/tzdb"
 )
-
-// Batch optimisations of StartInstances.
-const (
-	SuccessFirst = "SuccessFirst"
-	AllTogether  = "AllTogether"
-)
-
-// maxPerCall is ECS's limit of instance IDs in one StartInstances call.
-const maxPerCall = 100
 
 // validInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
 // digits (^i-[a-z0-9]{6,30}$, checked without a regexp: it is the hot path,
@@ -171,13 +163,13 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 				Message: fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(id))})
 		}
 	}
-	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
+	if n := len(uniqueStrings(req.InstanceIDs)); batch == ecsapi.AllTogether && n > ecsapi.MaxPerCall {
 		why := ""
 		if req.BatchOptimization == "" {
 			why = " (the default of ECS's spelling of the IDs: send BatchOptimization=SuccessFirst to start more)"
 		}
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
-			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", maxPerCall, n, why)})
+			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", ecsapi.MaxPerCall, n, why)})
 	}
 	return out
 }
@@ -417,9 +409,9 @@ func loadZone(name string) (*time.Location, error) {
 func normalBatch(s string) (string, bool) {
 	switch strings.ToLower(s) {
 	case "", "successfirst":
-		return SuccessFirst, true
+		return ecsapi.SuccessFirst, true
 	case "alltogether": //nolint:misspell // ECS's AllTogether, lower-cased
-		return AllTogether, true
+		return ecsapi.AllTogether, true
 	}
 	return s, false
 }

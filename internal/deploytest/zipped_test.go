@@ -15,6 +15,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -165,7 +166,7 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 			if out.IsError {
 				t.Fatalf("%s: %s", out.ErrorType, out.ErrorMessage)
 			}
-			var r handler.Result
+			var r result.Result
 			var resp handler.HTTPResponse
 			if json.Unmarshal(out.Payload, &resp) == nil && resp.StatusCode != 0 {
 				if resp.StatusCode != 200 {
@@ -176,12 +177,12 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 			if err := json.Unmarshal(out.Payload, &r); err != nil {
 				t.Fatalf("%v: %s", err, out.Payload)
 			}
-			got := map[string]handler.Outcome{}
+			got := map[string]result.Outcome{}
 			for _, ir := range r.InstanceResponses.InstanceResponse {
 				got[ir.InstanceID] = ir.Outcome
 			}
 			for _, id := range s.ids {
-				if o := got[id]; o != handler.Started && o != handler.DryRunPassed {
+				if o := got[id]; o != result.Started && o != result.DryRunPassed {
 					t.Errorf("%s: outcome %q (result %s)", id, o, out.Payload)
 				}
 			}
