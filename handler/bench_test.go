@@ -12,6 +12,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 	"github.com/start-ecs/start-ecs/handler/result"
@@ -137,7 +138,7 @@ func BenchmarkHandle1SDK(b *testing.B) {
 		Credentials: []ecsemu.Credential{{AccessKeyID: "ak", AccessKeySecret: "sk"}}})
 	srv.Start()
 	defer srv.Close()
-	e, err := NewSDKECS(SDKOptions{Endpoint: srv.URL()})
+	e, err := aliyun.NewECS(aliyun.Options{Endpoint: srv.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 )
 
@@ -81,29 +82,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// validRegionID says whether s looks like a region ID:
-// ^[a-z][a-z0-9]*(-[a-z0-9]+)+$ (a lowercase letter, then lowercase letters,
-// digits and single dashes, at least one dash, none at the end), checked
-// without a regexp compiled at start-up.
-func validRegionID(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	dashes := 0
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '-':
-			if s[i-1] == '-' {
-				return false
-			}
-			dashes++
-		case (c < 'a' || c > 'z') && (c < '0' || c > '9'):
-			return false
-		}
-	}
-	return dashes > 0
-}
-
 // ConfigFromEnv reads DESIGN §6's variables through getenv (os.Getenv in main).
 // Every malformed value is reported, each naming its variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -121,7 +99,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.ECSEndpoint = v
 	}
 	if v := strings.TrimSpace(getenv("DEFAULT_REGION_ID")); v != "" {
-		if !validRegionID(v) {
+		if !ecsapi.ValidRegionID(v) {
 			bad("DEFAULT_REGION_ID", "%q is not a region ID like cn-hangzhou", v)
 		}
 		c.DefaultRegionID = v
@@ -145,7 +123,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_REGIONS"); strings.TrimSpace(v) != "" {
 		c.AllowedRegions = map[string]bool{}
 		for _, r := range splitList(v) {
-			if !validRegionID(r) {
+			if !ecsapi.ValidRegionID(r) {
 				bad("ALLOWED_REGIONS", "%q is not a region ID", r)
 			}
 			c.AllowedRegions[r] = true
@@ -218,12 +196,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
-		if _, _, err := parseEndpoint(v); err != nil {
+		if _, _, err := aliyun.ParseEndpoint(v); err != nil {
 			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port], {regionId} in the host standing for the function's region)", v)
 		}
 		c.STSEndpoint = v
 	} else {
-		c.STSEndpoint = DefaultSTSEndpoint(c.ECSEndpoint)
+		c.STSEndpoint = aliyun.DefaultSTSEndpoint(c.ECSEndpoint)
 	}
 	if v := getenv("ROLE_EXTERNAL_ID"); v != "" {
 		// The value is never repeated: it is not to be logged.

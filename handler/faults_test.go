@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
@@ -288,12 +289,12 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 		endpoint = emu.URL()
 		emu.SetFaults(cell.faults(state))
 	}
-	rec := &signatureRecorder{next: newECSTransport(time.Second)}
+	rec := &signatureRecorder{next: aliyun.NewTransport(time.Second)}
 	read := cell.read
 	if read == 0 {
 		read = 10 * time.Second
 	}
-	sdk, err := NewSDKECS(SDKOptions{Endpoint: endpoint, ReadTimeout: read, Transport: rec})
+	sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: endpoint, ReadTimeout: read, Transport: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

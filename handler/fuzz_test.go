@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
@@ -382,7 +383,7 @@ func FuzzECSAnswer(f *testing.F) {
 			_, _ = w.Write(b)
 		}))
 		defer srv.Close()
-		e, err := NewSDKECS(SDKOptions{Endpoint: srv.URL, ReadTimeout: 2 * time.Second})
+		e, err := aliyun.NewECS(aliyun.Options{Endpoint: srv.URL, ReadTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

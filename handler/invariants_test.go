@@ -291,6 +291,10 @@ func checkAnswerMatchesLogs(t testing.TB, res result.Result, rep reported) {
 	}
 }
 
+// secretPiece is the length of a piece of a secret the scrubber removes
+// (DESIGN §7: any piece of 16 characters or more).
+const secretPiece = 16
+
 // secretsOf are the strings no output may hold: the whole secrets and every
 // 16-character piece of the role's (DESIGN §7).
 func secretPieces() []string {

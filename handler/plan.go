@@ -297,7 +297,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		// none (DESIGN §3.1, outer fields); the same instance in two
 		// groups is judged after that default.
 		usable := region
-		if region != "" && from != "the request" && !validRegionID(region) {
+		if region != "" && from != "the request" && !ecsapi.ValidRegionID(region) {
 			usable = "" // a malformed region the event supplied is no default
 		}
 		if len(errs) == 0 {
@@ -309,7 +309,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
-	case region != "" && from != "the request" && !validRegionID(region):
+	case region != "" && from != "the request" && !ecsapi.ValidRegionID(region):
 		// A region the event or the context supplied is checked like one
 		// the request names: a malformed one is a defect, not a retry.
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),

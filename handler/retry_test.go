@@ -2,12 +2,15 @@ package handler
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 	"github.com/start-ecs/start-ecs/handler/result"
@@ -121,6 +124,14 @@ func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.C
 	return c.ECS.DescribeInstanceStatus(ctx, creds, region, ids)
 }
 
+// refusingTransport counts the requests it is given and sends none.
+type refusingTransport struct{ sent atomic.Int32 }
+
+func (c *refusingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	c.sent.Add(1)
+	return nil, errors.New("this test sends nothing")
+}
+
 // Issue 7: a call that cannot be made (the SDK client cannot be built for a
 // malformed region) is permanent: Failed after one attempt, never retried.
 func TestClientBuildFailureIsPermanent(t *testing.T) {
@@ -129,12 +140,12 @@ func TestClientBuildFailureIsPermanent(t *testing.T) {
 		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.AllTogether},
 		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 	} {
-		capture := &captureTransport{}
-		e := &countingECS{ECS: newSDK(t, SDKOptions{Transport: capture})}
+		capture := &refusingTransport{}
+		e := &countingECS{ECS: newSDK(t, aliyun.Options{Transport: capture})}
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
 		res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
 		ir := res[resultKey(g.RegionID, "i-a")]
-		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || len(capture.reqs) != 0 {
+		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || capture.sent.Load() != 0 {
 			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), result.CodeInvalidRegionID)
 		}
 	}

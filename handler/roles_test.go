@@ -284,18 +284,4 @@ func TestSTSEndpointFollowsTheFunctionsRegion(t *testing.T) {
 			t.Errorf("ECS_ENDPOINT %q, STS_ENDPOINT %q: %q (%v), want %q", tc.ecs, tc.sts, cfg.STSEndpoint, err, tc.want)
 		}
 	}
-	s, err := NewSDKSTS("https://sts-vpc.{regionId}.aliyuncs.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if host, err := s.host("cn-shanghai"); err != nil || host != "sts-vpc.cn-shanghai.aliyuncs.com" {
-		t.Errorf("%q %v", host, err)
-	}
-	if _, err := s.host(""); err == nil || !strings.Contains(err.Error(), "region") {
-		t.Errorf("an unknown region: %v", err)
-	}
-	_, err = s.AssumeRole(context.Background(), ecsapi.Credentials{AccessKeyID: "k", AccessKeySecret: "s"}, ecsapi.AssumeRoleInput{RoleArn: roleB})
-	if err == nil || !strings.Contains(err.Error(), "FC_REGION") {
-		t.Errorf("AssumeRole without the function's region: %v", err)
-	}
 }

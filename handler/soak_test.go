@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
@@ -129,7 +130,7 @@ func TestSoakSequentialInvocations(t *testing.T) {
 			AccessKeySecret: invCreds.AccessKeySecret, SecurityToken: invCreds.SecurityToken}}})
 		emu.Start()
 		t.Cleanup(emu.Close)
-		sdk, err := NewSDKECS(SDKOptions{Endpoint: emu.URL()})
+		sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: emu.URL()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +205,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 		AccessKeySecret: invCreds.AccessKeySecret, SecurityToken: invCreds.SecurityToken}}})
 	emu.Start()
 	t.Cleanup(emu.Close)
-	sdk, err := NewSDKECS(SDKOptions{Endpoint: emu.URL()})
+	sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: emu.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

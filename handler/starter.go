@@ -632,7 +632,7 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []ecsap
 // ⌈limit/100⌉ + 2 (DESIGN §3.1), room for instances that ECS lists without
 // the tags and for a last, empty page.
 func maxTagPages(limit int) int {
-	return (max(limit, 0)+describePageSize-1)/describePageSize + 2
+	return (max(limit, 0)+ecsapi.DescribePageSize-1)/ecsapi.DescribePageSize + 2
 }
 
 // carriesAll says whether tags hold every pair.

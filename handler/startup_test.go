@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 )
 
 // Issue 9: the checks that replaced regexps compiled at start-up accept
@@ -15,8 +17,7 @@ func TestHandWrittenChecksMatchTheirRegexps(t *testing.T) {
 		check func(string) bool
 	}{
 		{regexp.MustCompile(`^i-[a-z0-9]{6,30}$`), validInstanceID},
-		{regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`), validRegionID},
-		{regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`), hostSafeRegion},
+		{regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`), ecsapi.ValidRegionID},
 	}
 	inputs := []string{"", "-", "i-", "i-abcdef", "i-abcde", "i-ABCDEF", "i-abcdef\n", " i-abcdef", "i-" + strings.Repeat("a", 30),
 		"i-" + strings.Repeat("a", 31), "cn-hangzhou", "cn-hangzhou-", "-cn", "cn--x", "cn", "1cn-x", "cn-hangzhou-1", "us-east-1",
@@ -38,30 +39,6 @@ func TestHandWrittenChecksMatchTheirRegexps(t *testing.T) {
 			if got, want := c.check(in), c.re.MatchString(in); got != want {
 				t.Errorf("%s: %q: got %v, the regexp says %v", c.re, in, got, want)
 			}
-		}
-	}
-}
-
-// The scrubber skips its regexps only for texts they cannot match.
-func TestSecretParamPrecheckMissesNothing(t *testing.T) {
-	inputs := []string{"", "InvalidInstanceId.NotFound", "i-bp67acfmxazb4p0001", "Starting",
-		"Get http://ecs.cn-hangzhou.aliyuncs.com/?Signature=abc", "SIGNATURE=abc", "securityToken%3Dxyz",
-		`{"AccessKeySecret": "x"}`, "ſignature=abc", "accesskeyſecret=1", "https://h/p?q=1", "x://y?z"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	words := []string{"Signature", "=", "%3D", "://", "?", "a", " ", "Token", "Security", "ſ", "\"", ":", "K"}
-	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(8) {
-			b.WriteString(words[rng.IntN(len(words))])
-		}
-		inputs = append(inputs, b.String())
-	}
-	for _, in := range inputs {
-		if mayHoldSecretParams(in) {
-			continue
-		}
-		if signedQueryRE().MatchString(in) || secretParamRE().MatchString(in) {
-			t.Errorf("%q skips the scrubber's regexps but matches one", in)
 		}
 	}
 }

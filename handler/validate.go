@@ -97,7 +97,7 @@ func newValidator() *validator.Validate {
 		}
 	}
 	must(v.RegisterValidation("region_id", func(fl validator.FieldLevel) bool {
-		return validRegionID(fl.Field().String())
+		return ecsapi.ValidRegionID(fl.Field().String())
 	}))
 	must(v.RegisterValidation("rfc3339", func(fl validator.FieldLevel) bool {
 		_, err := time.Parse(time.RFC3339, fl.Field().String())

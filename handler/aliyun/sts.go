@@ -1,8 +1,8 @@
-package handler
+package aliyun
 
-// The STS adapter: like ecs_sdk.go for ECS, the only file that imports the
+// The STS adapter: like ecs.go for ECS, the only file that imports the
 // v1 SDK's services/sts, so that a move to the v2 SDK stays a change of one
-// file. It shares ecs_sdk.go's transport (one connection pool, each call
+// file. It shares ecs.go's transport (one connection pool, each call
 // bound to the caller's context), error mapping and secret scrubber.
 
 import (
@@ -33,7 +33,7 @@ const (
 // endpoints (a function without internet access reaches no public
 // endpoint), else STS's public endpoint.
 func DefaultSTSEndpoint(ecsEndpoint string) string {
-	if _, host, err := parseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
+	if _, host, err := ParseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
 		return "https://" + stsVPCHost
 	}
 	return "https://" + stsPublicHost
@@ -41,7 +41,7 @@ func DefaultSTSEndpoint(ecsEndpoint string) string {
 
 // SDKSTS implements STS with the v1 SDK. It is safe for concurrent use: as
 // SDKECS, it builds a client per call over a shared pool.
-type SDKSTS struct {
+type STS struct {
 	scheme string
 	// hostTemplate is the endpoint's host; {regionId} in it is the
 	// function's own region (AssumeRoleInput.Region).
@@ -51,33 +51,33 @@ type SDKSTS struct {
 	pool           http.RoundTripper
 }
 
-var _ ecsapi.STS = (*SDKSTS)(nil)
+var _ ecsapi.STS = (*STS)(nil)
 
 // NewSDKSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
 // (scheme://host[:port]) whose host may hold {regionId}, the function's
 // own region; empty means https://sts.aliyuncs.com. transport may be nil (a
 // pool of its own) or the ECS client's.
-func NewSDKSTS(endpoint string, transport http.RoundTripper) (*SDKSTS, error) {
-	s := &SDKSTS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
+func NewSTS(endpoint string, transport http.RoundTripper) (*STS, error) {
+	s := &STS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
 	if endpoint != "" {
-		scheme, host, err := parseEndpoint(endpoint)
+		scheme, host, err := ParseEndpoint(endpoint)
 		if err != nil {
 			return nil, errors.New(strings.Replace(err.Error(), "ECS_ENDPOINT", "STS_ENDPOINT", 1))
 		}
 		s.scheme, s.hostTemplate = scheme, host
 	}
 	if s.pool == nil {
-		s.pool = newECSTransport(s.connectTimeout)
+		s.pool = NewTransport(s.connectTimeout)
 	}
 	return s, nil
 }
 
 // host is the endpoint's host for a function in region.
-func (s *SDKSTS) host(region string) (string, error) {
+func (s *STS) host(region string) (string, error) {
 	if !strings.Contains(s.hostTemplate, regionPlaceholder) {
 		return s.hostTemplate, nil
 	}
-	if !validRegionID(region) {
+	if !ecsapi.ValidRegionID(region) {
 		return "", fmt.Errorf("STS_ENDPOINT's host %s names %s, but the function's own region is unknown (FC_REGION)", s.hostTemplate, regionPlaceholder)
 	}
 	return strings.ReplaceAll(s.hostTemplate, regionPlaceholder, region), nil
@@ -86,7 +86,7 @@ func (s *SDKSTS) host(region string) (string, error) {
 // AssumeRole calls STS AssumeRole with creds. Every field of the answer goes
 // through the scrubber of the caller's credentials; the assumed ones are
 // returned to the caller alone, never put in an error.
-func (s *SDKSTS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsapi.AssumeRoleInput) (*ecsapi.AssumedRole, error) {
+func (s *STS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsapi.AssumeRoleInput) (*ecsapi.AssumedRole, error) {
 	const op = "AssumeRole"
 	sc := scrubberFor(creds)
 	host, err := s.host(in.Region)
@@ -111,7 +111,7 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ec
 	var resp *sts.AssumeRoleResponse
 	err = rt.do(func() (err error) { resp, err = client.AssumeRole(req); return err })
 	if err != nil {
-		err = (&SDKECS{}).mapError(ctx, op, rt, host, sc, err)
+		err = (&ECS{}).mapError(ctx, op, rt, host, sc, err)
 		var api *ecsapi.APIError
 		if in.ExternalID != "" && errors.As(err, &api) {
 			// STS's echo of the request (a StringToSign) would carry it:

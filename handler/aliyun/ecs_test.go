@@ -1,4 +1,4 @@
-package handler
+package aliyun
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
-	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -55,9 +54,9 @@ func newSDKEmu(t *testing.T, opts ecsemu.Options) *ecsemu.Server {
 	return srv
 }
 
-func newSDK(t *testing.T, o SDKOptions) *SDKECS {
+func newSDK(t *testing.T, o Options) *ECS {
 	t.Helper()
-	e, err := NewSDKECS(o)
+	e, err := NewECS(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +91,7 @@ func wantAPIError(t *testing.T, err error, status int, code string) *ecsapi.APIE
 
 func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	out, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
 	if err != nil {
 		t.Fatalf("StartInstances with STS credentials: %v", err)
@@ -120,7 +119,7 @@ func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 
 func TestSDKRefusedCredentials(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	wrongSecret := sdkSTS
@@ -154,7 +153,7 @@ func TestSDKRefusedCredentials(t *testing.T) {
 
 func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{StartDelay: -1})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	ctx := context.Background()
 	ids := []string{"i-sdk00", "i-sdkrunning", "i-sdklocked", "i-sdkbroke"}
 
@@ -190,7 +189,7 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 
 func TestSDKDryRunIsAnAPIError(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	_, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
 	_ = wantAPIError(t, err, 400, "DryRunOperation")
 	if c := srv.Calls(); len(c) != 1 || !c[0].DryRun {
@@ -203,7 +202,7 @@ func TestSDKDryRunIsAnAPIError(t *testing.T) {
 
 func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	srv.SetFaults(ecsemu.Faults{Throttle: 1})
@@ -242,7 +241,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		e := newSDK(t, SDKOptions{Endpoint: "http://" + addr})
+		e := newSDK(t, Options{Endpoint: "http://" + addr})
 		_, err = e.StartInstances(context.Background(), sdkSTS, in)
 		ne := wantNetworkError(t, err, sdkSTS)
 		if ne.Op != "StartInstances" || ne.Host != addr {
@@ -256,7 +255,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("reset", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+		e := newSDK(t, Options{Endpoint: srv.URL()})
 		srv.SetFaults(ecsemu.Faults{Reset: 1})
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
 		_ = wantNetworkError(t, err, sdkSTS)
@@ -267,7 +266,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("deadline", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+		e := newSDK(t, Options{Endpoint: srv.URL()})
 		srv.SetFaults(ecsemu.Faults{Latency: 3 * time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
@@ -284,7 +283,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("read timeout", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
+		e := newSDK(t, Options{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
 		srv.SetFaults(ecsemu.Faults{Latency: 3 * time.Second})
 		begin := time.Now()
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
@@ -297,7 +296,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 func TestSDKConcurrentCalls(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := 0; i < 20; i++ {
@@ -336,7 +335,7 @@ func TestSDKConcurrentCalls(t *testing.T) {
 
 func TestSDKReusesConnections(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	for i := 0; i < 10; i++ {
 		if _, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdk00"}); err != nil {
 			t.Fatal(err)
@@ -353,7 +352,7 @@ func TestSDKReusesConnections(t *testing.T) {
 
 func TestSDKDescribeInstances(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	out, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdkrunning", "i-sdklocked", "i-sdk00", "i-sdknothere"})
 	if err != nil {
 		t.Fatal(err)
@@ -438,7 +437,7 @@ func TestSDKEndpoints(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			capture := &captureTransport{}
-			e := newSDK(t, SDKOptions{Endpoint: tc.endpoint, Transport: capture})
+			e := newSDK(t, Options{Endpoint: tc.endpoint, Transport: capture})
 			out, err := e.StartInstances(context.Background(), sdkSTS, in(tc.region))
 			if err != nil || out.RequestID != "CAPTURED" {
 				t.Fatalf("StartInstances = %+v, %v", out, err)
@@ -460,7 +459,7 @@ func TestSDKEndpoints(t *testing.T) {
 	}
 
 	capture := &captureTransport{}
-	e := newSDK(t, SDKOptions{Endpoint: "https://ecs.{regionId}.example.test", Transport: capture})
+	e := newSDK(t, Options{Endpoint: "https://ecs.{regionId}.example.test", Transport: capture})
 	_, err := e.StartInstances(context.Background(), sdkSTS, in("evil.host/x?"))
 	if err == nil || len(capture.reqs) != 0 {
 		t.Fatalf("a malformed region reached the network: %v", err)
@@ -468,7 +467,7 @@ func TestSDKEndpoints(t *testing.T) {
 
 	for _, bad := range []string{"ftp://ecs.example.test", "ecs.cn-hangzhou.aliyuncs.com", "127.0.0.1:8080", "http://", "https://host/path",
 		"https://host?x=1", "https://user:pw@host", "http://host/{regionId}", "://x"} {
-		if _, err := NewSDKECS(SDKOptions{Endpoint: bad}); err == nil {
+		if _, err := NewECS(Options{Endpoint: bad}); err == nil {
 			t.Errorf("NewSDKECS accepted endpoint %q", bad)
 		}
 	}
@@ -476,7 +475,7 @@ func TestSDKEndpoints(t *testing.T) {
 
 func TestSDKCancelledContext(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
@@ -524,7 +523,7 @@ func TestScrubSecrets(t *testing.T) {
 // (the emulator accepts a SignatureNonce once), with the instance it asked.
 func TestSDKFreshClientsDoNotRace(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -554,29 +553,6 @@ func TestSDKFreshClientsDoNotRace(t *testing.T) {
 		if c.HTTPStatus != http.StatusOK || c.Action != "DescribeInstances" {
 			t.Fatalf("call %+v was refused", c)
 		}
-	}
-}
-
-// Issue 10 (the fault matrix): a call that outlives its own read timeout,
-// while the invocation still has time, was reported as DeadlineExceeded, "the
-// invocation's deadline came before ECS answered", which sends an operator to
-// raise the function's timeout. It is a network error naming the call's
-// timeouts; the invocation's own deadline is still DeadlineExceeded.
-func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
-	srv := newSDKEmu(t, ecsemu.Options{})
-	srv.SetFaults(ecsemu.Faults{Latency: 500 * time.Millisecond})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
-	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}
-	_, err := e.StartInstances(context.Background(), sdkSTS, in)
-	v := classify(err)
-	if v.class != transient || v.code != result.CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
-		t.Fatalf("a call's timeout: %s %q (%v)", v.code, v.message, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = e.StartInstances(ctx, sdkSTS, in)
-	if v := classify(err); v.code != result.CodeDeadlineExceeded {
-		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
 	}
 }
 
@@ -632,7 +608,7 @@ func TestSDKLookupsAndPollsUseTheirOwnCalls(t *testing.T) {
 		f.Instances = append(f.Instances, ecsemu.Instance{InstanceID: fmt.Sprintf("i-sdk%03d", i), RegionID: "cn-hangzhou", Status: ecsemu.Running})
 	}
 	srv := newSDKEmu(t, ecsemu.Options{Fleet: f})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	var ids []string
 	for i := 30; i < 130; i++ {
 		ids = append(ids, fmt.Sprintf("i-sdk%03d", i))

@@ -1,8 +1,10 @@
-package handler
-
-// This is the only file of the project that imports the v1 SDK
-// (github.com/aliyun/alibaba-cloud-sdk-go), which is past its vendor's end of
-// support: a move to alibabacloud-go/ecs-20140526 replaces this file alone.
+// Package aliyun implements the ECS and STS interfaces of ecsapi with the v1
+// SDK (github.com/aliyun/alibaba-cloud-sdk-go), and removes every secret
+// from what they return. It is the only package of the function that imports
+// the SDK, which is past its vendor's end of support: a move to
+// alibabacloud-go/ecs-20140526 replaces this package alone. The endpoints
+// (ECS_ENDPOINT, STS_ENDPOINT) are parsed here.
+package aliyun
 
 import (
 	"context"
@@ -30,7 +32,7 @@ import (
 )
 
 // SDKOptions configure an SDKECS.
-type SDKOptions struct {
+type Options struct {
 	// Endpoint is ECS_ENDPOINT: a URL with scheme http or https and a host,
 	// where "{regionId}" in the host is replaced by each call's region
 	// ("https://ecs-vpc.{regionId}.aliyuncs.com", "http://127.0.0.1:8080").
@@ -63,7 +65,7 @@ type SDKOptions struct {
 // leaks 5xx bodies): retrying is the starter's job. The SDK prints signed
 // URLs only when the DEBUG environment variable names "sdk"; never set it in
 // production.
-type SDKECS struct {
+type ECS struct {
 	scheme         string // "http" or "https"
 	hostTemplate   string // host[:port] with an optional {regionId}
 	connectTimeout time.Duration
@@ -71,7 +73,7 @@ type SDKECS struct {
 	pool           http.RoundTripper
 }
 
-var _ ecsapi.ECS = (*SDKECS)(nil)
+var _ ecsapi.ECS = (*ECS)(nil)
 
 // hostSafeRegion says whether region may go into a host name
 // (^[a-z0-9]+(-[a-z0-9]+)*$): nothing that could change which host is
@@ -102,8 +104,8 @@ const publicHostTemplate = "ecs." + regionPlaceholder + ".aliyuncs.com"
 var endpointMapOnce sync.Once
 
 // NewSDKECS checks the options and returns the ECS client.
-func NewSDKECS(o SDKOptions) (*SDKECS, error) {
-	e := &SDKECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
+func NewECS(o Options) (*ECS, error) {
+	e := &ECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {
 		e.connectTimeout = 5 * time.Second
 	}
@@ -111,22 +113,22 @@ func NewSDKECS(o SDKOptions) (*SDKECS, error) {
 		e.readTimeout = 10 * time.Second
 	}
 	if o.Endpoint != "" {
-		scheme, host, err := parseEndpoint(o.Endpoint)
+		scheme, host, err := ParseEndpoint(o.Endpoint)
 		if err != nil {
 			return nil, err
 		}
 		e.scheme, e.hostTemplate = scheme, host
 	}
 	if e.pool == nil {
-		e.pool = newECSTransport(e.connectTimeout)
+		e.pool = NewTransport(e.connectTimeout)
 	}
 	return e, nil
 }
 
-// parseEndpoint splits ECS_ENDPOINT into scheme and host; the SDK builds
+// ParseEndpoint splits ECS_ENDPOINT into scheme and host; the SDK builds
 // URLs as scheme://host/?query, so a path, query or user is refused rather
 // than silently dropped.
-func parseEndpoint(endpoint string) (scheme, host string, err error) {
+func ParseEndpoint(endpoint string) (scheme, host string, err error) {
 	bad := func(why string) error {
 		return fmt.Errorf("ECS_ENDPOINT %q: %s", endpoint, why)
 	}
@@ -156,9 +158,9 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	return u.Scheme, host, nil
 }
 
-// newECSTransport is the process-wide connection pool: kept-alive
+// NewTransport is the process-wide connection pool: kept-alive
 // connections let a warm invocation skip the TCP and TLS handshakes.
-func newECSTransport(connectTimeout time.Duration) *http.Transport {
+func NewTransport(connectTimeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = connectTimeout
@@ -171,7 +173,7 @@ func newECSTransport(connectTimeout time.Duration) *http.Transport {
 }
 
 // StartInstances calls ECS StartInstances.
-func (e *SDKECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+func (e *ECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	const op = "StartInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
@@ -205,18 +207,14 @@ func (e *SDKECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, i
 	return out, nil
 }
 
-// describePageSize is DescribeInstances' largest page, and also the most IDs
-// InstanceIds takes.
-const describePageSize = 100
-
 // DescribeInstances looks up ids in region with DescribeInstances (InstanceIds
 // as a JSON array, 100 per call). No IDs, no call.
-func (e *SDKECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
 	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), describePageSize)]
+		chunk := ids[:min(len(ids), ecsapi.DescribePageSize)]
 		ids = ids[len(chunk):]
 		client, rt, err := e.client(ctx, creds, region, sc)
 		if err != nil {
@@ -231,7 +229,7 @@ func (e *SDKECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials
 		req.InstanceIds = string(raw)
 		// MaxResults, not the deprecated PageSize/PageNumber (DESIGN §7):
 		// 100 IDs fit one page.
-		req.MaxResults = requests.NewInteger(describePageSize)
+		req.MaxResults = requests.NewInteger(ecsapi.DescribePageSize)
 		var resp *ecs.DescribeInstancesResponse
 		err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
 		if err != nil {
@@ -250,12 +248,12 @@ const statusPageSize = 50
 // (InstanceId.N, 100 per call, pages of 50 through PageNumber): the call
 // ECS's StartInstances reference names for polling, with a quota of its own.
 // No IDs, no call.
-func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstanceStatus"
 	sc := scrubberFor(creds)
 	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), describePageSize)]
+		chunk := ids[:min(len(ids), ecsapi.DescribePageSize)]
 		ids = ids[len(chunk):]
 		// A chunk of 100 is two pages; an answer whose TotalCount would ask
 		// for more is not followed further.
@@ -292,7 +290,7 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Creden
 // with Tag.N.Key/Tag.N.Value, MaxResults 100 and NextToken. A pair without a
 // value sends no Tag.N.Value, which ECS takes as any value; the caller checks
 // the tags of what comes back, so an answer is never trusted to have filtered.
-func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstancesByTags(ctx context.Context, creds ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
@@ -309,7 +307,7 @@ func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds ecsapi.Crede
 		}
 	}
 	req.Tag = &tags
-	req.MaxResults = requests.NewInteger(describePageSize)
+	req.MaxResults = requests.NewInteger(ecsapi.DescribePageSize)
 	req.NextToken = in.NextToken
 	var resp *ecs.DescribeInstancesResponse
 	err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
@@ -350,7 +348,7 @@ func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []ecsapi.I
 
 // client builds the SDK client of one call. It is cheap: no connection is
 // opened here, and the pool is shared.
-func (e *SDKECS) client(ctx context.Context, creds ecsapi.Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
+func (e *ECS) client(ctx context.Context, creds ecsapi.Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
 	if !hostSafeRegion(region) {
 		return nil, nil, &malformedRegionError{region: region}
 	}
@@ -406,7 +404,7 @@ func clientErrorCode(err error) string {
 	return result.CodeClientError
 }
 
-func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
+func (e *ECS) prepare(req *requests.RpcRequest, region string) {
 	req.RegionId = region
 	req.Scheme = strings.ToUpper(e.scheme)
 	// Always a host of our own: the SDK's endpoint map is not the documented
@@ -415,7 +413,7 @@ func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
 }
 
 // hostFor names the host a call to region goes to.
-func (e *SDKECS) hostFor(region string) string {
+func (e *ECS) hostFor(region string) string {
 	return strings.ReplaceAll(e.hostTemplate, regionPlaceholder, region)
 }
 
@@ -539,7 +537,7 @@ func (b *releaseOnClose) Close() error {
 // *PermanentError (the region's host does not exist) or *NetworkError (no
 // usable answer), with every secret removed. A body that is not an ECS answer
 // is described by its status and size, never quoted (DESIGN §7).
-func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
+func (e *ECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
 	host := rt.hostOr(fallbackHost)
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
