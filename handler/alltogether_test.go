@@ -68,7 +68,7 @@ func TestAllTogetherIsAllOrNothingWhateverElseTheBatchHolds(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, order := range orders(tc.msgs) {
-				fl := ecsapitest.NewFleet(stopped([]string{a, b}))
+				fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b}))
 				f := fl.ECS()
 				h, _ := testHandler(t, nil, f)
 				res := h.run(context.Background(), testInvocation(h), order, time.Time{})
@@ -111,7 +111,7 @@ func TestPolicyDenyingOneMemberRejectsTheWholeAllTogetherGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, order := range orders([]events.Message{at("t1", false, a, b), at("t2", false, b, d)}) {
-				fl := ecsapitest.NewFleet(stopped([]string{a, b, d}))
+				fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b, d}))
 				for id, tags := range tc.tags {
 					fl.Tags[id] = tags
 				}
@@ -130,7 +130,7 @@ func TestPolicyDenyingOneMemberRejectsTheWholeAllTogetherGroup(t *testing.T) {
 		})
 	}
 	// A SuccessFirst request is policy per instance: its allowed instance starts.
-	fl := ecsapitest.NewFleet(stopped([]string{a, d}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, d}))
 	h, _ := testHandler(t, map[string]string{"ALLOWED_INSTANCE_IDS": a}, fl.ECS())
 	res := h.run(context.Background(), testInvocation(h), []events.Message{sf("s", false, a, d)}, time.Time{})
 	if got := byID(res); got[a].Outcome != result.Started || got[d].Code != result.CodeNotAllowed {
@@ -142,10 +142,10 @@ func TestPolicyDenyingOneMemberRejectsTheWholeAllTogetherGroup(t *testing.T) {
 // the request that would pass it is refused (its own instances Rejected,
 // InvalidParameter) and the earlier group starts together.
 func TestOverlappingAllTogetherGroupsHoldAtMost100(t *testing.T) {
-	first := ids(60, "g")
-	second := append([]string{first[0]}, ids(50, "h")...) // 60 + 50 = 110 together
+	first := ecsapitest.IDs(60, "g")
+	second := append([]string{first[0]}, ecsapitest.IDs(50, "h")...) // 60 + 50 = 110 together
 	all := append(append([]string(nil), first...), second[1:]...)
-	fl := ecsapitest.NewFleet(stopped(all))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(all))
 	f := fl.ECS()
 	h, _ := testHandler(t, nil, f)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{at("t1", false, first...), at("t2", false, second...)}, time.Time{})
@@ -171,7 +171,7 @@ func TestOverlappingAllTogetherGroupsHoldAtMost100(t *testing.T) {
 func TestDryRunAllTogetherBesideARealStart(t *testing.T) {
 	const n, a = "i-shared00001", "i-dryonly0001"
 	for _, order := range orders([]events.Message{at("dry", true, n, a), sf("real", false, n)}) {
-		fl := ecsapitest.NewFleet(stopped([]string{n, a}))
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{n, a}))
 		f := fl.ECS()
 		h, _ := testHandler(t, nil, f)
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})

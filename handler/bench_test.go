@@ -67,7 +67,7 @@ func BenchmarkHandle10000(b *testing.B) { benchmarkHandle(b, 10000) }
 
 // BenchmarkValidate checks one start request of 100 IDs (DESIGN §3).
 func BenchmarkValidate(b *testing.B) {
-	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ids(100, "v")}
+	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ecsapitest.IDs(100, "v")}
 	b.ReportAllocs()
 	for b.Loop() {
 		if errs := Validate(req); len(errs) != 0 {
@@ -105,7 +105,7 @@ func benchmarkLog(b *testing.B, n int) {
 	h.cfg.DefaultRegionID = "cn-hangzhou"
 	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
 	inv := h.newInvocation(context.Background())
-	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ids(n, "l")})}, time.Time{})
+	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
 	res := &result.Result{RequestID: "bench"}
 	for _, e := range p.entries {
 		e.result = &result.InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",

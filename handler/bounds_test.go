@@ -29,7 +29,7 @@ func reportedInstances(res *result.Result) int {
 func TestTooManyInstancesIsOneEntryPerRequest(t *testing.T) {
 	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, instantECS())
 	inv := testInvocation(h)
-	res := h.run(context.Background(), inv, []events.Message{msg("big", events.StartRequest{InstanceIDs: ids(20000, "t")})}, time.Time{})
+	res := h.run(context.Background(), inv, []events.Message{msg("big", events.StartRequest{InstanceIDs: ecsapitest.IDs(20000, "t")})}, time.Time{})
 	h.flush(inv)
 	if len(res.InstanceResponses.InstanceResponse) != 0 || len(res.Ignored) != 1 {
 		t.Fatalf("%d results, %d ignored", len(res.InstanceResponses.InstanceResponse), len(res.Ignored))
@@ -118,7 +118,7 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 // when it comes during planning, the invocation still answers, and what was
 // not planned is Unfinished (retryable), never sent and never lost.
 func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
-	fl := ecsapitest.NewFleet(stopped(ids(10, "p")))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ecsapitest.IDs(10, "p")))
 	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	inv := testInvocation(h)
@@ -132,7 +132,7 @@ func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
 		}
 		return time.Now()
 	}
-	list := ids(10, "p")
+	list := ecsapitest.IDs(10, "p")
 	var msgs []events.Message
 	for i, id := range list {
 		msgs = append(msgs, msg(fmt.Sprintf("direct[%d]", i), events.StartRequest{InstanceIDs: []string{id}}))

@@ -17,8 +17,8 @@ import (
 // One Handler serves concurrent invocations (the runtime SDK runs each in its
 // own goroutine): every answer is its own, and -race finds no shared state.
 func TestConcurrentInvocationsShareNothing(t *testing.T) {
-	all := ids(20, "k")
-	fl := ecsapitest.NewFleet(stopped(all))
+	all := ecsapitest.IDs(20, "k")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(all))
 	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, fl.ECS())
 	errs := make(chan error, len(all))
 	var wg sync.WaitGroup

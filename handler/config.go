@@ -189,7 +189,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_ROLE_ARNS"); strings.TrimSpace(v) != "" {
 		c.AllowedRoles = map[string]bool{}
 		for _, r := range splitList(v) {
-			if accountOf(r) == "" {
+			if ecsapi.AccountOf(r) == "" {
 				bad("ALLOWED_ROLE_ARNS", "%q is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", r)
 			}
 			c.AllowedRoles[r] = true

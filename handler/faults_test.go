@@ -14,6 +14,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -333,10 +334,10 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 			}
 			run.calls++
 			for _, id := range c.InstanceIDs {
-				run.sent[resultKey(c.RegionID, id)] = true
+				run.sent[starter.Key(c.RegionID, id)] = true
 			}
 			for _, id := range c.Started {
-				run.accepted[resultKey(c.RegionID, id)]++
+				run.accepted[starter.Key(c.RegionID, id)]++
 			}
 		}
 		rep := checkInvocation(t, run)

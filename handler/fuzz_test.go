@@ -24,6 +24,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // The fuzz targets of RELIABILITY.md. `go test` runs their seed corpora (the
@@ -420,15 +421,15 @@ func FuzzECSAnswer(f *testing.F) {
 			texts = append(texts, fmt.Sprintf("%+v", *tout))
 		}
 
-		s := &Starter{ECS: e, MaxConcurrent: 2, Backoff: Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
+		s := &starter.Starter{ECS: e, MaxConcurrent: 2, Backoff: starter.Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
 		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer scancel()
-		res, warnings := s.Start(sctx, invCreds, []Group{{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
+		res, warnings := s.NewRun(invCreds, nil).StartGroups(sctx, []starter.Group{{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
 		if len(res) != len(asked) {
 			t.Fatalf("%d results for %d instances: %v", len(res), len(asked), res)
 		}
 		for _, id := range asked {
-			ir, ok := res[resultKey("cn-hangzhou", id)]
+			ir, ok := res[starter.Key("cn-hangzhou", id)]
 			if !ok || ir.InstanceID != id || ir.RegionID != "cn-hangzhou" {
 				t.Fatalf("%s: no result of its own (%+v)", id, ir)
 			}

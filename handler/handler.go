@@ -21,6 +21,7 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // Handler serves invocations. It is safe for concurrent use: the runtime SDK runs
@@ -29,7 +30,7 @@ import (
 type Handler struct {
 	cfg     Config
 	cfgErr  error
-	starter *Starter
+	starter *starter.Starter
 	now     func() time.Time
 
 	outMu sync.Mutex // one invocation's lines are written at a time
@@ -43,7 +44,7 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 	return &Handler{
 		cfg:     cfg,
 		cfgErr:  cfgErr,
-		starter: &Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: DefaultBackoff},
+		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff},
 		out:     logOut,
 		now:     time.Now,
 	}
@@ -61,7 +62,7 @@ type invocation struct {
 	log        *slog.Logger
 	// roles is the invocation's side of AssumeRole: its session name and
 	// the credentials it alone may use (roles.go).
-	roles *roleSession
+	roles *starter.Session
 }
 
 // UnfinishedError is returned when some instance is Unfinished, so that FC's
@@ -123,7 +124,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 	if inv.creds.Empty() {
 		inv.creds = h.cfg.EnvCredentials
 	}
-	inv.roles = newRoleSession(function, region, h.cfg.RoleExternalID)
+	inv.roles = starter.NewSession(function, region, h.cfg.RoleExternalID)
 	if dl, ok := ctx.Deadline(); ok {
 		inv.deadline = dl
 	}
@@ -140,17 +141,15 @@ func (h *Handler) flush(inv *invocation) { inv.logBuf.flush() }
 
 // newRun is the starter's state for one invocation's calls: its
 // credentials, and its side of AssumeRole.
-func (h *Handler) newRun(inv *invocation) *startRun {
-	r := h.starter.newRun(inv.creds)
-	r.session = inv.roles
-	return r
+func (h *Handler) newRun(inv *invocation) *starter.Run {
+	return h.starter.NewRun(inv.creds, inv.roles)
 }
 
 // SetSTS gives the handler the STS client through which it assumes the
 // roles of ALLOWED_ROLE_ARNS (DESIGN §3.1); without one, an instance of
 // another account fails.
 func (h *Handler) SetSTS(sts ecsapi.STS) {
-	h.starter.Roles = newRoleCache(sts)
+	h.starter.Roles = starter.NewRoleCache(sts)
 }
 
 // workEnd is when the ECS work (and the planning before it) must end: a margin
@@ -204,8 +203,8 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 		if e.result == nil {
 			continue // ignored after a tag lookup
 		}
-		region, role := splitScope(e.region)
-		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
+		region, role := ecsapi.SplitScope(e.region)
+		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, ecsapi.AccountOf(role)
 		e.result.Retryable = e.result.Outcome == result.Unfinished
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
 	}
@@ -246,10 +245,10 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 	todo = undecided(todo)
 
 	groups := groupEntries(todo)
-	results, warnings := h.starter.start(work, h.newRun(inv), groups)
+	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[resultKey(e.region, e.id)]; ok {
+		if ir, ok := results[starter.Key(e.region, e.id)]; ok {
 			e.result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
@@ -262,7 +261,7 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 
 // groupEntries forms StartInstances calls: an AllTogether group's instances
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
-func groupEntries(todo []*entry) []Group {
+func groupEntries(todo []*entry) []starter.Group {
 	type poolKey struct {
 		region string
 		dryRun bool
@@ -277,7 +276,7 @@ func groupEntries(todo []*entry) []Group {
 		}
 		pools[k] = append(pools[k], e.id)
 	}
-	var groups []Group
+	var groups []starter.Group
 	for _, k := range order {
 		batch := ecsapi.SuccessFirst
 		if k.group != nil {
@@ -286,14 +285,14 @@ func groupEntries(todo []*entry) []Group {
 		ids := pools[k]
 		for len(ids) > 0 {
 			n := min(len(ids), ecsapi.MaxPerCall)
-			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
+			groups = append(groups, starter.Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
 	}
 	return groups
 }
 
-func (h *Handler) logWarnings(inv *invocation, warnings []Warning) {
+func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 	for _, w := range warnings {
 		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
 			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
@@ -313,7 +312,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 	}
 	type lookup struct {
 		found []ecsapi.InstanceInfo
-		v     verdict
+		v     starter.Verdict
 		ok    bool
 	}
 	looked := make([]lookup, len(p.pending))
@@ -325,12 +324,12 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				continue
 			}
 			wg.Go(func() {
-				found, v, ok := r.selectByTags(ctx, a.region, a.tags, h.cfg.MaxInstances)
+				found, v, ok := r.SelectByTags(ctx, a.region, a.tags, h.cfg.MaxInstances)
 				looked[i] = lookup{found, v, ok}
 			})
 		}
 		wg.Wait()
-		h.logWarnings(inv, r.warnings)
+		h.logWarnings(inv, r.Warnings())
 	}
 	pending := p.pending
 	p.pending = nil
@@ -340,7 +339,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			continue
 		}
 		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), scopeLabel(a.region))
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(a.region))
 		ig := result.IgnoredEvent{Source: a.src, Trigger: string(a.m.Trigger)}
 		switch {
 		case inv.creds.Empty():
@@ -348,12 +347,12 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			p.ignore(ig, nil)
 			continue
 		case !l.ok:
-			ig.Code = l.v.code
-			if l.v.class == permanent {
-				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.message)
+			ig.Code = l.v.Code
+			if l.v.Class == starter.Permanent {
+				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
 			} else {
-				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.message)
-				p.unresolved = append(p.unresolved, fmt.Sprintf("the tags %s in %s (%s)", tagList(a.tags), scopeLabel(a.region), l.v.code))
+				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
+				p.unresolved = append(p.unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(a.region), l.v.Code))
 			}
 			p.ignore(ig, nil)
 			continue
@@ -364,7 +363,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		}
 		a.ids = make([]string, len(l.found))
 		a.infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
-		a.lookupID = l.v.requestID
+		a.lookupID = l.v.RequestID
 		for j, in := range l.found {
 			a.ids[j] = in.InstanceID
 			a.infos[in.InstanceID] = in
@@ -413,33 +412,33 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 				for i, e := range chunk {
 					ids[i] = e.id
 				}
-				seen, last := r.waitRunning(ctx, k.region, ids, inv.start, k.until)
+				seen, last := r.WaitRunning(ctx, k.region, ids, inv.start, k.until)
 				for _, e := range chunk {
 					sr := seen[e.id]
-					if sr.status != "" {
-						e.result.CurrentStatus = sr.status
+					if sr.Status != "" {
+						e.result.CurrentStatus = sr.Status
 					}
-					if sr.running {
-						e.waited, e.runningAfter = true, sr.runningAfter
+					if sr.Running {
+						e.waited, e.runningAfter = true, sr.RunningAfter
 						continue
 					}
 					why := "the wait ended"
 					switch {
-					case last.class == permanent:
-						why = "DescribeInstances failed while waiting (" + last.code + ": " + last.message + ")"
+					case last.Class == starter.Permanent:
+						why = "DescribeInstances failed while waiting (" + last.Code + ": " + last.Message + ")"
 					case deadlineFirst(ctx, k.until):
 						why = "the invocation's deadline came"
 					}
-					status := sr.status
+					status := sr.Status
 					if status == "" {
 						status = "not seen"
 					}
 					code := result.CodeWaitTimeout
-					if last.class == permanent {
-						code = last.code
+					if last.Class == starter.Permanent {
+						code = last.Code
 					}
 					e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
-						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.status, EcsRequestID: e.result.EcsRequestID,
+						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.result.EcsRequestID,
 						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
 				}
 			})
@@ -466,7 +465,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	}
 	type answer struct {
 		infos map[string]ecsapi.InstanceInfo
-		v     verdict
+		v     starter.Verdict
 		ok    bool
 	}
 	answers := map[string]answer{} // by resultKey
@@ -479,11 +478,11 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 			chunk := ids[:n]
 			ids = ids[n:]
 			wg.Go(func() {
-				infos, v, ok := r.lookup(ctx, region, chunk)
+				infos, v, ok := r.Lookup(ctx, region, chunk)
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range chunk {
-					answers[resultKey(region, id)] = answer{infos, v, ok}
+					answers[starter.Key(region, id)] = answer{infos, v, ok}
 				}
 			})
 		}
@@ -492,9 +491,9 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 
 	var rest []*entry
 	for _, e := range todo {
-		a, looked := answers[resultKey(e.region, e.id)]
+		a, looked := answers[starter.Key(e.region, e.id)]
 		if e.info != nil {
-			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.id: *e.info}, v: verdict{requestID: e.infoRequestID}, ok: true}, true
+			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.id: *e.info}, v: starter.Verdict{RequestID: e.infoRequestID}, ok: true}, true
 		}
 		if !looked {
 			rest = append(rest, e)
@@ -502,36 +501,36 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 		}
 		info, found := a.infos[e.id]
 		switch {
-		case !a.ok && a.v.class == permanent:
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
-				EcsRequestID: a.v.requestID, Advice: a.v.adviceText()}
+		case !a.ok && a.v.Class == starter.Permanent:
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
+				EcsRequestID: a.v.RequestID, Advice: a.v.AdviceText()}
 		case !a.ok:
-			v := unfinishedVerdict(ctx, a.v)
-			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
-				EcsRequestID: v.requestID}
+			v := starter.UnfinishedVerdict(ctx, a.v)
+			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
+				EcsRequestID: v.RequestID}
 		case !found:
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.requestID,
-				Message: "DescribeInstances does not know the instance in " + scopeLabel(e.region), Advice: result.Advice(result.CodeNotFound)}
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
+				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.region), Advice: result.Advice(result.CodeNotFound)}
 		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
 		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
 			p.ignore(result.IgnoredEvent{Source: strings.Join(e.sources, ", "), Trigger: string(e.trigger),
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", scopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
+				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
 		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
-			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", tagList(e.needTags[0]))}
+				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.needTags[0]))}
 		case e.info != nil && (info.Status == "Running" || info.Status == "Starting"):
 			nothing := "nothing to do"
 			if e.dryRun {
 				nothing = "a real run would do nothing"
 			}
-			e.result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: codeSuccess, EcsRequestID: a.v.requestID,
+			e.result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		case e.info != nil && hasLock(info, "security"):
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.requestID,
+		case e.info != nil && starter.HasLock(info, "security"):
+			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
 				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
 		default:
@@ -550,7 +549,7 @@ func deadlineFirst(ctx context.Context, until time.Time) bool {
 // carriesOne says whether tags hold every pair of one of the sets.
 func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
 	for _, set := range sets {
-		if carriesAll(tags, set) {
+		if ecsapi.CarriesAll(tags, set) {
 			return true
 		}
 	}

@@ -156,7 +156,7 @@ func TestSLSIndexHoldsEveryLoggedKey(t *testing.T) {
 	// Run the logger: instances (one of another account, one waited for,
 	// one named by two sources), an ignored event, the summary, a refusal.
 	const own, other, gone = "i-logkeys0001", "i-logkeys0002", "i-logkeys0003"
-	fl := ecsapitest.NewFleet(stopped([]string{own, other}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{own, other}))
 	e := fl.ECS()
 	e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		out, err := fl.Start(in)

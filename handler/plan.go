@@ -9,6 +9,7 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // The bounds of what one invocation reports (DESIGN §4: the answer and the log
@@ -229,7 +230,7 @@ func (p *plan) addInvalid(errs []events.FieldError) {
 
 // entry returns the entry of (region, id), made on first mention.
 func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
-	k := resultKey(region, id)
+	k := starter.Key(region, id)
 	e, ok := p.byKey[k]
 	if !ok {
 		e = &entry{id: id, region: region, trigger: trigger}
@@ -317,7 +318,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	}
 	if len(errs) > 0 {
 		if req.Targets == nil && req.Sequence == nil {
-			p.refuse(m, src, scopeOf(region, req.RoleArn), req, errs)
+			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 			return
 		}
 		// The request is refused whole; each target's (or group's)
@@ -344,7 +345,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
-		h.accept(p, m, src, scopeOf(region, req.RoleArn), req)
+		h.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
 		return
 	}
 	// targets (DESIGN §3.1): one request per target, in order, each with
@@ -352,11 +353,11 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	// own zone) and planned on its own.
 	for i, t := range req.Targets {
 		t = inherit(req, region, t)
-		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, scopeLabel(scopeOf(t.RegionID, t.RoleArn)))); reason != "" {
+		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
 			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
 			continue
 		}
-		h.accept(p, m, src, scopeOf(t.RegionID, t.RoleArn), t)
+		h.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
 	}
 }
 
@@ -473,7 +474,7 @@ func (p *plan) refuseParts(m events.Message, src, region string, req events.Star
 			p.refuseParts(m, src, r, part, errs)
 			continue
 		}
-		p.refuseInstances(m, src, scopeOf(r, part.RoleArn), part, errs)
+		p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
 	}
 }
 
@@ -493,7 +494,7 @@ func (h *Handler) accept(p *plan, m events.Message, src, scope string, req event
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
 		p.ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", tagList(a.tags), scopeLabel(scope), roleNotAllowed(role))}, nil)
+			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(scope), roleNotAllowed(role))}, nil)
 		return
 	}
 	if d, on, _ := parseWait(req.Wait); on && !req.DryRun {
@@ -528,15 +529,6 @@ func tagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	return out
 }
 
-// tagList renders tag pairs for a message: env=dev, team=*.
-func tagList(tags []ecsapi.Tag) string {
-	parts := make([]string, len(tags))
-	for i, t := range tags {
-		parts[i] = t.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
 // commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
@@ -559,7 +551,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 	}
 	var fresh int
 	for _, id := range ids {
-		if !p.counted[resultKey(region, id)] {
+		if !p.counted[starter.Key(region, id)] {
 			fresh++
 		}
 	}
@@ -568,15 +560,15 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 		// lists the instances no earlier request brought in.
 		refused := make([]string, 0, min(fresh, maxListedIDs+1))
 		for _, id := range ids {
-			if !p.counted[resultKey(region, id)] && len(refused) <= maxListedIDs {
+			if !p.counted[starter.Key(region, id)] && len(refused) <= maxListedIDs {
 				refused = append(refused, id)
 			}
 		}
 		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
 		if a.selects {
-			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, tagList(a.tags))
+			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.tags))
 			if len(ids) > h.cfg.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, tagList(a.tags))
+				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, ecsapi.TagList(a.tags))
 			}
 		}
 		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
@@ -594,7 +586,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 	narrows := a.tags != nil && !a.selects
 	var members []*entry
 	for _, id := range ids {
-		p.counted[resultKey(region, id)] = true
+		p.counted[starter.Key(region, id)] = true
 		e := p.entry(region, id, m.Trigger)
 		e.addSource(src)
 		if !e.named[mode] {
@@ -628,7 +620,7 @@ func (p *plan) groupSize(region string, ids []string, mode int) int {
 	var roots []*atGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.byKey[resultKey(region, id)]
+		e, ok := p.byKey[starter.Key(region, id)]
 		if !ok || e.at[mode] == nil {
 			n++
 			continue
@@ -751,7 +743,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.byKey[resultKey(region, id)]; ok {
+			if e, ok := p.byKey[starter.Key(region, id)]; ok {
 				e.addSource(src)
 				continue
 			}
@@ -970,7 +962,7 @@ func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from
 
 // denied says why the allow-lists forbid starting the instance, or "".
 func (h *Handler) denied(scope, id string) string {
-	region, role := splitScope(scope)
+	region, role := ecsapi.SplitScope(scope)
 	if role != "" && !h.cfg.AllowedRoles[role] {
 		return roleNotAllowed(role)
 	}

@@ -127,9 +127,9 @@ func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 // DESIGN §3 MAX_INSTANCES: the request that would pass the limit is refused
 // whole; §4: it is summed up in one Ignored entry, never one result per ID.
 func TestMaxInstancesRefusesTheRequestThatPassesIt(t *testing.T) {
-	fl := ecsapitest.NewFleet(stopped(ids(5, "m")))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ecsapitest.IDs(5, "m")))
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ECS())
-	list := ids(5, "m")
+	list := ecsapitest.IDs(5, "m")
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("a", events.StartRequest{InstanceIDs: list[:2]}),
 		msg("b", events.StartRequest{InstanceIDs: list[1:4]}), // 2 new: 4 > 3
@@ -216,7 +216,7 @@ func TestStateChangeEventsNeedTheRestartTag(t *testing.T) {
 }
 
 func TestExpiredEventsAreIgnoredWithTheirInstances(t *testing.T) {
-	f := ecsapitest.NewFleet(stopped([]string{"i-late000001"})).ECS()
+	f := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-late000001"})).ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	old := events.Message{Trigger: events.Timer, Source: "timer:morning", Time: time.Now().Add(-3 * time.Hour),
 		Request: events.StartRequest{InstanceIDs: []string{"i-late000001"}}}
@@ -259,7 +259,7 @@ func TestRegionResolutionOrder(t *testing.T) {
 }
 
 func TestMissingCredentialsFailEveryInstance(t *testing.T) {
-	f := ecsapitest.NewFleet(stopped([]string{"i-nocreds001"})).ECS()
+	f := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-nocreds001"})).ECS()
 	h, _ := testHandler(t, nil, f)
 	inv := testInvocation(h)
 	inv.creds = ecsapi.Credentials{}
@@ -274,7 +274,7 @@ func TestMissingCredentialsFailEveryInstance(t *testing.T) {
 
 func TestUnfinishedErrorNamesInstancesWithinAFewKiB(t *testing.T) {
 	res := &result.Result{RequestID: "r"}
-	for _, id := range ids(500, "u") {
+	for _, id := range ecsapitest.IDs(500, "u") {
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse,
 			result.InstanceResult{InstanceID: id, RegionID: "cn-hangzhou", Outcome: result.Unfinished, Code: "Throttling.User"})
 	}

@@ -18,7 +18,7 @@ func TestSameIDInTwoRegionsIsTwoInstances(t *testing.T) {
 	home := msg("home", events.StartRequest{InstanceIDs: []string{a}})
 	away := msg("away", events.StartRequest{RegionID: "cn-beijing", InstanceIDs: []string{a}})
 	for _, order := range [][]events.Message{{home, away}, {away, home}} {
-		fl := ecsapitest.NewFleet(stopped([]string{a}))
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a}))
 		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_REGIONS": "cn-hangzhou"}, fl.ECS())
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 		got := byPair(res)
@@ -28,7 +28,7 @@ func TestSameIDInTwoRegionsIsTwoInstances(t *testing.T) {
 	}
 	// MAX_INSTANCES counts pairs: the request that brings a third is refused
 	// and reported, never dropped because its ID is known in another region.
-	fl := ecsapitest.NewFleet(stopped([]string{a, "i-tworegion02"}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, "i-tworegion02"}))
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "2"}, fl.ECS())
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("two", events.StartRequest{InstanceIDs: []string{a, "i-tworegion02"}}),

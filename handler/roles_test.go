@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // runBy runs one invocation whose deadline is in left (none when 0).
@@ -50,7 +50,7 @@ func wantNotSent(t *testing.T, ir result.InstanceResult) {
 func TestAssumeRoleInFlightWaitedForOnlyUntilTheDeadline(t *testing.T) {
 	const a, b = "i-rolewaita01", "i-rolewaitb01"
 	sts := &fakeSTS{delay: 2500 * time.Millisecond}
-	h, e := targetsHandler(t, stopped([]string{a, b}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, b}), sts)
 	req := func(id string) events.Message {
 		return msg(id, events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{id}, RoleArn: roleB})
 	}
@@ -85,7 +85,7 @@ func TestAssumeRoleInFlightWaitedForOnlyUntilTheDeadline(t *testing.T) {
 func TestAssumeRoleCutByTheDeadline(t *testing.T) {
 	const a, c = "i-rolecuta001", "i-rolecutc001"
 	sts := &fakeSTS{delay: 1500 * time.Millisecond}
-	h, _ := targetsHandler(t, stopped([]string{a, c}), sts)
+	h, _ := targetsHandler(t, ecsapitest.Stopped([]string{a, c}), sts)
 	req := func(id string) events.Message {
 		return msg(id, events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{id}, RoleArn: roleB})
 	}
@@ -131,7 +131,7 @@ func (o *outECS) StartInstances(ctx context.Context, _ ecsapi.Credentials, in ec
 // in flight until the deadline was not sent.
 func TestOnlyACallThatWasOutMayHaveHappened(t *testing.T) {
 	ids := []string{"i-notsent0001", "i-notsent0002"}
-	e := &outECS{ECS: ecsapitest.NewFleet(stopped(ids)).ECS()}
+	e := &outECS{ECS: ecsapitest.NewFleet(ecsapitest.Stopped(ids)).ECS()}
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 	h.starter.MaxConcurrent = 1
 	res, _ := runBy(h, 600*time.Millisecond,
@@ -166,7 +166,7 @@ func TestUnusableExpiryServesOneInvocation(t *testing.T) {
 				ids = append(ids, id)
 				targets = append(targets, events.StartRequest{RegionID: r, InstanceIDs: []string{id}, RoleArn: roleB})
 			}
-			h, e := targetsHandler(t, stopped(ids), sts)
+			h, e := targetsHandler(t, ecsapitest.Stopped(ids), sts)
 			res, _ := runBy(h, 0, msg("t", events.StartRequest{Targets: targets}))
 			for _, id := range ids {
 				if ir := byID(res)[id]; ir.Outcome != result.Started {
@@ -192,7 +192,7 @@ func TestAssumeRoleParameters(t *testing.T) {
 	const c = "i-roleparams1"
 	const external = "tenant-7:start/ecs=ok"
 	sts := &fakeSTS{}
-	e := ecsapitest.NewFleet(stopped([]string{c})).ECS()
+	e := ecsapitest.NewFleet(ecsapitest.Stopped([]string{c})).ECS()
 	h, out := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_ROLE_ARNS": roleB,
 		"ROLE_EXTERNAL_ID": external, "FC_FUNCTION_NAME": "from-env", "FC_REGION": "cn-beijing"}, e)
 	h.SetSTS(sts)
@@ -202,8 +202,8 @@ func TestAssumeRoleParameters(t *testing.T) {
 		Function:    fccontext.Function{Name: "start-ecs-prod"},
 		Credentials: fccontext.Credentials{AccessKeyId: "STS.k", AccessKeySecret: "secret-value-xyz", SecurityToken: "token-value-xyz"}})
 	h.run(ctx, h.newInvocation(ctx), []events.Message{req}, time.Time{})
-	h.starter.Roles = newRoleCache(sts) // forget the credentials
-	inv := testInvocation(h)            // no FC context: the environment's
+	h.starter.Roles = starter.NewRoleCache(sts) // forget the credentials
+	inv := testInvocation(h)                    // no FC context: the environment's
 	h.run(context.Background(), inv, []events.Message{req}, time.Time{})
 
 	if len(sts.calls) != 2 {
@@ -229,25 +229,6 @@ func TestAssumeRoleParameters(t *testing.T) {
 	}
 	if strings.Contains(out.String(), external) {
 		t.Error("ROLE_EXTERNAL_ID was logged")
-	}
-}
-
-// STS's RoleSessionName is 2 to 64 characters of [\w.@-], whatever the
-// function is named.
-func TestSessionNameWithinSTSRules(t *testing.T) {
-	for _, fn := range []string{"", "start-ecs", "a", strings.Repeat("x", 64), "名字", "fn name/with:odd*chars", "-"} {
-		s := sessionName(fn)
-		if len(s) < 2 || len(s) > 64 || !strings.HasPrefix(s, "start-ecs") || strings.HasSuffix(s, "-") {
-			t.Errorf("sessionName(%q) = %q", fn, s)
-		}
-		for _, r := range s {
-			if !strings.ContainsRune("-.@_", r) && !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
-				t.Errorf("sessionName(%q) = %q holds %q", fn, s, r)
-			}
-		}
-	}
-	if s := sessionName("start-ecs-prod"); s != "start-ecs-start-ecs-prod" {
-		t.Errorf("%q", s)
 	}
 }
 

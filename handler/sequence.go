@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // sequenceRequest is a valid request with a sequence, accepted (expiry
@@ -109,10 +111,10 @@ func (p *plan) absorb(sp *plan, i int) string {
 		if e.result != nil && stop == "" {
 			switch e.result.Outcome {
 			case result.Rejected, result.Failed, result.Unfinished:
-				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.id, scopeLabel(e.region), e.result.Outcome, e.result.Code)
+				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.id, ecsapi.ScopeLabel(e.region), e.result.Outcome, e.result.Code)
 			}
 		}
-		k := resultKey(e.region, e.id)
+		k := starter.Key(e.region, e.id)
 		have, ok := p.byKey[k]
 		if !ok {
 			p.byKey[k] = e
@@ -179,7 +181,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 	}
 	skipped := &result.InstanceResult{Outcome: result.Skipped, Code: result.CodeSequenceStopped, Message: "not sent: " + stop}
 	skip := func(scope, id string) {
-		if e, ok := p.byKey[resultKey(scope, id)]; ok {
+		if e, ok := p.byKey[starter.Key(scope, id)]; ok {
 			e.addSource(src)
 			return // reported by another request of the invocation
 		}
@@ -197,10 +199,10 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 		e.result = &r
 	}
 	for j, t := range parts {
-		scope := scopeOf(t.RegionID, t.RoleArn)
-		what := fmt.Sprintf("sequence[%d] in %s", i, scopeLabel(scope))
+		scope := ecsapi.ScopeOf(t.RegionID, t.RoleArn)
+		what := fmt.Sprintf("sequence[%d] in %s", i, ecsapi.ScopeLabel(scope))
 		if g.Targets != nil {
-			what = fmt.Sprintf("sequence[%d].targets[%d] in %s", i, j, scopeLabel(scope))
+			what = fmt.Sprintf("sequence[%d].targets[%d] in %s", i, j, ecsapi.ScopeLabel(scope))
 		}
 		if reason := h.notToday(m, t, inv.start, what); reason != "" {
 			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
@@ -213,7 +215,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 			continue
 		}
 		tags := tagPairs(t.Tags)
-		what = fmt.Sprintf("the tags %s in %s", tagList(tags), scopeLabel(scope))
+		what = fmt.Sprintf("the tags %s in %s", ecsapi.TagList(tags), ecsapi.ScopeLabel(scope))
 		ig := result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 		if t.RoleArn != "" && !h.cfg.AllowedRoles[t.RoleArn] {
 			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, roleNotAllowed(t.RoleArn))
@@ -226,11 +228,11 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 			continue
 		}
 		r := h.newRun(inv)
-		found, v, ok := r.selectByTags(ctx, scope, tags, h.cfg.MaxInstances)
-		h.logWarnings(inv, r.warnings)
+		found, v, ok := r.SelectByTags(ctx, scope, tags, h.cfg.MaxInstances)
+		h.logWarnings(inv, r.Warnings())
 		switch {
 		case !ok:
-			ig.Code, ig.Reason = v.code, fmt.Sprintf("skipped (%s); looking up %s did not succeed: %s", stop, what, v.message)
+			ig.Code, ig.Reason = v.Code, fmt.Sprintf("skipped (%s); looking up %s did not succeed: %s", stop, what, v.Message)
 			p.ignore(ig, nil)
 		case len(found) == 0:
 			ig.Reason = fmt.Sprintf("skipped (%s); no instance carries %s", stop, what)

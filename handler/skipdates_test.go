@@ -61,7 +61,7 @@ func TestSkipDateInTheRequestsZone(t *testing.T) {
 		{"", "Asia/Shanghai", true},     // TIME_ZONE is the default
 		{"UTC", "Asia/Shanghai", false}, // the request's own wins
 	} {
-		fl := ecsapitest.NewFleet(stopped([]string{a}))
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a}))
 		e := fl.ECS()
 		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "TIME_ZONE": tc.env, "MAX_EVENT_AGE": "0"}, e)
 		m := msg("timer", events.StartRequest{InstanceIDs: []string{a}, SkipDates: []string{"2026-12-25"}, TimeZone: tc.zone})
@@ -93,7 +93,7 @@ func TestSkipDateInTheRequestsZone(t *testing.T) {
 // the variable.
 func TestSkipDatesFromTheEnvironment(t *testing.T) {
 	const a, b = "i-skipenv0001", "i-skipenv0002"
-	fl := ecsapitest.NewFleet(stopped([]string{a, b}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b}))
 	e := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "SKIP_DATES": "2026-10-01, 2026-10-02", "TIME_ZONE": "Asia/Shanghai"}, e)
 	h.now = func() time.Time { return time.Date(2026, 9, 30, 16, 30, 0, 0, time.UTC) } // 00:30 on 1 October in Shanghai

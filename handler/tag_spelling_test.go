@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 )
 
 // tagQuery is ECS's query spelling of pairs Tag.N.Key=kN&Tag.N.Value=vN for
@@ -122,4 +124,37 @@ func TestJSONTagsOneToTwenty(t *testing.T) {
 			t.Errorf("%d pairs: errors %+v, want valid %v", n, errs, ok)
 		}
 	}
+}
+
+// secretForms are the encodings in which a secret can appear in a text.
+func secretForms(secret string) []string {
+	once := url.QueryEscape(secret)
+	return []string{secret, once, url.QueryEscape(once), strings.ReplaceAll(once, "+", "%20")}
+}
+
+// assertNoSecretPiece fails if text holds any 16 characters in a row of the
+// secret or the token, in any encoding, in either case of hex digits (DESIGN
+// §7: the scrubber catches any piece of a secret 16 characters or longer).
+func assertNoSecretPiece(t *testing.T, text string, creds ecsapi.Credentials) {
+	t.Helper()
+	low := strings.ToLower(text)
+	for _, secret := range []string{creds.AccessKeySecret, creds.SecurityToken} {
+		for _, form := range secretForms(secret) {
+			form = strings.ToLower(form)
+			for i := 0; i+16 <= len(form); i++ {
+				if strings.Contains(low, form[i:i+16]) {
+					t.Fatalf("text holds a 16-character piece %q of a secret: %s", form[i:i+16], text)
+				}
+			}
+		}
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

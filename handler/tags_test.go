@@ -77,7 +77,7 @@ func TestSelectionCountsInOrder(t *testing.T) {
 		{[]events.Message{sel, ids}, "ids", []string{a, b}},
 		{[]events.Message{ids, sel}, "selection", []string{c, d}},
 	} {
-		fl := ecsapitest.NewFleet(stopped([]string{a, b, c, d}))
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b, c, d}))
 		fl.Tags[a], fl.Tags[b] = map[string]string{"env": "dev"}, map[string]string{"env": "dev"}
 		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ECS())
 		res := h.run(context.Background(), testInvocation(h), tc.order, time.Time{})
@@ -119,7 +119,7 @@ func TestAllTogetherSelectionWithARunningMember(t *testing.T) {
 // the tags passed no selection and is never started (DESIGN §7).
 func TestSelectionIgnoresAnInstanceWithoutTheTags(t *testing.T) {
 	const a, stray = "i-tagcheck001", "i-tagcheck002"
-	fl := ecsapitest.NewFleet(stopped([]string{a, stray}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, stray}))
 	fl.Tags[a] = map[string]string{"env": "dev"}
 	e := fl.ECS()
 	e.ByTags = func(ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {

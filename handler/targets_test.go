@@ -64,7 +64,7 @@ func (f *fakeSTS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in e
 	case "unreadable":
 		exp = time.Time{}
 	}
-	return &ecsapi.AssumedRole{Credentials: ecsapi.Credentials{AccessKeyID: "STS.assumed-" + accountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + accountOf(in.RoleArn), SecurityToken: "assumed-token"},
+	return &ecsapi.AssumedRole{Credentials: ecsapi.Credentials{AccessKeyID: "STS.assumed-" + ecsapi.AccountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + ecsapi.AccountOf(in.RoleArn), SecurityToken: "assumed-token"},
 		Expiration: exp, RequestID: "req-sts"}, nil
 }
 
@@ -125,7 +125,7 @@ func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Hand
 func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 	const a, b, c = "i-tgthz00001", "i-tgtsh00001", "i-tgtacct001"
 	sts := &fakeSTS{}
-	h, e := targetsHandler(t, stopped([]string{a, b, c}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, b, c}), sts)
 	req := events.StartRequest{Targets: []events.StartRequest{
 		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
 		{RegionID: "cn-shanghai", InstanceIDs: []string{b}},
@@ -164,7 +164,7 @@ func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 func TestAssumedCredentialsRenewedBeforeExpiry(t *testing.T) {
 	const c = "i-tgtrenew01"
 	sts := &fakeSTS{valid: 4 * time.Minute}
-	h, _ := targetsHandler(t, stopped([]string{c}), sts)
+	h, _ := targetsHandler(t, ecsapitest.Stopped([]string{c}), sts)
 	req := events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB}
 	h.run(context.Background(), testInvocation(h), []events.Message{msg("r", req)}, time.Time{})
 	first := sts.count()
@@ -179,7 +179,7 @@ func TestAssumedCredentialsRenewedBeforeExpiry(t *testing.T) {
 func TestRoleNotAllowed(t *testing.T) {
 	const c = "i-tgtdeny001"
 	sts := &fakeSTS{}
-	h, e := targetsHandler(t, stopped([]string{c}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{c}), sts)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleOther}),
 		msg("tags", events.StartRequest{RegionID: "cn-shanghai", Tags: []events.TagFilter{{Key: "env"}}, RoleArn: roleOther}),
@@ -195,7 +195,7 @@ func TestRoleNotAllowed(t *testing.T) {
 		t.Fatalf("%d STS calls, %d starts, %d lookups: want none", sts.count(), len(e.Calls()), e.Describes)
 	}
 	// ALLOWED_ROLE_ARNS empty: no role at all.
-	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, ecsapitest.NewFleet(stopped([]string{c})).ECS())
+	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, ecsapitest.NewFleet(ecsapitest.Stopped([]string{c})).ECS())
 	h2.SetSTS(sts)
 	res = h2.run(context.Background(), testInvocation(h2), []events.Message{msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB})}, time.Time{})
 	if got := byID(res)[c]; got.Outcome != result.Rejected || sts.count() != 0 {
@@ -208,7 +208,7 @@ func TestRoleNotAllowed(t *testing.T) {
 func TestRefusedAssumeRole(t *testing.T) {
 	const a, c = "i-tgtown0001", "i-tgtrefus01"
 	sts := &fakeSTS{refuse: map[string]*ecsapi.APIError{roleB: {HTTPStatus: 403, Code: "NoPermission", Message: "You are not authorized to do this action.", RequestID: "req-sts-no"}}}
-	h, e := targetsHandler(t, stopped([]string{a, c}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, c}), sts)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{msg("t", events.StartRequest{Targets: []events.StartRequest{
 		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
 		{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB},

@@ -215,7 +215,7 @@ const maxTargets = 50
 // fields, DESIGN §3.1); the plan names one left without any.
 func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	var out []events.FieldError
-	if req.RoleArn != "" && accountOf(req.RoleArn) == "" {
+	if req.RoleArn != "" && ecsapi.AccountOf(req.RoleArn) == "" {
 		out = append(out, events.FieldError{Field: req.FieldName("roleArn"),
 			Message: fmt.Sprintf("%s is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", quote(req.RoleArn))})
 	}
@@ -312,7 +312,7 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 	var out []events.FieldError
 	first := map[string]place{} // region/account/ID → where it was named first
 	note := func(group int, field, region, role, id string) {
-		k := region + "/" + accountOf(role) + "/" + id
+		k := region + "/" + ecsapi.AccountOf(role) + "/" + id
 		at, ok := first[k]
 		switch {
 		case !ok:
@@ -320,7 +320,7 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 		case at.group != group:
 			where := region
 			if role != "" {
-				where += ", account " + accountOf(role)
+				where += ", account " + ecsapi.AccountOf(role)
 			}
 			out = append(out, events.FieldError{Field: field,
 				Message: fmt.Sprintf("%s (in %s) is named by %s already: an instance belongs to one group", quote(id), where, at.field)})

@@ -28,6 +28,9 @@ const (
 	// pages past the most a selection within MAX_INSTANCES needs (DESIGN
 	// §3.1); nothing of it starts, and a retry may read fewer.
 	CodeTooManyPages = "TooManyPages"
+	// CodeSuccess is the Code of an instance ECS started, or found
+	// running.
+	CodeSuccess = "200"
 )
 
 // CodeSequenceStopped is the Code of an instance Skipped because an earlier

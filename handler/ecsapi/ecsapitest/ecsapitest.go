@@ -6,6 +6,7 @@ package ecsapitest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -134,7 +135,7 @@ func (fl *Fleet) DescribeTags(in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeIn
 	defer fl.Mu.Unlock()
 	out := &ecsapi.DescribeInstancesOutput{RequestID: "req-tags"}
 	for id, st := range fl.Status {
-		if carriesAll(fl.Tags[id], in.Tags) {
+		if ecsapi.CarriesAll(fl.Tags[id], in.Tags) {
 			out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: st, Tags: fl.Tags[id]})
 		}
 	}
@@ -208,12 +209,22 @@ func (fl *Fleet) Set(id, status string) {
 	fl.Mu.Unlock()
 }
 
-// carriesAll says whether tags carry every pair.
-func carriesAll(tags map[string]string, pairs []ecsapi.Tag) bool {
-	for _, t := range pairs {
-		if !t.Matches(tags) {
-			return false
+// IDs are n instance IDs i-<prefix>000000, i-<prefix>000001, ….
+func IDs(n int, prefix string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("i-%s%06d", prefix, i)
+	}
+	return out
+}
+
+// Stopped is a fleet's statuses: every ID of the lists Stopped.
+func Stopped(list ...[]string) map[string]string {
+	m := map[string]string{}
+	for _, l := range list {
+		for _, id := range l {
+			m[id] = "Stopped"
 		}
 	}
-	return true
+	return m
 }

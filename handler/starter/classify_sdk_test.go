@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -35,13 +35,13 @@ func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
 	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: ecsapi.SuccessFirst}
 	_, err = e.StartInstances(context.Background(), creds, in)
 	v := classify(err)
-	if v.class != transient || v.code != result.CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
-		t.Fatalf("a call's timeout: %s %q (%v)", v.code, v.message, err)
+	if v.Class != transient || v.Code != result.CodeNetworkError || !strings.Contains(v.Message, "timeout (connect 5s, read 100ms)") {
+		t.Fatalf("a call's timeout: %s %q (%v)", v.Code, v.Message, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err = e.StartInstances(ctx, creds, in)
-	if v := classify(err); v.code != result.CodeDeadlineExceeded {
-		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
+	if v := classify(err); v.Code != result.CodeDeadlineExceeded {
+		t.Fatalf("the invocation's deadline: %s %q", v.Code, v.Message)
 	}
 }

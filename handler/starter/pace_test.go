@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func TestThrottledGroupsAllStartWhileECSAcceptsOthers(t *testing.T) {
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: Backoff{Base: time.Millisecond, Max: 20 * time.Millisecond, Attempts: 3}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	counts := startedIn()
 	for _, id := range all {
 		if ir := outcomeOf(t, res, id); ir.Outcome != result.Started {
@@ -100,7 +100,7 @@ func TestThrottlingForAWindowWaitsForTheNextOne(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*window+lastPollTime)
 	defer cancel()
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	for _, g := range groups {
 		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != result.Started {
 			t.Errorf("%s = %s %s, want Started once the next window opened", g.InstanceIDs[0], ir.Outcome, ir.Code)
@@ -124,7 +124,7 @@ func TestEndlessThrottlingWaitsOutTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	begin := time.Now()
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: ecsapi.SuccessFirst}})
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: ecsapi.SuccessFirst}})
 	if ir := outcomeOf(t, res, "i-never0001"); ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" {
 		t.Errorf("%+v, want Unfinished with Throttling.User", ir)
 	}
@@ -158,7 +158,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 		return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 	}}
 	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
-	ir := r.results[resultKey("cn-hangzhou", "i-paced0001")]
+	ir := r.results[Key("cn-hangzhou", "i-paced0001")]
 	if ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || calls != 1 {
 		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
 	}
@@ -204,7 +204,7 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	wg.Wait()
 	started := 0
 	for _, g := range groups {
-		ir := r.results[resultKey(g.RegionID, g.InstanceIDs[0])]
+		ir := r.results[Key(g.RegionID, g.InstanceIDs[0])]
 		switch g.RegionID {
 		case "cn-shanghai":
 			if ir.Outcome != result.Started {
@@ -265,7 +265,7 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 	s := &Starter{ECS: f, MaxConcurrent: 8}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	for _, g := range groups {
 		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != result.Started {
 			t.Errorf("%s = %s %s", g.InstanceIDs[0], ir.Outcome, ir.Code)
@@ -282,4 +282,16 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 		}
 		prev = at
 	}
+}
+
+// instantECS answers every start at once with success: the benchmark measures
+// the function's own work (decode, validate, plan, chunk, result, log lines).
+func instantECS() *ecsapitest.ECS {
+	return &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		out := &ecsapi.StartInstancesOutput{RequestID: "req"}
+		for _, id := range in.InstanceIDs {
+			out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
+		}
+		return out, nil
+	}}
 }

@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"strings"
@@ -47,7 +47,7 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 	}{
 		{"a partner Running and a partner Stopped", []string{stop, run, gone}, false, map[string]want{
 			gone: ecsNotFound,
-			run:  {result.AlreadyRunning, codeSuccess, []string{"already Running"}, nil, ""},
+			run:  {result.AlreadyRunning, result.CodeSuccess, []string{"already Running"}, nil, ""},
 			stop: partner("InvalidInstanceIds.NotFound", false, gone+", which does not exist in cn-hangzhou"),
 		}},
 		{"two culprits", []string{gone, stop, gone2}, false, map[string]want{
@@ -65,7 +65,7 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 		}},
 		{"a dry run", []string{stop, run, gone}, true, map[string]want{
 			gone: {result.Failed, result.CodeNotFound, []string{"does not know"}, nil, "check the instance ID"},
-			run:  {result.AlreadyRunning, codeSuccess, []string{"a real run would do nothing"}, nil, ""},
+			run:  {result.AlreadyRunning, result.CodeSuccess, []string{"a real run would do nothing"}, nil, ""},
 			stop: partner(result.CodeNotFound, true, gone+", which does not exist"),
 		}},
 	}
@@ -114,7 +114,7 @@ func TestAllTogetherRefusalWithoutACulprit(t *testing.T) {
 		{"InvalidInstance.NotFoundSystemDisk", "may concern another instance of the call", 1},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
-			fl := ecsapitest.NewFleet(stopped([]string{"i-stop000001", "i-stop000002"}))
+			fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-stop000001", "i-stop000002"}))
 			f := fl.ECS()
 			f.Start = func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				return nil, &ecsapi.APIError{HTTPStatus: 403, Code: tc.code, Message: "User not authorized, or no system disk.", RequestID: "req-x"}

@@ -1,16 +1,13 @@
-package handler
+package starter
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 	"github.com/start-ecs/start-ecs/handler/result"
@@ -46,7 +43,7 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 		t.Run(g.BatchOptimization+map[bool]string{true: "/dry run"}[g.DryRun], func(t *testing.T) {
 			f := &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) { return nil, unavailable() }, Describe: stoppedInfo}
 			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-			res, _ := s.Start(context.Background(), ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{g})
+			res, _ := s.startAll(context.Background(), ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{g})
 			if n := len(f.Calls()); n != budgetBackoff.Attempts {
 				t.Fatalf("%d calls, want the budget of %d", n, budgetBackoff.Attempts)
 			}
@@ -60,8 +57,8 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 	t.Run("lookup", func(t *testing.T) {
 		f := &ecsapitest.ECS{Describe: func(string, []string) (*ecsapi.DescribeInstancesOutput, error) { return nil, unavailable() }}
 		s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-		_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
-		if ok || v.class != transient || v.code != "ServiceUnavailable" || f.Describes != budgetBackoff.Attempts {
+		_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
+		if ok || v.Class != transient || v.Code != "ServiceUnavailable" || f.Describes != budgetBackoff.Attempts {
 			t.Fatalf("lookup = %+v, %v after %d calls, want not ok after %d", v, ok, f.Describes, budgetBackoff.Attempts)
 		}
 	})
@@ -95,7 +92,7 @@ func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-			res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
+			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
 			if ir := outcomeOf(t, res, "i-slow"); ir.Outcome != result.Started {
 				t.Fatalf("after %d settle rounds and one throttle: %+v", describes.Load(), ir)
 			}
@@ -103,59 +100,11 @@ func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
 	}
 }
 
-// countingECS counts the calls that reach an ECS implementation.
-type countingECS struct {
-	ecsapi.ECS
-	calls atomic.Int32
-}
-
-func (c *countingECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
-	c.calls.Add(1)
-	return c.ECS.StartInstances(ctx, creds, in)
-}
-
-func (c *countingECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
-	c.calls.Add(1)
-	return c.ECS.DescribeInstances(ctx, creds, region, ids)
-}
-
-func (c *countingECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
-	c.calls.Add(1)
-	return c.ECS.DescribeInstanceStatus(ctx, creds, region, ids)
-}
-
-// refusingTransport counts the requests it is given and sends none.
-type refusingTransport struct{ sent atomic.Int32 }
-
-func (c *refusingTransport) RoundTrip(*http.Request) (*http.Response, error) {
-	c.sent.Add(1)
-	return nil, errors.New("this test sends nothing")
-}
-
-// Issue 7: a call that cannot be made (the SDK client cannot be built for a
-// malformed region) is permanent: Failed after one attempt, never retried.
-func TestClientBuildFailureIsPermanent(t *testing.T) {
-	for _, g := range []Group{
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst},
-		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.AllTogether},
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
-	} {
-		capture := &refusingTransport{}
-		e := &countingECS{ECS: newSDK(t, aliyun.Options{Transport: capture})}
-		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
-		res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
-		ir := res[resultKey(g.RegionID, "i-a")]
-		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || capture.sent.Load() != 0 {
-			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), result.CodeInvalidRegionID)
-		}
-	}
-}
-
 // The SuccessFirst halving runs both halves: with bad IDs everywhere each good
 // ID still starts, and no instance is sent twice once accepted.
 func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
-	all := ids(64, "h")
-	fl := ecsapitest.NewFleet(stopped(all))
+	all := ecsapitest.IDs(64, "h")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(all))
 	for i := 0; i < len(all); i += 9 {
 		delete(fl.Status, all[i])
 	}
@@ -201,8 +150,8 @@ func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-	_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).lookup(ctx, "cn-hangzhou", []string{"i-a"})
-	if ok || v.class != transient || v.code != result.CodeDeadlineExceeded {
+	_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(ctx, "cn-hangzhou", []string{"i-a"})
+	if ok || v.Class != transient || v.Code != result.CodeDeadlineExceeded {
 		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, result.CodeDeadlineExceeded)
 	}
 }
@@ -227,7 +176,7 @@ func TestACallCutOffByTheDeadlineKeepsECSsLastAnswer(t *testing.T) {
 				return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 			}}
 			s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: budgetBackoff}
-			res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
+			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
 			ir := outcomeOf(t, res, "i-cut0000001")
 			if calls.Load() != 2 || ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || !ir.Retryable || !strings.Contains(ir.Message, "may or may not have taken effect") {
 				t.Fatalf("after %d calls: %s %s %q, want Unfinished Throttling.User saying the retry in flight may have taken effect", calls.Load(), ir.Outcome, ir.Code, ir.Message)

@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -15,80 +15,26 @@ import (
 // fastBackoff is DefaultBackoff scaled down, ECS's minute window too.
 var fastBackoff = Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 8, Window: 20 * time.Millisecond}
 
-func ids(n int, prefix string) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("i-%s%06d", prefix, i)
-	}
-	return out
-}
-
-func stopped(list ...[]string) map[string]string {
-	m := map[string]string{}
-	for _, l := range list {
-		for _, id := range l {
-			m[id] = "Stopped"
-		}
-	}
-	return m
-}
-
 func runStart(t *testing.T, e ecsapi.ECS, timeout time.Duration, groups ...Group) map[string]result.InstanceResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: fastBackoff}
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	return res
 }
 
 func outcomeOf(t *testing.T, res map[string]result.InstanceResult, id string) result.InstanceResult {
 	t.Helper()
-	ir, ok := res[resultKey("cn-hangzhou", id)]
+	ir, ok := res[Key("cn-hangzhou", id)]
 	if !ok {
 		t.Fatalf("no result for %s", id)
 	}
 	return ir
 }
 
-func TestSuccessFirstStartsEveryInstance(t *testing.T) {
-	all := ids(250, "a")
-	fl := ecsapitest.NewFleet(stopped(all))
-	f := fl.ECS()
-	groups := groupEntries(entriesFor(all, ecsapi.SuccessFirst, false))
-	if len(groups) != 3 {
-		t.Fatalf("250 IDs make %d groups, want 3 of at most 100", len(groups))
-	}
-	res := runStart(t, f, 5*time.Second, groups...)
-	if len(res) != 250 {
-		t.Fatalf("%d results for 250 instances", len(res))
-	}
-	for _, id := range all {
-		if ir := outcomeOf(t, res, id); ir.Outcome != result.Started || ir.PreviousStatus != "Stopped" || ir.EcsRequestID != "req-start" {
-			t.Fatalf("%s: %+v", id, ir)
-		}
-	}
-	for _, c := range f.Calls() {
-		if len(c.InstanceIDs) > 100 || c.BatchOptimization != ecsapi.SuccessFirst {
-			t.Fatalf("call with %d IDs, batch %s", len(c.InstanceIDs), c.BatchOptimization)
-		}
-	}
-}
-
-func entriesFor(list []string, batch string, dry bool) []*entry {
-	var out []*entry
-	var g *atGroup // SuccessFirst
-	if batch == ecsapi.AllTogether {
-		g = &atGroup{}
-	}
-	for _, id := range list {
-		out = append(out, &entry{id: id, region: "cn-hangzhou", group: g, dryRun: dry})
-	}
-	return out
-}
-
 func TestThrottlingIsRetriedThenStarts(t *testing.T) {
-	fl := ecsapitest.NewFleet(stopped([]string{"i-throttle01"}))
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-throttle01"}))
 	f := fl.ECS()
 	n := 0
 	f.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
@@ -115,7 +61,7 @@ func TestEndlessThrottlingIsUnfinishedBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	res, _ := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle02"}, BatchOptimization: ecsapi.SuccessFirst}})
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle02"}, BatchOptimization: ecsapi.SuccessFirst}})
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Fatalf("took %s, past the deadline", took)
 	}
@@ -129,8 +75,8 @@ func TestEndlessThrottlingIsUnfinishedBeforeDeadline(t *testing.T) {
 }
 
 func TestOneBadIDDoesNotBlockTheOthers(t *testing.T) {
-	good := ids(99, "g")
-	fl := ecsapitest.NewFleet(stopped(good))
+	good := ecsapitest.IDs(99, "g")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(good))
 	f := fl.ECS()
 	list := append(append([]string{}, good[:50]...), "i-missing0001")
 	list = append(list, good[50:]...)
@@ -181,7 +127,7 @@ func TestAllTogetherSetsRunningAsideAndStartsTheRest(t *testing.T) {
 func TestAllTogetherFailureFailsEveryInstance(t *testing.T) {
 	f := &ecsapitest.ECS{Start: func(_ ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		return nil, &ecsapi.APIError{HTTPStatus: 403, Code: "InsufficientBalance", Message: "Your account does not have enough balance.", RequestID: "req-bal"}
-	}, Describe: ecsapitest.NewFleet(stopped([]string{"i-bal000001", "i-bal000002"})).DescribeIDs}
+	}, Describe: ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-bal000001", "i-bal000002"})).DescribeIDs}
 	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bal000001", "i-bal000002"}, BatchOptimization: ecsapi.AllTogether})
 	for _, id := range []string{"i-bal000001", "i-bal000002"} {
 		ir := outcomeOf(t, res, id)
@@ -268,25 +214,6 @@ func TestNetworkErrorsAreUnfinished(t *testing.T) {
 	}
 	if n := len(f.Calls()); n != fastBackoff.Attempts {
 		t.Fatalf("%d calls, want %d attempts", n, fastBackoff.Attempts)
-	}
-}
-
-func TestCallsStayUnderTheConcurrencyBound(t *testing.T) {
-	all := ids(1000, "c")
-	fl := ecsapitest.NewFleet(stopped(all))
-	f := fl.ECS()
-	inner := f.Start
-	f.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
-		time.Sleep(5 * time.Millisecond)
-		return inner(in)
-	}
-	s := &Starter{ECS: f, MaxConcurrent: 3, Backoff: fastBackoff}
-	res, _ := s.Start(context.Background(), ecsapi.Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, groupEntries(entriesFor(all, ecsapi.SuccessFirst, false)))
-	if len(res) != 1000 {
-		t.Fatalf("%d results", len(res))
-	}
-	if m := f.MaxInFlight.Load(); m > 3 || m < 2 {
-		t.Fatalf("max in flight %d, want 2..3 under a bound of 3", m)
 	}
 }
 

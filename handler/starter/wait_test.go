@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -47,13 +47,13 @@ func TestWaitPollsAtItsEnd(t *testing.T) {
 			r := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			seen, last := r.waitRunning(ctx, "cn-hangzhou", []string{"i-wait000001"}, begin, begin.Add(tc.wait))
+			seen, last := r.WaitRunning(ctx, "cn-hangzhou", []string{"i-wait000001"}, begin, begin.Add(tc.wait))
 			sr := seen["i-wait000001"]
-			if sr.running != tc.wantRunning {
-				t.Fatalf("running %v (last %s, verdict %s), want %v; polls at %v", sr.running, sr.status, last.code, tc.wantRunning, polls)
+			if sr.Running != tc.wantRunning {
+				t.Fatalf("running %v (last %s, verdict %s), want %v; polls at %v", sr.Running, sr.Status, last.Code, tc.wantRunning, polls)
 			}
-			if !tc.wantRunning && last.code != result.CodeWaitTimeout {
-				t.Errorf("verdict %s, want %s", last.code, result.CodeWaitTimeout)
+			if !tc.wantRunning && last.Code != result.CodeWaitTimeout {
+				t.Errorf("verdict %s, want %s", last.Code, result.CodeWaitTimeout)
 			}
 			if got := polls[len(polls)-1]; got < tc.wait-5*time.Millisecond || got > tc.wait+150*time.Millisecond {
 				t.Errorf("last poll at %s, want at the wait's end (%s); polls at %v", got, tc.wait, polls)

@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 )
 
 // class is how the starter treats an ECS answer.
-type class int
+type Class int
 
 const (
 	// permanent: ECS refused for good; the instances are Failed.
-	permanent class = iota
+	Permanent Class = iota
 	// transient: throttling, 5xx, network, a conflicting operation; retried with
 	// backoff until the deadline, then Unfinished.
 	transient
@@ -27,15 +27,12 @@ const (
 	dryRunPass
 )
 
-// codeSuccess is the Code of an instance ECS started.
-const codeSuccess = "200"
-
 // verdict is a classified ECS answer, with what the result reports of it.
-type verdict struct {
-	class     class
-	code      string
-	message   string
-	requestID string
+type Verdict struct {
+	Class     Class
+	Code      string
+	Message   string
+	RequestID string
 	// advice, when set, replaces adviceFor(code): an STS code says
 	// something else than the same code from ECS.
 	advice string
@@ -44,11 +41,11 @@ type verdict struct {
 }
 
 // adviceText is what the operator can do about v.
-func (v verdict) adviceText() string {
+func (v Verdict) AdviceText() string {
 	if v.advice != "" {
 		return v.advice
 	}
-	return result.Advice(v.code)
+	return result.Advice(v.Code)
 }
 
 // notSentError is a call the deadline kept from being sent: it waited for
@@ -66,16 +63,16 @@ func (e *notSentError) Unwrap() error { return e.err }
 
 // notSentVerdict is the verdict of work the deadline kept from being sent;
 // why says what it waited for, "" when no call was tried.
-func notSentVerdict(why string) verdict {
+func notSentVerdict(why string) Verdict {
 	msg := "the invocation's deadline came before the call was sent"
 	if why != "" {
 		msg += " (" + why + ")"
 	}
-	return verdict{class: transient, code: result.CodeDeadlineExceeded, message: msg + "; it was not sent, safe to retry"}
+	return Verdict{Class: transient, Code: result.CodeDeadlineExceeded, Message: msg + "; it was not sent, safe to retry"}
 }
 
 // classify turns an error of the ECS interface into a verdict.
-func classify(err error) verdict {
+func classify(err error) Verdict {
 	var ns *notSentError
 	if errors.As(err, &ns) {
 		return notSentVerdict(ns.why)
@@ -87,8 +84,8 @@ func classify(err error) verdict {
 			return notSentVerdict("STS AssumeRole " + ar.role + " had not answered")
 		}
 		v := classifyCall(ar.err)
-		v.message = "STS AssumeRole " + ar.role + " failed: " + v.message
-		if v.class == permanent {
+		v.Message = "STS AssumeRole " + ar.role + " failed: " + v.Message
+		if v.Class == Permanent {
 			v.advice = adviceAssumeRole
 		}
 		return v
@@ -97,32 +94,32 @@ func classify(err error) verdict {
 }
 
 // classifyCall classifies the error of one call.
-func classifyCall(err error) verdict {
+func classifyCall(err error) Verdict {
 	var api *ecsapi.APIError
 	if errors.As(err, &api) {
-		v := verdict{code: api.Code, message: api.Message, requestID: api.RequestID}
-		v.class = classOfCode(api.Code)
-		if v.class == permanent && api.HTTPStatus >= http.StatusInternalServerError {
+		v := Verdict{Code: api.Code, Message: api.Message, RequestID: api.RequestID}
+		v.Class = classOfCode(api.Code)
+		if v.Class == Permanent && api.HTTPStatus >= http.StatusInternalServerError {
 			// An unknown code is retried when ECS answered 5xx (DESIGN §7).
-			v.class = transient
+			v.Class = transient
 		}
 		return v
 	}
 	var pe *ecsapi.PermanentError
 	if errors.As(err, &pe) {
-		return verdict{class: permanent, code: pe.Code, message: pe.Error()}
+		return Verdict{Class: Permanent, Code: pe.Code, Message: pe.Error()}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		// The call was out (a call the deadline kept from being sent is a
 		// notSentError): ECS may have carried it out.
-		return verdict{class: transient, code: result.CodeDeadlineExceeded,
-			message: "the invocation's deadline came before ECS answered; the start may or may not have happened, and is safe to retry"}
+		return Verdict{Class: transient, Code: result.CodeDeadlineExceeded,
+			Message: "the invocation's deadline came before ECS answered; the start may or may not have happened, and is safe to retry"}
 	}
 	var ne *ecsapi.NetworkError
 	if errors.As(err, &ne) {
-		return verdict{class: transient, code: result.CodeNetworkError, message: ne.Error()}
+		return Verdict{Class: transient, Code: result.CodeNetworkError, Message: ne.Error()}
 	}
-	return verdict{class: transient, code: result.CodeNetworkError, message: "ECS call failed: " + redactMessage(err.Error())}
+	return Verdict{Class: transient, Code: result.CodeNetworkError, Message: "ECS call failed: " + redactMessage(err.Error())}
 }
 
 // redactMessage keeps only the first line of an unexpected error's text: the SDK's
@@ -139,7 +136,7 @@ func redactMessage(s string) string {
 
 // classOfCode classifies an ECS error code, as an answer to a whole call or as
 // the Code of one InstanceResponse.
-func classOfCode(code string) class {
+func classOfCode(code string) Class {
 	switch {
 	case code == "DryRunOperation" || strings.EqualFold(code, "DRYRUN.SUCCESS"):
 		return dryRunPass
@@ -154,5 +151,5 @@ func classOfCode(code string) class {
 		code == "InvalidInstanceId.MalFormed", code == result.CodeNotFound, code == "InvalidInstanceIds.MalFormed":
 		return perID
 	}
-	return permanent
+	return Permanent
 }

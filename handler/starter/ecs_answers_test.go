@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -92,7 +92,7 @@ func TestSDKUnparsableAnswerIsNeverQuoted(t *testing.T) {
 				t.Fatalf("%q does not describe the answer by status and size", text)
 			}
 			v := classify(err)
-			assertNoSecretPiece(t, v.code+v.message+v.requestID, sdkSTS)
+			assertNoSecretPiece(t, v.Code+v.Message+v.RequestID, sdkSTS)
 		})
 	}
 }
@@ -170,9 +170,9 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-c"}, BatchOptimization: ecsapi.AllTogether},
 			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-d"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 		} {
-			res, _ := s.Start(context.Background(), sdkSTS, []Group{g})
+			res, _ := s.startAll(context.Background(), sdkSTS, []Group{g})
 			for _, id := range g.InstanceIDs {
-				ir := res[resultKey("xx-nowhere-9", id)]
+				ir := res[Key("xx-nowhere-9", id)]
 				if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
 					t.Fatalf("%+v: %s = %+v, want Failed %s with advice", g, id, ir, result.CodeInvalidRegionID)
 				}
@@ -192,7 +192,7 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			_, err := e.StartInstances(ctx, sdkSTS, in)
-			if v := classify(err); v.class != transient || v.code == result.CodeInvalidRegionID {
+			if v := classify(err); v.Class != transient || v.Code == result.CodeInvalidRegionID {
 				t.Fatalf("%s: verdict %+v (%v), want transient", name, v, err)
 			}
 		})

@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
 				s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: fastBackoff}
-				res, warnings := s.Start(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"},
+				res, warnings := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"},
 					[]Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch}})
 				calls := f.Calls()
 				if len(calls) != 1 {
@@ -58,7 +58,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 				if len(described) != 0 {
 					t.Fatalf("looked up %v because of entries that should be ignored", described)
 				}
-				if _, ok := res[resultKey("cn-hangzhou", "i-unasked")]; ok || len(res) != 2 {
+				if _, ok := res[Key("cn-hangzhou", "i-unasked")]; ok || len(res) != 2 {
 					t.Fatalf("results = %+v", res)
 				}
 				for _, id := range []string{"i-a", "i-b"} {
@@ -136,7 +136,7 @@ func TestOmittedInstanceIsMissingInEveryMode(t *testing.T) {
 			}
 		})
 		t.Run(batch+"/partly then answered", func(t *testing.T) {
-			fl := ecsapitest.NewFleet(stopped([]string{"i-a", "i-b"}))
+			fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-a", "i-b"}))
 			n := 0
 			f := &ecsapitest.ECS{Describe: fl.DescribeIDs, Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				n++

@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -11,81 +11,6 @@ import (
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
-
-// Instances of other accounts (DESIGN §3.1, roleArn) are reached through a
-// scope: the region, and the role assumed in the account that owns them.
-// Inside the handler a scope stands where a region stood — the key of an
-// entry, of a pool of StartInstances calls, of a bound on concurrent calls —
-// so that (account, region, ID) is one instance everywhere; the starter's
-// call functions (start, describe, describeByTags) turn it back into a
-// region and the assumed credentials. The scope of the function's own
-// account is the bare region.
-
-// scopeSep separates region and role in a scope; no region ID holds it.
-const scopeSep = "|"
-
-// scopeOf is the scope of region in the account of role ("": the
-// function's own).
-func scopeOf(region, role string) string {
-	if role == "" {
-		return region
-	}
-	return region + scopeSep + role
-}
-
-// splitScope is scopeOf's inverse.
-func splitScope(scope string) (region, role string) {
-	region, role, _ = strings.Cut(scope, scopeSep)
-	return region, role
-}
-
-// regionOf is the region of a scope.
-func regionOf(scope string) string {
-	region, _ := splitScope(scope)
-	return region
-}
-
-// scopeLabel names a scope in messages: the region, and the account when
-// it is another's.
-func scopeLabel(scope string) string {
-	region, role := splitScope(scope)
-	if role == "" {
-		return region
-	}
-	return region + " (account " + accountOf(role) + ")"
-}
-
-// accountOf is the account ID of a RAM role's ARN, "" for none (nor for
-// anything that is not such an ARN): acs:ram::<account id>:role/<name>, the
-// account 1 to 32 digits, the name 1 to 128 of RAM's characters (letters,
-// digits, '.', '-', '_', '/' for a path). Checked by hand, not by a regexp:
-// every result asks (for the function's own account too), and compiling
-// the regexp's 128-fold repetition cost the first invocation 2 ms (issue 9;
-// TestRoleArnCheckMatchesItsRegexp holds the two equal).
-func accountOf(role string) string {
-	const prefix = "acs:ram::"
-	rest, ok := strings.CutPrefix(role, prefix)
-	if !ok {
-		return ""
-	}
-	account, name, ok := strings.Cut(rest, ":role/")
-	if !ok || len(account) < 1 || len(account) > 32 || len(name) < 1 || len(name) > 128 {
-		return ""
-	}
-	for i := range len(account) {
-		if c := account[i]; c < '0' || c > '9' {
-			return ""
-		}
-	}
-	for i := range len(name) {
-		switch c := name[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-', c == '/':
-		default:
-			return ""
-		}
-	}
-	return account
-}
 
 // assumeDuration is DurationSeconds of every AssumeRole (DESIGN §3.1); the
 // credentials are reused until roleMargin before they expire.
@@ -104,7 +29,7 @@ const sessionPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["
 // at a time. An invocation waits for another's call in flight only until its
 // own deadline (DESIGN §5: no wait is exempt): no lock is held across a
 // call. The credentials are never logged.
-type roleCache struct {
+type RoleCache struct {
 	sts ecsapi.STS
 	now func() time.Time
 
@@ -129,18 +54,18 @@ type assumeCall struct {
 	err error
 	// session is the invocation that made the call: credentials whose
 	// expiry is unusable are for it alone.
-	session *roleSession
+	session *Session
 }
 
-func newRoleCache(sts ecsapi.STS) *roleCache {
-	return &roleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
+func NewRoleCache(sts ecsapi.STS) *RoleCache {
+	return &RoleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
 }
 
 // roleSession is one invocation's side of AssumeRole: what it sends, and
 // the credentials STS gave it with an expiry in the past or unreadable,
 // which serve this invocation only (DESIGN §3.1) — neither cached for the
 // next invocation nor assumed again before each call.
-type roleSession struct {
+type Session struct {
 	name, externalID, region string
 
 	mu  sync.Mutex
@@ -149,11 +74,11 @@ type roleSession struct {
 
 // newRoleSession is the session of an invocation of the function named
 // function, in region (its own), sending externalID ("" for none).
-func newRoleSession(function, region, externalID string) *roleSession {
-	return &roleSession{name: sessionName(function), externalID: externalID, region: region}
+func NewSession(function, region, externalID string) *Session {
+	return &Session{name: sessionName(function), externalID: externalID, region: region}
 }
 
-func (s *roleSession) held(role string) (ecsapi.Credentials, bool) {
+func (s *Session) held(role string) (ecsapi.Credentials, bool) {
 	if s == nil {
 		return ecsapi.Credentials{}, false
 	}
@@ -163,7 +88,7 @@ func (s *roleSession) held(role string) (ecsapi.Credentials, bool) {
 	return c, ok
 }
 
-func (s *roleSession) hold(role string, c ecsapi.Credentials) {
+func (s *Session) hold(role string, c ecsapi.Credentials) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.own == nil {
@@ -195,7 +120,7 @@ const adviceAssumeRole = "STS refused to assume the role: in the target account,
 // invocation has in flight for the role, waited for until ctx ends. When
 // ctx ends first, the error is a *notSentError: the call that needed the
 // credentials was not sent.
-func (c *roleCache) credentials(ctx context.Context, caller ecsapi.Credentials, role string, s *roleSession) (ecsapi.Credentials, error) {
+func (c *RoleCache) credentials(ctx context.Context, caller ecsapi.Credentials, role string, s *Session) (ecsapi.Credentials, error) {
 	if c == nil {
 		return ecsapi.Credentials{}, &assumeRoleError{role: role, err: &ecsapi.PermanentError{Op: "AssumeRole", Code: result.CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
 	}
@@ -250,7 +175,7 @@ func (c *roleCache) credentials(ctx context.Context, caller ecsapi.Credentials, 
 
 // assume makes call, the AssumeRole of role, and keeps what it gives: in
 // the cache while its expiry can be read and lies ahead, else in s alone.
-func (c *roleCache) assume(ctx context.Context, caller ecsapi.Credentials, role string, s *roleSession, cr *cachedRole, call *assumeCall) {
+func (c *RoleCache) assume(ctx context.Context, caller ecsapi.Credentials, role string, s *Session, cr *cachedRole, call *assumeCall) {
 	in := ecsapi.AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
 	if s != nil {
 		in.RoleSessionName, in.ExternalID, in.Region = s.name, s.externalID, s.region
