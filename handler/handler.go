@@ -61,7 +61,7 @@ type invocation struct {
 	logBuf     lineBuffer
 	log        *slog.Logger
 	// roles is the invocation's side of AssumeRole: its session name and
-	// the credentials it alone may use (roles.go).
+	// the credentials it alone may use (starter/roles.go).
 	roles *starter.Session
 }
 

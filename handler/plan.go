@@ -479,7 +479,7 @@ func (p *plan) refuseParts(m events.Message, src, region string, req events.Star
 }
 
 // accept plans a valid request (or target) that passed expiry and the skip
-// dates, in scope (its region, and account: roles.go): counted and merged
+// dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
 func (h *Handler) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
 	ids := uniqueStrings(req.InstanceIDs)

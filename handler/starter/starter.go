@@ -153,7 +153,7 @@ type Run struct {
 	session *Session
 
 	laneMu sync.Mutex
-	// lanes hold, per scope (region and account, see roles.go), the bound
+	// lanes hold, per scope (region and account, see ecsapi.ScopeOf), the bound
 	// on calls in flight (MaxConcurrent) and the pace once ECS throttles:
 	// ECS's flow control counts per account and region, so each scope gets
 	// its own.
