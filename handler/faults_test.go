@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
-	"github.com/start-ecs/start-ecs/handler/starter"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -334,10 +334,10 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 			}
 			run.calls++
 			for _, id := range c.InstanceIDs {
-				run.sent[starter.Key(c.RegionID, id)] = true
+				run.sent[ecsapi.InstanceKey(c.RegionID, id)] = true
 			}
 			for _, id := range c.Started {
-				run.accepted[starter.Key(c.RegionID, id)]++
+				run.accepted[ecsapi.InstanceKey(c.RegionID, id)]++
 			}
 		}
 		rep := checkInvocation(t, run)

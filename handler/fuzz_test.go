@@ -429,7 +429,7 @@ func FuzzECSAnswer(f *testing.F) {
 			t.Fatalf("%d results for %d instances: %v", len(res), len(asked), res)
 		}
 		for _, id := range asked {
-			ir, ok := res[starter.Key("cn-hangzhou", id)]
+			ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
 			if !ok || ir.InstanceID != id || ir.RegionID != "cn-hangzhou" {
 				t.Fatalf("%s: no result of its own (%+v)", id, ir)
 			}

@@ -248,7 +248,7 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[starter.Key(e.region, e.id)]; ok {
+		if ir, ok := results[ecsapi.InstanceKey(e.region, e.id)]; ok {
 			e.result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
@@ -482,7 +482,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range chunk {
-					answers[starter.Key(region, id)] = answer{infos, v, ok}
+					answers[ecsapi.InstanceKey(region, id)] = answer{infos, v, ok}
 				}
 			})
 		}
@@ -491,7 +491,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 
 	var rest []*entry
 	for _, e := range todo {
-		a, looked := answers[starter.Key(e.region, e.id)]
+		a, looked := answers[ecsapi.InstanceKey(e.region, e.id)]
 		if e.info != nil {
 			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.id: *e.info}, v: starter.Verdict{RequestID: e.infoRequestID}, ok: true}, true
 		}

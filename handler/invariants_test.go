@@ -14,7 +14,6 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
-	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // The properties every invocation must keep, whatever its input and whatever
@@ -60,7 +59,7 @@ func (a *acceptECS) StartInstances(_ context.Context, _ ecsapi.Credentials, in e
 	}
 	out := &ecsapi.StartInstancesOutput{RequestID: "req-accept"}
 	for _, id := range in.InstanceIDs {
-		a.accepted[starter.Key(in.RegionID, id)]++
+		a.accepted[ecsapi.InstanceKey(in.RegionID, id)]++
 		out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success",
 			PreviousStatus: "Stopped", CurrentStatus: "Starting"})
 	}
@@ -101,7 +100,7 @@ func (a *acceptECS) sent() (sent map[string]bool, accepted map[string]int, calls
 	sent = map[string]bool{}
 	for _, in := range a.starts {
 		for _, id := range in.InstanceIDs {
-			sent[starter.Key(in.RegionID, id)] = true
+			sent[ecsapi.InstanceKey(in.RegionID, id)] = true
 		}
 	}
 	accepted = map[string]int{}
@@ -179,7 +178,7 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 			summaries++
 			rep.summary = l
 		case "instance":
-			k := starter.Key(l.str("regionId"), l.str("instanceId"))
+			k := ecsapi.InstanceKey(l.str("regionId"), l.str("instanceId"))
 			if _, dup := rep.instances[k]; dup {
 				t.Fatalf("instance %s reported twice in the log", k)
 			}
@@ -268,7 +267,7 @@ func checkAnswerMatchesLogs(t testing.TB, res result.Result, rep reported) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		k := starter.Key(ir.RegionID, ir.InstanceID)
+		k := ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)
 		if seen[k] {
 			t.Fatalf("instance %s appears twice in the answer", k)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
-	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // The bounds of what one invocation reports (DESIGN §4: the answer and the log
@@ -230,7 +229,7 @@ func (p *plan) addInvalid(errs []events.FieldError) {
 
 // entry returns the entry of (region, id), made on first mention.
 func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
-	k := starter.Key(region, id)
+	k := ecsapi.InstanceKey(region, id)
 	e, ok := p.byKey[k]
 	if !ok {
 		e = &entry{id: id, region: region, trigger: trigger}
@@ -551,7 +550,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 	}
 	var fresh int
 	for _, id := range ids {
-		if !p.counted[starter.Key(region, id)] {
+		if !p.counted[ecsapi.InstanceKey(region, id)] {
 			fresh++
 		}
 	}
@@ -560,7 +559,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 		// lists the instances no earlier request brought in.
 		refused := make([]string, 0, min(fresh, maxListedIDs+1))
 		for _, id := range ids {
-			if !p.counted[starter.Key(region, id)] && len(refused) <= maxListedIDs {
+			if !p.counted[ecsapi.InstanceKey(region, id)] && len(refused) <= maxListedIDs {
 				refused = append(refused, id)
 			}
 		}
@@ -586,7 +585,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 	narrows := a.tags != nil && !a.selects
 	var members []*entry
 	for _, id := range ids {
-		p.counted[starter.Key(region, id)] = true
+		p.counted[ecsapi.InstanceKey(region, id)] = true
 		e := p.entry(region, id, m.Trigger)
 		e.addSource(src)
 		if !e.named[mode] {
@@ -620,7 +619,7 @@ func (p *plan) groupSize(region string, ids []string, mode int) int {
 	var roots []*atGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.byKey[starter.Key(region, id)]
+		e, ok := p.byKey[ecsapi.InstanceKey(region, id)]
 		if !ok || e.at[mode] == nil {
 			n++
 			continue
@@ -743,7 +742,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.byKey[starter.Key(region, id)]; ok {
+			if e, ok := p.byKey[ecsapi.InstanceKey(region, id)]; ok {
 				e.addSource(src)
 				continue
 			}

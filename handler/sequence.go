@@ -9,7 +9,6 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
-	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // sequenceRequest is a valid request with a sequence, accepted (expiry
@@ -114,7 +113,7 @@ func (p *plan) absorb(sp *plan, i int) string {
 				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.id, ecsapi.ScopeLabel(e.region), e.result.Outcome, e.result.Code)
 			}
 		}
-		k := starter.Key(e.region, e.id)
+		k := ecsapi.InstanceKey(e.region, e.id)
 		have, ok := p.byKey[k]
 		if !ok {
 			p.byKey[k] = e
@@ -181,7 +180,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 	}
 	skipped := &result.InstanceResult{Outcome: result.Skipped, Code: result.CodeSequenceStopped, Message: "not sent: " + stop}
 	skip := func(scope, id string) {
-		if e, ok := p.byKey[starter.Key(scope, id)]; ok {
+		if e, ok := p.byKey[ecsapi.InstanceKey(scope, id)]; ok {
 			e.addSource(src)
 			return // reported by another request of the invocation
 		}

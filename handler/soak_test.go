@@ -15,7 +15,6 @@ import (
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/result"
-	"github.com/start-ecs/start-ecs/handler/starter"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -174,7 +173,7 @@ func soak(t *testing.T, n int, e ecsapi.ECS, ids []string, stop func(id string) 
 		logMu.Unlock()
 		rep := checkInvocation(t, run)
 		for _, id := range batch {
-			if l := rep.instances[starter.Key("cn-hangzhou", id)]; l.str("outcome") != string(result.Started) {
+			if l := rep.instances[ecsapi.InstanceKey("cn-hangzhou", id)]; l.str("outcome") != string(result.Started) {
 				t.Fatalf("invocation %d: %s %s %s", i, id, l.str("outcome"), l.str("code"))
 			}
 			if err := stop(id); err != nil {

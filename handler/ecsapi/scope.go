@@ -97,3 +97,7 @@ func CarriesAll(tags map[string]string, pairs []Tag) bool {
 	}
 	return true
 }
+
+// InstanceKey keys an instance by its scope and ID (DESIGN §4: an
+// instance is the pair everywhere).
+func InstanceKey(scope, id string) string { return scope + "/" + id }

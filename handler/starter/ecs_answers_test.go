@@ -172,7 +172,7 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 		} {
 			res, _ := s.startAll(context.Background(), sdkSTS, []Group{g})
 			for _, id := range g.InstanceIDs {
-				ir := res[Key("xx-nowhere-9", id)]
+				ir := res[ecsapi.InstanceKey("xx-nowhere-9", id)]
 				if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
 					t.Fatalf("%+v: %s = %+v, want Failed %s with advice", g, id, ir, result.CodeInvalidRegionID)
 				}

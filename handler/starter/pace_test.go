@@ -158,7 +158,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 		return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 	}}
 	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
-	ir := r.results[Key("cn-hangzhou", "i-paced0001")]
+	ir := r.results[ecsapi.InstanceKey("cn-hangzhou", "i-paced0001")]
 	if ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || calls != 1 {
 		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
 	}
@@ -204,7 +204,7 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	wg.Wait()
 	started := 0
 	for _, g := range groups {
-		ir := r.results[Key(g.RegionID, g.InstanceIDs[0])]
+		ir := r.results[ecsapi.InstanceKey(g.RegionID, g.InstanceIDs[0])]
 		switch g.RegionID {
 		case "cn-shanghai":
 			if ir.Outcome != result.Started {

@@ -33,7 +33,7 @@ func TestClientBuildFailureIsPermanent(t *testing.T) {
 		e := &countingECS{ECS: newSDK(t, aliyun.Options{Transport: capture})}
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
 		res, _ := s.startAll(context.Background(), sdkSTS, []Group{g})
-		ir := res[Key(g.RegionID, "i-a")]
+		ir := res[ecsapi.InstanceKey(g.RegionID, "i-a")]
 		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || capture.sent.Load() != 0 {
 			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), result.CodeInvalidRegionID)
 		}

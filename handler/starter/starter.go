@@ -130,7 +130,7 @@ func (s *Starter) NewRun(creds ecsapi.Credentials, session *Session) *Run {
 
 // StartGroups runs every group, concurrently under the starter's bound,
 // with this run's lanes, pace and roles, and returns one result per
-// instance, keyed by Key(scope, id), and the warnings to log. Work still
+// instance, keyed by ecsapi.InstanceKey(scope, id), and the warnings to log. Work still
 // undone when ctx ends is Unfinished.
 func (r *Run) StartGroups(ctx context.Context, groups []Group) (map[string]result.InstanceResult, []Warning) {
 	return r.s.start(ctx, r, groups)
@@ -142,9 +142,6 @@ func (r *Run) Warnings() []Warning {
 	defer r.mu.Unlock()
 	return r.warnings
 }
-
-// resultKey keys results by region and instance.
-func Key(region, id string) string { return region + "/" + id }
 
 type Run struct {
 	s     *Starter
@@ -211,7 +208,7 @@ func missingVerdict(requestID string) Verdict {
 
 func (r *Run) set(ir result.InstanceResult) {
 	r.mu.Lock()
-	r.results[Key(ir.RegionID, ir.InstanceID)] = ir
+	r.results[ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)] = ir
 	r.mu.Unlock()
 }
 

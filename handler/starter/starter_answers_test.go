@@ -58,7 +58,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 				if len(described) != 0 {
 					t.Fatalf("looked up %v because of entries that should be ignored", described)
 				}
-				if _, ok := res[Key("cn-hangzhou", "i-unasked")]; ok || len(res) != 2 {
+				if _, ok := res[ecsapi.InstanceKey("cn-hangzhou", "i-unasked")]; ok || len(res) != 2 {
 					t.Fatalf("results = %+v", res)
 				}
 				for _, id := range []string{"i-a", "i-b"} {

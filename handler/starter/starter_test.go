@@ -26,7 +26,7 @@ func runStart(t *testing.T, e ecsapi.ECS, timeout time.Duration, groups ...Group
 
 func outcomeOf(t *testing.T, res map[string]result.InstanceResult, id string) result.InstanceResult {
 	t.Helper()
-	ir, ok := res[Key("cn-hangzhou", id)]
+	ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
 	if !ok {
 		t.Fatalf("no result for %s", id)
 	}
