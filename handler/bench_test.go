@@ -105,7 +105,7 @@ func benchmarkLog(b *testing.B, n int) {
 	h.cfg.DefaultRegionID = "cn-hangzhou"
 	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
 	inv := h.newInvocation(context.Background())
-	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
+	p := h.planner().makePlan(&inv.Invocation, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
 	res := &result.Result{RequestID: "bench"}
 	for _, e := range p.entries {
 		e.result = &result.InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",

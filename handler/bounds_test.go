@@ -179,7 +179,7 @@ func benchmarkPlan(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		p := h.makePlan(inv, msgs, time.Time{})
+		p := h.planner().makePlan(&inv.Invocation, msgs, time.Time{})
 		if len(p.entries) == 0 {
 			b.Fatal("nothing planned")
 		}

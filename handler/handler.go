@@ -52,11 +52,12 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 
 // invocation is what one invocation knows about itself.
 type invocation struct {
+	// Invocation is what planning knows: the function's own region and
+	// the invocation's start.
+	Invocation
 	requestID  string
 	creds      ecsapi.Credentials
-	region     string // the function's own region
 	retryCount int
-	start      time.Time
 	deadline   time.Time // of the invocation; zero when there is none
 	logBuf     lineBuffer
 	log        *slog.Logger
@@ -103,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 }
 
 func (h *Handler) newInvocation(ctx context.Context) *invocation {
-	inv := &invocation{start: h.now()}
+	inv := &invocation{Invocation: Invocation{Start: h.now()}}
 	function, region := h.cfg.FunctionName, h.cfg.FunctionRegion
 	if fc, ok := fccontext.FromContext(ctx); ok {
 		if fc.Function.Name != "" {
@@ -118,7 +119,7 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 			AccessKeySecret: fc.Credentials.AccessKeySecret,
 			SecurityToken:   fc.Credentials.SecurityToken,
 		}
-		inv.region = fc.Region
+		inv.Region = fc.Region
 		inv.retryCount = fc.RetryCount
 	}
 	if inv.creds.Empty() {
@@ -152,6 +153,14 @@ func (h *Handler) SetSTS(sts ecsapi.STS) {
 	h.starter.Roles = starter.NewRoleCache(sts)
 }
 
+// planner plans under the configuration as it is now.
+func (h *Handler) planner() *Planner {
+	c := h.cfg
+	return &Planner{Now: h.now, Rules: Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
+		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, RestartTag: c.RestartTag != nil,
+		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
+}
+
 // workEnd is when the ECS work (and the planning before it) must end: a margin
 // before the invocation's deadline, so there is always time to answer, and at
 // wait (if set) for HTTP. Zero means no end.
@@ -180,7 +189,7 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 
 // run carries out the messages and logs the result.
 func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *result.Result {
-	return h.execute(ctx, inv, h.makePlan(inv, msgs, h.workEnd(inv, wait)), wait)
+	return h.execute(ctx, inv, h.planner().makePlan(&inv.Invocation, msgs, h.workEnd(inv, wait)), wait)
 }
 
 func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *result.Result {
@@ -331,11 +340,12 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		wg.Wait()
 		h.logWarnings(inv, r.Warnings())
 	}
+	pl := h.planner()
 	pending := p.pending
 	p.pending = nil
 	for i, a := range pending {
 		if !a.selects {
-			h.commit(p, a)
+			pl.commit(p, a)
 			continue
 		}
 		l := looked[i]
@@ -368,9 +378,9 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			a.ids[j] = in.InstanceID
 			a.infos[in.InstanceID] = in
 		}
-		h.commit(p, a)
+		pl.commit(p, a)
 	}
-	p.finish(h)
+	p.finish(pl)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
@@ -391,7 +401,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 		if o := e.result.Outcome; o != result.Started && o != result.AlreadyRunning {
 			continue
 		}
-		k := key{e.region, inv.start.Add(e.wait)}
+		k := key{e.region, inv.Start.Add(e.wait)}
 		if _, ok := waiting[k]; !ok {
 			order = append(order, k)
 		}
@@ -412,7 +422,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 				for i, e := range chunk {
 					ids[i] = e.id
 				}
-				seen, last := r.WaitRunning(ctx, k.region, ids, inv.start, k.until)
+				seen, last := r.WaitRunning(ctx, k.region, ids, inv.Start, k.until)
 				for _, e := range chunk {
 					sr := seen[e.id]
 					if sr.Status != "" {

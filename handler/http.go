@@ -58,7 +58,7 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return fail(http.StatusBadRequest, result.CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 
-	if ok, why := h.authenticate(req, inv.start); !ok {
+	if ok, why := h.authenticate(req, inv.Start); !ok {
 		return fail(http.StatusUnauthorized, "Unauthorized", why, nil)
 	}
 	if int64(len(req.Body)) > h.cfg.MaxBodyBytes {
@@ -77,9 +77,9 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		// A request in which anything asks to wait is answered when the
 		// waiting ends, bounded by the function's deadline alone (DESIGN
 		// §3.1).
-		wait = inv.start.Add(h.cfg.HTTPWait)
+		wait = inv.Start.Add(h.cfg.HTTPWait)
 	}
-	p := h.makePlan(inv, msgs, h.workEnd(inv, wait))
+	p := h.planner().makePlan(&inv.Invocation, msgs, h.workEnd(inv, wait))
 	// The invocation came over HTTP, whatever the events in its body.
 	p.trigger = events.HTTP
 	if p.invalidCount > 0 {

@@ -43,7 +43,7 @@ func (b *lineBuffer) flush() {
 
 func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 	ctx := context.Background()
-	durationMs := time.Since(inv.start).Milliseconds()
+	durationMs := time.Since(inv.Start).Milliseconds()
 	trigger := string(p.trigger)
 	for _, e := range p.entries {
 		ir := e.result
@@ -161,7 +161,7 @@ func (h *Handler) logRefusal(inv *invocation, trigger events.Trigger, status int
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	attrs = append(attrs, slog.String("code", code), slog.String("message", message),
-		slog.Int64("durationMs", time.Since(inv.start).Milliseconds()))
+		slog.Int64("durationMs", time.Since(inv.Start).Milliseconds()))
 	attrs = append(attrs, extra...)
 	inv.log.LogAttrs(context.Background(), slog.LevelWarn, "summary", attrs...)
 }

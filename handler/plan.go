@@ -243,20 +243,20 @@ func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
 // allow-lists; it does nothing that needs ECS. Its work is linear in the
 // messages and their IDs, and ends at until (if set): what was not planned by
 // then is reported Unfinished, safe to retry (DESIGN §4).
-func (h *Handler) makePlan(inv *invocation, msgs []events.Message, until time.Time) *plan {
-	p := newPlan(h.cfg.MaxInstances)
+func (pl *Planner) makePlan(inv *Invocation, msgs []events.Message, until time.Time) *plan {
+	p := newPlan(pl.Rules.MaxInstances)
 	for i, m := range msgs {
 		if p.trigger == "" {
 			p.trigger = m.Trigger
 		}
-		if !until.IsZero() && !h.now().Before(until) {
-			h.notPlanned(p, inv, msgs[i:])
+		if !until.IsZero() && !pl.Now().Before(until) {
+			pl.notPlanned(p, inv, msgs[i:])
 			break
 		}
-		h.planMessage(p, inv, m)
+		pl.planMessage(p, inv, m)
 	}
 	if len(p.pending) == 0 {
-		p.finish(h)
+		p.finish(pl)
 	}
 	return p
 }
@@ -268,7 +268,7 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
+func (pl *Planner) planMessage(p *plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
 		if len(m.Errors) > 0 {
@@ -283,14 +283,14 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		return
 	}
 	req := m.Request
-	req.DryRun = req.DryRun || h.cfg.DryRunOnly
+	req.DryRun = req.DryRun || pl.Rules.DryRunOnly
 	ids := uniqueStrings(req.InstanceIDs)
-	if reason := h.eventExpired(m, inv.start); reason != "" {
+	if reason := pl.eventExpired(m, inv.Start); reason != "" {
 		p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
-	region, from := h.resolveRegion(m, inv)
+	region, from := pl.resolveRegion(m, inv)
 	switch {
 	case req.Targets != nil || req.Sequence != nil:
 		// Each target and group takes the outer region when it names
@@ -329,7 +329,7 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		}
 		return
 	}
-	if m.RequireRestartTag && h.cfg.RestartTag == nil {
+	if m.RequireRestartTag && !pl.Rules.RestartTag {
 		p.ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
 		return
 	}
@@ -340,11 +340,11 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		return
 	}
 	if req.Targets == nil {
-		if reason := h.notToday(m, req, inv.start, ""); reason != "" {
+		if reason := pl.notToday(m, req, inv.Start, ""); reason != "" {
 			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
-		h.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
+		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
 		return
 	}
 	// targets (DESIGN §3.1): one request per target, in order, each with
@@ -352,11 +352,11 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	// own zone) and planned on its own.
 	for i, t := range req.Targets {
 		t = inherit(req, region, t)
-		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
+		if reason := pl.notToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
 			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
 			continue
 		}
-		h.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
+		pl.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
 	}
 }
 
@@ -396,7 +396,7 @@ func inherit(outer events.StartRequest, region string, part events.StartRequest)
 // applied) is not carried out now, or "": its notAfter has passed, or
 // today is one of its skip dates in its zone (skipDate). what names the
 // part in the reason ("targets[1] in cn-shanghai"), "" for a whole request.
-func (h *Handler) notToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
+func (pl *Planner) notToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
 	if req.NotAfter != "" {
 		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && now.After(t) {
 			if what != "" {
@@ -405,7 +405,7 @@ func (h *Handler) notToday(m events.Message, req events.StartRequest, now time.T
 			return fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter)
 		}
 	}
-	reason := h.skipDate(m, req, now)
+	reason := pl.skipDate(m, req, now)
 	if reason != "" && what != "" {
 		reason = what + ": " + reason
 	}
@@ -480,7 +480,7 @@ func (p *plan) refuseParts(m events.Message, src, region string, req events.Star
 // accept plans a valid request (or target) that passed expiry and the skip
 // dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
-func (h *Handler) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
+func (pl *Planner) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
 	ids := uniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
@@ -489,7 +489,7 @@ func (h *Handler) accept(p *plan, m events.Message, src, scope string, req event
 	batch, _ := normalBatch(req.Batch())
 	a := &acceptedRequest{m: m, src: src, region: scope, req: req, ids: ids, mode: mode, batch: batch,
 		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
-	if role := req.RoleArn; role != "" && !h.cfg.AllowedRoles[role] && a.selects {
+	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.selects {
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
 		p.ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
@@ -505,7 +505,7 @@ func (h *Handler) accept(p *plan, m events.Message, src, scope string, req event
 		p.pending = append(p.pending, a)
 		return
 	}
-	h.commit(p, a)
+	pl.commit(p, a)
 }
 
 // roleNotAllowed says why a role may not be assumed.
@@ -531,7 +531,7 @@ func tagPairs(tags []events.TagFilter) []ecsapi.Tag {
 // commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
-func (h *Handler) commit(p *plan, a *acceptedRequest) {
+func (pl *Planner) commit(p *plan, a *acceptedRequest) {
 	m, src, region, req, ids, mode, batch := a.m, a.src, a.region, a.req, a.ids, a.mode, a.batch
 	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
@@ -554,7 +554,7 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 			fresh++
 		}
 	}
-	if len(p.counted)+fresh > h.cfg.MaxInstances {
+	if len(p.counted)+fresh > pl.Rules.MaxInstances {
 		// One entry for the request, never one per ID (DESIGN §4); it
 		// lists the instances no earlier request brought in.
 		refused := make([]string, 0, min(fresh, maxListedIDs+1))
@@ -566,13 +566,13 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
 		if a.selects {
 			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.tags))
-			if len(ids) > h.cfg.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, ecsapi.TagList(a.tags))
+			if len(ids) > pl.Rules.MaxInstances {
+				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.tags))
 			}
 		}
 		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
 			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				what, fresh, len(p.counted)+fresh, h.cfg.MaxInstances)}
+				what, fresh, len(p.counted)+fresh, pl.Rules.MaxInstances)}
 		p.ignoreCounted(ig, refused, fresh)
 		return
 	}
@@ -729,14 +729,14 @@ func namedIDs(in []string) []string {
 // notPlanned reports the messages the deadline left unplanned: their
 // instances are Unfinished (nothing of them was sent; safe to retry), one by
 // one up to MAX_INSTANCES, then summed up in one Ignored entry.
-func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
+func (pl *Planner) notPlanned(p *plan, inv *Invocation, msgs []events.Message) {
 	const why = "the deadline came before the request was planned; nothing of it was sent, safe to retry"
 	var rest result.IgnoredEvent
 	var restIDs []string
 	restMsgs, restInstances := 0, 0
 	for _, m := range msgs {
 		src := sourceOf(m)
-		region, _ := h.resolveRegion(m, inv)
+		region, _ := pl.resolveRegion(m, inv)
 		listed := false
 		for _, id := range m.Request.InstanceIDs {
 			if id == "" {
@@ -785,7 +785,7 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 
 // finish decides how each instance is asked for: a real start wins over a dry
 // run, any accepted request over a refusal; and applies the allow-lists.
-func (p *plan) finish(h *Handler) {
+func (p *plan) finish(pl *Planner) {
 	for _, e := range p.entries {
 		mode := modeReal
 		switch {
@@ -811,7 +811,7 @@ func (p *plan) finish(h *Handler) {
 			r.members = append(r.members, e)
 			e.group = r
 		}
-		if why := h.denied(e.region, e.id); why != "" {
+		if why := pl.denied(e.region, e.id); why != "" {
 			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
@@ -888,17 +888,17 @@ func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
 // eventExpired says why an event is too old to act on, or "". A time in the
 // future counts as now (DESIGN §4): a sender's clock ahead of ours neither
 // expires an event nor makes it younger than fresh.
-func (h *Handler) eventExpired(m events.Message, now time.Time) string {
-	if h.cfg.MaxEventAge <= 0 || m.Time.IsZero() {
+func (pl *Planner) eventExpired(m events.Message, now time.Time) string {
+	if pl.Rules.MaxEventAge <= 0 || m.Time.IsZero() {
 		return ""
 	}
 	t := m.Time
 	if t.After(now) {
 		t = now
 	}
-	if age := now.Sub(t); age > h.cfg.MaxEventAge {
+	if age := now.Sub(t); age > pl.Rules.MaxEventAge {
 		return fmt.Sprintf("expired: the event is from %s, %s old, over MAX_EVENT_AGE (%s)",
-			t.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
+			t.UTC().Format(time.RFC3339), age.Round(time.Second), pl.Rules.MaxEventAge)
 	}
 	return ""
 }
@@ -910,15 +910,15 @@ func (h *Handler) eventExpired(m events.Message, now time.Time) string {
 // the HTTP request's time; one in the future counts as now), so that a retry
 // of a request sent on the eve of a holiday is judged like its first try;
 // else that of the invocation's start.
-func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
-	if len(req.SkipDates) == 0 && len(h.cfg.SkipDates) == 0 {
+func (pl *Planner) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
+	if len(req.SkipDates) == 0 && len(pl.Rules.SkipDates) == 0 {
 		return ""
 	}
 	at := now
 	if !m.Time.IsZero() && m.Time.Before(now) {
 		at = m.Time
 	}
-	zone := h.cfg.TimeZone
+	zone := pl.Rules.TimeZone
 	if zone == nil {
 		zone = time.UTC
 	}
@@ -933,7 +933,7 @@ func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.T
 			return fmt.Sprintf("skip date %s (%s): the request is not carried out on it", today, zone)
 		}
 	}
-	for _, d := range h.cfg.SkipDates {
+	for _, d := range pl.Rules.SkipDates {
 		if d == today {
 			return fmt.Sprintf("skip date %s (%s): SKIP_DATES holds it, no request is carried out on it", today, zone)
 		}
@@ -944,13 +944,13 @@ func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.T
 // resolveRegion applies DESIGN §3's order: the request, the instance's own region
 // stated by the event, DEFAULT_REGION_ID, the event source's region, the
 // function's region.
-func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from string) {
+func (pl *Planner) resolveRegion(m events.Message, inv *Invocation) (region, from string) {
 	for _, c := range []struct{ region, from string }{
 		{m.Request.RegionID, "the request"},
 		{m.InstanceRegion, "the event's instance"},
-		{h.cfg.DefaultRegionID, "DEFAULT_REGION_ID"},
+		{pl.Rules.DefaultRegionID, "DEFAULT_REGION_ID"},
 		{m.SourceRegion, "the event's source"},
-		{inv.region, "the function's region"},
+		{inv.Region, "the function's region"},
 	} {
 		if c.region != "" {
 			return c.region, c.from
@@ -960,15 +960,15 @@ func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from
 }
 
 // denied says why the allow-lists forbid starting the instance, or "".
-func (h *Handler) denied(scope, id string) string {
+func (pl *Planner) denied(scope, id string) string {
 	region, role := ecsapi.SplitScope(scope)
-	if role != "" && !h.cfg.AllowedRoles[role] {
+	if role != "" && !pl.Rules.AllowedRoles[role] {
 		return roleNotAllowed(role)
 	}
-	if h.cfg.AllowedRegions != nil && !h.cfg.AllowedRegions[region] {
+	if pl.Rules.AllowedRegions != nil && !pl.Rules.AllowedRegions[region] {
 		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)
 	}
-	if h.cfg.AllowedIDs != nil && !h.cfg.AllowedIDs[id] {
+	if pl.Rules.AllowedIDs != nil && !pl.Rules.AllowedIDs[id] {
 		return fmt.Sprintf("instance %s is not in ALLOWED_INSTANCE_IDS", id)
 	}
 	return ""

@@ -235,7 +235,7 @@ func TestExpiredEventsAreIgnoredWithTheirInstances(t *testing.T) {
 func TestRegionResolutionOrder(t *testing.T) {
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-beijing"}, &ecsapitest.ECS{})
 	inv := testInvocation(h)
-	inv.region = "cn-shenzhen"
+	inv.Region = "cn-shenzhen"
 	cases := []struct {
 		m    events.Message
 		want string
@@ -245,15 +245,15 @@ func TestRegionResolutionOrder(t *testing.T) {
 		{events.Message{SourceRegion: "cn-chengdu"}, "cn-beijing"},
 	}
 	for _, c := range cases {
-		if got, _ := h.resolveRegion(c.m, inv); got != c.want {
+		if got, _ := h.planner().resolveRegion(c.m, &inv.Invocation); got != c.want {
 			t.Errorf("got %s, want %s", got, c.want)
 		}
 	}
 	h2, _ := testHandler(t, nil, &ecsapitest.ECS{})
-	if got, _ := h2.resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, inv); got != "cn-chengdu" {
+	if got, _ := h2.planner().resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, &inv.Invocation); got != "cn-chengdu" {
 		t.Errorf("source region: %s", got)
 	}
-	if got, _ := h2.resolveRegion(events.Message{}, inv); got != "cn-shenzhen" {
+	if got, _ := h2.planner().resolveRegion(events.Message{}, &inv.Invocation); got != "cn-shenzhen" {
 		t.Errorf("function region: %s", got)
 	}
 }

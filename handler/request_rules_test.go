@@ -49,7 +49,7 @@ func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
 	m := events.Message{Trigger: events.Timer, Source: "timer:morning", Ignored: "timer payload is not a start request",
 		Errors: []events.FieldError{{Field: "instanceIdz", Message: "unknown field"}}}
 	inv := testInvocation(h)
-	p := h.makePlan(inv, []events.Message{m}, time.Time{})
+	p := h.planner().makePlan(&inv.Invocation, []events.Message{m}, time.Time{})
 	if p.invalidCount != 1 || p.invalid[0].Field != "instanceIdz" {
 		t.Fatalf("an HTTP caller would not get 400: %+v", p.invalid)
 	}
@@ -143,10 +143,10 @@ func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 func TestAFutureEventTimeCountsAsNow(t *testing.T) {
 	h, _ := testHandler(t, nil, &ecsapitest.ECS{})
 	now := time.Now()
-	if why := h.eventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
+	if why := h.planner().eventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
 		t.Fatal(why)
 	}
-	if why := h.eventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
+	if why := h.planner().eventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
 		t.Fatal(why)
 	}
 }
