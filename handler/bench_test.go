@@ -15,6 +15,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
@@ -70,7 +71,7 @@ func BenchmarkValidate(b *testing.B) {
 	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ecsapitest.IDs(100, "v")}
 	b.ReportAllocs()
 	for b.Loop() {
-		if errs := Validate(req); len(errs) != 0 {
+		if errs := plan.Validate(req); len(errs) != 0 {
 			b.Fatal(errs)
 		}
 	}
@@ -105,15 +106,15 @@ func benchmarkLog(b *testing.B, n int) {
 	h.cfg.DefaultRegionID = "cn-hangzhou"
 	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
 	inv := h.newInvocation(context.Background())
-	p := h.planner().makePlan(&inv.Invocation, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
+	p := h.planner().Make(&inv.Invocation, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
 	res := &result.Result{RequestID: "bench"}
-	for _, e := range p.entries {
-		e.result = &result.InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",
+	for _, e := range p.Entries {
+		e.Result = &result.InstanceResult{InstanceID: e.ID, RegionID: e.Region, Code: "200", Message: "success", PreviousStatus: "Stopped",
 			CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
-	if len(p.entries) != n {
-		b.Fatalf("%d entries planned, want %d", len(p.entries), n)
+	if len(p.Entries) != n {
+		b.Fatalf("%d entries planned, want %d", len(p.Entries), n)
 	}
 	res.Summarize()
 	b.ReportAllocs()

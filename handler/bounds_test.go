@@ -10,6 +10,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -35,7 +36,7 @@ func TestTooManyInstancesIsOneEntryPerRequest(t *testing.T) {
 		t.Fatalf("%d results, %d ignored", len(res.InstanceResponses.InstanceResponse), len(res.Ignored))
 	}
 	ig := res.Ignored[0]
-	if ig.Code != result.CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != maxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
+	if ig.Code != result.CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != plan.MaxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
 		t.Fatalf("%+v", ig)
 	}
 	body, _ := json.Marshal(res)
@@ -105,7 +106,7 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 		}
 		srcs, _ := l["sources"].([]any)
 		more, _ := l["moreSources"].(float64)
-		if len(srcs)+int(more) != n || len(srcs) > maxKeptSources {
+		if len(srcs)+int(more) != n || len(srcs) > plan.MaxKeptSources {
 			t.Fatalf("%d sources kept, %v more", len(srcs), l["moreSources"])
 		}
 	}
@@ -179,8 +180,8 @@ func benchmarkPlan(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		p := h.planner().makePlan(&inv.Invocation, msgs, time.Time{})
-		if len(p.entries) == 0 {
+		p := h.planner().Make(&inv.Invocation, msgs, time.Time{})
+		if len(p.Entries) == 0 {
 			b.Fatal("nothing planned")
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -132,7 +133,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_INSTANCE_IDS"); strings.TrimSpace(v) != "" {
 		c.AllowedIDs = map[string]bool{}
 		for _, id := range splitList(v) {
-			if !validInstanceID(id) {
+			if !plan.ValidInstanceID(id) {
 				bad("ALLOWED_INSTANCE_IDS", "%q is not an instance ID", id)
 			}
 			c.AllowedIDs[id] = true
@@ -214,7 +215,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.FunctionRegion = strings.TrimSpace(getenv("FC_REGION"))
 	c.TimeZone = time.UTC
 	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
-		if loc, err := loadZone(v); err != nil {
+		if loc, err := plan.LoadZone(v); err != nil {
 			bad("TIME_ZONE", "%q is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", v)
 		} else {
 			c.TimeZone = loc
@@ -222,7 +223,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv("SKIP_DATES"); strings.TrimSpace(v) != "" {
 		for _, d := range splitList(v) {
-			if !validDate(d) {
+			if !plan.ValidDate(d) {
 				bad("SKIP_DATES", "%q is not a date like 2026-12-25", d)
 			}
 			c.SkipDates = append(c.SkipDates, d)

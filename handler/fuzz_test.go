@@ -23,6 +23,7 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/handler/starter"
 )
@@ -121,7 +122,7 @@ func namedIn(t testing.TB, payload []byte) (names []string, msgs []events.Messag
 // spelling and decoded again, is the same request (the spellings agree).
 func checkCanonicalRoundTrip(t testing.TB, msgs []events.Message) {
 	t.Helper()
-	if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(Validate(msgs[0].Request)) > 0 {
+	if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(plan.Validate(msgs[0].Request)) > 0 {
 		return
 	}
 	req := msgs[0].Request

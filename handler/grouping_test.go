@@ -7,6 +7,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/handler/starter"
 )
@@ -35,14 +36,14 @@ func TestSuccessFirstStartsEveryInstance(t *testing.T) {
 	}
 }
 
-func entriesFor(list []string, batch string, dry bool) []*entry {
-	var out []*entry
-	var g *atGroup // SuccessFirst
+func entriesFor(list []string, batch string, dry bool) []*plan.Entry {
+	var out []*plan.Entry
+	var g *plan.AtGroup // SuccessFirst
 	if batch == ecsapi.AllTogether {
-		g = &atGroup{}
+		g = &plan.AtGroup{}
 	}
 	for _, id := range list {
-		out = append(out, &entry{id: id, region: "cn-hangzhou", group: g, dryRun: dry})
+		out = append(out, &plan.Entry{ID: id, Region: "cn-hangzhou", Group: g, DryRun: dry})
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/handler/starter"
 )
@@ -54,7 +55,7 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 type invocation struct {
 	// Invocation is what planning knows: the function's own region and
 	// the invocation's start.
-	Invocation
+	plan.Invocation
 	requestID  string
 	creds      ecsapi.Credentials
 	retryCount int
@@ -104,7 +105,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 }
 
 func (h *Handler) newInvocation(ctx context.Context) *invocation {
-	inv := &invocation{Invocation: Invocation{Start: h.now()}}
+	inv := &invocation{Invocation: plan.Invocation{Start: h.now()}}
 	function, region := h.cfg.FunctionName, h.cfg.FunctionRegion
 	if fc, ok := fccontext.FromContext(ctx); ok {
 		if fc.Function.Name != "" {
@@ -154,9 +155,9 @@ func (h *Handler) SetSTS(sts ecsapi.STS) {
 }
 
 // planner plans under the configuration as it is now.
-func (h *Handler) planner() *Planner {
+func (h *Handler) planner() *plan.Planner {
 	c := h.cfg
-	return &Planner{Now: h.now, Rules: Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
+	return &plan.Planner{Now: h.now, Rules: plan.Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
 		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, RestartTag: c.RestartTag != nil,
 		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
 }
@@ -189,33 +190,33 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 
 // run carries out the messages and logs the result.
 func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *result.Result {
-	return h.execute(ctx, inv, h.planner().makePlan(&inv.Invocation, msgs, h.workEnd(inv, wait)), wait)
+	return h.execute(ctx, inv, h.planner().Make(&inv.Invocation, msgs, h.workEnd(inv, wait)), wait)
 }
 
-func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *result.Result {
+func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wait time.Time) *result.Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
 	h.carryOut(work, inv, p)
 	// Sequences come after the rest of the batch, each group planned and
 	// carried out like a batch of its own, in order (DESIGN §3.1).
-	for _, sq := range p.sequences {
+	for _, sq := range p.Sequences {
 		h.runSequence(work, inv, p, sq)
 	}
-	p.closeIgnored()
+	p.CloseIgnored()
 
-	res := &result.Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, Unresolved: p.unresolved}
+	res := &result.Result{RequestID: inv.requestID, DryRun: p.Requests > 0 && p.DryRuns == p.Requests, Ignored: p.Ignored, Unresolved: p.Unresolved}
 	if res.Ignored == nil {
 		res.Ignored = []result.IgnoredEvent{}
 	}
-	res.InstanceResponses.InstanceResponse = make([]result.InstanceResult, 0, len(p.entries))
-	for _, e := range p.entries {
-		if e.result == nil {
+	res.InstanceResponses.InstanceResponse = make([]result.InstanceResult, 0, len(p.Entries))
+	for _, e := range p.Entries {
+		if e.Result == nil {
 			continue // ignored after a tag lookup
 		}
-		region, role := ecsapi.SplitScope(e.region)
-		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, ecsapi.AccountOf(role)
-		e.result.Retryable = e.result.Outcome == result.Unfinished
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+		region, role := ecsapi.SplitScope(e.Region)
+		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, region, ecsapi.AccountOf(role)
+		e.Result.Retryable = e.Result.Outcome == result.Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
 	res.Summarize()
 	h.logResult(inv, p, res)
@@ -226,42 +227,42 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 // (what they find is then planned like instances named by ID, DESIGN
 // §3.1), the allow-lists and tags are checked, the instances started, and
 // those of requests with wait waited for. Every entry is then decided.
-func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
+func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) {
 	h.resolveSelections(work, inv, p)
 
-	undecided := func(list []*entry) []*entry {
-		var out []*entry
+	undecided := func(list []*plan.Entry) []*plan.Entry {
+		var out []*plan.Entry
 		for _, e := range list {
-			if e.result == nil {
+			if e.Result == nil {
 				out = append(out, e)
 			}
 		}
 		return out
 	}
-	todo := undecided(p.entries)
+	todo := undecided(p.Entries)
 	if len(todo) > 0 && inv.creds.Empty() {
 		for _, e := range todo {
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
 				Message: "the invocation carries no credentials: the function has no RAM role", Advice: result.Advice(result.CodeMissingCredentials)}
 		}
 		todo = nil
 	}
 	// An AllTogether group with a member denied by the allow-lists, or by
 	// ALLOWED_TAG after the lookup, starts none of its members (DESIGN §4).
-	settleGroups(p.groups)
+	plan.SettleGroups(p.Groups)
 	todo = h.checkTags(work, inv, p, undecided(todo))
-	settleGroups(p.groups)
+	plan.SettleGroups(p.Groups)
 	todo = undecided(todo)
 
 	groups := groupEntries(todo)
 	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[ecsapi.InstanceKey(e.region, e.id)]; ok {
-			e.result = &ir
+		if ir, ok := results[ecsapi.InstanceKey(e.Region, e.ID)]; ok {
+			e.Result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
-			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
+			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
 				Message: "no outcome was reached before the deadline; safe to retry"}
 		}
 	}
@@ -270,20 +271,20 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 
 // groupEntries forms StartInstances calls: an AllTogether group's instances
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
-func groupEntries(todo []*entry) []starter.Group {
+func groupEntries(todo []*plan.Entry) []starter.Group {
 	type poolKey struct {
 		region string
 		dryRun bool
-		group  *atGroup // nil for SuccessFirst pools
+		group  *plan.AtGroup // nil for SuccessFirst pools
 	}
 	pools := map[poolKey][]string{}
 	var order []poolKey
 	for _, e := range todo {
-		k := poolKey{region: e.region, dryRun: e.dryRun, group: e.group}
+		k := poolKey{region: e.Region, dryRun: e.DryRun, group: e.Group}
 		if _, ok := pools[k]; !ok {
 			order = append(order, k)
 		}
-		pools[k] = append(pools[k], e.id)
+		pools[k] = append(pools[k], e.ID)
 	}
 	var groups []starter.Group
 	for _, k := range order {
@@ -315,8 +316,8 @@ func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 // is Ignored with a reason naming its region and tags; one whose lookup
 // failed is Ignored with the failure's code, and, when a retry can mend it,
 // makes the invocation unfinished.
-func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan) {
-	if len(p.pending) == 0 {
+func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan.Plan) {
+	if len(p.Pending) == 0 {
 		return
 	}
 	type lookup struct {
@@ -324,16 +325,16 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		v     starter.Verdict
 		ok    bool
 	}
-	looked := make([]lookup, len(p.pending))
+	looked := make([]lookup, len(p.Pending))
 	if !inv.creds.Empty() {
 		r := h.newRun(inv)
 		var wg sync.WaitGroup
-		for i, a := range p.pending {
-			if !a.selects {
+		for i, a := range p.Pending {
+			if !a.Selects {
 				continue
 			}
 			wg.Go(func() {
-				found, v, ok := r.SelectByTags(ctx, a.region, a.tags, h.cfg.MaxInstances)
+				found, v, ok := r.SelectByTags(ctx, a.Region, a.Tags, h.cfg.MaxInstances)
 				looked[i] = lookup{found, v, ok}
 			})
 		}
@@ -341,20 +342,20 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		h.logWarnings(inv, r.Warnings())
 	}
 	pl := h.planner()
-	pending := p.pending
-	p.pending = nil
+	pending := p.Pending
+	p.Pending = nil
 	for i, a := range pending {
-		if !a.selects {
-			pl.commit(p, a)
+		if !a.Selects {
+			pl.Commit(p, a)
 			continue
 		}
 		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(a.region))
-		ig := result.IgnoredEvent{Source: a.src, Trigger: string(a.m.Trigger)}
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region))
+		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
 		switch {
 		case inv.creds.Empty():
 			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		case !l.ok:
 			ig.Code = l.v.Code
@@ -362,46 +363,46 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
 			} else {
 				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
-				p.unresolved = append(p.unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(a.region), l.v.Code))
+				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region), l.v.Code))
 			}
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		case len(l.found) == 0:
 			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		}
-		a.ids = make([]string, len(l.found))
-		a.infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
-		a.lookupID = l.v.RequestID
+		a.IDs = make([]string, len(l.found))
+		a.Infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
+		a.LookupID = l.v.RequestID
 		for j, in := range l.found {
-			a.ids[j] = in.InstanceID
-			a.infos[in.InstanceID] = in
+			a.IDs[j] = in.InstanceID
+			a.Infos[in.InstanceID] = in
 		}
-		pl.commit(p, a)
+		pl.Commit(p, a)
 	}
-	p.finish(pl)
+	p.Finish(pl)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
 // each is Running or its wait ends (DESIGN §3.1): the duration, capped by
 // ctx's deadline. One still not Running is Unfinished (WaitTimeout), with
 // the status last seen.
-func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) {
+func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.Plan) {
 	type key struct {
 		region string
 		until  time.Time
 	}
-	waiting := map[key][]*entry{}
+	waiting := map[key][]*plan.Entry{}
 	var order []key
-	for _, e := range p.entries {
-		if e.wait <= 0 || e.dryRun || e.result == nil || e.result.CurrentStatus == "Running" {
+	for _, e := range p.Entries {
+		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
 			continue
 		}
-		if o := e.result.Outcome; o != result.Started && o != result.AlreadyRunning {
+		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
 			continue
 		}
-		k := key{e.region, inv.Start.Add(e.wait)}
+		k := key{e.Region, inv.Start.Add(e.Wait)}
 		if _, ok := waiting[k]; !ok {
 			order = append(order, k)
 		}
@@ -420,16 +421,16 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 			wg.Go(func() {
 				ids := make([]string, len(chunk))
 				for i, e := range chunk {
-					ids[i] = e.id
+					ids[i] = e.ID
 				}
 				seen, last := r.WaitRunning(ctx, k.region, ids, inv.Start, k.until)
 				for _, e := range chunk {
-					sr := seen[e.id]
+					sr := seen[e.ID]
 					if sr.Status != "" {
-						e.result.CurrentStatus = sr.Status
+						e.Result.CurrentStatus = sr.Status
 					}
 					if sr.Running {
-						e.waited, e.runningAfter = true, sr.RunningAfter
+						e.Waited, e.RunningAfter = true, sr.RunningAfter
 						continue
 					}
 					why := "the wait ended"
@@ -447,8 +448,8 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 					if last.Class == starter.Permanent {
 						code = last.Code
 					}
-					e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
-						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.result.EcsRequestID,
+					e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
+						PreviousStatus: e.Result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.Result.EcsRequestID,
 						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
 				}
 			})
@@ -462,16 +463,16 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 // entries still to start. An instance a tag selection found is judged on
 // what that lookup said, with no second one: Running or Starting is
 // AlreadyRunning, a security lock Failed, with no StartInstances call.
-func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo []*entry) []*entry {
-	var need []*entry
+func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
+	var need []*plan.Entry
 	for _, e := range todo {
-		if e.info == nil && (h.cfg.AllowedTag != nil || e.needsRestartTag || len(e.needTags) > 0) {
+		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
 			need = append(need, e)
 		}
 	}
 	byRegion := map[string][]string{}
 	for _, e := range need {
-		byRegion[e.region] = append(byRegion[e.region], e.id)
+		byRegion[e.Region] = append(byRegion[e.Region], e.ID)
 	}
 	type answer struct {
 		infos map[string]ecsapi.InstanceInfo
@@ -499,48 +500,48 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	}
 	wg.Wait()
 
-	var rest []*entry
+	var rest []*plan.Entry
 	for _, e := range todo {
-		a, looked := answers[ecsapi.InstanceKey(e.region, e.id)]
-		if e.info != nil {
-			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.id: *e.info}, v: starter.Verdict{RequestID: e.infoRequestID}, ok: true}, true
+		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
+		if e.Info != nil {
+			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
 		}
 		if !looked {
 			rest = append(rest, e)
 			continue
 		}
-		info, found := a.infos[e.id]
+		info, found := a.infos[e.ID]
 		switch {
 		case !a.ok && a.v.Class == starter.Permanent:
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
 				EcsRequestID: a.v.RequestID, Advice: a.v.AdviceText()}
 		case !a.ok:
 			v := starter.UnfinishedVerdict(ctx, a.v)
-			e.result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
+			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
 				EcsRequestID: v.RequestID}
 		case !found:
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
-				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.region), Advice: result.Advice(result.CodeNotFound)}
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
+				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
 		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
-		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.ignore(result.IgnoredEvent{Source: strings.Join(e.sources, ", "), Trigger: string(e.trigger),
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
-		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
-			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
+		case e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
+			p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
+				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
+		case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.needTags[0]))}
-		case e.info != nil && (info.Status == "Running" || info.Status == "Starting"):
+				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0]))}
+		case e.Info != nil && (info.Status == "Running" || info.Status == "Starting"):
 			nothing := "nothing to do"
-			if e.dryRun {
+			if e.DryRun {
 				nothing = "a real run would do nothing"
 			}
-			e.result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
+			e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		case e.info != nil && starter.HasLock(info, "security"):
-			e.result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
+		case e.Info != nil && starter.HasLock(info, "security"):
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
 				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
 		default:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -54,8 +55,8 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return reply(status, ErrorBody{RequestID: inv.requestID, Code: code, Message: message, Errors: errs}, nil)
 	}
 	badRequest := func(prefix string, errs []events.FieldError, total int) (json.RawMessage, error) {
-		errs = reportedErrors(errs, total)
-		return fail(http.StatusBadRequest, result.CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
+		errs = plan.ReportedErrors(errs, total)
+		return fail(http.StatusBadRequest, result.CodeInvalidParameter, prefix+plan.JoinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 
 	if ok, why := h.authenticate(req, inv.Start); !ok {
@@ -79,13 +80,13 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		// §3.1).
 		wait = inv.Start.Add(h.cfg.HTTPWait)
 	}
-	p := h.planner().makePlan(&inv.Invocation, msgs, h.workEnd(inv, wait))
+	p := h.planner().Make(&inv.Invocation, msgs, h.workEnd(inv, wait))
 	// The invocation came over HTTP, whatever the events in its body.
-	p.trigger = events.HTTP
-	if p.invalidCount > 0 {
+	p.Trigger = events.HTTP
+	if p.InvalidCount > 0 {
 		// Nothing of an invalid HTTP request is sent: the caller can mend it.
 		// That includes a payload that is no start request (DESIGN §4).
-		return badRequest("invalid start request: ", p.invalid, p.invalidCount)
+		return badRequest("invalid start request: ", p.Invalid, p.InvalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
 	if async && res.Unfinished() {
@@ -154,7 +155,7 @@ func requestWaits(req events.StartRequest, dryRun bool, wait string, inSequence 
 	if dryRun {
 		return false
 	}
-	_, on, _ := parseWait(wait)
+	_, on, _ := plan.ParseWait(wait)
 	return on || inSequence
 }
 
@@ -245,7 +246,7 @@ func paramList(names []string) string {
 	const most = 3
 	shown := make([]string, 0, most)
 	for _, n := range names[:min(len(names), most)] {
-		shown = append(shown, quote(n))
+		shown = append(shown, plan.Quote(n))
 	}
 	out := strings.Join(shown, ", ")
 	if len(names) > most {

@@ -13,6 +13,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -362,7 +363,7 @@ func checkNamedReported(t testing.TB, named []string, rep reported) {
 		byID[k[strings.LastIndex(k, "/")+1:]] = true
 	}
 	for _, id := range named {
-		if !validInstanceID(id) {
+		if !plan.ValidInstanceID(id) {
 			continue
 		}
 		if !byID[id] && !rep.ignored[id] {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -41,12 +42,12 @@ func (b *lineBuffer) flush() {
 	b.buf = b.buf[:0]
 }
 
-func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
+func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 	ctx := context.Background()
 	durationMs := time.Since(inv.Start).Milliseconds()
-	trigger := string(p.trigger)
-	for _, e := range p.entries {
-		ir := e.result
+	trigger := string(p.Trigger)
+	for _, e := range p.Entries {
+		ir := e.Result
 		if ir == nil {
 			continue // ignored after a tag lookup
 		}
@@ -59,16 +60,16 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 		}
 		attrs := []slog.Attr{
 			slog.String("requestId", inv.requestID),
-			slog.String("trigger", string(e.trigger)),
-			slog.String("source", e.sources[0]),
+			slog.String("trigger", string(e.Trigger)),
+			slog.String("source", e.Sources[0]),
 		}
-		if len(e.sources) > 1 {
-			attrs = append(attrs, slog.Any("sources", e.sources))
+		if len(e.Sources) > 1 {
+			attrs = append(attrs, slog.Any("sources", e.Sources))
 		}
-		if e.moreSources > 0 {
+		if e.MoreSources > 0 {
 			// The sources are bounded: a batch naming one instance 40,000
 			// times makes one line of a few KiB, not of a megabyte.
-			attrs = append(attrs, slog.Int("moreSources", e.moreSources))
+			attrs = append(attrs, slog.Int("moreSources", e.MoreSources))
 		}
 		attrs = append(attrs,
 			slog.Int("retryCount", inv.retryCount),
@@ -79,7 +80,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 			slog.String("message", ir.Message),
 			slog.String("advice", ir.Advice),
 			slog.Bool("retryable", ir.Retryable),
-			slog.Bool("dryRun", e.dryRun),
+			slog.Bool("dryRun", e.DryRun),
 			slog.String("previousStatus", ir.PreviousStatus),
 			slog.String("currentStatus", ir.CurrentStatus),
 			slog.String("ecsRequestId", ir.EcsRequestID),
@@ -89,10 +90,10 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 			// An instance of another account (DESIGN §3.1).
 			attrs = append(attrs, slog.String("accountId", ir.AccountID))
 		}
-		if e.waited {
+		if e.Waited {
 			// How long after the invocation's start a wait saw it Running
 			// (DESIGN §3.1).
-			attrs = append(attrs, slog.Int64("runningAfterMs", e.runningAfter.Milliseconds()))
+			attrs = append(attrs, slog.Int64("runningAfterMs", e.RunningAfter.Milliseconds()))
 		}
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
@@ -127,7 +128,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *result.Result) {
 	if s.Failed > 0 || s.Unfinished > 0 {
 		level = slog.LevelWarn
 	}
-	attrs := summaryAttrs(inv, p.trigger, res.DryRun, s)
+	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
 	attrs = append(attrs, slog.Int64("durationMs", durationMs))
 	inv.log.LogAttrs(ctx, level, "summary", attrs...)
 }

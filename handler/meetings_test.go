@@ -11,6 +11,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -85,12 +86,12 @@ func TestMeetingsTable(t *testing.T) {
 	// A zone whose date differs from UTC's now: the timeZone row's skip
 	// date falls on today there, not in UTC.
 	zone := "Pacific/Kiritimati"
-	if loc, _ := loadZone(zone); now.In(loc).Format(dateLayout) == now.UTC().Format(dateLayout) {
+	if loc, _ := plan.LoadZone(zone); now.In(loc).Format(plan.DateLayout) == now.UTC().Format(plan.DateLayout) {
 		zone = "Pacific/Pago_Pago"
 	}
-	loc, _ := loadZone(zone)
-	zoneToday := now.In(loc).Format(dateLayout)
-	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(dateLayout), now.UTC().Format(dateLayout), now.UTC().AddDate(0, 0, 1).Format(dateLayout))
+	loc, _ := plan.LoadZone(zone)
+	zoneToday := now.In(loc).Format(plan.DateLayout)
+	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(plan.DateLayout), now.UTC().Format(plan.DateLayout), now.UTC().AddDate(0, 0, 1).Format(plan.DateLayout))
 
 	notSent := func(t *testing.T, c meetingCell, why string) {
 		t.Helper()
@@ -154,7 +155,7 @@ func TestMeetingsTable(t *testing.T) {
 		{field: "notAfter", frag: `"notAfter":"2020-01-01T00:00:00Z"`,
 			check: func(t *testing.T, c meetingCell) { notSent(t, c, "notAfter 2020-01-01T00:00:00Z") }},
 		{field: "skipDates", frag: `"skipDates":` + utcDays,
-			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+now.UTC().Format(dateLayout)) }},
+			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+now.UTC().Format(plan.DateLayout)) }},
 		{field: "timeZone", frag: `"timeZone":"` + zone + `"`, env: map[string]string{"SKIP_DATES": zoneToday},
 			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+zoneToday+" ("+zone+")") }},
 		{field: "tags", frag: `"tags":[{"key":"env","value":"dev"}]`, ecs: `"Tag.1.Key":"env","Tag.1.Value":"dev"`, outerOnlyInvalid: true,

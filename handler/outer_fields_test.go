@@ -11,6 +11,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -96,7 +97,7 @@ func TestOuterWaitBoundsTheSequence(t *testing.T) {
 // its own skip date, nothing found by its tags — stops the sequence like a
 // failure: the later groups are Skipped (SequenceStopped) and never sent.
 func TestIgnoredGroupStopsTheSequence(t *testing.T) {
-	today := time.Now().UTC().Format(dateLayout)
+	today := time.Now().UTC().Format(plan.DateLayout)
 	for _, tc := range []struct{ name, group0 string }{
 		{"expired", `"notAfter":"2020-01-01T00:00:00Z","instanceIds":["i-ignoredg0001"]`},
 		{"skip date", `"skipDates":["` + today + `"],"timeZone":"UTC","instanceIds":["i-ignoredg0001"]`},
@@ -206,7 +207,7 @@ func TestSkippedEntriesAreBounded(t *testing.T) {
 			sum = &res.Ignored[i]
 		}
 	}
-	if sum == nil || sum.InstanceCount != 200+200+150-res.Summary.Skipped || len(sum.InstanceIDs) != maxListedIDs {
+	if sum == nil || sum.InstanceCount != 200+200+150-res.Summary.Skipped || len(sum.InstanceIDs) != plan.MaxListedIDs {
 		t.Fatalf("want one Ignored entry counting the rest: %+v (Skipped %d)", sum, res.Summary.Skipped)
 	}
 	if len(e.Calls()) != 1 {
@@ -219,18 +220,18 @@ func TestSkippedEntriesAreBounded(t *testing.T) {
 // request's shape. The issue's repro: Pacific/Pago_Pago, three shapes,
 // opposite answers.
 func TestSkipDatesJudgedAlikeInEveryShape(t *testing.T) {
-	pago, _ := loadZone("Pacific/Pago_Pago")
+	pago, _ := plan.LoadZone("Pacific/Pago_Pago")
 	// A timer that fired at 2025-12-25T05:00Z, still 2025-12-24 in Pago
 	// Pago (UTC-11): the date judged is the trigger's (MAX_EVENT_AGE off).
 	at := time.Date(2025, 12, 25, 5, 0, 0, 0, time.UTC)
-	day := at.In(pago).Format(dateLayout)
+	day := at.In(pago).Format(plan.DateLayout)
 	for _, skip := range []struct {
 		name, own string
 		env       map[string]string
 	}{
 		{"own skipDates", `"skipDates":["` + day + `"],`, map[string]string{"MAX_EVENT_AGE": "0"}},
 		{"SKIP_DATES", "", map[string]string{"SKIP_DATES": day, "MAX_EVENT_AGE": "0"}},
-		{"SKIP_DATES, not the UTC date", "", map[string]string{"SKIP_DATES": at.Format(dateLayout), "MAX_EVENT_AGE": "0"}},
+		{"SKIP_DATES, not the UTC date", "", map[string]string{"SKIP_DATES": at.Format(plan.DateLayout), "MAX_EVENT_AGE": "0"}},
 	} {
 		wantSkip := !strings.Contains(skip.name, "not the UTC")
 		for _, shape := range []struct{ name, body string }{

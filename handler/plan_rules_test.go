@@ -10,6 +10,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -44,7 +45,7 @@ func TestInvalidRequestsStayBounded(t *testing.T) {
 		}
 	}
 	long := strings.Repeat("A", 5000)
-	errs := Validate(events.StartRequest{RegionID: long, InstanceIDs: []string{"i-" + long}})
+	errs := plan.Validate(events.StartRequest{RegionID: long, InstanceIDs: []string{"i-" + long}})
 	for _, e := range errs {
 		if len(e.Message) > 200 {
 			t.Fatalf("a %d-byte message quotes the value whole", len(e.Message))

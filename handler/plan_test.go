@@ -245,15 +245,15 @@ func TestRegionResolutionOrder(t *testing.T) {
 		{events.Message{SourceRegion: "cn-chengdu"}, "cn-beijing"},
 	}
 	for _, c := range cases {
-		if got, _ := h.planner().resolveRegion(c.m, &inv.Invocation); got != c.want {
+		if got, _ := h.planner().ResolveRegion(c.m, &inv.Invocation); got != c.want {
 			t.Errorf("got %s, want %s", got, c.want)
 		}
 	}
 	h2, _ := testHandler(t, nil, &ecsapitest.ECS{})
-	if got, _ := h2.planner().resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, &inv.Invocation); got != "cn-chengdu" {
+	if got, _ := h2.planner().ResolveRegion(events.Message{SourceRegion: "cn-chengdu"}, &inv.Invocation); got != "cn-chengdu" {
 		t.Errorf("source region: %s", got)
 	}
-	if got, _ := h2.planner().resolveRegion(events.Message{}, &inv.Invocation); got != "cn-shenzhen" {
+	if got, _ := h2.planner().ResolveRegion(events.Message{}, &inv.Invocation); got != "cn-shenzhen" {
 		t.Errorf("function region: %s", got)
 	}
 }

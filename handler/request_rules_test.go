@@ -8,6 +8,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -49,9 +50,9 @@ func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
 	m := events.Message{Trigger: events.Timer, Source: "timer:morning", Ignored: "timer payload is not a start request",
 		Errors: []events.FieldError{{Field: "instanceIdz", Message: "unknown field"}}}
 	inv := testInvocation(h)
-	p := h.planner().makePlan(&inv.Invocation, []events.Message{m}, time.Time{})
-	if p.invalidCount != 1 || p.invalid[0].Field != "instanceIdz" {
-		t.Fatalf("an HTTP caller would not get 400: %+v", p.invalid)
+	p := h.planner().Make(&inv.Invocation, []events.Message{m}, time.Time{})
+	if p.InvalidCount != 1 || p.Invalid[0].Field != "instanceIdz" {
+		t.Fatalf("an HTTP caller would not get 400: %+v", p.Invalid)
 	}
 	res := h.run(context.Background(), inv, []events.Message{m}, time.Time{})
 	h.flush(inv)
@@ -100,7 +101,7 @@ func TestARefusedRequestReportsEachIDWithItsOwnDefect(t *testing.T) {
 	}
 	// Only non-strings: the request's own defect, not "required".
 	m.Request = events.StartRequest{}
-	for _, e := range validateRequest(m.Request, true) {
+	for _, e := range plan.ValidateRequest(m.Request, true) {
 		if strings.Contains(e.Message, "required") {
 			t.Fatalf("%+v", e)
 		}
@@ -112,7 +113,7 @@ func TestARefusedRequestReportsEachIDWithItsOwnDefect(t *testing.T) {
 func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 	req := events.StartRequest{RegionID: "CN_HZ", InstanceIDs: []string{"i-bp67acfmxazb4p0001", "web-server-01"},
 		IDFields: []string{"InstanceId.1", "InstanceId.5"}, FieldNames: map[string]string{"regionId": "RegionId"}}
-	errs := Validate(req)
+	errs := plan.Validate(req)
 	var fields []string
 	for _, e := range errs {
 		fields = append(fields, e.Field)
@@ -132,7 +133,7 @@ func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 		{InstanceIDs: []string{"\u00a0i-bp67acfmxazb4p0001\u0085"}},
 		{RegionID: "cn-hangzhou\n", InstanceIDs: []string{"i-bp67acfmxazb4p0001"}},
 	} {
-		if len(Validate(tc)) == 0 {
+		if len(plan.Validate(tc)) == 0 {
 			t.Errorf("accepted after trimming: %q %q %q", tc.RegionID, tc.InstanceIDs, tc.BatchOptimization)
 		}
 	}
@@ -143,10 +144,10 @@ func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 func TestAFutureEventTimeCountsAsNow(t *testing.T) {
 	h, _ := testHandler(t, nil, &ecsapitest.ECS{})
 	now := time.Now()
-	if why := h.planner().eventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
+	if why := h.planner().EventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
 		t.Fatal(why)
 	}
-	if why := h.planner().eventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
+	if why := h.planner().EventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
 		t.Fatal(why)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -20,30 +21,30 @@ import (
 // skip date in its zone) is Ignored with that reason instead. Each group is
 // a plan of its own that shares the invocation's MAX_INSTANCES count; its
 // entries join p's, in order (absorb).
-func (h *Handler) runSequence(ctx context.Context, inv *invocation, p *plan, sq *sequenceRequest) {
+func (h *Handler) runSequence(ctx context.Context, inv *invocation, p *plan.Plan, sq *plan.Sequence) {
 	stop := ""
-	for i := range sq.req.Sequence {
-		m := sq.m
-		m.Request = sq.group(i)
+	for i := range sq.Req.Sequence {
+		m := sq.M
+		m.Request = sq.Group(i)
 		if stop != "" {
 			h.skipGroup(ctx, inv, p, sq, m, i, stop)
 			continue
 		}
-		sp := newPlan(h.cfg.MaxInstances)
-		sp.counted = p.counted
-		h.planner().planMessage(sp, &inv.Invocation, m)
-		if len(sp.pending) == 0 {
-			sp.finish(h.planner())
+		sp := plan.New(h.cfg.MaxInstances)
+		sp.Counted = p.Counted
+		h.planner().PlanMessage(sp, &inv.Invocation, m)
+		if len(sp.Pending) == 0 {
+			sp.Finish(h.planner())
 		}
 		h.carryOut(ctx, inv, sp)
-		sp.closeIgnored()
-		stop = p.absorb(sp, i)
+		sp.CloseIgnored()
+		stop = p.Absorb(sp, i)
 	}
-	if sq.skippedPast > 0 {
+	if sq.SkippedPast > 0 {
 		// Skipped entries are bounded like every kind (DESIGN §4).
-		p.ignoreCounted(result.IgnoredEvent{Source: sq.src, Code: result.CodeSequenceStopped, Trigger: string(sq.m.Trigger),
+		p.IgnoreCounted(result.IgnoredEvent{Source: sq.Src, Code: result.CodeSequenceStopped, Trigger: string(sq.M.Trigger),
 			Reason: fmt.Sprintf("%d more instances of the later groups were Skipped (%s), past the %d entries one answer lists (MAX_INSTANCES); none was sent",
-				sq.skippedPast, stop, p.maxInstances)}, sq.skippedIDs, sq.skippedPast)
+				sq.SkippedPast, stop, p.MaxInstances)}, sq.SkippedIDs, sq.SkippedPast)
 	}
 }
 
@@ -53,33 +54,33 @@ func (h *Handler) runSequence(ctx context.Context, inv *invocation, p *plan, sq 
 // finds is reported too; a target or group that its own notAfter or skip
 // dates leave out today is Ignored with that reason. Nothing is started.
 // Past MAX_INSTANCES Skipped entries, the rest are counted on sq.
-func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *sequenceRequest, m events.Message, i int, stop string) {
-	g, src := m.Request, sq.src
+func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan.Plan, sq *plan.Sequence, m events.Message, i int, stop string) {
+	g, src := m.Request, sq.Src
 	parts := []events.StartRequest{g}
 	if g.Targets != nil {
 		parts = make([]events.StartRequest, len(g.Targets))
 		for j, t := range g.Targets {
-			parts[j] = inherit(g, g.RegionID, t)
+			parts[j] = plan.Inherit(g, g.RegionID, t)
 		}
 	}
 	skipped := &result.InstanceResult{Outcome: result.Skipped, Code: result.CodeSequenceStopped, Message: "not sent: " + stop}
 	skip := func(scope, id string) {
-		if e, ok := p.byKey[ecsapi.InstanceKey(scope, id)]; ok {
-			e.addSource(src)
+		if e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]; ok {
+			e.AddSource(src)
 			return // reported by another request of the invocation
 		}
-		if p.skipped >= p.maxInstances {
-			sq.skippedPast++
-			if len(sq.skippedIDs) < maxListedIDs {
-				sq.skippedIDs = append(sq.skippedIDs, id)
+		if p.Skipped >= p.MaxInstances {
+			sq.SkippedPast++
+			if len(sq.SkippedIDs) < plan.MaxListedIDs {
+				sq.SkippedIDs = append(sq.SkippedIDs, id)
 			}
 			return
 		}
-		p.skipped++
-		e := p.entry(scope, id, m.Trigger)
-		e.addSource(src)
+		p.Skipped++
+		e := p.Entry(scope, id, m.Trigger)
+		e.AddSource(src)
 		r := *skipped
-		e.result = &r
+		e.Result = &r
 	}
 	for j, t := range parts {
 		scope := ecsapi.ScopeOf(t.RegionID, t.RoleArn)
@@ -87,27 +88,27 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 		if g.Targets != nil {
 			what = fmt.Sprintf("sequence[%d].targets[%d] in %s", i, j, ecsapi.ScopeLabel(scope))
 		}
-		if reason := h.planner().notToday(m, t, inv.Start, what); reason != "" {
-			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
+		if reason := h.planner().NotToday(m, t, inv.Start, what); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, plan.UniqueStrings(t.InstanceIDs))
 			continue
 		}
-		for _, id := range uniqueStrings(t.InstanceIDs) {
+		for _, id := range plan.UniqueStrings(t.InstanceIDs) {
 			skip(scope, id)
 		}
 		if len(t.InstanceIDs) > 0 || t.Tags == nil {
 			continue
 		}
-		tags := tagPairs(t.Tags)
+		tags := plan.TagPairs(t.Tags)
 		what = fmt.Sprintf("the tags %s in %s", ecsapi.TagList(tags), ecsapi.ScopeLabel(scope))
 		ig := result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 		if t.RoleArn != "" && !h.cfg.AllowedRoles[t.RoleArn] {
-			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, roleNotAllowed(t.RoleArn))
-			p.ignore(ig, nil)
+			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, plan.RoleNotAllowed(t.RoleArn))
+			p.Ignore(ig, nil)
 			continue
 		}
 		if inv.creds.Empty() {
 			ig.Code, ig.Reason = result.CodeMissingCredentials, fmt.Sprintf("skipped (%s); %s were not looked up: the invocation carries no credentials", stop, what)
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		}
 		r := h.newRun(inv)
@@ -116,10 +117,10 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan, sq *s
 		switch {
 		case !ok:
 			ig.Code, ig.Reason = v.Code, fmt.Sprintf("skipped (%s); looking up %s did not succeed: %s", stop, what, v.Message)
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 		case len(found) == 0:
 			ig.Reason = fmt.Sprintf("skipped (%s); no instance carries %s", stop, what)
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 		default:
 			for _, in := range found {
 				skip(scope, in.InstanceID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -32,15 +33,15 @@ func TestValidateSkipDatesAndTimeZone(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range Validate(tc.req) {
+			for _, e := range plan.Validate(tc.req) {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
 				}
 			}
-			t.Fatalf("errors %+v, want %s with %q", Validate(tc.req), tc.field, tc.text)
+			t.Fatalf("errors %+v, want %s with %q", plan.Validate(tc.req), tc.field, tc.text)
 		})
 	}
-	if errs := Validate(events.StartRequest{InstanceIDs: id, SkipDates: []string{"2028-02-29"}, TimeZone: "America/Argentina/Buenos_Aires"}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{InstanceIDs: id, SkipDates: []string{"2028-02-29"}, TimeZone: "America/Argentina/Buenos_Aires"}); len(errs) > 0 {
 		t.Errorf("a valid request refused: %+v", errs)
 	}
 }

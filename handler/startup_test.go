@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // Issue 9: the checks that replaced regexps compiled at start-up accept
@@ -16,7 +17,7 @@ func TestHandWrittenChecksMatchTheirRegexps(t *testing.T) {
 		re    *regexp.Regexp
 		check func(string) bool
 	}{
-		{regexp.MustCompile(`^i-[a-z0-9]{6,30}$`), validInstanceID},
+		{regexp.MustCompile(`^i-[a-z0-9]{6,30}$`), plan.ValidInstanceID},
 		{regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`), ecsapi.ValidRegionID},
 	}
 	inputs := []string{"", "-", "i-", "i-abcdef", "i-abcde", "i-ABCDEF", "i-abcdef\n", " i-abcdef", "i-" + strings.Repeat("a", 30),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // tagQuery is ECS's query spelling of pairs Tag.N.Key=kN&Tag.N.Value=vN for
@@ -81,7 +82,7 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 				if len(msgs) != 1 || msgs[0].Ignored != "" {
 					t.Fatalf("%+v, want one start request", msgs)
 				}
-				errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
+				errs := slices.Concat(msgs[0].Errors, plan.Validate(msgs[0].Request))
 				for _, e := range errs {
 					if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 						return
@@ -95,7 +96,7 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 			if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(msgs[0].Request.Tags) != n {
 				t.Fatalf("%s, Tag.1 to Tag.%d: %+v, want a request with %d pairs", name, n, msgs, n)
 			}
-			if errs := Validate(msgs[0].Request); len(errs) > 0 {
+			if errs := plan.Validate(msgs[0].Request); len(errs) > 0 {
 				t.Errorf("%s, Tag.1 to Tag.%d: %+v", name, n, errs)
 			}
 		}
@@ -119,7 +120,7 @@ func TestJSONTagsOneToTwenty(t *testing.T) {
 		if len(msgs) != 1 || msgs[0].Ignored != "" {
 			t.Fatalf("%d pairs: %+v", n, msgs)
 		}
-		errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
+		errs := slices.Concat(msgs[0].Errors, plan.Validate(msgs[0].Request))
 		if ok != (len(errs) == 0) || (!ok && errs[0].Field != "tags") {
 			t.Errorf("%d pairs: errors %+v, want valid %v", n, errs, ok)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -42,7 +43,7 @@ func TestValidateTagsAndWait(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := Validate(tc.req)
+			errs := plan.Validate(tc.req)
 			for _, e := range errs {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
@@ -56,7 +57,7 @@ func TestValidateTagsAndWait(t *testing.T) {
 		{Tags: []events.TagFilter{{Key: strings.Repeat("é", 128), Value: strp(strings.Repeat("ü", 128))}}, Wait: "90s"},
 		{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, Tags: []events.TagFilter{{Key: "env"}}, Wait: "false"},
 	} {
-		if errs := Validate(ok); len(errs) > 0 {
+		if errs := plan.Validate(ok); len(errs) > 0 {
 			t.Errorf("%+v: %+v", ok, errs)
 		}
 	}

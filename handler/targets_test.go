@@ -10,6 +10,7 @@ import (
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
@@ -96,15 +97,15 @@ func TestValidateTargetsAndRoleArn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range Validate(tc.req) {
+			for _, e := range plan.Validate(tc.req) {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
 				}
 			}
-			t.Fatalf("errors %+v, want %s with %q", Validate(tc.req), tc.field, tc.text)
+			t.Fatalf("errors %+v, want %s with %q", plan.Validate(tc.req), tc.field, tc.text)
 		})
 	}
-	if errs := Validate(events.StartRequest{Targets: []events.StartRequest{ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: roleB}}}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{Targets: []events.StartRequest{ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: roleB}}}); len(errs) > 0 {
 		t.Errorf("valid targets refused: %+v", errs)
 	}
 }
@@ -245,14 +246,14 @@ func TestValidateSequence(t *testing.T) {
 		{events.StartRequest{Sequence: []events.StartRequest{g, {Sequence: []events.StartRequest{g, g}}}}, "sequence[1].sequence"},
 	} {
 		found := false
-		for _, e := range Validate(tc.req) {
+		for _, e := range plan.Validate(tc.req) {
 			found = found || e.Field == tc.field
 		}
 		if !found {
-			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, Validate(tc.req), tc.field)
+			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, plan.Validate(tc.req), tc.field)
 		}
 	}
-	if errs := Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
 		t.Errorf("a valid sequence refused: %+v", errs)
 	}
 }

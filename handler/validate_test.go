@@ -6,6 +6,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 func TestValidate(t *testing.T) {
@@ -31,7 +32,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := Validate(tc.req)
+			errs := plan.Validate(tc.req)
 			if tc.field == "" {
 				if len(errs) != 0 {
 					t.Fatalf("valid request refused: %+v", errs)
@@ -46,7 +47,7 @@ func TestValidate(t *testing.T) {
 			t.Fatalf("want an error on %s saying %q, got %+v", tc.field, tc.says, errs)
 		})
 	}
-	if errs := Validate(events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "y")}); len(errs) != 0 {
+	if errs := plan.Validate(events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "y")}); len(errs) != 0 {
 		t.Fatalf("SuccessFirst with 101 IDs is split, not refused: %+v", errs)
 	}
 }

@@ -1,4 +1,4 @@
-package handler
+package plan
 
 import (
 	"fmt"
@@ -16,10 +16,10 @@ import (
 const (
 	// maxListedIDs is how many IDs an Ignored entry lists; InstanceCount
 	// says how many it stands for when there are more.
-	maxListedIDs = 10
+	MaxListedIDs = 10
 	// maxKeptSources is how many sources an instance's log line names; the
 	// rest are counted.
-	maxKeptSources = 10
+	MaxKeptSources = 10
 )
 
 // The two modes an instance can be asked for in: a real start wins over a dry run.
@@ -31,139 +31,139 @@ const (
 // entry is one (region, instance) pair of an invocation (DESIGN §4: an
 // instance is the pair everywhere), from the requests that named it to its
 // result.
-type entry struct {
-	id, region string
-	trigger    events.Trigger // of the first message that named it
-	sources    []string       // the first maxKeptSources distinct sources
+type Entry struct {
+	ID, Region string
+	Trigger    events.Trigger // of the first message that named it
+	Sources    []string       // the first maxKeptSources distinct sources
 	// moreSources counts the mentions past sources.
-	moreSources int
+	MoreSources int
 
 	// named says which modes valid, accepted requests name it in;
 	// restartTag[m] holds when every request of mode m asked for RESTART_TAG
 	// (state-change events); at[m] is the AllTogether group of mode m.
-	named      [2]bool
-	restartTag [2]bool
-	at         [2]*atGroup
+	Named      [2]bool
+	RestartTag [2]bool
+	At         [2]*AtGroup
 	// fallback is the result when no accepted request names it: the
 	// refusal of an invalid request, or Unfinished when the deadline came
 	// before its request was planned.
-	fallback *result.InstanceResult
+	Fallback *result.InstanceResult
 	// plain[m] holds when some request of mode m names it without tags;
 	// tagReqs[m] are the tags of the others, which narrow the IDs they
 	// name (DESIGN §3.1): the instance is started if it carries all the
 	// pairs of one of them.
-	plain   [2]bool
-	tagReqs [2][][]ecsapi.Tag
+	Plain   [2]bool
+	TagReqs [2][][]ecsapi.Tag
 	// wait is the longest wait a real request asked for (DESIGN §3.1).
-	wait time.Duration
+	Wait time.Duration
 	// info is what a tag selection's lookup found of the instance, nil
 	// when no selection found it; infoRequestID the lookup's RequestId.
-	info          *ecsapi.InstanceInfo
-	infoRequestID string
+	Info          *ecsapi.InstanceInfo
+	InfoRequestID string
 
 	// Set by finish: how it is started.
-	dryRun          bool
-	needsRestartTag bool
+	DryRun          bool
+	NeedsRestartTag bool
 	// needTags, when not empty, are the tag sets of which the instance must
 	// carry one (requests that narrow their IDs by tags).
-	needTags [][]ecsapi.Tag
-	group    *atGroup // nil for SuccessFirst
+	NeedTags [][]ecsapi.Tag
+	Group    *AtGroup // nil for SuccessFirst
 	// result is set once the outcome is known; nil for a candidate to start.
-	result *result.InstanceResult
+	Result *result.InstanceResult
 	// runningAfter is how long after the invocation's start a wait saw the
 	// instance Running; waited says whether one did.
-	runningAfter time.Duration
-	waited       bool
+	RunningAfter time.Duration
+	Waited       bool
 }
 
-func (e *entry) addSource(src string) {
-	for _, s := range e.sources {
+func (e *Entry) AddSource(src string) {
+	for _, s := range e.Sources {
 		if s == src {
 			return
 		}
 	}
-	if len(e.sources) < maxKeptSources {
-		e.sources = append(e.sources, src)
+	if len(e.Sources) < MaxKeptSources {
+		e.Sources = append(e.Sources, src)
 		return
 	}
-	e.moreSources++
+	e.MoreSources++
 }
 
 // atGroup is one all-or-nothing StartInstances call: the instances of one
 // AllTogether request, or of several that overlap (DESIGN §4). Groups are
 // merged as a disjoint-set forest; members is filled on the root by finish.
-type atGroup struct {
-	parent  *atGroup
-	size    int
-	members []*entry
+type AtGroup struct {
+	Parent  *AtGroup
+	Size    int
+	Members []*Entry
 }
 
-func (g *atGroup) root() *atGroup {
-	for g.parent != nil {
-		if g.parent.parent != nil {
-			g.parent = g.parent.parent
+func (g *AtGroup) Root() *AtGroup {
+	for g.Parent != nil {
+		if g.Parent.Parent != nil {
+			g.Parent = g.Parent.Parent
 		}
-		g = g.parent
+		g = g.Parent
 	}
 	return g
 }
 
 // plan is what an invocation's messages ask for: the instances in order of first
 // mention, and the events that named nothing to start.
-type plan struct {
-	entries []*entry
-	byKey   map[string]*entry
-	groups  []*atGroup // AllTogether groups with their members
-	ignored []result.IgnoredEvent
+type Plan struct {
+	Entries []*Entry
+	ByKey   map[string]*Entry
+	Groups  []*AtGroup // AllTogether groups with their members
+	Ignored []result.IgnoredEvent
 	// overflow sums up the Ignored entries past maxIgnored.
-	overflow   overflowIgnored
-	maxIgnored int
+	Overflow   overflowIgnored
+	MaxIgnored int
 	// invalid holds the first defects of invalid requests (an HTTP caller
 	// gets 400); invalidCount counts them all.
-	invalid      []events.FieldError
-	invalidCount int
+	Invalid      []events.FieldError
+	InvalidCount int
 	// requests counts valid requests, dryRuns those of them that are dry runs.
-	requests, dryRuns int
+	Requests, DryRuns int
 	// maxInstances is MAX_INSTANCES; refused counts the instances of invalid
 	// requests reported one by one, unplanned those reported Unfinished
 	// because the deadline came first: each is bounded by maxInstances.
-	maxInstances int
-	refused      int
-	unplanned    int
+	MaxInstances int
+	Refused      int
+	Unplanned    int
 	// skipped counts the Skipped instances reported one by one (sequences).
-	skipped           int
-	unplannedMessages int
-	trigger           events.Trigger
+	Skipped           int
+	UnplannedMessages int
+	Trigger           events.Trigger
 	// counted are the (region, ID) keys counted against MAX_INSTANCES.
-	counted map[string]bool
+	Counted map[string]bool
 	// pending are the accepted requests whose count waits for a tag
 	// selection's lookup: a selection, and every request after the first
 	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
 	// once they are committed (resolveSelections).
-	pending []*acceptedRequest
+	Pending []*Accepted
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
-	unresolved []string
+	Unresolved []string
 	// sequences are the accepted requests with a sequence, carried out
 	// after the rest (runSequence).
-	sequences []*sequenceRequest
+	Sequences []*Sequence
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
 // counted and merged into the plan (commit).
-type acceptedRequest struct {
-	m        events.Message
-	src      string
-	region   string
-	req      events.StartRequest
-	ids      []string
-	mode     int
-	batch    string
-	tags     []ecsapi.Tag  // nil without tags
-	wait     time.Duration // 0: no wait
-	selects  bool          // tags without IDs: ids come from the lookup
-	infos    map[string]ecsapi.InstanceInfo
-	lookupID string // the selection's last RequestId
+type Accepted struct {
+	M        events.Message
+	Src      string
+	Region   string
+	Req      events.StartRequest
+	IDs      []string
+	Mode     int
+	Batch    string
+	Tags     []ecsapi.Tag  // nil without tags
+	Wait     time.Duration // 0: no wait
+	Selects  bool          // tags without IDs: ids come from the lookup
+	Infos    map[string]ecsapi.InstanceInfo
+	LookupID string // the selection's last RequestId
 }
 
 type overflowIgnored struct {
@@ -173,30 +173,30 @@ type overflowIgnored struct {
 	warn              bool
 }
 
-func newPlan(maxInstances int) *plan {
+func New(maxInstances int) *Plan {
 	maxInstances = max(maxInstances, 1)
-	return &plan{byKey: make(map[string]*entry), maxInstances: maxInstances, maxIgnored: maxInstances, counted: make(map[string]bool)}
+	return &Plan{ByKey: make(map[string]*Entry), MaxInstances: maxInstances, MaxIgnored: maxInstances, Counted: make(map[string]bool)}
 }
 
 // ignore records an event that starts nothing; ids are the instances it named.
 // It lists at most maxListedIDs of them, and past maxIgnored entries it only
 // counts (finish sums them up in one entry).
-func (p *plan) ignore(ig result.IgnoredEvent, ids []string) {
-	p.ignoreCounted(ig, ids, len(ids))
+func (p *Plan) Ignore(ig result.IgnoredEvent, ids []string) {
+	p.IgnoreCounted(ig, ids, len(ids))
 }
 
 // ignoreCounted is ignore for an event that stands for count instances, of
 // which ids are (at least) the first few.
-func (p *plan) ignoreCounted(ig result.IgnoredEvent, ids []string, count int) {
-	if len(p.ignored) < p.maxIgnored {
+func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
+	if len(p.Ignored) < p.MaxIgnored {
 		ig.InstanceIDs, ig.InstanceCount = listIDs(ids)
 		if count > len(ig.InstanceIDs) {
 			ig.InstanceCount = count
 		}
-		p.ignored = append(p.ignored, ig)
+		p.Ignored = append(p.Ignored, ig)
 		return
 	}
-	o := &p.overflow
+	o := &p.Overflow
 	if o.events == 0 {
 		o.first = ig
 	}
@@ -204,7 +204,7 @@ func (p *plan) ignoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 	o.instances += count
 	o.warn = o.warn || ig.Code != ""
 	for _, id := range ids {
-		if len(o.ids) >= maxListedIDs {
+		if len(o.ids) >= MaxListedIDs {
 			break
 		}
 		o.ids = append(o.ids, id)
@@ -214,27 +214,27 @@ func (p *plan) ignoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 // listIDs is what an Ignored entry shows of ids: the first few, and the count
 // when there are more.
 func listIDs(ids []string) ([]string, int) {
-	if len(ids) <= maxListedIDs {
+	if len(ids) <= MaxListedIDs {
 		return ids, 0
 	}
-	return append([]string(nil), ids[:maxListedIDs]...), len(ids)
+	return append([]string(nil), ids[:MaxListedIDs]...), len(ids)
 }
 
-func (p *plan) addInvalid(errs []events.FieldError) {
-	p.invalidCount += len(errs)
-	if room := maxReportedErrors - len(p.invalid); room > 0 {
-		p.invalid = append(p.invalid, errs[:min(room, len(errs))]...)
+func (p *Plan) AddInvalid(errs []events.FieldError) {
+	p.InvalidCount += len(errs)
+	if room := maxReportedErrors - len(p.Invalid); room > 0 {
+		p.Invalid = append(p.Invalid, errs[:min(room, len(errs))]...)
 	}
 }
 
 // entry returns the entry of (region, id), made on first mention.
-func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
+func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
 	k := ecsapi.InstanceKey(region, id)
-	e, ok := p.byKey[k]
+	e, ok := p.ByKey[k]
 	if !ok {
-		e = &entry{id: id, region: region, trigger: trigger}
-		p.byKey[k] = e
-		p.entries = append(p.entries, e)
+		e = &Entry{ID: id, Region: region, Trigger: trigger}
+		p.ByKey[k] = e
+		p.Entries = append(p.Entries, e)
 	}
 	return e
 }
@@ -243,20 +243,20 @@ func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
 // allow-lists; it does nothing that needs ECS. Its work is linear in the
 // messages and their IDs, and ends at until (if set): what was not planned by
 // then is reported Unfinished, safe to retry (DESIGN §4).
-func (pl *Planner) makePlan(inv *Invocation, msgs []events.Message, until time.Time) *plan {
-	p := newPlan(pl.Rules.MaxInstances)
+func (pl *Planner) Make(inv *Invocation, msgs []events.Message, until time.Time) *Plan {
+	p := New(pl.Rules.MaxInstances)
 	for i, m := range msgs {
-		if p.trigger == "" {
-			p.trigger = m.Trigger
+		if p.Trigger == "" {
+			p.Trigger = m.Trigger
 		}
 		if !until.IsZero() && !pl.Now().Before(until) {
 			pl.notPlanned(p, inv, msgs[i:])
 			break
 		}
-		pl.planMessage(p, inv, m)
+		pl.PlanMessage(p, inv, m)
 	}
-	if len(p.pending) == 0 {
-		p.finish(pl)
+	if len(p.Pending) == 0 {
+		p.Finish(pl)
 	}
 	return p
 }
@@ -268,29 +268,29 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-func (pl *Planner) planMessage(p *plan, inv *Invocation, m events.Message) {
+func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
 		if len(m.Errors) > 0 {
 			// A payload the operator wrote that is no start request nor a
 			// known event: a mistake to be seen (DESIGN §4).
-			p.addInvalid(m.Errors)
-			p.ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+			p.AddInvalid(m.Errors)
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
 				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 			return
 		}
-		p.ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
 		return
 	}
 	req := m.Request
 	req.DryRun = req.DryRun || pl.Rules.DryRunOnly
-	ids := uniqueStrings(req.InstanceIDs)
-	if reason := pl.eventExpired(m, inv.Start); reason != "" {
-		p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
+	ids := UniqueStrings(req.InstanceIDs)
+	if reason := pl.EventExpired(m, inv.Start); reason != "" {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 		return
 	}
-	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
-	region, from := pl.resolveRegion(m, inv)
+	errs := append(append([]events.FieldError(nil), m.Errors...), ValidateRequest(req, len(m.Errors) > 0)...)
+	region, from := pl.ResolveRegion(m, inv)
 	switch {
 	case req.Targets != nil || req.Sequence != nil:
 		// Each target and group takes the outer region when it names
@@ -313,35 +313,35 @@ func (pl *Planner) planMessage(p *plan, inv *Invocation, m events.Message) {
 		// A region the event or the context supplied is checked like one
 		// the request names: a malformed one is a defect, not a retry.
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
-			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
+			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", Quote(region), from)})
 	}
 	if len(errs) > 0 {
 		if req.Targets == nil && req.Sequence == nil {
-			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
+			p.Refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 			return
 		}
 		// The request is refused whole; each target's (or group's)
 		// instances are reported in their own region and account.
-		p.addInvalid(errs)
-		p.refuseParts(m, src, region, req, errs)
+		p.AddInvalid(errs)
+		p.RefuseParts(m, src, region, req, errs)
 		if namedTargetIDs(req) == 0 {
-			p.ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 		}
 		return
 	}
 	if m.RequireRestartTag && !pl.Rules.RestartTag {
-		p.ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	if req.Sequence != nil {
 		// notAfter, skipDates and timeZone are the groups' defaults,
 		// judged group by group (runSequence).
-		p.sequences = append(p.sequences, &sequenceRequest{m: m, src: src, region: region, req: req})
+		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, Region: region, Req: req})
 		return
 	}
 	if req.Targets == nil {
-		if reason := pl.notToday(m, req, inv.Start, ""); reason != "" {
-			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
+		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
 		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
@@ -351,9 +351,9 @@ func (pl *Planner) planMessage(p *plan, inv *Invocation, m events.Message) {
 	// every outer field as its default, judged (expiry, skip dates in its
 	// own zone) and planned on its own.
 	for i, t := range req.Targets {
-		t = inherit(req, region, t)
-		if reason := pl.notToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
-			p.ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, uniqueStrings(t.InstanceIDs))
+		t = Inherit(req, region, t)
+		if reason := pl.NotToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, UniqueStrings(t.InstanceIDs))
 			continue
 		}
 		pl.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
@@ -367,7 +367,7 @@ func (pl *Planner) planMessage(p *plan, inv *Invocation, m events.Message) {
 // explicit "dryRun": false in a part is its own, as "wait": false is).
 // Applied at every depth (a group's targets inherit from the group, which
 // inherited from the request).
-func inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
+func Inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
 	if part.RegionID == "" {
 		part.RegionID = region
 	}
@@ -396,7 +396,7 @@ func inherit(outer events.StartRequest, region string, part events.StartRequest)
 // applied) is not carried out now, or "": its notAfter has passed, or
 // today is one of its skip dates in its zone (skipDate). what names the
 // part in the reason ("targets[1] in cn-shanghai"), "" for a whole request.
-func (pl *Planner) notToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
+func (pl *Planner) NotToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
 	if req.NotAfter != "" {
 		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && now.After(t) {
 			if what != "" {
@@ -463,58 +463,58 @@ func namedTargetIDs(req events.StartRequest) int {
 
 // refuseParts reports the instances of a refused request with targets or a
 // sequence, each in its own region (the group's, else region) and account.
-func (p *plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) RefuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
 		r := part.RegionID
 		if r == "" {
 			r = region
 		}
 		if part.Targets != nil || part.Sequence != nil {
-			p.refuseParts(m, src, r, part, errs)
+			p.RefuseParts(m, src, r, part, errs)
 			continue
 		}
-		p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
+		p.RefuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
 	}
 }
 
 // accept plans a valid request (or target) that passed expiry and the skip
 // dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
-func (pl *Planner) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
-	ids := uniqueStrings(req.InstanceIDs)
+func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req events.StartRequest) {
+	ids := UniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.Batch())
-	a := &acceptedRequest{m: m, src: src, region: scope, req: req, ids: ids, mode: mode, batch: batch,
-		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
-	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.selects {
+	a := &Accepted{M: m, Src: src, Region: scope, Req: req, IDs: ids, Mode: mode, Batch: batch,
+		Tags: TagPairs(req.Tags), Selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
+	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.Selects {
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
-		p.ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.tags), ecsapi.ScopeLabel(scope), roleNotAllowed(role))}, nil)
+		p.Ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
+			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(scope), RoleNotAllowed(role))}, nil)
 		return
 	}
-	if d, on, _ := parseWait(req.Wait); on && !req.DryRun {
-		a.wait = d // a dry run starts nothing to wait for
+	if d, on, _ := ParseWait(req.Wait); on && !req.DryRun {
+		a.Wait = d // a dry run starts nothing to wait for
 	}
-	if a.selects || len(p.pending) > 0 {
+	if a.Selects || len(p.Pending) > 0 {
 		// Its instances are known after the lookup; the count goes in
 		// order, so what comes after waits too.
-		p.pending = append(p.pending, a)
+		p.Pending = append(p.Pending, a)
 		return
 	}
-	pl.commit(p, a)
+	pl.Commit(p, a)
 }
 
 // roleNotAllowed says why a role may not be assumed.
-func roleNotAllowed(role string) string {
+func RoleNotAllowed(role string) string {
 	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS (empty: no role may be assumed); nothing was sent to STS", role)
 }
 
 // tagPairs turns a request's tags into the ECS interface's pairs.
-func tagPairs(tags []events.TagFilter) []ecsapi.Tag {
+func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	if tags == nil {
 		return nil
 	}
@@ -531,78 +531,78 @@ func tagPairs(tags []events.TagFilter) []ecsapi.Tag {
 // commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
-func (pl *Planner) commit(p *plan, a *acceptedRequest) {
-	m, src, region, req, ids, mode, batch := a.m, a.src, a.region, a.req, a.ids, a.mode, a.batch
+func (pl *Planner) Commit(p *Plan, a *Accepted) {
+	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.Req, a.IDs, a.Mode, a.Batch
 	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
 		// that is refused (DESIGN §4).
-		if n := p.groupSize(region, ids, mode); n > ecsapi.MaxPerCall {
+		if n := p.GroupSize(region, ids, mode); n > ecsapi.MaxPerCall {
 			what := "with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d"
-			if a.selects {
+			if a.Selects {
 				what = "the tags select (with the AllTogether requests they overlap) %d instances to start all or nothing together, over %d"
 			}
 			req.InstanceIDs = ids
-			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
+			p.Refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
 				Message: "AllTogether: " + fmt.Sprintf(what, n, ecsapi.MaxPerCall)}})
 			return
 		}
 	}
 	var fresh int
 	for _, id := range ids {
-		if !p.counted[ecsapi.InstanceKey(region, id)] {
+		if !p.Counted[ecsapi.InstanceKey(region, id)] {
 			fresh++
 		}
 	}
-	if len(p.counted)+fresh > pl.Rules.MaxInstances {
+	if len(p.Counted)+fresh > pl.Rules.MaxInstances {
 		// One entry for the request, never one per ID (DESIGN §4); it
 		// lists the instances no earlier request brought in.
-		refused := make([]string, 0, min(fresh, maxListedIDs+1))
+		refused := make([]string, 0, min(fresh, MaxListedIDs+1))
 		for _, id := range ids {
-			if !p.counted[ecsapi.InstanceKey(region, id)] && len(refused) <= maxListedIDs {
+			if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
 				refused = append(refused, id)
 			}
 		}
 		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
-		if a.selects {
-			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.tags))
+		if a.Selects {
+			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
 			if len(ids) > pl.Rules.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.tags))
+				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
 			}
 		}
 		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
 			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				what, fresh, len(p.counted)+fresh, pl.Rules.MaxInstances)}
-		p.ignoreCounted(ig, refused, fresh)
+				what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
+		p.IgnoreCounted(ig, refused, fresh)
 		return
 	}
-	p.requests++
+	p.Requests++
 	if req.DryRun {
-		p.dryRuns++
+		p.DryRuns++
 	}
 	// A selection's instances carry its tags (checked on the lookup's
 	// answer): they are named as if by ID.
-	narrows := a.tags != nil && !a.selects
-	var members []*entry
+	narrows := a.Tags != nil && !a.Selects
+	var members []*Entry
 	for _, id := range ids {
-		p.counted[ecsapi.InstanceKey(region, id)] = true
-		e := p.entry(region, id, m.Trigger)
-		e.addSource(src)
-		if !e.named[mode] {
-			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
+		p.Counted[ecsapi.InstanceKey(region, id)] = true
+		e := p.Entry(region, id, m.Trigger)
+		e.AddSource(src)
+		if !e.Named[mode] {
+			e.Named[mode], e.RestartTag[mode] = true, m.RequireRestartTag
 		} else {
 			// The restart-tag condition holds only if every request of
 			// the mode asked for it.
-			e.restartTag[mode] = e.restartTag[mode] && m.RequireRestartTag
+			e.RestartTag[mode] = e.RestartTag[mode] && m.RequireRestartTag
 		}
 		if narrows {
-			e.tagReqs[mode] = append(e.tagReqs[mode], a.tags)
+			e.TagReqs[mode] = append(e.TagReqs[mode], a.Tags)
 		} else {
-			e.plain[mode] = true
+			e.Plain[mode] = true
 		}
-		e.wait = max(e.wait, a.wait)
-		if info, ok := a.infos[id]; ok {
-			e.info, e.infoRequestID = &info, a.lookupID
+		e.Wait = max(e.Wait, a.Wait)
+		if info, ok := a.Infos[id]; ok {
+			e.Info, e.InfoRequestID = &info, a.LookupID
 		}
 		if batch == ecsapi.AllTogether {
 			members = append(members, e)
@@ -615,23 +615,23 @@ func (pl *Planner) commit(p *plan, a *acceptedRequest) {
 
 // groupSize is how many instances the AllTogether group of mode would hold if
 // a request naming ids in region joined it. At most 100 IDs: linear overall.
-func (p *plan) groupSize(region string, ids []string, mode int) int {
-	var roots []*atGroup
+func (p *Plan) GroupSize(region string, ids []string, mode int) int {
+	var roots []*AtGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.byKey[ecsapi.InstanceKey(region, id)]
-		if !ok || e.at[mode] == nil {
+		e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]
+		if !ok || e.At[mode] == nil {
 			n++
 			continue
 		}
-		r := e.at[mode].root()
+		r := e.At[mode].Root()
 		seen := false
 		for _, have := range roots {
 			seen = seen || have == r
 		}
 		if !seen {
 			roots = append(roots, r)
-			n += r.size
+			n += r.Size
 		}
 	}
 	return n
@@ -639,17 +639,17 @@ func (p *plan) groupSize(region string, ids []string, mode int) int {
 
 // join makes members one AllTogether group of mode, merging the groups they
 // already belong to.
-func join(members []*entry, mode int) {
-	g := &atGroup{}
+func join(members []*Entry, mode int) {
+	g := &AtGroup{}
 	for _, e := range members {
-		if e.at[mode] == nil {
-			e.at[mode] = g
-			g.size++
+		if e.At[mode] == nil {
+			e.At[mode] = g
+			g.Size++
 			continue
 		}
-		if r := e.at[mode].root(); r != g {
-			r.parent = g
-			g.size += r.size
+		if r := e.At[mode].Root(); r != g {
+			r.Parent = g
+			g.Size += r.Size
 		}
 	}
 }
@@ -660,7 +660,7 @@ func join(members []*entry, mode int) {
 const maxReportedErrors = 20
 
 func summarizeErrors(errs []events.FieldError) string {
-	s := joinFieldErrors(errs[:min(len(errs), 3)])
+	s := JoinFieldErrors(errs[:min(len(errs), 3)])
 	if len(errs) > 3 {
 		s += fmt.Sprintf(" (and %d more defects)", len(errs)-3)
 	}
@@ -671,21 +671,21 @@ func summarizeErrors(errs []events.FieldError) string {
 // its own defect (or the request's first) and a count of the others; nothing of
 // it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
 // summed up in one Ignored entry instead of one result each.
-func (p *plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
-	p.addInvalid(errs)
-	p.refuseInstances(m, src, region, req, errs)
+func (p *Plan) Refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	p.AddInvalid(errs)
+	p.RefuseInstances(m, src, region, req, errs)
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) RefuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
-	if len(ids) == 0 || p.refused+len(ids) > p.maxInstances {
-		p.ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
+	if len(ids) == 0 || p.Refused+len(ids) > p.MaxInstances {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
 		return
 	}
-	p.refused += len(ids)
+	p.Refused += len(ids)
 	own := map[string]string{} // an ID's own (first) defect, by the ID
 	for _, fe := range errs {
 		i, ok := fe.Index()
@@ -704,10 +704,10 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 				msg += fmt.Sprintf(" (and %d more defects in the request)", len(errs)-1)
 			}
 		}
-		e := p.entry(region, id, m.Trigger)
-		e.addSource(src)
-		if e.fallback == nil {
-			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
+		e := p.Entry(region, id, m.Trigger)
+		e.AddSource(src)
+		if e.Fallback == nil {
+			e.Fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
 		}
 	}
 }
@@ -715,7 +715,7 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 // namedIDs are the distinct IDs a request names that can be reported: an
 // empty string names no instance.
 func namedIDs(in []string) []string {
-	out := uniqueStrings(in)
+	out := UniqueStrings(in)
 	n := 0
 	for _, id := range out {
 		if id != "" {
@@ -729,33 +729,33 @@ func namedIDs(in []string) []string {
 // notPlanned reports the messages the deadline left unplanned: their
 // instances are Unfinished (nothing of them was sent; safe to retry), one by
 // one up to MAX_INSTANCES, then summed up in one Ignored entry.
-func (pl *Planner) notPlanned(p *plan, inv *Invocation, msgs []events.Message) {
+func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 	const why = "the deadline came before the request was planned; nothing of it was sent, safe to retry"
 	var rest result.IgnoredEvent
 	var restIDs []string
 	restMsgs, restInstances := 0, 0
 	for _, m := range msgs {
 		src := sourceOf(m)
-		region, _ := pl.resolveRegion(m, inv)
+		region, _ := pl.ResolveRegion(m, inv)
 		listed := false
 		for _, id := range m.Request.InstanceIDs {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.byKey[ecsapi.InstanceKey(region, id)]; ok {
-				e.addSource(src)
+			if e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]; ok {
+				e.AddSource(src)
 				continue
 			}
-			if p.unplanned < p.maxInstances {
-				p.unplanned++
-				e := p.entry(region, id, m.Trigger)
-				e.addSource(src)
-				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
+			if p.Unplanned < p.MaxInstances {
+				p.Unplanned++
+				e := p.Entry(region, id, m.Trigger)
+				e.AddSource(src)
+				e.Fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
 				continue
 			}
 			restInstances++
-			if len(restIDs) < maxListedIDs {
+			if len(restIDs) < MaxListedIDs {
 				restIDs = append(restIDs, id)
 			}
 		}
@@ -766,7 +766,7 @@ func (pl *Planner) notPlanned(p *plan, inv *Invocation, msgs []events.Message) {
 			restMsgs++
 		}
 	}
-	p.unplannedMessages = len(msgs)
+	p.UnplannedMessages = len(msgs)
 	if restMsgs == 0 {
 		return
 	}
@@ -780,54 +780,54 @@ func (pl *Planner) notPlanned(p *plan, inv *Invocation, msgs []events.Message) {
 	if restInstances > len(restIDs) {
 		rest.InstanceCount = restInstances
 	}
-	p.ignored = append(p.ignored, rest)
+	p.Ignored = append(p.Ignored, rest)
 }
 
 // finish decides how each instance is asked for: a real start wins over a dry
 // run, any accepted request over a refusal; and applies the allow-lists.
-func (p *plan) finish(pl *Planner) {
-	for _, e := range p.entries {
+func (p *Plan) Finish(pl *Planner) {
+	for _, e := range p.Entries {
 		mode := modeReal
 		switch {
-		case e.named[modeReal]:
-		case e.named[modeDry]:
+		case e.Named[modeReal]:
+		case e.Named[modeDry]:
 			mode = modeDry
 		default:
-			e.result = e.fallback
+			e.Result = e.Fallback
 			continue
 		}
-		e.dryRun = mode == modeDry
-		e.needsRestartTag = e.restartTag[mode]
-		if !e.plain[mode] {
-			e.needTags = e.tagReqs[mode]
+		e.DryRun = mode == modeDry
+		e.NeedsRestartTag = e.RestartTag[mode]
+		if !e.Plain[mode] {
+			e.NeedTags = e.TagReqs[mode]
 		}
-		if g := e.at[mode]; g != nil {
+		if g := e.At[mode]; g != nil {
 			// A dry-run group loses the members that a real request names:
 			// those are started for real.
-			r := g.root()
-			if len(r.members) == 0 {
-				p.groups = append(p.groups, r)
+			r := g.Root()
+			if len(r.Members) == 0 {
+				p.Groups = append(p.Groups, r)
 			}
-			r.members = append(r.members, e)
-			e.group = r
+			r.Members = append(r.Members, e)
+			e.Group = r
 		}
-		if why := pl.denied(e.region, e.id); why != "" {
-			e.result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
+		if why := pl.denied(e.Region, e.ID); why != "" {
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
 }
 
 // closeIgnored sums up the Ignored entries past maxIgnored in one last entry;
 // it runs once, after the last call of ignore.
-func (p *plan) closeIgnored() {
-	o := p.overflow
+func (p *Plan) CloseIgnored() {
+	o := p.Overflow
 	if o.events == 0 {
 		return
 	}
-	p.overflow = overflowIgnored{}
+	p.Overflow = overflowIgnored{}
 	ig := result.IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), Trigger: string(o.first.Trigger),
 		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
-			o.events, p.maxIgnored, o.first.Reason),
+			o.events, p.MaxIgnored, o.first.Reason),
 		InstanceIDs: o.ids}
 	if o.warn {
 		ig.Code = o.first.Code
@@ -838,21 +838,21 @@ func (p *plan) closeIgnored() {
 	if o.instances > len(o.ids) {
 		ig.InstanceCount = o.instances
 	}
-	p.ignored = append(p.ignored, ig)
+	p.Ignored = append(p.Ignored, ig)
 }
 
 // settleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
 // when a member of a group is decided without a call — denied by policy, failed
 // or unfinished in a lookup — its partners are not started either, and share
 // its outcome.
-func settleGroups(groups []*atGroup) {
+func SettleGroups(groups []*AtGroup) {
 	for _, g := range groups {
-		var cause *entry
-		for _, e := range g.members {
+		var cause *Entry
+		for _, e := range g.Members {
 			// A member found Running by a tag selection needs no start:
 			// the rest are started without it, as ECS's own answer
 			// would have it (DESIGN §7).
-			if e.result != nil && e.result.Outcome != result.AlreadyRunning {
+			if e.Result != nil && e.Result.Outcome != result.AlreadyRunning {
 				cause = e
 				break
 			}
@@ -860,21 +860,21 @@ func settleGroups(groups []*atGroup) {
 		if cause == nil {
 			continue
 		}
-		for _, e := range g.members {
-			if e.result != nil {
+		for _, e := range g.Members {
+			if e.Result != nil {
 				continue
 			}
-			r := *cause.result
+			r := *cause.Result
 			r.PreviousStatus, r.CurrentStatus = "", ""
-			r.Message = fmt.Sprintf("AllTogether starts all or nothing, and its partner %s cannot be started: %s", cause.id, cause.result.Message)
-			e.result = &r
+			r.Message = fmt.Sprintf("AllTogether starts all or nothing, and its partner %s cannot be started: %s", cause.ID, cause.Result.Message)
+			e.Result = &r
 		}
 	}
 }
 
 // reportedErrors is what an HTTP caller is told of invalid requests: at most
 // maxReportedErrors defects, and how many more there are of total.
-func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
+func ReportedErrors(errs []events.FieldError, total int) []events.FieldError {
 	if len(errs) > maxReportedErrors {
 		errs = errs[:maxReportedErrors]
 	}
@@ -888,7 +888,7 @@ func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
 // eventExpired says why an event is too old to act on, or "". A time in the
 // future counts as now (DESIGN §4): a sender's clock ahead of ours neither
 // expires an event nor makes it younger than fresh.
-func (pl *Planner) eventExpired(m events.Message, now time.Time) string {
+func (pl *Planner) EventExpired(m events.Message, now time.Time) string {
 	if pl.Rules.MaxEventAge <= 0 || m.Time.IsZero() {
 		return ""
 	}
@@ -923,11 +923,11 @@ func (pl *Planner) skipDate(m events.Message, req events.StartRequest, now time.
 		zone = time.UTC
 	}
 	if req.TimeZone != "" {
-		if loc, err := loadZone(req.TimeZone); err == nil {
+		if loc, err := LoadZone(req.TimeZone); err == nil {
 			zone = loc
 		}
 	}
-	today := at.In(zone).Format(dateLayout)
+	today := at.In(zone).Format(DateLayout)
 	for _, d := range req.SkipDates {
 		if d == today {
 			return fmt.Sprintf("skip date %s (%s): the request is not carried out on it", today, zone)
@@ -944,7 +944,7 @@ func (pl *Planner) skipDate(m events.Message, req events.StartRequest, now time.
 // resolveRegion applies DESIGN §3's order: the request, the instance's own region
 // stated by the event, DEFAULT_REGION_ID, the event source's region, the
 // function's region.
-func (pl *Planner) resolveRegion(m events.Message, inv *Invocation) (region, from string) {
+func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, from string) {
 	for _, c := range []struct{ region, from string }{
 		{m.Request.RegionID, "the request"},
 		{m.InstanceRegion, "the event's instance"},
@@ -963,7 +963,7 @@ func (pl *Planner) resolveRegion(m events.Message, inv *Invocation) (region, fro
 func (pl *Planner) denied(scope, id string) string {
 	region, role := ecsapi.SplitScope(scope)
 	if role != "" && !pl.Rules.AllowedRoles[role] {
-		return roleNotAllowed(role)
+		return RoleNotAllowed(role)
 	}
 	if pl.Rules.AllowedRegions != nil && !pl.Rules.AllowedRegions[region] {
 		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)
@@ -974,7 +974,7 @@ func (pl *Planner) denied(scope, id string) string {
 	return ""
 }
 
-func joinFieldErrors(errs []events.FieldError) string {
+func JoinFieldErrors(errs []events.FieldError) string {
 	parts := make([]string, len(errs))
 	for i, e := range errs {
 		parts[i] = e.Field + ": " + e.Message

@@ -1,4 +1,4 @@
-package handler
+package plan
 
 import (
 	"fmt"
@@ -13,15 +13,15 @@ import (
 // sequenceRequest is a valid request with a sequence, accepted (expiry
 // passed) and waiting for its turn: execute runs it after the rest of the
 // batch (runSequence).
-type sequenceRequest struct {
-	m      events.Message
-	src    string
-	region string // the outer request's region, the groups' default
-	req    events.StartRequest
+type Sequence struct {
+	M      events.Message
+	Src    string
+	Region string // the outer request's region, the groups' default
+	Req    events.StartRequest
 	// skippedPast counts the instances Skipped past MAX_INSTANCES entries,
 	// skippedIDs lists the first few: one Ignored entry sums them up.
-	skippedPast int
-	skippedIDs  []string
+	SkippedPast int
+	SkippedIDs  []string
 }
 
 // group is the start request of group i with the outer request's fields as
@@ -29,21 +29,21 @@ type sequenceRequest struct {
 // deadline unless the group names one. An outer wait bounds the whole
 // sequence: no group waits past it (DESIGN §3.1; waits count from the
 // invocation's start).
-func (sq *sequenceRequest) group(i int) events.StartRequest {
-	g := inherit(sq.req, sq.region, sq.req.Sequence[i])
-	own, on, _ := parseWait(sq.req.Sequence[i].Wait)
+func (sq *Sequence) Group(i int) events.StartRequest {
+	g := Inherit(sq.Req, sq.Region, sq.Req.Sequence[i])
+	own, on, _ := ParseWait(sq.Req.Sequence[i].Wait)
 	if !on {
 		own = maxWait
 	}
-	if outer, on, _ := parseWait(sq.req.Wait); on && outer < own {
+	if outer, on, _ := ParseWait(sq.Req.Wait); on && outer < own {
 		own = outer
 	}
 	g.Wait = waitString(own)
-	if outer, on, _ := parseWait(sq.req.Wait); on && g.Targets != nil {
+	if outer, on, _ := ParseWait(sq.Req.Wait); on && g.Targets != nil {
 		// The group's targets too: a target's own longer wait is cut.
 		g.Targets = slices.Clone(g.Targets)
 		for j, t := range g.Targets {
-			if d, on, _ := parseWait(t.Wait); on && d > outer {
+			if d, on, _ := ParseWait(t.Wait); on && d > outer {
 				g.Targets[j].Wait = waitString(outer)
 			}
 		}
@@ -65,31 +65,31 @@ func waitString(d time.Duration) string {
 // a skip's, and a Started over another real outcome, so that an instance a
 // batch message and a sequence both name is reported as what ECS did to it
 // (DESIGN §3.1).
-func (p *plan) absorb(sp *plan, i int) string {
+func (p *Plan) Absorb(sp *Plan, i int) string {
 	stop := ""
-	for _, e := range sp.entries {
-		if e.result != nil && stop == "" {
-			switch e.result.Outcome {
+	for _, e := range sp.Entries {
+		if e.Result != nil && stop == "" {
+			switch e.Result.Outcome {
 			case result.Rejected, result.Failed, result.Unfinished:
-				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.id, ecsapi.ScopeLabel(e.region), e.result.Outcome, e.result.Code)
+				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.ID, ecsapi.ScopeLabel(e.Region), e.Result.Outcome, e.Result.Code)
 			}
 		}
-		k := ecsapi.InstanceKey(e.region, e.id)
-		have, ok := p.byKey[k]
+		k := ecsapi.InstanceKey(e.Region, e.ID)
+		have, ok := p.ByKey[k]
 		if !ok {
-			p.byKey[k] = e
-			p.entries = append(p.entries, e)
+			p.ByKey[k] = e
+			p.Entries = append(p.Entries, e)
 			continue
 		}
-		for _, s := range e.sources {
-			have.addSource(s)
+		for _, s := range e.Sources {
+			have.AddSource(s)
 		}
-		if decidedByStart(e) && (!decidedByStart(have) || (e.result.Outcome == result.Started && have.result.Outcome != result.Started)) {
-			have.result, have.dryRun, have.named[modeReal] = e.result, false, true
-			have.waited, have.runningAfter = e.waited, e.runningAfter
+		if decidedByStart(e) && (!decidedByStart(have) || (e.Result.Outcome == result.Started && have.Result.Outcome != result.Started)) {
+			have.Result, have.DryRun, have.Named[modeReal] = e.Result, false, true
+			have.Waited, have.RunningAfter = e.Waited, e.RunningAfter
 		}
 	}
-	for _, ig := range sp.ignored {
+	for _, ig := range sp.Ignored {
 		if stop == "" {
 			// Any Ignored entry stops it: a group not carried out
 			// (expired, a skip date, nothing found) is not Running.
@@ -98,26 +98,26 @@ func (p *plan) absorb(sp *plan, i int) string {
 				stop += " (" + ig.Code + ")"
 			}
 		}
-		p.ignoreCounted(ig, ig.InstanceIDs, max(ig.InstanceCount, len(ig.InstanceIDs)))
+		p.IgnoreCounted(ig, ig.InstanceIDs, max(ig.InstanceCount, len(ig.InstanceIDs)))
 	}
-	if len(sp.unresolved) > 0 && stop == "" {
-		stop = fmt.Sprintf("sequence[%d] stopped the sequence: its tags were not looked up to the end (%s)", i, sp.unresolved[0])
+	if len(sp.Unresolved) > 0 && stop == "" {
+		stop = fmt.Sprintf("sequence[%d] stopped the sequence: its tags were not looked up to the end (%s)", i, sp.Unresolved[0])
 	}
-	p.unresolved = append(p.unresolved, sp.unresolved...)
-	p.requests += sp.requests
-	p.dryRuns += sp.dryRuns
-	p.addInvalid(sp.invalid)
+	p.Unresolved = append(p.Unresolved, sp.Unresolved...)
+	p.Requests += sp.Requests
+	p.DryRuns += sp.DryRuns
+	p.AddInvalid(sp.Invalid)
 	return stop
 }
 
 // decidedByStart says whether e's result is that of a real start: a request
 // that was no dry run asked for it and ECS (or its lookup) decided it —
 // never a dry run's, a refusal's or a skip's outcome.
-func decidedByStart(e *entry) bool {
-	if e.result == nil || e.dryRun || !e.named[modeReal] {
+func decidedByStart(e *Entry) bool {
+	if e.Result == nil || e.DryRun || !e.Named[modeReal] {
 		return false
 	}
-	switch e.result.Outcome {
+	switch e.Result.Outcome {
 	case result.Started, result.AlreadyRunning, result.Failed, result.Unfinished:
 		return true
 	}
