@@ -1,4 +1,4 @@
-package handler
+package plan
 
 import (
 	"strings"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
-	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 func TestValidate(t *testing.T) {
@@ -32,7 +31,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := plan.Validate(tc.req)
+			errs := Validate(tc.req)
 			if tc.field == "" {
 				if len(errs) != 0 {
 					t.Fatalf("valid request refused: %+v", errs)
@@ -47,7 +46,7 @@ func TestValidate(t *testing.T) {
 			t.Fatalf("want an error on %s saying %q, got %+v", tc.field, tc.says, errs)
 		})
 	}
-	if errs := plan.Validate(events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "y")}); len(errs) != 0 {
+	if errs := Validate(events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "y")}); len(errs) != 0 {
 		t.Fatalf("SuccessFirst with 101 IDs is split, not refused: %+v", errs)
 	}
 }
