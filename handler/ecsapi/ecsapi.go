@@ -71,7 +71,7 @@ func (t Tag) String() string {
 }
 
 // matches says whether an instance's tags carry the pair.
-func (t Tag) Matches(tags map[string]string) bool {
+func (t Tag) matches(tags map[string]string) bool {
 	v, ok := tags[t.Key]
 	return ok && (t.AnyValue || v == t.Value)
 }

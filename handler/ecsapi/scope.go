@@ -91,7 +91,7 @@ func TagList(tags []Tag) string {
 // CarriesAll says whether tags hold every pair.
 func CarriesAll(tags map[string]string, pairs []Tag) bool {
 	for _, t := range pairs {
-		if !t.Matches(tags) {
+		if !t.matches(tags) {
 			return false
 		}
 	}

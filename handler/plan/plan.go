@@ -41,19 +41,19 @@ type Entry struct {
 	// named says which modes valid, accepted requests name it in;
 	// restartTag[m] holds when every request of mode m asked for RESTART_TAG
 	// (state-change events); at[m] is the AllTogether group of mode m.
-	Named      [2]bool
-	RestartTag [2]bool
-	At         [2]*AtGroup
+	named      [2]bool
+	restartTag [2]bool
+	at         [2]*AtGroup
 	// fallback is the result when no accepted request names it: the
 	// refusal of an invalid request, or Unfinished when the deadline came
 	// before its request was planned.
-	Fallback *result.InstanceResult
+	fallback *result.InstanceResult
 	// plain[m] holds when some request of mode m names it without tags;
 	// tagReqs[m] are the tags of the others, which narrow the IDs they
 	// name (DESIGN §3.1): the instance is started if it carries all the
 	// pairs of one of them.
-	Plain   [2]bool
-	TagReqs [2][][]ecsapi.Tag
+	plain   [2]bool
+	tagReqs [2][][]ecsapi.Tag
 	// wait is the longest wait a real request asked for (DESIGN §3.1).
 	Wait time.Duration
 	// info is what a tag selection's lookup found of the instance, nil
@@ -93,17 +93,17 @@ func (e *Entry) AddSource(src string) {
 // AllTogether request, or of several that overlap (DESIGN §4). Groups are
 // merged as a disjoint-set forest; members is filled on the root by finish.
 type AtGroup struct {
-	Parent  *AtGroup
-	Size    int
-	Members []*Entry
+	parent  *AtGroup
+	size    int
+	members []*Entry
 }
 
-func (g *AtGroup) Root() *AtGroup {
-	for g.Parent != nil {
-		if g.Parent.Parent != nil {
-			g.Parent = g.Parent.Parent
+func (g *AtGroup) root() *AtGroup {
+	for g.parent != nil {
+		if g.parent.parent != nil {
+			g.parent = g.parent.parent
 		}
-		g = g.Parent
+		g = g.parent
 	}
 	return g
 }
@@ -116,8 +116,8 @@ type Plan struct {
 	Groups  []*AtGroup // AllTogether groups with their members
 	Ignored []result.IgnoredEvent
 	// overflow sums up the Ignored entries past maxIgnored.
-	Overflow   overflowIgnored
-	MaxIgnored int
+	overflow   overflowIgnored
+	maxIgnored int
 	// invalid holds the first defects of invalid requests (an HTTP caller
 	// gets 400); invalidCount counts them all.
 	Invalid      []events.FieldError
@@ -128,11 +128,11 @@ type Plan struct {
 	// requests reported one by one, unplanned those reported Unfinished
 	// because the deadline came first: each is bounded by maxInstances.
 	MaxInstances int
-	Refused      int
-	Unplanned    int
+	refused      int
+	unplanned    int
 	// skipped counts the Skipped instances reported one by one (sequences).
 	Skipped           int
-	UnplannedMessages int
+	unplannedMessages int
 	Trigger           events.Trigger
 	// counted are the (region, ID) keys counted against MAX_INSTANCES.
 	Counted map[string]bool
@@ -140,7 +140,7 @@ type Plan struct {
 	// selection's lookup: a selection, and every request after the first
 	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
 	// once they are committed (resolveSelections).
-	Pending []*Accepted
+	Pending []*accepted
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
 	Unresolved []string
@@ -151,14 +151,14 @@ type Plan struct {
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
 // counted and merged into the plan (commit).
-type Accepted struct {
+type accepted struct {
 	M        events.Message
 	Src      string
 	Region   string
-	Req      events.StartRequest
+	req      events.StartRequest
 	IDs      []string
-	Mode     int
-	Batch    string
+	mode     int
+	batch    string
 	Tags     []ecsapi.Tag  // nil without tags
 	Wait     time.Duration // 0: no wait
 	Selects  bool          // tags without IDs: ids come from the lookup
@@ -175,7 +175,7 @@ type overflowIgnored struct {
 
 func New(maxInstances int) *Plan {
 	maxInstances = max(maxInstances, 1)
-	return &Plan{ByKey: make(map[string]*Entry), MaxInstances: maxInstances, MaxIgnored: maxInstances, Counted: make(map[string]bool)}
+	return &Plan{ByKey: make(map[string]*Entry), MaxInstances: maxInstances, maxIgnored: maxInstances, Counted: make(map[string]bool)}
 }
 
 // ignore records an event that starts nothing; ids are the instances it named.
@@ -188,7 +188,7 @@ func (p *Plan) Ignore(ig result.IgnoredEvent, ids []string) {
 // ignoreCounted is ignore for an event that stands for count instances, of
 // which ids are (at least) the first few.
 func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
-	if len(p.Ignored) < p.MaxIgnored {
+	if len(p.Ignored) < p.maxIgnored {
 		ig.InstanceIDs, ig.InstanceCount = listIDs(ids)
 		if count > len(ig.InstanceIDs) {
 			ig.InstanceCount = count
@@ -196,7 +196,7 @@ func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 		p.Ignored = append(p.Ignored, ig)
 		return
 	}
-	o := &p.Overflow
+	o := &p.overflow
 	if o.events == 0 {
 		o.first = ig
 	}
@@ -220,7 +220,7 @@ func listIDs(ids []string) ([]string, int) {
 	return append([]string(nil), ids[:MaxListedIDs]...), len(ids)
 }
 
-func (p *Plan) AddInvalid(errs []events.FieldError) {
+func (p *Plan) addInvalid(errs []events.FieldError) {
 	p.InvalidCount += len(errs)
 	if room := maxReportedErrors - len(p.Invalid); room > 0 {
 		p.Invalid = append(p.Invalid, errs[:min(room, len(errs))]...)
@@ -274,7 +274,7 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 		if len(m.Errors) > 0 {
 			// A payload the operator wrote that is no start request nor a
 			// known event: a mistake to be seen (DESIGN §4).
-			p.AddInvalid(m.Errors)
+			p.addInvalid(m.Errors)
 			p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
 				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 			return
@@ -317,13 +317,13 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	}
 	if len(errs) > 0 {
 		if req.Targets == nil && req.Sequence == nil {
-			p.Refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
+			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 			return
 		}
 		// The request is refused whole; each target's (or group's)
 		// instances are reported in their own region and account.
-		p.AddInvalid(errs)
-		p.RefuseParts(m, src, region, req, errs)
+		p.addInvalid(errs)
+		p.refuseParts(m, src, region, req, errs)
 		if namedTargetIDs(req) == 0 {
 			p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 		}
@@ -336,7 +336,7 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	if req.Sequence != nil {
 		// notAfter, skipDates and timeZone are the groups' defaults,
 		// judged group by group (runSequence).
-		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, Region: region, Req: req})
+		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
 		return
 	}
 	if req.Targets == nil {
@@ -463,17 +463,17 @@ func namedTargetIDs(req events.StartRequest) int {
 
 // refuseParts reports the instances of a refused request with targets or a
 // sequence, each in its own region (the group's, else region) and account.
-func (p *Plan) RefuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
 		r := part.RegionID
 		if r == "" {
 			r = region
 		}
 		if part.Targets != nil || part.Sequence != nil {
-			p.RefuseParts(m, src, r, part, errs)
+			p.refuseParts(m, src, r, part, errs)
 			continue
 		}
-		p.RefuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
+		p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
 	}
 }
 
@@ -487,7 +487,7 @@ func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req even
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.Batch())
-	a := &Accepted{M: m, Src: src, Region: scope, Req: req, IDs: ids, Mode: mode, Batch: batch,
+	a := &accepted{M: m, Src: src, Region: scope, req: req, IDs: ids, mode: mode, batch: batch,
 		Tags: TagPairs(req.Tags), Selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
 	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.Selects {
 		// Nothing to look up without assuming the role, which is not
@@ -531,19 +531,19 @@ func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 // commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
-func (pl *Planner) Commit(p *Plan, a *Accepted) {
-	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.Req, a.IDs, a.Mode, a.Batch
+func (pl *Planner) Commit(p *Plan, a *accepted) {
+	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.req, a.IDs, a.mode, a.batch
 	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
 		// that is refused (DESIGN §4).
-		if n := p.GroupSize(region, ids, mode); n > ecsapi.MaxPerCall {
+		if n := p.groupSize(region, ids, mode); n > ecsapi.MaxPerCall {
 			what := "with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d"
 			if a.Selects {
 				what = "the tags select (with the AllTogether requests they overlap) %d instances to start all or nothing together, over %d"
 			}
 			req.InstanceIDs = ids
-			p.Refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
+			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
 				Message: "AllTogether: " + fmt.Sprintf(what, n, ecsapi.MaxPerCall)}})
 			return
 		}
@@ -588,17 +588,17 @@ func (pl *Planner) Commit(p *Plan, a *Accepted) {
 		p.Counted[ecsapi.InstanceKey(region, id)] = true
 		e := p.Entry(region, id, m.Trigger)
 		e.AddSource(src)
-		if !e.Named[mode] {
-			e.Named[mode], e.RestartTag[mode] = true, m.RequireRestartTag
+		if !e.named[mode] {
+			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
 		} else {
 			// The restart-tag condition holds only if every request of
 			// the mode asked for it.
-			e.RestartTag[mode] = e.RestartTag[mode] && m.RequireRestartTag
+			e.restartTag[mode] = e.restartTag[mode] && m.RequireRestartTag
 		}
 		if narrows {
-			e.TagReqs[mode] = append(e.TagReqs[mode], a.Tags)
+			e.tagReqs[mode] = append(e.tagReqs[mode], a.Tags)
 		} else {
-			e.Plain[mode] = true
+			e.plain[mode] = true
 		}
 		e.Wait = max(e.Wait, a.Wait)
 		if info, ok := a.Infos[id]; ok {
@@ -615,23 +615,23 @@ func (pl *Planner) Commit(p *Plan, a *Accepted) {
 
 // groupSize is how many instances the AllTogether group of mode would hold if
 // a request naming ids in region joined it. At most 100 IDs: linear overall.
-func (p *Plan) GroupSize(region string, ids []string, mode int) int {
+func (p *Plan) groupSize(region string, ids []string, mode int) int {
 	var roots []*AtGroup
 	n := 0
 	for _, id := range ids {
 		e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]
-		if !ok || e.At[mode] == nil {
+		if !ok || e.at[mode] == nil {
 			n++
 			continue
 		}
-		r := e.At[mode].Root()
+		r := e.at[mode].root()
 		seen := false
 		for _, have := range roots {
 			seen = seen || have == r
 		}
 		if !seen {
 			roots = append(roots, r)
-			n += r.Size
+			n += r.size
 		}
 	}
 	return n
@@ -642,14 +642,14 @@ func (p *Plan) GroupSize(region string, ids []string, mode int) int {
 func join(members []*Entry, mode int) {
 	g := &AtGroup{}
 	for _, e := range members {
-		if e.At[mode] == nil {
-			e.At[mode] = g
-			g.Size++
+		if e.at[mode] == nil {
+			e.at[mode] = g
+			g.size++
 			continue
 		}
-		if r := e.At[mode].Root(); r != g {
-			r.Parent = g
-			g.Size += r.Size
+		if r := e.at[mode].root(); r != g {
+			r.parent = g
+			g.size += r.size
 		}
 	}
 }
@@ -671,21 +671,21 @@ func summarizeErrors(errs []events.FieldError) string {
 // its own defect (or the request's first) and a count of the others; nothing of
 // it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
 // summed up in one Ignored entry instead of one result each.
-func (p *Plan) Refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
-	p.AddInvalid(errs)
-	p.RefuseInstances(m, src, region, req, errs)
+func (p *Plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	p.addInvalid(errs)
+	p.refuseInstances(m, src, region, req, errs)
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *Plan) RefuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
-	if len(ids) == 0 || p.Refused+len(ids) > p.MaxInstances {
+	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
 		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
 		return
 	}
-	p.Refused += len(ids)
+	p.refused += len(ids)
 	own := map[string]string{} // an ID's own (first) defect, by the ID
 	for _, fe := range errs {
 		i, ok := fe.Index()
@@ -706,8 +706,8 @@ func (p *Plan) RefuseInstances(m events.Message, src, region string, req events.
 		}
 		e := p.Entry(region, id, m.Trigger)
 		e.AddSource(src)
-		if e.Fallback == nil {
-			e.Fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
+		if e.fallback == nil {
+			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
 		}
 	}
 }
@@ -746,11 +746,11 @@ func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 				e.AddSource(src)
 				continue
 			}
-			if p.Unplanned < p.MaxInstances {
-				p.Unplanned++
+			if p.unplanned < p.MaxInstances {
+				p.unplanned++
 				e := p.Entry(region, id, m.Trigger)
 				e.AddSource(src)
-				e.Fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
+				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
 				continue
 			}
@@ -766,7 +766,7 @@ func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 			restMsgs++
 		}
 	}
-	p.UnplannedMessages = len(msgs)
+	p.unplannedMessages = len(msgs)
 	if restMsgs == 0 {
 		return
 	}
@@ -789,26 +789,26 @@ func (p *Plan) Finish(pl *Planner) {
 	for _, e := range p.Entries {
 		mode := modeReal
 		switch {
-		case e.Named[modeReal]:
-		case e.Named[modeDry]:
+		case e.named[modeReal]:
+		case e.named[modeDry]:
 			mode = modeDry
 		default:
-			e.Result = e.Fallback
+			e.Result = e.fallback
 			continue
 		}
 		e.DryRun = mode == modeDry
-		e.NeedsRestartTag = e.RestartTag[mode]
-		if !e.Plain[mode] {
-			e.NeedTags = e.TagReqs[mode]
+		e.NeedsRestartTag = e.restartTag[mode]
+		if !e.plain[mode] {
+			e.NeedTags = e.tagReqs[mode]
 		}
-		if g := e.At[mode]; g != nil {
+		if g := e.at[mode]; g != nil {
 			// A dry-run group loses the members that a real request names:
 			// those are started for real.
-			r := g.Root()
-			if len(r.Members) == 0 {
+			r := g.root()
+			if len(r.members) == 0 {
 				p.Groups = append(p.Groups, r)
 			}
-			r.Members = append(r.Members, e)
+			r.members = append(r.members, e)
 			e.Group = r
 		}
 		if why := pl.denied(e.Region, e.ID); why != "" {
@@ -820,14 +820,14 @@ func (p *Plan) Finish(pl *Planner) {
 // closeIgnored sums up the Ignored entries past maxIgnored in one last entry;
 // it runs once, after the last call of ignore.
 func (p *Plan) CloseIgnored() {
-	o := p.Overflow
+	o := p.overflow
 	if o.events == 0 {
 		return
 	}
-	p.Overflow = overflowIgnored{}
+	p.overflow = overflowIgnored{}
 	ig := result.IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), Trigger: string(o.first.Trigger),
 		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
-			o.events, p.MaxIgnored, o.first.Reason),
+			o.events, p.maxIgnored, o.first.Reason),
 		InstanceIDs: o.ids}
 	if o.warn {
 		ig.Code = o.first.Code
@@ -848,7 +848,7 @@ func (p *Plan) CloseIgnored() {
 func SettleGroups(groups []*AtGroup) {
 	for _, g := range groups {
 		var cause *Entry
-		for _, e := range g.Members {
+		for _, e := range g.members {
 			// A member found Running by a tag selection needs no start:
 			// the rest are started without it, as ECS's own answer
 			// would have it (DESIGN §7).
@@ -860,7 +860,7 @@ func SettleGroups(groups []*AtGroup) {
 		if cause == nil {
 			continue
 		}
-		for _, e := range g.Members {
+		for _, e := range g.members {
 			if e.Result != nil {
 				continue
 			}

@@ -16,7 +16,7 @@ import (
 type Sequence struct {
 	M      events.Message
 	Src    string
-	Region string // the outer request's region, the groups' default
+	region string // the outer request's region, the groups' default
 	Req    events.StartRequest
 	// skippedPast counts the instances Skipped past MAX_INSTANCES entries,
 	// skippedIDs lists the first few: one Ignored entry sums them up.
@@ -30,7 +30,7 @@ type Sequence struct {
 // sequence: no group waits past it (DESIGN §3.1; waits count from the
 // invocation's start).
 func (sq *Sequence) Group(i int) events.StartRequest {
-	g := Inherit(sq.Req, sq.Region, sq.Req.Sequence[i])
+	g := Inherit(sq.Req, sq.region, sq.Req.Sequence[i])
 	own, on, _ := ParseWait(sq.Req.Sequence[i].Wait)
 	if !on {
 		own = maxWait
@@ -85,7 +85,7 @@ func (p *Plan) Absorb(sp *Plan, i int) string {
 			have.AddSource(s)
 		}
 		if decidedByStart(e) && (!decidedByStart(have) || (e.Result.Outcome == result.Started && have.Result.Outcome != result.Started)) {
-			have.Result, have.DryRun, have.Named[modeReal] = e.Result, false, true
+			have.Result, have.DryRun, have.named[modeReal] = e.Result, false, true
 			have.Waited, have.RunningAfter = e.Waited, e.RunningAfter
 		}
 	}
@@ -106,7 +106,7 @@ func (p *Plan) Absorb(sp *Plan, i int) string {
 	p.Unresolved = append(p.Unresolved, sp.Unresolved...)
 	p.Requests += sp.Requests
 	p.DryRuns += sp.DryRuns
-	p.AddInvalid(sp.Invalid)
+	p.addInvalid(sp.Invalid)
 	return stop
 }
 
@@ -114,7 +114,7 @@ func (p *Plan) Absorb(sp *Plan, i int) string {
 // that was no dry run asked for it and ECS (or its lookup) decided it —
 // never a dry run's, a refusal's or a skip's outcome.
 func decidedByStart(e *Entry) bool {
-	if e.Result == nil || e.DryRun || !e.Named[modeReal] {
+	if e.Result == nil || e.DryRun || !e.named[modeReal] {
 		return false
 	}
 	switch e.Result.Outcome {
