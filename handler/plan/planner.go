@@ -1,3 +1,9 @@
+// Package plan turns an invocation's messages into a plan (DESIGN §3, §4):
+// validation, expiry, regions, skip dates, the limits, the allow-lists,
+// merging into one entry per instance, AllTogether groups, refusals, and the
+// groups of a sequence; the facts a lookup brings (the instances a tag
+// selection found) are handed to it as data (Commit). It never calls ECS:
+// it imports neither the starter nor the adapters.
 package plan
 
 import "time"
