@@ -1,7 +1,10 @@
-// Package handler is start-ecs's function: it validates the start requests found
-// in an invocation's events, applies the allow-lists, starts the instances through
-// ECS with retries under the invocation's deadline, and reports one Outcome for
-// every instance to the caller and, as JSON log lines, to the log store.
+// Package handler is start-ecs's function, its face: Handle takes an
+// invocation's payload and deadline, answers HTTP (authentication, status,
+// XML), and orchestrates plan → start → wait → sequence: handler/plan turns
+// the events' start requests into a plan, handler/starter does the ECS work,
+// and handler/result is the answer, one Outcome for every instance, given to
+// the caller and, as JSON log lines, to the log store. No package below
+// imports this one (DESIGN §1).
 package handler
 
 import (

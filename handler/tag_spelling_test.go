@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/start-ecs/start-ecs/events"
-	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
@@ -123,30 +122,6 @@ func TestJSONTagsOneToTwenty(t *testing.T) {
 		errs := slices.Concat(msgs[0].Errors, plan.Validate(msgs[0].Request))
 		if ok != (len(errs) == 0) || (!ok && errs[0].Field != "tags") {
 			t.Errorf("%d pairs: errors %+v, want valid %v", n, errs, ok)
-		}
-	}
-}
-
-// secretForms are the encodings in which a secret can appear in a text.
-func secretForms(secret string) []string {
-	once := url.QueryEscape(secret)
-	return []string{secret, once, url.QueryEscape(once), strings.ReplaceAll(once, "+", "%20")}
-}
-
-// assertNoSecretPiece fails if text holds any 16 characters in a row of the
-// secret or the token, in any encoding, in either case of hex digits (DESIGN
-// §7: the scrubber catches any piece of a secret 16 characters or longer).
-func assertNoSecretPiece(t *testing.T, text string, creds ecsapi.Credentials) {
-	t.Helper()
-	low := strings.ToLower(text)
-	for _, secret := range []string{creds.AccessKeySecret, creds.SecurityToken} {
-		for _, form := range secretForms(secret) {
-			form = strings.ToLower(form)
-			for i := 0; i+16 <= len(form); i++ {
-				if strings.Contains(low, form[i:i+16]) {
-					t.Fatalf("text holds a 16-character piece %q of a secret: %s", form[i:i+16], text)
-				}
-			}
 		}
 	}
 }

@@ -31,7 +31,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// SDKOptions configure an SDKECS.
+// Options configure an ECS.
 type Options struct {
 	// Endpoint is ECS_ENDPOINT: a URL with scheme http or https and a host,
 	// where "{regionId}" in the host is replaced by each call's region
@@ -50,7 +50,7 @@ type Options struct {
 	Transport http.RoundTripper
 }
 
-// SDKECS implements ECS with the v1 SDK. It is safe for concurrent use.
+// ECS implements ecsapi.ECS with the v1 SDK. It is safe for concurrent use.
 //
 // The SDK's Client is not (DESIGN §8: each call writes the client's
 // http.Client and its transport's dialer), so every call builds a fresh,
@@ -103,7 +103,7 @@ const publicHostTemplate = "ecs." + regionPlaceholder + ".aliyuncs.com"
 // endpointMapOnce fills the SDK's endpoint map once (see client).
 var endpointMapOnce sync.Once
 
-// NewSDKECS checks the options and returns the ECS client.
+// NewECS checks the options and returns the ECS client.
 func NewECS(o Options) (*ECS, error) {
 	e := &ECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {

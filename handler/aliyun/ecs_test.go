@@ -468,7 +468,7 @@ func TestSDKEndpoints(t *testing.T) {
 	for _, bad := range []string{"ftp://ecs.example.test", "ecs.cn-hangzhou.aliyuncs.com", "127.0.0.1:8080", "http://", "https://host/path",
 		"https://host?x=1", "https://user:pw@host", "http://host/{regionId}", "://x"} {
 		if _, err := NewECS(Options{Endpoint: bad}); err == nil {
-			t.Errorf("NewSDKECS accepted endpoint %q", bad)
+			t.Errorf("NewECS accepted endpoint %q", bad)
 		}
 	}
 }
@@ -517,7 +517,7 @@ func TestScrubSecrets(t *testing.T) {
 }
 
 // Concurrent first calls of fresh clients must not race inside the SDK (its
-// endpoint map is filled lazily without a lock; NewSDKECS fills it first).
+// endpoint map is filled lazily without a lock; NewECS fills it first).
 // Under -race the detector checks that; without it the test still checks
 // what a race would break: every call is answered, each signed on its own
 // (the emulator accepts a SignatureNonce once), with the instance it asked.

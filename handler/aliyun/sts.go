@@ -39,8 +39,8 @@ func DefaultSTSEndpoint(ecsEndpoint string) string {
 	return "https://" + stsPublicHost
 }
 
-// SDKSTS implements STS with the v1 SDK. It is safe for concurrent use: as
-// SDKECS, it builds a client per call over a shared pool.
+// STS implements ecsapi.STS with the v1 SDK. It is safe for concurrent use: as
+// ECS, it builds a client per call over a shared pool.
 type STS struct {
 	scheme string
 	// hostTemplate is the endpoint's host; {regionId} in it is the
@@ -53,7 +53,7 @@ type STS struct {
 
 var _ ecsapi.STS = (*STS)(nil)
 
-// NewSDKSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
+// NewSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
 // (scheme://host[:port]) whose host may hold {regionId}, the function's
 // own region; empty means https://sts.aliyuncs.com. transport may be nil (a
 // pool of its own) or the ECS client's.

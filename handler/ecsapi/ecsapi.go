@@ -1,3 +1,8 @@
+// Package ecsapi is the seam between the function and Alibaba Cloud: the
+// ECS and STS interfaces the starter calls, their inputs, outputs and
+// errors, the one Tag type, the scope of an instance (its region, and the
+// role of another account), the batch modes and ECS's limits per call.
+// Implementations live in handler/aliyun; test doubles in ecsapitest.
 package ecsapi
 
 import (
@@ -54,7 +59,7 @@ type DescribeByTagsInput struct {
 	NextToken string
 }
 
-// TagPair is one tag filter: Key, and Value unless AnyValue (then every
+// Tag is one tag filter: Key, and Value unless AnyValue (then every
 // value of the key matches).
 type Tag struct {
 	Key      string

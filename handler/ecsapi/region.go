@@ -1,10 +1,10 @@
 package ecsapi
 
-// describePageSize is DescribeInstances' largest page, and also the most IDs
+// DescribePageSize is DescribeInstances' largest page, and also the most IDs
 // InstanceIds takes.
 const DescribePageSize = 100
 
-// validRegionID says whether s looks like a region ID:
+// ValidRegionID says whether s looks like a region ID:
 // ^[a-z][a-z0-9]*(-[a-z0-9]+)+$ (a lowercase letter, then lowercase letters,
 // digits and single dashes, at least one dash, none at the end), checked
 // without a regexp compiled at start-up.

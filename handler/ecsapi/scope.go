@@ -16,7 +16,7 @@ import (
 // scopeSep separates region and role in a scope; no region ID holds it.
 const scopeSep = "|"
 
-// scopeOf is the scope of region in the account of role ("": the
+// ScopeOf is the scope of region in the account of role ("": the
 // function's own).
 func ScopeOf(region, role string) string {
 	if role == "" {
@@ -25,19 +25,19 @@ func ScopeOf(region, role string) string {
 	return region + scopeSep + role
 }
 
-// splitScope is scopeOf's inverse.
+// SplitScope is ScopeOf's inverse.
 func SplitScope(scope string) (region, role string) {
 	region, role, _ = strings.Cut(scope, scopeSep)
 	return region, role
 }
 
-// regionOf is the region of a scope.
+// RegionOf is the region of a scope.
 func RegionOf(scope string) string {
 	region, _ := SplitScope(scope)
 	return region
 }
 
-// scopeLabel names a scope in messages: the region, and the account when
+// ScopeLabel names a scope in messages: the region, and the account when
 // it is another's.
 func ScopeLabel(scope string) string {
 	region, role := SplitScope(scope)
@@ -47,7 +47,7 @@ func ScopeLabel(scope string) string {
 	return region + " (account " + AccountOf(role) + ")"
 }
 
-// accountOf is the account ID of a RAM role's ARN, "" for none (nor for
+// AccountOf is the account ID of a RAM role's ARN, "" for none (nor for
 // anything that is not such an ARN): acs:ram::<account id>:role/<name>, the
 // account 1 to 32 digits, the name 1 to 128 of RAM's characters (letters,
 // digits, '.', '-', '_', '/' for a path). Checked by hand, not by a regexp:
@@ -79,7 +79,7 @@ func AccountOf(role string) string {
 	return account
 }
 
-// tagList renders tag pairs for a message: env=dev, team=*.
+// TagList renders tag pairs for a message: env=dev, team=*.
 func TagList(tags []Tag) string {
 	parts := make([]string, len(tags))
 	for i, t := range tags {

@@ -28,7 +28,7 @@ const (
 	modeDry  = 1
 )
 
-// entry is one (region, instance) pair of an invocation (DESIGN §4: an
+// Entry is one (region, instance) pair of an invocation (DESIGN §4: an
 // instance is the pair everywhere), from the requests that named it to its
 // result.
 type Entry struct {
@@ -76,6 +76,7 @@ type Entry struct {
 	Waited       bool
 }
 
+// AddSource records one more request that names the instance.
 func (e *Entry) AddSource(src string) {
 	for _, s := range e.Sources {
 		if s == src {
@@ -89,7 +90,7 @@ func (e *Entry) AddSource(src string) {
 	e.MoreSources++
 }
 
-// atGroup is one all-or-nothing StartInstances call: the instances of one
+// AtGroup is one all-or-nothing StartInstances call: the instances of one
 // AllTogether request, or of several that overlap (DESIGN §4). Groups are
 // merged as a disjoint-set forest; members is filled on the root by finish.
 type AtGroup struct {
@@ -108,7 +109,7 @@ func (g *AtGroup) root() *AtGroup {
 	return g
 }
 
-// plan is what an invocation's messages ask for: the instances in order of first
+// Plan is what an invocation's messages ask for: the instances in order of first
 // mention, and the events that named nothing to start.
 type Plan struct {
 	Entries []*Entry
@@ -173,19 +174,20 @@ type overflowIgnored struct {
 	warn              bool
 }
 
+// New is an empty plan that counts up to maxInstances instances.
 func New(maxInstances int) *Plan {
 	maxInstances = max(maxInstances, 1)
 	return &Plan{ByKey: make(map[string]*Entry), MaxInstances: maxInstances, maxIgnored: maxInstances, Counted: make(map[string]bool)}
 }
 
-// ignore records an event that starts nothing; ids are the instances it named.
+// Ignore records an event that starts nothing; ids are the instances it named.
 // It lists at most maxListedIDs of them, and past maxIgnored entries it only
 // counts (finish sums them up in one entry).
 func (p *Plan) Ignore(ig result.IgnoredEvent, ids []string) {
 	p.IgnoreCounted(ig, ids, len(ids))
 }
 
-// ignoreCounted is ignore for an event that stands for count instances, of
+// IgnoreCounted is ignore for an event that stands for count instances, of
 // which ids are (at least) the first few.
 func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 	if len(p.Ignored) < p.maxIgnored {
@@ -227,7 +229,7 @@ func (p *Plan) addInvalid(errs []events.FieldError) {
 	}
 }
 
-// entry returns the entry of (region, id), made on first mention.
+// Entry returns the entry of (region, id), made on first mention.
 func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
 	k := ecsapi.InstanceKey(region, id)
 	e, ok := p.ByKey[k]
@@ -239,7 +241,7 @@ func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
 	return e
 }
 
-// makePlan validates the messages and applies expiry, limits and the
+// Make validates the messages and applies expiry, limits and the
 // allow-lists; it does nothing that needs ECS. Its work is linear in the
 // messages and their IDs, and ends at until (if set): what was not planned by
 // then is reported Unfinished, safe to retry (DESIGN §4).
@@ -268,6 +270,7 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
+// PlanMessage plans one message into p.
 func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
@@ -360,7 +363,7 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	}
 }
 
-// inherit is part (a target or a sequence group) with the outer request's
+// Inherit is part (a target or a sequence group) with the outer request's
 // fields as its defaults (DESIGN §3.1, outer fields): region (the outer
 // request's, resolved as §3 resolves a request's), batchOptimization, wait,
 // dryRun, notAfter, skipDates and timeZone where part sets none (an
@@ -392,7 +395,7 @@ func Inherit(outer events.StartRequest, region string, part events.StartRequest)
 	return part
 }
 
-// notToday says why a request (or a target, a group, with its defaults
+// NotToday says why a request (or a target, a group, with its defaults
 // applied) is not carried out now, or "": its notAfter has passed, or
 // today is one of its skip dates in its zone (skipDate). what names the
 // part in the reason ("targets[1] in cn-shanghai"), "" for a whole request.
@@ -508,12 +511,12 @@ func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req even
 	pl.Commit(p, a)
 }
 
-// roleNotAllowed says why a role may not be assumed.
+// RoleNotAllowed says why a role may not be assumed.
 func RoleNotAllowed(role string) string {
 	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS (empty: no role may be assumed); nothing was sent to STS", role)
 }
 
-// tagPairs turns a request's tags into the ECS interface's pairs.
+// TagPairs turns a request's tags into the ECS interface's pairs.
 func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	if tags == nil {
 		return nil
@@ -528,7 +531,7 @@ func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	return out
 }
 
-// commit counts an accepted request's instances against MAX_INSTANCES and
+// Commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
 func (pl *Planner) Commit(p *Plan, a *accepted) {
@@ -783,7 +786,7 @@ func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 	p.Ignored = append(p.Ignored, rest)
 }
 
-// finish decides how each instance is asked for: a real start wins over a dry
+// Finish decides how each instance is asked for: a real start wins over a dry
 // run, any accepted request over a refusal; and applies the allow-lists.
 func (p *Plan) Finish(pl *Planner) {
 	for _, e := range p.Entries {
@@ -817,7 +820,7 @@ func (p *Plan) Finish(pl *Planner) {
 	}
 }
 
-// closeIgnored sums up the Ignored entries past maxIgnored in one last entry;
+// CloseIgnored sums up the Ignored entries past maxIgnored in one last entry;
 // it runs once, after the last call of ignore.
 func (p *Plan) CloseIgnored() {
 	o := p.overflow
@@ -841,7 +844,7 @@ func (p *Plan) CloseIgnored() {
 	p.Ignored = append(p.Ignored, ig)
 }
 
-// settleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
+// SettleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
 // when a member of a group is decided without a call — denied by policy, failed
 // or unfinished in a lookup — its partners are not started either, and share
 // its outcome.
@@ -872,7 +875,7 @@ func SettleGroups(groups []*AtGroup) {
 	}
 }
 
-// reportedErrors is what an HTTP caller is told of invalid requests: at most
+// ReportedErrors is what an HTTP caller is told of invalid requests: at most
 // maxReportedErrors defects, and how many more there are of total.
 func ReportedErrors(errs []events.FieldError, total int) []events.FieldError {
 	if len(errs) > maxReportedErrors {
@@ -885,7 +888,7 @@ func ReportedErrors(errs []events.FieldError, total int) []events.FieldError {
 	return append(out, events.FieldError{Field: "body", Message: fmt.Sprintf("and %d more defects", total-len(errs))})
 }
 
-// eventExpired says why an event is too old to act on, or "". A time in the
+// EventExpired says why an event is too old to act on, or "". A time in the
 // future counts as now (DESIGN §4): a sender's clock ahead of ours neither
 // expires an event nor makes it younger than fresh.
 func (pl *Planner) EventExpired(m events.Message, now time.Time) string {
@@ -941,7 +944,7 @@ func (pl *Planner) skipDate(m events.Message, req events.StartRequest, now time.
 	return ""
 }
 
-// resolveRegion applies DESIGN §3's order: the request, the instance's own region
+// ResolveRegion applies DESIGN §3's order: the request, the instance's own region
 // stated by the event, DEFAULT_REGION_ID, the event source's region, the
 // function's region.
 func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, from string) {
@@ -974,6 +977,7 @@ func (pl *Planner) denied(scope, id string) string {
 	return ""
 }
 
+// JoinFieldErrors renders field errors on one line.
 func JoinFieldErrors(errs []events.FieldError) string {
 	parts := make([]string, len(errs))
 	for i, e := range errs {

@@ -10,7 +10,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// sequenceRequest is a valid request with a sequence, accepted (expiry
+// Sequence is a valid request with a sequence, accepted (expiry
 // passed) and waiting for its turn: execute runs it after the rest of the
 // batch (runSequence).
 type Sequence struct {
@@ -24,7 +24,7 @@ type Sequence struct {
 	SkippedIDs  []string
 }
 
-// group is the start request of group i with the outer request's fields as
+// Group is the start request of group i with the outer request's fields as
 // its defaults (inherit), and the implied wait: until the invocation's
 // deadline unless the group names one. An outer wait bounds the whole
 // sequence: no group waits past it (DESIGN §3.1; waits count from the
@@ -59,7 +59,7 @@ func waitString(d time.Duration) string {
 	return d.String()
 }
 
-// absorb merges a group's plan into p and says why the sequence stops after
+// Absorb merges a group's plan into p and says why the sequence stops after
 // group i, or "". An instance p already holds keeps one result: the one a
 // real start decided (decidedByStart) wins over a dry run's, a refusal's or
 // a skip's, and a Started over another real outcome, so that an instance a

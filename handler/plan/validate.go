@@ -17,7 +17,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/tzdb"
 )
 
-// validInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
+// ValidInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
 // digits (^i-[a-z0-9]{6,30}$, checked without a regexp: it is the hot path,
 // and a regexp would be compiled at start-up, before the first invocation).
 func ValidInstanceID(id string) bool {
@@ -63,7 +63,7 @@ type checkedTag struct {
 // timeout is a day.
 const maxWait = 24 * time.Hour
 
-// parseWait reads a valid wait: none (absent or false), until the deadline
+// ParseWait reads a valid wait: none (absent or false), until the deadline
 // (true: forever, capped by it later), or a duration.
 func ParseWait(s string) (d time.Duration, on, ok bool) {
 	switch strings.ToLower(s) {
@@ -123,7 +123,7 @@ func Validate(req events.StartRequest) []events.FieldError {
 	return ValidateRequest(req, false)
 }
 
-// validateRequest is Validate; decodeErrs says the decoder already found
+// ValidateRequest is Validate; decodeErrs says the decoder already found
 // defects in the request, so that a list whose every element was refused
 // there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
 func ValidateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
@@ -351,7 +351,7 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 // maxSkipDates bounds a request's skipDates: a year of days, and some.
 const maxSkipDates = 400
 
-// dateLayout is the form of a skip date (DESIGN §3.1).
+// DateLayout is the form of a skip date (DESIGN §3.1).
 const DateLayout = "2006-01-02"
 
 // validateSkipDates checks skipDates (1 to 400 dates like 2026-12-25) and
@@ -386,13 +386,13 @@ func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldE
 	return out
 }
 
-// validDate says whether d is a calendar date written YYYY-MM-DD.
+// ValidDate says whether d is a calendar date written YYYY-MM-DD.
 func ValidDate(d string) bool {
 	t, err := time.Parse(DateLayout, d)
 	return err == nil && t.Format(DateLayout) == d
 }
 
-// loadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
+// LoadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
 // UTC or an Area/Location zone, always from the embedded database (about
 // 400 KB, handler/tzdb), never the machine's zone files, which
 // time.LoadLocation prefers; Local, localtime, posixrules, Factory, right/…
@@ -416,7 +416,7 @@ func normalBatch(s string) (string, bool) {
 	return s, false
 }
 
-// quote quotes a value for a message, cut to 64 characters: messages are
+// Quote quotes a value for a message, cut to 64 characters: messages are
 // logged, and must not carry a body's worth of bytes.
 func Quote(s string) string {
 	if r := []rune(s); len(r) > 64 {
@@ -454,6 +454,7 @@ func ruleMessage(fe validator.FieldError) string {
 	return fmt.Sprintf("fails rule %s", fe.Tag())
 }
 
+// UniqueStrings is in without repeats, in order of first mention.
 func UniqueStrings(in []string) []string {
 	seen := make(map[string]bool, len(in))
 	out := make([]string, 0, len(in))

@@ -42,7 +42,7 @@ const CodeSequenceStopped = "SequenceStopped"
 // lock is lifted.
 const CodeInstanceLocked = "InstanceLocked"
 
-// adviceFor says what an operator can do about a failure (the seed's error table).
+// Advice says what an operator can do about a failure (the seed's error table).
 func Advice(code string) string {
 	switch {
 	case code == CodeInvalidRegionID:

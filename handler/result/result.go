@@ -1,3 +1,6 @@
+// Package result is the answer of an invocation (DESIGN §5): one Outcome
+// per instance, the Ignored events, the Summary, the codes this function
+// sets and the advice that goes with a code.
 package result
 
 import (
@@ -101,7 +104,7 @@ type Result struct {
 	Unresolved []string `json:"-" xml:"-"`
 }
 
-// unfinished says whether the invocation left work undone that a retry can
+// Unfinished says whether the invocation left work undone that a retry can
 // do: an Unfinished instance, or a tag selection not read to its end.
 func (r *Result) Unfinished() bool { return r.Summary.Unfinished > 0 || len(r.Unresolved) > 0 }
 
@@ -110,7 +113,7 @@ type InstanceResponses struct {
 	InstanceResponse []InstanceResult `json:"InstanceResponse" xml:"InstanceResponse"`
 }
 
-// summarize counts r's results into r.Summary.
+// Summarize counts r's results into r.Summary.
 func (r *Result) Summarize() {
 	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored)}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
@@ -134,7 +137,7 @@ func (r *Result) Summarize() {
 	r.Summary = s
 }
 
-// refusedIgnored says whether an Ignored entry stands for instances that were
+// RefusedIgnored says whether an Ignored entry stands for instances that were
 // refused (too many, an invalid request): for an HTTP caller, not all is well.
 func (r *Result) RefusedIgnored() bool {
 	for _, ig := range r.Ignored {

@@ -10,11 +10,11 @@ import (
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// class is how the starter treats an ECS answer.
+// Class is how the starter treats an ECS answer.
 type Class int
 
 const (
-	// permanent: ECS refused for good; the instances are Failed.
+	// Permanent means ECS refused for good: the instances are Failed.
 	Permanent Class = iota
 	// transient: throttling, 5xx, network, a conflicting operation; retried with
 	// backoff until the deadline, then Unfinished.
@@ -27,7 +27,7 @@ const (
 	dryRunPass
 )
 
-// verdict is a classified ECS answer, with what the result reports of it.
+// Verdict is a classified ECS answer, with what the result reports of it.
 type Verdict struct {
 	Class     Class
 	Code      string
@@ -40,7 +40,7 @@ type Verdict struct {
 	inFlight bool
 }
 
-// adviceText is what the operator can do about v.
+// AdviceText is what the operator can do about v.
 func (v Verdict) AdviceText() string {
 	if v.advice != "" {
 		return v.advice

@@ -199,15 +199,6 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 	}
 }
 
-func mustMarshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // sdkSTS are the credentials of these tests' calls through the adapter
 // (as in the adapter's own tests).
 var sdkSTS = ecsapi.Credentials{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2sdk", AccessKeySecret: "7pT4x9vBqR2sLmN8kZ1wY6cE3hJ5gF0d",

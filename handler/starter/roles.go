@@ -24,7 +24,7 @@ const (
 // the target role allows (DESIGN §3.1).
 const sessionPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:StartInstances","ecs:DescribeInstances","ecs:DescribeInstanceStatus"],"Resource":"*"}]}`
 
-// roleCache keeps the assumed credentials of each role, shared by the
+// RoleCache keeps the assumed credentials of each role, shared by the
 // invocations of one process, and makes at most one AssumeRole call per role
 // at a time. An invocation waits for another's call in flight only until its
 // own deadline (DESIGN §5: no wait is exempt): no lock is held across a
@@ -57,11 +57,12 @@ type assumeCall struct {
 	session *Session
 }
 
+// NewRoleCache is an empty cache of the roles sts assumes.
 func NewRoleCache(sts ecsapi.STS) *RoleCache {
 	return &RoleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
 }
 
-// roleSession is one invocation's side of AssumeRole: what it sends, and
+// Session is one invocation's side of AssumeRole: what it sends, and
 // the credentials STS gave it with an expiry in the past or unreadable,
 // which serve this invocation only (DESIGN §3.1) — neither cached for the
 // next invocation nor assumed again before each call.
@@ -72,7 +73,7 @@ type Session struct {
 	own map[string]ecsapi.Credentials
 }
 
-// newRoleSession is the session of an invocation of the function named
+// NewSession is the session of an invocation of the function named
 // function, in region (its own), sending externalID ("" for none).
 func NewSession(function, region, externalID string) *Session {
 	return &Session{name: sessionName(function), externalID: externalID, region: region}

@@ -143,6 +143,8 @@ func (r *Run) Warnings() []Warning {
 	return r.warnings
 }
 
+// Run is the state of one invocation's calls (see NewRun): its credentials,
+// its side of AssumeRole, a lane per scope, and the results and warnings.
 type Run struct {
 	s     *Starter
 	creds ecsapi.Credentials
@@ -598,7 +600,7 @@ func (r *Run) pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// selectByTags reads every page of the instances of region that carry all
+// SelectByTags reads every page of the instances of region that carry all
 // of tags (DESIGN §3.1), each page a call of the retry loop, and stops once
 // more than limit are found (the request is then refused anyway). It reads
 // at most maxTagPages(limit) pages: an ECS that keeps answering pages past
@@ -662,7 +664,7 @@ func maxTagPages(limit int) int {
 	return (max(limit, 0)+ecsapi.DescribePageSize-1)/ecsapi.DescribePageSize + 2
 }
 
-// seenRunning is what a wait saw of one instance.
+// SeenRunning is what a wait saw of one instance.
 type SeenRunning struct {
 	Status       string // the last status seen, "" when none
 	Running      bool
@@ -674,7 +676,7 @@ type SeenRunning struct {
 // the wait's context ends that long after the wait does.
 const lastPollTime = time.Second
 
-// waitRunning polls ids (at most 100) of region with DescribeInstanceStatus
+// WaitRunning polls ids (at most 100) of region with DescribeInstanceStatus
 // until each is Running or the wait ends at until (DESIGN §3.1): at once,
 // then every PollInterval, backing off on throttling, and a last time at
 // the wait's end, however short the wait, so that an instance Running when
@@ -729,7 +731,7 @@ func (r *Run) WaitRunning(ctx context.Context, region string, ids []string, sinc
 	return seen, last
 }
 
-// unfinishedVerdict explains why work stopped undone after the last answer v.
+// UnfinishedVerdict explains why work stopped undone after the last answer v.
 func UnfinishedVerdict(ctx context.Context, v Verdict) Verdict {
 	if v.Code == "" {
 		v.Code = result.CodeDeadlineExceeded
@@ -897,6 +899,7 @@ func startedOutcome(resp ecsapi.InstanceResponse) result.Outcome {
 	return result.Started
 }
 
+// HasLock says whether info carries an OperationLock with reason.
 func HasLock(info ecsapi.InstanceInfo, reason string) bool {
 	for _, l := range info.LockReasons {
 		if l == reason {
@@ -906,7 +909,7 @@ func HasLock(info ecsapi.InstanceInfo, reason string) bool {
 	return false
 }
 
-// lookup describes ids (at most 100), retrying transient failures. ok is false
+// Lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
 func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
 	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {

@@ -45,6 +45,7 @@ func (f *ECS) enter() func() {
 	return func() { f.InFlight.Add(-1) }
 }
 
+// StartInstances records the call, then answers with Start.
 func (f *ECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	defer f.enter()()
 	f.Mu.Lock()
@@ -58,6 +59,7 @@ func (f *ECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in e
 	return f.Start(in)
 }
 
+// DescribeInstances counts the call, then answers with Describe.
 func (f *ECS) DescribeInstances(ctx context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
 	f.Mu.Lock()
@@ -69,6 +71,7 @@ func (f *ECS) DescribeInstances(ctx context.Context, _ ecsapi.Credentials, regio
 	return f.Describe(region, ids)
 }
 
+// DescribeInstancesByTags counts the call, then answers with ByTags.
 func (f *ECS) DescribeInstancesByTags(ctx context.Context, _ ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
 	f.Mu.Lock()
@@ -80,6 +83,8 @@ func (f *ECS) DescribeInstancesByTags(ctx context.Context, _ ecsapi.Credentials,
 	return f.ByTags(in)
 }
 
+// DescribeInstanceStatus counts the poll, then answers with Status, or
+// with the statuses of what Describe says.
 func (f *ECS) DescribeInstanceStatus(ctx context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
 	f.Mu.Lock()
