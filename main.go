@@ -15,11 +15,12 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/aliyun"
 )
 
 func main() {
 	cfg, cfgErr := handler.ConfigFromEnv(os.Getenv)
-	ecs, err := handler.NewSDKECS(handler.SDKOptions{Endpoint: cfg.ECSEndpoint})
+	ecs, err := aliyun.NewECS(aliyun.Options{Endpoint: cfg.ECSEndpoint})
 	if err != nil {
 		cfgErr = errors.Join(cfgErr, err)
 	}
@@ -27,7 +28,7 @@ func main() {
 		// Said once at start-up; every invocation then fails with it too.
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("configuration", "message", cfgErr.Error())
 	}
-	sts, err := handler.NewSDKSTS(cfg.STSEndpoint, nil)
+	sts, err := aliyun.NewSTS(cfg.STSEndpoint, nil)
 	if err != nil {
 		cfgErr = errors.Join(cfgErr, err)
 	}

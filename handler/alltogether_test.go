@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // orders returns every order of msgs (up to 3 messages: 6 orders).
@@ -27,7 +30,7 @@ func orders(msgs []events.Message) [][]events.Message {
 }
 
 // outcomeSet renders a result's outcomes by pair, sorted: order-independent.
-func outcomeSet(res *Result) string {
+func outcomeSet(res *result.Result) string {
 	var parts []string
 	for _, ir := range res.InstanceResponses.InstanceResponse {
 		parts = append(parts, fmt.Sprintf("%s/%s=%s:%s", ir.RegionID, ir.InstanceID, ir.Outcome, ir.Code))
@@ -65,19 +68,19 @@ func TestAllTogetherIsAllOrNothingWhateverElseTheBatchHolds(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, order := range orders(tc.msgs) {
-				fl := newFleet(stopped([]string{a, b}))
-				f := fl.ecs()
+				fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b}))
+				f := fl.ECS()
 				h, _ := testHandler(t, nil, f)
 				res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 				if got := outcomeSet(res); got != tc.want {
 					t.Fatalf("order %s: %s, want %s", sources(order), got, tc.want)
 				}
-				for _, c := range f.calls() {
-					if !c.DryRun && (c.BatchOptimization != AllTogether || !slices.Contains(c.InstanceIDs, n)) {
+				for _, c := range f.Calls() {
+					if !c.DryRun && (c.BatchOptimization != ecsapi.AllTogether || !slices.Contains(c.InstanceIDs, n)) {
 						t.Fatalf("order %s: a partner was started without the others: %+v", sources(order), c)
 					}
 				}
-				if fl.status[a] != "Stopped" || fl.status[b] != "Stopped" {
+				if fl.Status[a] != "Stopped" || fl.Status[b] != "Stopped" {
 					t.Fatalf("order %s: a partner of a failed AllTogether call started", sources(order))
 				}
 			}
@@ -108,29 +111,29 @@ func TestPolicyDenyingOneMemberRejectsTheWholeAllTogetherGroup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, order := range orders([]events.Message{at("t1", false, a, b), at("t2", false, b, d)}) {
-				fl := newFleet(stopped([]string{a, b, d}))
+				fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b, d}))
 				for id, tags := range tc.tags {
-					fl.tags[id] = tags
+					fl.Tags[id] = tags
 				}
-				f := fl.ecs()
+				f := fl.ECS()
 				h, _ := testHandler(t, tc.env, f)
 				res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 				for _, ir := range res.InstanceResponses.InstanceResponse {
-					if ir.Outcome != Rejected || ir.Code != CodeNotAllowed {
+					if ir.Outcome != result.Rejected || ir.Code != result.CodeNotAllowed {
 						t.Fatalf("order %s: %+v", sources(order), ir)
 					}
 				}
-				if len(res.InstanceResponses.InstanceResponse) != 3 || len(f.calls()) != 0 {
-					t.Fatalf("order %s: %d results, calls %+v", sources(order), len(res.InstanceResponses.InstanceResponse), f.calls())
+				if len(res.InstanceResponses.InstanceResponse) != 3 || len(f.Calls()) != 0 {
+					t.Fatalf("order %s: %d results, calls %+v", sources(order), len(res.InstanceResponses.InstanceResponse), f.Calls())
 				}
 			}
 		})
 	}
 	// A SuccessFirst request is policy per instance: its allowed instance starts.
-	fl := newFleet(stopped([]string{a, d}))
-	h, _ := testHandler(t, map[string]string{"ALLOWED_INSTANCE_IDS": a}, fl.ecs())
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, d}))
+	h, _ := testHandler(t, map[string]string{"ALLOWED_INSTANCE_IDS": a}, fl.ECS())
 	res := h.run(context.Background(), testInvocation(h), []events.Message{sf("s", false, a, d)}, time.Time{})
-	if got := byID(res); got[a].Outcome != Started || got[d].Code != CodeNotAllowed {
+	if got := byID(res); got[a].Outcome != result.Started || got[d].Code != result.CodeNotAllowed {
 		t.Fatalf("%+v", got)
 	}
 }
@@ -139,25 +142,25 @@ func TestPolicyDenyingOneMemberRejectsTheWholeAllTogetherGroup(t *testing.T) {
 // the request that would pass it is refused (its own instances Rejected,
 // InvalidParameter) and the earlier group starts together.
 func TestOverlappingAllTogetherGroupsHoldAtMost100(t *testing.T) {
-	first := ids(60, "g")
-	second := append([]string{first[0]}, ids(50, "h")...) // 60 + 50 = 110 together
+	first := ecsapitest.IDs(60, "g")
+	second := append([]string{first[0]}, ecsapitest.IDs(50, "h")...) // 60 + 50 = 110 together
 	all := append(append([]string(nil), first...), second[1:]...)
-	fl := newFleet(stopped(all))
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(all))
+	f := fl.ECS()
 	h, _ := testHandler(t, nil, f)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{at("t1", false, first...), at("t2", false, second...)}, time.Time{})
 	got := byID(res)
 	for _, id := range first {
-		if got[id].Outcome != Started {
+		if got[id].Outcome != result.Started {
 			t.Fatalf("%s: %+v", id, got[id])
 		}
 	}
 	for _, id := range second[1:] {
-		if got[id].Outcome != Rejected || got[id].Code != CodeInvalidParameter || !strings.Contains(got[id].Message, "over 100") {
+		if got[id].Outcome != result.Rejected || got[id].Code != result.CodeInvalidParameter || !strings.Contains(got[id].Message, "over 100") {
 			t.Fatalf("%s: %+v", id, got[id])
 		}
 	}
-	if c := f.calls(); len(c) != 1 || len(c[0].InstanceIDs) != 60 || c[0].BatchOptimization != AllTogether {
+	if c := f.Calls(); len(c) != 1 || len(c[0].InstanceIDs) != 60 || c[0].BatchOptimization != ecsapi.AllTogether {
 		t.Fatalf("calls %+v", c)
 	}
 }
@@ -168,14 +171,14 @@ func TestOverlappingAllTogetherGroupsHoldAtMost100(t *testing.T) {
 func TestDryRunAllTogetherBesideARealStart(t *testing.T) {
 	const n, a = "i-shared00001", "i-dryonly0001"
 	for _, order := range orders([]events.Message{at("dry", true, n, a), sf("real", false, n)}) {
-		fl := newFleet(stopped([]string{n, a}))
-		f := fl.ecs()
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{n, a}))
+		f := fl.ECS()
 		h, _ := testHandler(t, nil, f)
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 		if got := outcomeSet(res); got != "cn-hangzhou/i-dryonly0001=DryRunPassed:DryRunOperation cn-hangzhou/i-shared00001=Started:200" {
 			t.Fatalf("order %s: %s", sources(order), got)
 		}
-		for _, c := range f.calls() {
+		for _, c := range f.Calls() {
 			if slices.Contains(c.InstanceIDs, a) && !c.DryRun {
 				t.Fatalf("order %s: a dry-run instance was started: %+v", sources(order), c)
 			}

@@ -12,6 +12,11 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -27,11 +32,11 @@ func benchPayload(n int) []byte {
 
 // instantECS answers every start at once with success: the benchmark measures
 // the function's own work (decode, validate, plan, chunk, result, log lines).
-func instantECS() *fakeECS {
-	return &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
-		out := &StartInstancesOutput{RequestID: "req"}
+func instantECS() *ecsapitest.ECS {
+	return &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		out := &ecsapi.StartInstancesOutput{RequestID: "req"}
 		for _, id := range in.InstanceIDs {
-			out.Responses = append(out.Responses, InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
+			out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
 		}
 		return out, nil
 	}}
@@ -63,10 +68,10 @@ func BenchmarkHandle10000(b *testing.B) { benchmarkHandle(b, 10000) }
 
 // BenchmarkValidate checks one start request of 100 IDs (DESIGN §3).
 func BenchmarkValidate(b *testing.B) {
-	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ids(100, "v")}
+	req := events.StartRequest{RegionID: "cn-hangzhou", BatchOptimization: "AllTogether", NotAfter: "2026-11-26T09:00:00Z", InstanceIDs: ecsapitest.IDs(100, "v")}
 	b.ReportAllocs()
 	for b.Loop() {
-		if errs := Validate(req); len(errs) != 0 {
+		if errs := plan.Validate(req); len(errs) != 0 {
 			b.Fatal(errs)
 		}
 	}
@@ -75,16 +80,16 @@ func BenchmarkValidate(b *testing.B) {
 // benchmarkResult is result assembly: n instances' results counted and
 // marshalled into the answer the caller gets.
 func benchmarkResult(b *testing.B, n int) {
-	list := make([]InstanceResult, n)
+	list := make([]result.InstanceResult, n)
 	for i := range list {
-		list[i] = InstanceResult{InstanceID: fmt.Sprintf("i-bench%08d", i), RegionID: "cn-hangzhou", Code: "200", Message: "success",
-			PreviousStatus: "Stopped", CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+		list[i] = result.InstanceResult{InstanceID: fmt.Sprintf("i-bench%08d", i), RegionID: "cn-hangzhou", Code: "200", Message: "success",
+			PreviousStatus: "Stopped", CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		res := &Result{RequestID: "bench", Ignored: []IgnoredEvent{}}
+		res := &result.Result{RequestID: "bench", Ignored: []result.IgnoredEvent{}}
 		res.InstanceResponses.InstanceResponse = list
-		res.summarize()
+		res.Summarize()
 		if out, err := json.Marshal(res); err != nil || len(out) == 0 {
 			b.Fatal(err)
 		}
@@ -101,17 +106,17 @@ func benchmarkLog(b *testing.B, n int) {
 	h.cfg.DefaultRegionID = "cn-hangzhou"
 	h.cfg.MaxInstances = max(h.cfg.MaxInstances, n)
 	inv := h.newInvocation(context.Background())
-	p := h.makePlan(inv, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ids(n, "l")})}, time.Time{})
-	res := &Result{RequestID: "bench"}
-	for _, e := range p.entries {
-		e.result = &InstanceResult{InstanceID: e.id, RegionID: e.region, Code: "200", Message: "success", PreviousStatus: "Stopped",
-			CurrentStatus: "Starting", Outcome: Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+	p := h.planner().Make(&inv.Invocation, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
+	res := &result.Result{RequestID: "bench"}
+	for _, e := range p.Entries {
+		e.Result = &result.InstanceResult{InstanceID: e.ID, RegionID: e.Region, Code: "200", Message: "success", PreviousStatus: "Stopped",
+			CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
-	if len(p.entries) != n {
-		b.Fatalf("%d entries planned, want %d", len(p.entries), n)
+	if len(p.Entries) != n {
+		b.Fatalf("%d entries planned, want %d", len(p.Entries), n)
 	}
-	res.summarize()
+	res.Summarize()
 	b.ReportAllocs()
 	for b.Loop() {
 		h.logResult(inv, p, res)
@@ -134,7 +139,7 @@ func BenchmarkHandle1SDK(b *testing.B) {
 		Credentials: []ecsemu.Credential{{AccessKeyID: "ak", AccessKeySecret: "sk"}}})
 	srv.Start()
 	defer srv.Close()
-	e, err := NewSDKECS(SDKOptions{Endpoint: srv.URL()})
+	e, err := aliyun.NewECS(aliyun.Options{Endpoint: srv.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // reportedInstances counts what a result stands for: its instance results and
 // the instances its Ignored entries sum up.
-func reportedInstances(res *Result) int {
+func reportedInstances(res *result.Result) int {
 	n := len(res.InstanceResponses.InstanceResponse)
 	for _, ig := range res.Ignored {
 		n += max(len(ig.InstanceIDs), ig.InstanceCount)
@@ -27,13 +30,13 @@ func reportedInstances(res *Result) int {
 func TestTooManyInstancesIsOneEntryPerRequest(t *testing.T) {
 	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, instantECS())
 	inv := testInvocation(h)
-	res := h.run(context.Background(), inv, []events.Message{msg("big", events.StartRequest{InstanceIDs: ids(20000, "t")})}, time.Time{})
+	res := h.run(context.Background(), inv, []events.Message{msg("big", events.StartRequest{InstanceIDs: ecsapitest.IDs(20000, "t")})}, time.Time{})
 	h.flush(inv)
 	if len(res.InstanceResponses.InstanceResponse) != 0 || len(res.Ignored) != 1 {
 		t.Fatalf("%d results, %d ignored", len(res.InstanceResponses.InstanceResponse), len(res.Ignored))
 	}
 	ig := res.Ignored[0]
-	if ig.Code != CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != maxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
+	if ig.Code != result.CodeTooManyInstances || ig.InstanceCount != 20000 || len(ig.InstanceIDs) != plan.MaxListedIDs || ig.InstanceIDs[0] != "i-t000000" {
 		t.Fatalf("%+v", ig)
 	}
 	body, _ := json.Marshal(res)
@@ -52,8 +55,8 @@ func TestManyRefusedRequestsStayBounded(t *testing.T) {
 		id   func(i int) string
 		code string
 	}{
-		{"past MAX_INSTANCES", func(i int) string { return fmt.Sprintf("i-many%08d", i) }, CodeTooManyInstances},
-		{"invalid", func(i int) string { return fmt.Sprintf("i-BAD%d", i) }, CodeInvalidParameter},
+		{"past MAX_INSTANCES", func(i int) string { return fmt.Sprintf("i-many%08d", i) }, result.CodeTooManyInstances},
+		{"invalid", func(i int) string { return fmt.Sprintf("i-BAD%d", i) }, result.CodeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": fmt.Sprint(limit)}, instantECS())
@@ -103,7 +106,7 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 		}
 		srcs, _ := l["sources"].([]any)
 		more, _ := l["moreSources"].(float64)
-		if len(srcs)+int(more) != n || len(srcs) > maxKeptSources {
+		if len(srcs)+int(more) != n || len(srcs) > plan.MaxKeptSources {
 			t.Fatalf("%d sources kept, %v more", len(srcs), l["moreSources"])
 		}
 	}
@@ -116,8 +119,8 @@ func TestOneInstanceNamedByManyRequests(t *testing.T) {
 // when it comes during planning, the invocation still answers, and what was
 // not planned is Unfinished (retryable), never sent and never lost.
 func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
-	fl := newFleet(stopped(ids(10, "p")))
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ecsapitest.IDs(10, "p")))
+	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	inv := testInvocation(h)
 	inv.deadline = time.Now().Add(time.Minute)
@@ -130,7 +133,7 @@ func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
 		}
 		return time.Now()
 	}
-	list := ids(10, "p")
+	list := ecsapitest.IDs(10, "p")
 	var msgs []events.Message
 	for i, id := range list {
 		msgs = append(msgs, msg(fmt.Sprintf("direct[%d]", i), events.StartRequest{InstanceIDs: []string{id}}))
@@ -141,19 +144,19 @@ func TestDeadlineDuringPlanningLeavesTheRestUnfinished(t *testing.T) {
 		t.Fatalf("%d of 10 reported: %+v", len(got), res)
 	}
 	for i, id := range list {
-		want := Started
+		want := result.Started
 		if i >= 4 {
-			want = Unfinished
+			want = result.Unfinished
 		}
 		if got[id].Outcome != want {
 			t.Fatalf("%s: %+v, want %s", id, got[id], want)
 		}
-		if want == Unfinished && (got[id].Code != CodeDeadlineExceeded || !got[id].Retryable) {
+		if want == result.Unfinished && (got[id].Code != result.CodeDeadlineExceeded || !got[id].Retryable) {
 			t.Fatalf("%s: %+v", id, got[id])
 		}
 	}
-	if n := len(f.calls()); n != 1 || len(f.calls()[0].InstanceIDs) != 4 {
-		t.Fatalf("calls %+v", f.calls())
+	if n := len(f.Calls()); n != 1 || len(f.Calls()[0].InstanceIDs) != 4 {
+		t.Fatalf("calls %+v", f.Calls())
 	}
 	if e := unfinishedError(res); !strings.Contains(e.Message, list[9]) {
 		t.Fatal(e.Message)
@@ -177,8 +180,8 @@ func benchmarkPlan(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		p := h.makePlan(inv, msgs, time.Time{})
-		if len(p.entries) == 0 {
+		p := h.planner().Make(&inv.Invocation, msgs, time.Time{})
+		if len(p.Entries) == 0 {
 			b.Fatal("nothing planned")
 		}
 	}

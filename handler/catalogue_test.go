@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The catalogue of bad inputs of RELIABILITY.md: each goes through the real
@@ -307,13 +309,13 @@ func TestCatalogueAsDirectInvokes(t *testing.T) {
 			if run.calls != 0 {
 				t.Fatalf("%d ECS calls", run.calls)
 			}
-			var res Result
+			var res result.Result
 			if err := json.Unmarshal(out, &res); err != nil {
 				t.Fatal(err)
 			}
 			named := false
 			for _, ir := range res.InstanceResponses.InstanceResponse {
-				if ir.Outcome != Rejected || ir.Code != CodeInvalidParameter {
+				if ir.Outcome != result.Rejected || ir.Code != result.CodeInvalidParameter {
 					t.Fatalf("%s: %s %s, want Rejected InvalidParameter", ir.InstanceID, ir.Outcome, ir.Code)
 				}
 				named = named || strings.Contains(ir.Message, want)

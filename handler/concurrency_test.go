@@ -9,14 +9,17 @@ import (
 	"testing"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // One Handler serves concurrent invocations (the runtime SDK runs each in its
 // own goroutine): every answer is its own, and -race finds no shared state.
 func TestConcurrentInvocationsShareNothing(t *testing.T) {
-	all := ids(20, "k")
-	fl := newFleet(stopped(all))
-	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, fl.ecs())
+	all := ecsapitest.IDs(20, "k")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(all))
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, fl.ECS())
 	errs := make(chan error, len(all))
 	var wg sync.WaitGroup
 	for i, id := range all {
@@ -28,13 +31,13 @@ func TestConcurrentInvocationsShareNothing(t *testing.T) {
 				errs <- err
 				return
 			}
-			var r Result
+			var r result.Result
 			if err := json.Unmarshal(out, &r); err != nil {
 				errs <- err
 				return
 			}
 			if r.RequestID != fmt.Sprintf("req-%d", i) || len(r.InstanceResponses.InstanceResponse) != 1 ||
-				r.InstanceResponses.InstanceResponse[0].InstanceID != id || r.InstanceResponses.InstanceResponse[0].Outcome != Started {
+				r.InstanceResponses.InstanceResponse[0].InstanceID != id || r.InstanceResponses.InstanceResponse[0].Outcome != result.Started {
 				errs <- fmt.Errorf("%s: %s", id, out)
 			}
 		})

@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -34,7 +38,7 @@ type Config struct {
 	// first deployment, and the local runner against the real cloud.
 	DryRunOnly bool
 	// EnvCredentials are used when an invocation carries none (outside FC).
-	EnvCredentials Credentials
+	EnvCredentials ecsapi.Credentials
 	// DeadlineMargin is kept free before the invocation's deadline to report.
 	DeadlineMargin time.Duration
 	// MaxConcurrentCalls bounds the ECS calls one invocation has in flight.
@@ -79,29 +83,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// validRegionID says whether s looks like a region ID:
-// ^[a-z][a-z0-9]*(-[a-z0-9]+)+$ (a lowercase letter, then lowercase letters,
-// digits and single dashes, at least one dash, none at the end), checked
-// without a regexp compiled at start-up.
-func validRegionID(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	dashes := 0
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '-':
-			if s[i-1] == '-' {
-				return false
-			}
-			dashes++
-		case (c < 'a' || c > 'z') && (c < '0' || c > '9'):
-			return false
-		}
-	}
-	return dashes > 0
-}
-
 // ConfigFromEnv reads DESIGN §6's variables through getenv (os.Getenv in main).
 // Every malformed value is reported, each naming its variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -119,7 +100,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.ECSEndpoint = v
 	}
 	if v := strings.TrimSpace(getenv("DEFAULT_REGION_ID")); v != "" {
-		if !validRegionID(v) {
+		if !ecsapi.ValidRegionID(v) {
 			bad("DEFAULT_REGION_ID", "%q is not a region ID like cn-hangzhou", v)
 		}
 		c.DefaultRegionID = v
@@ -143,7 +124,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_REGIONS"); strings.TrimSpace(v) != "" {
 		c.AllowedRegions = map[string]bool{}
 		for _, r := range splitList(v) {
-			if !validRegionID(r) {
+			if !ecsapi.ValidRegionID(r) {
 				bad("ALLOWED_REGIONS", "%q is not a region ID", r)
 			}
 			c.AllowedRegions[r] = true
@@ -152,7 +133,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_INSTANCE_IDS"); strings.TrimSpace(v) != "" {
 		c.AllowedIDs = map[string]bool{}
 		for _, id := range splitList(v) {
-			if !validInstanceID(id) {
+			if !plan.ValidInstanceID(id) {
 				bad("ALLOWED_INSTANCE_IDS", "%q is not an instance ID", id)
 			}
 			c.AllowedIDs[id] = true
@@ -209,19 +190,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ALLOWED_ROLE_ARNS"); strings.TrimSpace(v) != "" {
 		c.AllowedRoles = map[string]bool{}
 		for _, r := range splitList(v) {
-			if accountOf(r) == "" {
+			if ecsapi.AccountOf(r) == "" {
 				bad("ALLOWED_ROLE_ARNS", "%q is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", r)
 			}
 			c.AllowedRoles[r] = true
 		}
 	}
 	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
-		if _, _, err := parseEndpoint(v); err != nil {
+		if _, _, err := aliyun.ParseEndpoint(v); err != nil {
 			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port], {regionId} in the host standing for the function's region)", v)
 		}
 		c.STSEndpoint = v
 	} else {
-		c.STSEndpoint = DefaultSTSEndpoint(c.ECSEndpoint)
+		c.STSEndpoint = aliyun.DefaultSTSEndpoint(c.ECSEndpoint)
 	}
 	if v := getenv("ROLE_EXTERNAL_ID"); v != "" {
 		// The value is never repeated: it is not to be logged.
@@ -234,7 +215,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.FunctionRegion = strings.TrimSpace(getenv("FC_REGION"))
 	c.TimeZone = time.UTC
 	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
-		if loc, err := loadZone(v); err != nil {
+		if loc, err := plan.LoadZone(v); err != nil {
 			bad("TIME_ZONE", "%q is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", v)
 		} else {
 			c.TimeZone = loc
@@ -242,7 +223,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv("SKIP_DATES"); strings.TrimSpace(v) != "" {
 		for _, d := range splitList(v) {
-			if !validDate(d) {
+			if !plan.ValidDate(d) {
 				bad("SKIP_DATES", "%q is not a date like 2026-12-25", d)
 			}
 			c.SkipDates = append(c.SkipDates, d)
@@ -255,7 +236,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		bad("DRY_RUN_ONLY", "%q is not true or false", v)
 	}
-	c.EnvCredentials = Credentials{
+	c.EnvCredentials = ecsapi.Credentials{
 		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),

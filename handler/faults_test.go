@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -48,7 +51,7 @@ func (r *signatureRecorder) signatures() []string {
 // transientCodes are the codes an Unfinished instance may carry (DESIGN §5, §7).
 var transientCodes = map[string]bool{
 	"Throttling.User": true, "ServiceUnavailable": true, "InternalError": true, "UnknownError": true,
-	CodeNetworkError: true, CodeDeadlineExceeded: true, CodeMissingInstanceResponse: true,
+	result.CodeNetworkError: true, result.CodeDeadlineExceeded: true, result.CodeMissingInstanceResponse: true,
 }
 
 // faultCell describes one fault: how to inject it, and what it must give.
@@ -142,9 +145,9 @@ var faultCells = []faultCell{
 	{name: "throttling then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Throttle: 5} }},
 	{name: "resets always", expect: "unfinished", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 1 << 30} }},
 	{name: "resets then recovers", expect: "done", faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Reset: 3} }},
-	{name: "timeouts", expect: "unfinished", read: 100 * time.Millisecond, code: CodeNetworkError,
+	{name: "timeouts", expect: "unfinished", read: 100 * time.Millisecond, code: result.CodeNetworkError,
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Latency: 400 * time.Millisecond} }},
-	{name: "latency past the deadline", expect: "unfinished", deadline: 2 * time.Second, code: CodeDeadlineExceeded,
+	{name: "latency past the deadline", expect: "unfinished", deadline: 2 * time.Second, code: result.CodeDeadlineExceeded,
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Latency: 10 * time.Second} }},
 	{name: "truncated JSON always", expect: "unfinished",
 		faults: func(*cellState) ecsemu.Faults { return ecsemu.Faults{Rewrite: rewriteStart(truncate)} }},
@@ -287,12 +290,12 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 		endpoint = emu.URL()
 		emu.SetFaults(cell.faults(state))
 	}
-	rec := &signatureRecorder{next: newECSTransport(time.Second)}
+	rec := &signatureRecorder{next: aliyun.NewTransport(time.Second)}
 	read := cell.read
 	if read == 0 {
 		read = 10 * time.Second
 	}
-	sdk, err := NewSDKECS(SDKOptions{Endpoint: endpoint, ReadTimeout: read, Transport: rec})
+	sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: endpoint, ReadTimeout: read, Transport: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,10 +334,10 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 			}
 			run.calls++
 			for _, id := range c.InstanceIDs {
-				run.sent[resultKey(c.RegionID, id)] = true
+				run.sent[ecsapi.InstanceKey(c.RegionID, id)] = true
 			}
 			for _, id := range c.Started {
-				run.accepted[resultKey(c.RegionID, id)]++
+				run.accepted[ecsapi.InstanceKey(c.RegionID, id)]++
 			}
 		}
 		rep := checkInvocation(t, run)
@@ -383,7 +386,7 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 		// The mix goes on in the next invocation: it must still report each
 		// instance once and leave only transient failures Unfinished.
 		for _, l := range rep2.instances {
-			if l.str("outcome") == string(Unfinished) && !transientCodes[l.str("code")] {
+			if l.str("outcome") == string(result.Unfinished) && !transientCodes[l.str("code")] {
 				t.Errorf("next invocation: %s Unfinished with %s", l.str("instanceId"), l.str("code"))
 			}
 		}
@@ -393,7 +396,7 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 		t.Fatalf("the next invocation failed: %v", run2.err)
 	}
 	for _, l := range rep2.instances {
-		if o := Outcome(l.str("outcome")); o != Started && o != AlreadyRunning {
+		if o := result.Outcome(l.str("outcome")); o != result.Started && o != result.AlreadyRunning {
 			t.Errorf("next invocation: %s %s %s", l.str("instanceId"), o, l.str("code"))
 		}
 	}
@@ -425,8 +428,8 @@ func checkFaultRound(t *testing.T, cell faultCell, n int, emu *ecsemu.Server, st
 	unfinished := 0
 	for k, l := range rep.instances {
 		_, id, _ := strings.Cut(k, "/")
-		o, code := Outcome(l.str("outcome")), l.str("code")
-		if o == Unfinished {
+		o, code := result.Outcome(l.str("outcome")), l.str("code")
+		if o == result.Unfinished {
 			unfinished++
 			if !transientCodes[code] {
 				t.Errorf("%s Unfinished with %s, not a transient code", id, code)
@@ -436,26 +439,26 @@ func checkFaultRound(t *testing.T, cell faultCell, n int, emu *ecsemu.Server, st
 			}
 		}
 		inst, _ := emu.Instance(id)
-		if (o == Started || o == AlreadyRunning) && inst.Status != ecsemu.Starting && inst.Status != ecsemu.Running {
+		if (o == result.Started || o == result.AlreadyRunning) && inst.Status != ecsemu.Starting && inst.Status != ecsemu.Running {
 			t.Errorf("%s reported %s, but the emulator has it %s", id, o, inst.Status)
 		}
 		switch cell.expect {
 		case "unfinished":
-			if o != Unfinished {
+			if o != result.Unfinished {
 				t.Errorf("%s: %s %s, want Unfinished", id, o, code)
 			}
 		case "done":
-			if o != Started && o != AlreadyRunning {
+			if o != result.Started && o != result.AlreadyRunning {
 				t.Errorf("%s: %s %s, want Started or AlreadyRunning", id, o, code)
 			}
 		case "dropped", "mixed":
 			state.mu.Lock()
 			dropped := state.dropped[id]
 			state.mu.Unlock()
-			if o == Unfinished && cell.expect == "dropped" && !dropped {
+			if o == result.Unfinished && cell.expect == "dropped" && !dropped {
 				t.Errorf("%s Unfinished (%s) though its entry was never dropped", id, code)
 			}
-			if o != Unfinished && o != Started && o != AlreadyRunning {
+			if o != result.Unfinished && o != result.Started && o != result.AlreadyRunning {
 				t.Errorf("%s: %s %s", id, o, code)
 			}
 		}

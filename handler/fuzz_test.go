@@ -21,6 +21,11 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // The fuzz targets of RELIABILITY.md. `go test` runs their seed corpora (the
@@ -117,7 +122,7 @@ func namedIn(t testing.TB, payload []byte) (names []string, msgs []events.Messag
 // spelling and decoded again, is the same request (the spellings agree).
 func checkCanonicalRoundTrip(t testing.TB, msgs []events.Message) {
 	t.Helper()
-	if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(Validate(msgs[0].Request)) > 0 {
+	if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(plan.Validate(msgs[0].Request)) > 0 {
 		return
 	}
 	req := msgs[0].Request
@@ -380,7 +385,7 @@ func FuzzECSAnswer(f *testing.F) {
 			_, _ = w.Write(b)
 		}))
 		defer srv.Close()
-		e, err := NewSDKECS(SDKOptions{Endpoint: srv.URL, ReadTimeout: 2 * time.Second})
+		e, err := aliyun.NewECS(aliyun.Options{Endpoint: srv.URL, ReadTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,16 +396,16 @@ func FuzzECSAnswer(f *testing.F) {
 			if err == nil {
 				return
 			}
-			var api *APIError
-			var ne *NetworkError
-			var pe *PermanentError
+			var api *ecsapi.APIError
+			var ne *ecsapi.NetworkError
+			var pe *ecsapi.PermanentError
 			if !errors.As(err, &api) && !errors.As(err, &ne) && !errors.As(err, &pe) {
 				t.Fatalf("an error of no kind of the interface: %T %v", err, err)
 			}
 			texts = append(texts, err.Error())
 		}
-		batch := []string{SuccessFirst, AllTogether}[mode%2]
-		out, err := e.StartInstances(ctx, invCreds, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch})
+		batch := []string{ecsapi.SuccessFirst, ecsapi.AllTogether}[mode%2]
+		out, err := e.StartInstances(ctx, invCreds, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch})
 		checkErr(err)
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *out))
@@ -410,30 +415,30 @@ func FuzzECSAnswer(f *testing.F) {
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *dout))
 		}
-		tout, err := e.DescribeInstancesByTags(ctx, invCreds, DescribeByTagsInput{RegionID: "cn-hangzhou",
-			Tags: []TagPair{{Key: "env", Value: "prod"}}, NextToken: "{{query}}"})
+		tout, err := e.DescribeInstancesByTags(ctx, invCreds, ecsapi.DescribeByTagsInput{RegionID: "cn-hangzhou",
+			Tags: []ecsapi.Tag{{Key: "env", Value: "prod"}}, NextToken: "{{query}}"})
 		checkErr(err)
 		if err == nil {
 			texts = append(texts, fmt.Sprintf("%+v", *tout))
 		}
 
-		s := &Starter{ECS: e, MaxConcurrent: 2, Backoff: Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
+		s := &starter.Starter{ECS: e, MaxConcurrent: 2, Backoff: starter.Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
 		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer scancel()
-		res, warnings := s.Start(sctx, invCreds, []Group{{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
+		res, warnings := s.NewRun(invCreds, nil).StartGroups(sctx, []starter.Group{{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
 		if len(res) != len(asked) {
 			t.Fatalf("%d results for %d instances: %v", len(res), len(asked), res)
 		}
 		for _, id := range asked {
-			ir, ok := res[resultKey("cn-hangzhou", id)]
+			ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
 			if !ok || ir.InstanceID != id || ir.RegionID != "cn-hangzhou" {
 				t.Fatalf("%s: no result of its own (%+v)", id, ir)
 			}
-			if ir.Retryable != (ir.Outcome == Unfinished) {
+			if ir.Retryable != (ir.Outcome == result.Unfinished) {
 				t.Fatalf("%s: Retryable %v with %s", id, ir.Retryable, ir.Outcome)
 			}
 			switch ir.Outcome {
-			case Started, AlreadyRunning, DryRunPassed, Failed, Unfinished:
+			case result.Started, result.AlreadyRunning, result.DryRunPassed, result.Failed, result.Unfinished:
 			default:
 				t.Fatalf("%s: outcome %q after ECS was asked", id, ir.Outcome)
 			}

@@ -1,7 +1,10 @@
-// Package handler is start-ecs's function: it validates the start requests found
-// in an invocation's events, applies the allow-lists, starts the instances through
-// ECS with retries under the invocation's deadline, and reports one Outcome for
-// every instance to the caller and, as JSON log lines, to the log store.
+// Package handler is start-ecs's function, its face: Handle takes an
+// invocation's payload and deadline, answers HTTP (authentication, status,
+// XML), and orchestrates plan → start → wait → sequence: handler/plan turns
+// the events' start requests into a plan, handler/starter does the ECS work,
+// and handler/result is the answer, one Outcome for every instance, given to
+// the caller and, as JSON log lines, to the log store. No package below
+// imports this one (DESIGN §1).
 package handler
 
 import (
@@ -19,6 +22,10 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // Handler serves invocations. It is safe for concurrent use: the runtime SDK runs
@@ -27,7 +34,7 @@ import (
 type Handler struct {
 	cfg     Config
 	cfgErr  error
-	starter *Starter
+	starter *starter.Starter
 	now     func() time.Time
 
 	outMu sync.Mutex // one invocation's lines are written at a time
@@ -37,11 +44,11 @@ type Handler struct {
 // New returns a handler. A configuration error is not fatal: every invocation
 // then fails with it, so that the operator reads it in the logs and in the
 // caller's error rather than in a crash loop.
-func New(cfg Config, cfgErr error, ecs ECS, logOut io.Writer) *Handler {
+func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 	return &Handler{
 		cfg:     cfg,
 		cfgErr:  cfgErr,
-		starter: &Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: DefaultBackoff},
+		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff},
 		out:     logOut,
 		now:     time.Now,
 	}
@@ -49,17 +56,18 @@ func New(cfg Config, cfgErr error, ecs ECS, logOut io.Writer) *Handler {
 
 // invocation is what one invocation knows about itself.
 type invocation struct {
+	// Invocation is what planning knows: the function's own region and
+	// the invocation's start.
+	plan.Invocation
 	requestID  string
-	creds      Credentials
-	region     string // the function's own region
+	creds      ecsapi.Credentials
 	retryCount int
-	start      time.Time
 	deadline   time.Time // of the invocation; zero when there is none
 	logBuf     lineBuffer
 	log        *slog.Logger
 	// roles is the invocation's side of AssumeRole: its session name and
-	// the credentials it alone may use (roles.go).
-	roles *roleSession
+	// the credentials it alone may use (starter/roles.go).
+	roles *starter.Session
 }
 
 // UnfinishedError is returned when some instance is Unfinished, so that FC's
@@ -89,7 +97,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 		return h.serveHTTP(ctx, inv, p.HTTP, p.HTTPErr)
 	}
 	res := h.run(ctx, inv, p.Messages, time.Time{})
-	if res.unfinished() {
+	if res.Unfinished() {
 		return nil, unfinishedError(res) // the full result is in the logs
 	}
 	body, err := marshalJSON(res)
@@ -100,7 +108,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 }
 
 func (h *Handler) newInvocation(ctx context.Context) *invocation {
-	inv := &invocation{start: h.now()}
+	inv := &invocation{Invocation: plan.Invocation{Start: h.now()}}
 	function, region := h.cfg.FunctionName, h.cfg.FunctionRegion
 	if fc, ok := fccontext.FromContext(ctx); ok {
 		if fc.Function.Name != "" {
@@ -110,18 +118,18 @@ func (h *Handler) newInvocation(ctx context.Context) *invocation {
 			region = fc.Region
 		}
 		inv.requestID = fc.RequestID
-		inv.creds = Credentials{
+		inv.creds = ecsapi.Credentials{
 			AccessKeyID:     fc.Credentials.AccessKeyId,
 			AccessKeySecret: fc.Credentials.AccessKeySecret,
 			SecurityToken:   fc.Credentials.SecurityToken,
 		}
-		inv.region = fc.Region
+		inv.Region = fc.Region
 		inv.retryCount = fc.RetryCount
 	}
 	if inv.creds.Empty() {
 		inv.creds = h.cfg.EnvCredentials
 	}
-	inv.roles = newRoleSession(function, region, h.cfg.RoleExternalID)
+	inv.roles = starter.NewSession(function, region, h.cfg.RoleExternalID)
 	if dl, ok := ctx.Deadline(); ok {
 		inv.deadline = dl
 	}
@@ -138,17 +146,23 @@ func (h *Handler) flush(inv *invocation) { inv.logBuf.flush() }
 
 // newRun is the starter's state for one invocation's calls: its
 // credentials, and its side of AssumeRole.
-func (h *Handler) newRun(inv *invocation) *startRun {
-	r := h.starter.newRun(inv.creds)
-	r.session = inv.roles
-	return r
+func (h *Handler) newRun(inv *invocation) *starter.Run {
+	return h.starter.NewRun(inv.creds, inv.roles)
 }
 
 // SetSTS gives the handler the STS client through which it assumes the
 // roles of ALLOWED_ROLE_ARNS (DESIGN §3.1); without one, an instance of
 // another account fails.
-func (h *Handler) SetSTS(sts STS) {
-	h.starter.Roles = newRoleCache(sts)
+func (h *Handler) SetSTS(sts ecsapi.STS) {
+	h.starter.Roles = starter.NewRoleCache(sts)
+}
+
+// planner plans under the configuration as it is now.
+func (h *Handler) planner() *plan.Planner {
+	c := h.cfg
+	return &plan.Planner{Now: h.now, Rules: plan.Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
+		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, RestartTag: c.RestartTag != nil,
+		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
 }
 
 // workEnd is when the ECS work (and the planning before it) must end: a margin
@@ -178,36 +192,36 @@ func (h *Handler) workContext(ctx context.Context, inv *invocation, wait time.Ti
 }
 
 // run carries out the messages and logs the result.
-func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *Result {
-	return h.execute(ctx, inv, h.makePlan(inv, msgs, h.workEnd(inv, wait)), wait)
+func (h *Handler) run(ctx context.Context, inv *invocation, msgs []events.Message, wait time.Time) *result.Result {
+	return h.execute(ctx, inv, h.planner().Make(&inv.Invocation, msgs, h.workEnd(inv, wait)), wait)
 }
 
-func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait time.Time) *Result {
+func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wait time.Time) *result.Result {
 	work, cancel := h.workContext(ctx, inv, wait)
 	defer cancel()
 	h.carryOut(work, inv, p)
 	// Sequences come after the rest of the batch, each group planned and
 	// carried out like a batch of its own, in order (DESIGN §3.1).
-	for _, sq := range p.sequences {
+	for _, sq := range p.Sequences {
 		h.runSequence(work, inv, p, sq)
 	}
-	p.closeIgnored()
+	p.CloseIgnored()
 
-	res := &Result{RequestID: inv.requestID, DryRun: p.requests > 0 && p.dryRuns == p.requests, Ignored: p.ignored, unresolved: p.unresolved}
+	res := &result.Result{RequestID: inv.requestID, DryRun: p.Requests > 0 && p.DryRuns == p.Requests, Ignored: p.Ignored, Unresolved: p.Unresolved}
 	if res.Ignored == nil {
-		res.Ignored = []IgnoredEvent{}
+		res.Ignored = []result.IgnoredEvent{}
 	}
-	res.InstanceResponses.InstanceResponse = make([]InstanceResult, 0, len(p.entries))
-	for _, e := range p.entries {
-		if e.result == nil {
+	res.InstanceResponses.InstanceResponse = make([]result.InstanceResult, 0, len(p.Entries))
+	for _, e := range p.Entries {
+		if e.Result == nil {
 			continue // ignored after a tag lookup
 		}
-		region, role := splitScope(e.region)
-		e.result.InstanceID, e.result.RegionID, e.result.AccountID = e.id, region, accountOf(role)
-		e.result.Retryable = e.result.Outcome == Unfinished
-		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.result)
+		region, role := ecsapi.SplitScope(e.Region)
+		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, region, ecsapi.AccountOf(role)
+		e.Result.Retryable = e.Result.Outcome == result.Unfinished
+		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
-	res.summarize()
+	res.Summarize()
 	h.logResult(inv, p, res)
 	return res
 }
@@ -216,42 +230,42 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan, wait ti
 // (what they find is then planned like instances named by ID, DESIGN
 // §3.1), the allow-lists and tags are checked, the instances started, and
 // those of requests with wait waited for. Every entry is then decided.
-func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
+func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) {
 	h.resolveSelections(work, inv, p)
 
-	undecided := func(list []*entry) []*entry {
-		var out []*entry
+	undecided := func(list []*plan.Entry) []*plan.Entry {
+		var out []*plan.Entry
 		for _, e := range list {
-			if e.result == nil {
+			if e.Result == nil {
 				out = append(out, e)
 			}
 		}
 		return out
 	}
-	todo := undecided(p.entries)
+	todo := undecided(p.Entries)
 	if len(todo) > 0 && inv.creds.Empty() {
 		for _, e := range todo {
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeMissingCredentials,
-				Message: "the invocation carries no credentials: the function has no RAM role", Advice: adviceFor(CodeMissingCredentials)}
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
+				Message: "the invocation carries no credentials: the function has no RAM role", Advice: result.Advice(result.CodeMissingCredentials)}
 		}
 		todo = nil
 	}
 	// An AllTogether group with a member denied by the allow-lists, or by
 	// ALLOWED_TAG after the lookup, starts none of its members (DESIGN §4).
-	settleGroups(p.groups)
+	plan.SettleGroups(p.Groups)
 	todo = h.checkTags(work, inv, p, undecided(todo))
-	settleGroups(p.groups)
+	plan.SettleGroups(p.Groups)
 	todo = undecided(todo)
 
 	groups := groupEntries(todo)
-	results, warnings := h.starter.start(work, h.newRun(inv), groups)
+	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[resultKey(e.region, e.id)]; ok {
-			e.result = &ir
+		if ir, ok := results[ecsapi.InstanceKey(e.Region, e.ID)]; ok {
+			e.Result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
-			e.result = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true,
+			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
 				Message: "no outcome was reached before the deadline; safe to retry"}
 		}
 	}
@@ -260,38 +274,38 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan) {
 
 // groupEntries forms StartInstances calls: an AllTogether group's instances
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
-func groupEntries(todo []*entry) []Group {
+func groupEntries(todo []*plan.Entry) []starter.Group {
 	type poolKey struct {
 		region string
 		dryRun bool
-		group  *atGroup // nil for SuccessFirst pools
+		group  *plan.AtGroup // nil for SuccessFirst pools
 	}
 	pools := map[poolKey][]string{}
 	var order []poolKey
 	for _, e := range todo {
-		k := poolKey{region: e.region, dryRun: e.dryRun, group: e.group}
+		k := poolKey{region: e.Region, dryRun: e.DryRun, group: e.Group}
 		if _, ok := pools[k]; !ok {
 			order = append(order, k)
 		}
-		pools[k] = append(pools[k], e.id)
+		pools[k] = append(pools[k], e.ID)
 	}
-	var groups []Group
+	var groups []starter.Group
 	for _, k := range order {
-		batch := SuccessFirst
+		batch := ecsapi.SuccessFirst
 		if k.group != nil {
-			batch = AllTogether
+			batch = ecsapi.AllTogether
 		}
 		ids := pools[k]
 		for len(ids) > 0 {
-			n := min(len(ids), maxPerCall)
-			groups = append(groups, Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
+			n := min(len(ids), ecsapi.MaxPerCall)
+			groups = append(groups, starter.Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
 	}
 	return groups
 }
 
-func (h *Handler) logWarnings(inv *invocation, warnings []Warning) {
+func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 	for _, w := range warnings {
 		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
 			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
@@ -305,92 +319,93 @@ func (h *Handler) logWarnings(inv *invocation, warnings []Warning) {
 // is Ignored with a reason naming its region and tags; one whose lookup
 // failed is Ignored with the failure's code, and, when a retry can mend it,
 // makes the invocation unfinished.
-func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan) {
-	if len(p.pending) == 0 {
+func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan.Plan) {
+	if len(p.Pending) == 0 {
 		return
 	}
 	type lookup struct {
-		found []InstanceInfo
-		v     verdict
+		found []ecsapi.InstanceInfo
+		v     starter.Verdict
 		ok    bool
 	}
-	looked := make([]lookup, len(p.pending))
+	looked := make([]lookup, len(p.Pending))
 	if !inv.creds.Empty() {
 		r := h.newRun(inv)
 		var wg sync.WaitGroup
-		for i, a := range p.pending {
-			if !a.selects {
+		for i, a := range p.Pending {
+			if !a.Selects {
 				continue
 			}
 			wg.Go(func() {
-				found, v, ok := r.selectByTags(ctx, a.region, a.tags, h.cfg.MaxInstances)
+				found, v, ok := r.SelectByTags(ctx, a.Region, a.Tags, h.cfg.MaxInstances)
 				looked[i] = lookup{found, v, ok}
 			})
 		}
 		wg.Wait()
-		h.logWarnings(inv, r.warnings)
+		h.logWarnings(inv, r.Warnings())
 	}
-	pending := p.pending
-	p.pending = nil
+	pl := h.planner()
+	pending := p.Pending
+	p.Pending = nil
 	for i, a := range pending {
-		if !a.selects {
-			h.commit(p, a)
+		if !a.Selects {
+			pl.Commit(p, a)
 			continue
 		}
 		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", tagList(a.tags), scopeLabel(a.region))
-		ig := IgnoredEvent{Source: a.src, trigger: a.m.Trigger}
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region))
+		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
 		switch {
 		case inv.creds.Empty():
-			ig.Code, ig.Reason = CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-			p.ignore(ig, nil)
+			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+			p.Ignore(ig, nil)
 			continue
 		case !l.ok:
-			ig.Code = l.v.code
-			if l.v.class == permanent {
-				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.message)
+			ig.Code = l.v.Code
+			if l.v.Class == starter.Permanent {
+				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
 			} else {
-				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.message)
-				p.unresolved = append(p.unresolved, fmt.Sprintf("the tags %s in %s (%s)", tagList(a.tags), scopeLabel(a.region), l.v.code))
+				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
+				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region), l.v.Code))
 			}
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		case len(l.found) == 0:
 			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
-			p.ignore(ig, nil)
+			p.Ignore(ig, nil)
 			continue
 		}
-		a.ids = make([]string, len(l.found))
-		a.infos = make(map[string]InstanceInfo, len(l.found))
-		a.lookupID = l.v.requestID
+		a.IDs = make([]string, len(l.found))
+		a.Infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
+		a.LookupID = l.v.RequestID
 		for j, in := range l.found {
-			a.ids[j] = in.InstanceID
-			a.infos[in.InstanceID] = in
+			a.IDs[j] = in.InstanceID
+			a.Infos[in.InstanceID] = in
 		}
-		h.commit(p, a)
+		pl.Commit(p, a)
 	}
-	p.finish(h)
+	p.Finish(pl)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
 // each is Running or its wait ends (DESIGN §3.1): the duration, capped by
 // ctx's deadline. One still not Running is Unfinished (WaitTimeout), with
 // the status last seen.
-func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) {
+func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.Plan) {
 	type key struct {
 		region string
 		until  time.Time
 	}
-	waiting := map[key][]*entry{}
+	waiting := map[key][]*plan.Entry{}
 	var order []key
-	for _, e := range p.entries {
-		if e.wait <= 0 || e.dryRun || e.result == nil || e.result.CurrentStatus == "Running" {
+	for _, e := range p.Entries {
+		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
 			continue
 		}
-		if o := e.result.Outcome; o != Started && o != AlreadyRunning {
+		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
 			continue
 		}
-		k := key{e.region, inv.start.Add(e.wait)}
+		k := key{e.Region, inv.Start.Add(e.Wait)}
 		if _, ok := waiting[k]; !ok {
 			order = append(order, k)
 		}
@@ -404,40 +419,40 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 	for _, k := range order {
 		list := waiting[k]
 		for len(list) > 0 {
-			chunk := list[:min(len(list), maxPerCall)]
+			chunk := list[:min(len(list), ecsapi.MaxPerCall)]
 			list = list[len(chunk):]
 			wg.Go(func() {
 				ids := make([]string, len(chunk))
 				for i, e := range chunk {
-					ids[i] = e.id
+					ids[i] = e.ID
 				}
-				seen, last := r.waitRunning(ctx, k.region, ids, inv.start, k.until)
+				seen, last := r.WaitRunning(ctx, k.region, ids, inv.Start, k.until)
 				for _, e := range chunk {
-					sr := seen[e.id]
-					if sr.status != "" {
-						e.result.CurrentStatus = sr.status
+					sr := seen[e.ID]
+					if sr.Status != "" {
+						e.Result.CurrentStatus = sr.Status
 					}
-					if sr.running {
-						e.waited, e.runningAfter = true, sr.runningAfter
+					if sr.Running {
+						e.Waited, e.RunningAfter = true, sr.RunningAfter
 						continue
 					}
 					why := "the wait ended"
 					switch {
-					case last.class == permanent:
-						why = "DescribeInstances failed while waiting (" + last.code + ": " + last.message + ")"
+					case last.Class == starter.Permanent:
+						why = "DescribeInstances failed while waiting (" + last.Code + ": " + last.Message + ")"
 					case deadlineFirst(ctx, k.until):
 						why = "the invocation's deadline came"
 					}
-					status := sr.status
+					status := sr.Status
 					if status == "" {
 						status = "not seen"
 					}
-					code := CodeWaitTimeout
-					if last.class == permanent {
-						code = last.code
+					code := result.CodeWaitTimeout
+					if last.Class == starter.Permanent {
+						code = last.Code
 					}
-					e.result = &InstanceResult{Outcome: Unfinished, Code: code, Retryable: true,
-						PreviousStatus: e.result.PreviousStatus, CurrentStatus: sr.status, EcsRequestID: e.result.EcsRequestID,
+					e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
+						PreviousStatus: e.Result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.Result.EcsRequestID,
 						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
 				}
 			})
@@ -451,20 +466,20 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan) 
 // entries still to start. An instance a tag selection found is judged on
 // what that lookup said, with no second one: Running or Starting is
 // AlreadyRunning, a security lock Failed, with no StartInstances call.
-func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo []*entry) []*entry {
-	var need []*entry
+func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
+	var need []*plan.Entry
 	for _, e := range todo {
-		if e.info == nil && (h.cfg.AllowedTag != nil || e.needsRestartTag || len(e.needTags) > 0) {
+		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
 			need = append(need, e)
 		}
 	}
 	byRegion := map[string][]string{}
 	for _, e := range need {
-		byRegion[e.region] = append(byRegion[e.region], e.id)
+		byRegion[e.Region] = append(byRegion[e.Region], e.ID)
 	}
 	type answer struct {
-		infos map[string]InstanceInfo
-		v     verdict
+		infos map[string]ecsapi.InstanceInfo
+		v     starter.Verdict
 		ok    bool
 	}
 	answers := map[string]answer{} // by resultKey
@@ -473,64 +488,64 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan, todo 
 	r := h.newRun(inv)
 	for region, ids := range byRegion {
 		for len(ids) > 0 {
-			n := min(len(ids), maxPerCall)
+			n := min(len(ids), ecsapi.MaxPerCall)
 			chunk := ids[:n]
 			ids = ids[n:]
 			wg.Go(func() {
-				infos, v, ok := r.lookup(ctx, region, chunk)
+				infos, v, ok := r.Lookup(ctx, region, chunk)
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range chunk {
-					answers[resultKey(region, id)] = answer{infos, v, ok}
+					answers[ecsapi.InstanceKey(region, id)] = answer{infos, v, ok}
 				}
 			})
 		}
 	}
 	wg.Wait()
 
-	var rest []*entry
+	var rest []*plan.Entry
 	for _, e := range todo {
-		a, looked := answers[resultKey(e.region, e.id)]
-		if e.info != nil {
-			a, looked = answer{infos: map[string]InstanceInfo{e.id: *e.info}, v: verdict{requestID: e.infoRequestID}, ok: true}, true
+		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
+		if e.Info != nil {
+			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
 		}
 		if !looked {
 			rest = append(rest, e)
 			continue
 		}
-		info, found := a.infos[e.id]
+		info, found := a.infos[e.ID]
 		switch {
-		case !a.ok && a.v.class == permanent:
-			e.result = &InstanceResult{Outcome: Failed, Code: a.v.code, Message: "tag lookup failed: " + a.v.message,
-				EcsRequestID: a.v.requestID, Advice: a.v.adviceText()}
+		case !a.ok && a.v.Class == starter.Permanent:
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
+				EcsRequestID: a.v.RequestID, Advice: a.v.AdviceText()}
 		case !a.ok:
-			v := unfinishedVerdict(ctx, a.v)
-			e.result = &InstanceResult{Outcome: Unfinished, Code: v.code, Message: "tag lookup did not finish: " + v.message,
-				EcsRequestID: v.requestID}
+			v := starter.UnfinishedVerdict(ctx, a.v)
+			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
+				EcsRequestID: v.RequestID}
 		case !found:
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeNotFound, EcsRequestID: a.v.requestID,
-				Message: "DescribeInstances does not know the instance in " + scopeLabel(e.region), Advice: adviceFor(CodeNotFound)}
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
+				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
 		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
 				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
-		case e.needsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.ignore(IgnoredEvent{Source: strings.Join(e.sources, ", "), trigger: e.trigger,
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", scopeLabel(e.region), h.cfg.RestartTag)}, []string{e.id})
-		case len(e.needTags) > 0 && !carriesOne(info.Tags, e.needTags):
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, EcsRequestID: a.v.requestID,
+		case e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
+			p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
+				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
+		case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", tagList(e.needTags[0]))}
-		case e.info != nil && (info.Status == "Running" || info.Status == "Starting"):
+				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0]))}
+		case e.Info != nil && (info.Status == "Running" || info.Status == "Starting"):
 			nothing := "nothing to do"
-			if e.dryRun {
+			if e.DryRun {
 				nothing = "a real run would do nothing"
 			}
-			e.result = &InstanceResult{Outcome: AlreadyRunning, Code: codeSuccess, EcsRequestID: a.v.requestID,
+			e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
 				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		case e.info != nil && hasLock(info, "security"):
-			e.result = &InstanceResult{Outcome: Failed, Code: CodeLockedForSecurity, EcsRequestID: a.v.requestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: adviceFor(CodeLockedForSecurity),
+		case e.Info != nil && starter.HasLock(info, "security"):
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
+				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
 				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
 		default:
 			rest = append(rest, e)
@@ -546,9 +561,9 @@ func deadlineFirst(ctx context.Context, until time.Time) bool {
 }
 
 // carriesOne says whether tags hold every pair of one of the sets.
-func carriesOne(tags map[string]string, sets [][]TagPair) bool {
+func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
 	for _, set := range sets {
-		if carriesAll(tags, set) {
+		if ecsapi.CarriesAll(tags, set) {
 			return true
 		}
 	}
@@ -559,10 +574,10 @@ func carriesOne(tags map[string]string, sets [][]TagPair) bool {
 // selections not read to their end (region, account and tags), and the
 // instances, each as region/ID or, of another account, region/account/ID;
 // the full result is in the logs.
-func unfinishedError(res *Result) *UnfinishedError {
+func unfinishedError(res *result.Result) *UnfinishedError {
 	var names []string
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Outcome != Unfinished {
+		if ir.Outcome != result.Unfinished {
 			continue
 		}
 		name := ir.RegionID + "/" + ir.InstanceID
@@ -573,8 +588,8 @@ func unfinishedError(res *Result) *UnfinishedError {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	if n := len(res.unresolved); n > 0 {
-		fmt.Fprintf(&b, "%d tag selections not looked up to their end, nothing of them sent, safe to retry: %s", n, strings.Join(res.unresolved[:min(n, 10)], ", "))
+	if n := len(res.Unresolved); n > 0 {
+		fmt.Fprintf(&b, "%d tag selections not looked up to their end, nothing of them sent, safe to retry: %s", n, strings.Join(res.Unresolved[:min(n, 10)], ", "))
 		if n > 10 {
 			fmt.Fprintf(&b, " … and %d more", n-10)
 		}

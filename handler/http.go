@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // signatureWindow is how far X-Signature-Timestamp may be from now.
@@ -53,11 +55,11 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return reply(status, ErrorBody{RequestID: inv.requestID, Code: code, Message: message, Errors: errs}, nil)
 	}
 	badRequest := func(prefix string, errs []events.FieldError, total int) (json.RawMessage, error) {
-		errs = reportedErrors(errs, total)
-		return fail(http.StatusBadRequest, CodeInvalidParameter, prefix+joinFieldErrors(errs[:min(len(errs), 3)]), errs)
+		errs = plan.ReportedErrors(errs, total)
+		return fail(http.StatusBadRequest, result.CodeInvalidParameter, prefix+plan.JoinFieldErrors(errs[:min(len(errs), 3)]), errs)
 	}
 
-	if ok, why := h.authenticate(req, inv.start); !ok {
+	if ok, why := h.authenticate(req, inv.Start); !ok {
 		return fail(http.StatusUnauthorized, "Unauthorized", why, nil)
 	}
 	if int64(len(req.Body)) > h.cfg.MaxBodyBytes {
@@ -76,18 +78,18 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		// A request in which anything asks to wait is answered when the
 		// waiting ends, bounded by the function's deadline alone (DESIGN
 		// §3.1).
-		wait = inv.start.Add(h.cfg.HTTPWait)
+		wait = inv.Start.Add(h.cfg.HTTPWait)
 	}
-	p := h.makePlan(inv, msgs, h.workEnd(inv, wait))
+	p := h.planner().Make(&inv.Invocation, msgs, h.workEnd(inv, wait))
 	// The invocation came over HTTP, whatever the events in its body.
-	p.trigger = events.HTTP
-	if p.invalidCount > 0 {
+	p.Trigger = events.HTTP
+	if p.InvalidCount > 0 {
 		// Nothing of an invalid HTTP request is sent: the caller can mend it.
 		// That includes a payload that is no start request (DESIGN §4).
-		return badRequest("invalid start request: ", p.invalid, p.invalidCount)
+		return badRequest("invalid start request: ", p.Invalid, p.InvalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
-	if async && res.unfinished() {
+	if async && res.Unfinished() {
 		return nil, unfinishedError(res)
 	}
 	status := httpStatus(res)
@@ -99,14 +101,14 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 }
 
 // httpStatus maps a result to DESIGN §5's status: 503, 403, 207, 200.
-func httpStatus(res *Result) int {
+func httpStatus(res *result.Result) int {
 	s := res.Summary
 	switch {
-	case res.unfinished():
+	case res.Unfinished():
 		return http.StatusServiceUnavailable
-	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.refusedIgnored():
+	case s.Requested > 0 && s.Rejected == s.Requested && allDenied(res) && !res.RefusedIgnored():
 		return http.StatusForbidden
-	case s.Rejected+s.Failed+s.Skipped > 0 || res.refusedIgnored():
+	case s.Rejected+s.Failed+s.Skipped > 0 || res.RefusedIgnored():
 		return http.StatusMultiStatus
 	}
 	return http.StatusOK
@@ -153,13 +155,13 @@ func requestWaits(req events.StartRequest, dryRun bool, wait string, inSequence 
 	if dryRun {
 		return false
 	}
-	_, on, _ := parseWait(wait)
+	_, on, _ := plan.ParseWait(wait)
 	return on || inSequence
 }
 
-func allDenied(res *Result) bool {
+func allDenied(res *result.Result) bool {
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Code != CodeNotAllowed {
+		if ir.Code != result.CodeNotAllowed {
 			return false
 		}
 	}
@@ -244,7 +246,7 @@ func paramList(names []string) string {
 	const most = 3
 	shown := make([]string, 0, most)
 	for _, n := range names[:min(len(names), most)] {
-		shown = append(shown, quote(n))
+		shown = append(shown, plan.Quote(n))
 	}
 	out := strings.Join(shown, ", ")
 	if len(names) > most {
@@ -295,4 +297,13 @@ func checkSignature(secret []byte, ts, sig string, body []byte, now time.Time) (
 		return false, "X-Signature-256 does not match"
 	}
 	return true, ""
+}
+
+// ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).
+type ErrorBody struct {
+	XMLName   xml.Name            `json:"-" xml:"Error"`
+	RequestID string              `json:"RequestId" xml:"RequestId"`
+	Code      string              `json:"Code" xml:"Code"`
+	Message   string              `json:"Message" xml:"Message"`
+	Errors    []events.FieldError `json:"Errors" xml:"Errors>Error"`
 }

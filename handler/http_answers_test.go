@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 func TestMalformedHTTPEventIsA400(t *testing.T) {
-	h, logs := testHandler(t, map[string]string{"WEBHOOK_SECRET": "0123456789abcdef"}, &fakeECS{})
+	h, logs := testHandler(t, map[string]string{"WEBHOOK_SECRET": "0123456789abcdef"}, &ecsapitest.ECS{})
 	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "r1"})
 	for _, tc := range []struct {
 		payload string
@@ -40,7 +43,7 @@ func TestMalformedHTTPEventIsA400(t *testing.T) {
 }
 
 func TestXMLLeavesOutEmptyInstanceIds(t *testing.T) {
-	b, err := xml.Marshal(Result{Ignored: []IgnoredEvent{{Source: "s", Reason: "r"}, {Source: "t", Reason: "u", InstanceIDs: []string{"i-abcdef01"}}}})
+	b, err := xml.Marshal(result.Result{Ignored: []result.IgnoredEvent{{Source: "s", Reason: "r"}, {Source: "t", Reason: "u", InstanceIDs: []string{"i-abcdef01"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func TestXMLLeavesOutEmptyInstanceIds(t *testing.T) {
 }
 
 func TestAnswersDoNotEscapeHTML(t *testing.T) {
-	h, _ := testHandler(t, map[string]string{"WEBHOOK_SECRET": "0123456789abcdef"}, &fakeECS{})
+	h, _ := testHandler(t, map[string]string{"WEBHOOK_SECRET": "0123456789abcdef"}, &ecsapitest.ECS{})
 	out, err := h.Handle(context.Background(), []byte(`{"rawPath":"/","headers":{},"body":"{}","requestContext":{}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +67,7 @@ func TestAnswersDoNotEscapeHTML(t *testing.T) {
 // An HTTP request's age comes from requestContext.timeEpoch (DecodeHTTP gives
 // it to every message without a time of its own).
 func TestOldHTTPRequestIsExpired(t *testing.T) {
-	f := &fakeECS{}
+	f := &ecsapitest.ECS{}
 	h, _ := testHandler(t, map[string]string{"HTTP_AUTH": "trigger", "DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	old := time.Now().Add(-3 * time.Hour).UnixMilli()
 	out, err := h.Handle(context.Background(), []byte(fmt.Sprintf(
@@ -73,11 +76,11 @@ func TestOldHTTPRequestIsExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	var resp HTTPResponse
-	var r Result
+	var r result.Result
 	if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &r) != nil {
 		t.Fatalf("%s", out)
 	}
-	if resp.StatusCode != 200 || len(r.Ignored) != 1 || !strings.HasPrefix(r.Ignored[0].Reason, "expired") || len(f.calls()) != 0 {
+	if resp.StatusCode != 200 || len(r.Ignored) != 1 || !strings.HasPrefix(r.Ignored[0].Reason, "expired") || len(f.Calls()) != 0 {
 		t.Fatalf("%s", out)
 	}
 }

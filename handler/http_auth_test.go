@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 )
 
 const authTestSecret = "0123456789abcdef-webhook"
@@ -49,8 +51,8 @@ func signedHeaders(secret, body string) map[string]string {
 // either spelling, whatever the body; a bearer or a token parameter covers the
 // query and still works.
 func TestSignatureDoesNotCoverTheQuery(t *testing.T) {
-	fl := newFleet(map[string]string{"i-bp67acfmxazb4p0001": "Stopped", "i-bp67acfmxazb4p0002": "Stopped"})
-	ecs := fl.ecs()
+	fl := ecsapitest.NewFleet(map[string]string{"i-bp67acfmxazb4p0001": "Stopped", "i-bp67acfmxazb4p0002": "Stopped"})
+	ecs := fl.ECS()
 	h, logs := testHandler(t, map[string]string{"WEBHOOK_SECRET": authTestSecret, "DEFAULT_REGION_ID": "cn-hangzhou"}, ecs)
 	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "r1",
 		Credentials: fccontext.Credentials{AccessKeyId: "STS.a", AccessKeySecret: "s", SecurityToken: "t"}})
@@ -94,7 +96,7 @@ func TestSignatureDoesNotCoverTheQuery(t *testing.T) {
 			}
 		})
 	}
-	if n := len(ecs.calls()); n != 0 {
+	if n := len(ecs.Calls()); n != 0 {
 		t.Fatalf("%d StartInstances calls for refused requests", n)
 	}
 

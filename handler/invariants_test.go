@@ -11,6 +11,10 @@ import (
 	"testing"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The properties every invocation must keep, whatever its input and whatever
@@ -20,7 +24,7 @@ import (
 // Secrets of the invocations these tests make: the role's (from the FC
 // context) and the webhook's.
 var (
-	invCreds = Credentials{ //nolint:gosec // G101: a fake credential, valid nowhere
+	invCreds = ecsapi.Credentials{ //nolint:gosec // G101: a fake credential, valid nowhere
 		AccessKeyID:     "STS.NTestFuzzKeyId0001",
 		AccessKeySecret: "Fz7kQp2Lm9Xc4Vb8Nw3Rt6Yu1Ia5Sd0Gh",
 		SecurityToken:   "CAIS9xFuzzTokenQq1Ww2Ee3Rr4Tt5Yy6Uu7Ii8Oo9Pp0AaSsDdFfGgHhJjKkLl",
@@ -40,52 +44,52 @@ func invContext(ctx context.Context, requestID string) context.Context {
 // invocation is the function's doing. It records what was sent.
 type acceptECS struct {
 	mu       sync.Mutex
-	starts   []StartInstancesInput
+	starts   []ecsapi.StartInstancesInput
 	accepted map[string]int // region/id → accepted (non-dry-run) starts
 }
 
 func newAcceptECS() *acceptECS { return &acceptECS{accepted: map[string]int{}} }
 
-func (a *acceptECS) StartInstances(_ context.Context, _ Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (a *acceptECS) StartInstances(_ context.Context, _ ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	in.InstanceIDs = append([]string(nil), in.InstanceIDs...)
 	a.starts = append(a.starts, in)
 	if in.DryRun {
-		return nil, &APIError{HTTPStatus: 400, Code: "DryRunOperation", Message: "Request validation has been passed with DryRun flag set.", RequestID: "req-dry"}
+		return nil, &ecsapi.APIError{HTTPStatus: 400, Code: "DryRunOperation", Message: "Request validation has been passed with DryRun flag set.", RequestID: "req-dry"}
 	}
-	out := &StartInstancesOutput{RequestID: "req-accept"}
+	out := &ecsapi.StartInstancesOutput{RequestID: "req-accept"}
 	for _, id := range in.InstanceIDs {
-		a.accepted[resultKey(in.RegionID, id)]++
-		out.Responses = append(out.Responses, InstanceResponse{InstanceID: id, Code: "200", Message: "success",
+		a.accepted[ecsapi.InstanceKey(in.RegionID, id)]++
+		out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success",
 			PreviousStatus: "Stopped", CurrentStatus: "Starting"})
 	}
 	return out, nil
 }
 
-func (a *acceptECS) DescribeInstances(_ context.Context, _ Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
-	out := &DescribeInstancesOutput{RequestID: "req-describe"}
+func (a *acceptECS) DescribeInstances(_ context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+	out := &ecsapi.DescribeInstancesOutput{RequestID: "req-describe"}
 	for _, id := range ids {
-		out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: region, Status: "Stopped",
+		out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: region, Status: "Stopped",
 			Tags: map[string]string{"env": "prod"}})
 	}
 	return out, nil
 }
 
-func (a *acceptECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (a *acceptECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	return a.DescribeInstances(ctx, creds, region, ids)
 }
 
 // DescribeInstancesByTags finds two Stopped instances for any selection, in
 // one page, so that selections by tag start something.
-func (a *acceptECS) DescribeInstancesByTags(_ context.Context, _ Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	out := &DescribeInstancesOutput{RequestID: "req-tags"}
+func (a *acceptECS) DescribeInstancesByTags(_ context.Context, _ ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+	out := &ecsapi.DescribeInstancesOutput{RequestID: "req-tags"}
 	tags := map[string]string{}
 	for _, t := range in.Tags {
 		tags[t.Key] = t.Value
 	}
 	for _, id := range []string{"i-tagged000001", "i-tagged000002"} {
-		out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: "Stopped", Tags: tags})
+		out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: "Stopped", Tags: tags})
 	}
 	return out, nil
 }
@@ -97,7 +101,7 @@ func (a *acceptECS) sent() (sent map[string]bool, accepted map[string]int, calls
 	sent = map[string]bool{}
 	for _, in := range a.starts {
 		for _, id := range in.InstanceIDs {
-			sent[resultKey(in.RegionID, id)] = true
+			sent[ecsapi.InstanceKey(in.RegionID, id)] = true
 		}
 	}
 	accepted = map[string]int{}
@@ -175,12 +179,12 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 			summaries++
 			rep.summary = l
 		case "instance":
-			k := resultKey(l.str("regionId"), l.str("instanceId"))
+			k := ecsapi.InstanceKey(l.str("regionId"), l.str("instanceId"))
 			if _, dup := rep.instances[k]; dup {
 				t.Fatalf("instance %s reported twice in the log", k)
 			}
 			rep.instances[k] = l
-			if retryable, _ := l["retryable"].(bool); retryable != (l.str("outcome") == string(Unfinished)) {
+			if retryable, _ := l["retryable"].(bool); retryable != (l.str("outcome") == string(result.Unfinished)) {
 				t.Fatalf("instance %s: retryable %v with outcome %s", k, retryable, l.str("outcome"))
 			}
 		case "ignored":
@@ -199,7 +203,7 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 	}
 	unfinished := 0
 	for _, l := range rep.instances {
-		if l.str("outcome") == string(Unfinished) {
+		if l.str("outcome") == string(result.Unfinished) {
 			unfinished++
 		}
 	}
@@ -218,7 +222,7 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 			t.Fatalf("error %v with %d instances unfinished", run.err, unfinished)
 		}
 		if run.err == nil {
-			var res Result
+			var res result.Result
 			if err := json.Unmarshal(run.answer, &res); err != nil {
 				t.Fatalf("the answer is not a Result: %v", err)
 			}
@@ -238,8 +242,8 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 		if !ok {
 			t.Fatalf("%s was sent to ECS but is not reported", k)
 		}
-		switch Outcome(l.str("outcome")) {
-		case Started, AlreadyRunning, DryRunPassed, Unfinished, Failed:
+		switch result.Outcome(l.str("outcome")) {
+		case result.Started, result.AlreadyRunning, result.DryRunPassed, result.Unfinished, result.Failed:
 		default:
 			t.Fatalf("%s was sent to ECS but reported %s (%s)", k, l.str("outcome"), l.str("code"))
 		}
@@ -260,11 +264,11 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func checkAnswerMatchesLogs(t testing.TB, res Result, rep reported) {
+func checkAnswerMatchesLogs(t testing.TB, res result.Result, rep reported) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		k := resultKey(ir.RegionID, ir.InstanceID)
+		k := ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)
 		if seen[k] {
 			t.Fatalf("instance %s appears twice in the answer", k)
 		}
@@ -276,7 +280,7 @@ func checkAnswerMatchesLogs(t testing.TB, res Result, rep reported) {
 		if l.str("outcome") != string(ir.Outcome) {
 			t.Fatalf("instance %s: %s in the answer, %s in the log", k, ir.Outcome, l.str("outcome"))
 		}
-		if ir.Retryable != (ir.Outcome == Unfinished) {
+		if ir.Retryable != (ir.Outcome == result.Unfinished) {
 			t.Fatalf("instance %s: Retryable %v with %s", k, ir.Retryable, ir.Outcome)
 		}
 	}
@@ -287,6 +291,10 @@ func checkAnswerMatchesLogs(t testing.TB, res Result, rep reported) {
 		t.Fatalf("Summary.Requested %d for %d instances", res.Summary.Requested, len(seen))
 	}
 }
+
+// secretPiece is the length of a piece of a secret the scrubber removes
+// (DESIGN §7: any piece of 16 characters or more).
+const secretPiece = 16
 
 // secretsOf are the strings no output may hold: the whole secrets and every
 // 16-character piece of the role's (DESIGN §7).
@@ -355,7 +363,7 @@ func checkNamedReported(t testing.TB, named []string, rep reported) {
 		byID[k[strings.LastIndex(k, "/")+1:]] = true
 	}
 	for _, id := range named {
-		if !validInstanceID(id) {
+		if !plan.ValidInstanceID(id) {
 			continue
 		}
 		if !byID[id] && !rep.ignored[id] {

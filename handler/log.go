@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // logResult writes DESIGN §5's lines: one per instance, one per ignored event, one
@@ -40,34 +42,34 @@ func (b *lineBuffer) flush() {
 	b.buf = b.buf[:0]
 }
 
-func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
+func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 	ctx := context.Background()
-	durationMs := time.Since(inv.start).Milliseconds()
-	trigger := string(p.trigger)
-	for _, e := range p.entries {
-		ir := e.result
+	durationMs := time.Since(inv.Start).Milliseconds()
+	trigger := string(p.Trigger)
+	for _, e := range p.Entries {
+		ir := e.Result
 		if ir == nil {
 			continue // ignored after a tag lookup
 		}
 		level := slog.LevelInfo
 		switch ir.Outcome {
-		case Failed:
+		case result.Failed:
 			level = slog.LevelError
-		case Rejected, Unfinished:
+		case result.Rejected, result.Unfinished:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{
 			slog.String("requestId", inv.requestID),
-			slog.String("trigger", string(e.trigger)),
-			slog.String("source", e.sources[0]),
+			slog.String("trigger", string(e.Trigger)),
+			slog.String("source", e.Sources[0]),
 		}
-		if len(e.sources) > 1 {
-			attrs = append(attrs, slog.Any("sources", e.sources))
+		if len(e.Sources) > 1 {
+			attrs = append(attrs, slog.Any("sources", e.Sources))
 		}
-		if e.moreSources > 0 {
+		if e.MoreSources > 0 {
 			// The sources are bounded: a batch naming one instance 40,000
 			// times makes one line of a few KiB, not of a megabyte.
-			attrs = append(attrs, slog.Int("moreSources", e.moreSources))
+			attrs = append(attrs, slog.Int("moreSources", e.MoreSources))
 		}
 		attrs = append(attrs,
 			slog.Int("retryCount", inv.retryCount),
@@ -78,7 +80,7 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 			slog.String("message", ir.Message),
 			slog.String("advice", ir.Advice),
 			slog.Bool("retryable", ir.Retryable),
-			slog.Bool("dryRun", e.dryRun),
+			slog.Bool("dryRun", e.DryRun),
 			slog.String("previousStatus", ir.PreviousStatus),
 			slog.String("currentStatus", ir.CurrentStatus),
 			slog.String("ecsRequestId", ir.EcsRequestID),
@@ -88,15 +90,15 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 			// An instance of another account (DESIGN §3.1).
 			attrs = append(attrs, slog.String("accountId", ir.AccountID))
 		}
-		if e.waited {
+		if e.Waited {
 			// How long after the invocation's start a wait saw it Running
 			// (DESIGN §3.1).
-			attrs = append(attrs, slog.Int64("runningAfterMs", e.runningAfter.Milliseconds()))
+			attrs = append(attrs, slog.Int64("runningAfterMs", e.RunningAfter.Milliseconds()))
 		}
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
 	for _, ig := range res.Ignored {
-		t := string(ig.trigger)
+		t := string(ig.Trigger)
 		if t == "" {
 			t = trigger
 		}
@@ -126,14 +128,14 @@ func (h *Handler) logResult(inv *invocation, p *plan, res *Result) {
 	if s.Failed > 0 || s.Unfinished > 0 {
 		level = slog.LevelWarn
 	}
-	attrs := summaryAttrs(inv, p.trigger, res.DryRun, s)
+	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
 	attrs = append(attrs, slog.Int64("durationMs", durationMs))
 	inv.log.LogAttrs(ctx, level, "summary", attrs...)
 }
 
 // summaryAttrs are the keys every summary line has: who, and the Summary's
 // counts as lower-camel keys.
-func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s Summary) []slog.Attr {
+func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s result.Summary) []slog.Attr {
 	return []slog.Attr{
 		slog.String("requestId", inv.requestID),
 		slog.String("trigger", string(trigger)),
@@ -155,12 +157,12 @@ func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s Summar
 // instance was looked at (HTTP 401/413/400, an invalid configuration): still one
 // summary line per invocation, with zero counts, and what refused it.
 func (h *Handler) logRefusal(inv *invocation, trigger events.Trigger, status int, code, message string, extra ...slog.Attr) {
-	attrs := summaryAttrs(inv, trigger, false, Summary{})
+	attrs := summaryAttrs(inv, trigger, false, result.Summary{})
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	attrs = append(attrs, slog.String("code", code), slog.String("message", message),
-		slog.Int64("durationMs", time.Since(inv.start).Milliseconds()))
+		slog.Int64("durationMs", time.Since(inv.Start).Milliseconds()))
 	attrs = append(attrs, extra...)
 	inv.log.LogAttrs(context.Background(), slog.LevelWarn, "summary", attrs...)
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 )
 
 // loggedKeys reads, from the function's source (this package and main.go),
@@ -154,13 +156,13 @@ func TestSLSIndexHoldsEveryLoggedKey(t *testing.T) {
 	// Run the logger: instances (one of another account, one waited for,
 	// one named by two sources), an ignored event, the summary, a refusal.
 	const own, other, gone = "i-logkeys0001", "i-logkeys0002", "i-logkeys0003"
-	fl := newFleet(stopped([]string{own, other}))
-	e := fl.ecs()
-	e.start = func(in StartInstancesInput) (*StartInstancesOutput, error) {
-		out, err := fl.start(in)
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{own, other}))
+	e := fl.ECS()
+	e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		out, err := fl.Start(in)
 		for _, id := range in.InstanceIDs {
 			if err == nil && !in.DryRun {
-				fl.set(id, "Running") // so that the wait sees it run
+				fl.Set(id, "Running") // so that the wait sees it run
 			}
 		}
 		return out, err

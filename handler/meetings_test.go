@@ -8,6 +8,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The meetings table. The project's rule: a feature is done when it works
@@ -51,29 +56,29 @@ type meetingRow struct {
 
 // meetingCell is what one cell saw: the result, and the calls for A and B.
 type meetingCell struct {
-	res    Result
+	res    result.Result
 	dry    bool // the cell is a dry run
 	a, b   string
-	calls  []StartInstancesInput // the StartInstances calls naming a or b
-	creds  []Credentials         // their credentials
-	ignore []IgnoredEvent
+	calls  []ecsapi.StartInstancesInput // the StartInstances calls naming a or b
+	creds  []ecsapi.Credentials         // their credentials
+	ignore []result.IgnoredEvent
 }
 
-func (c meetingCell) outcome(id string) InstanceResult {
+func (c meetingCell) outcome(id string) result.InstanceResult {
 	for _, ir := range c.res.InstanceResponses.InstanceResponse {
 		if ir.InstanceID == id {
 			return ir
 		}
 	}
-	return InstanceResult{}
+	return result.InstanceResult{}
 }
 
 // started is the outcome a start that goes through has in this cell.
-func (c meetingCell) started() Outcome {
+func (c meetingCell) started() result.Outcome {
 	if c.dry {
-		return DryRunPassed
+		return result.DryRunPassed
 	}
-	return Started
+	return result.Started
 }
 
 func TestMeetingsTable(t *testing.T) {
@@ -81,12 +86,12 @@ func TestMeetingsTable(t *testing.T) {
 	// A zone whose date differs from UTC's now: the timeZone row's skip
 	// date falls on today there, not in UTC.
 	zone := "Pacific/Kiritimati"
-	if loc, _ := loadZone(zone); now.In(loc).Format(dateLayout) == now.UTC().Format(dateLayout) {
+	if loc, _ := plan.LoadZone(zone); now.In(loc).Format(plan.DateLayout) == now.UTC().Format(plan.DateLayout) {
 		zone = "Pacific/Pago_Pago"
 	}
-	loc, _ := loadZone(zone)
-	zoneToday := now.In(loc).Format(dateLayout)
-	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(dateLayout), now.UTC().Format(dateLayout), now.UTC().AddDate(0, 0, 1).Format(dateLayout))
+	loc, _ := plan.LoadZone(zone)
+	zoneToday := now.In(loc).Format(plan.DateLayout)
+	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(plan.DateLayout), now.UTC().Format(plan.DateLayout), now.UTC().AddDate(0, 0, 1).Format(plan.DateLayout))
 
 	notSent := func(t *testing.T, c meetingCell, why string) {
 		t.Helper()
@@ -94,7 +99,7 @@ func TestMeetingsTable(t *testing.T) {
 			t.Errorf("A or B was sent: %+v", c.calls)
 		}
 		for _, id := range []string{c.a, c.b} {
-			if ir := c.outcome(id); ir.Outcome != "" && ir.Outcome != Skipped {
+			if ir := c.outcome(id); ir.Outcome != "" && ir.Outcome != result.Skipped {
 				t.Errorf("%s: %+v, want no start", id, ir)
 			}
 		}
@@ -119,7 +124,7 @@ func TestMeetingsTable(t *testing.T) {
 			}},
 		{field: "batchOptimization", frag: `"batchOptimization":"AllTogether"`, ecs: `"BatchOptimization":"AllTogether"`,
 			check: func(t *testing.T, c meetingCell) {
-				if len(c.calls) != 1 || c.calls[0].BatchOptimization != AllTogether || len(c.calls[0].InstanceIDs) != 2 {
+				if len(c.calls) != 1 || c.calls[0].BatchOptimization != ecsapi.AllTogether || len(c.calls[0].InstanceIDs) != 2 {
 					t.Errorf("want one AllTogether call with A and B: %+v", c.calls)
 				}
 			}},
@@ -130,7 +135,7 @@ func TestMeetingsTable(t *testing.T) {
 						t.Errorf("a real call: %+v", call)
 					}
 				}
-				if ir := c.outcome(c.a); ir.Outcome != DryRunPassed || len(c.calls) == 0 {
+				if ir := c.outcome(c.a); ir.Outcome != result.DryRunPassed || len(c.calls) == 0 {
 					t.Errorf("A: %+v", ir)
 				}
 			}},
@@ -138,19 +143,19 @@ func TestMeetingsTable(t *testing.T) {
 			check: func(t *testing.T, c meetingCell) {
 				ir := c.outcome(c.a)
 				if c.dry {
-					if ir.Outcome != DryRunPassed {
+					if ir.Outcome != result.DryRunPassed {
 						t.Errorf("A: %+v", ir)
 					}
 					return
 				}
-				if ir.Outcome != Started || ir.CurrentStatus != "Running" {
+				if ir.Outcome != result.Started || ir.CurrentStatus != "Running" {
 					t.Errorf("A: %+v, want Started and Running (waited for)", ir)
 				}
 			}},
 		{field: "notAfter", frag: `"notAfter":"2020-01-01T00:00:00Z"`,
 			check: func(t *testing.T, c meetingCell) { notSent(t, c, "notAfter 2020-01-01T00:00:00Z") }},
 		{field: "skipDates", frag: `"skipDates":` + utcDays,
-			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+now.UTC().Format(dateLayout)) }},
+			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+now.UTC().Format(plan.DateLayout)) }},
 		{field: "timeZone", frag: `"timeZone":"` + zone + `"`, env: map[string]string{"SKIP_DATES": zoneToday},
 			check: func(t *testing.T, c meetingCell) { notSent(t, c, "skip date "+zoneToday+" ("+zone+")") }},
 		{field: "tags", frag: `"tags":[{"key":"env","value":"dev"}]`, ecs: `"Tag.1.Key":"env","Tag.1.Value":"dev"`, outerOnlyInvalid: true,
@@ -158,7 +163,7 @@ func TestMeetingsTable(t *testing.T) {
 				if ir := c.outcome(c.a); ir.Outcome != c.started() {
 					t.Errorf("A carries env=dev: %+v", ir)
 				}
-				if ir := c.outcome(c.b); ir.Outcome != Rejected || ir.Code != CodeNotAllowed {
+				if ir := c.outcome(c.b); ir.Outcome != result.Rejected || ir.Code != result.CodeNotAllowed {
 					t.Errorf("B does not carry env=dev: %+v", ir)
 				}
 			}},
@@ -193,8 +198,8 @@ type meeting struct {
 	row meetingRow
 	ri  int
 	h   *Handler
-	fl  *fleet
-	e   *fakeECS
+	fl  *ecsapitest.Fleet
+	e   *ecsapitest.ECS
 }
 
 func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
@@ -202,26 +207,26 @@ func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
 	for k, v := range row.env {
 		env[k] = v
 	}
-	fl := newFleet(map[string]string{})
+	fl := ecsapitest.NewFleet(map[string]string{})
 	for ci := range len(meetingPlaces) * 4 {
 		for _, x := range "abcd" {
 			id := fmt.Sprintf("i-meet%02d%02d%c", ri, ci, x)
-			fl.status[id] = "Stopped"
+			fl.Status[id] = "Stopped"
 			if x == 'a' {
-				fl.tags[id] = map[string]string{"env": "dev"}
+				fl.Tags[id] = map[string]string{"env": "dev"}
 			}
 		}
 	}
-	e := fl.ecs()
+	e := fl.ECS()
 	// A started instance runs once it has been looked at: wait sees it
 	// Running on its first poll.
-	e.describe = func(region string, ids []string) (*DescribeInstancesOutput, error) {
-		out, err := fl.describeIDs(region, ids)
-		fl.mu.Lock()
-		defer fl.mu.Unlock()
+	e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+		out, err := fl.DescribeIDs(region, ids)
+		fl.Mu.Lock()
+		defer fl.Mu.Unlock()
 		for _, id := range ids {
-			if fl.status[id] == "Starting" {
-				fl.status[id] = "Running"
+			if fl.Status[id] == "Starting" {
+				fl.Status[id] = "Running"
 			}
 		}
 		return out, err
@@ -313,11 +318,11 @@ func (m *meeting) check(t *testing.T, place, body, a, b, d string, dry bool) {
 	m.row.check(t, meetingCell{res: res, dry: dry || m.row.field == "dryRun", a: a, b: b, calls: calls, creds: creds, ignore: res.Ignored})
 	if place == "batch" {
 		ir := meetingCell{res: res}.outcome(d)
-		if ir.Outcome != Started || ir.RegionID != "cn-hangzhou" || ir.AccountID != "" {
+		if ir.Outcome != result.Started || ir.RegionID != "cn-hangzhou" || ir.AccountID != "" {
 			t.Errorf("the other message's %s: %+v, want Started in cn-hangzhou", d, ir)
 		}
-		for _, call := range m.e.calls() {
-			if call.InstanceIDs[0] == d && (call.DryRun || call.BatchOptimization != SuccessFirst) {
+		for _, call := range m.e.Calls() {
+			if call.InstanceIDs[0] == d && (call.DryRun || call.BatchOptimization != ecsapi.SuccessFirst) {
 				t.Errorf("the other message's call took the field: %+v", call)
 			}
 		}
@@ -326,7 +331,7 @@ func (m *meeting) check(t *testing.T, place, body, a, b, d string, dry bool) {
 
 // run sends body through Handle as place carries it: a direct payload, an
 // HTTP trigger event, a timer event.
-func (m *meeting) run(t *testing.T, place, body string) Result {
+func (m *meeting) run(t *testing.T, place, body string) result.Result {
 	t.Helper()
 	ctx := invContext(context.Background(), "req-meet")
 	var payload []byte
@@ -342,17 +347,17 @@ func (m *meeting) run(t *testing.T, place, body string) Result {
 	out, err := m.h.Handle(ctx, payload)
 	if err != nil {
 		t.Errorf("%s: %v", body, err)
-		return Result{}
+		return result.Result{}
 	}
 	if place == "http" {
 		var resp HTTPResponse
 		if err := json.Unmarshal(out, &resp); err != nil {
 			t.Errorf("%s: %v", out, err)
-			return Result{}
+			return result.Result{}
 		}
 		out = []byte(resp.Body)
 	}
-	var res Result
+	var res result.Result
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Errorf("%s: %v", out, err)
 	}
@@ -360,16 +365,16 @@ func (m *meeting) run(t *testing.T, place, body string) Result {
 }
 
 // callsFor are the StartInstances calls naming a or b, and their credentials.
-func (m *meeting) callsFor(a, b string) ([]StartInstancesInput, []Credentials) {
-	m.e.mu.Lock()
-	defer m.e.mu.Unlock()
-	var calls []StartInstancesInput
-	var creds []Credentials
-	for i, call := range m.e.startCalls {
+func (m *meeting) callsFor(a, b string) ([]ecsapi.StartInstancesInput, []ecsapi.Credentials) {
+	m.e.Mu.Lock()
+	defer m.e.Mu.Unlock()
+	var calls []ecsapi.StartInstancesInput
+	var creds []ecsapi.Credentials
+	for i, call := range m.e.StartCalls {
 		for _, id := range call.InstanceIDs {
 			if id == a || id == b {
 				calls = append(calls, call)
-				creds = append(creds, m.e.startCreds[i])
+				creds = append(creds, m.e.StartCreds[i])
 				break
 			}
 		}

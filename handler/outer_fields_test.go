@@ -8,17 +8,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // handleJSON sends a direct payload through Handle, with a deadline of 5 s
 // (a wait never outlives it); an Unfinished invocation gives its error and
 // no result.
-func handleJSON(t *testing.T, h *Handler, body string) (Result, error) {
+func handleJSON(t *testing.T, h *Handler, body string) (result.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-outer"), 5*time.Second)
 	defer cancel()
 	out, err := h.Handle(ctx, []byte(body))
-	var res Result
+	var res result.Result
 	if err == nil {
 		if jerr := json.Unmarshal(out, &res); jerr != nil {
 			t.Fatalf("%s: %v", out, jerr)
@@ -32,7 +37,7 @@ func handleJSON(t *testing.T, h *Handler, body string) (Result, error) {
 // (unknown to ECS) failed.
 func TestOuterAllTogetherIsAllOrNothingPerTarget(t *testing.T) {
 	const a, b, c = "i-outerat0001", "i-outerat0002", "i-outerat0003"
-	e := newFleet(map[string]string{a: "Stopped", c: "Stopped"}).ecs() // b does not exist
+	e := ecsapitest.NewFleet(map[string]string{a: "Stopped", c: "Stopped"}).ECS() // b does not exist
 	h, _ := testHandler(t, nil, e)
 	res, err := handleJSON(t, h, fmt.Sprintf(`{"batchOptimization":"AllTogether","targets":[
 		{"regionId":"cn-hangzhou","instanceIds":[%q,%q]},{"regionId":"cn-shanghai","instanceIds":[%q]}]}`, a, b, c))
@@ -40,14 +45,14 @@ func TestOuterAllTogetherIsAllOrNothingPerTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := byID(&res)
-	if got[a].Outcome == Started || got[b].Outcome != Failed {
+	if got[a].Outcome == result.Started || got[b].Outcome != result.Failed {
 		t.Errorf("all or nothing broken: A %+v, B %+v", got[a], got[b])
 	}
-	if got[c].Outcome != Started {
+	if got[c].Outcome != result.Started {
 		t.Errorf("the other target is its own all-or-nothing call: %+v", got[c])
 	}
-	for _, call := range e.calls() {
-		if call.BatchOptimization != AllTogether {
+	for _, call := range e.Calls() {
+		if call.BatchOptimization != ecsapi.AllTogether {
 			t.Errorf("sent %s: %+v", call.BatchOptimization, call)
 		}
 	}
@@ -64,7 +69,7 @@ func TestOuterWaitBoundsTheSequence(t *testing.T) {
 		fmt.Sprintf(`{"targets":[{"wait":"1h","instanceIds":[%q]}]}`, a), // and a group's target's
 	} {
 		t.Run(group0, func(t *testing.T) {
-			e := newFleet(map[string]string{a: "Stopped", b: "Stopped"}).ecs() // Starting for ever
+			e := ecsapitest.NewFleet(map[string]string{a: "Stopped", b: "Stopped"}).ECS() // Starting for ever
 			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 			h.starter.PollInterval = 20 * time.Millisecond
 			ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-wait"), 20*time.Second)
@@ -73,13 +78,13 @@ func TestOuterWaitBoundsTheSequence(t *testing.T) {
 			_, err := h.Handle(ctx, fmt.Appendf(nil, `{"wait":"400ms","sequence":[%s,{"instanceIds":[%q]}]}`, group0, b))
 			took := time.Since(began)
 			var ue *UnfinishedError
-			if !errors.As(err, &ue) || !strings.Contains(ue.Message, a+" ("+CodeWaitTimeout+")") {
+			if !errors.As(err, &ue) || !strings.Contains(ue.Message, a+" ("+result.CodeWaitTimeout+")") {
 				t.Fatalf("want group 0 Unfinished (WaitTimeout): %v", err)
 			}
 			if took > 5*time.Second {
 				t.Errorf("the sequence ran %s, past its outer wait of 400ms", took)
 			}
-			for _, call := range e.calls() {
+			for _, call := range e.Calls() {
 				if call.InstanceIDs[0] == b {
 					t.Errorf("the later group was sent: %+v", call)
 				}
@@ -92,7 +97,7 @@ func TestOuterWaitBoundsTheSequence(t *testing.T) {
 // its own skip date, nothing found by its tags — stops the sequence like a
 // failure: the later groups are Skipped (SequenceStopped) and never sent.
 func TestIgnoredGroupStopsTheSequence(t *testing.T) {
-	today := time.Now().UTC().Format(dateLayout)
+	today := time.Now().UTC().Format(plan.DateLayout)
 	for _, tc := range []struct{ name, group0 string }{
 		{"expired", `"notAfter":"2020-01-01T00:00:00Z","instanceIds":["i-ignoredg0001"]`},
 		{"skip date", `"skipDates":["` + today + `"],"timeZone":"UTC","instanceIds":["i-ignoredg0001"]`},
@@ -100,16 +105,16 @@ func TestIgnoredGroupStopsTheSequence(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const later = "i-ignoredg0002"
-			e := newFleet(map[string]string{"i-ignoredg0001": "Stopped", later: "Stopped"}).ecs()
+			e := ecsapitest.NewFleet(map[string]string{"i-ignoredg0001": "Stopped", later: "Stopped"}).ECS()
 			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 			res, err := handleJSON(t, h, fmt.Sprintf(`{"sequence":[{%s},{"instanceIds":[%q]}]}`, tc.group0, later))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ir := byID(&res)[later]; ir.Outcome != Skipped || ir.Code != CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
+			if ir := byID(&res)[later]; ir.Outcome != result.Skipped || ir.Code != result.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
 				t.Errorf("the later group: %+v, want Skipped naming sequence[0]", ir)
 			}
-			if n := len(e.calls()); n != 0 {
+			if n := len(e.Calls()); n != 0 {
 				t.Errorf("%d StartInstances calls, want none", n)
 			}
 		})
@@ -129,13 +134,13 @@ func TestBatchAndSequenceReportTheRealStart(t *testing.T) {
 	} {
 		for _, order := range []string{"batch first", "sequence first"} {
 			t.Run(tc.name+", "+order, func(t *testing.T) {
-				e := newFleet(map[string]string{x: "Stopped", y: "Stopped"}).ecs()
+				e := ecsapitest.NewFleet(map[string]string{x: "Stopped", y: "Stopped"}).ECS()
 				h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 				h.starter.PollInterval = 10 * time.Millisecond
-				e.describe = func(region string, ids []string) (*DescribeInstancesOutput, error) {
-					out := &DescribeInstancesOutput{RequestID: "req-d"}
+				e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+					out := &ecsapi.DescribeInstancesOutput{RequestID: "req-d"}
 					for _, id := range ids {
-						out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: region, Status: "Running"})
+						out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: region, Status: "Running"})
 					}
 					return out, nil
 				}
@@ -149,15 +154,15 @@ func TestBatchAndSequenceReportTheRealStart(t *testing.T) {
 					t.Fatal(err)
 				}
 				realStarts := 0
-				for _, call := range e.calls() {
+				for _, call := range e.Calls() {
 					if call.InstanceIDs[0] == x && !call.DryRun {
 						realStarts++
 					}
 				}
-				if ir := byID(&res)[x]; realStarts != 1 || ir.Outcome != Started {
+				if ir := byID(&res)[x]; realStarts != 1 || ir.Outcome != result.Started {
 					t.Errorf("%d real starts of %s, reported %+v; want Started", realStarts, x, ir)
 				}
-				if ir := byID(&res)[y]; ir.Outcome != Started {
+				if ir := byID(&res)[y]; ir.Outcome != result.Started {
 					t.Errorf("group 1: %+v", ir)
 				}
 			})
@@ -179,13 +184,13 @@ func TestSkippedEntriesAreBounded(t *testing.T) {
 		}
 		return "[" + strings.Join(list, ",") + "]"
 	}
-	fl := newFleet(status)
+	fl := ecsapitest.NewFleet(status)
 	for i := range 150 {
 		id := fmt.Sprintf("i-tagged%05d", i)
-		fl.status[id] = "Stopped"
-		fl.tags[id] = map[string]string{"env": "dev"}
+		fl.Status[id] = "Stopped"
+		fl.Tags[id] = map[string]string{"env": "dev"}
 	}
-	e := fl.ecs()
+	e := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "5"}, e)
 	body := fmt.Sprintf(`{"sequence":[{"instanceIds":["i-missing00001"]},{"instanceIds":%s},{"targets":[{"regionId":"cn-shanghai","instanceIds":%s}]},{"tags":[{"key":"env","value":"dev"}]}]}`,
 		group("skipa", 200), group("skipb", 200))
@@ -196,17 +201,17 @@ func TestSkippedEntriesAreBounded(t *testing.T) {
 	if res.Summary.Skipped > 5 {
 		t.Errorf("%d Skipped entries, over MAX_INSTANCES (5)", res.Summary.Skipped)
 	}
-	var sum *IgnoredEvent
+	var sum *result.IgnoredEvent
 	for i, ig := range res.Ignored {
-		if ig.Code == CodeSequenceStopped {
+		if ig.Code == result.CodeSequenceStopped {
 			sum = &res.Ignored[i]
 		}
 	}
-	if sum == nil || sum.InstanceCount != 200+200+150-res.Summary.Skipped || len(sum.InstanceIDs) != maxListedIDs {
+	if sum == nil || sum.InstanceCount != 200+200+150-res.Summary.Skipped || len(sum.InstanceIDs) != plan.MaxListedIDs {
 		t.Fatalf("want one Ignored entry counting the rest: %+v (Skipped %d)", sum, res.Summary.Skipped)
 	}
-	if len(e.calls()) != 1 {
-		t.Errorf("%d calls, want group 0's alone", len(e.calls()))
+	if len(e.Calls()) != 1 {
+		t.Errorf("%d calls, want group 0's alone", len(e.Calls()))
 	}
 }
 
@@ -215,18 +220,18 @@ func TestSkippedEntriesAreBounded(t *testing.T) {
 // request's shape. The issue's repro: Pacific/Pago_Pago, three shapes,
 // opposite answers.
 func TestSkipDatesJudgedAlikeInEveryShape(t *testing.T) {
-	pago, _ := loadZone("Pacific/Pago_Pago")
+	pago, _ := plan.LoadZone("Pacific/Pago_Pago")
 	// A timer that fired at 2025-12-25T05:00Z, still 2025-12-24 in Pago
 	// Pago (UTC-11): the date judged is the trigger's (MAX_EVENT_AGE off).
 	at := time.Date(2025, 12, 25, 5, 0, 0, 0, time.UTC)
-	day := at.In(pago).Format(dateLayout)
+	day := at.In(pago).Format(plan.DateLayout)
 	for _, skip := range []struct {
 		name, own string
 		env       map[string]string
 	}{
 		{"own skipDates", `"skipDates":["` + day + `"],`, map[string]string{"MAX_EVENT_AGE": "0"}},
 		{"SKIP_DATES", "", map[string]string{"SKIP_DATES": day, "MAX_EVENT_AGE": "0"}},
-		{"SKIP_DATES, not the UTC date", "", map[string]string{"SKIP_DATES": at.Format(dateLayout), "MAX_EVENT_AGE": "0"}},
+		{"SKIP_DATES, not the UTC date", "", map[string]string{"SKIP_DATES": at.Format(plan.DateLayout), "MAX_EVENT_AGE": "0"}},
 	} {
 		wantSkip := !strings.Contains(skip.name, "not the UTC")
 		for _, shape := range []struct{ name, body string }{
@@ -237,8 +242,8 @@ func TestSkipDatesJudgedAlikeInEveryShape(t *testing.T) {
 			{"group's own zone", `{"regionId":"cn-hangzhou","sequence":[{"timeZone":"Pacific/Pago_Pago",%s"instanceIds":["i-pagopago0001"]},{"timeZone":"Pacific/Pago_Pago",%s"instanceIds":["i-pagopago0002"]}]}`},
 		} {
 			t.Run(skip.name+"/"+shape.name, func(t *testing.T) {
-				fl := newFleet(map[string]string{"i-pagopago0001": "Running", "i-pagopago0002": "Running"})
-				e := fl.ecs()
+				fl := ecsapitest.NewFleet(map[string]string{"i-pagopago0001": "Running", "i-pagopago0002": "Running"})
+				e := fl.ECS()
 				h, _ := testHandler(t, skip.env, e)
 				body := strings.ReplaceAll(shape.body, "%s", skip.own)
 				timer, _ := json.Marshal(map[string]any{"triggerTime": at.Format(time.RFC3339), "triggerName": "pago", "payload": body})
@@ -250,8 +255,8 @@ func TestSkipDatesJudgedAlikeInEveryShape(t *testing.T) {
 				for _, ig := range res.Ignored {
 					skipped = skipped || strings.Contains(ig.Reason, "skip date "+day+" (Pacific/Pago_Pago)")
 				}
-				if skipped != wantSkip || (len(e.calls()) == 0) == !skipped {
-					t.Errorf("skipped %v with %d calls, want %v: %+v", skipped, len(e.calls()), wantSkip, res.Ignored)
+				if skipped != wantSkip || (len(e.Calls()) == 0) == !skipped {
+					t.Errorf("skipped %v with %d calls, want %v: %+v", skipped, len(e.Calls()), wantSkip, res.Ignored)
 				}
 			})
 		}
@@ -262,26 +267,26 @@ func TestSkipDatesJudgedAlikeInEveryShape(t *testing.T) {
 // selection, its region and tags — never "0 of 0 instances unfinished";
 // an instance of another account is named region/account/ID.
 func TestUnfinishedErrorNamesWhatIsUnfinished(t *testing.T) {
-	res := &Result{RequestID: "req-u", unresolved: []string{"the tags env=dev in cn-hangzhou (Throttling)"}}
-	res.summarize()
+	res := &result.Result{RequestID: "req-u", Unresolved: []string{"the tags env=dev in cn-hangzhou (Throttling)"}}
+	res.Summarize()
 	msg := unfinishedError(res).Message
 	if strings.Contains(msg, "0 of 0") || strings.Contains(msg, ": ;") || !strings.Contains(msg, "env=dev in cn-hangzhou") {
 		t.Errorf("%q", msg)
 	}
-	res = &Result{RequestID: "req-u"}
-	res.InstanceResponses.InstanceResponse = []InstanceResult{
-		{InstanceID: "i-unfin000001", RegionID: "cn-shanghai", AccountID: "1222333444555666", Outcome: Unfinished, Code: "Throttling"},
-		{InstanceID: "i-unfin000002", RegionID: "cn-hangzhou", Outcome: Unfinished, Code: "Throttling"},
+	res = &result.Result{RequestID: "req-u"}
+	res.InstanceResponses.InstanceResponse = []result.InstanceResult{
+		{InstanceID: "i-unfin000001", RegionID: "cn-shanghai", AccountID: "1222333444555666", Outcome: result.Unfinished, Code: "Throttling"},
+		{InstanceID: "i-unfin000002", RegionID: "cn-hangzhou", Outcome: result.Unfinished, Code: "Throttling"},
 	}
-	res.summarize()
+	res.Summarize()
 	msg = unfinishedError(res).Message
 	if !strings.Contains(msg, "cn-shanghai/1222333444555666/i-unfin000001 (Throttling)") || !strings.Contains(msg, "cn-hangzhou/i-unfin000002 (Throttling)") {
 		t.Errorf("%q", msg)
 	}
 	// Through the handler: a selection whose lookup is throttled to the
 	// deadline.
-	e := &fakeECS{byTags: func(DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-		return nil, &APIError{HTTPStatus: 503, Code: "ServiceUnavailable", Message: "busy", RequestID: "r"}
+	e := &ecsapitest.ECS{ByTags: func(ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+		return nil, &ecsapi.APIError{HTTPStatus: 503, Code: "ServiceUnavailable", Message: "busy", RequestID: "r"}
 	}}
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 	ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-u"), 300*time.Millisecond)
@@ -308,7 +313,7 @@ func TestSequenceOverlapAfterDefaults(t *testing.T) {
 			"sequence[1].targets[0].instanceIds[0]", "sequence[0].targets[0].instanceIds[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newFleet(map[string]string{x: "Stopped", "i-overlap0002": "Stopped"}).ecs()
+			e := ecsapitest.NewFleet(map[string]string{x: "Stopped", "i-overlap0002": "Stopped"}).ECS()
 			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "HTTP_AUTH": "secret", "WEBHOOK_SECRET": authTestSecret}, e)
 			ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-o"), 5*time.Second)
 			defer cancel()
@@ -328,13 +333,13 @@ func TestSequenceOverlapAfterDefaults(t *testing.T) {
 			if resp.StatusCode != 400 || !found {
 				t.Errorf("%d %+v, want 400 naming %s and %s", resp.StatusCode, eb.Errors, tc.field, tc.first)
 			}
-			if n := len(e.calls()); n != 0 {
+			if n := len(e.Calls()); n != 0 {
 				t.Errorf("%d calls", n)
 			}
 		})
 	}
 	// Two groups in different regions, or accounts, name two instances.
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, newFleet(map[string]string{x: "Running"}).ecs())
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, ecsapitest.NewFleet(map[string]string{x: "Running"}).ECS())
 	for _, body := range []string{
 		`{"sequence":[{"regionId":"cn-shanghai","instanceIds":["` + x + `"]},{"instanceIds":["` + x + `"]}]}`,
 		`{"sequence":[{"roleArn":"` + roleB + `","instanceIds":["` + x + `"]},{"instanceIds":["` + x + `"]}]}`,
@@ -357,17 +362,17 @@ func TestOuterDryRunIsADefaultOnly(t *testing.T) {
 		`{"dryRun":true,"regionId":"cn-hangzhou","sequence":[{"dryRun":false,"instanceIds":[%q]},{"instanceIds":[%q]}]}`,
 	} {
 		t.Run(shape, func(t *testing.T) {
-			fl := newFleet(map[string]string{a: "Stopped", b: "Stopped"})
-			e := fl.ecs()
+			fl := ecsapitest.NewFleet(map[string]string{a: "Stopped", b: "Stopped"})
+			e := fl.ECS()
 			// A started instance runs once looked at, so that the
 			// sequence's implied wait ends.
-			e.describe = func(region string, ids []string) (*DescribeInstancesOutput, error) {
-				out, err := fl.describeIDs(region, ids)
-				fl.mu.Lock()
-				defer fl.mu.Unlock()
+			e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+				out, err := fl.DescribeIDs(region, ids)
+				fl.Mu.Lock()
+				defer fl.Mu.Unlock()
 				for _, id := range ids {
-					if fl.status[id] == "Starting" {
-						fl.status[id] = "Running"
+					if fl.Status[id] == "Starting" {
+						fl.Status[id] = "Running"
 					}
 				}
 				return out, err
@@ -379,13 +384,13 @@ func TestOuterDryRunIsADefaultOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := byID(&res)
-			if got[a].Outcome != Started {
+			if got[a].Outcome != result.Started {
 				t.Errorf("the part's own dryRun false lost to the outer default: %+v", got[a])
 			}
-			if got[b].Outcome != DryRunPassed {
+			if got[b].Outcome != result.DryRunPassed {
 				t.Errorf("the part without dryRun did not inherit the outer true: %+v", got[b])
 			}
-			for _, call := range e.calls() {
+			for _, call := range e.Calls() {
 				for _, id := range call.InstanceIDs {
 					if id == b && !call.DryRun {
 						t.Errorf("%s was sent for real: %+v", b, call)

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // DESIGN §3.1 tags: "at most ⌈MAX_INSTANCES / 100⌉ + 2 pages are read: an
@@ -30,14 +33,14 @@ func TestTagSelectionReadsAtMostItsPages(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("MAX_INSTANCES=%s, instances %v", tc.maxInstances, tc.withInstance), func(t *testing.T) {
 			calls := 0
-			f := &fakeECS{byTags: func(in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+			f := &ecsapitest.ECS{ByTags: func(in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 				calls++
-				out := &DescribeInstancesOutput{RequestID: "req-page", NextToken: fmt.Sprintf("tok%d", calls)}
+				out := &ecsapi.DescribeInstancesOutput{RequestID: "req-page", NextToken: fmt.Sprintf("tok%d", calls)}
 				if tc.withInstance && calls == 1 {
-					out.Instances = []InstanceInfo{{InstanceID: "i-paged0000001", RegionID: in.RegionID, Status: "Stopped", Tags: map[string]string{"env": "dev"}}}
+					out.Instances = []ecsapi.InstanceInfo{{InstanceID: "i-paged0000001", RegionID: in.RegionID, Status: "Stopped", Tags: map[string]string{"env": "dev"}}}
 				}
 				return out, nil
-			}, start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+			}, Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				t.Errorf("started %v", in.InstanceIDs)
 				return nil, fmt.Errorf("no start expected")
 			}}
@@ -48,11 +51,11 @@ func TestTagSelectionReadsAtMostItsPages(t *testing.T) {
 			if calls != tc.pages {
 				t.Errorf("%d DescribeInstances pages, want %d", calls, tc.pages)
 			}
-			if len(res.Ignored) != 1 || res.Ignored[0].Code != CodeTooManyPages || !strings.Contains(res.Ignored[0].Reason, "env=dev") || !strings.Contains(res.Ignored[0].Reason, "cn-hangzhou") {
-				t.Fatalf("ignored %+v, want one entry with %s naming the region and the tags", res.Ignored, CodeTooManyPages)
+			if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeTooManyPages || !strings.Contains(res.Ignored[0].Reason, "env=dev") || !strings.Contains(res.Ignored[0].Reason, "cn-hangzhou") {
+				t.Fatalf("ignored %+v, want one entry with %s naming the region and the tags", res.Ignored, result.CodeTooManyPages)
 			}
-			if len(res.InstanceResponses.InstanceResponse) != 0 || !res.unfinished() {
-				t.Errorf("instances %+v, unfinished %v: want none, and the invocation unfinished", res.InstanceResponses.InstanceResponse, res.unfinished())
+			if len(res.InstanceResponses.InstanceResponse) != 0 || !res.Unfinished() {
+				t.Errorf("instances %+v, unfinished %v: want none, and the invocation unfinished", res.InstanceResponses.InstanceResponse, res.Unfinished())
 			}
 		})
 	}

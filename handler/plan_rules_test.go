@@ -9,12 +9,15 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // An invalid request naming thousands of IDs makes a result that grows with
 // their number, not its square, and quotes no value at length.
 func TestInvalidRequestsStayBounded(t *testing.T) {
-	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &fakeECS{})
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &ecsapitest.ECS{})
 	for _, n := range []int{500, 3000} {
 		list := make([]string, n)
 		for i := range list {
@@ -36,13 +39,13 @@ func TestInvalidRequestsStayBounded(t *testing.T) {
 			t.Fatalf("%d of %d instances reported", reported, n)
 		}
 		for _, ir := range res.InstanceResponses.InstanceResponse {
-			if ir.Outcome != Rejected || len(ir.Message) > 400 || !strings.Contains(ir.Message, ir.InstanceID) {
+			if ir.Outcome != result.Rejected || len(ir.Message) > 400 || !strings.Contains(ir.Message, ir.InstanceID) {
 				t.Fatalf("%+v", ir)
 			}
 		}
 	}
 	long := strings.Repeat("A", 5000)
-	errs := Validate(events.StartRequest{RegionID: long, InstanceIDs: []string{"i-" + long}})
+	errs := plan.Validate(events.StartRequest{RegionID: long, InstanceIDs: []string{"i-" + long}})
 	for _, e := range errs {
 		if len(e.Message) > 200 {
 			t.Fatalf("a %d-byte message quotes the value whole", len(e.Message))
@@ -51,29 +54,29 @@ func TestInvalidRequestsStayBounded(t *testing.T) {
 }
 
 func TestMalformedRegionFromTheEventIsRejected(t *testing.T) {
-	f := &fakeECS{}
+	f := &ecsapitest.ECS{}
 	h, _ := testHandler(t, nil, f)
 	m := events.Message{Trigger: events.CMSAlarm, Source: "cms-alarm", InstanceRegion: "CN_Hangzhou",
 		Request: events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}}}
 	res := h.run(context.Background(), testInvocation(h), []events.Message{m}, time.Time{})
 	ir := res.InstanceResponses.InstanceResponse[0]
-	if ir.Outcome != Rejected || ir.Code != CodeInvalidParameter || !strings.Contains(ir.Message, "the event's instance") {
+	if ir.Outcome != result.Rejected || ir.Code != result.CodeInvalidParameter || !strings.Contains(ir.Message, "the event's instance") {
 		t.Fatalf("%+v", ir)
 	}
-	if len(f.calls()) != 0 {
+	if len(f.Calls()) != 0 {
 		t.Fatal("a malformed region reached ECS")
 	}
 }
 
 func TestADryRunDoesNotLiftTheRestartTag(t *testing.T) {
-	fl := newFleet(map[string]string{"i-untagged01": "Stopped"})
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(map[string]string{"i-untagged01": "Stopped"})
+	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"RESTART_TAG": "auto-restart=true"}, f)
 	ev := events.Message{Trigger: events.ECSEvent, Source: "ecs-event:ev1", InstanceRegion: "cn-hangzhou", RequireRestartTag: true,
 		Request: events.StartRequest{InstanceIDs: []string{"i-untagged01"}}}
 	dry := msg("direct", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-untagged01"}, DryRun: true})
 	h.run(context.Background(), testInvocation(h), []events.Message{ev, dry}, time.Time{})
-	for _, c := range f.calls() {
+	for _, c := range f.Calls() {
 		if !c.DryRun {
 			t.Fatalf("an untagged instance was really started: %+v", c)
 		}
@@ -84,17 +87,17 @@ func TestADryRunDoesNotLiftTheRestartTag(t *testing.T) {
 // under a malformed region is another pair: Rejected there, started in its
 // own region, whatever the order of the requests.
 func TestAnInstanceUnderAMalformedRegionIsAnotherPair(t *testing.T) {
-	fl := newFleet(map[string]string{"i-aaaaaa01": "Stopped"})
-	h, _ := testHandler(t, nil, fl.ecs())
+	fl := ecsapitest.NewFleet(map[string]string{"i-aaaaaa01": "Stopped"})
+	h, _ := testHandler(t, nil, fl.ECS())
 	for _, order := range [][]events.Message{
 		{msg("a", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-aaaaaa01"}}), msg("b", events.StartRequest{RegionID: "CN", InstanceIDs: []string{"i-aaaaaa01"}})},
 		{msg("b", events.StartRequest{RegionID: "CN", InstanceIDs: []string{"i-aaaaaa01"}}), msg("a", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-aaaaaa01"}})},
 	} {
-		fl.set("i-aaaaaa01", "Stopped")
+		fl.Set("i-aaaaaa01", "Stopped")
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 		got := byPair(res)
-		if len(got) != 2 || got["cn-hangzhou/i-aaaaaa01"].Outcome != Started || got["CN/i-aaaaaa01"].Outcome != Rejected ||
-			got["CN/i-aaaaaa01"].Code != CodeInvalidParameter {
+		if len(got) != 2 || got["cn-hangzhou/i-aaaaaa01"].Outcome != result.Started || got["CN/i-aaaaaa01"].Outcome != result.Rejected ||
+			got["CN/i-aaaaaa01"].Code != result.CodeInvalidParameter {
 			t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 		}
 	}

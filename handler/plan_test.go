@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-func testHandler(t *testing.T, env map[string]string, e ECS) (*Handler, *bytes.Buffer) {
+func testHandler(t *testing.T, env map[string]string, e ecsapi.ECS) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	cfg, err := ConfigFromEnv(envOf(env))
 	if err != nil {
@@ -26,7 +29,7 @@ func testHandler(t *testing.T, env map[string]string, e ECS) (*Handler, *bytes.B
 func testInvocation(h *Handler) *invocation {
 	inv := h.newInvocation(context.Background())
 	inv.requestID = "req-test"
-	inv.creds = Credentials{AccessKeyID: "STS.test", AccessKeySecret: "secret-value-xyz", SecurityToken: "token-value-xyz"}
+	inv.creds = ecsapi.Credentials{AccessKeyID: "STS.test", AccessKeySecret: "secret-value-xyz", SecurityToken: "token-value-xyz"}
 	return inv
 }
 
@@ -34,8 +37,8 @@ func msg(src string, req events.StartRequest) events.Message {
 	return events.Message{Trigger: events.Direct, Source: src, Request: req}
 }
 
-func byID(res *Result) map[string]InstanceResult {
-	m := map[string]InstanceResult{}
+func byID(res *result.Result) map[string]result.InstanceResult {
+	m := map[string]result.InstanceResult{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
 		m[ir.InstanceID] = ir
 	}
@@ -43,8 +46,8 @@ func byID(res *Result) map[string]InstanceResult {
 }
 
 func TestEveryInstanceIsReportedOnce(t *testing.T) {
-	fl := newFleet(map[string]string{"i-dup0000001": "Stopped", "i-dup0000002": "Stopped", "i-dup0000003": "Running"})
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(map[string]string{"i-dup0000001": "Stopped", "i-dup0000002": "Stopped", "i-dup0000003": "Running"})
+	f := fl.ECS()
 	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	inv := testInvocation(h)
 	res := h.run(context.Background(), inv, []events.Message{
@@ -59,8 +62,8 @@ func TestEveryInstanceIsReportedOnce(t *testing.T) {
 		t.Fatalf("want 4 instance results, got %+v", res.InstanceResponses.InstanceResponse)
 	}
 	// i-dup0000002 was a dry run in m1 and a real start in m2: the real one wins.
-	if got["i-dup0000002"].Outcome != Started || got["i-dup0000001"].Outcome != DryRunPassed ||
-		got["i-dup0000003"].Outcome != AlreadyRunning || got["i-BAD"].Outcome != Rejected || got["i-BAD"].Code != CodeInvalidParameter {
+	if got["i-dup0000002"].Outcome != result.Started || got["i-dup0000001"].Outcome != result.DryRunPassed ||
+		got["i-dup0000003"].Outcome != result.AlreadyRunning || got["i-BAD"].Outcome != result.Rejected || got["i-BAD"].Code != result.CodeInvalidParameter {
 		t.Fatalf("%+v", got)
 	}
 	if res.DryRun {
@@ -69,7 +72,7 @@ func TestEveryInstanceIsReportedOnce(t *testing.T) {
 	if res.Summary.Requested != 4 || res.Summary.Ignored != 1 || res.Summary.Rejected != 1 || res.Summary.Started != 1 {
 		t.Fatalf("summary %+v", res.Summary)
 	}
-	for _, c := range f.calls() {
+	for _, c := range f.Calls() {
 		for _, id := range c.InstanceIDs {
 			if id == "i-BAD" {
 				t.Fatal("an invalid request's instance reached ECS")
@@ -124,31 +127,31 @@ func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 // DESIGN §3 MAX_INSTANCES: the request that would pass the limit is refused
 // whole; §4: it is summed up in one Ignored entry, never one result per ID.
 func TestMaxInstancesRefusesTheRequestThatPassesIt(t *testing.T) {
-	fl := newFleet(stopped(ids(5, "m")))
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ecs())
-	list := ids(5, "m")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ecsapitest.IDs(5, "m")))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ECS())
+	list := ecsapitest.IDs(5, "m")
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("a", events.StartRequest{InstanceIDs: list[:2]}),
 		msg("b", events.StartRequest{InstanceIDs: list[1:4]}), // 2 new: 4 > 3
 		msg("c", events.StartRequest{InstanceIDs: list[4:5]}), // 1 new: 3 fits
 	}, time.Time{})
 	got := byID(res)
-	if len(got) != 3 || got[list[0]].Outcome != Started || got[list[1]].Outcome != Started || got[list[4]].Outcome != Started {
+	if len(got) != 3 || got[list[0]].Outcome != result.Started || got[list[1]].Outcome != result.Started || got[list[4]].Outcome != result.Started {
 		t.Fatalf("%+v", got)
 	}
 	if len(res.Ignored) != 1 {
 		t.Fatalf("ignored %+v", res.Ignored)
 	}
 	ig := res.Ignored[0]
-	if ig.Source != "b" || ig.Code != CodeTooManyInstances || strings.Join(ig.InstanceIDs, ",") != strings.Join(list[2:4], ",") ||
+	if ig.Source != "b" || ig.Code != result.CodeTooManyInstances || strings.Join(ig.InstanceIDs, ",") != strings.Join(list[2:4], ",") ||
 		!strings.Contains(ig.Reason, "MAX_INSTANCES (3)") {
 		t.Fatalf("%+v", ig)
 	}
 }
 
 func TestAllowListsReject(t *testing.T) {
-	fl := newFleet(map[string]string{"i-allow00001": "Stopped", "i-deny000001": "Stopped"})
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(map[string]string{"i-allow00001": "Stopped", "i-deny000001": "Stopped"})
+	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"ALLOWED_REGIONS": "cn-hangzhou", "ALLOWED_INSTANCE_IDS": "i-allow00001"}, f)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("a", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-allow00001", "i-deny000001"}}),
@@ -156,14 +159,14 @@ func TestAllowListsReject(t *testing.T) {
 	}, time.Time{})
 	var denied int
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		if ir.Outcome == Rejected && ir.Code == CodeNotAllowed {
+		if ir.Outcome == result.Rejected && ir.Code == result.CodeNotAllowed {
 			denied++
 		}
 	}
 	if denied != 2 || res.Summary.Started != 1 {
 		t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 	}
-	for _, c := range f.calls() {
+	for _, c := range f.Calls() {
 		if c.RegionID != "cn-hangzhou" || len(c.InstanceIDs) != 1 || c.InstanceIDs[0] != "i-allow00001" {
 			t.Fatalf("a denied instance reached ECS: %+v", c)
 		}
@@ -171,40 +174,40 @@ func TestAllowListsReject(t *testing.T) {
 }
 
 func TestAllowedTagIsCheckedBeforeAnyStart(t *testing.T) {
-	fl := newFleet(map[string]string{"i-tagged0001": "Stopped", "i-untagged01": "Stopped"})
-	fl.tags["i-tagged0001"] = map[string]string{"start-ecs": "yes"}
-	f := fl.ecs()
+	fl := ecsapitest.NewFleet(map[string]string{"i-tagged0001": "Stopped", "i-untagged01": "Stopped"})
+	fl.Tags["i-tagged0001"] = map[string]string{"start-ecs": "yes"}
+	f := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"ALLOWED_TAG": "start-ecs=yes"}, f)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("a", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-tagged0001", "i-untagged01", "i-nowhere001"}}),
 	}, time.Time{})
 	got := byID(res)
-	if got["i-tagged0001"].Outcome != Started || got["i-untagged01"].Outcome != Rejected || got["i-untagged01"].Code != CodeNotAllowed ||
-		got["i-nowhere001"].Outcome != Failed {
+	if got["i-tagged0001"].Outcome != result.Started || got["i-untagged01"].Outcome != result.Rejected || got["i-untagged01"].Code != result.CodeNotAllowed ||
+		got["i-nowhere001"].Outcome != result.Failed {
 		t.Fatalf("%+v", got)
 	}
-	if len(f.calls()) != 1 || len(f.calls()[0].InstanceIDs) != 1 {
-		t.Fatalf("calls %+v", f.calls())
+	if len(f.Calls()) != 1 || len(f.Calls()[0].InstanceIDs) != 1 {
+		t.Fatalf("calls %+v", f.Calls())
 	}
 }
 
 func TestStateChangeEventsNeedTheRestartTag(t *testing.T) {
-	fl := newFleet(map[string]string{"i-restart001": "Stopped", "i-norestart1": "Stopped"})
-	fl.tags["i-restart001"] = map[string]string{"auto-restart": "true"}
+	fl := ecsapitest.NewFleet(map[string]string{"i-restart001": "Stopped", "i-norestart1": "Stopped"})
+	fl.Tags["i-restart001"] = map[string]string{"auto-restart": "true"}
 	ev := func(id string) events.Message {
 		return events.Message{Trigger: events.ECSEvent, Source: "ecs:" + id, InstanceRegion: "cn-hangzhou",
 			RequireRestartTag: true, Request: events.StartRequest{InstanceIDs: []string{id}}}
 	}
 	// Without RESTART_TAG every state-change event is ignored.
-	h, _ := testHandler(t, nil, fl.ecs())
+	h, _ := testHandler(t, nil, fl.ECS())
 	res := h.run(context.Background(), testInvocation(h), []events.Message{ev("i-restart001")}, time.Time{})
 	if res.Summary.Requested != 0 || len(res.Ignored) != 1 || !strings.Contains(res.Ignored[0].Reason, "RESTART_TAG") ||
 		res.Ignored[0].InstanceIDs[0] != "i-restart001" {
 		t.Fatalf("%+v", res)
 	}
-	h, _ = testHandler(t, map[string]string{"RESTART_TAG": "auto-restart=true"}, fl.ecs())
+	h, _ = testHandler(t, map[string]string{"RESTART_TAG": "auto-restart=true"}, fl.ECS())
 	res = h.run(context.Background(), testInvocation(h), []events.Message{ev("i-restart001"), ev("i-norestart1")}, time.Time{})
-	if got := byID(res); got["i-restart001"].Outcome != Started || len(got) != 1 {
+	if got := byID(res); got["i-restart001"].Outcome != result.Started || len(got) != 1 {
 		t.Fatalf("%+v", res)
 	}
 	if len(res.Ignored) != 1 || res.Ignored[0].InstanceIDs[0] != "i-norestart1" {
@@ -213,13 +216,13 @@ func TestStateChangeEventsNeedTheRestartTag(t *testing.T) {
 }
 
 func TestExpiredEventsAreIgnoredWithTheirInstances(t *testing.T) {
-	f := newFleet(stopped([]string{"i-late000001"})).ecs()
+	f := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-late000001"})).ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, f)
 	old := events.Message{Trigger: events.Timer, Source: "timer:morning", Time: time.Now().Add(-3 * time.Hour),
 		Request: events.StartRequest{InstanceIDs: []string{"i-late000001"}}}
 	past := msg("n", events.StartRequest{InstanceIDs: []string{"i-late000001"}, NotAfter: "2020-01-01T00:00:00Z"})
 	res := h.run(context.Background(), testInvocation(h), []events.Message{old, past}, time.Time{})
-	if len(f.calls()) != 0 || len(res.Ignored) != 2 {
+	if len(f.Calls()) != 0 || len(res.Ignored) != 2 {
 		t.Fatalf("%+v", res)
 	}
 	for _, ig := range res.Ignored {
@@ -230,9 +233,9 @@ func TestExpiredEventsAreIgnoredWithTheirInstances(t *testing.T) {
 }
 
 func TestRegionResolutionOrder(t *testing.T) {
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-beijing"}, &fakeECS{})
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-beijing"}, &ecsapitest.ECS{})
 	inv := testInvocation(h)
-	inv.region = "cn-shenzhen"
+	inv.Region = "cn-shenzhen"
 	cases := []struct {
 		m    events.Message
 		want string
@@ -242,40 +245,40 @@ func TestRegionResolutionOrder(t *testing.T) {
 		{events.Message{SourceRegion: "cn-chengdu"}, "cn-beijing"},
 	}
 	for _, c := range cases {
-		if got, _ := h.resolveRegion(c.m, inv); got != c.want {
+		if got, _ := h.planner().ResolveRegion(c.m, &inv.Invocation); got != c.want {
 			t.Errorf("got %s, want %s", got, c.want)
 		}
 	}
-	h2, _ := testHandler(t, nil, &fakeECS{})
-	if got, _ := h2.resolveRegion(events.Message{SourceRegion: "cn-chengdu"}, inv); got != "cn-chengdu" {
+	h2, _ := testHandler(t, nil, &ecsapitest.ECS{})
+	if got, _ := h2.planner().ResolveRegion(events.Message{SourceRegion: "cn-chengdu"}, &inv.Invocation); got != "cn-chengdu" {
 		t.Errorf("source region: %s", got)
 	}
-	if got, _ := h2.resolveRegion(events.Message{}, inv); got != "cn-shenzhen" {
+	if got, _ := h2.planner().ResolveRegion(events.Message{}, &inv.Invocation); got != "cn-shenzhen" {
 		t.Errorf("function region: %s", got)
 	}
 }
 
 func TestMissingCredentialsFailEveryInstance(t *testing.T) {
-	f := newFleet(stopped([]string{"i-nocreds001"})).ecs()
+	f := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-nocreds001"})).ECS()
 	h, _ := testHandler(t, nil, f)
 	inv := testInvocation(h)
-	inv.creds = Credentials{}
+	inv.creds = ecsapi.Credentials{}
 	res := h.run(context.Background(), inv, []events.Message{msg("a", events.StartRequest{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-nocreds001"}})}, time.Time{})
-	if ir := byID(res)["i-nocreds001"]; ir.Outcome != Failed || ir.Code != CodeMissingCredentials || ir.Advice == "" {
+	if ir := byID(res)["i-nocreds001"]; ir.Outcome != result.Failed || ir.Code != result.CodeMissingCredentials || ir.Advice == "" {
 		t.Fatalf("%+v", ir)
 	}
-	if len(f.calls()) != 0 {
+	if len(f.Calls()) != 0 {
 		t.Fatal("called ECS without credentials")
 	}
 }
 
 func TestUnfinishedErrorNamesInstancesWithinAFewKiB(t *testing.T) {
-	res := &Result{RequestID: "r"}
-	for _, id := range ids(500, "u") {
+	res := &result.Result{RequestID: "r"}
+	for _, id := range ecsapitest.IDs(500, "u") {
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse,
-			InstanceResult{InstanceID: id, RegionID: "cn-hangzhou", Outcome: Unfinished, Code: "Throttling.User"})
+			result.InstanceResult{InstanceID: id, RegionID: "cn-hangzhou", Outcome: result.Unfinished, Code: "Throttling.User"})
 	}
-	res.summarize()
+	res.Summarize()
 	e := unfinishedError(res)
 	if len(e.Message) > 4096 || !strings.Contains(e.Message, "i-u000000") || !strings.Contains(e.Message, "more") {
 		t.Fatalf("%d bytes: %s", len(e.Message), e.Message)
@@ -283,7 +286,7 @@ func TestUnfinishedErrorNamesInstancesWithinAFewKiB(t *testing.T) {
 }
 
 func TestWorkEndsBeforeTheDeadline(t *testing.T) {
-	h, _ := testHandler(t, nil, &fakeECS{})
+	h, _ := testHandler(t, nil, &ecsapitest.ECS{})
 	for _, left := range []time.Duration{30 * time.Second, time.Second} {
 		inv := testInvocation(h)
 		inv.deadline = time.Now().Add(left)
@@ -305,8 +308,8 @@ func TestWorkEndsBeforeTheDeadline(t *testing.T) {
 }
 
 // byPair keys results by (region, ID), the identity of an instance (DESIGN §4).
-func byPair(res *Result) map[string]InstanceResult {
-	m := map[string]InstanceResult{}
+func byPair(res *result.Result) map[string]result.InstanceResult {
+	m := map[string]result.InstanceResult{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
 		m[ir.RegionID+"/"+ir.InstanceID] = ir
 	}

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // DESIGN §4: an instance is the pair (region, ID) everywhere — merging, policy,
@@ -16,23 +19,23 @@ func TestSameIDInTwoRegionsIsTwoInstances(t *testing.T) {
 	home := msg("home", events.StartRequest{InstanceIDs: []string{a}})
 	away := msg("away", events.StartRequest{RegionID: "cn-beijing", InstanceIDs: []string{a}})
 	for _, order := range [][]events.Message{{home, away}, {away, home}} {
-		fl := newFleet(stopped([]string{a}))
-		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_REGIONS": "cn-hangzhou"}, fl.ecs())
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a}))
+		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_REGIONS": "cn-hangzhou"}, fl.ECS())
 		res := h.run(context.Background(), testInvocation(h), order, time.Time{})
 		got := byPair(res)
-		if len(got) != 2 || got["cn-hangzhou/"+a].Outcome != Started || got["cn-beijing/"+a].Code != CodeNotAllowed {
+		if len(got) != 2 || got["cn-hangzhou/"+a].Outcome != result.Started || got["cn-beijing/"+a].Code != result.CodeNotAllowed {
 			t.Fatalf("order %s: %+v", sources(order), res.InstanceResponses.InstanceResponse)
 		}
 	}
 	// MAX_INSTANCES counts pairs: the request that brings a third is refused
 	// and reported, never dropped because its ID is known in another region.
-	fl := newFleet(stopped([]string{a, "i-tworegion02"}))
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "2"}, fl.ecs())
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, "i-tworegion02"}))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "2"}, fl.ECS())
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("two", events.StartRequest{InstanceIDs: []string{a, "i-tworegion02"}}),
 		msg("third", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{a}}),
 	}, time.Time{})
-	if res.Summary.Started != 2 || len(res.Ignored) != 1 || res.Ignored[0].Code != CodeTooManyInstances ||
+	if res.Summary.Started != 2 || len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeTooManyInstances ||
 		res.Ignored[0].Source != "third" || len(res.Ignored[0].InstanceIDs) != 1 || !strings.Contains(res.Ignored[0].Reason, "cn-shanghai") {
 		t.Fatalf("%+v / %+v", res.Summary, res.Ignored)
 	}
@@ -43,17 +46,17 @@ func TestSameIDInTwoRegionsIsTwoInstances(t *testing.T) {
 // gets 400 (the plan holds the defects), others an Ignored entry logged at
 // WARN that names the unknown fields.
 func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
-	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &fakeECS{})
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &ecsapitest.ECS{})
 	m := events.Message{Trigger: events.Timer, Source: "timer:morning", Ignored: "timer payload is not a start request",
 		Errors: []events.FieldError{{Field: "instanceIdz", Message: "unknown field"}}}
 	inv := testInvocation(h)
-	p := h.makePlan(inv, []events.Message{m}, time.Time{})
-	if p.invalidCount != 1 || p.invalid[0].Field != "instanceIdz" {
-		t.Fatalf("an HTTP caller would not get 400: %+v", p.invalid)
+	p := h.planner().Make(&inv.Invocation, []events.Message{m}, time.Time{})
+	if p.InvalidCount != 1 || p.Invalid[0].Field != "instanceIdz" {
+		t.Fatalf("an HTTP caller would not get 400: %+v", p.Invalid)
 	}
 	res := h.run(context.Background(), inv, []events.Message{m}, time.Time{})
 	h.flush(inv)
-	if len(res.Ignored) != 1 || res.Ignored[0].Code != CodeInvalidParameter || !strings.Contains(res.Ignored[0].Reason, "instanceIdz: unknown field") {
+	if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeInvalidParameter || !strings.Contains(res.Ignored[0].Reason, "instanceIdz: unknown field") {
 		t.Fatalf("%+v", res.Ignored)
 	}
 	var warned bool
@@ -78,7 +81,7 @@ func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
 // text), named as the caller spelled it; a non-string element is a defect of
 // the request, not a phantom instance, and not "instanceIds is required".
 func TestARefusedRequestReportsEachIDWithItsOwnDefect(t *testing.T) {
-	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &fakeECS{})
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &ecsapitest.ECS{})
 	// {"InstanceId.1":"i-aaaaaa01","InstanceId.2":"web-server-01","InstanceId.3":5} as the decoder gives it.
 	m := events.Message{Trigger: events.Direct, Source: "direct",
 		Request: events.StartRequest{InstanceIDs: []string{"i-aaaaaa01", "web-server-01", ""},
@@ -89,16 +92,16 @@ func TestARefusedRequestReportsEachIDWithItsOwnDefect(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("want i-aaaaaa01 and web-server-01, no phantom: %+v", res.InstanceResponses.InstanceResponse)
 	}
-	if ir := got["web-server-01"]; ir.Outcome != Rejected || !strings.HasPrefix(ir.Message, `invalid start request: InstanceId.2: "web-server-01" is not an instance ID`) {
+	if ir := got["web-server-01"]; ir.Outcome != result.Rejected || !strings.HasPrefix(ir.Message, `invalid start request: InstanceId.2: "web-server-01" is not an instance ID`) {
 		t.Fatalf("%+v", ir)
 	}
-	if ir := got["i-aaaaaa01"]; ir.Outcome != Rejected || !strings.Contains(ir.Message, "InstanceId.3: is a number") ||
+	if ir := got["i-aaaaaa01"]; ir.Outcome != result.Rejected || !strings.Contains(ir.Message, "InstanceId.3: is a number") ||
 		strings.Contains(ir.Message, "required") {
 		t.Fatalf("%+v", ir)
 	}
 	// Only non-strings: the request's own defect, not "required".
 	m.Request = events.StartRequest{}
-	for _, e := range validateRequest(m.Request, true) {
+	for _, e := range plan.ValidateRequest(m.Request, true) {
 		if strings.Contains(e.Message, "required") {
 			t.Fatalf("%+v", e)
 		}
@@ -110,7 +113,7 @@ func TestARefusedRequestReportsEachIDWithItsOwnDefect(t *testing.T) {
 func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 	req := events.StartRequest{RegionID: "CN_HZ", InstanceIDs: []string{"i-bp67acfmxazb4p0001", "web-server-01"},
 		IDFields: []string{"InstanceId.1", "InstanceId.5"}, FieldNames: map[string]string{"regionId": "RegionId"}}
-	errs := Validate(req)
+	errs := plan.Validate(req)
 	var fields []string
 	for _, e := range errs {
 		fields = append(fields, e.Field)
@@ -130,7 +133,7 @@ func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 		{InstanceIDs: []string{"\u00a0i-bp67acfmxazb4p0001\u0085"}},
 		{RegionID: "cn-hangzhou\n", InstanceIDs: []string{"i-bp67acfmxazb4p0001"}},
 	} {
-		if len(Validate(tc)) == 0 {
+		if len(plan.Validate(tc)) == 0 {
 			t.Errorf("accepted after trimming: %q %q %q", tc.RegionID, tc.InstanceIDs, tc.BatchOptimization)
 		}
 	}
@@ -139,12 +142,12 @@ func TestValidateSpellsFieldsAsSentAndTrimsNothing(t *testing.T) {
 // DESIGN §4: expiry treats a time in the future as now: such an event is
 // fresh, and its age is never negative.
 func TestAFutureEventTimeCountsAsNow(t *testing.T) {
-	h, _ := testHandler(t, nil, &fakeECS{})
+	h, _ := testHandler(t, nil, &ecsapitest.ECS{})
 	now := time.Now()
-	if why := h.eventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
+	if why := h.planner().EventExpired(events.Message{Time: now.Add(3 * time.Hour)}, now); why != "" {
 		t.Fatal(why)
 	}
-	if why := h.eventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
+	if why := h.planner().EventExpired(events.Message{Time: now.Add(-2 * time.Hour)}, now); !strings.Contains(why, "2h0m0s old") {
 		t.Fatal(why)
 	}
 }

@@ -8,15 +8,18 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 )
 
 // runBy runs one invocation whose deadline is in left (none when 0).
-func runBy(h *Handler, left time.Duration, msgs ...events.Message) (*Result, time.Duration) {
+func runBy(h *Handler, left time.Duration, msgs ...events.Message) (*result.Result, time.Duration) {
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	inv := testInvocation(h)
 	if left > 0 {
@@ -32,9 +35,9 @@ func runBy(h *Handler, left time.Duration, msgs ...events.Message) (*Result, tim
 // wantNotSent checks DESIGN §5: "An instance the deadline kept from being
 // sent is Unfinished (DeadlineExceeded, safe to retry) and its message says
 // it was not sent, never 'may or may not have happened'."
-func wantNotSent(t *testing.T, ir InstanceResult) {
+func wantNotSent(t *testing.T, ir result.InstanceResult) {
 	t.Helper()
-	if ir.Outcome != Unfinished || ir.Code != CodeDeadlineExceeded || !ir.Retryable ||
+	if ir.Outcome != result.Unfinished || ir.Code != result.CodeDeadlineExceeded || !ir.Retryable ||
 		!strings.Contains(ir.Message, "not sent") || strings.Contains(ir.Message, "may or may not") {
 		t.Errorf("%+v: want Unfinished DeadlineExceeded saying it was not sent", ir)
 	}
@@ -47,11 +50,11 @@ func wantNotSent(t *testing.T, ir InstanceResult) {
 func TestAssumeRoleInFlightWaitedForOnlyUntilTheDeadline(t *testing.T) {
 	const a, b = "i-rolewaita01", "i-rolewaitb01"
 	sts := &fakeSTS{delay: 2500 * time.Millisecond}
-	h, e := targetsHandler(t, stopped([]string{a, b}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, b}), sts)
 	req := func(id string) events.Message {
 		return msg(id, events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{id}, RoleArn: roleB})
 	}
-	var resA *Result
+	var resA *result.Result
 	var wg sync.WaitGroup
 	wg.Go(func() { resA, _ = runBy(h, 10*time.Second, req(a)) })
 	for sts.count() == 0 {
@@ -63,13 +66,13 @@ func TestAssumeRoleInFlightWaitedForOnlyUntilTheDeadline(t *testing.T) {
 	}
 	wantNotSent(t, byID(resB)[b])
 	wg.Wait()
-	if ir := byID(resA)[a]; ir.Outcome != Started {
+	if ir := byID(resA)[a]; ir.Outcome != result.Started {
 		t.Errorf("A: %+v", ir)
 	}
 	if n := sts.count(); n != 1 {
 		t.Errorf("%d AssumeRole calls, want 1: B waits for A's call in flight rather than making its own", n)
 	}
-	for _, c := range e.calls() {
+	for _, c := range e.Calls() {
 		if slices.Contains(c.InstanceIDs, b) {
 			t.Errorf("B's instance was sent: %+v", c)
 		}
@@ -82,11 +85,11 @@ func TestAssumeRoleInFlightWaitedForOnlyUntilTheDeadline(t *testing.T) {
 func TestAssumeRoleCutByTheDeadline(t *testing.T) {
 	const a, c = "i-rolecuta001", "i-rolecutc001"
 	sts := &fakeSTS{delay: 1500 * time.Millisecond}
-	h, _ := targetsHandler(t, stopped([]string{a, c}), sts)
+	h, _ := targetsHandler(t, ecsapitest.Stopped([]string{a, c}), sts)
 	req := func(id string) events.Message {
 		return msg(id, events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{id}, RoleArn: roleB})
 	}
-	var resA *Result
+	var resA *result.Result
 	var tookA time.Duration
 	var wg sync.WaitGroup
 	wg.Go(func() { resA, tookA = runBy(h, 700*time.Millisecond, req(a)) })
@@ -99,7 +102,7 @@ func TestAssumeRoleCutByTheDeadline(t *testing.T) {
 		t.Errorf("A answered after %s, past its 700 ms deadline", tookA)
 	}
 	wantNotSent(t, byID(resA)[a])
-	if ir := byID(resC)[c]; ir.Outcome != Started {
+	if ir := byID(resC)[c]; ir.Outcome != result.Started {
 		t.Errorf("C, which waited on A's call until A's deadline cut it: %+v", ir)
 	}
 	if n := sts.count(); n != 2 {
@@ -110,17 +113,17 @@ func TestAssumeRoleCutByTheDeadline(t *testing.T) {
 // outECS holds every StartInstances call out until the caller's deadline:
 // ECS never answers.
 type outECS struct {
-	*fakeECS
+	*ecsapitest.ECS
 	mu   sync.Mutex
 	sent [][]string
 }
 
-func (o *outECS) StartInstances(ctx context.Context, _ Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (o *outECS) StartInstances(ctx context.Context, _ ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	o.mu.Lock()
 	o.sent = append(o.sent, append([]string(nil), in.InstanceIDs...))
 	o.mu.Unlock()
 	<-ctx.Done()
-	return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
+	return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 }
 
 // DESIGN §5: every place that says "may or may not have happened" is one
@@ -128,12 +131,12 @@ func (o *outECS) StartInstances(ctx context.Context, _ Credentials, in StartInst
 // in flight until the deadline was not sent.
 func TestOnlyACallThatWasOutMayHaveHappened(t *testing.T) {
 	ids := []string{"i-notsent0001", "i-notsent0002"}
-	e := &outECS{fakeECS: newFleet(stopped(ids)).ecs()}
+	e := &outECS{ECS: ecsapitest.NewFleet(ecsapitest.Stopped(ids)).ECS()}
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 	h.starter.MaxConcurrent = 1
 	res, _ := runBy(h, 600*time.Millisecond,
-		msg("a", events.StartRequest{InstanceIDs: ids[:1], BatchOptimization: AllTogether}),
-		msg("b", events.StartRequest{InstanceIDs: ids[1:], BatchOptimization: AllTogether}))
+		msg("a", events.StartRequest{InstanceIDs: ids[:1], BatchOptimization: ecsapi.AllTogether}),
+		msg("b", events.StartRequest{InstanceIDs: ids[1:], BatchOptimization: ecsapi.AllTogether}))
 	if len(e.sent) != 1 {
 		t.Fatalf("%d calls sent, want 1 (one place in flight)", len(e.sent))
 	}
@@ -142,7 +145,7 @@ func TestOnlyACallThatWasOutMayHaveHappened(t *testing.T) {
 	if e.sent[0][0] == ids[0] {
 		waited = got[ids[1]]
 	}
-	if out.Outcome != Unfinished || !strings.Contains(out.Message, "may or may not") {
+	if out.Outcome != result.Unfinished || !strings.Contains(out.Message, "may or may not") {
 		t.Errorf("the call that was out: %+v", out)
 	}
 	wantNotSent(t, waited)
@@ -163,14 +166,14 @@ func TestUnusableExpiryServesOneInvocation(t *testing.T) {
 				ids = append(ids, id)
 				targets = append(targets, events.StartRequest{RegionID: r, InstanceIDs: []string{id}, RoleArn: roleB})
 			}
-			h, e := targetsHandler(t, stopped(ids), sts)
+			h, e := targetsHandler(t, ecsapitest.Stopped(ids), sts)
 			res, _ := runBy(h, 0, msg("t", events.StartRequest{Targets: targets}))
 			for _, id := range ids {
-				if ir := byID(res)[id]; ir.Outcome != Started {
+				if ir := byID(res)[id]; ir.Outcome != result.Started {
 					t.Fatalf("%s: %+v", id, ir)
 				}
 			}
-			if n, calls := sts.count(), len(e.calls()); n != 1 || calls != len(ids) {
+			if n, calls := sts.count(), len(e.Calls()); n != 1 || calls != len(ids) {
 				t.Fatalf("%d AssumeRole calls for %d StartInstances calls, want 1", n, calls)
 			}
 			runBy(h, 0, msg("t", events.StartRequest{Targets: targets}))
@@ -189,7 +192,7 @@ func TestAssumeRoleParameters(t *testing.T) {
 	const c = "i-roleparams1"
 	const external = "tenant-7:start/ecs=ok"
 	sts := &fakeSTS{}
-	e := newFleet(stopped([]string{c})).ecs()
+	e := ecsapitest.NewFleet(ecsapitest.Stopped([]string{c})).ECS()
 	h, out := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_ROLE_ARNS": roleB,
 		"ROLE_EXTERNAL_ID": external, "FC_FUNCTION_NAME": "from-env", "FC_REGION": "cn-beijing"}, e)
 	h.SetSTS(sts)
@@ -199,8 +202,8 @@ func TestAssumeRoleParameters(t *testing.T) {
 		Function:    fccontext.Function{Name: "start-ecs-prod"},
 		Credentials: fccontext.Credentials{AccessKeyId: "STS.k", AccessKeySecret: "secret-value-xyz", SecurityToken: "token-value-xyz"}})
 	h.run(ctx, h.newInvocation(ctx), []events.Message{req}, time.Time{})
-	h.starter.Roles = newRoleCache(sts) // forget the credentials
-	inv := testInvocation(h)            // no FC context: the environment's
+	h.starter.Roles = starter.NewRoleCache(sts) // forget the credentials
+	inv := testInvocation(h)                    // no FC context: the environment's
 	h.run(context.Background(), inv, []events.Message{req}, time.Time{})
 
 	if len(sts.calls) != 2 {
@@ -226,25 +229,6 @@ func TestAssumeRoleParameters(t *testing.T) {
 	}
 	if strings.Contains(out.String(), external) {
 		t.Error("ROLE_EXTERNAL_ID was logged")
-	}
-}
-
-// STS's RoleSessionName is 2 to 64 characters of [\w.@-], whatever the
-// function is named.
-func TestSessionNameWithinSTSRules(t *testing.T) {
-	for _, fn := range []string{"", "start-ecs", "a", strings.Repeat("x", 64), "名字", "fn name/with:odd*chars", "-"} {
-		s := sessionName(fn)
-		if len(s) < 2 || len(s) > 64 || !strings.HasPrefix(s, "start-ecs") || strings.HasSuffix(s, "-") {
-			t.Errorf("sessionName(%q) = %q", fn, s)
-		}
-		for _, r := range s {
-			if !strings.ContainsRune("-.@_", r) && !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
-				t.Errorf("sessionName(%q) = %q holds %q", fn, s, r)
-			}
-		}
-	}
-	if s := sessionName("start-ecs-prod"); s != "start-ecs-start-ecs-prod" {
-		t.Errorf("%q", s)
 	}
 }
 
@@ -280,19 +264,5 @@ func TestSTSEndpointFollowsTheFunctionsRegion(t *testing.T) {
 		if err != nil || cfg.STSEndpoint != tc.want {
 			t.Errorf("ECS_ENDPOINT %q, STS_ENDPOINT %q: %q (%v), want %q", tc.ecs, tc.sts, cfg.STSEndpoint, err, tc.want)
 		}
-	}
-	s, err := NewSDKSTS("https://sts-vpc.{regionId}.aliyuncs.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if host, err := s.host("cn-shanghai"); err != nil || host != "sts-vpc.cn-shanghai.aliyuncs.com" {
-		t.Errorf("%q %v", host, err)
-	}
-	if _, err := s.host(""); err == nil || !strings.Contains(err.Error(), "region") {
-		t.Errorf("an unknown region: %v", err)
-	}
-	_, err = s.AssumeRole(context.Background(), Credentials{AccessKeyID: "k", AccessKeySecret: "s"}, AssumeRoleInput{RoleArn: roleB})
-	if err == nil || !strings.Contains(err.Error(), "FC_REGION") {
-		t.Errorf("AssumeRole without the function's region: %v", err)
 	}
 }

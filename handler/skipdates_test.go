@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // DESIGN §3.1: skipDates are dates like 2026-12-25 and timeZone an IANA zone;
@@ -30,15 +33,15 @@ func TestValidateSkipDatesAndTimeZone(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range Validate(tc.req) {
+			for _, e := range plan.Validate(tc.req) {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
 				}
 			}
-			t.Fatalf("errors %+v, want %s with %q", Validate(tc.req), tc.field, tc.text)
+			t.Fatalf("errors %+v, want %s with %q", plan.Validate(tc.req), tc.field, tc.text)
 		})
 	}
-	if errs := Validate(events.StartRequest{InstanceIDs: id, SkipDates: []string{"2028-02-29"}, TimeZone: "America/Argentina/Buenos_Aires"}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{InstanceIDs: id, SkipDates: []string{"2028-02-29"}, TimeZone: "America/Argentina/Buenos_Aires"}); len(errs) > 0 {
 		t.Errorf("a valid request refused: %+v", errs)
 	}
 }
@@ -59,15 +62,15 @@ func TestSkipDateInTheRequestsZone(t *testing.T) {
 		{"", "Asia/Shanghai", true},     // TIME_ZONE is the default
 		{"UTC", "Asia/Shanghai", false}, // the request's own wins
 	} {
-		fl := newFleet(stopped([]string{a}))
-		e := fl.ecs()
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a}))
+		e := fl.ECS()
 		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "TIME_ZONE": tc.env, "MAX_EVENT_AGE": "0"}, e)
 		m := msg("timer", events.StartRequest{InstanceIDs: []string{a}, SkipDates: []string{"2026-12-25"}, TimeZone: tc.zone})
 		m.Time = sent
 		h.now = func() time.Time { return sent.Add(8 * time.Hour) } // a retry, the next day in UTC too
 		res := h.run(context.Background(), testInvocation(h), []events.Message{m}, time.Time{})
 		if !tc.skipped {
-			if got := byID(res); got[a].Outcome != Started {
+			if got := byID(res); got[a].Outcome != result.Started {
 				t.Errorf("zone %q TIME_ZONE %q: %+v, want Started", tc.zone, tc.env, res)
 			}
 			continue
@@ -81,7 +84,7 @@ func TestSkipDateInTheRequestsZone(t *testing.T) {
 			!strings.HasPrefix(res.Ignored[0].Reason, want) || len(res.Ignored[0].InstanceIDs) != 1 || res.Ignored[0].InstanceIDs[0] != a {
 			t.Errorf("zone %q TIME_ZONE %q: %+v, want Ignored %q naming %s", tc.zone, tc.env, res, want, a)
 		}
-		if len(e.calls()) != 0 {
+		if len(e.Calls()) != 0 {
 			t.Errorf("zone %q: a skip date reached ECS", tc.zone)
 		}
 	}
@@ -91,8 +94,8 @@ func TestSkipDateInTheRequestsZone(t *testing.T) {
 // the variable.
 func TestSkipDatesFromTheEnvironment(t *testing.T) {
 	const a, b = "i-skipenv0001", "i-skipenv0002"
-	fl := newFleet(stopped([]string{a, b}))
-	e := fl.ecs()
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b}))
+	e := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "SKIP_DATES": "2026-10-01, 2026-10-02", "TIME_ZONE": "Asia/Shanghai"}, e)
 	h.now = func() time.Time { return time.Date(2026, 9, 30, 16, 30, 0, 0, time.UTC) } // 00:30 on 1 October in Shanghai
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
@@ -103,7 +106,7 @@ func TestSkipDatesFromTheEnvironment(t *testing.T) {
 		!strings.HasPrefix(res.Ignored[0].Reason, "skip date 2026-10-01 (Asia/Shanghai)") {
 		t.Fatalf("%+v", res.Ignored)
 	}
-	if got := byID(res); got[b].Outcome != Started || len(got) != 1 {
+	if got := byID(res); got[b].Outcome != result.Started || len(got) != 1 {
 		t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 	}
 	for name, val := range map[string]string{"SKIP_DATES": "2026-10-01,tomorrow", "TIME_ZONE": "Mars/Olympus"} {

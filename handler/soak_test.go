@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/aliyun"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -62,14 +65,14 @@ type statusECS struct {
 	running map[string]bool
 }
 
-func (e *statusECS) StartInstances(_ context.Context, _ Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (e *statusECS) StartInstances(_ context.Context, _ ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := &StartInstancesOutput{RequestID: "req-soak"}
+	out := &ecsapi.StartInstancesOutput{RequestID: "req-soak"}
 	for _, id := range in.InstanceIDs {
-		r := InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}
+		r := ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}
 		if e.running[id] {
-			r = InstanceResponse{InstanceID: id, Code: CodeIncorrectStatus, Message: "x", PreviousStatus: "Running", CurrentStatus: "Running"}
+			r = ecsapi.InstanceResponse{InstanceID: id, Code: result.CodeIncorrectStatus, Message: "x", PreviousStatus: "Running", CurrentStatus: "Running"}
 		}
 		e.running[id] = true
 		out.Responses = append(out.Responses, r)
@@ -77,26 +80,26 @@ func (e *statusECS) StartInstances(_ context.Context, _ Credentials, in StartIns
 	return out, nil
 }
 
-func (e *statusECS) DescribeInstances(_ context.Context, _ Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *statusECS) DescribeInstances(_ context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := &DescribeInstancesOutput{RequestID: "req-soak"}
+	out := &ecsapi.DescribeInstancesOutput{RequestID: "req-soak"}
 	for _, id := range ids {
 		st := "Stopped"
 		if e.running[id] {
 			st = "Running"
 		}
-		out.Instances = append(out.Instances, InstanceInfo{InstanceID: id, RegionID: region, Status: st})
+		out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: region, Status: st})
 	}
 	return out, nil
 }
 
-func (e *statusECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *statusECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	return e.DescribeInstances(ctx, creds, region, ids)
 }
 
-func (e *statusECS) DescribeInstancesByTags(context.Context, Credentials, DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-	return &DescribeInstancesOutput{RequestID: "req-soak"}, nil
+func (e *statusECS) DescribeInstancesByTags(context.Context, ecsapi.Credentials, ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+	return &ecsapi.DescribeInstancesOutput{RequestID: "req-soak"}, nil
 }
 
 func (e *statusECS) stop(id string) error {
@@ -127,7 +130,7 @@ func TestSoakSequentialInvocations(t *testing.T) {
 			AccessKeySecret: invCreds.AccessKeySecret, SecurityToken: invCreds.SecurityToken}}})
 		emu.Start()
 		t.Cleanup(emu.Close)
-		sdk, err := NewSDKECS(SDKOptions{Endpoint: emu.URL()})
+		sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: emu.URL()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +143,7 @@ func TestSoakSequentialInvocations(t *testing.T) {
 
 // soak runs n invocations (after a warm-up) on one handler over e; stop
 // stops an instance again; heapBound, when not 0, bounds the heap's growth.
-func soak(t *testing.T, n int, e ECS, ids []string, stop func(id string) error, heapBound uint64) {
+func soak(t *testing.T, n int, e ecsapi.ECS, ids []string, stop func(id string) error, heapBound uint64) {
 	cfg, err := ConfigFromEnv(envOf(map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}))
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +173,7 @@ func soak(t *testing.T, n int, e ECS, ids []string, stop func(id string) error, 
 		logMu.Unlock()
 		rep := checkInvocation(t, run)
 		for _, id := range batch {
-			if l := rep.instances[resultKey("cn-hangzhou", id)]; l.str("outcome") != string(Started) {
+			if l := rep.instances[ecsapi.InstanceKey("cn-hangzhou", id)]; l.str("outcome") != string(result.Started) {
 				t.Fatalf("invocation %d: %s %s %s", i, id, l.str("outcome"), l.str("code"))
 			}
 			if err := stop(id); err != nil {
@@ -202,7 +205,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 		AccessKeySecret: invCreds.AccessKeySecret, SecurityToken: invCreds.SecurityToken}}})
 	emu.Start()
 	t.Cleanup(emu.Close)
-	sdk, err := NewSDKECS(SDKOptions{Endpoint: emu.URL()})
+	sdk, err := aliyun.NewECS(aliyun.Options{Endpoint: emu.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +229,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 				errs <- err
 				return
 			}
-			var r Result
+			var r result.Result
 			if err := json.Unmarshal(out, &r); err != nil {
 				errs <- err
 				return
@@ -236,7 +239,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 				return
 			}
 			for _, ir := range r.InstanceResponses.InstanceResponse {
-				if ir.Outcome != Started && ir.Outcome != AlreadyRunning {
+				if ir.Outcome != result.Started && ir.Outcome != result.AlreadyRunning {
 					errs <- fmt.Errorf("conc-%d: %s %s %s", i, ir.InstanceID, ir.Outcome, ir.Code)
 				}
 			}

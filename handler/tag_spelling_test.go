@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // tagQuery is ECS's query spelling of pairs Tag.N.Key=kN&Tag.N.Value=vN for
@@ -79,7 +81,7 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 				if len(msgs) != 1 || msgs[0].Ignored != "" {
 					t.Fatalf("%+v, want one start request", msgs)
 				}
-				errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
+				errs := slices.Concat(msgs[0].Errors, plan.Validate(msgs[0].Request))
 				for _, e := range errs {
 					if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 						return
@@ -93,7 +95,7 @@ func TestTagIndexesRunWithoutAGap(t *testing.T) {
 			if len(msgs) != 1 || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 || len(msgs[0].Request.Tags) != n {
 				t.Fatalf("%s, Tag.1 to Tag.%d: %+v, want a request with %d pairs", name, n, msgs, n)
 			}
-			if errs := Validate(msgs[0].Request); len(errs) > 0 {
+			if errs := plan.Validate(msgs[0].Request); len(errs) > 0 {
 				t.Errorf("%s, Tag.1 to Tag.%d: %+v", name, n, errs)
 			}
 		}
@@ -117,9 +119,18 @@ func TestJSONTagsOneToTwenty(t *testing.T) {
 		if len(msgs) != 1 || msgs[0].Ignored != "" {
 			t.Fatalf("%d pairs: %+v", n, msgs)
 		}
-		errs := slices.Concat(msgs[0].Errors, Validate(msgs[0].Request))
+		errs := slices.Concat(msgs[0].Errors, plan.Validate(msgs[0].Request))
 		if ok != (len(errs) == 0) || (!ok && errs[0].Field != "tags") {
 			t.Errorf("%d pairs: errors %+v, want valid %v", n, errs, ok)
 		}
 	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

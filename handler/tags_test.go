@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 func strp(s string) *string { return &s }
@@ -39,7 +43,7 @@ func TestValidateTagsAndWait(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := Validate(tc.req)
+			errs := plan.Validate(tc.req)
 			for _, e := range errs {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
@@ -53,7 +57,7 @@ func TestValidateTagsAndWait(t *testing.T) {
 		{Tags: []events.TagFilter{{Key: strings.Repeat("é", 128), Value: strp(strings.Repeat("ü", 128))}}, Wait: "90s"},
 		{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, Tags: []events.TagFilter{{Key: "env"}}, Wait: "false"},
 	} {
-		if errs := Validate(ok); len(errs) > 0 {
+		if errs := plan.Validate(ok); len(errs) > 0 {
 			t.Errorf("%+v: %+v", ok, errs)
 		}
 	}
@@ -74,16 +78,16 @@ func TestSelectionCountsInOrder(t *testing.T) {
 		{[]events.Message{sel, ids}, "ids", []string{a, b}},
 		{[]events.Message{ids, sel}, "selection", []string{c, d}},
 	} {
-		fl := newFleet(stopped([]string{a, b, c, d}))
-		fl.tags[a], fl.tags[b] = map[string]string{"env": "dev"}, map[string]string{"env": "dev"}
-		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ecs())
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, b, c, d}))
+		fl.Tags[a], fl.Tags[b] = map[string]string{"env": "dev"}, map[string]string{"env": "dev"}
+		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "3"}, fl.ECS())
 		res := h.run(context.Background(), testInvocation(h), tc.order, time.Time{})
 		got := byID(res)
-		if len(res.Ignored) != 1 || res.Ignored[0].Source != tc.refused || res.Ignored[0].Code != CodeTooManyInstances || len(got) != 2 {
+		if len(res.Ignored) != 1 || res.Ignored[0].Source != tc.refused || res.Ignored[0].Code != result.CodeTooManyInstances || len(got) != 2 {
 			t.Fatalf("order %s: %+v / %+v", sources(tc.order), res.InstanceResponses.InstanceResponse, res.Ignored)
 		}
 		for _, id := range tc.started {
-			if got[id].Outcome != Started {
+			if got[id].Outcome != result.Started {
 				t.Errorf("order %s: %s %+v", sources(tc.order), id, got[id])
 			}
 		}
@@ -94,20 +98,20 @@ func TestSelectionCountsInOrder(t *testing.T) {
 // with no call, and does not keep its partners from starting together.
 func TestAllTogetherSelectionWithARunningMember(t *testing.T) {
 	const a, b, run = "i-tagat00001", "i-tagat00002", "i-tagat00003"
-	fl := newFleet(map[string]string{a: "Stopped", b: "Stopped", run: "Running"})
+	fl := ecsapitest.NewFleet(map[string]string{a: "Stopped", b: "Stopped", run: "Running"})
 	for _, id := range []string{a, b, run} {
-		fl.tags[id] = map[string]string{"batch": "monthly"}
+		fl.Tags[id] = map[string]string{"batch": "monthly"}
 	}
-	e := fl.ecs()
+	e := fl.ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{msg("at", events.StartRequest{
-		Tags: []events.TagFilter{{Key: "batch", Value: strp("monthly")}}, BatchOptimization: AllTogether})}, time.Time{})
+		Tags: []events.TagFilter{{Key: "batch", Value: strp("monthly")}}, BatchOptimization: ecsapi.AllTogether})}, time.Time{})
 	got := byID(res)
-	if got[a].Outcome != Started || got[b].Outcome != Started || got[run].Outcome != AlreadyRunning {
+	if got[a].Outcome != result.Started || got[b].Outcome != result.Started || got[run].Outcome != result.AlreadyRunning {
 		t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 	}
-	calls := e.calls()
-	if len(calls) != 1 || calls[0].BatchOptimization != AllTogether || len(calls[0].InstanceIDs) != 2 {
+	calls := e.Calls()
+	if len(calls) != 1 || calls[0].BatchOptimization != ecsapi.AllTogether || len(calls[0].InstanceIDs) != 2 {
 		t.Fatalf("StartInstances calls %+v, want one AllTogether call of the two Stopped", calls)
 	}
 }
@@ -116,11 +120,11 @@ func TestAllTogetherSelectionWithARunningMember(t *testing.T) {
 // the tags passed no selection and is never started (DESIGN §7).
 func TestSelectionIgnoresAnInstanceWithoutTheTags(t *testing.T) {
 	const a, stray = "i-tagcheck001", "i-tagcheck002"
-	fl := newFleet(stopped([]string{a, stray}))
-	fl.tags[a] = map[string]string{"env": "dev"}
-	e := fl.ecs()
-	e.byTags = func(DescribeByTagsInput) (*DescribeInstancesOutput, error) {
-		return &DescribeInstancesOutput{RequestID: "req-tags", Instances: []InstanceInfo{
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{a, stray}))
+	fl.Tags[a] = map[string]string{"env": "dev"}
+	e := fl.ECS()
+	e.ByTags = func(ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+		return &ecsapi.DescribeInstancesOutput{RequestID: "req-tags", Instances: []ecsapi.InstanceInfo{
 			{InstanceID: a, Status: "Stopped", Tags: map[string]string{"env": "dev"}},
 			{InstanceID: stray, Status: "Stopped", Tags: map[string]string{"env": "prod"}},
 		}}, nil
@@ -129,10 +133,10 @@ func TestSelectionIgnoresAnInstanceWithoutTheTags(t *testing.T) {
 	inv := testInvocation(h)
 	res := h.run(context.Background(), inv, []events.Message{msg("sel", events.StartRequest{Tags: []events.TagFilter{{Key: "env", Value: strp("dev")}}})}, time.Time{})
 	h.flush(inv)
-	if got := byID(res); len(got) != 1 || got[a].Outcome != Started {
+	if got := byID(res); len(got) != 1 || got[a].Outcome != result.Started {
 		t.Fatalf("%+v", res.InstanceResponses.InstanceResponse)
 	}
-	for _, c := range e.calls() {
+	for _, c := range e.Calls() {
 		for _, id := range c.InstanceIDs {
 			if id == stray {
 				t.Fatalf("started %s, which does not carry the tags", stray)

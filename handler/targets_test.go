@@ -8,6 +8,10 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 const (
@@ -18,8 +22,8 @@ const (
 // fakeSTS hands out credentials per role, or refuses with an APIError.
 type fakeSTS struct {
 	mu     sync.Mutex
-	calls  []AssumeRoleInput
-	refuse map[string]*APIError
+	calls  []ecsapi.AssumeRoleInput
+	refuse map[string]*ecsapi.APIError
 	valid  time.Duration // how long the credentials it hands out last
 	// delay is how long each call takes to answer (cut short by the
 	// caller's context, as the SDK's transport is).
@@ -29,7 +33,7 @@ type fakeSTS struct {
 	expiry string
 }
 
-func (f *fakeSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+func (f *fakeSTS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsapi.AssumeRoleInput) (*ecsapi.AssumedRole, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, in)
 	f.mu.Unlock()
@@ -39,13 +43,13 @@ func (f *fakeSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRo
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return nil, &NetworkError{Op: "AssumeRole", Host: "fake", Err: ctx.Err()}
+			return nil, &ecsapi.NetworkError{Op: "AssumeRole", Host: "fake", Err: ctx.Err()}
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if creds.Empty() {
-		return nil, &APIError{HTTPStatus: 400, Code: "MissingAccessKeyId"}
+		return nil, &ecsapi.APIError{HTTPStatus: 400, Code: "MissingAccessKeyId"}
 	}
 	if e := f.refuse[in.RoleArn]; e != nil {
 		return nil, e
@@ -61,7 +65,7 @@ func (f *fakeSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRo
 	case "unreadable":
 		exp = time.Time{}
 	}
-	return &AssumedRole{Credentials: Credentials{AccessKeyID: "STS.assumed-" + accountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + accountOf(in.RoleArn), SecurityToken: "assumed-token"},
+	return &ecsapi.AssumedRole{Credentials: ecsapi.Credentials{AccessKeyID: "STS.assumed-" + ecsapi.AccountOf(in.RoleArn), AccessKeySecret: "assumed-secret-of-" + ecsapi.AccountOf(in.RoleArn), SecurityToken: "assumed-token"},
 		Expiration: exp, RequestID: "req-sts"}, nil
 }
 
@@ -93,23 +97,23 @@ func TestValidateTargetsAndRoleArn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range Validate(tc.req) {
+			for _, e := range plan.Validate(tc.req) {
 				if e.Field == tc.field && strings.Contains(e.Message, tc.text) {
 					return
 				}
 			}
-			t.Fatalf("errors %+v, want %s with %q", Validate(tc.req), tc.field, tc.text)
+			t.Fatalf("errors %+v, want %s with %q", plan.Validate(tc.req), tc.field, tc.text)
 		})
 	}
-	if errs := Validate(events.StartRequest{Targets: []events.StartRequest{ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: roleB}}}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{Targets: []events.StartRequest{ok, {RegionID: "cn-beijing", InstanceIDs: id, RoleArn: roleB}}}); len(errs) > 0 {
 		t.Errorf("valid targets refused: %+v", errs)
 	}
 }
 
 // targetsHandler runs a fleet behind a fake STS with ALLOWED_ROLE_ARNS=roleB.
-func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Handler, *fakeECS) {
+func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Handler, *ecsapitest.ECS) {
 	t.Helper()
-	e := newFleet(status).ecs()
+	e := ecsapitest.NewFleet(status).ECS()
 	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_ROLE_ARNS": roleB}, e)
 	h.SetSTS(sts)
 	return h, e
@@ -122,7 +126,7 @@ func targetsHandler(t *testing.T, status map[string]string, sts *fakeSTS) (*Hand
 func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 	const a, b, c = "i-tgthz00001", "i-tgtsh00001", "i-tgtacct001"
 	sts := &fakeSTS{}
-	h, e := targetsHandler(t, stopped([]string{a, b, c}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, b, c}), sts)
 	req := events.StartRequest{Targets: []events.StartRequest{
 		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
 		{RegionID: "cn-shanghai", InstanceIDs: []string{b}},
@@ -136,7 +140,7 @@ func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 			t.Fatalf("round %d: %+v", round, res.InstanceResponses.InstanceResponse)
 		}
 		for id, ir := range got {
-			if ir.Outcome != Started && round == 0 {
+			if ir.Outcome != result.Started && round == 0 {
 				t.Errorf("%s: %+v", id, ir)
 			}
 		}
@@ -147,12 +151,12 @@ func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 	if in := sts.calls[0]; in.RoleArn != roleB || in.DurationSeconds != 900 || in.RoleSessionName != "start-ecs" {
 		t.Errorf("AssumeRole %+v", in)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i, call := range e.startCalls {
+	e.Mu.Lock()
+	defer e.Mu.Unlock()
+	for i, call := range e.StartCalls {
 		wantOther := call.InstanceIDs[0] == c
-		if (e.startCreds[i].AccessKeyID == "STS.assumed-1222333444555666") != wantOther || call.RegionID == "" || strings.Contains(call.RegionID, "|") {
-			t.Errorf("call %+v made with %s", call, e.startCreds[i].AccessKeyID)
+		if (e.StartCreds[i].AccessKeyID == "STS.assumed-1222333444555666") != wantOther || call.RegionID == "" || strings.Contains(call.RegionID, "|") {
+			t.Errorf("call %+v made with %s", call, e.StartCreds[i].AccessKeyID)
 		}
 	}
 }
@@ -161,7 +165,7 @@ func TestTargetsAcrossRegionsAndAccounts(t *testing.T) {
 func TestAssumedCredentialsRenewedBeforeExpiry(t *testing.T) {
 	const c = "i-tgtrenew01"
 	sts := &fakeSTS{valid: 4 * time.Minute}
-	h, _ := targetsHandler(t, stopped([]string{c}), sts)
+	h, _ := targetsHandler(t, ecsapitest.Stopped([]string{c}), sts)
 	req := events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB}
 	h.run(context.Background(), testInvocation(h), []events.Message{msg("r", req)}, time.Time{})
 	first := sts.count()
@@ -176,26 +180,26 @@ func TestAssumedCredentialsRenewedBeforeExpiry(t *testing.T) {
 func TestRoleNotAllowed(t *testing.T) {
 	const c = "i-tgtdeny001"
 	sts := &fakeSTS{}
-	h, e := targetsHandler(t, stopped([]string{c}), sts)
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{c}), sts)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{
 		msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleOther}),
 		msg("tags", events.StartRequest{RegionID: "cn-shanghai", Tags: []events.TagFilter{{Key: "env"}}, RoleArn: roleOther}),
 	}, time.Time{})
 	got := byID(res)
-	if got[c].Outcome != Rejected || got[c].Code != CodeNotAllowed || !strings.Contains(got[c].Message, "ALLOWED_ROLE_ARNS") || got[c].AccountID != "1999888777666555" {
+	if got[c].Outcome != result.Rejected || got[c].Code != result.CodeNotAllowed || !strings.Contains(got[c].Message, "ALLOWED_ROLE_ARNS") || got[c].AccountID != "1999888777666555" {
 		t.Fatalf("%+v", got[c])
 	}
-	if len(res.Ignored) != 1 || res.Ignored[0].Code != CodeNotAllowed || !strings.Contains(res.Ignored[0].Reason, "ALLOWED_ROLE_ARNS") {
+	if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeNotAllowed || !strings.Contains(res.Ignored[0].Reason, "ALLOWED_ROLE_ARNS") {
 		t.Fatalf("%+v", res.Ignored)
 	}
-	if sts.count() != 0 || len(e.calls()) != 0 || e.describes != 0 {
-		t.Fatalf("%d STS calls, %d starts, %d lookups: want none", sts.count(), len(e.calls()), e.describes)
+	if sts.count() != 0 || len(e.Calls()) != 0 || e.Describes != 0 {
+		t.Fatalf("%d STS calls, %d starts, %d lookups: want none", sts.count(), len(e.Calls()), e.Describes)
 	}
 	// ALLOWED_ROLE_ARNS empty: no role at all.
-	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, newFleet(stopped([]string{c})).ecs())
+	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, ecsapitest.NewFleet(ecsapitest.Stopped([]string{c})).ECS())
 	h2.SetSTS(sts)
 	res = h2.run(context.Background(), testInvocation(h2), []events.Message{msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB})}, time.Time{})
-	if got := byID(res)[c]; got.Outcome != Rejected || sts.count() != 0 {
+	if got := byID(res)[c]; got.Outcome != result.Rejected || sts.count() != 0 {
 		t.Fatalf("with ALLOWED_ROLE_ARNS empty: %+v, %d STS calls", got, sts.count())
 	}
 }
@@ -204,21 +208,21 @@ func TestRoleNotAllowed(t *testing.T) {
 // Advice about the trust policy; the other targets go on.
 func TestRefusedAssumeRole(t *testing.T) {
 	const a, c = "i-tgtown0001", "i-tgtrefus01"
-	sts := &fakeSTS{refuse: map[string]*APIError{roleB: {HTTPStatus: 403, Code: "NoPermission", Message: "You are not authorized to do this action.", RequestID: "req-sts-no"}}}
-	h, e := targetsHandler(t, stopped([]string{a, c}), sts)
+	sts := &fakeSTS{refuse: map[string]*ecsapi.APIError{roleB: {HTTPStatus: 403, Code: "NoPermission", Message: "You are not authorized to do this action.", RequestID: "req-sts-no"}}}
+	h, e := targetsHandler(t, ecsapitest.Stopped([]string{a, c}), sts)
 	res := h.run(context.Background(), testInvocation(h), []events.Message{msg("t", events.StartRequest{Targets: []events.StartRequest{
 		{RegionID: "cn-hangzhou", InstanceIDs: []string{a}},
 		{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB},
 	}})}, time.Time{})
 	got := byID(res)
-	if got[a].Outcome != Started {
+	if got[a].Outcome != result.Started {
 		t.Errorf("own account: %+v", got[a])
 	}
-	if ir := got[c]; ir.Outcome != Failed || ir.Code != "NoPermission" || !strings.Contains(ir.Advice, "trust policy") ||
+	if ir := got[c]; ir.Outcome != result.Failed || ir.Code != "NoPermission" || !strings.Contains(ir.Advice, "trust policy") ||
 		!strings.Contains(ir.Message, "AssumeRole") || ir.AccountID != "1222333444555666" || ir.Retryable {
 		t.Fatalf("%+v", ir)
 	}
-	for _, call := range e.calls() {
+	for _, call := range e.Calls() {
 		if call.InstanceIDs[0] == c {
 			t.Fatal("an instance of a role STS refused was sent to ECS")
 		}
@@ -242,14 +246,14 @@ func TestValidateSequence(t *testing.T) {
 		{events.StartRequest{Sequence: []events.StartRequest{g, {Sequence: []events.StartRequest{g, g}}}}, "sequence[1].sequence"},
 	} {
 		found := false
-		for _, e := range Validate(tc.req) {
+		for _, e := range plan.Validate(tc.req) {
 			found = found || e.Field == tc.field
 		}
 		if !found {
-			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, Validate(tc.req), tc.field)
+			t.Errorf("%+v: errors %+v, want one naming %s", tc.req, plan.Validate(tc.req), tc.field)
 		}
 	}
-	if errs := Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
+	if errs := plan.Validate(events.StartRequest{RegionID: "cn-hangzhou", Sequence: []events.StartRequest{{InstanceIDs: id}, g}}); len(errs) > 0 {
 		t.Errorf("a valid sequence refused: %+v", errs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // DESIGN §3.1: a zone (a request's timeZone, TIME_ZONE) is UTC or an
@@ -16,7 +17,7 @@ func TestZoneIsUTCOrAreaLocation(t *testing.T) {
 	bad := []string{"Local", "localtime", "posixrules", "Factory", "right/UTC", "right/Asia/Shanghai",
 		"posix/Asia/Shanghai", "EST5EDT", "GMT", "/etc/localtime", "utc"}
 	for _, zone := range bad {
-		errs := Validate(events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, TimeZone: zone})
+		errs := plan.Validate(events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, TimeZone: zone})
 		if len(errs) != 1 || errs[0].Field != "timeZone" || !strings.Contains(errs[0].Message, "Area/Location") {
 			t.Errorf("timeZone %q: %+v, want it refused", zone, errs)
 		}
@@ -25,7 +26,7 @@ func TestZoneIsUTCOrAreaLocation(t *testing.T) {
 		}
 	}
 	for _, zone := range []string{"UTC", "Asia/Shanghai", "Pacific/Pago_Pago", "Etc/GMT-8"} {
-		if errs := Validate(events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, TimeZone: zone}); len(errs) > 0 {
+		if errs := plan.Validate(events.StartRequest{InstanceIDs: []string{"i-bp67acfmxazb4p0001"}, TimeZone: zone}); len(errs) > 0 {
 			t.Errorf("timeZone %q: %+v", zone, errs)
 		}
 		c, err := ConfigFromEnv(envOf(map[string]string{"TIME_ZONE": zone}))

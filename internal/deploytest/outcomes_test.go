@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // README.md's table of outcomes has one row for each Outcome the function
@@ -24,8 +24,8 @@ func TestREADMEOutcomesAreTheBuiltOnes(t *testing.T) {
 			rows[strings.TrimPrefix(name, "| `")] = rest
 		}
 	}
-	for _, o := range []handler.Outcome{handler.Started, handler.AlreadyRunning, handler.DryRunPassed, handler.Rejected,
-		handler.Failed, handler.Unfinished, handler.Skipped} {
+	for _, o := range []result.Outcome{result.Started, result.AlreadyRunning, result.DryRunPassed, result.Rejected,
+		result.Failed, result.Unfinished, result.Skipped} {
 		row, ok := rows[string(o)]
 		switch {
 		case !ok:

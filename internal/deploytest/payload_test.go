@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
-	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
 // checkStartRequest asserts that a payload decodes, through the function's own
@@ -31,7 +31,7 @@ func checkStartRequest(t *testing.T, where string, payload []byte, sample string
 		if len(m.Errors) > 0 {
 			t.Errorf("%s: message %d has decoding errors %+v", where, i, m.Errors)
 		}
-		if errs := handler.Validate(m.Request); len(errs) > 0 {
+		if errs := plan.Validate(m.Request); len(errs) > 0 {
 			t.Errorf("%s: message %d is refused by validation: %+v", where, i, errs)
 		}
 		if trigger != "" && m.Trigger != trigger {

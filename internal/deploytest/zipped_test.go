@@ -15,6 +15,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -189,7 +190,7 @@ func sendTrigger(t *testing.T, h *harness.Harness, fleet ecsemu.Fleet, payload [
 	if out.IsError {
 		t.Fatalf("%s: %s", out.ErrorType, out.ErrorMessage)
 	}
-	var r handler.Result
+	var r result.Result
 	var resp handler.HTTPResponse
 	if json.Unmarshal(out.Payload, &resp) == nil && resp.StatusCode != 0 {
 		if resp.StatusCode != 200 {
@@ -200,16 +201,16 @@ func sendTrigger(t *testing.T, h *harness.Harness, fleet ecsemu.Fleet, payload [
 	if err := json.Unmarshal(out.Payload, &r); err != nil {
 		t.Fatalf("%v: %s", err, out.Payload)
 	}
-	got := map[string]handler.Outcome{}
+	got := map[string]result.Outcome{}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		got[ir.InstanceID] = ir.Outcome
 	}
 	for _, id := range ids {
 		o := got[id]
 		switch {
-		case dryRunOnly && o != handler.DryRunPassed:
+		case dryRunOnly && o != result.DryRunPassed:
 			t.Errorf("%s: outcome %q while DRY_RUN_ONLY is on: want DryRunPassed (result %s)", id, o, out.Payload)
-		case o != handler.Started && o != handler.DryRunPassed:
+		case o != result.Started && o != result.DryRunPassed:
 			t.Errorf("%s: outcome %q (result %s)", id, o, out.Payload)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -26,15 +26,15 @@ func TestAllTogetherRefusalTellsEachPartnerTheTruth(t *testing.T) {
 		locked   = "i-bp1lockeddemo0001"
 	)
 	type want struct {
-		outcome handler.Outcome
+		outcome hresult.Outcome
 		code    string
 		message []string // each in the Message
 		advice  string   // in the Advice
 	}
-	ecsNotFound := want{handler.Failed, "InvalidInstanceIds.NotFound", []string{"The specified InstanceIds does not exist."}, "check the instance ID"}
-	already := want{handler.AlreadyRunning, "200", []string{"already Running"}, ""}
+	ecsNotFound := want{hresult.Failed, "InvalidInstanceIds.NotFound", []string{"The specified InstanceIds does not exist."}, "check the instance ID"}
+	already := want{hresult.AlreadyRunning, "200", []string{"already Running"}, ""}
 	partner := func(code string, culprits ...string) want {
-		return want{handler.Failed, code, append([]string{"not started: started all together with "}, culprits...), "from the request, or start with SuccessFirst"}
+		return want{hresult.Failed, code, append([]string{"not started: started all together with "}, culprits...), "from the request, or start with SuccessFirst"}
 	}
 	cases := []struct {
 		name    string
@@ -51,13 +51,13 @@ func TestAllTogetherRefusalTellsEachPartnerTheTruth(t *testing.T) {
 				stopped: partner("InvalidInstanceIds.NotFound", notThere+", which does not exist", gone2+", which does not exist")}},
 		{"a culprit whose own state refused the call (security lock)",
 			`{"regionId":"cn-hangzhou","instanceIds":["` + stopped + `","` + locked + `","` + running + `"],"batchOptimization":"AllTogether"}`,
-			map[string]want{locked: {handler.Failed, "InstanceLockedForSecurity", []string{"locked for security reasons"}, "lock"}, running: already,
+			map[string]want{locked: {hresult.Failed, "InstanceLockedForSecurity", []string{"locked for security reasons"}, "lock"}, running: already,
 				stopped: partner("InstanceLockedForSecurity", locked+", which is locked for security")}},
 		{"a dry run",
 			`{"regionId":"cn-hangzhou","instanceIds":["` + stopped + `","` + running + `","` + notThere + `"],"batchOptimization":"AllTogether","dryRun":true}`,
-			map[string]want{notThere: {handler.Failed, handler.CodeNotFound, []string{"does not know"}, "check the instance ID"},
-				running: {handler.AlreadyRunning, "200", []string{"a real run would do nothing"}, ""},
-				stopped: {handler.Failed, handler.CodeNotFound, []string{"a real run would not start it: started all together with " + notThere + ", which does not exist"}, "or start with SuccessFirst"}}},
+			map[string]want{notThere: {hresult.Failed, hresult.CodeNotFound, []string{"does not know"}, "check the instance ID"},
+				running: {hresult.AlreadyRunning, "200", []string{"a real run would do nothing"}, ""},
+				stopped: {hresult.Failed, hresult.CodeNotFound, []string{"a real run would not start it: started all together with " + notThere + ", which does not exist"}, "or start with SuccessFirst"}}},
 	}
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
 	carriers := []struct {
@@ -76,7 +76,7 @@ func TestAllTogetherRefusalTellsEachPartnerTheTruth(t *testing.T) {
 			t.Run(tc.name+"/"+c.name, func(t *testing.T) {
 				h.ECS.ResetCalls()
 				out := invoke(t, h, c.wrap(tc.request))
-				var r handler.Result
+				var r hresult.Result
 				if c.name == "http" {
 					r = httpResult(t, out).Result
 				} else {

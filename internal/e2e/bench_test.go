@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
 
@@ -28,7 +28,7 @@ func benchmarkInvoke(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		var r handler.Result
+		var r hresult.Result
 		if err := json.Unmarshal(out.Payload, &r); err != nil || r.Summary.Started != n {
 			b.Fatalf("%v %+v", err, r.Summary)
 		}

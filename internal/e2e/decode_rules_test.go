@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -40,7 +40,7 @@ func TestRequestDefectsFromDecoding(t *testing.T) {
 				t.Fatalf("results %+v, want %q Rejected", r.InstanceResponses.InstanceResponse, tc.rejected)
 			}
 			for _, id := range tc.rejected {
-				if ir := got[id]; ir.Outcome != handler.Rejected || ir.Code != handler.CodeInvalidParameter {
+				if ir := got[id]; ir.Outcome != hresult.Rejected || ir.Code != hresult.CodeInvalidParameter {
 					t.Errorf("%q: %+v, want Rejected InvalidParameter", id, ir)
 				}
 			}

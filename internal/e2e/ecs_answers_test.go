@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -119,7 +119,7 @@ func TestUnaskedEntriesStartNothing(t *testing.T) {
 			})
 			r := result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": []string{asked}, "batchOptimization": batch})))
 			got := outcomes(r)
-			if len(got) != 1 || got[asked].Outcome != handler.Started {
+			if len(got) != 1 || got[asked].Outcome != hresult.Started {
 				t.Fatalf("outcomes = %+v", got)
 			}
 			var starts int
@@ -152,7 +152,7 @@ func TestUnaskedEntriesStartNothing(t *testing.T) {
 }
 
 // out returns the log lines of the invocation that gave r.
-func out(h *harness.Harness, r handler.Result) []map[string]any {
+func out(h *harness.Harness, r hresult.Result) []map[string]any {
 	return h.Fn.Records(r.RequestID)
 }
 
@@ -175,7 +175,7 @@ func TestAllTogetherAnswerWithoutEntriesIsNotSuccess(t *testing.T) {
 	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0004","i-bp67acfmxazb4p0005"],"batchOptimization":"AllTogether"}`)))
 	for id, ir := range outcomes(r) {
 		// The emulator started them; only a second call can tell.
-		if ir.Outcome != handler.AlreadyRunning {
+		if ir.Outcome != hresult.AlreadyRunning {
 			t.Errorf("%s = %+v, want AlreadyRunning after asking again", id, ir)
 		}
 	}
@@ -270,8 +270,8 @@ func TestRegionWithoutEndpointFails(t *testing.T) {
 		func(i *fcemu.Invocation) { i.Timeout = 10 * time.Second })
 	r := result(t, o)
 	for id, ir := range outcomes(r) {
-		if ir.Outcome != handler.Failed || ir.Code != handler.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
-			t.Fatalf("%s = %+v, want Failed %s with advice", id, ir, handler.CodeInvalidRegionID)
+		if ir.Outcome != hresult.Failed || ir.Code != hresult.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
+			t.Fatalf("%s = %+v, want Failed %s with advice", id, ir, hresult.CodeInvalidRegionID)
 		}
 	}
 	if o.Duration > 2*time.Second {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -32,7 +32,7 @@ func TestHTTPWaitExemptOnlyWhenSomethingWaits(t *testing.T) {
 			began := time.Now()
 			a := httpResult(t, invoke(t, h, httpEvent(w.body, bearer(), nil)))
 			took := time.Since(began)
-			if ir := outcomes(a.Result)[w.id]; a.StatusCode != http.StatusOK || ir.Outcome != handler.Started || ir.CurrentStatus != "Running" {
+			if ir := outcomes(a.Result)[w.id]; a.StatusCode != http.StatusOK || ir.Outcome != hresult.Started || ir.CurrentStatus != "Running" {
 				t.Fatalf("after %s: %d %s; want 200 with %s Started and Running (the wait is exempt from HTTP_WAIT)", took, a.StatusCode, a.Body, w.id)
 			}
 			if took < startDelay {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -109,9 +110,9 @@ func invoke(t testing.TB, h *harness.Harness, payload []byte, mod ...func(*fcemu
 	return out
 }
 
-func result(t testing.TB, out *harness.Outcome) handler.Result {
+func result(t testing.TB, out *harness.Outcome) hresult.Result {
 	t.Helper()
-	var r handler.Result
+	var r hresult.Result
 	if err := out.Decode(&r); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func result(t testing.TB, out *harness.Outcome) handler.Result {
 // httpAnswer decodes an HTTP trigger answer and its JSON body.
 type httpAnswer struct {
 	handler.HTTPResponse
-	Result handler.Result
+	Result hresult.Result
 	Error  handler.ErrorBody
 }
 
@@ -141,8 +142,8 @@ func httpResult(t testing.TB, out *harness.Outcome) httpAnswer {
 	return a
 }
 
-func outcomes(r handler.Result) map[string]handler.InstanceResult {
-	m := map[string]handler.InstanceResult{}
+func outcomes(r hresult.Result) map[string]hresult.InstanceResult {
+	m := map[string]hresult.InstanceResult{}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		m[ir.InstanceID] = ir
 	}

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
@@ -25,11 +26,11 @@ func TestOuterFieldsThroughTheBinary(t *testing.T) {
 		const a = "i-bp67acfmxazb4p0001"
 		out := invoke(t, h, []byte(`{"batchOptimization":"AllTogether","targets":[{"regionId":"cn-hangzhou","instanceIds":["`+a+`","i-bpnotthere00001"]}]}`))
 		got := outcomes(result(t, out))
-		if got[a].Outcome == handler.Started {
+		if got[a].Outcome == hresult.Started {
 			t.Errorf("A started although its AllTogether partner does not exist: %+v", got[a])
 		}
 		for _, c := range h.ECS.Calls() {
-			if c.Action == "StartInstances" && c.BatchOptimization != handler.AllTogether {
+			if c.Action == "StartInstances" && c.BatchOptimization != ecsapi.AllTogether {
 				t.Errorf("sent %q: %+v", c.BatchOptimization, c)
 			}
 		}
@@ -38,7 +39,7 @@ func TestOuterFieldsThroughTheBinary(t *testing.T) {
 		t.Parallel()
 		h := start(t, nil, ecsemu.Options{}) // DEFAULT_REGION_ID is cn-hangzhou
 		r := result(t, invoke(t, h, []byte(`{"regionId":"cn-shanghai","targets":[{"instanceIds":["i-uf6shanghaidemo01"]}]}`)))
-		if ir := outcomes(r)["i-uf6shanghaidemo01"]; ir.Outcome != handler.Started || ir.RegionID != "cn-shanghai" {
+		if ir := outcomes(r)["i-uf6shanghaidemo01"]; ir.Outcome != hresult.Started || ir.RegionID != "cn-shanghai" {
 			t.Fatalf("%+v", r)
 		}
 	})
@@ -50,7 +51,7 @@ func TestOuterFieldsThroughTheBinary(t *testing.T) {
 		out := invoke(t, h, timerEvent(`{"wait":"3s","regionId":"cn-hangzhou","sequence":[{"instanceIds":["`+first+`"]},{"instanceIds":["`+later+`"]}]}`),
 			func(i *fcemu.Invocation) { i.Timeout = 60 * time.Second })
 		took := time.Since(began)
-		if !out.IsError || !strings.Contains(out.ErrorMessage, first+" ("+handler.CodeWaitTimeout+")") {
+		if !out.IsError || !strings.Contains(out.ErrorMessage, first+" ("+hresult.CodeWaitTimeout+")") {
 			t.Fatalf("want the waiting group Unfinished (WaitTimeout): %v %.300s", out.IsError, out.ErrorMessage)
 		}
 		if took > 20*time.Second {
@@ -63,7 +64,7 @@ func TestOuterFieldsThroughTheBinary(t *testing.T) {
 		}
 		var skipped bool
 		for _, l := range out.LogsOf("instance") {
-			skipped = skipped || (l["instanceId"] == later && l["outcome"] == string(handler.Skipped))
+			skipped = skipped || (l["instanceId"] == later && l["outcome"] == string(hresult.Skipped))
 		}
 		if !skipped {
 			t.Errorf("the later group is not logged Skipped")
@@ -83,7 +84,7 @@ func TestIgnoredGroupStopsTheSequenceThroughTheBinary(t *testing.T) {
 		reset(t, h)
 		const later = "i-bp67acfmxazb4p0002"
 		r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","sequence":[{`+group0+`,"instanceIds":["i-bp67acfmxazb4p0001"]},{"instanceIds":["`+later+`"]}]}`)))
-		if ir := outcomes(r)[later]; ir.Outcome != handler.Skipped || ir.Code != handler.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
+		if ir := outcomes(r)[later]; ir.Outcome != hresult.Skipped || ir.Code != hresult.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
 			t.Errorf("%s: the later group %+v, want Skipped naming sequence[0]", group0, ir)
 		}
 		for _, c := range h.ECS.Calls() {
@@ -113,10 +114,10 @@ func TestBatchAndSequenceThroughTheBinary(t *testing.T) {
 					realStarts++
 				}
 			}
-			if ir := outcomes(r)[x]; realStarts != 1 || ir.Outcome != handler.Started {
+			if ir := outcomes(r)[x]; realStarts != 1 || ir.Outcome != hresult.Started {
 				t.Errorf("%s: %d real starts, reported %+v; want Started", body, realStarts, ir)
 			}
-			if ir := outcomes(r)[y]; ir.Outcome != handler.Started {
+			if ir := outcomes(r)[y]; ir.Outcome != hresult.Started {
 				t.Errorf("%s: group 1 %+v", body, ir)
 			}
 		}

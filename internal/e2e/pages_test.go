@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -41,7 +41,7 @@ func TestEndlessTagPagesEndTheSelection(t *testing.T) {
 			t.Fatalf("%d %s", a.StatusCode, a.Body)
 		}
 		ig := a.Result.Ignored
-		if len(ig) != 1 || ig[0].Code != handler.CodeTooManyPages || !strings.Contains(ig[0].Reason, "env=dev") || !strings.Contains(ig[0].Reason, "cn-hangzhou") {
+		if len(ig) != 1 || ig[0].Code != hresult.CodeTooManyPages || !strings.Contains(ig[0].Reason, "env=dev") || !strings.Contains(ig[0].Reason, "cn-hangzhou") {
 			t.Fatalf("ignored %+v", ig)
 		}
 		if n := len(a.Result.InstanceResponses.InstanceResponse); n != 0 {
@@ -52,8 +52,8 @@ func TestEndlessTagPagesEndTheSelection(t *testing.T) {
 	t.Run("timer", func(t *testing.T) {
 		h.ECS.ResetCalls()
 		out := invoke(t, h, timerEvent(req))
-		if !out.IsError || !strings.Contains(out.ErrorMessage, handler.CodeTooManyPages) {
-			t.Fatalf("want an error naming %s: %v %s %.300s", handler.CodeTooManyPages, out.IsError, out.ErrorType, out.ErrorMessage)
+		if !out.IsError || !strings.Contains(out.ErrorMessage, hresult.CodeTooManyPages) {
+			t.Fatalf("want an error naming %s: %v %s %.300s", hresult.CodeTooManyPages, out.IsError, out.ErrorType, out.ErrorMessage)
 		}
 		check(t)
 	})

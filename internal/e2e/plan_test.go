@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -24,7 +24,7 @@ func TestAllTogetherAcrossTheBatch(t *testing.T) {
 		} {
 			r := result(t, invoke(t, h, []byte(body)))
 			for id, ir := range outcomes(r) {
-				if ir.Outcome != handler.Failed || ir.Code != "OperationDenied.NoStock" {
+				if ir.Outcome != hresult.Failed || ir.Code != "OperationDenied.NoStock" {
 					t.Errorf("batch %d: %s: %+v", i, id, ir)
 				}
 			}
@@ -48,7 +48,7 @@ func TestAllTogetherAcrossTheBatch(t *testing.T) {
 				t.Fatalf("%+v", r)
 			}
 			for id, ir := range outcomes(r) {
-				if ir.Outcome != handler.Rejected || ir.Code != handler.CodeNotAllowed {
+				if ir.Outcome != hresult.Rejected || ir.Code != hresult.CodeNotAllowed {
 					t.Errorf("%s: %+v", id, ir)
 				}
 			}
@@ -72,7 +72,7 @@ func TestTooManyInstancesStaysBounded(t *testing.T) {
 	}
 	out := invoke(t, h, mustJSON(map[string]any{"instanceIds": ids}))
 	r := result(t, out)
-	if len(r.InstanceResponses.InstanceResponse) != 0 || len(r.Ignored) != 1 || r.Ignored[0].Code != handler.CodeTooManyInstances ||
+	if len(r.InstanceResponses.InstanceResponse) != 0 || len(r.Ignored) != 1 || r.Ignored[0].Code != hresult.CodeTooManyInstances ||
 		r.Ignored[0].InstanceCount != 20000 || len(r.Ignored[0].InstanceIDs) > 10 {
 		t.Fatalf("%.2000s", out.Payload)
 	}
@@ -113,19 +113,19 @@ func TestSameIDInTwoRegions(t *testing.T) {
 	h := start(t, map[string]string{"ALLOWED_REGIONS": "cn-hangzhou", "MAX_INSTANCES": "2"}, ecsemu.Options{})
 	for _, body := range []string{"[" + a + "," + b + "]", "[" + b + "," + a + "]"} {
 		r := result(t, invoke(t, h, []byte(body)))
-		got := map[string]handler.Outcome{}
+		got := map[string]hresult.Outcome{}
 		for _, ir := range r.InstanceResponses.InstanceResponse {
 			got[ir.RegionID] = ir.Outcome
 		}
-		if len(r.InstanceResponses.InstanceResponse) != 2 || got["cn-beijing"] != handler.Rejected ||
-			(got["cn-hangzhou"] != handler.Started && got["cn-hangzhou"] != handler.AlreadyRunning) {
+		if len(r.InstanceResponses.InstanceResponse) != 2 || got["cn-beijing"] != hresult.Rejected ||
+			(got["cn-hangzhou"] != hresult.Started && got["cn-hangzhou"] != hresult.AlreadyRunning) {
 			t.Fatalf("%s: %+v", body, r.InstanceResponses.InstanceResponse)
 		}
 	}
 	// The third pair passes MAX_INSTANCES=2: reported, not dropped because
 	// its ID is known in another region.
 	r := result(t, invoke(t, h, []byte(`[{"instanceIds":["i-bp67acfmxazb4p0010","i-bp67acfmxazb4p0011"]},{"regionId":"cn-shanghai","instanceIds":["i-bp67acfmxazb4p0010"]}]`)))
-	if len(r.Ignored) != 1 || r.Ignored[0].Code != handler.CodeTooManyInstances || !strings.Contains(r.Ignored[0].Reason, "cn-shanghai") ||
+	if len(r.Ignored) != 1 || r.Ignored[0].Code != hresult.CodeTooManyInstances || !strings.Contains(r.Ignored[0].Reason, "cn-shanghai") ||
 		len(r.Ignored[0].InstanceIDs) != 1 {
 		t.Fatalf("%+v", r.Ignored)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -136,7 +136,7 @@ func TestFaultsThroughTheBinary(t *testing.T) {
 				t.Fatalf("%s: %s logged twice", s.name, id)
 			}
 			seen[id] = true
-			if (l["outcome"] == string(handler.Unfinished)) != s.unfinished {
+			if (l["outcome"] == string(hresult.Unfinished)) != s.unfinished {
 				t.Fatalf("%s: %s %v %v", s.name, id, l["outcome"], l["code"])
 			}
 		}
@@ -178,7 +178,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 				errs <- err
 				return
 			}
-			var r handler.Result
+			var r hresult.Result
 			if err := out.Decode(&r); err != nil {
 				errs <- err
 				return
@@ -188,7 +188,7 @@ func TestFiftyConcurrentInvocations(t *testing.T) {
 				return
 			}
 			for _, ir := range r.InstanceResponses.InstanceResponse {
-				if ir.Outcome != handler.Started && ir.Outcome != handler.AlreadyRunning {
+				if ir.Outcome != hresult.Started && ir.Outcome != hresult.AlreadyRunning {
 					errs <- fmt.Errorf("%s: %s %s", ir.InstanceID, ir.Outcome, ir.Code)
 				}
 			}

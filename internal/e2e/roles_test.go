@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -50,7 +50,7 @@ func TestAssumeRoleInFlightWaitsOnlyUntilTheDeadline(t *testing.T) {
 		t.Errorf("B: want an error naming its unfinished instance, got %s %s", b.Payload, b.ErrorMessage)
 	}
 	for _, l := range b.LogsOf("instance") {
-		if msg, _ := l["message"].(string); l["outcome"] != string(handler.Unfinished) || l["code"] != handler.CodeDeadlineExceeded ||
+		if msg, _ := l["message"].(string); l["outcome"] != string(hresult.Unfinished) || l["code"] != hresult.CodeDeadlineExceeded ||
 			!strings.Contains(msg, "not sent") || strings.Contains(msg, "may or may not") {
 			t.Errorf("B's instance: %v; want Unfinished, DeadlineExceeded, saying it was not sent", l)
 		}
@@ -66,7 +66,7 @@ func TestAssumeRoleInFlightWaitsOnlyUntilTheDeadline(t *testing.T) {
 	}
 
 	wg.Wait()
-	if ir := outcomes(result(t, a))["i-uf6acctb00001"]; ir.Outcome != handler.Started {
+	if ir := outcomes(result(t, a))["i-uf6acctb00001"]; ir.Outcome != hresult.Started {
 		t.Errorf("A: %+v", ir)
 	}
 	var assumed []ecsemu.Call

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -118,14 +118,14 @@ func TestHTTPStatuses(t *testing.T) {
 	})
 	t.Run("403 when policy denies every instance", func(t *testing.T) {
 		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0009"]}`, bearer(), nil)))
-		if a.StatusCode != http.StatusForbidden || a.Result.InstanceResponses.InstanceResponse[0].Code != handler.CodeNotAllowed {
+		if a.StatusCode != http.StatusForbidden || a.Result.InstanceResponses.InstanceResponse[0].Code != hresult.CodeNotAllowed {
 			t.Fatalf("%d %s", a.StatusCode, a.Body)
 		}
 	})
 	t.Run("207 when some fail", func(t *testing.T) {
 		a := httpResult(t, invoke(t, h, httpEvent(`{"instanceIds":["i-bp67acfmxazb4p0002","i-bp1nobalance00001"]}`, bearer(), nil)))
 		got := outcomes(a.Result)
-		if a.StatusCode != http.StatusMultiStatus || got["i-bp67acfmxazb4p0002"].Outcome != handler.Started || got["i-bp1nobalance00001"].Outcome != handler.Failed {
+		if a.StatusCode != http.StatusMultiStatus || got["i-bp67acfmxazb4p0002"].Outcome != hresult.Started || got["i-bp1nobalance00001"].Outcome != hresult.Failed {
 			t.Fatalf("%d %s", a.StatusCode, a.Body)
 		}
 	})
@@ -144,7 +144,7 @@ func TestHTTPStatuses(t *testing.T) {
 			t.Fatalf("%d %v %s", a.StatusCode, a.Headers, a.Body)
 		}
 		ir := a.Result.InstanceResponses.InstanceResponse[0]
-		if ir.Outcome != handler.Unfinished || !ir.Retryable || ir.Code != "Throttling.User" {
+		if ir.Outcome != hresult.Unfinished || !ir.Retryable || ir.Code != "Throttling.User" {
 			t.Fatalf("%+v", ir)
 		}
 		if took := time.Since(begin); took > 3*time.Second {
@@ -221,7 +221,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 	h := start(t, nil, ecsemu.Options{})
 	h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", Throttle: 3})
 	r := result(t, invoke(t, h, []byte(oneInstance)))
-	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Started {
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != hresult.Started {
 		t.Fatalf("%+v", ir)
 	}
 	var throttled int
@@ -265,13 +265,13 @@ func TestTwentyConcurrentInvocations(t *testing.T) {
 				errs <- err
 				return
 			}
-			var r handler.Result
+			var r hresult.Result
 			if err := out.Decode(&r); err != nil {
 				errs <- err
 				return
 			}
 			if len(r.InstanceResponses.InstanceResponse) != 1 || r.InstanceResponses.InstanceResponse[0].InstanceID != id ||
-				r.InstanceResponses.InstanceResponse[0].Outcome != handler.Started {
+				r.InstanceResponses.InstanceResponse[0].Outcome != hresult.Started {
 				errs <- fmt.Errorf("%s: %+v", id, r.InstanceResponses)
 			}
 			if n := len(out.LogsOf("instance")); n != 1 {
@@ -304,7 +304,7 @@ func TestNetworkErrorsLeakNoSecret(t *testing.T) {
 			t.Fatalf("the error leaks a secret: %s", out.ErrorMessage)
 		}
 	}
-	if l := out.LogsOf("instance"); len(l) != 1 || l[0]["code"] != handler.CodeNetworkError {
+	if l := out.LogsOf("instance"); len(l) != 1 || l[0]["code"] != hresult.CodeNetworkError {
 		t.Fatalf("%v", out.Logs)
 	}
 	// The cleanup of start checks the whole output of the function as well.
@@ -314,7 +314,7 @@ func TestMissingCredentials(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(oneInstance), func(i *fcemu.Invocation) { i.NoCredentials = true }))
-	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Failed || ir.Code != handler.CodeMissingCredentials {
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != hresult.Failed || ir.Code != hresult.CodeMissingCredentials {
 		t.Fatalf("%+v", ir)
 	}
 	if len(h.ECS.Calls()) != 0 {
@@ -327,8 +327,8 @@ func TestAllowedTag(t *testing.T) {
 	h := start(t, map[string]string{"ALLOWED_TAG": "start-ecs=allowed"}, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0004","i-bp1runningdemo001"]}`)))
 	got := outcomes(r)
-	if got["i-bp67acfmxazb4p0004"].Outcome != handler.Started || got["i-bp1runningdemo001"].Outcome != handler.Rejected ||
-		got["i-bp1runningdemo001"].Code != handler.CodeNotAllowed {
+	if got["i-bp67acfmxazb4p0004"].Outcome != hresult.Started || got["i-bp1runningdemo001"].Outcome != hresult.Rejected ||
+		got["i-bp1runningdemo001"].Code != hresult.CodeNotAllowed {
 		t.Fatalf("%+v", got)
 	}
 	for _, c := range h.ECS.Calls() {
@@ -346,10 +346,10 @@ func TestEveryOutcomeOfOneBatch(t *testing.T) {
 		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0006"],"dryRun":true},
 		{"regionId":"cn-hangzhou","instanceIds":["i-BAD"]}
 	]`)))
-	want := map[string]handler.Outcome{
-		"i-bp67acfmxazb4p0005": handler.Started, "i-bp67acfmxazb4p0003": handler.AlreadyRunning,
-		"i-bp1nostock0000001": handler.Failed, "i-bp1notfound000001": handler.Failed,
-		"i-bp67acfmxazb4p0006": handler.DryRunPassed, "i-BAD": handler.Rejected,
+	want := map[string]hresult.Outcome{
+		"i-bp67acfmxazb4p0005": hresult.Started, "i-bp67acfmxazb4p0003": hresult.AlreadyRunning,
+		"i-bp1nostock0000001": hresult.Failed, "i-bp1notfound000001": hresult.Failed,
+		"i-bp67acfmxazb4p0006": hresult.DryRunPassed, "i-BAD": hresult.Rejected,
 	}
 	got := outcomes(r)
 	for id, o := range want {
@@ -404,8 +404,8 @@ func TestAllTogether(t *testing.T) {
 	t.Run("a running instance is set aside, the rest start together", func(t *testing.T) {
 		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0003","i-bp67acfmxazb4p0007","i-bp67acfmxazb4p0008"],"batchOptimization":"AllTogether"}`)))
 		got := outcomes(r)
-		if got["i-bp67acfmxazb4p0003"].Outcome != handler.AlreadyRunning || got["i-bp67acfmxazb4p0007"].Outcome != handler.Started ||
-			got["i-bp67acfmxazb4p0008"].Outcome != handler.Started {
+		if got["i-bp67acfmxazb4p0003"].Outcome != hresult.AlreadyRunning || got["i-bp67acfmxazb4p0007"].Outcome != hresult.Started ||
+			got["i-bp67acfmxazb4p0008"].Outcome != hresult.Started {
 			t.Fatalf("%+v", got)
 		}
 		var last ecsemu.Call
@@ -421,7 +421,7 @@ func TestAllTogether(t *testing.T) {
 	t.Run("one failing instance fails them all", func(t *testing.T) {
 		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0009","i-bp1nostock0000001"],"batchOptimization":"AllTogether"}`)))
 		for id, ir := range outcomes(r) {
-			if ir.Outcome != handler.Failed || ir.Code != "OperationDenied.NoStock" {
+			if ir.Outcome != hresult.Failed || ir.Code != "OperationDenied.NoStock" {
 				t.Errorf("%s: %+v", id, ir)
 			}
 		}
@@ -435,7 +435,7 @@ func TestAllTogether(t *testing.T) {
 			ids = append(ids, fmt.Sprintf("i-toomany%06d", i))
 		}
 		r := result(t, invoke(t, h, mustJSON(map[string]any{"instanceIds": ids, "batchOptimization": "AllTogether"})))
-		if r.Summary.Rejected != 101 || r.InstanceResponses.InstanceResponse[0].Code != handler.CodeInvalidParameter {
+		if r.Summary.Rejected != 101 || r.InstanceResponses.InstanceResponse[0].Code != hresult.CodeInvalidParameter {
 			t.Fatalf("%+v", r.Summary)
 		}
 	})
@@ -452,7 +452,7 @@ func TestStoppingInstanceIsStartedOnceStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp1stoppingdemo01"]}`)))
-	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != handler.Started {
+	if ir := r.InstanceResponses.InstanceResponse[0]; ir.Outcome != hresult.Started {
 		t.Fatalf("%+v", ir)
 	}
 }
@@ -461,8 +461,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0011","i-bp67acfmxazb4p0003","i-bp1lockeddemo0001","i-bp1notthere000002"],"dryRun":true}`)))
-	want := map[string]handler.Outcome{"i-bp67acfmxazb4p0011": handler.DryRunPassed, "i-bp67acfmxazb4p0003": handler.AlreadyRunning,
-		"i-bp1lockeddemo0001": handler.Failed, "i-bp1notthere000002": handler.Failed}
+	want := map[string]hresult.Outcome{"i-bp67acfmxazb4p0011": hresult.DryRunPassed, "i-bp67acfmxazb4p0003": hresult.AlreadyRunning,
+		"i-bp1lockeddemo0001": hresult.Failed, "i-bp1notthere000002": hresult.Failed}
 	got := outcomes(r)
 	for id, o := range want {
 		if got[id].Outcome != o {
@@ -499,7 +499,7 @@ func TestStateChangeEventsRestartOnlyTaggedInstances(t *testing.T) {
 	t.Run("with RESTART_TAG, only tagged ones", func(t *testing.T) {
 		h := start(t, map[string]string{"RESTART_TAG": "auto-restart=true"}, ecsemu.Options{})
 		r := result(t, invoke(t, h, ev("i-bp67acfmxazb4p0012", "Stopped")))
-		if ir := outcomes(r)["i-bp67acfmxazb4p0012"]; ir.Outcome != handler.Started {
+		if ir := outcomes(r)["i-bp67acfmxazb4p0012"]; ir.Outcome != hresult.Started {
 			t.Fatalf("%+v", r)
 		}
 		r = result(t, invoke(t, h, ev("i-bp1nobalance00001", "Stopped"))) // carries no tag

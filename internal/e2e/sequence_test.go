@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
@@ -40,8 +40,8 @@ func TestSequenceStartsInOrder(t *testing.T) {
 		            {"regionId":"cn-shanghai","roleArn":"` + roleB + `","tags":[{"key":"app","value":"web"}]}]}]}`
 	a := httpResult(t, invoke(t, h, httpEvent(body, bearer(), nil)))
 	got := outcomes(a.Result)
-	want := map[string]handler.Outcome{"i-bpdatabase0001": handler.Started, "i-bpweb00000001": handler.Started, "i-bpweb00000002": handler.AlreadyRunning,
-		"i-uf6acctb00001": handler.Started, "i-uf6acctb00002": handler.Started}
+	want := map[string]hresult.Outcome{"i-bpdatabase0001": hresult.Started, "i-bpweb00000001": hresult.Started, "i-bpweb00000002": hresult.AlreadyRunning,
+		"i-uf6acctb00001": hresult.Started, "i-uf6acctb00002": hresult.Started}
 	if a.StatusCode != 200 || len(a.Result.InstanceResponses.InstanceResponse) != len(want) {
 		t.Fatalf("%d %+v", a.StatusCode, a.Result)
 	}
@@ -96,12 +96,12 @@ func TestSequenceStopsAfterAFailingGroup(t *testing.T) {
 		{"instanceIds":["i-bp67acfmxazb4p0001"]}]}`
 	a := httpResult(t, invoke(t, h, httpEvent(body, bearer(), nil)))
 	got := outcomes(a.Result)
-	if a.StatusCode != 207 || got["i-bpdbnostock01"].Outcome != handler.Failed {
+	if a.StatusCode != 207 || got["i-bpdbnostock01"].Outcome != hresult.Failed {
 		t.Fatalf("%d %+v", a.StatusCode, a.Result)
 	}
 	for _, id := range []string{"i-bpweb00000001", "i-bpweb00000002", "i-bp67acfmxazb4p0001"} {
 		ir := got[id]
-		if ir.Outcome != handler.Skipped || ir.Code != "SequenceStopped" || !strings.Contains(ir.Message, "sequence[0]") || !strings.Contains(ir.Message, "i-bpdbnostock01") {
+		if ir.Outcome != hresult.Skipped || ir.Code != "SequenceStopped" || !strings.Contains(ir.Message, "sequence[0]") || !strings.Contains(ir.Message, "i-bpdbnostock01") {
 			t.Errorf("%s: %+v, want Skipped naming sequence[0] and its failure", id, ir)
 		}
 	}
@@ -139,13 +139,13 @@ func TestSequenceEndsAtTheDeadline(t *testing.T) {
 	const req = `{"regionId":"cn-hangzhou","sequence":[
 		{"instanceIds":["i-bp67acfmxazb4p0001"]},
 		{"instanceIds":["i-bp67acfmxazb4p0002"]}]}`
-	check := func(t *testing.T, res handler.Result) {
+	check := func(t *testing.T, res hresult.Result) {
 		t.Helper()
 		got := outcomes(res)
-		if ir := got["i-bp67acfmxazb4p0001"]; ir.Outcome != handler.Unfinished || !ir.Retryable {
+		if ir := got["i-bp67acfmxazb4p0001"]; ir.Outcome != hresult.Unfinished || !ir.Retryable {
 			t.Errorf("group 1: %+v, want Unfinished and retryable", ir)
 		}
-		if ir := got["i-bp67acfmxazb4p0002"]; ir.Outcome != handler.Skipped || ir.Code != handler.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
+		if ir := got["i-bp67acfmxazb4p0002"]; ir.Outcome != hresult.Skipped || ir.Code != hresult.CodeSequenceStopped || !strings.Contains(ir.Message, "sequence[0]") {
 			t.Errorf("group 2: %+v, want Skipped naming sequence[0]", ir)
 		}
 		if n := len(res.InstanceResponses.InstanceResponse); n != 2 {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -34,7 +34,7 @@ func TestSkipDateInShanghaiNotInUTC(t *testing.T) {
 		t.Fatalf("%d ECS calls on a skip date", n)
 	}
 	r = result(t, invoke(t, h, timer("UTC")))
-	if got := outcomes(r)["i-bp67acfmxazb4p0001"]; got.Outcome != handler.Started || len(r.Ignored) != 0 {
+	if got := outcomes(r)["i-bp67acfmxazb4p0001"]; got.Outcome != hresult.Started || len(r.Ignored) != 0 {
 		t.Fatalf("in UTC the date is %s: %+v", fired.Format("2006-01-02"), r)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
@@ -47,7 +47,7 @@ func TestREADMETimerPayloadInQuerySpellingStartsTheTaggedFleet(t *testing.T) {
 	}
 	got := outcomes(r)
 	for id := range want {
-		if o := got[id].Outcome; o != handler.Started && o != handler.AlreadyRunning {
+		if o := got[id].Outcome; o != hresult.Started && o != hresult.AlreadyRunning {
 			t.Errorf("%s: %q, want Started or AlreadyRunning", id, o)
 		}
 	}
@@ -85,7 +85,7 @@ func TestAlarmCallbackTakesItsRegionFromTheURL(t *testing.T) {
 
 	a := httpResult(t, invoke(t, h, httpEvent(form, formCT, map[string]string{"token": webhookSecret, "RegionId": "cn-shanghai"})))
 	ir := outcomes(a.Result)["i-uf6shanghaidemo01"]
-	if a.StatusCode != http.StatusOK || ir.Outcome != handler.Started || ir.RegionID != "cn-shanghai" {
+	if a.StatusCode != http.StatusOK || ir.Outcome != hresult.Started || ir.RegionID != "cn-shanghai" {
 		t.Fatalf("%d %s, want 200 and i-uf6shanghaidemo01 Started in cn-shanghai", a.StatusCode, a.Body)
 	}
 	if calls := startCalls(h); len(calls) != 1 || calls[0].RegionID != "cn-shanghai" {
@@ -115,7 +115,7 @@ func TestUnrelatedQueryKeysBesideABodyAreIgnored(t *testing.T) {
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
 	const marker = "deploy-7-q9x4"
 	a := httpResult(t, invoke(t, h, httpEvent(oneInstance, nil, map[string]string{"token": webhookSecret, "ref": marker, "source": marker + "-src"})))
-	if a.StatusCode != http.StatusOK || outcomes(a.Result)["i-bp67acfmxazb4p0001"].Outcome != handler.Started {
+	if a.StatusCode != http.StatusOK || outcomes(a.Result)["i-bp67acfmxazb4p0001"].Outcome != hresult.Started {
 		t.Fatalf("%d %s, want 200 and the body's instance Started", a.StatusCode, a.Body)
 	}
 	if strings.Contains(h.Fn.Output(), marker) {

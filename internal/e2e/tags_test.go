@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
@@ -36,14 +36,14 @@ func bigFleet(t *testing.T, n int) (ecsemu.Fleet, map[string]string) {
 // carried out: each reported exactly once, the Stopped ones Started and
 // nothing else sent to StartInstances (in calls of at most 100), the Running
 // ones AlreadyRunning; and that every page of the lookup was read.
-func checkSelection(t *testing.T, h *harness.Harness, r handler.Result, statuses map[string]string) {
+func checkSelection(t *testing.T, h *harness.Harness, r hresult.Result, statuses map[string]string) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		seen[ir.InstanceID]++
-		want := handler.Started
+		want := hresult.Started
 		if statuses[ir.InstanceID] == ecsemu.Running {
-			want = handler.AlreadyRunning
+			want = hresult.AlreadyRunning
 		}
 		if ir.Outcome != want {
 			t.Errorf("%s (%s): %s %s %s, want %s", ir.InstanceID, statuses[ir.InstanceID], ir.Outcome, ir.Code, ir.Message, want)
@@ -156,11 +156,11 @@ func TestTagsNarrowInstanceIDs(t *testing.T) {
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001","i-bp1nobalance00001","i-bp1runningdemo001"],"tags":[{"key":"env","value":"dev"}]}`)))
 	got := outcomes(r)
-	if o := got["i-bp67acfmxazb4p0001"]; o.Outcome != handler.Started {
+	if o := got["i-bp67acfmxazb4p0001"]; o.Outcome != hresult.Started {
 		t.Errorf("the tagged instance: %+v", o)
 	}
 	for _, id := range []string{"i-bp1nobalance00001", "i-bp1runningdemo001"} {
-		if o := got[id]; o.Outcome != handler.Rejected || o.Code != handler.CodeNotAllowed || !strings.Contains(o.Message, "env=dev") {
+		if o := got[id]; o.Outcome != hresult.Rejected || o.Code != hresult.CodeNotAllowed || !strings.Contains(o.Message, "env=dev") {
 			t.Errorf("%s without the tag: %+v", id, o)
 		}
 	}
@@ -189,7 +189,7 @@ func TestTagSelectionOutcomes(t *testing.T) {
 	t.Run("over MAX_INSTANCES", func(t *testing.T) {
 		h.ECS.ResetCalls()
 		r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","tags":[{"key":"env","value":"dev"}]}`))) // 21 instances
-		if len(r.InstanceResponses.InstanceResponse) != 0 || len(r.Ignored) != 1 || r.Ignored[0].Code != handler.CodeTooManyInstances ||
+		if len(r.InstanceResponses.InstanceResponse) != 0 || len(r.Ignored) != 1 || r.Ignored[0].Code != hresult.CodeTooManyInstances ||
 			r.Ignored[0].InstanceCount != 21 || !strings.Contains(r.Ignored[0].Reason, "env=dev") {
 			t.Fatalf("result %+v", r)
 		}
@@ -203,8 +203,8 @@ func TestTagSelectionOutcomes(t *testing.T) {
 		h.ECS.ResetCalls()
 		r := result(t, invoke(t, h, []byte(`{"regionId":"cn-hangzhou","tags":[{"key":"env","value":"prod"}],"dryRun":true}`)))
 		got := outcomes(r)
-		want := map[string]handler.Outcome{"i-bp1runningdemo001": handler.AlreadyRunning, "i-bp1stoppingdemo01": handler.DryRunPassed,
-			"i-bp1lockeddemo0001": handler.Failed}
+		want := map[string]hresult.Outcome{"i-bp1runningdemo001": hresult.AlreadyRunning, "i-bp1stoppingdemo01": hresult.DryRunPassed,
+			"i-bp1lockeddemo0001": hresult.Failed}
 		if len(got) != len(want) {
 			t.Fatalf("outcomes %+v", got)
 		}
@@ -233,13 +233,13 @@ func TestWaitUntilRunning(t *testing.T) {
 	const delay = 2500 * time.Millisecond
 	h := start(t, map[string]string{"WEBHOOK_SECRET": webhookSecret, "HTTP_WAIT": "1s"}, ecsemu.Options{StartDelay: delay})
 	const req = `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001","i-bp67acfmxazb4p0003"],"tags":[{"key":"env","value":"dev"}],"wait":true}`
-	check := func(t *testing.T, r handler.Result, lines []map[string]any) {
+	check := func(t *testing.T, r hresult.Result, lines []map[string]any) {
 		t.Helper()
 		got := outcomes(r)
-		if o := got["i-bp67acfmxazb4p0001"]; o.Outcome != handler.Started || o.CurrentStatus != "Running" {
+		if o := got["i-bp67acfmxazb4p0001"]; o.Outcome != hresult.Started || o.CurrentStatus != "Running" {
 			t.Errorf("started: %+v", o)
 		}
-		if o := got["i-bp67acfmxazb4p0003"]; o.Outcome != handler.AlreadyRunning || o.CurrentStatus != "Running" {
+		if o := got["i-bp67acfmxazb4p0003"]; o.Outcome != hresult.AlreadyRunning || o.CurrentStatus != "Running" {
 			t.Errorf("already running: %+v", o)
 		}
 		for _, l := range lines {
@@ -281,12 +281,12 @@ func TestWaitTimeout(t *testing.T) {
 		}
 		for _, ir := range a.Result.InstanceResponses.InstanceResponse {
 			if ir.InstanceID == "i-bp67acfmxazb4p0003" {
-				if ir.Outcome != handler.AlreadyRunning {
+				if ir.Outcome != hresult.AlreadyRunning {
 					t.Errorf("the running instance: %+v", ir)
 				}
 				continue
 			}
-			if ir.Outcome != handler.Unfinished || ir.Code != handler.CodeWaitTimeout || ir.CurrentStatus != "Starting" || !ir.Retryable {
+			if ir.Outcome != hresult.Unfinished || ir.Code != hresult.CodeWaitTimeout || ir.CurrentStatus != "Starting" || !ir.Retryable {
 				t.Errorf("%+v, want Unfinished WaitTimeout, last seen Starting", ir)
 			}
 		}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
@@ -50,7 +50,7 @@ func TestTargetsTwoRegionsTwoAccounts(t *testing.T) {
 	}
 	for id, want := range map[string][2]string{"i-bp67acfmxazb4p0001": {"cn-hangzhou", ""}, "i-uf6shanghaidemo01": {"cn-shanghai", ""},
 		"i-uf6acctb00001": {"cn-shanghai", accountB}, "i-uf6acctb00002": {"cn-shanghai", accountB}} {
-		if ir := got[id]; ir.Outcome != handler.Started || ir.RegionID != want[0] || ir.AccountID != want[1] {
+		if ir := got[id]; ir.Outcome != hresult.Started || ir.RegionID != want[0] || ir.AccountID != want[1] {
 			t.Errorf("%s: %+v, want Started in %s account %q", id, ir, want[0], want[1])
 		}
 	}
@@ -85,7 +85,7 @@ func TestTargetsTwoRegionsTwoAccounts(t *testing.T) {
 	}
 	// Without roleArn the function's own credentials do not see account B's instance.
 	r = result(t, invoke(t, h, []byte(`{"regionId":"cn-shanghai","instanceIds":["i-uf6acctb00001"]}`)))
-	if ir := outcomes(r)["i-uf6acctb00001"]; ir.Outcome != handler.Failed || ir.AccountID != "" {
+	if ir := outcomes(r)["i-uf6acctb00001"]; ir.Outcome != hresult.Failed || ir.AccountID != "" {
 		t.Fatalf("account B's instance without its role: %+v", ir)
 	}
 	// A second invocation reuses the assumed credentials: no new AssumeRole.
@@ -110,7 +110,7 @@ func TestRoleNotAllowedAndRefused(t *testing.T) {
 	h := startWith(t, twoAccounts(t), map[string]string{"ALLOWED_ROLE_ARNS": roleB, "HTTP_AUTH": "secret", "WEBHOOK_SECRET": webhookSecret},
 		ecsemu.Options{Roles: []ecsemu.Role{{Arn: roleB, Refuse: "NoPermission"}}})
 	r := result(t, invoke(t, h, []byte(`{"regionId":"cn-shanghai","roleArn":"`+other+`","instanceIds":["i-uf6acctb00001"]}`)))
-	if ir := outcomes(r)["i-uf6acctb00001"]; ir.Outcome != handler.Rejected || ir.Code != "Forbidden.NotAllowed" || !strings.Contains(ir.Message, "ALLOWED_ROLE_ARNS") {
+	if ir := outcomes(r)["i-uf6acctb00001"]; ir.Outcome != hresult.Rejected || ir.Code != "Forbidden.NotAllowed" || !strings.Contains(ir.Message, "ALLOWED_ROLE_ARNS") {
 		t.Fatalf("%+v", r)
 	}
 	if n := len(h.ECS.Calls()); n != 0 {
@@ -119,10 +119,10 @@ func TestRoleNotAllowedAndRefused(t *testing.T) {
 	a := httpResult(t, invoke(t, h, httpEvent(`{"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0002"]},
 		{"regionId":"cn-shanghai","roleArn":"`+roleB+`","instanceIds":["i-uf6acctb00002"]}]}`, bearer(), nil)))
 	got := outcomes(a.Result)
-	if ir := got["i-uf6acctb00002"]; ir.Outcome != handler.Failed || ir.Code != "NoPermission" || !strings.Contains(ir.Advice, "trust policy") || ir.AccountID != accountB {
+	if ir := got["i-uf6acctb00002"]; ir.Outcome != hresult.Failed || ir.Code != "NoPermission" || !strings.Contains(ir.Advice, "trust policy") || ir.AccountID != accountB {
 		t.Fatalf("%+v", a.Result)
 	}
-	if got["i-bp67acfmxazb4p0002"].Outcome != handler.Started || a.StatusCode != 207 {
+	if got["i-bp67acfmxazb4p0002"].Outcome != hresult.Started || a.StatusCode != 207 {
 		t.Fatalf("%d %+v", a.StatusCode, a.Result)
 	}
 }

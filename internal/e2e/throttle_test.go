@@ -4,7 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/handler/starter"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 )
@@ -28,14 +29,14 @@ func TestThrottlingForAMinuteWaitsForTheNextWindow(t *testing.T) {
 	h.ECS.SetFaults(ecsemu.Faults{Action: "StartInstances", PerMinute: 1})
 	quotaSet := time.Now()
 	long := func(i *fcemu.Invocation) { i.Timeout = 100 * time.Second }
-	if ir := outcomes(result(t, invoke(t, h, timerEvent(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]}`), long)))["i-bp67acfmxazb4p0001"]; ir.Outcome != handler.Started {
+	if ir := outcomes(result(t, invoke(t, h, timerEvent(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"]}`), long)))["i-bp67acfmxazb4p0001"]; ir.Outcome != hresult.Started {
 		t.Fatalf("the call that spends the quota: %+v", ir)
 	}
 	out := invoke(t, h, timerEvent(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0002"]}`), long)
 	if out.IsError {
 		t.Fatalf("throttling for one window ended the invocation: %s %.300s", out.ErrorType, out.ErrorMessage)
 	}
-	if ir := outcomes(result(t, out))["i-bp67acfmxazb4p0002"]; ir.Outcome != handler.Started {
+	if ir := outcomes(result(t, out))["i-bp67acfmxazb4p0002"]; ir.Outcome != hresult.Started {
 		t.Fatalf("%+v, want Started once the next window opened", ir)
 	}
 	throttled, started := 0, time.Time{}
@@ -52,7 +53,7 @@ func TestThrottlingForAMinuteWaitsForTheNextWindow(t *testing.T) {
 	}
 	t.Logf("started %s after the quota was set, after %d throttled calls", started.Sub(quotaSet), throttled)
 	// Its backoff attempts, a call at the wall-clock minute, one after.
-	if most := handler.DefaultBackoff.Attempts + 2; throttled == 0 || throttled > most {
+	if most := starter.DefaultBackoff.Attempts + 2; throttled == 0 || throttled > most {
 		t.Errorf("%d throttled calls, want 1 to %d: waiting for the window is not retrying", throttled, most)
 	}
 }

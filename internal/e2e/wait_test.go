@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	hresult "github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
@@ -36,14 +36,14 @@ func TestWaitPollsAtItsEnd(t *testing.T) {
 				}
 				h.ECS.ResetCalls()
 				out := invoke(t, h, carrier.wrap(req))
-				var r handler.Result
+				var r hresult.Result
 				if carrier.name == "http" {
 					r = httpResult(t, out).Result
 				} else {
 					r = result(t, out)
 				}
 				ir := outcomes(r)["i-bp67acfmxazb4p0001"]
-				if ir.Outcome != handler.Started || ir.CurrentStatus != "Running" {
+				if ir.Outcome != hresult.Started || ir.CurrentStatus != "Running" {
 					t.Errorf("%s: %s %s (%s, %q): want Started and Running, seen at the wait's end", carrier.name, ir.Outcome, ir.CurrentStatus, ir.Code, ir.Message)
 				}
 				var polls []time.Duration

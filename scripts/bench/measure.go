@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/start-ecs/start-ecs/handler"
+	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/build"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
@@ -397,7 +397,7 @@ type scale struct {
 	Lost          int           // instances not Started in the answer, or not started by ECS
 	StartedTwice  int           // instances in more than one accepted call
 	PeakRSS       int64         // bytes, the function's VmHWM after the invocation
-	AnswerOutcome map[handler.Outcome]int
+	AnswerOutcome map[result.Outcome]int
 	Error         string // the function's error, when it returned one
 }
 
@@ -439,11 +439,11 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 	if err != nil {
 		return nil, err
 	}
-	s := &scale{N: n, Tags: tags, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[handler.Outcome]int{}}
+	s := &scale{N: n, Tags: tags, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[result.Outcome]int{}}
 	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
 		return nil, err
 	}
-	var res handler.Result
+	var res result.Result
 	if r.IsError {
 		// Unfinished instances make the invocation an error (safe to retry):
 		// every instance it did not start counts as lost.
@@ -451,7 +451,7 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
 		return nil, fmt.Errorf("the answer: %w", err)
 	}
-	outcome := map[string]handler.Outcome{}
+	outcome := map[string]result.Outcome{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
 		outcome[ir.InstanceID] = ir.Outcome
 		s.AnswerOutcome[ir.Outcome]++
@@ -475,7 +475,7 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 	}
 	for _, in := range f.Instances {
 		now, _ := ecs.Instance(in.InstanceID)
-		if outcome[in.InstanceID] != handler.Started || now.Status == ecsemu.Stopped {
+		if outcome[in.InstanceID] != result.Started || now.Status == ecsemu.Stopped {
 			s.Lost++
 		}
 		if calledIn[in.InstanceID] > 1 {

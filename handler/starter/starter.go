@@ -1,4 +1,11 @@
-package handler
+// Package starter does the ECS work of one invocation (DESIGN §7): it
+// starts groups of instances (SuccessFirst, AllTogether, dry runs) through
+// the one retry loop, under a bound on calls in flight and ECS's pace per
+// scope, looks instances up (by ID and by tags, page by page), polls a
+// wait, assumes the roles of other accounts, and classifies every answer
+// into one Outcome per instance. It knows nothing of events or of the plan:
+// it is given groups, scopes and tags, and answers with results.
+package starter
 
 import (
 	"context"
@@ -6,6 +13,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // Group is one set of instances started together: at most 100 IDs in one region
@@ -29,7 +39,7 @@ type Backoff struct {
 	Max      time.Duration
 	Attempts int
 	// Window is the longest window of ECS's flow control; zero means
-	// DefaultThrottleWindow. Only tests shorten it.
+	// defaultThrottleWindow. Only tests shorten it.
 	Window time.Duration
 }
 
@@ -37,25 +47,25 @@ type Backoff struct {
 // within a second or two.
 var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
 
-// DefaultThrottleWindow is the window of ECS's per-minute quotas: a call
+// defaultThrottleWindow is the window of ECS's per-minute quotas: a call
 // throttled in it may not succeed before the next.
-const DefaultThrottleWindow = time.Minute
+const defaultThrottleWindow = time.Minute
 
 // Starter starts groups of instances and decides one Outcome for each (DESIGN §7).
 // It is safe for concurrent use; every Start call has state of its own.
 type Starter struct {
-	ECS           ECS
+	ECS           ecsapi.ECS
 	MaxConcurrent int
 	Backoff       Backoff
 	// PollInterval is how often a wait polls for Running (DESIGN §3.1);
-	// zero means DefaultPollInterval.
+	// zero means defaultPollInterval.
 	PollInterval time.Duration
 	// Roles assumes the roles of other accounts (nil: none can be).
-	Roles *roleCache
+	Roles *RoleCache
 }
 
-// DefaultPollInterval is how often a wait asks ECS whether its instances run.
-const DefaultPollInterval = 2 * time.Second
+// defaultPollInterval is how often a wait asks ECS whether its instances run.
+const defaultPollInterval = 2 * time.Second
 
 // Warning is something in ECS's answers that the starter ignored rather than
 // acted on (DESIGN §7): an entry for an instance the call did not name, or a
@@ -67,20 +77,20 @@ type Warning struct {
 	EcsRequestID string
 }
 
-// Start runs every group, concurrently under the starter's bound, and returns one
+// startAll runs every group, concurrently under the starter's bound, and returns one
 // result per instance, keyed by regionId/instanceId, and the warnings to log.
 // Work still undone when ctx ends is Unfinished.
-func (s *Starter) Start(ctx context.Context, creds Credentials, groups []Group) (map[string]InstanceResult, []Warning) {
+func (s *Starter) startAll(ctx context.Context, creds ecsapi.Credentials, groups []Group) (map[string]result.InstanceResult, []Warning) {
 	return s.start(ctx, s.newRun(creds), groups)
 }
 
-// start is Start with a run of the caller's (see Handler.newRun).
-func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[string]InstanceResult, []Warning) {
+// start is Start with a run of the caller's (see NewRun).
+func (s *Starter) start(ctx context.Context, r *Run, groups []Group) (map[string]result.InstanceResult, []Warning) {
 	one := func(g Group) {
 		switch {
 		case g.DryRun:
 			r.dryRun(ctx, g)
-		case g.BatchOptimization == AllTogether:
+		case g.BatchOptimization == ecsapi.AllTogether:
 			r.allTogether(ctx, g)
 		default:
 			r.successFirst(ctx, g.RegionID, g.InstanceIDs)
@@ -102,25 +112,47 @@ func (s *Starter) start(ctx context.Context, r *startRun, groups []Group) (map[s
 
 // newRun is the state of one Start, or of the tag lookups before it: bounded,
 // retrying access to ECS for one invocation's credentials.
-func (s *Starter) newRun(creds Credentials) *startRun {
+func (s *Starter) newRun(creds ecsapi.Credentials) *Run {
 	b := s.Backoff
 	if b.Attempts == 0 {
 		b = DefaultBackoff
 	}
-	return &startRun{s: s, creds: creds, results: make(map[string]InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
+	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
 }
 
-// resultKey keys results by region and instance.
-func resultKey(region, id string) string { return region + "/" + id }
+// NewRun is the starter's state for one invocation's calls: its
+// credentials, and its side of AssumeRole (nil: no role can be assumed).
+func (s *Starter) NewRun(creds ecsapi.Credentials, session *Session) *Run {
+	r := s.newRun(creds)
+	r.session = session
+	return r
+}
 
-type startRun struct {
+// StartGroups runs every group, concurrently under the starter's bound,
+// with this run's lanes, pace and roles, and returns one result per
+// instance, keyed by ecsapi.InstanceKey(scope, id), and the warnings to log. Work still
+// undone when ctx ends is Unfinished.
+func (r *Run) StartGroups(ctx context.Context, groups []Group) (map[string]result.InstanceResult, []Warning) {
+	return r.s.start(ctx, r, groups)
+}
+
+// Warnings are what the run's calls so far ignored of ECS's answers.
+func (r *Run) Warnings() []Warning {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.warnings
+}
+
+// Run is the state of one invocation's calls (see NewRun): its credentials,
+// its side of AssumeRole, a lane per scope, and the results and warnings.
+type Run struct {
 	s     *Starter
-	creds Credentials
+	creds ecsapi.Credentials
 	// session is the invocation's side of AssumeRole (roles.go).
-	session *roleSession
+	session *Session
 
 	laneMu sync.Mutex
-	// lanes hold, per scope (region and account, see roles.go), the bound
+	// lanes hold, per scope (region and account, see ecsapi.ScopeOf), the bound
 	// on calls in flight (MaxConcurrent) and the pace once ECS throttles:
 	// ECS's flow control counts per account and region, so each scope gets
 	// its own.
@@ -128,11 +160,11 @@ type startRun struct {
 	paceMax time.Duration
 
 	mu       sync.Mutex
-	results  map[string]InstanceResult
+	results  map[string]result.InstanceResult
 	warnings []Warning
 }
 
-func (r *startRun) warn(w Warning) {
+func (r *Run) warn(w Warning) {
 	r.mu.Lock()
 	r.warnings = append(r.warnings, w)
 	r.mu.Unlock()
@@ -143,7 +175,7 @@ func (r *startRun) warn(w Warning) {
 // a warning (it passed no policy, so it is never acted on), a second entry
 // for the same instance likewise; missing lists the asked instances the
 // answer left out.
-func (r *startRun) checkAnswer(region string, asked []string, out *StartInstancesOutput) (entries []InstanceResponse, missing []string) {
+func (r *Run) checkAnswer(region string, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
 	answered := make(map[string]bool, len(asked))
 	for _, id := range asked {
 		answered[id] = false
@@ -172,24 +204,24 @@ func (r *startRun) checkAnswer(region string, asked []string, out *StartInstance
 }
 
 // missingVerdict is an instance ECS's answer left out: transient (DESIGN §7).
-func missingVerdict(requestID string) verdict {
-	return verdict{class: transient, code: CodeMissingInstanceResponse, message: "ECS's answer did not mention the instance", requestID: requestID}
+func missingVerdict(requestID string) Verdict {
+	return Verdict{Class: transient, Code: result.CodeMissingInstanceResponse, Message: "ECS's answer did not mention the instance", RequestID: requestID}
 }
 
-func (r *startRun) set(ir InstanceResult) {
+func (r *Run) set(ir result.InstanceResult) {
 	r.mu.Lock()
-	r.results[resultKey(ir.RegionID, ir.InstanceID)] = ir
+	r.results[ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)] = ir
 	r.mu.Unlock()
 }
 
-func (r *startRun) setAll(region string, ids []string, o Outcome, v verdict, prev, cur string) {
+func (r *Run) setAll(region string, ids []string, o result.Outcome, v Verdict, prev, cur string) {
 	for _, id := range ids {
-		ir := InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.code,
-			Message: v.message, EcsRequestID: v.requestID, PreviousStatus: prev, CurrentStatus: cur}
+		ir := result.InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.Code,
+			Message: v.Message, EcsRequestID: v.RequestID, PreviousStatus: prev, CurrentStatus: cur}
 		switch o {
-		case Failed:
-			ir.Advice = v.adviceText()
-		case Unfinished:
+		case result.Failed:
+			ir.Advice = v.AdviceText()
+		case result.Unfinished:
 			ir.Retryable = true
 		}
 		r.set(ir)
@@ -211,7 +243,7 @@ type lane struct {
 	paces map[string]*pacer // by API, under startRun.laneMu
 }
 
-func (r *startRun) lane(scope string) *lane {
+func (r *Run) lane(scope string) *lane {
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
 	l, found := r.lanes[scope]
@@ -223,7 +255,7 @@ func (r *startRun) lane(scope string) *lane {
 }
 
 // paceOf is the pace of api's calls to scope.
-func (r *startRun) paceOf(scope, api string) *pacer {
+func (r *Run) paceOf(scope, api string) *pacer {
 	l := r.lane(scope)
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
@@ -243,7 +275,7 @@ type ecsCall struct {
 	lane   *lane
 	pace   *pacer
 	sent   time.Time
-	creds  Credentials
+	creds  ecsapi.Credentials
 	region string
 }
 
@@ -253,7 +285,7 @@ func (c *ecsCall) answered(throttled bool) {
 	c.pace.answered(c.sent, throttled)
 }
 
-func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, error) {
+func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 	l := r.lane(scope)
 	pace := r.paceOf(scope, api)
 	// The place, then the credentials, then the turn: a call that took its
@@ -267,7 +299,7 @@ func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, err
 		return nil, &notSentError{why: "it waited for a place among the calls in flight", err: ctx.Err()}
 	}
 	c := &ecsCall{lane: l, pace: pace, creds: r.creds}
-	region, role := splitScope(scope)
+	region, role := ecsapi.SplitScope(scope)
 	c.region = region
 	var err error
 	if role != "" {
@@ -283,7 +315,7 @@ func (r *startRun) access(ctx context.Context, scope, api string) (*ecsCall, err
 	return c, nil
 }
 
-func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (r *Run) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	c, err := r.access(ctx, in.RegionID, apiStart)
 	if err != nil {
 		return nil, err
@@ -300,7 +332,7 @@ func (r *startRun) start(ctx context.Context, in StartInstancesInput) (*StartIns
 	return out, err
 }
 
-func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+func (r *Run) describe(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -311,7 +343,7 @@ func (r *startRun) describe(ctx context.Context, scope string, ids []string) (*D
 }
 
 // pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
-func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (*DescribeInstancesOutput, error) {
+func (r *Run) pollStatus(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiStatus)
 	if err != nil {
 		return nil, err
@@ -321,7 +353,7 @@ func (r *startRun) pollStatus(ctx context.Context, scope string, ids []string) (
 	return out, err
 }
 
-func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+func (r *Run) describeByTags(ctx context.Context, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, in.RegionID, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -334,7 +366,7 @@ func (r *startRun) describeByTags(ctx context.Context, in DescribeByTagsInput) (
 
 // throttledCall says whether ECS refused a whole call for its flow control.
 func throttledCall(err error) bool {
-	return err != nil && isThrottling(classify(err).code)
+	return err != nil && isThrottling(classify(err).Code)
 }
 
 // next says how the retry loop goes on after one call (DESIGN §7).
@@ -366,7 +398,7 @@ const (
 type attempt struct {
 	pending []string
 	next    next
-	last    verdict
+	last    Verdict
 	// pause, for next poll, is the time to the next poll when it is not
 	// PollInterval (the last poll of a wait, at its end).
 	pause time.Duration
@@ -384,14 +416,14 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *startRun) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last verdict)) bool {
-	last := verdict{}
+func (r *Run) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
+	last := Verdict{}
 	tries, settles := 0, 0
 	var streak throttleStreak
 	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
-			if last == (verdict{}) {
+			if last == (Verdict{}) {
 				last = notSentVerdict("") // no call was made: the deadline is the reason
 			}
 			unfinished(pending, last)
@@ -401,7 +433,7 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 			// ECS's pace leaves no turn before the deadline: a call sent
 			// anyway would be cut off and report the deadline instead of
 			// ECS's last answer.
-			if last == (verdict{}) {
+			if last == (Verdict{}) {
 				last = notSentVerdict("ECS's pace left no turn before it")
 			}
 			unfinished(pending, last)
@@ -410,8 +442,8 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 		mark, sent := pace.acceptedCalls(), time.Now()
 		a := call(pending)
 		switch {
-		case a.last == (verdict{}):
-		case a.last.code == CodeDeadlineExceeded && ctx.Err() != nil && last.code != "" && last.code != CodeDeadlineExceeded:
+		case a.last == (Verdict{}):
+		case a.last.Code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.Code != "" && last.Code != result.CodeDeadlineExceeded:
 			// A retry cut off by the deadline: ECS's last answer says why
 			// the work is undone, and the call in flight may have taken
 			// effect (DESIGN §7).
@@ -428,11 +460,11 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 		}
 		more := true
 		switch {
-		case a.next == backoff && isThrottling(a.last.code) && pace.acceptedCalls() > mark:
+		case a.next == backoff && isThrottling(a.last.Code) && pace.acceptedCalls() > mark:
 			// Throttled while ECS accepted other calls: the next call waits
 			// for its turn in the shared pace (pacer) and spends no budget.
 			streak = throttleStreak{}
-		case a.next == backoff && isThrottling(a.last.code):
+		case a.next == backoff && isThrottling(a.last.Code):
 			// ECS accepts no call of the scope: wait, bounded by the
 			// deadline, not by a count (throttledWait).
 			more = r.throttledWait(ctx, pace, &streak, sent, mark)
@@ -465,7 +497,7 @@ func (r *startRun) retry(ctx context.Context, scope, api string, pending []strin
 // sleep waits before attempt n+1 (n counted from 1) and reports whether
 // another attempt fits: within the attempt budget when capped, and before
 // ctx's deadline.
-func (r *startRun) sleep(ctx context.Context, n int, capped bool) bool {
+func (r *Run) sleep(ctx context.Context, n int, capped bool) bool {
 	b := r.backoff()
 	if capped && n >= b.Attempts {
 		return false
@@ -496,7 +528,7 @@ type throttleStreak struct {
 // accepted. A window that opens past the deadline leaves one last call just
 // before it (lastPollTime), in case it opened sooner. It reports whether
 // another call fits before ctx's deadline.
-func (r *startRun) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak, sent time.Time, mark int64) bool {
+func (r *Run) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak, sent time.Time, mark int64) bool {
 	b := r.backoff()
 	if s.since.IsZero() {
 		s.since = sent
@@ -507,7 +539,7 @@ func (r *startRun) throttledWait(ctx context.Context, pace *pacer, s *throttleSt
 	}
 	w := b.Window
 	if w <= 0 {
-		w = DefaultThrottleWindow
+		w = defaultThrottleWindow
 	}
 	now := time.Now()
 	full := s.since.Add(w) // when the window of the first throttle is over at the latest
@@ -539,7 +571,7 @@ func (r *startRun) throttledWait(ctx context.Context, pace *pacer, s *throttleSt
 	}
 }
 
-func (r *startRun) backoff() Backoff {
+func (r *Run) backoff() Backoff {
 	if r.s.Backoff.Attempts == 0 {
 		return DefaultBackoff
 	}
@@ -550,11 +582,11 @@ func (s *Starter) pollInterval() time.Duration {
 	if s.PollInterval > 0 {
 		return s.PollInterval
 	}
-	return DefaultPollInterval
+	return defaultPollInterval
 }
 
 // pause waits d and reports whether the next call fits before ctx's deadline.
-func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
+func (r *Run) pause(ctx context.Context, d time.Duration) bool {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 		return false
 	}
@@ -568,7 +600,7 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// selectByTags reads every page of the instances of region that carry all
+// SelectByTags reads every page of the instances of region that carry all
 // of tags (DESIGN §3.1), each page a call of the retry loop, and stops once
 // more than limit are found (the request is then refused anyway). It reads
 // at most maxTagPages(limit) pages: an ECS that keeps answering pages past
@@ -577,26 +609,26 @@ func (r *startRun) pause(ctx context.Context, d time.Duration) bool {
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
-func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPair, limit int) (found []InstanceInfo, v verdict, ok bool) {
+func (r *Run) SelectByTags(ctx context.Context, region string, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v Verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
 	pages, most := 0, maxTagPages(limit)
 	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
-		out, err := r.describeByTags(ctx, DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
+		out, err := r.describeByTags(ctx, ecsapi.DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
-			if v.class == transient {
+			if v.Class == transient {
 				return attempt{pending: pending, next: backoff, last: v}
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
 		pages++
-		v = verdict{requestID: out.RequestID}
+		v = Verdict{RequestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
-			case (in.RegionID != "" && in.RegionID != regionOf(region)) || !carriesAll(in.Tags, tags):
+			case (in.RegionID != "" && in.RegionID != ecsapi.RegionOf(region)) || !ecsapi.CarriesAll(in.Tags, tags):
 				r.warn(Warning{RegionID: region, InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
-					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + tagList(tags) + " in this region: ignored"})
+					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + ecsapi.TagList(tags) + " in this region: ignored"})
 			case seen[in.InstanceID]:
 			default:
 				seen[in.InstanceID] = true
@@ -607,20 +639,20 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 		case out.NextToken == "" || len(found) > limit:
 			return done
 		case pages >= most:
-			v = verdict{class: transient, code: CodeTooManyPages, requestID: out.RequestID,
-				message: fmt.Sprintf("DescribeInstances answered %d pages and named another, more than a selection of at most %d instances (MAX_INSTANCES) takes", pages, limit)}
+			v = Verdict{Class: transient, Code: result.CodeTooManyPages, RequestID: out.RequestID,
+				Message: fmt.Sprintf("DescribeInstances answered %d pages and named another, more than a selection of at most %d instances (MAX_INSTANCES) takes", pages, limit)}
 			return attempt{pending: pending, next: giveUp, last: v}
 		case tokens[out.NextToken]:
 			// The same page again: stop rather than read it forever.
-			v = verdict{class: transient, code: CodeNetworkError, requestID: out.RequestID,
-				message: "DescribeInstances gave a NextToken it had given before: the selection could not be read to its end"}
+			v = Verdict{Class: transient, Code: result.CodeNetworkError, RequestID: out.RequestID,
+				Message: "DescribeInstances gave a NextToken it had given before: the selection could not be read to its end"}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
 		tokens[out.NextToken] = true
 		return attempt{pending: []string{out.NextToken}, next: onward}
-	}, func(_ []string, last verdict) { v = last })
+	}, func(_ []string, last Verdict) { v = last })
 	if !ok {
-		return nil, unfinishedVerdict(ctx, v), false
+		return nil, UnfinishedVerdict(ctx, v), false
 	}
 	return found, v, true
 }
@@ -629,24 +661,14 @@ func (r *startRun) selectByTags(ctx context.Context, region string, tags []TagPa
 // ⌈limit/100⌉ + 2 (DESIGN §3.1), room for instances that ECS lists without
 // the tags and for a last, empty page.
 func maxTagPages(limit int) int {
-	return (max(limit, 0)+describePageSize-1)/describePageSize + 2
+	return (max(limit, 0)+ecsapi.DescribePageSize-1)/ecsapi.DescribePageSize + 2
 }
 
-// carriesAll says whether tags hold every pair.
-func carriesAll(tags map[string]string, pairs []TagPair) bool {
-	for _, t := range pairs {
-		if !t.matches(tags) {
-			return false
-		}
-	}
-	return true
-}
-
-// seenRunning is what a wait saw of one instance.
-type seenRunning struct {
-	status       string // the last status seen, "" when none
-	running      bool
-	runningAfter time.Duration // since the wait's reference time
+// SeenRunning is what a wait saw of one instance.
+type SeenRunning struct {
+	Status       string // the last status seen, "" when none
+	Running      bool
+	RunningAfter time.Duration // since the wait's reference time
 	requestID    string
 }
 
@@ -654,32 +676,32 @@ type seenRunning struct {
 // the wait's context ends that long after the wait does.
 const lastPollTime = time.Second
 
-// waitRunning polls ids (at most 100) of region with DescribeInstanceStatus
+// WaitRunning polls ids (at most 100) of region with DescribeInstanceStatus
 // until each is Running or the wait ends at until (DESIGN §3.1): at once,
 // then every PollInterval, backing off on throttling, and a last time at
 // the wait's end, however short the wait, so that an instance Running when
 // the wait ends is seen Running. A wait past ctx's deadline ends
 // lastPollTime before it. It returns what it saw of each, and the last
 // verdict when some never ran.
-func (r *startRun) waitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]seenRunning, verdict) {
+func (r *Run) WaitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]SeenRunning, Verdict) {
 	end := until
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-lastPollTime).Before(end) {
 		end = dl.Add(-lastPollTime)
 	}
 	wctx, cancel := context.WithDeadline(ctx, end.Add(lastPollTime))
 	defer cancel()
-	seen := make(map[string]seenRunning, len(ids))
-	var last verdict
+	seen := make(map[string]SeenRunning, len(ids))
+	var last Verdict
 	r.retry(wctx, region, apiStatus, ids, func(pending []string) attempt {
 		out, err := r.pollStatus(wctx, region, pending)
 		if err != nil {
 			v := classify(err)
-			if v.class == transient {
+			if v.Class == transient {
 				return attempt{pending: pending, next: backoff, last: v}
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
-		byID := make(map[string]InstanceInfo, len(out.Instances))
+		byID := make(map[string]ecsapi.InstanceInfo, len(out.Instances))
 		for _, in := range out.Instances {
 			byID[in.InstanceID] = in
 		}
@@ -688,16 +710,16 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			in, ok := byID[id]
 			sr := seen[id]
 			if ok {
-				sr.status, sr.requestID = in.Status, out.RequestID
+				sr.Status, sr.requestID = in.Status, out.RequestID
 			}
 			if ok && in.Status == "Running" {
-				sr.running, sr.runningAfter = true, time.Since(since)
+				sr.Running, sr.RunningAfter = true, time.Since(since)
 			} else {
 				still = append(still, id)
 			}
 			seen[id] = sr
 		}
-		a := attempt{pending: still, next: poll, last: verdict{class: transient, code: CodeWaitTimeout, requestID: out.RequestID}}
+		a := attempt{pending: still, next: poll, last: Verdict{Class: transient, Code: result.CodeWaitTimeout, RequestID: out.RequestID}}
 		switch left := time.Until(end); {
 		case left <= 0:
 			a.next = giveUp // that was the poll at the wait's end
@@ -705,20 +727,20 @@ func (r *startRun) waitRunning(ctx context.Context, region string, ids []string,
 			a.pause = left // the next poll is the last, at the wait's end
 		}
 		return a
-	}, func(_ []string, v verdict) { last = v })
+	}, func(_ []string, v Verdict) { last = v })
 	return seen, last
 }
 
-// unfinishedVerdict explains why work stopped undone after the last answer v.
-func unfinishedVerdict(ctx context.Context, v verdict) verdict {
-	if v.code == "" {
-		v.code = CodeDeadlineExceeded
+// UnfinishedVerdict explains why work stopped undone after the last answer v.
+func UnfinishedVerdict(ctx context.Context, v Verdict) Verdict {
+	if v.Code == "" {
+		v.Code = result.CodeDeadlineExceeded
 	}
 	switch {
 	case v.inFlight:
-		v.message = fmt.Sprintf("%s (the deadline came while a retry was in flight: it may or may not have taken effect; safe to retry)", v.message)
-	case ctx.Err() != nil && v.code != CodeDeadlineExceeded:
-		v.message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.message)
+		v.Message = fmt.Sprintf("%s (the deadline came while a retry was in flight: it may or may not have taken effect; safe to retry)", v.Message)
+	case ctx.Err() != nil && v.Code != result.CodeDeadlineExceeded:
+		v.Message = fmt.Sprintf("%s (the deadline came before a retry could succeed)", v.Message)
 	}
 	return v
 }
@@ -726,18 +748,18 @@ func unfinishedVerdict(ctx context.Context, v verdict) verdict {
 // successFirst starts ids (at most 100) with SuccessFirst: each instance on its
 // own merits. Instances that ECS refuses for a transient reason, or that are
 // in a state to wait out, are called again by the retry loop.
-func (r *startRun) successFirst(ctx context.Context, region string, ids []string) {
+func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
 	statuses := map[string]string{}
 	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
-		out, err := r.start(ctx, StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: SuccessFirst})
+		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
 			v := classify(err)
-			switch v.class {
+			switch v.Class {
 			case transient, dryRunPass:
 				return attempt{pending: pending, next: backoff, last: v}
 			case perID:
 				if len(pending) == 1 {
-					r.setAll(region, pending, Failed, v, "", "")
+					r.setAll(region, pending, result.Failed, v, "", "")
 					return done
 				}
 				// One bad ID must not block the others: halve until it stands
@@ -752,28 +774,28 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 			case status:
 				return r.afterStatus(ctx, region, pending, nil, v, statuses)
 			default:
-				r.setAll(region, pending, Failed, v, "", "")
+				r.setAll(region, pending, result.Failed, v, "", "")
 				return done
 			}
 		}
 		var retry, lookup []string
-		last := verdict{}
+		last := Verdict{}
 		entries, missing := r.checkAnswer(region, pending, out)
 		for _, resp := range entries {
-			v := verdict{class: classOfCode(resp.Code), code: resp.Code, message: resp.Message, requestID: out.RequestID}
-			if resp.Code == codeSuccess {
-				r.set(InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
+			v := Verdict{Class: classOfCode(resp.Code), Code: resp.Code, Message: resp.Message, RequestID: out.RequestID}
+			if resp.Code == result.CodeSuccess {
+				r.set(result.InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
 					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
 					CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
 				continue
 			}
-			switch v.class {
+			switch v.Class {
 			case transient:
 				last, retry = v, append(retry, resp.InstanceID)
 			case status:
 				last, lookup = v, append(lookup, resp.InstanceID)
 			default:
-				r.setAll(region, []string{resp.InstanceID}, Failed, v, resp.PreviousStatus, resp.CurrentStatus)
+				r.setAll(region, []string{resp.InstanceID}, result.Failed, v, resp.PreviousStatus, resp.CurrentStatus)
 			}
 		}
 		if len(missing) > 0 {
@@ -784,14 +806,14 @@ func (r *startRun) successFirst(ctx context.Context, region string, ids []string
 			return r.afterStatus(ctx, region, lookup, retry, last, statuses)
 		}
 		return attempt{pending: retry, next: backoff, last: last}
-	}, func(left []string, last verdict) { r.unfinished(ctx, region, left, last, statuses) })
+	}, func(left []string, last Verdict) { r.unfinished(ctx, region, left, last, statuses) })
 }
 
 // afterStatus looks up the instances ECS refused with IncorrectInstanceStatus
 // (cause) and says what is left of them and of retry, the instances to call
 // again for a transient reason: a backoff when there are any, else a settle
 // wait for the ones in transition.
-func (r *startRun) afterStatus(ctx context.Context, region string, lookup, retry []string, cause verdict, statuses map[string]string) attempt {
+func (r *Run) afterStatus(ctx context.Context, region string, lookup, retry []string, cause Verdict, statuses map[string]string) attempt {
 	again, ok := r.settleStatus(ctx, region, lookup, cause, statuses, false)
 	if !ok {
 		return attempt{pending: append(retry, lookup...), next: giveUp, last: cause}
@@ -802,15 +824,15 @@ func (r *startRun) afterStatus(ctx context.Context, region string, lookup, retry
 	return attempt{pending: again, next: settle, last: cause}
 }
 
-func (r *startRun) unfinished(ctx context.Context, region string, ids []string, last verdict, statuses map[string]string) {
-	v := unfinishedVerdict(ctx, last)
+func (r *Run) unfinished(ctx context.Context, region string, ids []string, last Verdict, statuses map[string]string) {
+	v := UnfinishedVerdict(ctx, last)
 	for _, id := range ids {
 		vv := v
 		st := statuses[id]
-		if st != "" && last.class == status {
-			vv.message = fmt.Sprintf("the instance is %s: waited for it to settle until the deadline; safe to retry", st)
+		if st != "" && last.Class == status {
+			vv.Message = fmt.Sprintf("the instance is %s: waited for it to settle until the deadline; safe to retry", st)
 		}
-		r.setAll(region, []string{id}, Unfinished, vv, st, st)
+		r.setAll(region, []string{id}, result.Unfinished, vv, st, st)
 	}
 }
 
@@ -820,23 +842,23 @@ func (r *startRun) unfinished(ctx context.Context, region string, ids []string, 
 // out). With all set, the call was AllTogether: judgeTogether decides, so
 // that an instance that cannot start fails its partners, each told why
 // (DESIGN §7). ok is false when the lookup itself could not be done in time.
-func (r *startRun) settleStatus(ctx context.Context, region string, ids []string, cause verdict, statuses map[string]string, all bool) (again []string, ok bool) {
-	infos, v, ok := r.lookup(ctx, region, ids)
+func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cause Verdict, statuses map[string]string, all bool) (again []string, ok bool) {
+	infos, v, ok := r.Lookup(ctx, region, ids)
 	if !ok {
-		if v.class == permanent {
+		if v.Class == Permanent {
 			// The lookup is refused for good (e.g. no ecs:DescribeInstances):
 			// report ECS's own refusal of the start.
-			r.setAll(region, ids, Failed, verdict{code: cause.code, message: cause.message + " (and DescribeInstances failed: " + v.code + ")", requestID: cause.requestID}, "", "")
+			r.setAll(region, ids, result.Failed, Verdict{Code: cause.Code, Message: cause.Message + " (and DescribeInstances failed: " + v.Code + ")", RequestID: cause.RequestID}, "", "")
 			return nil, true
 		}
 		return nil, false
 	}
 	if all {
-		again = r.judgeTogether(region, ids, infos, v.requestID, &cause, false)
+		again = r.judgeTogether(region, ids, infos, v.RequestID, &cause, false)
 	} else {
 		for _, id := range ids {
 			info, found := infos[id]
-			if !r.judge(region, id, info, found, v.requestID, "nothing to do") {
+			if !r.judge(region, id, info, found, v.RequestID, "nothing to do") {
 				again = append(again, id)
 			}
 		}
@@ -851,16 +873,16 @@ func (r *startRun) settleStatus(ctx context.Context, region string, ids []string
 // merits (SuccessFirst): missing or security-locked is Failed, Running or
 // Starting is AlreadyRunning. It is false for an instance that is still to
 // start (Stopped, Stopping, Pending).
-func (r *startRun) judge(region, id string, info InstanceInfo, found bool, requestID, nothing string) (settled bool) {
+func (r *Run) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID, nothing string) (settled bool) {
 	switch {
 	case !found:
-		r.setAll(region, []string{id}, Failed, verdict{code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}, "", "")
+		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}, "", "")
 		return true
-	case hasLock(info, "security"):
-		r.setAll(region, []string{id}, Failed, verdict{code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}, info.Status, info.Status)
+	case HasLock(info, "security"):
+		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}, info.Status, info.Status)
 		return true
 	case info.Status == "Running" || info.Status == "Starting":
-		r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+		r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
 			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 			CurrentStatus: info.Status, EcsRequestID: requestID})
 		return true
@@ -870,14 +892,15 @@ func (r *startRun) judge(region, id string, info InstanceInfo, found bool, reque
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
 // Running or Starting before the call had nothing to do.
-func startedOutcome(resp InstanceResponse) Outcome {
+func startedOutcome(resp ecsapi.InstanceResponse) result.Outcome {
 	if resp.PreviousStatus == "Running" || resp.PreviousStatus == "Starting" {
-		return AlreadyRunning
+		return result.AlreadyRunning
 	}
-	return Started
+	return result.Started
 }
 
-func hasLock(info InstanceInfo, reason string) bool {
+// HasLock says whether info carries an OperationLock with reason.
+func HasLock(info ecsapi.InstanceInfo, reason string) bool {
 	for _, l := range info.LockReasons {
 		if l == reason {
 			return true
@@ -886,25 +909,25 @@ func hasLock(info InstanceInfo, reason string) bool {
 	return false
 }
 
-// lookup describes ids (at most 100), retrying transient failures. ok is false
+// Lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
-func (r *startRun) lookup(ctx context.Context, region string, ids []string) (infos map[string]InstanceInfo, v verdict, ok bool) {
+func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
 	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
 			v = classify(err)
-			if v.class == transient {
+			if v.Class == transient {
 				return attempt{pending: pending, next: backoff, last: v}
 			}
 			return attempt{pending: pending, next: giveUp, last: v}
 		}
-		infos = make(map[string]InstanceInfo, len(out.Instances))
+		infos = make(map[string]ecsapi.InstanceInfo, len(out.Instances))
 		for _, in := range out.Instances {
 			infos[in.InstanceID] = in
 		}
-		v = verdict{requestID: out.RequestID}
+		v = Verdict{RequestID: out.RequestID}
 		return done
-	}, func(_ []string, last verdict) { v = last })
+	}, func(_ []string, last Verdict) { v = last })
 	if !ok {
 		return nil, v, false
 	}
@@ -914,22 +937,22 @@ func (r *startRun) lookup(ctx context.Context, region string, ids []string) (inf
 // allTogether starts one AllTogether group: all or nothing. Instances already
 // running are set aside (ECS would refuse the whole call for them) and the call is
 // made again with the rest.
-func (r *startRun) allTogether(ctx context.Context, g Group) {
+func (r *Run) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
 	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
-		out, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: AllTogether})
+		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
 		if err == nil {
 			entries, missing := r.checkAnswer(g.RegionID, pending, out)
 			for _, resp := range entries {
 				o := startedOutcome(resp)
-				if resp.Code != codeSuccess {
-					o = Failed
+				if resp.Code != result.CodeSuccess {
+					o = result.Failed
 				}
-				ir := InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
+				ir := result.InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
 					Message: resp.Message, PreviousStatus: resp.PreviousStatus, CurrentStatus: resp.CurrentStatus,
 					EcsRequestID: out.RequestID}
-				if o == Failed {
-					ir.Advice = adviceFor(resp.Code)
+				if o == result.Failed {
+					ir.Advice = result.Advice(resp.Code)
 				}
 				r.set(ir)
 			}
@@ -938,7 +961,7 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 			return attempt{pending: missing, next: backoff, last: missingVerdict(out.RequestID)}
 		}
 		v := classify(err)
-		switch v.class {
+		switch v.Class {
 		case transient, dryRunPass:
 			return attempt{pending: pending, next: backoff, last: v}
 		case status:
@@ -961,17 +984,17 @@ func (r *startRun) allTogether(ctx context.Context, g Group) {
 			r.togetherRefused(ctx, g.RegionID, pending, v, false)
 			return done
 		}
-	}, func(left []string, last verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
+	}, func(left []string, last Verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
 }
 
 // dryRun checks a group without starting anything. ECS answers once for a whole
 // call, so the instances are looked up too: each outcome says what a real run
 // would do.
-func (r *startRun) dryRun(ctx context.Context, g Group) {
-	infos, v, ok := r.lookup(ctx, g.RegionID, g.InstanceIDs)
+func (r *Run) dryRun(ctx context.Context, g Group) {
+	infos, v, ok := r.Lookup(ctx, g.RegionID, g.InstanceIDs)
 	if !ok {
-		if v.class == permanent {
-			r.setAll(g.RegionID, g.InstanceIDs, Failed, v, "", "")
+		if v.Class == Permanent {
+			r.setAll(g.RegionID, g.InstanceIDs, result.Failed, v, "", "")
 		} else {
 			r.unfinished(ctx, g.RegionID, g.InstanceIDs, v, nil)
 		}
@@ -979,12 +1002,12 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	}
 	statuses := map[string]string{}
 	var candidates []string
-	if g.BatchOptimization == AllTogether {
-		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.requestID, nil, true)
+	if g.BatchOptimization == ecsapi.AllTogether {
+		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.RequestID, nil, true)
 	} else {
 		for _, id := range g.InstanceIDs {
 			info, found := infos[id]
-			if !r.judge(g.RegionID, id, info, found, v.requestID, "a real run would do nothing") {
+			if !r.judge(g.RegionID, id, info, found, v.RequestID, "a real run would do nothing") {
 				candidates = append(candidates, id)
 			}
 		}
@@ -995,7 +1018,7 @@ func (r *startRun) dryRun(ctx context.Context, g Group) {
 	r.dryRunCall(ctx, g, candidates, statuses)
 }
 
-func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, statuses map[string]string) {
+func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses map[string]string) {
 	if len(ids) == 0 {
 		return
 	}
@@ -1011,46 +1034,46 @@ func (r *startRun) dryRunCall(ctx context.Context, g Group, ids []string, status
 		call = ids
 	}
 	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
-		_, err := r.start(ctx, StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
-		v := verdict{class: dryRunPass, code: "DryRunOperation", message: "Request validation has been passed with DryRun flag set."}
+		_, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
+		v := Verdict{Class: dryRunPass, Code: "DryRunOperation", Message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
 			v = classify(err)
 		}
-		switch v.class {
+		switch v.Class {
 		case dryRunPass:
 			for _, id := range ids {
-				msg := v.message
+				msg := v.Message
 				if st := statuses[id]; st != "" && st != "Stopped" {
 					msg = "the instance is " + st + ": a real run waits for it to settle, then starts it"
 				}
-				r.set(InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: DryRunPassed, Code: v.code,
-					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.requestID})
+				r.set(result.InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: result.DryRunPassed, Code: v.Code,
+					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.RequestID})
 			}
 		case transient:
 			return attempt{pending: call, next: backoff, last: v}
 		case perID:
-			if g.BatchOptimization == SuccessFirst && len(ids) > 1 {
+			if g.BatchOptimization == ecsapi.SuccessFirst && len(ids) > 1 {
 				half := len(ids) / 2
 				r.dryRunCall(ctx, g, ids[:half:half], statuses)
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, Failed, wholeRefusal(g, ids, v), "", "")
+			r.setAll(g.RegionID, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
 		default:
 			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
-				r.setAll(g.RegionID, []string{id}, Failed, v, statuses[id], statuses[id])
+				r.setAll(g.RegionID, []string{id}, result.Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
-	}, func(_ []string, last verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
+	}, func(_ []string, last Verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
 }
 
 // wholeRefusal is how an instance of a dry run's call that ECS refused for
 // good is reported: an AllTogether call of several instances, which the
 // lookup found fine, may have been refused for any one of them (DESIGN §7).
-func wholeRefusal(g Group, ids []string, v verdict) verdict {
-	if g.BatchOptimization == AllTogether && len(ids) > 1 && concernsInstances(v.code) {
+func wholeRefusal(g Group, ids []string, v Verdict) Verdict {
+	if g.BatchOptimization == ecsapi.AllTogether && len(ids) > 1 && concernsInstances(v.Code) {
 		return unblamed(v, len(ids))
 	}
 	return v

@@ -1,9 +1,23 @@
-package handler
+// Package ecsapi is the seam between the function and Alibaba Cloud: the
+// ECS and STS interfaces the starter calls, their inputs, outputs and
+// errors, the one Tag type, the scope of an instance (its region, and the
+// role of another account), the batch modes and ECS's limits per call.
+// Implementations live in handler/aliyun; test doubles in ecsapitest.
+package ecsapi
 
 import (
 	"context"
 	"fmt"
 )
+
+// Batch optimisations of StartInstances.
+const (
+	SuccessFirst = "SuccessFirst"
+	AllTogether  = "AllTogether"
+)
+
+// MaxPerCall is ECS's limit of instance IDs in one StartInstances call.
+const MaxPerCall = 100
 
 // Credentials are those of the function's RAM role, taken from the invocation's FC
 // context (or from the environment outside FC). They are never logged.
@@ -40,21 +54,21 @@ type ECS interface {
 // DescribeByTagsInput is one page of a tag selection (DESIGN §3.1).
 type DescribeByTagsInput struct {
 	RegionID string
-	Tags     []TagPair
+	Tags     []Tag
 	// NextToken is the page to read: empty for the first.
 	NextToken string
 }
 
-// TagPair is one tag filter: Key, and Value unless AnyValue (then every
+// Tag is one tag filter: Key, and Value unless AnyValue (then every
 // value of the key matches).
-type TagPair struct {
+type Tag struct {
 	Key      string
 	Value    string
 	AnyValue bool
 }
 
 // String renders the pair for messages: key=value, or key=* for any value.
-func (t TagPair) String() string {
+func (t Tag) String() string {
 	if t.AnyValue {
 		return t.Key + "=*"
 	}
@@ -62,7 +76,7 @@ func (t TagPair) String() string {
 }
 
 // matches says whether an instance's tags carry the pair.
-func (t TagPair) matches(tags map[string]string) bool {
+func (t Tag) matches(tags map[string]string) bool {
 	v, ok := tags[t.Key]
 	return ok && (t.AnyValue || v == t.Value)
 }

@@ -1,9 +1,12 @@
-package handler
+package starter
 
 import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // This file settles an AllTogether call that cannot go ahead because of some
@@ -12,35 +15,30 @@ import (
 // refused the call keep ECS's words, and every partner is told the truth
 // about itself.
 
-// CodeInstanceLocked is an instance whose OperationLocks hold a reason other
-// than security (financial, recycling, …): ECS refuses to start it until the
-// lock is lifted.
-const CodeInstanceLocked = "InstanceLocked"
-
 // culprit is an instance that a lookup shows cannot start: not found, or
 // locked. own is what the lookup alone says of it; what names it in a
 // partner's message.
 type culprit struct {
 	id   string
 	what string
-	own  verdict
+	own  Verdict
 }
 
 // culpritOf says whether the lookup shows that id itself refuses a start.
-func culpritOf(region, id string, info InstanceInfo, found bool, requestID string) (culprit, bool) {
+func culpritOf(region, id string, info ecsapi.InstanceInfo, found bool, requestID string) (culprit, bool) {
 	switch {
 	case !found:
 		return culprit{id: id, what: "which does not exist in " + region,
-			own: verdict{class: perID, code: CodeNotFound, message: "DescribeInstances does not know the instance in " + region, requestID: requestID}}, true
-	case hasLock(info, "security"):
+			own: Verdict{Class: perID, Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}}, true
+	case HasLock(info, "security"):
 		return culprit{id: id, what: "which is locked for security",
-			own: verdict{class: permanent, code: CodeLockedForSecurity, message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", requestID: requestID}}, true
+			own: Verdict{Class: Permanent, Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}}, true
 	case len(info.LockReasons) > 0:
 		reasons := strings.Join(info.LockReasons, ", ")
-		v := verdict{class: permanent, code: CodeInstanceLocked, requestID: requestID,
-			message: "the instance is locked (OperationLocks: " + reasons + "); ECS starts it only once the lock is lifted"}
-		if hasLock(info, "financial") {
-			v.advice = adviceFor("InsufficientBalance")
+		v := Verdict{Class: Permanent, Code: result.CodeInstanceLocked, RequestID: requestID,
+			Message: "the instance is locked (OperationLocks: " + reasons + "); ECS starts it only once the lock is lifted"}
+		if HasLock(info, "financial") {
+			v.advice = result.Advice("InsufficientBalance")
 		}
 		return culprit{id: id, what: "which is locked (" + reasons + ")", own: v}, true
 	}
@@ -50,10 +48,10 @@ func culpritOf(region, id string, info InstanceInfo, found bool, requestID strin
 // blamed is the verdict a culprit is reported with: ECS's own answer to the
 // call when that answer is about the culprit's kind of trouble (an ID ECS
 // does not know, a lock), else what the lookup says of it.
-func (c culprit) blamed(cause verdict) verdict {
+func (c culprit) blamed(cause Verdict) Verdict {
 	switch {
-	case c.own.class == perID && cause.class == perID,
-		c.own.class == permanent && cause.class == permanent:
+	case c.own.Class == perID && cause.Class == perID,
+		c.own.Class == Permanent && cause.Class == Permanent:
 		return cause
 	}
 	return c.own
@@ -64,17 +62,17 @@ func (c culprit) blamed(cause verdict) verdict {
 // judgeTogether. A refusal that concerns no instance (permissions,
 // credentials, the region) fails every instance with ECS's words, without a
 // lookup; so does a call of one instance, which is its own culprit.
-func (r *startRun) togetherRefused(ctx context.Context, region string, ids []string, cause verdict, dry bool) {
-	if len(ids) == 1 || !concernsInstances(cause.code) {
-		r.setAll(region, ids, Failed, cause, "", "")
+func (r *Run) togetherRefused(ctx context.Context, region string, ids []string, cause Verdict, dry bool) {
+	if len(ids) == 1 || !concernsInstances(cause.Code) {
+		r.setAll(region, ids, result.Failed, cause, "", "")
 		return
 	}
-	infos, v, ok := r.lookup(ctx, region, ids)
+	infos, v, ok := r.Lookup(ctx, region, ids)
 	if !ok {
-		r.setAll(region, ids, Failed, unblamed(cause, len(ids)), "", "")
+		r.setAll(region, ids, result.Failed, unblamed(cause, len(ids)), "", "")
 		return
 	}
-	r.judgeTogether(region, ids, infos, v.requestID, &cause, dry)
+	r.judgeTogether(region, ids, infos, v.RequestID, &cause, dry)
 }
 
 // concernsInstances says whether a refusal of a whole call may be about one
@@ -82,7 +80,7 @@ func (r *startRun) togetherRefused(ctx context.Context, region string, ids []str
 // caller (RAM, credentials) or of the region.
 func concernsInstances(code string) bool {
 	for _, p := range []string{"Forbidden", "NoPermission", "InvalidAccessKeyId", "InvalidSecurityToken", "MissingSecurityToken",
-		"SignatureDoesNotMatch", CodeInvalidRegionID, CodeClientError, "MissingParameter", "InvalidParameter.TooManyInstanceIds"} {
+		"SignatureDoesNotMatch", result.CodeInvalidRegionID, result.CodeClientError, "MissingParameter", "InvalidParameter.TooManyInstanceIds"} {
 		if strings.HasPrefix(code, p) {
 			return false
 		}
@@ -92,8 +90,8 @@ func concernsInstances(code string) bool {
 
 // unblamed is cause for an instance of a refused AllTogether call when the
 // culprit could not be told: ECS's code and words, and what they may mean.
-func unblamed(cause verdict, n int) verdict {
-	cause.message = fmt.Sprintf("%s (ECS refused the AllTogether call of %d instances as a whole and named none of them: this may concern another instance of the call; start them with SuccessFirst to see each one's own answer)", strings.TrimSuffix(cause.message, "."), n)
+func unblamed(cause Verdict, n int) Verdict {
+	cause.Message = fmt.Sprintf("%s (ECS refused the AllTogether call of %d instances as a whole and named none of them: this may concern another instance of the call; start them with SuccessFirst to see each one's own answer)", strings.TrimSuffix(cause.Message, "."), n)
 	return cause
 }
 
@@ -104,7 +102,7 @@ func unblamed(cause verdict, n int) verdict {
 // call's code and a message naming the culprits. Without a culprit, a cause
 // that refused the call for good fails the rest with ECS's words (unblamed);
 // otherwise (cause nil or a status) the rest is returned, to start.
-func (r *startRun) judgeTogether(region string, ids []string, infos map[string]InstanceInfo, requestID string, cause *verdict, dry bool) (rest []string) {
+func (r *Run) judgeTogether(region string, ids []string, infos map[string]ecsapi.InstanceInfo, requestID string, cause *Verdict, dry bool) (rest []string) {
 	nothing := "nothing to do"
 	if dry {
 		nothing = "a real run would do nothing"
@@ -117,19 +115,19 @@ func (r *startRun) judgeTogether(region string, ids []string, infos map[string]I
 			if cause != nil {
 				v = c.blamed(*cause)
 			}
-			r.setAll(region, []string{id}, Failed, v, info.Status, info.Status)
+			r.setAll(region, []string{id}, result.Failed, v, info.Status, info.Status)
 			culprits = append(culprits, c)
 			continue
 		}
 		if info.Status == "Running" || info.Status == "Starting" {
-			r.set(InstanceResult{InstanceID: id, RegionID: region, Outcome: AlreadyRunning, Code: codeSuccess,
+			r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
 				Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
 				CurrentStatus: info.Status, EcsRequestID: requestID})
 			continue
 		}
 		rest = append(rest, id)
 	}
-	refused := cause != nil && (cause.class == permanent || cause.class == perID)
+	refused := cause != nil && (cause.Class == Permanent || cause.Class == perID)
 	switch {
 	case len(rest) == 0:
 		return nil
@@ -138,17 +136,17 @@ func (r *startRun) judgeTogether(region string, ids []string, infos map[string]I
 		if refused {
 			v = *cause
 		}
-		v.message, v.advice = partnerWords(culprits, dry)
+		v.Message, v.advice = partnerWords(culprits, dry)
 		for _, id := range rest {
 			st := infos[id].Status
-			r.setAll(region, []string{id}, Failed, v, st, st)
+			r.setAll(region, []string{id}, result.Failed, v, st, st)
 		}
 		return nil
 	case refused:
 		v := unblamed(*cause, len(ids))
 		for _, id := range rest {
 			st := infos[id].Status
-			r.setAll(region, []string{id}, Failed, v, st, st)
+			r.setAll(region, []string{id}, result.Failed, v, st, st)
 		}
 		return nil
 	}

@@ -1,9 +1,13 @@
-package handler
+package starter
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // DESIGN §7: "An AllTogether call that ECS refuses for good names no culprit:
@@ -21,19 +25,19 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 		locked = "i-lock000001"
 	)
 	type want struct {
-		outcome Outcome
+		outcome result.Outcome
 		code    string
 		in      []string // in the Message
 		notIn   []string // not in the Message
 		advice  string   // in the Advice
 	}
-	ecsNotFound := want{Failed, "InvalidInstanceIds.NotFound", []string{"The specified instance IDs are not found."}, nil, "check the instance ID"}
+	ecsNotFound := want{result.Failed, "InvalidInstanceIds.NotFound", []string{"The specified instance IDs are not found."}, nil, "check the instance ID"}
 	partner := func(code string, dry bool, culprits ...string) want {
 		lead := "not started: started all together with "
 		if dry {
 			lead = "a real run would not start it: started all together with "
 		}
-		return want{Failed, code, append([]string{lead}, culprits...), []string{"not found", "does not exist."}, "from the request, or start with SuccessFirst"}
+		return want{result.Failed, code, append([]string{lead}, culprits...), []string{"not found", "does not exist."}, "from the request, or start with SuccessFirst"}
 	}
 	cases := []struct {
 		name string
@@ -43,7 +47,7 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 	}{
 		{"a partner Running and a partner Stopped", []string{stop, run, gone}, false, map[string]want{
 			gone: ecsNotFound,
-			run:  {AlreadyRunning, codeSuccess, []string{"already Running"}, nil, ""},
+			run:  {result.AlreadyRunning, result.CodeSuccess, []string{"already Running"}, nil, ""},
 			stop: partner("InvalidInstanceIds.NotFound", false, gone+", which does not exist in cn-hangzhou"),
 		}},
 		{"two culprits", []string{gone, stop, gone2}, false, map[string]want{
@@ -51,26 +55,26 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 			stop: partner("InvalidInstanceIds.NotFound", false, gone+", which does not exist", gone2+", which does not exist"),
 		}},
 		{"a culprit whose own state refused the call", []string{stop, locked}, false, map[string]want{
-			locked: {Failed, "InstanceLockedForSecurity", []string{"locked for security reasons"}, nil, "lock"},
+			locked: {result.Failed, "InstanceLockedForSecurity", []string{"locked for security reasons"}, nil, "lock"},
 			stop:   partner("InstanceLockedForSecurity", false, locked+", which is locked for security"),
 		}},
 		{"a culprit not found beside a locked one", []string{stop, locked, gone}, false, map[string]want{
 			gone:   ecsNotFound,
-			locked: {Failed, CodeLockedForSecurity, []string{"locked for security"}, []string{"not found"}, "lock"},
+			locked: {result.Failed, result.CodeLockedForSecurity, []string{"locked for security"}, []string{"not found"}, "lock"},
 			stop:   partner("InvalidInstanceIds.NotFound", false, gone+", which does not exist", locked+", which is locked for security"),
 		}},
 		{"a dry run", []string{stop, run, gone}, true, map[string]want{
-			gone: {Failed, CodeNotFound, []string{"does not know"}, nil, "check the instance ID"},
-			run:  {AlreadyRunning, codeSuccess, []string{"a real run would do nothing"}, nil, ""},
-			stop: partner(CodeNotFound, true, gone+", which does not exist"),
+			gone: {result.Failed, result.CodeNotFound, []string{"does not know"}, nil, "check the instance ID"},
+			run:  {result.AlreadyRunning, result.CodeSuccess, []string{"a real run would do nothing"}, nil, ""},
+			stop: partner(result.CodeNotFound, true, gone+", which does not exist"),
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fl := newFleet(map[string]string{run: "Running", stop: "Stopped", locked: "Stopped"})
-			fl.locks[locked] = []string{"security"}
-			f := fl.ecs()
-			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: tc.ids, BatchOptimization: AllTogether, DryRun: tc.dry})
+			fl := ecsapitest.NewFleet(map[string]string{run: "Running", stop: "Stopped", locked: "Stopped"})
+			fl.Locks[locked] = []string{"security"}
+			f := fl.ECS()
+			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: tc.ids, BatchOptimization: ecsapi.AllTogether, DryRun: tc.dry})
 			for _, id := range tc.ids {
 				ir := outcomeOf(t, res, id)
 				w := tc.want[id]
@@ -88,10 +92,10 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 					}
 				}
 			}
-			if fl.status[stop] != "Stopped" || fl.status[locked] != "Stopped" {
-				t.Fatalf("an instance was started: %v", fl.status)
+			if fl.Status[stop] != "Stopped" || fl.Status[locked] != "Stopped" {
+				t.Fatalf("an instance was started: %v", fl.Status)
 			}
-			if got := f.describes; got != 1 {
+			if got := f.Describes; got != 1 {
 				t.Errorf("%d lookups, want one", got)
 			}
 		})
@@ -110,19 +114,19 @@ func TestAllTogetherRefusalWithoutACulprit(t *testing.T) {
 		{"InvalidInstance.NotFoundSystemDisk", "may concern another instance of the call", 1},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
-			fl := newFleet(stopped([]string{"i-stop000001", "i-stop000002"}))
-			f := fl.ecs()
-			f.start = func(StartInstancesInput) (*StartInstancesOutput, error) {
-				return nil, &APIError{HTTPStatus: 403, Code: tc.code, Message: "User not authorized, or no system disk.", RequestID: "req-x"}
+			fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-stop000001", "i-stop000002"}))
+			f := fl.ECS()
+			f.Start = func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+				return nil, &ecsapi.APIError{HTTPStatus: 403, Code: tc.code, Message: "User not authorized, or no system disk.", RequestID: "req-x"}
 			}
-			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-stop000001", "i-stop000002"}, BatchOptimization: AllTogether})
+			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-stop000001", "i-stop000002"}, BatchOptimization: ecsapi.AllTogether})
 			for _, id := range []string{"i-stop000001", "i-stop000002"} {
-				if ir := outcomeOf(t, res, id); ir.Outcome != Failed || ir.Code != tc.code || !strings.Contains(ir.Message, tc.in) {
+				if ir := outcomeOf(t, res, id); ir.Outcome != result.Failed || ir.Code != tc.code || !strings.Contains(ir.Message, tc.in) {
 					t.Errorf("%s: %+v", id, ir)
 				}
 			}
-			if f.describes != tc.lookups {
-				t.Errorf("%d lookups, want %d", f.describes, tc.lookups)
+			if f.Describes != tc.lookups {
+				t.Errorf("%d lookups, want %d", f.Describes, tc.lookups)
 			}
 		})
 	}

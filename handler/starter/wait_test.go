@@ -1,10 +1,14 @@
-package handler
+package starter
 
 import (
 	"context"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // DESIGN §3.1 wait: "The last poll is at the wait's end, however short the
@@ -29,7 +33,7 @@ func TestWaitPollsAtItsEnd(t *testing.T) {
 			begin := time.Now()
 			var mu sync.Mutex
 			var polls []time.Duration
-			f := &fakeECS{status: func(_ string, ids []string) (*DescribeInstancesOutput, error) {
+			f := &ecsapitest.ECS{Status: func(_ string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 				mu.Lock()
 				polls = append(polls, time.Since(begin))
 				mu.Unlock()
@@ -37,25 +41,25 @@ func TestWaitPollsAtItsEnd(t *testing.T) {
 				if tc.runningAfter >= 0 && time.Since(begin) >= tc.runningAfter {
 					st = "Running"
 				}
-				return &DescribeInstancesOutput{RequestID: "req-poll", Instances: []InstanceInfo{{InstanceID: ids[0], Status: st}}}, nil
+				return &ecsapi.DescribeInstancesOutput{RequestID: "req-poll", Instances: []ecsapi.InstanceInfo{{InstanceID: ids[0], Status: st}}}, nil
 			}}
 			s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: fastBackoff, PollInterval: interval}
-			r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+			r := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			seen, last := r.waitRunning(ctx, "cn-hangzhou", []string{"i-wait000001"}, begin, begin.Add(tc.wait))
+			seen, last := r.WaitRunning(ctx, "cn-hangzhou", []string{"i-wait000001"}, begin, begin.Add(tc.wait))
 			sr := seen["i-wait000001"]
-			if sr.running != tc.wantRunning {
-				t.Fatalf("running %v (last %s, verdict %s), want %v; polls at %v", sr.running, sr.status, last.code, tc.wantRunning, polls)
+			if sr.Running != tc.wantRunning {
+				t.Fatalf("running %v (last %s, verdict %s), want %v; polls at %v", sr.Running, sr.Status, last.Code, tc.wantRunning, polls)
 			}
-			if !tc.wantRunning && last.code != CodeWaitTimeout {
-				t.Errorf("verdict %s, want %s", last.code, CodeWaitTimeout)
+			if !tc.wantRunning && last.Code != result.CodeWaitTimeout {
+				t.Errorf("verdict %s, want %s", last.Code, result.CodeWaitTimeout)
 			}
 			if got := polls[len(polls)-1]; got < tc.wait-5*time.Millisecond || got > tc.wait+150*time.Millisecond {
 				t.Errorf("last poll at %s, want at the wait's end (%s); polls at %v", got, tc.wait, polls)
 			}
-			if f.describes != 0 {
-				t.Errorf("%d DescribeInstances calls: a wait polls with DescribeInstanceStatus", f.describes)
+			if f.Describes != 0 {
+				t.Errorf("%d DescribeInstances calls: a wait polls with DescribeInstanceStatus", f.Describes)
 			}
 		})
 	}

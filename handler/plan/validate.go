@@ -1,4 +1,4 @@
-package handler
+package plan
 
 import (
 	"errors"
@@ -13,22 +13,14 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/tzdb"
 )
 
-// Batch optimisations of StartInstances.
-const (
-	SuccessFirst = "SuccessFirst"
-	AllTogether  = "AllTogether"
-)
-
-// maxPerCall is ECS's limit of instance IDs in one StartInstances call.
-const maxPerCall = 100
-
-// validInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
+// ValidInstanceID says whether id is "i-" and 6 to 30 lowercase letters or
 // digits (^i-[a-z0-9]{6,30}$, checked without a regexp: it is the hot path,
 // and a regexp would be compiled at start-up, before the first invocation).
-func validInstanceID(id string) bool {
+func ValidInstanceID(id string) bool {
 	if len(id) < 2+6 || len(id) > 2+30 || id[0] != 'i' || id[1] != '-' {
 		return false
 	}
@@ -71,9 +63,9 @@ type checkedTag struct {
 // timeout is a day.
 const maxWait = 24 * time.Hour
 
-// parseWait reads a valid wait: none (absent or false), until the deadline
+// ParseWait reads a valid wait: none (absent or false), until the deadline
 // (true: forever, capped by it later), or a duration.
-func parseWait(s string) (d time.Duration, on, ok bool) {
+func ParseWait(s string) (d time.Duration, on, ok bool) {
 	switch strings.ToLower(s) {
 	case "", "false":
 		return 0, false, true
@@ -105,14 +97,14 @@ func newValidator() *validator.Validate {
 		}
 	}
 	must(v.RegisterValidation("region_id", func(fl validator.FieldLevel) bool {
-		return validRegionID(fl.Field().String())
+		return ecsapi.ValidRegionID(fl.Field().String())
 	}))
 	must(v.RegisterValidation("rfc3339", func(fl validator.FieldLevel) bool {
 		_, err := time.Parse(time.RFC3339, fl.Field().String())
 		return err == nil
 	}))
 	must(v.RegisterValidation("wait", func(fl validator.FieldLevel) bool {
-		_, _, ok := parseWait(fl.Field().String())
+		_, _, ok := ParseWait(fl.Field().String())
 		return ok
 	}))
 	must(v.RegisterValidation("tag_text", func(fl validator.FieldLevel) bool {
@@ -128,13 +120,13 @@ func newValidator() *validator.Validate {
 // means valid. Values are taken as sent: nothing is trimmed. The region may be
 // empty here: it is resolved from the event and configuration later.
 func Validate(req events.StartRequest) []events.FieldError {
-	return validateRequest(req, false)
+	return ValidateRequest(req, false)
 }
 
-// validateRequest is Validate; decodeErrs says the decoder already found
+// ValidateRequest is Validate; decodeErrs says the decoder already found
 // defects in the request, so that a list whose every element was refused
 // there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
-func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
+func ValidateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	batch, batchOK := normalBatch(req.Batch())
 	cr := checkedRequest{
 		RegionID:          req.RegionID,
@@ -145,7 +137,7 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 	var out []events.FieldError
 	if !batchOK {
 		out = append(out, events.FieldError{Field: req.FieldName("batchOptimization"),
-			Message: fmt.Sprintf("%s is not SuccessFirst or AllTogether", quote(req.BatchOptimization))})
+			Message: fmt.Sprintf("%s is not SuccessFirst or AllTogether", Quote(req.BatchOptimization))})
 		cr.BatchOptimization = ""
 	}
 	err := validate().Struct(cr)
@@ -166,18 +158,18 @@ func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 	out = append(out, validateReach(req, decodeErrs)...)
 	out = append(out, validateSequence(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
-		if !validInstanceID(id) {
+		if !ValidInstanceID(id) {
 			out = append(out, events.FieldError{Field: req.IDField(i), Elem: i + 1,
-				Message: fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", quote(id))})
+				Message: fmt.Sprintf("%s is not an instance ID: i- followed by 6 to 30 lowercase letters or digits", Quote(id))})
 		}
 	}
-	if n := len(uniqueStrings(req.InstanceIDs)); batch == AllTogether && n > maxPerCall {
+	if n := len(UniqueStrings(req.InstanceIDs)); batch == ecsapi.AllTogether && n > ecsapi.MaxPerCall {
 		why := ""
 		if req.BatchOptimization == "" {
 			why = " (the default of ECS's spelling of the IDs: send BatchOptimization=SuccessFirst to start more)"
 		}
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"),
-			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", maxPerCall, n, why)})
+			Message: fmt.Sprintf("AllTogether starts all or nothing in one call: at most %d instances, got %d%s", ecsapi.MaxPerCall, n, why)})
 	}
 	return out
 }
@@ -223,9 +215,9 @@ const maxTargets = 50
 // fields, DESIGN §3.1); the plan names one left without any.
 func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	var out []events.FieldError
-	if req.RoleArn != "" && accountOf(req.RoleArn) == "" {
+	if req.RoleArn != "" && ecsapi.AccountOf(req.RoleArn) == "" {
 		out = append(out, events.FieldError{Field: req.FieldName("roleArn"),
-			Message: fmt.Sprintf("%s is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", quote(req.RoleArn))})
+			Message: fmt.Sprintf("%s is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", Quote(req.RoleArn))})
 	}
 	if req.Targets == nil {
 		return out
@@ -251,7 +243,7 @@ func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError
 			out = append(out, events.FieldError{Field: prefix + "targets", Message: "a target cannot hold targets of its own"})
 			t.Targets = nil
 		}
-		for _, fe := range validateRequest(t, decodeErrs) {
+		for _, fe := range ValidateRequest(t, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
 		}
@@ -298,7 +290,7 @@ func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldEr
 			out = append(out, events.FieldError{Field: prefix + "sequence", Message: "no sequence inside a sequence"})
 			g.Sequence = nil
 		}
-		for _, fe := range validateRequest(g, decodeErrs) {
+		for _, fe := range ValidateRequest(g, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
 		}
@@ -320,7 +312,7 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 	var out []events.FieldError
 	first := map[string]place{} // region/account/ID → where it was named first
 	note := func(group int, field, region, role, id string) {
-		k := region + "/" + accountOf(role) + "/" + id
+		k := region + "/" + ecsapi.AccountOf(role) + "/" + id
 		at, ok := first[k]
 		switch {
 		case !ok:
@@ -328,10 +320,10 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 		case at.group != group:
 			where := region
 			if role != "" {
-				where += ", account " + accountOf(role)
+				where += ", account " + ecsapi.AccountOf(role)
 			}
 			out = append(out, events.FieldError{Field: field,
-				Message: fmt.Sprintf("%s (in %s) is named by %s already: an instance belongs to one group", quote(id), where, at.field)})
+				Message: fmt.Sprintf("%s (in %s) is named by %s already: an instance belongs to one group", Quote(id), where, at.field)})
 		}
 	}
 	for i, g := range req.Sequence {
@@ -359,8 +351,8 @@ func sequenceOverlaps(req events.StartRequest, region string) []events.FieldErro
 // maxSkipDates bounds a request's skipDates: a year of days, and some.
 const maxSkipDates = 400
 
-// dateLayout is the form of a skip date (DESIGN §3.1).
-const dateLayout = "2006-01-02"
+// DateLayout is the form of a skip date (DESIGN §3.1).
+const DateLayout = "2006-01-02"
 
 // validateSkipDates checks skipDates (1 to 400 dates like 2026-12-25) and
 // timeZone (an IANA zone of the embedded database), errors naming the field
@@ -368,9 +360,9 @@ const dateLayout = "2006-01-02"
 func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	var out []events.FieldError
 	if req.TimeZone != "" {
-		if _, err := loadZone(req.TimeZone); err != nil {
+		if _, err := LoadZone(req.TimeZone); err != nil {
 			out = append(out, events.FieldError{Field: req.FieldName("timeZone"),
-				Message: fmt.Sprintf("%s is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", quote(req.TimeZone))})
+				Message: fmt.Sprintf("%s is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", Quote(req.TimeZone))})
 		}
 	}
 	if req.SkipDates == nil {
@@ -386,26 +378,26 @@ func validateSkipDates(req events.StartRequest, decodeErrs bool) []events.FieldE
 		if d == "" && decodeErrs {
 			continue // an element the decoder refused (not a string)
 		}
-		if !validDate(d) {
+		if !ValidDate(d) {
 			out = append(out, events.FieldError{Field: fmt.Sprintf("%s[%d]", req.FieldName("skipDates"), i),
-				Message: fmt.Sprintf("%s is not a date like 2026-12-25", quote(d))})
+				Message: fmt.Sprintf("%s is not a date like 2026-12-25", Quote(d))})
 		}
 	}
 	return out
 }
 
-// validDate says whether d is a calendar date written YYYY-MM-DD.
-func validDate(d string) bool {
-	t, err := time.Parse(dateLayout, d)
-	return err == nil && t.Format(dateLayout) == d
+// ValidDate says whether d is a calendar date written YYYY-MM-DD.
+func ValidDate(d string) bool {
+	t, err := time.Parse(DateLayout, d)
+	return err == nil && t.Format(DateLayout) == d
 }
 
-// loadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
+// LoadZone loads a zone of a request's timeZone or TIME_ZONE (DESIGN §3.1):
 // UTC or an Area/Location zone, always from the embedded database (about
 // 400 KB, handler/tzdb), never the machine's zone files, which
 // time.LoadLocation prefers; Local, localtime, posixrules, Factory, right/…
 // and posix/… would mean whatever the machine is set to, and are refused.
-func loadZone(name string) (*time.Location, error) {
+func LoadZone(name string) (*time.Location, error) {
 	return tzdb.Load(name)
 }
 
@@ -417,16 +409,16 @@ func loadZone(name string) (*time.Location, error) {
 func normalBatch(s string) (string, bool) {
 	switch strings.ToLower(s) {
 	case "", "successfirst":
-		return SuccessFirst, true
+		return ecsapi.SuccessFirst, true
 	case "alltogether": //nolint:misspell // ECS's AllTogether, lower-cased
-		return AllTogether, true
+		return ecsapi.AllTogether, true
 	}
 	return s, false
 }
 
-// quote quotes a value for a message, cut to 64 characters: messages are
+// Quote quotes a value for a message, cut to 64 characters: messages are
 // logged, and must not carry a body's worth of bytes.
-func quote(s string) string {
+func Quote(s string) string {
 	if r := []rune(s); len(r) > 64 {
 		s = string(r[:64]) + "…"
 	}
@@ -437,15 +429,15 @@ func ruleMessage(fe validator.FieldError) string {
 	val := fmt.Sprint(fe.Value())
 	switch fe.Tag() {
 	case "region_id":
-		return fmt.Sprintf("%s is not a region ID: lowercase letters, digits and dashes, like cn-hangzhou", quote(val))
+		return fmt.Sprintf("%s is not a region ID: lowercase letters, digits and dashes, like cn-hangzhou", Quote(val))
 	case "oneof":
-		return fmt.Sprintf("%s is not one of %s", quote(val), fe.Param())
+		return fmt.Sprintf("%s is not one of %s", Quote(val), fe.Param())
 	case "rfc3339":
-		return fmt.Sprintf("%s is not an RFC 3339 time like 2026-11-26T09:00:00Z", quote(val))
+		return fmt.Sprintf("%s is not an RFC 3339 time like 2026-11-26T09:00:00Z", Quote(val))
 	case "wait":
-		return fmt.Sprintf("%s is not true, false or a duration like \"90s\" (more than 0, at most 24h)", quote(val))
+		return fmt.Sprintf("%s is not true, false or a duration like \"90s\" (more than 0, at most 24h)", Quote(val))
 	case "tag_text":
-		return fmt.Sprintf("%s starts with aliyun or acs:, which ECS keeps for its own tags", quote(val))
+		return fmt.Sprintf("%s starts with aliyun or acs:, which ECS keeps for its own tags", Quote(val))
 	case "min":
 		if fe.Field() == "key" {
 			return "is empty: a tag key is 1 to 128 characters"
@@ -462,7 +454,8 @@ func ruleMessage(fe validator.FieldError) string {
 	return fmt.Sprintf("fails rule %s", fe.Tag())
 }
 
-func uniqueStrings(in []string) []string {
+// UniqueStrings is in without repeats, in order of first mention.
+func UniqueStrings(in []string) []string {
 	seen := make(map[string]bool, len(in))
 	out := make([]string, 0, len(in))
 	for _, s := range in {

@@ -1,4 +1,4 @@
-package handler
+package aliyun
 
 import (
 	"context"
@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 )
 
 var (
-	sdkSTS = Credentials{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2sdk", AccessKeySecret: "7pT4x9vBqR2sLmN8kZ1wY6cE3hJ5gF0d",
+	sdkSTS = ecsapi.Credentials{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2sdk", AccessKeySecret: "7pT4x9vBqR2sLmN8kZ1wY6cE3hJ5gF0d",
 		SecurityToken: "CAIS+AF1q6Ft5B2yfSjIr5bkJ/zs3rZn0Y2kdEDMhm4eSt1ahqzYmjz2IHFPenVoBe0ZsvUxmW5Y6P8flrJ0QoRYRUbJdMcq8Y5Z/Sqqvq2V4g=="}
-	sdkAK = Credentials{AccessKeyID: "LTAI5tPlainKeyForTests", AccessKeySecret: "plainSecretOfTheTestAccount42"}
+	sdkAK = ecsapi.Credentials{AccessKeyID: "LTAI5tPlainKeyForTests", AccessKeySecret: "plainSecretOfTheTestAccount42"}
 )
 
 // sdkFleet: instance i-sdkNN for NN in 00..29 are Stopped in cn-hangzhou,
@@ -53,9 +54,9 @@ func newSDKEmu(t *testing.T, opts ecsemu.Options) *ecsemu.Server {
 	return srv
 }
 
-func newSDK(t *testing.T, o SDKOptions) *SDKECS {
+func newSDK(t *testing.T, o Options) *ECS {
 	t.Helper()
-	e, err := NewSDKECS(o)
+	e, err := NewECS(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func newSDK(t *testing.T, o SDKOptions) *SDKECS {
 }
 
 // assertNoSecrets fails if text could let a reader act with creds.
-func assertNoSecrets(t *testing.T, text string, creds Credentials) {
+func assertNoSecrets(t *testing.T, text string, creds ecsapi.Credentials) {
 	t.Helper()
 	for _, leak := range []string{creds.AccessKeySecret, creds.SecurityToken, "Signature=", "SecurityToken=", "SecurityToken%3D", "string to sign"} {
 		if leak != "" && strings.Contains(text, leak) {
@@ -76,9 +77,9 @@ func assertNoSecrets(t *testing.T, text string, creds Credentials) {
 	}
 }
 
-func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
+func wantAPIError(t *testing.T, err error, status int, code string) *ecsapi.APIError {
 	t.Helper()
-	var api *APIError
+	var api *ecsapi.APIError
 	if !errors.As(err, &api) {
 		t.Fatalf("error = %T %v, want *APIError %s", err, err, code)
 	}
@@ -90,18 +91,18 @@ func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
 
 func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	out, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
+	out, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
 	if err != nil {
 		t.Fatalf("StartInstances with STS credentials: %v", err)
 	}
 	if out.RequestID == "" || len(out.Responses) != 1 {
 		t.Fatalf("output = %+v", out)
 	}
-	if r := out.Responses[0]; r != (InstanceResponse{InstanceID: "i-sdk00", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}) {
+	if r := out.Responses[0]; r != (ecsapi.InstanceResponse{InstanceID: "i-sdk00", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"}) {
 		t.Fatalf("response = %+v", r)
 	}
-	if _, err := e.StartInstances(context.Background(), sdkAK, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk01"}, BatchOptimization: "SuccessFirst"}); err != nil {
+	if _, err := e.StartInstances(context.Background(), sdkAK, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk01"}, BatchOptimization: "SuccessFirst"}); err != nil {
 		t.Fatalf("StartInstances with a plain AccessKey: %v", err)
 	}
 	calls := srv.Calls()
@@ -118,8 +119,8 @@ func TestSDKStartWithSTSAndAccessKey(t *testing.T) {
 
 func TestSDKRefusedCredentials(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	e := newSDK(t, Options{Endpoint: srv.URL()})
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	wrongSecret := sdkSTS
 	wrongSecret.AccessKeySecret = "anotherSecretThatIsWrong000"
@@ -137,7 +138,7 @@ func TestSDKRefusedCredentials(t *testing.T) {
 	_, err = e.StartInstances(context.Background(), wrongToken, in)
 	assertNoSecrets(t, wantAPIError(t, err, 400, "InvalidSecurityToken.Malformed").Error(), wrongToken)
 
-	unknown := Credentials{AccessKeyID: "LTAI5tNobodyKnowsThisKey", AccessKeySecret: "whatever-secret-value"}
+	unknown := ecsapi.Credentials{AccessKeyID: "LTAI5tNobodyKnowsThisKey", AccessKeySecret: "whatever-secret-value"}
 	_, err = e.StartInstances(context.Background(), unknown, in)
 	_ = wantAPIError(t, err, 404, "InvalidAccessKeyId.NotFound")
 
@@ -152,17 +153,17 @@ func TestSDKRefusedCredentials(t *testing.T) {
 
 func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{StartDelay: -1})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	ctx := context.Background()
 	ids := []string{"i-sdk00", "i-sdkrunning", "i-sdklocked", "i-sdkbroke"}
 
-	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "AllTogether"})
+	_, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "AllTogether"})
 	_ = wantAPIError(t, err, 403, "IncorrectInstanceStatus")
 	if inst, _ := srv.Instance("i-sdk00"); inst.Status != ecsemu.Stopped {
 		t.Fatalf("AllTogether refused, yet i-sdk00 is %s", inst.Status)
 	}
 
-	out, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "SuccessFirst"})
+	out, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: "SuccessFirst"})
 	if err != nil {
 		t.Fatalf("SuccessFirst: %v", err)
 	}
@@ -182,14 +183,14 @@ func TestSDKSuccessFirstAndAllTogether(t *testing.T) {
 	}
 
 	// One unknown ID refuses a SuccessFirst call as a whole (DESIGN §7).
-	_, err = e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk02", "i-sdkmissing"}, BatchOptimization: "SuccessFirst"})
+	_, err = e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk02", "i-sdkmissing"}, BatchOptimization: "SuccessFirst"})
 	_ = wantAPIError(t, err, 404, "InvalidInstanceIds.NotFound")
 }
 
 func TestSDKDryRunIsAnAPIError(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	_, err := e.StartInstances(context.Background(), sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
+	_, err := e.StartInstances(context.Background(), sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00", "i-sdk01"}, BatchOptimization: "AllTogether", DryRun: true})
 	_ = wantAPIError(t, err, 400, "DryRunOperation")
 	if c := srv.Calls(); len(c) != 1 || !c[0].DryRun {
 		t.Fatalf("calls = %+v, want one with DryRun", c)
@@ -201,8 +202,8 @@ func TestSDKDryRunIsAnAPIError(t *testing.T) {
 
 func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	e := newSDK(t, Options{Endpoint: srv.URL()})
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	srv.SetFaults(ecsemu.Faults{Throttle: 1})
 	_, err := e.StartInstances(context.Background(), sdkSTS, in)
@@ -217,9 +218,9 @@ func TestSDKServerFaultsAreNotRetriedBySDK(t *testing.T) {
 	}
 }
 
-func wantNetworkError(t *testing.T, err error, creds Credentials) *NetworkError {
+func wantNetworkError(t *testing.T, err error, creds ecsapi.Credentials) *ecsapi.NetworkError {
 	t.Helper()
-	var ne *NetworkError
+	var ne *ecsapi.NetworkError
 	if !errors.As(err, &ne) {
 		t.Fatalf("error = %T %v, want *NetworkError", err, err)
 	}
@@ -231,7 +232,7 @@ func wantNetworkError(t *testing.T, err error, creds Credentials) *NetworkError 
 }
 
 func TestSDKNetworkErrors(t *testing.T) {
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 
 	t.Run("refused", func(t *testing.T) {
 		ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
@@ -240,7 +241,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		e := newSDK(t, SDKOptions{Endpoint: "http://" + addr})
+		e := newSDK(t, Options{Endpoint: "http://" + addr})
 		_, err = e.StartInstances(context.Background(), sdkSTS, in)
 		ne := wantNetworkError(t, err, sdkSTS)
 		if ne.Op != "StartInstances" || ne.Host != addr {
@@ -254,7 +255,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("reset", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+		e := newSDK(t, Options{Endpoint: srv.URL()})
 		srv.SetFaults(ecsemu.Faults{Reset: 1})
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
 		_ = wantNetworkError(t, err, sdkSTS)
@@ -265,7 +266,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("deadline", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+		e := newSDK(t, Options{Endpoint: srv.URL()})
 		srv.SetFaults(ecsemu.Faults{Latency: 3 * time.Second})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
@@ -282,7 +283,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 	t.Run("read timeout", func(t *testing.T) {
 		srv := newSDKEmu(t, ecsemu.Options{})
-		e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
+		e := newSDK(t, Options{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
 		srv.SetFaults(ecsemu.Faults{Latency: 3 * time.Second})
 		begin := time.Now()
 		_, err := e.StartInstances(context.Background(), sdkSTS, in)
@@ -295,7 +296,7 @@ func TestSDKNetworkErrors(t *testing.T) {
 
 func TestSDKConcurrentCalls(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := 0; i < 20; i++ {
@@ -307,7 +308,7 @@ func TestSDKConcurrentCalls(t *testing.T) {
 			if i%2 == 1 {
 				creds = sdkAK
 			}
-			out, err := e.StartInstances(context.Background(), creds, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{id}, BatchOptimization: "SuccessFirst"})
+			out, err := e.StartInstances(context.Background(), creds, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{id}, BatchOptimization: "SuccessFirst"})
 			if err != nil {
 				errs <- err
 				return
@@ -334,7 +335,7 @@ func TestSDKConcurrentCalls(t *testing.T) {
 
 func TestSDKReusesConnections(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	for i := 0; i < 10; i++ {
 		if _, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdk00"}); err != nil {
 			t.Fatal(err)
@@ -351,12 +352,12 @@ func TestSDKReusesConnections(t *testing.T) {
 
 func TestSDKDescribeInstances(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	out, err := e.DescribeInstances(context.Background(), sdkSTS, "cn-hangzhou", []string{"i-sdkrunning", "i-sdklocked", "i-sdk00", "i-sdknothere"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]InstanceInfo{}
+	got := map[string]ecsapi.InstanceInfo{}
 	for _, in := range out.Instances {
 		got[in.InstanceID] = in
 	}
@@ -423,8 +424,8 @@ func (c *captureTransport) last(t *testing.T) *http.Request {
 }
 
 func TestSDKEndpoints(t *testing.T) {
-	in := func(region string) StartInstancesInput {
-		return StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
+	in := func(region string) ecsapi.StartInstancesInput {
+		return ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"}
 	}
 	for _, tc := range []struct {
 		name, endpoint, region, scheme, host string
@@ -436,7 +437,7 @@ func TestSDKEndpoints(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			capture := &captureTransport{}
-			e := newSDK(t, SDKOptions{Endpoint: tc.endpoint, Transport: capture})
+			e := newSDK(t, Options{Endpoint: tc.endpoint, Transport: capture})
 			out, err := e.StartInstances(context.Background(), sdkSTS, in(tc.region))
 			if err != nil || out.RequestID != "CAPTURED" {
 				t.Fatalf("StartInstances = %+v, %v", out, err)
@@ -458,7 +459,7 @@ func TestSDKEndpoints(t *testing.T) {
 	}
 
 	capture := &captureTransport{}
-	e := newSDK(t, SDKOptions{Endpoint: "https://ecs.{regionId}.example.test", Transport: capture})
+	e := newSDK(t, Options{Endpoint: "https://ecs.{regionId}.example.test", Transport: capture})
 	_, err := e.StartInstances(context.Background(), sdkSTS, in("evil.host/x?"))
 	if err == nil || len(capture.reqs) != 0 {
 		t.Fatalf("a malformed region reached the network: %v", err)
@@ -466,18 +467,18 @@ func TestSDKEndpoints(t *testing.T) {
 
 	for _, bad := range []string{"ftp://ecs.example.test", "ecs.cn-hangzhou.aliyuncs.com", "127.0.0.1:8080", "http://", "https://host/path",
 		"https://host?x=1", "https://user:pw@host", "http://host/{regionId}", "://x"} {
-		if _, err := NewSDKECS(SDKOptions{Endpoint: bad}); err == nil {
-			t.Errorf("NewSDKECS accepted endpoint %q", bad)
+		if _, err := NewECS(Options{Endpoint: bad}); err == nil {
+			t.Errorf("NewECS accepted endpoint %q", bad)
 		}
 	}
 }
 
 func TestSDKCancelledContext(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := e.StartInstances(ctx, sdkSTS, StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
+	_, err := e.StartInstances(ctx, sdkSTS, ecsapi.StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: "SuccessFirst"})
 	_ = wantNetworkError(t, err, sdkSTS)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v should match context.Canceled", err)
@@ -516,13 +517,13 @@ func TestScrubSecrets(t *testing.T) {
 }
 
 // Concurrent first calls of fresh clients must not race inside the SDK (its
-// endpoint map is filled lazily without a lock; NewSDKECS fills it first).
+// endpoint map is filled lazily without a lock; NewECS fills it first).
 // Under -race the detector checks that; without it the test still checks
 // what a race would break: every call is answered, each signed on its own
 // (the emulator accepts a SignatureNonce once), with the instance it asked.
 func TestSDKFreshClientsDoNotRace(t *testing.T) {
 	srv := newSDKEmu(t, ecsemu.Options{})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -552,29 +553,6 @@ func TestSDKFreshClientsDoNotRace(t *testing.T) {
 		if c.HTTPStatus != http.StatusOK || c.Action != "DescribeInstances" {
 			t.Fatalf("call %+v was refused", c)
 		}
-	}
-}
-
-// Issue 10 (the fault matrix): a call that outlives its own read timeout,
-// while the invocation still has time, was reported as DeadlineExceeded, "the
-// invocation's deadline came before ECS answered", which sends an operator to
-// raise the function's timeout. It is a network error naming the call's
-// timeouts; the invocation's own deadline is still DeadlineExceeded.
-func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
-	srv := newSDKEmu(t, ecsemu.Options{})
-	srv.SetFaults(ecsemu.Faults{Latency: 500 * time.Millisecond})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL(), ReadTimeout: 100 * time.Millisecond})
-	in := StartInstancesInput{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-sdk00"}, BatchOptimization: SuccessFirst}
-	_, err := e.StartInstances(context.Background(), sdkSTS, in)
-	v := classify(err)
-	if v.class != transient || v.code != CodeNetworkError || !strings.Contains(v.message, "timeout (connect 5s, read 100ms)") {
-		t.Fatalf("a call's timeout: %s %q (%v)", v.code, v.message, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = e.StartInstances(ctx, sdkSTS, in)
-	if v := classify(err); v.code != CodeDeadlineExceeded {
-		t.Fatalf("the invocation's deadline: %s %q", v.code, v.message)
 	}
 }
 
@@ -630,7 +608,7 @@ func TestSDKLookupsAndPollsUseTheirOwnCalls(t *testing.T) {
 		f.Instances = append(f.Instances, ecsemu.Instance{InstanceID: fmt.Sprintf("i-sdk%03d", i), RegionID: "cn-hangzhou", Status: ecsemu.Running})
 	}
 	srv := newSDKEmu(t, ecsemu.Options{Fleet: f})
-	e := newSDK(t, SDKOptions{Endpoint: srv.URL()})
+	e := newSDK(t, Options{Endpoint: srv.URL()})
 	var ids []string
 	for i := 30; i < 130; i++ {
 		ids = append(ids, fmt.Sprintf("i-sdk%03d", i))

@@ -1,8 +1,10 @@
-package handler
-
-// This is the only file of the project that imports the v1 SDK
-// (github.com/aliyun/alibaba-cloud-sdk-go), which is past its vendor's end of
-// support: a move to alibabacloud-go/ecs-20140526 replaces this file alone.
+// Package aliyun implements the ECS and STS interfaces of ecsapi with the v1
+// SDK (github.com/aliyun/alibaba-cloud-sdk-go), and removes every secret
+// from what they return. It is the only package of the function that imports
+// the SDK, which is past its vendor's end of support: a move to
+// alibabacloud-go/ecs-20140526 replaces this package alone. The endpoints
+// (ECS_ENDPOINT, STS_ENDPOINT) are parsed here.
+package aliyun
 
 import (
 	"context"
@@ -24,10 +26,13 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// SDKOptions configure an SDKECS.
-type SDKOptions struct {
+// Options configure an ECS.
+type Options struct {
 	// Endpoint is ECS_ENDPOINT: a URL with scheme http or https and a host,
 	// where "{regionId}" in the host is replaced by each call's region
 	// ("https://ecs-vpc.{regionId}.aliyuncs.com", "http://127.0.0.1:8080").
@@ -45,7 +50,7 @@ type SDKOptions struct {
 	Transport http.RoundTripper
 }
 
-// SDKECS implements ECS with the v1 SDK. It is safe for concurrent use.
+// ECS implements ecsapi.ECS with the v1 SDK. It is safe for concurrent use.
 //
 // The SDK's Client is not (DESIGN §8: each call writes the client's
 // http.Client and its transport's dialer), so every call builds a fresh,
@@ -60,7 +65,7 @@ type SDKOptions struct {
 // leaks 5xx bodies): retrying is the starter's job. The SDK prints signed
 // URLs only when the DEBUG environment variable names "sdk"; never set it in
 // production.
-type SDKECS struct {
+type ECS struct {
 	scheme         string // "http" or "https"
 	hostTemplate   string // host[:port] with an optional {regionId}
 	connectTimeout time.Duration
@@ -68,7 +73,7 @@ type SDKECS struct {
 	pool           http.RoundTripper
 }
 
-var _ ECS = (*SDKECS)(nil)
+var _ ecsapi.ECS = (*ECS)(nil)
 
 // hostSafeRegion says whether region may go into a host name
 // (^[a-z0-9]+(-[a-z0-9]+)*$): nothing that could change which host is
@@ -98,9 +103,9 @@ const publicHostTemplate = "ecs." + regionPlaceholder + ".aliyuncs.com"
 // endpointMapOnce fills the SDK's endpoint map once (see client).
 var endpointMapOnce sync.Once
 
-// NewSDKECS checks the options and returns the ECS client.
-func NewSDKECS(o SDKOptions) (*SDKECS, error) {
-	e := &SDKECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
+// NewECS checks the options and returns the ECS client.
+func NewECS(o Options) (*ECS, error) {
+	e := &ECS{scheme: "https", hostTemplate: publicHostTemplate, connectTimeout: o.ConnectTimeout, readTimeout: o.ReadTimeout, pool: o.Transport}
 	if e.connectTimeout <= 0 {
 		e.connectTimeout = 5 * time.Second
 	}
@@ -108,22 +113,22 @@ func NewSDKECS(o SDKOptions) (*SDKECS, error) {
 		e.readTimeout = 10 * time.Second
 	}
 	if o.Endpoint != "" {
-		scheme, host, err := parseEndpoint(o.Endpoint)
+		scheme, host, err := ParseEndpoint(o.Endpoint)
 		if err != nil {
 			return nil, err
 		}
 		e.scheme, e.hostTemplate = scheme, host
 	}
 	if e.pool == nil {
-		e.pool = newECSTransport(e.connectTimeout)
+		e.pool = NewTransport(e.connectTimeout)
 	}
 	return e, nil
 }
 
-// parseEndpoint splits ECS_ENDPOINT into scheme and host; the SDK builds
+// ParseEndpoint splits ECS_ENDPOINT into scheme and host; the SDK builds
 // URLs as scheme://host/?query, so a path, query or user is refused rather
 // than silently dropped.
-func parseEndpoint(endpoint string) (scheme, host string, err error) {
+func ParseEndpoint(endpoint string) (scheme, host string, err error) {
 	bad := func(why string) error {
 		return fmt.Errorf("ECS_ENDPOINT %q: %s", endpoint, why)
 	}
@@ -153,9 +158,9 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	return u.Scheme, host, nil
 }
 
-// newECSTransport is the process-wide connection pool: kept-alive
+// NewTransport is the process-wide connection pool: kept-alive
 // connections let a warm invocation skip the TCP and TLS handshakes.
-func newECSTransport(connectTimeout time.Duration) *http.Transport {
+func NewTransport(connectTimeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = connectTimeout
@@ -168,12 +173,12 @@ func newECSTransport(connectTimeout time.Duration) *http.Transport {
 }
 
 // StartInstances calls ECS StartInstances.
-func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in StartInstancesInput) (*StartInstancesOutput, error) {
+func (e *ECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 	const op = "StartInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
 	}
 	req := ecs.CreateStartInstancesRequest()
 	e.prepare(req.RpcRequest, in.RegionID)
@@ -189,9 +194,9 @@ func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in Start
 		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
 	}
 	// Every field that came from ECS goes through the scrubber (DESIGN §7).
-	out := &StartInstancesOutput{RequestID: sc.scrub(resp.RequestId)}
+	out := &ecsapi.StartInstancesOutput{RequestID: sc.scrub(resp.RequestId)}
 	for _, r := range resp.InstanceResponses.InstanceResponse {
-		out.Responses = append(out.Responses, InstanceResponse{
+		out.Responses = append(out.Responses, ecsapi.InstanceResponse{
 			InstanceID:     sc.scrub(r.InstanceId),
 			Code:           sc.scrub(r.Code),
 			Message:        sc.scrub(r.Message),
@@ -202,33 +207,29 @@ func (e *SDKECS) StartInstances(ctx context.Context, creds Credentials, in Start
 	return out, nil
 }
 
-// describePageSize is DescribeInstances' largest page, and also the most IDs
-// InstanceIds takes.
-const describePageSize = 100
-
 // DescribeInstances looks up ids in region with DescribeInstances (InstanceIds
 // as a JSON array, 100 per call). No IDs, no call.
-func (e *SDKECS) DescribeInstances(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstances(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
-	out := &DescribeInstancesOutput{}
+	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), describePageSize)]
+		chunk := ids[:min(len(ids), ecsapi.DescribePageSize)]
 		ids = ids[len(chunk):]
 		client, rt, err := e.client(ctx, creds, region, sc)
 		if err != nil {
-			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
+			return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
 		}
 		req := ecs.CreateDescribeInstancesRequest()
 		e.prepare(req.RpcRequest, region)
 		raw, err := json.Marshal(chunk)
 		if err != nil {
-			return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: CodeInvalidParameter, Err: err}
+			return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: result.CodeInvalidParameter, Err: err}
 		}
 		req.InstanceIds = string(raw)
 		// MaxResults, not the deprecated PageSize/PageNumber (DESIGN §7):
 		// 100 IDs fit one page.
-		req.MaxResults = requests.NewInteger(describePageSize)
+		req.MaxResults = requests.NewInteger(ecsapi.DescribePageSize)
 		var resp *ecs.DescribeInstancesResponse
 		err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
 		if err != nil {
@@ -247,12 +248,12 @@ const statusPageSize = 50
 // (InstanceId.N, 100 per call, pages of 50 through PageNumber): the call
 // ECS's StartInstances reference names for polling, with a quota of its own.
 // No IDs, no call.
-func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, region string, ids []string) (*DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstanceStatus(ctx context.Context, creds ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstanceStatus"
 	sc := scrubberFor(creds)
-	out := &DescribeInstancesOutput{}
+	out := &ecsapi.DescribeInstancesOutput{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), describePageSize)]
+		chunk := ids[:min(len(ids), ecsapi.DescribePageSize)]
 		ids = ids[len(chunk):]
 		// A chunk of 100 is two pages; an answer whose TotalCount would ask
 		// for more is not followed further.
@@ -260,7 +261,7 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 		for page := 1; page <= pages; page++ {
 			client, rt, err := e.client(ctx, creds, region, sc)
 			if err != nil {
-				return nil, &PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
+				return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(region), Code: clientErrorCode(err), Err: err}
 			}
 			req := ecs.CreateDescribeInstanceStatusRequest()
 			e.prepare(req.RpcRequest, region)
@@ -275,7 +276,7 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 			}
 			out.RequestID = sc.scrub(resp.RequestId)
 			for _, st := range resp.InstanceStatuses.InstanceStatus {
-				out.Instances = append(out.Instances, InstanceInfo{InstanceID: sc.scrub(st.InstanceId), Status: sc.scrub(st.Status)})
+				out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: sc.scrub(st.InstanceId), Status: sc.scrub(st.Status)})
 			}
 			if page*statusPageSize >= resp.TotalCount {
 				break
@@ -289,12 +290,12 @@ func (e *SDKECS) DescribeInstanceStatus(ctx context.Context, creds Credentials, 
 // with Tag.N.Key/Tag.N.Value, MaxResults 100 and NextToken. A pair without a
 // value sends no Tag.N.Value, which ECS takes as any value; the caller checks
 // the tags of what comes back, so an answer is never trusted to have filtered.
-func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds Credentials, in DescribeByTagsInput) (*DescribeInstancesOutput, error) {
+func (e *ECS) DescribeInstancesByTags(ctx context.Context, creds ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	const op = "DescribeInstances"
 	sc := scrubberFor(creds)
 	client, rt, err := e.client(ctx, creds, in.RegionID, sc)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: e.hostFor(in.RegionID), Code: clientErrorCode(err), Err: err}
 	}
 	req := ecs.CreateDescribeInstancesRequest()
 	e.prepare(req.RpcRequest, in.RegionID)
@@ -306,23 +307,23 @@ func (e *SDKECS) DescribeInstancesByTags(ctx context.Context, creds Credentials,
 		}
 	}
 	req.Tag = &tags
-	req.MaxResults = requests.NewInteger(describePageSize)
+	req.MaxResults = requests.NewInteger(ecsapi.DescribePageSize)
 	req.NextToken = in.NextToken
 	var resp *ecs.DescribeInstancesResponse
 	err = rt.do(func() (err error) { resp, err = client.DescribeInstances(req); return err })
 	if err != nil {
 		return nil, e.mapError(ctx, op, rt, e.hostFor(in.RegionID), sc, err)
 	}
-	return &DescribeInstancesOutput{RequestID: sc.scrub(resp.RequestId), NextToken: sc.scrub(resp.NextToken),
+	return &ecsapi.DescribeInstancesOutput{RequestID: sc.scrub(resp.RequestId), NextToken: sc.scrub(resp.NextToken),
 		Instances: instanceInfos(resp, sc)}, nil
 }
 
 // instanceInfos reads the instances of a DescribeInstances answer, every
 // field through the scrubber (DESIGN §7).
-func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []InstanceInfo {
-	var out []InstanceInfo
+func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []ecsapi.InstanceInfo {
+	var out []ecsapi.InstanceInfo
 	for _, in := range resp.Instances.Instance {
-		info := InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
+		info := ecsapi.InstanceInfo{InstanceID: sc.scrub(in.InstanceId), RegionID: sc.scrub(in.RegionId),
 			Status: sc.scrub(in.Status), StoppedMode: sc.scrub(in.StoppedMode)}
 		for _, l := range in.OperationLocks.LockReason {
 			info.LockReasons = append(info.LockReasons, sc.scrub(l.LockReason))
@@ -347,7 +348,7 @@ func instanceInfos(resp *ecs.DescribeInstancesResponse, sc *scrubber) []Instance
 
 // client builds the SDK client of one call. It is cheap: no connection is
 // opened here, and the pool is shared.
-func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
+func (e *ECS) client(ctx context.Context, creds ecsapi.Credentials, region string, sc *scrubber) (*ecs.Client, *callTransport, error) {
 	if !hostSafeRegion(region) {
 		return nil, nil, &malformedRegionError{region: region}
 	}
@@ -374,7 +375,7 @@ func (e *SDKECS) client(ctx context.Context, creds Credentials, region string, s
 // STS's: no retries of the SDK's own (the starter retries), the call's
 // transport over the shared pool, the scheme said explicitly (the SDK's
 // default is HTTP), and the caller's credentials, with their token if any.
-func sdkSetup(ctx context.Context, pool http.RoundTripper, scheme string, creds Credentials) (*sdk.Config, credentials.CredentialsProvider, *callTransport) {
+func sdkSetup(ctx context.Context, pool http.RoundTripper, scheme string, creds ecsapi.Credentials) (*sdk.Config, credentials.CredentialsProvider, *callTransport) {
 	rt := &callTransport{ctx: ctx, pool: pool}
 	cfg := sdk.NewConfig()
 	cfg.AutoRetry = false
@@ -398,12 +399,12 @@ func (e *malformedRegionError) Error() string { return fmt.Sprintf("malformed re
 func clientErrorCode(err error) string {
 	var mr *malformedRegionError
 	if errors.As(err, &mr) {
-		return CodeInvalidRegionID
+		return result.CodeInvalidRegionID
 	}
-	return CodeClientError
+	return result.CodeClientError
 }
 
-func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
+func (e *ECS) prepare(req *requests.RpcRequest, region string) {
 	req.RegionId = region
 	req.Scheme = strings.ToUpper(e.scheme)
 	// Always a host of our own: the SDK's endpoint map is not the documented
@@ -412,7 +413,7 @@ func (e *SDKECS) prepare(req *requests.RpcRequest, region string) {
 }
 
 // hostFor names the host a call to region goes to.
-func (e *SDKECS) hostFor(region string) string {
+func (e *ECS) hostFor(region string) string {
 	return strings.ReplaceAll(e.hostTemplate, regionPlaceholder, region)
 }
 
@@ -536,7 +537,7 @@ func (b *releaseOnClose) Close() error {
 // *PermanentError (the region's host does not exist) or *NetworkError (no
 // usable answer), with every secret removed. A body that is not an ECS answer
 // is described by its status and size, never quoted (DESIGN §7).
-func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
+func (e *ECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
 	host := rt.hostOr(fallbackHost)
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
@@ -547,10 +548,10 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 			if se.HttpStatus() >= http.StatusInternalServerError {
 				code = "UnknownError"
 			}
-			return &APIError{HTTPStatus: se.HttpStatus(), Code: code, RequestID: sc.scrub(se.RequestId()),
+			return &ecsapi.APIError{HTTPStatus: se.HttpStatus(), Code: code, RequestID: sc.scrub(se.RequestId()),
 				Message: fmt.Sprintf("the answer was not an ECS error (HTTP %d, %d bytes)", se.HttpStatus(), rt.size)}
 		}
-		return &APIError{
+		return &ecsapi.APIError{
 			HTTPStatus: se.HttpStatus(),
 			Code:       sc.scrub(se.ErrorCode()),
 			Message:    sc.scrub(se.Message()),
@@ -560,12 +561,12 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 	// The caller's deadline or cancellation says more than the transport's
 	// "context canceled", and lets errors.Is find it.
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &NetworkError{Op: op, Host: host, Err: ctxErr}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: ctxErr}
 	}
 	var ce *sdkerrors.ClientError
 	if errors.Is(err, errUnparsable) || (errors.As(err, &ce) && ce.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode) {
 		// The decoder's error quotes the body around where it stopped.
-		return &NetworkError{Op: op, Host: host, Err: &UnparsableAnswerError{HTTPStatus: rt.status, Size: rt.size}}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: &ecsapi.UnparsableAnswerError{HTTPStatus: rt.status, Size: rt.size}}
 	}
 	cause := networkCause(err, sc)
 	var dns *net.DNSError
@@ -573,14 +574,14 @@ func (e *SDKECS) mapError(ctx context.Context, op string, rt *callTransport, fal
 		// The call's own timeout, while the invocation still has time: the
 		// client's "context deadline exceeded" would read as the
 		// invocation's deadline (found by the fault matrix, issue 10).
-		return &NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
 	}
 	if errors.As(cause, &dns) && dns.IsNotFound {
 		// NXDOMAIN: the region has no ECS endpoint (a typo, a region that
 		// does not exist). A DNS timeout or temporary failure is not this.
-		return &PermanentError{Op: op, Host: host, Code: CodeInvalidRegionID, Err: cause}
+		return &ecsapi.PermanentError{Op: op, Host: host, Code: result.CodeInvalidRegionID, Err: cause}
 	}
-	return &NetworkError{Op: op, Host: host, Err: cause}
+	return &ecsapi.NetworkError{Op: op, Host: host, Err: cause}
 }
 
 // isTimeout says whether a call's error is a timeout of its own (the
@@ -679,13 +680,13 @@ type scrubber struct {
 
 var (
 	scrubberMu   sync.Mutex
-	lastCreds    Credentials
+	lastCreds    ecsapi.Credentials
 	lastScrubber *scrubber
 )
 
 // scrubberFor returns the scrubber of creds; the last one is kept, since one
 // invocation makes many calls with the same credentials.
-func scrubberFor(creds Credentials) *scrubber {
+func scrubberFor(creds ecsapi.Credentials) *scrubber {
 	scrubberMu.Lock()
 	defer scrubberMu.Unlock()
 	if lastScrubber != nil && lastCreds == creds {
@@ -719,7 +720,7 @@ func scrubberFor(creds Credentials) *scrubber {
 // SecurityToken), signed URLs, the secret parameters, and any piece of 16 or
 // more characters of the secret and the token, in any encoding the SDK uses.
 // Every text and field that came from ECS goes through it.
-func scrubSecrets(s string, creds Credentials) string {
+func scrubSecrets(s string, creds ecsapi.Credentials) string {
 	return scrubberFor(creds).scrub(s)
 }
 

@@ -1,9 +1,10 @@
-package handler
+// Package result is the answer of an invocation (DESIGN §5): one Outcome
+// per instance, the Ignored events, the Summary, the codes this function
+// sets and the advice that goes with a code.
+package result
 
 import (
 	"encoding/xml"
-
-	"github.com/start-ecs/start-ecs/events"
 )
 
 // Outcome is what became of one instance (DESIGN §5).
@@ -64,7 +65,8 @@ type IgnoredEvent struct {
 	Code          string   `json:"Code,omitempty"`
 	InstanceIDs   []string `json:"InstanceIds,omitempty"`
 	InstanceCount int      `json:"InstanceCount,omitempty"`
-	trigger       events.Trigger
+	// Trigger is the carrier of the event, for the log line.
+	Trigger string `json:"-"`
 }
 
 // MarshalXML leaves InstanceIds out when there are none (encoding/xml writes
@@ -99,20 +101,20 @@ type Result struct {
 	// unresolved describes the tag selections whose lookup did not finish
 	// (DESIGN §3.1): no instance stands for them, yet the invocation is
 	// unfinished and safe to retry.
-	unresolved []string
+	Unresolved []string `json:"-" xml:"-"`
 }
 
-// unfinished says whether the invocation left work undone that a retry can
+// Unfinished says whether the invocation left work undone that a retry can
 // do: an Unfinished instance, or a tag selection not read to its end.
-func (r *Result) unfinished() bool { return r.Summary.Unfinished > 0 || len(r.unresolved) > 0 }
+func (r *Result) Unfinished() bool { return r.Summary.Unfinished > 0 || len(r.Unresolved) > 0 }
 
 // InstanceResponses wraps the list as ECS does.
 type InstanceResponses struct {
 	InstanceResponse []InstanceResult `json:"InstanceResponse" xml:"InstanceResponse"`
 }
 
-// summarize counts r's results into r.Summary.
-func (r *Result) summarize() {
+// Summarize counts r's results into r.Summary.
+func (r *Result) Summarize() {
 	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored)}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		switch ir.Outcome {
@@ -135,22 +137,13 @@ func (r *Result) summarize() {
 	r.Summary = s
 }
 
-// refusedIgnored says whether an Ignored entry stands for instances that were
+// RefusedIgnored says whether an Ignored entry stands for instances that were
 // refused (too many, an invalid request): for an HTTP caller, not all is well.
-func (r *Result) refusedIgnored() bool {
+func (r *Result) RefusedIgnored() bool {
 	for _, ig := range r.Ignored {
 		if ig.Code != "" {
 			return true
 		}
 	}
 	return false
-}
-
-// ErrorBody is the body of a 4xx answer that has no result (DESIGN §5).
-type ErrorBody struct {
-	XMLName   xml.Name            `json:"-" xml:"Error"`
-	RequestID string              `json:"RequestId" xml:"RequestId"`
-	Code      string              `json:"Code" xml:"Code"`
-	Message   string              `json:"Message" xml:"Message"`
-	Errors    []events.FieldError `json:"Errors" xml:"Errors>Error"`
 }

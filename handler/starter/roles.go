@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -7,112 +7,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
-
-// Instances of other accounts (DESIGN §3.1, roleArn) are reached through a
-// scope: the region, and the role assumed in the account that owns them.
-// Inside the handler a scope stands where a region stood — the key of an
-// entry, of a pool of StartInstances calls, of a bound on concurrent calls —
-// so that (account, region, ID) is one instance everywhere; the starter's
-// call functions (start, describe, describeByTags) turn it back into a
-// region and the assumed credentials. The scope of the function's own
-// account is the bare region.
-
-// scopeSep separates region and role in a scope; no region ID holds it.
-const scopeSep = "|"
-
-// scopeOf is the scope of region in the account of role ("": the
-// function's own).
-func scopeOf(region, role string) string {
-	if role == "" {
-		return region
-	}
-	return region + scopeSep + role
-}
-
-// splitScope is scopeOf's inverse.
-func splitScope(scope string) (region, role string) {
-	region, role, _ = strings.Cut(scope, scopeSep)
-	return region, role
-}
-
-// regionOf is the region of a scope.
-func regionOf(scope string) string {
-	region, _ := splitScope(scope)
-	return region
-}
-
-// scopeLabel names a scope in messages: the region, and the account when
-// it is another's.
-func scopeLabel(scope string) string {
-	region, role := splitScope(scope)
-	if role == "" {
-		return region
-	}
-	return region + " (account " + accountOf(role) + ")"
-}
-
-// accountOf is the account ID of a RAM role's ARN, "" for none (nor for
-// anything that is not such an ARN): acs:ram::<account id>:role/<name>, the
-// account 1 to 32 digits, the name 1 to 128 of RAM's characters (letters,
-// digits, '.', '-', '_', '/' for a path). Checked by hand, not by a regexp:
-// every result asks (for the function's own account too), and compiling
-// the regexp's 128-fold repetition cost the first invocation 2 ms (issue 9;
-// TestRoleArnCheckMatchesItsRegexp holds the two equal).
-func accountOf(role string) string {
-	const prefix = "acs:ram::"
-	rest, ok := strings.CutPrefix(role, prefix)
-	if !ok {
-		return ""
-	}
-	account, name, ok := strings.Cut(rest, ":role/")
-	if !ok || len(account) < 1 || len(account) > 32 || len(name) < 1 || len(name) > 128 {
-		return ""
-	}
-	for i := range len(account) {
-		if c := account[i]; c < '0' || c > '9' {
-			return ""
-		}
-	}
-	for i := range len(name) {
-		switch c := name[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-', c == '/':
-		default:
-			return ""
-		}
-	}
-	return account
-}
-
-// AssumeRoleInput is one STS AssumeRole call (DESIGN §3.1, roleArn).
-type AssumeRoleInput struct {
-	RoleArn         string
-	RoleSessionName string
-	DurationSeconds int
-	// ExternalID is ROLE_EXTERNAL_ID, "" when unset; never logged.
-	ExternalID string
-	// Policy is the session policy: the assumed credentials may do no more
-	// than it allows, whatever the role's own policy allows.
-	Policy string
-	// Region is the function's own region, the {regionId} of STS_ENDPOINT
-	// (DESIGN §6); not a parameter of the call.
-	Region string
-}
-
-// AssumedRole is what AssumeRole hands out: the role's credentials, until
-// Expiration (zero when STS gave none that could be read).
-type AssumedRole struct {
-	Credentials Credentials
-	Expiration  time.Time
-	RequestID   string
-}
-
-// STS is what the handler needs of STS: AssumeRole with the function's
-// credentials. Errors are those of the ECS interface (*APIError with STS's
-// code, *NetworkError, *PermanentError), never holding a secret.
-type STS interface {
-	AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error)
-}
 
 // assumeDuration is DurationSeconds of every AssumeRole (DESIGN §3.1); the
 // credentials are reused until roleMargin before they expire.
@@ -126,13 +24,13 @@ const (
 // the target role allows (DESIGN §3.1).
 const sessionPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:StartInstances","ecs:DescribeInstances","ecs:DescribeInstanceStatus"],"Resource":"*"}]}`
 
-// roleCache keeps the assumed credentials of each role, shared by the
+// RoleCache keeps the assumed credentials of each role, shared by the
 // invocations of one process, and makes at most one AssumeRole call per role
 // at a time. An invocation waits for another's call in flight only until its
 // own deadline (DESIGN §5: no wait is exempt): no lock is held across a
 // call. The credentials are never logged.
-type roleCache struct {
-	sts STS
+type RoleCache struct {
+	sts ecsapi.STS
 	now func() time.Time
 
 	mu    sync.Mutex
@@ -140,7 +38,7 @@ type roleCache struct {
 }
 
 type cachedRole struct {
-	creds   Credentials
+	creds   ecsapi.Credentials
 	expires time.Time
 	// inflight is the AssumeRole call being made for the role, nil when
 	// none; its done is closed when it ends.
@@ -152,37 +50,38 @@ type cachedRole struct {
 type assumeCall struct {
 	done chan struct{}
 	// Set before done is closed.
-	out *AssumedRole
+	out *ecsapi.AssumedRole
 	err error
 	// session is the invocation that made the call: credentials whose
 	// expiry is unusable are for it alone.
-	session *roleSession
+	session *Session
 }
 
-func newRoleCache(sts STS) *roleCache {
-	return &roleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
+// NewRoleCache is an empty cache of the roles sts assumes.
+func NewRoleCache(sts ecsapi.STS) *RoleCache {
+	return &RoleCache{sts: sts, now: time.Now, roles: map[string]*cachedRole{}}
 }
 
-// roleSession is one invocation's side of AssumeRole: what it sends, and
+// Session is one invocation's side of AssumeRole: what it sends, and
 // the credentials STS gave it with an expiry in the past or unreadable,
 // which serve this invocation only (DESIGN §3.1) — neither cached for the
 // next invocation nor assumed again before each call.
-type roleSession struct {
+type Session struct {
 	name, externalID, region string
 
 	mu  sync.Mutex
-	own map[string]Credentials
+	own map[string]ecsapi.Credentials
 }
 
-// newRoleSession is the session of an invocation of the function named
+// NewSession is the session of an invocation of the function named
 // function, in region (its own), sending externalID ("" for none).
-func newRoleSession(function, region, externalID string) *roleSession {
-	return &roleSession{name: sessionName(function), externalID: externalID, region: region}
+func NewSession(function, region, externalID string) *Session {
+	return &Session{name: sessionName(function), externalID: externalID, region: region}
 }
 
-func (s *roleSession) held(role string) (Credentials, bool) {
+func (s *Session) held(role string) (ecsapi.Credentials, bool) {
 	if s == nil {
-		return Credentials{}, false
+		return ecsapi.Credentials{}, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,11 +89,11 @@ func (s *roleSession) held(role string) (Credentials, bool) {
 	return c, ok
 }
 
-func (s *roleSession) hold(role string, c Credentials) {
+func (s *Session) hold(role string, c ecsapi.Credentials) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.own == nil {
-		s.own = map[string]Credentials{}
+		s.own = map[string]ecsapi.Credentials{}
 	}
 	s.own[role] = c
 }
@@ -222,9 +121,9 @@ const adviceAssumeRole = "STS refused to assume the role: in the target account,
 // invocation has in flight for the role, waited for until ctx ends. When
 // ctx ends first, the error is a *notSentError: the call that needed the
 // credentials was not sent.
-func (c *roleCache) credentials(ctx context.Context, caller Credentials, role string, s *roleSession) (Credentials, error) {
+func (c *RoleCache) credentials(ctx context.Context, caller ecsapi.Credentials, role string, s *Session) (ecsapi.Credentials, error) {
 	if c == nil {
-		return Credentials{}, &assumeRoleError{role: role, err: &PermanentError{Op: "AssumeRole", Code: CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
+		return ecsapi.Credentials{}, &assumeRoleError{role: role, err: &ecsapi.PermanentError{Op: "AssumeRole", Code: result.CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
 	}
 	if creds, ok := s.held(role); ok {
 		return creds, nil
@@ -255,7 +154,7 @@ func (c *roleCache) credentials(ctx context.Context, caller Credentials, role st
 			select {
 			case <-call.done:
 			case <-ctx.Done():
-				return Credentials{}, &notSentError{why: "it waited for STS AssumeRole " + role + ", which another invocation has in flight", err: ctx.Err()}
+				return ecsapi.Credentials{}, &notSentError{why: "it waited for STS AssumeRole " + role + ", which another invocation has in flight", err: ctx.Err()}
 			}
 		}
 		switch {
@@ -265,20 +164,20 @@ func (c *roleCache) credentials(ctx context.Context, caller Credentials, role st
 			// Another invocation's credentials, for it alone: assume
 			// the role for this one.
 		case isContextError(call.err) && ctx.Err() != nil:
-			return Credentials{}, &notSentError{why: "STS AssumeRole " + role + " had not answered", err: ctx.Err()}
+			return ecsapi.Credentials{}, &notSentError{why: "STS AssumeRole " + role + " had not answered", err: ctx.Err()}
 		case isContextError(call.err) && !mine:
 			// The other invocation's deadline ended its call, not ours:
 			// make one.
 		default:
-			return Credentials{}, &assumeRoleError{role: role, err: call.err}
+			return ecsapi.Credentials{}, &assumeRoleError{role: role, err: call.err}
 		}
 	}
 }
 
 // assume makes call, the AssumeRole of role, and keeps what it gives: in
 // the cache while its expiry can be read and lies ahead, else in s alone.
-func (c *roleCache) assume(ctx context.Context, caller Credentials, role string, s *roleSession, cr *cachedRole, call *assumeCall) {
-	in := AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
+func (c *RoleCache) assume(ctx context.Context, caller ecsapi.Credentials, role string, s *Session, cr *cachedRole, call *assumeCall) {
+	in := ecsapi.AssumeRoleInput{RoleArn: role, DurationSeconds: assumeDuration, Policy: sessionPolicy}
 	if s != nil {
 		in.RoleSessionName, in.ExternalID, in.Region = s.name, s.externalID, s.region
 	} else {

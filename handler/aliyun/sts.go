@@ -1,8 +1,8 @@
-package handler
+package aliyun
 
-// The STS adapter: like ecs_sdk.go for ECS, the only file that imports the
+// The STS adapter: like ecs.go for ECS, the only file that imports the
 // v1 SDK's services/sts, so that a move to the v2 SDK stays a change of one
-// file. It shares ecs_sdk.go's transport (one connection pool, each call
+// file. It shares ecs.go's transport (one connection pool, each call
 // bound to the caller's context), error mapping and secret scrubber.
 
 import (
@@ -16,6 +16,9 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // stsPublicHost is STS's public endpoint, and stsVPCHost the template of
@@ -30,15 +33,15 @@ const (
 // endpoints (a function without internet access reaches no public
 // endpoint), else STS's public endpoint.
 func DefaultSTSEndpoint(ecsEndpoint string) string {
-	if _, host, err := parseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
+	if _, host, err := ParseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
 		return "https://" + stsVPCHost
 	}
 	return "https://" + stsPublicHost
 }
 
-// SDKSTS implements STS with the v1 SDK. It is safe for concurrent use: as
-// SDKECS, it builds a client per call over a shared pool.
-type SDKSTS struct {
+// STS implements ecsapi.STS with the v1 SDK. It is safe for concurrent use: as
+// ECS, it builds a client per call over a shared pool.
+type STS struct {
 	scheme string
 	// hostTemplate is the endpoint's host; {regionId} in it is the
 	// function's own region (AssumeRoleInput.Region).
@@ -48,33 +51,33 @@ type SDKSTS struct {
 	pool           http.RoundTripper
 }
 
-var _ STS = (*SDKSTS)(nil)
+var _ ecsapi.STS = (*STS)(nil)
 
-// NewSDKSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
+// NewSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
 // (scheme://host[:port]) whose host may hold {regionId}, the function's
 // own region; empty means https://sts.aliyuncs.com. transport may be nil (a
 // pool of its own) or the ECS client's.
-func NewSDKSTS(endpoint string, transport http.RoundTripper) (*SDKSTS, error) {
-	s := &SDKSTS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
+func NewSTS(endpoint string, transport http.RoundTripper) (*STS, error) {
+	s := &STS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
 	if endpoint != "" {
-		scheme, host, err := parseEndpoint(endpoint)
+		scheme, host, err := ParseEndpoint(endpoint)
 		if err != nil {
 			return nil, errors.New(strings.Replace(err.Error(), "ECS_ENDPOINT", "STS_ENDPOINT", 1))
 		}
 		s.scheme, s.hostTemplate = scheme, host
 	}
 	if s.pool == nil {
-		s.pool = newECSTransport(s.connectTimeout)
+		s.pool = NewTransport(s.connectTimeout)
 	}
 	return s, nil
 }
 
 // host is the endpoint's host for a function in region.
-func (s *SDKSTS) host(region string) (string, error) {
+func (s *STS) host(region string) (string, error) {
 	if !strings.Contains(s.hostTemplate, regionPlaceholder) {
 		return s.hostTemplate, nil
 	}
-	if !validRegionID(region) {
+	if !ecsapi.ValidRegionID(region) {
 		return "", fmt.Errorf("STS_ENDPOINT's host %s names %s, but the function's own region is unknown (FC_REGION)", s.hostTemplate, regionPlaceholder)
 	}
 	return strings.ReplaceAll(s.hostTemplate, regionPlaceholder, region), nil
@@ -83,17 +86,17 @@ func (s *SDKSTS) host(region string) (string, error) {
 // AssumeRole calls STS AssumeRole with creds. Every field of the answer goes
 // through the scrubber of the caller's credentials; the assumed ones are
 // returned to the caller alone, never put in an error.
-func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRoleInput) (*AssumedRole, error) {
+func (s *STS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsapi.AssumeRoleInput) (*ecsapi.AssumedRole, error) {
 	const op = "AssumeRole"
 	sc := scrubberFor(creds)
 	host, err := s.host(in.Region)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: s.hostTemplate, Code: CodeClientError, Err: err}
+		return nil, &ecsapi.PermanentError{Op: op, Host: s.hostTemplate, Code: result.CodeClientError, Err: err}
 	}
 	cfg, provider, rt := sdkSetup(ctx, s.pool, s.scheme, creds)
 	client, err := sts.NewClientWithOptions("cn-hangzhou", cfg, provider)
 	if err != nil {
-		return nil, &PermanentError{Op: op, Host: host, Code: CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
+		return nil, &ecsapi.PermanentError{Op: op, Host: host, Code: result.CodeClientError, Err: errors.New(sc.scrub(err.Error()))}
 	}
 	client.SetReadTimeout(s.readTimeout)
 	client.SetConnectTimeout(s.connectTimeout)
@@ -108,8 +111,8 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRol
 	var resp *sts.AssumeRoleResponse
 	err = rt.do(func() (err error) { resp, err = client.AssumeRole(req); return err })
 	if err != nil {
-		err = (&SDKECS{}).mapError(ctx, op, rt, host, sc, err)
-		var api *APIError
+		err = (&ECS{}).mapError(ctx, op, rt, host, sc, err)
+		var api *ecsapi.APIError
 		if in.ExternalID != "" && errors.As(err, &api) {
 			// STS's echo of the request (a StringToSign) would carry it:
 			// ROLE_EXTERNAL_ID is never logged.
@@ -120,10 +123,10 @@ func (s *SDKSTS) AssumeRole(ctx context.Context, creds Credentials, in AssumeRol
 		return nil, err
 	}
 	c := resp.Credentials
-	out := &AssumedRole{RequestID: sc.scrub(resp.RequestId),
-		Credentials: Credentials{AccessKeyID: c.AccessKeyId, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}}
+	out := &ecsapi.AssumedRole{RequestID: sc.scrub(resp.RequestId),
+		Credentials: ecsapi.Credentials{AccessKeyID: c.AccessKeyId, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}}
 	if out.Credentials.Empty() {
-		return nil, &APIError{HTTPStatus: http.StatusOK, Code: "InvalidAnswer", RequestID: out.RequestID, Message: "STS's answer carries no credentials"}
+		return nil, &ecsapi.APIError{HTTPStatus: http.StatusOK, Code: "InvalidAnswer", RequestID: out.RequestID, Message: "STS's answer carries no credentials"}
 	}
 	if exp, err := time.Parse(time.RFC3339, c.Expiration); err == nil {
 		out.Expiration = exp

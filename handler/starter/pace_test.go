@@ -1,4 +1,4 @@
-package handler
+package starter
 
 import (
 	"context"
@@ -6,16 +6,20 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // rateLimitedECS starts every instance it is asked to, but accepts at most one
 // call per interval (the flow control of an account), throttling the rest;
 // startedIn counts the accepted calls that named each instance.
-func rateLimitedECS(interval time.Duration) (f *fakeECS, startedIn func() map[string]int) {
+func rateLimitedECS(interval time.Duration) (f *ecsapitest.ECS, startedIn func() map[string]int) {
 	var mu sync.Mutex
 	var last time.Time
 	counts := map[string]int{}
-	f = &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f = &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		now := time.Now()
@@ -26,7 +30,7 @@ func rateLimitedECS(interval time.Duration) (f *fakeECS, startedIn func() map[st
 		for _, id := range in.InstanceIDs {
 			counts[id]++
 		}
-		return instantECS().start(in)
+		return instantECS().Start(in)
 	}}
 	return f, func() map[string]int {
 		mu.Lock()
@@ -51,23 +55,23 @@ func TestThrottledGroupsAllStartWhileECSAcceptsOthers(t *testing.T) {
 			ids = append(ids, fmt.Sprintf("i-pace%03d%03d", g, i))
 		}
 		all = append(all, ids...)
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: SuccessFirst})
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: Backoff{Base: time.Millisecond, Max: 20 * time.Millisecond, Attempts: 3}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	counts := startedIn()
 	for _, id := range all {
-		if ir := outcomeOf(t, res, id); ir.Outcome != Started {
+		if ir := outcomeOf(t, res, id); ir.Outcome != result.Started {
 			t.Errorf("%s = %s %s, want Started", id, ir.Outcome, ir.Code)
 		}
 		if counts[id] != 1 {
 			t.Errorf("%s was in %d accepted calls, want 1", id, counts[id])
 		}
 	}
-	if len(f.calls()) <= len(groups) {
-		t.Fatalf("%d calls for %d groups: ECS throttled none, the test tests nothing", len(f.calls()), len(groups))
+	if len(f.Calls()) <= len(groups) {
+		t.Fatalf("%d calls for %d groups: ECS throttled none, the test tests nothing", len(f.Calls()), len(groups))
 	}
 }
 
@@ -83,28 +87,28 @@ func TestThrottlingForAWindowWaitsForTheNextOne(t *testing.T) {
 	const window = 300 * time.Millisecond
 	b := Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5, Window: window}
 	begin := time.Now()
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		if time.Since(begin) < window {
 			return nil, throttled()
 		}
-		return instantECS().start(in)
+		return instantECS().Start(in)
 	}}
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: b}
 	var groups []Group
 	for g := range 5 {
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-window%04d", g)}, BatchOptimization: SuccessFirst})
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-window%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*window+lastPollTime)
 	defer cancel()
-	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	for _, g := range groups {
-		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Started {
+		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != result.Started {
 			t.Errorf("%s = %s %s, want Started once the next window opened", g.InstanceIDs[0], ir.Outcome, ir.Code)
 		}
 	}
 	// Each group: its backoff attempts, at most one call at a wall-clock
 	// window's start that may still fall in ECS's window, and one after.
-	if n, most := len(f.calls()), len(groups)*(b.Attempts+2); n > most {
+	if n, most := len(f.Calls()), len(groups)*(b.Attempts+2); n > most {
 		t.Errorf("%d calls, want at most %d: waiting for the window is not retrying", n, most)
 	}
 }
@@ -114,20 +118,20 @@ func TestThrottlingForAWindowWaitsForTheNextOne(t *testing.T) {
 func TestEndlessThrottlingWaitsOutTheDeadline(t *testing.T) {
 	const window = 100 * time.Millisecond
 	b := Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 5, Window: window}
-	f := &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) { return nil, throttled() }}
+	f := &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) { return nil, throttled() }}
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: b}
 	deadline := lastPollTime + 5*window
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	begin := time.Now()
-	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: SuccessFirst}})
-	if ir := outcomeOf(t, res, "i-never0001"); ir.Outcome != Unfinished || ir.Code != "Throttling.User" {
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: ecsapi.SuccessFirst}})
+	if ir := outcomeOf(t, res, "i-never0001"); ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" {
 		t.Errorf("%+v, want Unfinished with Throttling.User", ir)
 	}
 	if took := time.Since(begin); took < deadline-lastPollTime-50*time.Millisecond || took > deadline+time.Second {
 		t.Errorf("ended after %s; the deadline was %s away", took, deadline)
 	}
-	if n, most := len(f.calls()), 6*(b.Attempts+2); n > most {
+	if n, most := len(f.Calls()), 6*(b.Attempts+2); n > most {
 		t.Errorf("%d calls in %d windows, want at most %d", n, 6, most)
 	}
 }
@@ -137,11 +141,11 @@ func TestEndlessThrottlingWaitsOutTheDeadline(t *testing.T) {
 // not DeadlineExceeded (seen in e2e: HTTP 503 after HTTP_WAIT).
 func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 	s := &Starter{MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: time.Hour, Attempts: 100}}
-	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+	r := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	calls := 0
-	s.ECS = &fakeECS{start: func(StartInstancesInput) (*StartInstancesOutput, error) {
+	s.ECS = &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		calls++
 		if calls == 1 {
 			pace := r.paceOf("cn-hangzhou", apiStart)
@@ -151,11 +155,11 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 			return nil, throttled()
 		}
 		<-ctx.Done() // a call in flight when the deadline comes
-		return nil, &NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
+		return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 	}}
 	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
-	ir := r.results[resultKey("cn-hangzhou", "i-paced0001")]
-	if ir.Outcome != Unfinished || ir.Code != "Throttling.User" || calls != 1 {
+	ir := r.results[ecsapi.InstanceKey("cn-hangzhou", "i-paced0001")]
+	if ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || calls != 1 {
 		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
 	}
 }
@@ -169,7 +173,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 func TestThePaceIsPerRegion(t *testing.T) {
 	var mu sync.Mutex
 	hangzhou := 0
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		if in.RegionID == "cn-hangzhou" {
 			mu.Lock()
 			hangzhou++
@@ -179,16 +183,16 @@ func TestThePaceIsPerRegion(t *testing.T) {
 				return nil, throttled()
 			}
 		}
-		return instantECS().start(in)
+		return instantECS().Start(in)
 	}}
 	var groups []Group
 	for g := range 6 {
 		for _, region := range []string{"cn-hangzhou", "cn-shanghai"} {
-			groups = append(groups, Group{RegionID: region, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: SuccessFirst})
+			groups = append(groups, Group{RegionID: region, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: ecsapi.SuccessFirst})
 		}
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3, Window: 20 * time.Millisecond}}
-	r := s.newRun(Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
+	r := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
 	// cn-hangzhou's quota never comes back: its instances wait for windows
 	// until the deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), lastPollTime+200*time.Millisecond)
@@ -200,14 +204,14 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	wg.Wait()
 	started := 0
 	for _, g := range groups {
-		ir := r.results[resultKey(g.RegionID, g.InstanceIDs[0])]
+		ir := r.results[ecsapi.InstanceKey(g.RegionID, g.InstanceIDs[0])]
 		switch g.RegionID {
 		case "cn-shanghai":
-			if ir.Outcome != Started {
+			if ir.Outcome != result.Started {
 				t.Errorf("%s = %s %s: throttling in cn-hangzhou held back cn-shanghai", g.InstanceIDs[0], ir.Outcome, ir.Code)
 			}
 		default:
-			if ir.Outcome == Started {
+			if ir.Outcome == result.Started {
 				started++
 			}
 		}
@@ -239,11 +243,11 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 	var mu sync.Mutex
 	var sends []time.Time
 	var firstThrottle time.Time
-	f := &fakeECS{start: func(in StartInstancesInput) (*StartInstancesOutput, error) {
+	f := &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		mu.Lock()
 		sends = append(sends, time.Now())
 		mu.Unlock()
-		out, err := limited.start(in)
+		out, err := limited.Start(in)
 		time.Sleep(20 * time.Millisecond)
 		if err != nil {
 			mu.Lock()
@@ -256,14 +260,14 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 	}}
 	var groups []Group
 	for g := range 24 {
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-queued%04d", g)}, BatchOptimization: SuccessFirst})
+		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-queued%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 8}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, _ := s.Start(ctx, Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, groups)
 	for _, g := range groups {
-		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != Started {
+		if ir := outcomeOf(t, res, g.InstanceIDs[0]); ir.Outcome != result.Started {
 			t.Errorf("%s = %s %s", g.InstanceIDs[0], ir.Outcome, ir.Code)
 		}
 	}
@@ -278,4 +282,16 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 		}
 		prev = at
 	}
+}
+
+// instantECS answers every start at once with success: the benchmark measures
+// the function's own work (decode, validate, plan, chunk, result, log lines).
+func instantECS() *ecsapitest.ECS {
+	return &ecsapitest.ECS{Start: func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		out := &ecsapi.StartInstancesOutput{RequestID: "req"}
+		for _, id := range in.InstanceIDs {
+			out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"})
+		}
+		return out, nil
+	}}
 }

@@ -1,4 +1,4 @@
-package handler
+package plan
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
 )
 
 // The bounds of what one invocation reports (DESIGN §4: the answer and the log
@@ -14,10 +16,10 @@ import (
 const (
 	// maxListedIDs is how many IDs an Ignored entry lists; InstanceCount
 	// says how many it stands for when there are more.
-	maxListedIDs = 10
+	MaxListedIDs = 10
 	// maxKeptSources is how many sources an instance's log line names; the
 	// rest are counted.
-	maxKeptSources = 10
+	MaxKeptSources = 10
 )
 
 // The two modes an instance can be asked for in: a real start wins over a dry run.
@@ -26,77 +28,78 @@ const (
 	modeDry  = 1
 )
 
-// entry is one (region, instance) pair of an invocation (DESIGN §4: an
+// Entry is one (region, instance) pair of an invocation (DESIGN §4: an
 // instance is the pair everywhere), from the requests that named it to its
 // result.
-type entry struct {
-	id, region string
-	trigger    events.Trigger // of the first message that named it
-	sources    []string       // the first maxKeptSources distinct sources
+type Entry struct {
+	ID, Region string
+	Trigger    events.Trigger // of the first message that named it
+	Sources    []string       // the first maxKeptSources distinct sources
 	// moreSources counts the mentions past sources.
-	moreSources int
+	MoreSources int
 
 	// named says which modes valid, accepted requests name it in;
 	// restartTag[m] holds when every request of mode m asked for RESTART_TAG
 	// (state-change events); at[m] is the AllTogether group of mode m.
 	named      [2]bool
 	restartTag [2]bool
-	at         [2]*atGroup
+	at         [2]*AtGroup
 	// fallback is the result when no accepted request names it: the
 	// refusal of an invalid request, or Unfinished when the deadline came
 	// before its request was planned.
-	fallback *InstanceResult
+	fallback *result.InstanceResult
 	// plain[m] holds when some request of mode m names it without tags;
 	// tagReqs[m] are the tags of the others, which narrow the IDs they
 	// name (DESIGN §3.1): the instance is started if it carries all the
 	// pairs of one of them.
 	plain   [2]bool
-	tagReqs [2][][]TagPair
+	tagReqs [2][][]ecsapi.Tag
 	// wait is the longest wait a real request asked for (DESIGN §3.1).
-	wait time.Duration
+	Wait time.Duration
 	// info is what a tag selection's lookup found of the instance, nil
 	// when no selection found it; infoRequestID the lookup's RequestId.
-	info          *InstanceInfo
-	infoRequestID string
+	Info          *ecsapi.InstanceInfo
+	InfoRequestID string
 
 	// Set by finish: how it is started.
-	dryRun          bool
-	needsRestartTag bool
+	DryRun          bool
+	NeedsRestartTag bool
 	// needTags, when not empty, are the tag sets of which the instance must
 	// carry one (requests that narrow their IDs by tags).
-	needTags [][]TagPair
-	group    *atGroup // nil for SuccessFirst
+	NeedTags [][]ecsapi.Tag
+	Group    *AtGroup // nil for SuccessFirst
 	// result is set once the outcome is known; nil for a candidate to start.
-	result *InstanceResult
+	Result *result.InstanceResult
 	// runningAfter is how long after the invocation's start a wait saw the
 	// instance Running; waited says whether one did.
-	runningAfter time.Duration
-	waited       bool
+	RunningAfter time.Duration
+	Waited       bool
 }
 
-func (e *entry) addSource(src string) {
-	for _, s := range e.sources {
+// AddSource records one more request that names the instance.
+func (e *Entry) AddSource(src string) {
+	for _, s := range e.Sources {
 		if s == src {
 			return
 		}
 	}
-	if len(e.sources) < maxKeptSources {
-		e.sources = append(e.sources, src)
+	if len(e.Sources) < MaxKeptSources {
+		e.Sources = append(e.Sources, src)
 		return
 	}
-	e.moreSources++
+	e.MoreSources++
 }
 
-// atGroup is one all-or-nothing StartInstances call: the instances of one
+// AtGroup is one all-or-nothing StartInstances call: the instances of one
 // AllTogether request, or of several that overlap (DESIGN §4). Groups are
 // merged as a disjoint-set forest; members is filled on the root by finish.
-type atGroup struct {
-	parent  *atGroup
+type AtGroup struct {
+	parent  *AtGroup
 	size    int
-	members []*entry
+	members []*Entry
 }
 
-func (g *atGroup) root() *atGroup {
+func (g *AtGroup) root() *AtGroup {
 	for g.parent != nil {
 		if g.parent.parent != nil {
 			g.parent = g.parent.parent
@@ -106,92 +109,93 @@ func (g *atGroup) root() *atGroup {
 	return g
 }
 
-// plan is what an invocation's messages ask for: the instances in order of first
+// Plan is what an invocation's messages ask for: the instances in order of first
 // mention, and the events that named nothing to start.
-type plan struct {
-	entries []*entry
-	byKey   map[string]*entry
-	groups  []*atGroup // AllTogether groups with their members
-	ignored []IgnoredEvent
+type Plan struct {
+	Entries []*Entry
+	ByKey   map[string]*Entry
+	Groups  []*AtGroup // AllTogether groups with their members
+	Ignored []result.IgnoredEvent
 	// overflow sums up the Ignored entries past maxIgnored.
 	overflow   overflowIgnored
 	maxIgnored int
 	// invalid holds the first defects of invalid requests (an HTTP caller
 	// gets 400); invalidCount counts them all.
-	invalid      []events.FieldError
-	invalidCount int
+	Invalid      []events.FieldError
+	InvalidCount int
 	// requests counts valid requests, dryRuns those of them that are dry runs.
-	requests, dryRuns int
+	Requests, DryRuns int
 	// maxInstances is MAX_INSTANCES; refused counts the instances of invalid
 	// requests reported one by one, unplanned those reported Unfinished
 	// because the deadline came first: each is bounded by maxInstances.
-	maxInstances int
+	MaxInstances int
 	refused      int
 	unplanned    int
 	// skipped counts the Skipped instances reported one by one (sequences).
-	skipped           int
+	Skipped           int
 	unplannedMessages int
-	trigger           events.Trigger
+	Trigger           events.Trigger
 	// counted are the (region, ID) keys counted against MAX_INSTANCES.
-	counted map[string]bool
+	Counted map[string]bool
 	// pending are the accepted requests whose count waits for a tag
 	// selection's lookup: a selection, and every request after the first
 	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
 	// once they are committed (resolveSelections).
-	pending []*acceptedRequest
+	Pending []*accepted
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
-	unresolved []string
+	Unresolved []string
 	// sequences are the accepted requests with a sequence, carried out
 	// after the rest (runSequence).
-	sequences []*sequenceRequest
+	Sequences []*Sequence
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
 // counted and merged into the plan (commit).
-type acceptedRequest struct {
-	m        events.Message
-	src      string
-	region   string
+type accepted struct {
+	M        events.Message
+	Src      string
+	Region   string
 	req      events.StartRequest
-	ids      []string
+	IDs      []string
 	mode     int
 	batch    string
-	tags     []TagPair     // nil without tags
-	wait     time.Duration // 0: no wait
-	selects  bool          // tags without IDs: ids come from the lookup
-	infos    map[string]InstanceInfo
-	lookupID string // the selection's last RequestId
+	Tags     []ecsapi.Tag  // nil without tags
+	Wait     time.Duration // 0: no wait
+	Selects  bool          // tags without IDs: ids come from the lookup
+	Infos    map[string]ecsapi.InstanceInfo
+	LookupID string // the selection's last RequestId
 }
 
 type overflowIgnored struct {
 	events, instances int
-	first             IgnoredEvent
+	first             result.IgnoredEvent
 	ids               []string
 	warn              bool
 }
 
-func newPlan(maxInstances int) *plan {
+// New is an empty plan that counts up to maxInstances instances.
+func New(maxInstances int) *Plan {
 	maxInstances = max(maxInstances, 1)
-	return &plan{byKey: make(map[string]*entry), maxInstances: maxInstances, maxIgnored: maxInstances, counted: make(map[string]bool)}
+	return &Plan{ByKey: make(map[string]*Entry), MaxInstances: maxInstances, maxIgnored: maxInstances, Counted: make(map[string]bool)}
 }
 
-// ignore records an event that starts nothing; ids are the instances it named.
+// Ignore records an event that starts nothing; ids are the instances it named.
 // It lists at most maxListedIDs of them, and past maxIgnored entries it only
 // counts (finish sums them up in one entry).
-func (p *plan) ignore(ig IgnoredEvent, ids []string) {
-	p.ignoreCounted(ig, ids, len(ids))
+func (p *Plan) Ignore(ig result.IgnoredEvent, ids []string) {
+	p.IgnoreCounted(ig, ids, len(ids))
 }
 
-// ignoreCounted is ignore for an event that stands for count instances, of
+// IgnoreCounted is ignore for an event that stands for count instances, of
 // which ids are (at least) the first few.
-func (p *plan) ignoreCounted(ig IgnoredEvent, ids []string, count int) {
-	if len(p.ignored) < p.maxIgnored {
+func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
+	if len(p.Ignored) < p.maxIgnored {
 		ig.InstanceIDs, ig.InstanceCount = listIDs(ids)
 		if count > len(ig.InstanceIDs) {
 			ig.InstanceCount = count
 		}
-		p.ignored = append(p.ignored, ig)
+		p.Ignored = append(p.Ignored, ig)
 		return
 	}
 	o := &p.overflow
@@ -202,7 +206,7 @@ func (p *plan) ignoreCounted(ig IgnoredEvent, ids []string, count int) {
 	o.instances += count
 	o.warn = o.warn || ig.Code != ""
 	for _, id := range ids {
-		if len(o.ids) >= maxListedIDs {
+		if len(o.ids) >= MaxListedIDs {
 			break
 		}
 		o.ids = append(o.ids, id)
@@ -212,49 +216,49 @@ func (p *plan) ignoreCounted(ig IgnoredEvent, ids []string, count int) {
 // listIDs is what an Ignored entry shows of ids: the first few, and the count
 // when there are more.
 func listIDs(ids []string) ([]string, int) {
-	if len(ids) <= maxListedIDs {
+	if len(ids) <= MaxListedIDs {
 		return ids, 0
 	}
-	return append([]string(nil), ids[:maxListedIDs]...), len(ids)
+	return append([]string(nil), ids[:MaxListedIDs]...), len(ids)
 }
 
-func (p *plan) addInvalid(errs []events.FieldError) {
-	p.invalidCount += len(errs)
-	if room := maxReportedErrors - len(p.invalid); room > 0 {
-		p.invalid = append(p.invalid, errs[:min(room, len(errs))]...)
+func (p *Plan) addInvalid(errs []events.FieldError) {
+	p.InvalidCount += len(errs)
+	if room := maxReportedErrors - len(p.Invalid); room > 0 {
+		p.Invalid = append(p.Invalid, errs[:min(room, len(errs))]...)
 	}
 }
 
-// entry returns the entry of (region, id), made on first mention.
-func (p *plan) entry(region, id string, trigger events.Trigger) *entry {
-	k := resultKey(region, id)
-	e, ok := p.byKey[k]
+// Entry returns the entry of (region, id), made on first mention.
+func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
+	k := ecsapi.InstanceKey(region, id)
+	e, ok := p.ByKey[k]
 	if !ok {
-		e = &entry{id: id, region: region, trigger: trigger}
-		p.byKey[k] = e
-		p.entries = append(p.entries, e)
+		e = &Entry{ID: id, Region: region, Trigger: trigger}
+		p.ByKey[k] = e
+		p.Entries = append(p.Entries, e)
 	}
 	return e
 }
 
-// makePlan validates the messages and applies expiry, limits and the
+// Make validates the messages and applies expiry, limits and the
 // allow-lists; it does nothing that needs ECS. Its work is linear in the
 // messages and their IDs, and ends at until (if set): what was not planned by
 // then is reported Unfinished, safe to retry (DESIGN §4).
-func (h *Handler) makePlan(inv *invocation, msgs []events.Message, until time.Time) *plan {
-	p := newPlan(h.cfg.MaxInstances)
+func (pl *Planner) Make(inv *Invocation, msgs []events.Message, until time.Time) *Plan {
+	p := New(pl.Rules.MaxInstances)
 	for i, m := range msgs {
-		if p.trigger == "" {
-			p.trigger = m.Trigger
+		if p.Trigger == "" {
+			p.Trigger = m.Trigger
 		}
-		if !until.IsZero() && !h.now().Before(until) {
-			h.notPlanned(p, inv, msgs[i:])
+		if !until.IsZero() && !pl.Now().Before(until) {
+			pl.notPlanned(p, inv, msgs[i:])
 			break
 		}
-		h.planMessage(p, inv, m)
+		pl.PlanMessage(p, inv, m)
 	}
-	if len(p.pending) == 0 {
-		p.finish(h)
+	if len(p.Pending) == 0 {
+		p.Finish(pl)
 	}
 	return p
 }
@@ -266,36 +270,37 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
+// PlanMessage plans one message into p.
+func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
 		if len(m.Errors) > 0 {
 			// A payload the operator wrote that is no start request nor a
 			// known event: a mistake to be seen (DESIGN §4).
 			p.addInvalid(m.Errors)
-			p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
-				Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 			return
 		}
-		p.ignore(IgnoredEvent{Source: src, Reason: m.Ignored, trigger: m.Trigger}, nil)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
 		return
 	}
 	req := m.Request
-	req.DryRun = req.DryRun || h.cfg.DryRunOnly
-	ids := uniqueStrings(req.InstanceIDs)
-	if reason := h.eventExpired(m, inv.start); reason != "" {
-		p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+	req.DryRun = req.DryRun || pl.Rules.DryRunOnly
+	ids := UniqueStrings(req.InstanceIDs)
+	if reason := pl.EventExpired(m, inv.Start); reason != "" {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 		return
 	}
-	errs := append(append([]events.FieldError(nil), m.Errors...), validateRequest(req, len(m.Errors) > 0)...)
-	region, from := h.resolveRegion(m, inv)
+	errs := append(append([]events.FieldError(nil), m.Errors...), ValidateRequest(req, len(m.Errors) > 0)...)
+	region, from := pl.ResolveRegion(m, inv)
 	switch {
 	case req.Targets != nil || req.Sequence != nil:
 		// Each target and group takes the outer region when it names
 		// none (DESIGN §3.1, outer fields); the same instance in two
 		// groups is judged after that default.
 		usable := region
-		if region != "" && from != "the request" && !validRegionID(region) {
+		if region != "" && from != "the request" && !ecsapi.ValidRegionID(region) {
 			usable = "" // a malformed region the event supplied is no default
 		}
 		if len(errs) == 0 {
@@ -307,15 +312,15 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 	case region == "" && len(errs) == 0:
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: "no region: name regionId in the request, or set DEFAULT_REGION_ID"})
-	case region != "" && from != "the request" && !validRegionID(region):
+	case region != "" && from != "the request" && !ecsapi.ValidRegionID(region):
 		// A region the event or the context supplied is checked like one
 		// the request names: a malformed one is a defect, not a retry.
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
-			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", quote(region), from)})
+			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", Quote(region), from)})
 	}
 	if len(errs) > 0 {
 		if req.Targets == nil && req.Sequence == nil {
-			p.refuse(m, src, scopeOf(region, req.RoleArn), req, errs)
+			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 			return
 		}
 		// The request is refused whole; each target's (or group's)
@@ -323,49 +328,49 @@ func (h *Handler) planMessage(p *plan, inv *invocation, m events.Message) {
 		p.addInvalid(errs)
 		p.refuseParts(m, src, region, req, errs)
 		if namedTargetIDs(req) == 0 {
-			p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: CodeInvalidParameter, trigger: m.Trigger}, nil)
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 		}
 		return
 	}
-	if m.RequireRestartTag && h.cfg.RestartTag == nil {
-		p.ignore(IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", trigger: m.Trigger}, ids)
+	if m.RequireRestartTag && !pl.Rules.RestartTag {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	if req.Sequence != nil {
 		// notAfter, skipDates and timeZone are the groups' defaults,
 		// judged group by group (runSequence).
-		p.sequences = append(p.sequences, &sequenceRequest{m: m, src: src, region: region, req: req})
+		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
 		return
 	}
 	if req.Targets == nil {
-		if reason := h.notToday(m, req, inv.start, ""); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, ids)
+		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
-		h.accept(p, m, src, scopeOf(region, req.RoleArn), req)
+		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
 		return
 	}
 	// targets (DESIGN §3.1): one request per target, in order, each with
 	// every outer field as its default, judged (expiry, skip dates in its
 	// own zone) and planned on its own.
 	for i, t := range req.Targets {
-		t = inherit(req, region, t)
-		if reason := h.notToday(m, t, inv.start, fmt.Sprintf("targets[%d] in %s", i, scopeLabel(scopeOf(t.RegionID, t.RoleArn)))); reason != "" {
-			p.ignore(IgnoredEvent{Source: src, Reason: reason, trigger: m.Trigger}, uniqueStrings(t.InstanceIDs))
+		t = Inherit(req, region, t)
+		if reason := pl.NotToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, UniqueStrings(t.InstanceIDs))
 			continue
 		}
-		h.accept(p, m, src, scopeOf(t.RegionID, t.RoleArn), t)
+		pl.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
 	}
 }
 
-// inherit is part (a target or a sequence group) with the outer request's
+// Inherit is part (a target or a sequence group) with the outer request's
 // fields as its defaults (DESIGN §3.1, outer fields): region (the outer
 // request's, resolved as §3 resolves a request's), batchOptimization, wait,
 // dryRun, notAfter, skipDates and timeZone where part sets none (an
 // explicit "dryRun": false in a part is its own, as "wait": false is).
 // Applied at every depth (a group's targets inherit from the group, which
 // inherited from the request).
-func inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
+func Inherit(outer events.StartRequest, region string, part events.StartRequest) events.StartRequest {
 	if part.RegionID == "" {
 		part.RegionID = region
 	}
@@ -390,11 +395,11 @@ func inherit(outer events.StartRequest, region string, part events.StartRequest)
 	return part
 }
 
-// notToday says why a request (or a target, a group, with its defaults
+// NotToday says why a request (or a target, a group, with its defaults
 // applied) is not carried out now, or "": its notAfter has passed, or
 // today is one of its skip dates in its zone (skipDate). what names the
 // part in the reason ("targets[1] in cn-shanghai"), "" for a whole request.
-func (h *Handler) notToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
+func (pl *Planner) NotToday(m events.Message, req events.StartRequest, now time.Time, what string) string {
 	if req.NotAfter != "" {
 		if t, err := time.Parse(time.RFC3339, req.NotAfter); err == nil && now.After(t) {
 			if what != "" {
@@ -403,7 +408,7 @@ func (h *Handler) notToday(m events.Message, req events.StartRequest, now time.T
 			return fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter)
 		}
 	}
-	reason := h.skipDate(m, req, now)
+	reason := pl.skipDate(m, req, now)
 	if reason != "" && what != "" {
 		reason = what + ": " + reason
 	}
@@ -461,7 +466,7 @@ func namedTargetIDs(req events.StartRequest) int {
 
 // refuseParts reports the instances of a refused request with targets or a
 // sequence, each in its own region (the group's, else region) and account.
-func (p *plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
 		r := part.RegionID
 		if r == "" {
@@ -471,54 +476,54 @@ func (p *plan) refuseParts(m events.Message, src, region string, req events.Star
 			p.refuseParts(m, src, r, part, errs)
 			continue
 		}
-		p.refuseInstances(m, src, scopeOf(r, part.RoleArn), part, errs)
+		p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
 	}
 }
 
 // accept plans a valid request (or target) that passed expiry and the skip
-// dates, in scope (its region, and account: roles.go): counted and merged
+// dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
-func (h *Handler) accept(p *plan, m events.Message, src, scope string, req events.StartRequest) {
-	ids := uniqueStrings(req.InstanceIDs)
+func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req events.StartRequest) {
+	ids := UniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.Batch())
-	a := &acceptedRequest{m: m, src: src, region: scope, req: req, ids: ids, mode: mode, batch: batch,
-		tags: tagPairs(req.Tags), selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
-	if role := req.RoleArn; role != "" && !h.cfg.AllowedRoles[role] && a.selects {
+	a := &accepted{M: m, Src: src, Region: scope, req: req, IDs: ids, mode: mode, batch: batch,
+		Tags: TagPairs(req.Tags), Selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
+	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.Selects {
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
-		p.ignore(IgnoredEvent{Source: src, Code: CodeNotAllowed, trigger: m.Trigger,
-			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", tagList(a.tags), scopeLabel(scope), roleNotAllowed(role))}, nil)
+		p.Ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
+			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(scope), RoleNotAllowed(role))}, nil)
 		return
 	}
-	if d, on, _ := parseWait(req.Wait); on && !req.DryRun {
-		a.wait = d // a dry run starts nothing to wait for
+	if d, on, _ := ParseWait(req.Wait); on && !req.DryRun {
+		a.Wait = d // a dry run starts nothing to wait for
 	}
-	if a.selects || len(p.pending) > 0 {
+	if a.Selects || len(p.Pending) > 0 {
 		// Its instances are known after the lookup; the count goes in
 		// order, so what comes after waits too.
-		p.pending = append(p.pending, a)
+		p.Pending = append(p.Pending, a)
 		return
 	}
-	h.commit(p, a)
+	pl.Commit(p, a)
 }
 
-// roleNotAllowed says why a role may not be assumed.
-func roleNotAllowed(role string) string {
+// RoleNotAllowed says why a role may not be assumed.
+func RoleNotAllowed(role string) string {
 	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS (empty: no role may be assumed); nothing was sent to STS", role)
 }
 
-// tagPairs turns a request's tags into the ECS interface's pairs.
-func tagPairs(tags []events.TagFilter) []TagPair {
+// TagPairs turns a request's tags into the ECS interface's pairs.
+func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 	if tags == nil {
 		return nil
 	}
-	out := make([]TagPair, len(tags))
+	out := make([]ecsapi.Tag, len(tags))
 	for i, t := range tags {
-		out[i] = TagPair{Key: t.Key, AnyValue: t.Value == nil}
+		out[i] = ecsapi.Tag{Key: t.Key, AnyValue: t.Value == nil}
 		if t.Value != nil {
 			out[i].Value = *t.Value
 		}
@@ -526,75 +531,66 @@ func tagPairs(tags []events.TagFilter) []TagPair {
 	return out
 }
 
-// tagList renders tag pairs for a message: env=dev, team=*.
-func tagList(tags []TagPair) string {
-	parts := make([]string, len(tags))
-	for i, t := range tags {
-		parts[i] = t.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
-// commit counts an accepted request's instances against MAX_INSTANCES and
+// Commit counts an accepted request's instances against MAX_INSTANCES and
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
-func (h *Handler) commit(p *plan, a *acceptedRequest) {
-	m, src, region, req, ids, mode, batch := a.m, a.src, a.region, a.req, a.ids, a.mode, a.batch
-	if batch == AllTogether {
+func (pl *Planner) Commit(p *Plan, a *accepted) {
+	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.req, a.IDs, a.mode, a.batch
+	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
 		// that is refused (DESIGN §4).
-		if n := p.groupSize(region, ids, mode); n > maxPerCall {
+		if n := p.groupSize(region, ids, mode); n > ecsapi.MaxPerCall {
 			what := "with the AllTogether requests it overlaps, %d instances would start all or nothing together, over %d"
-			if a.selects {
+			if a.Selects {
 				what = "the tags select (with the AllTogether requests they overlap) %d instances to start all or nothing together, over %d"
 			}
 			req.InstanceIDs = ids
 			p.refuse(m, src, region, req, []events.FieldError{{Field: req.FieldName("batchOptimization"),
-				Message: "AllTogether: " + fmt.Sprintf(what, n, maxPerCall)}})
+				Message: "AllTogether: " + fmt.Sprintf(what, n, ecsapi.MaxPerCall)}})
 			return
 		}
 	}
 	var fresh int
 	for _, id := range ids {
-		if !p.counted[resultKey(region, id)] {
+		if !p.Counted[ecsapi.InstanceKey(region, id)] {
 			fresh++
 		}
 	}
-	if len(p.counted)+fresh > h.cfg.MaxInstances {
+	if len(p.Counted)+fresh > pl.Rules.MaxInstances {
 		// One entry for the request, never one per ID (DESIGN §4); it
 		// lists the instances no earlier request brought in.
-		refused := make([]string, 0, min(fresh, maxListedIDs+1))
+		refused := make([]string, 0, min(fresh, MaxListedIDs+1))
 		for _, id := range ids {
-			if !p.counted[resultKey(region, id)] && len(refused) <= maxListedIDs {
+			if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
 				refused = append(refused, id)
 			}
 		}
 		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
-		if a.selects {
-			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, tagList(a.tags))
-			if len(ids) > h.cfg.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", h.cfg.MaxInstances, region, tagList(a.tags))
+		if a.Selects {
+			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
+			if len(ids) > pl.Rules.MaxInstances {
+				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
 			}
 		}
-		ig := IgnoredEvent{Source: src, Code: CodeTooManyInstances, trigger: m.Trigger,
+		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
 			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				what, fresh, len(p.counted)+fresh, h.cfg.MaxInstances)}
-		p.ignoreCounted(ig, refused, fresh)
+				what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
+		p.IgnoreCounted(ig, refused, fresh)
 		return
 	}
-	p.requests++
+	p.Requests++
 	if req.DryRun {
-		p.dryRuns++
+		p.DryRuns++
 	}
 	// A selection's instances carry its tags (checked on the lookup's
 	// answer): they are named as if by ID.
-	narrows := a.tags != nil && !a.selects
-	var members []*entry
+	narrows := a.Tags != nil && !a.Selects
+	var members []*Entry
 	for _, id := range ids {
-		p.counted[resultKey(region, id)] = true
-		e := p.entry(region, id, m.Trigger)
-		e.addSource(src)
+		p.Counted[ecsapi.InstanceKey(region, id)] = true
+		e := p.Entry(region, id, m.Trigger)
+		e.AddSource(src)
 		if !e.named[mode] {
 			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
 		} else {
@@ -603,30 +599,30 @@ func (h *Handler) commit(p *plan, a *acceptedRequest) {
 			e.restartTag[mode] = e.restartTag[mode] && m.RequireRestartTag
 		}
 		if narrows {
-			e.tagReqs[mode] = append(e.tagReqs[mode], a.tags)
+			e.tagReqs[mode] = append(e.tagReqs[mode], a.Tags)
 		} else {
 			e.plain[mode] = true
 		}
-		e.wait = max(e.wait, a.wait)
-		if info, ok := a.infos[id]; ok {
-			e.info, e.infoRequestID = &info, a.lookupID
+		e.Wait = max(e.Wait, a.Wait)
+		if info, ok := a.Infos[id]; ok {
+			e.Info, e.InfoRequestID = &info, a.LookupID
 		}
-		if batch == AllTogether {
+		if batch == ecsapi.AllTogether {
 			members = append(members, e)
 		}
 	}
-	if batch == AllTogether {
+	if batch == ecsapi.AllTogether {
 		join(members, mode)
 	}
 }
 
 // groupSize is how many instances the AllTogether group of mode would hold if
 // a request naming ids in region joined it. At most 100 IDs: linear overall.
-func (p *plan) groupSize(region string, ids []string, mode int) int {
-	var roots []*atGroup
+func (p *Plan) groupSize(region string, ids []string, mode int) int {
+	var roots []*AtGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.byKey[resultKey(region, id)]
+		e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]
 		if !ok || e.at[mode] == nil {
 			n++
 			continue
@@ -646,8 +642,8 @@ func (p *plan) groupSize(region string, ids []string, mode int) int {
 
 // join makes members one AllTogether group of mode, merging the groups they
 // already belong to.
-func join(members []*entry, mode int) {
-	g := &atGroup{}
+func join(members []*Entry, mode int) {
+	g := &AtGroup{}
 	for _, e := range members {
 		if e.at[mode] == nil {
 			e.at[mode] = g
@@ -667,7 +663,7 @@ func join(members []*entry, mode int) {
 const maxReportedErrors = 20
 
 func summarizeErrors(errs []events.FieldError) string {
-	s := joinFieldErrors(errs[:min(len(errs), 3)])
+	s := JoinFieldErrors(errs[:min(len(errs), 3)])
 	if len(errs) > 3 {
 		s += fmt.Sprintf(" (and %d more defects)", len(errs)-3)
 	}
@@ -678,18 +674,18 @@ func summarizeErrors(errs []events.FieldError) string {
 // its own defect (or the request's first) and a count of the others; nothing of
 // it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
 // summed up in one Ignored entry instead of one result each.
-func (p *plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	p.addInvalid(errs)
 	p.refuseInstances(m, src, region, req, errs)
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
-	if len(ids) == 0 || p.refused+len(ids) > p.maxInstances {
-		p.ignore(IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: CodeInvalidParameter, trigger: m.Trigger}, ids)
+	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
 		return
 	}
 	p.refused += len(ids)
@@ -711,10 +707,10 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 				msg += fmt.Sprintf(" (and %d more defects in the request)", len(errs)-1)
 			}
 		}
-		e := p.entry(region, id, m.Trigger)
-		e.addSource(src)
+		e := p.Entry(region, id, m.Trigger)
+		e.AddSource(src)
 		if e.fallback == nil {
-			e.fallback = &InstanceResult{Outcome: Rejected, Code: CodeInvalidParameter, Message: msg}
+			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
 		}
 	}
 }
@@ -722,7 +718,7 @@ func (p *plan) refuseInstances(m events.Message, src, region string, req events.
 // namedIDs are the distinct IDs a request names that can be reported: an
 // empty string names no instance.
 func namedIDs(in []string) []string {
-	out := uniqueStrings(in)
+	out := UniqueStrings(in)
 	n := 0
 	for _, id := range out {
 		if id != "" {
@@ -736,39 +732,39 @@ func namedIDs(in []string) []string {
 // notPlanned reports the messages the deadline left unplanned: their
 // instances are Unfinished (nothing of them was sent; safe to retry), one by
 // one up to MAX_INSTANCES, then summed up in one Ignored entry.
-func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
+func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 	const why = "the deadline came before the request was planned; nothing of it was sent, safe to retry"
-	var rest IgnoredEvent
+	var rest result.IgnoredEvent
 	var restIDs []string
 	restMsgs, restInstances := 0, 0
 	for _, m := range msgs {
 		src := sourceOf(m)
-		region, _ := h.resolveRegion(m, inv)
+		region, _ := pl.ResolveRegion(m, inv)
 		listed := false
 		for _, id := range m.Request.InstanceIDs {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.byKey[resultKey(region, id)]; ok {
-				e.addSource(src)
+			if e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]; ok {
+				e.AddSource(src)
 				continue
 			}
-			if p.unplanned < p.maxInstances {
+			if p.unplanned < p.MaxInstances {
 				p.unplanned++
-				e := p.entry(region, id, m.Trigger)
-				e.addSource(src)
-				e.fallback = &InstanceResult{Outcome: Unfinished, Code: CodeDeadlineExceeded, Retryable: true, Message: why}
+				e := p.Entry(region, id, m.Trigger)
+				e.AddSource(src)
+				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
 				continue
 			}
 			restInstances++
-			if len(restIDs) < maxListedIDs {
+			if len(restIDs) < MaxListedIDs {
 				restIDs = append(restIDs, id)
 			}
 		}
 		if !listed {
 			if restMsgs == 0 {
-				rest = IgnoredEvent{Source: src, trigger: m.Trigger}
+				rest = result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 			}
 			restMsgs++
 		}
@@ -780,86 +776,86 @@ func (h *Handler) notPlanned(p *plan, inv *invocation, msgs []events.Message) {
 	if restMsgs > 1 {
 		rest.Source += fmt.Sprintf(" (and %d more)", restMsgs-1)
 	}
-	rest.Code = CodeDeadlineExceeded
+	rest.Code = result.CodeDeadlineExceeded
 	rest.Reason = fmt.Sprintf("%d messages naming %d more instances were not planned before the deadline; nothing of them was sent, safe to retry", restMsgs, restInstances)
 	// Listed even past maxIgnored: it is what says the invocation is unfinished.
 	rest.InstanceIDs = restIDs
 	if restInstances > len(restIDs) {
 		rest.InstanceCount = restInstances
 	}
-	p.ignored = append(p.ignored, rest)
+	p.Ignored = append(p.Ignored, rest)
 }
 
-// finish decides how each instance is asked for: a real start wins over a dry
+// Finish decides how each instance is asked for: a real start wins over a dry
 // run, any accepted request over a refusal; and applies the allow-lists.
-func (p *plan) finish(h *Handler) {
-	for _, e := range p.entries {
+func (p *Plan) Finish(pl *Planner) {
+	for _, e := range p.Entries {
 		mode := modeReal
 		switch {
 		case e.named[modeReal]:
 		case e.named[modeDry]:
 			mode = modeDry
 		default:
-			e.result = e.fallback
+			e.Result = e.fallback
 			continue
 		}
-		e.dryRun = mode == modeDry
-		e.needsRestartTag = e.restartTag[mode]
+		e.DryRun = mode == modeDry
+		e.NeedsRestartTag = e.restartTag[mode]
 		if !e.plain[mode] {
-			e.needTags = e.tagReqs[mode]
+			e.NeedTags = e.tagReqs[mode]
 		}
 		if g := e.at[mode]; g != nil {
 			// A dry-run group loses the members that a real request names:
 			// those are started for real.
 			r := g.root()
 			if len(r.members) == 0 {
-				p.groups = append(p.groups, r)
+				p.Groups = append(p.Groups, r)
 			}
 			r.members = append(r.members, e)
-			e.group = r
+			e.Group = r
 		}
-		if why := h.denied(e.region, e.id); why != "" {
-			e.result = &InstanceResult{Outcome: Rejected, Code: CodeNotAllowed, Message: why}
+		if why := pl.denied(e.Region, e.ID); why != "" {
+			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
 }
 
-// closeIgnored sums up the Ignored entries past maxIgnored in one last entry;
+// CloseIgnored sums up the Ignored entries past maxIgnored in one last entry;
 // it runs once, after the last call of ignore.
-func (p *plan) closeIgnored() {
+func (p *Plan) CloseIgnored() {
 	o := p.overflow
 	if o.events == 0 {
 		return
 	}
 	p.overflow = overflowIgnored{}
-	ig := IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), trigger: o.first.trigger,
+	ig := result.IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), Trigger: string(o.first.Trigger),
 		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
 			o.events, p.maxIgnored, o.first.Reason),
 		InstanceIDs: o.ids}
 	if o.warn {
 		ig.Code = o.first.Code
 		if ig.Code == "" {
-			ig.Code = CodeInvalidParameter
+			ig.Code = result.CodeInvalidParameter
 		}
 	}
 	if o.instances > len(o.ids) {
 		ig.InstanceCount = o.instances
 	}
-	p.ignored = append(p.ignored, ig)
+	p.Ignored = append(p.Ignored, ig)
 }
 
-// settleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
+// SettleGroups keeps AllTogether all or nothing before any call (DESIGN §4):
 // when a member of a group is decided without a call — denied by policy, failed
 // or unfinished in a lookup — its partners are not started either, and share
 // its outcome.
-func settleGroups(groups []*atGroup) {
+func SettleGroups(groups []*AtGroup) {
 	for _, g := range groups {
-		var cause *entry
+		var cause *Entry
 		for _, e := range g.members {
 			// A member found Running by a tag selection needs no start:
 			// the rest are started without it, as ECS's own answer
 			// would have it (DESIGN §7).
-			if e.result != nil && e.result.Outcome != AlreadyRunning {
+			if e.Result != nil && e.Result.Outcome != result.AlreadyRunning {
 				cause = e
 				break
 			}
@@ -868,20 +864,20 @@ func settleGroups(groups []*atGroup) {
 			continue
 		}
 		for _, e := range g.members {
-			if e.result != nil {
+			if e.Result != nil {
 				continue
 			}
-			r := *cause.result
+			r := *cause.Result
 			r.PreviousStatus, r.CurrentStatus = "", ""
-			r.Message = fmt.Sprintf("AllTogether starts all or nothing, and its partner %s cannot be started: %s", cause.id, cause.result.Message)
-			e.result = &r
+			r.Message = fmt.Sprintf("AllTogether starts all or nothing, and its partner %s cannot be started: %s", cause.ID, cause.Result.Message)
+			e.Result = &r
 		}
 	}
 }
 
-// reportedErrors is what an HTTP caller is told of invalid requests: at most
+// ReportedErrors is what an HTTP caller is told of invalid requests: at most
 // maxReportedErrors defects, and how many more there are of total.
-func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
+func ReportedErrors(errs []events.FieldError, total int) []events.FieldError {
 	if len(errs) > maxReportedErrors {
 		errs = errs[:maxReportedErrors]
 	}
@@ -892,20 +888,20 @@ func reportedErrors(errs []events.FieldError, total int) []events.FieldError {
 	return append(out, events.FieldError{Field: "body", Message: fmt.Sprintf("and %d more defects", total-len(errs))})
 }
 
-// eventExpired says why an event is too old to act on, or "". A time in the
+// EventExpired says why an event is too old to act on, or "". A time in the
 // future counts as now (DESIGN §4): a sender's clock ahead of ours neither
 // expires an event nor makes it younger than fresh.
-func (h *Handler) eventExpired(m events.Message, now time.Time) string {
-	if h.cfg.MaxEventAge <= 0 || m.Time.IsZero() {
+func (pl *Planner) EventExpired(m events.Message, now time.Time) string {
+	if pl.Rules.MaxEventAge <= 0 || m.Time.IsZero() {
 		return ""
 	}
 	t := m.Time
 	if t.After(now) {
 		t = now
 	}
-	if age := now.Sub(t); age > h.cfg.MaxEventAge {
+	if age := now.Sub(t); age > pl.Rules.MaxEventAge {
 		return fmt.Sprintf("expired: the event is from %s, %s old, over MAX_EVENT_AGE (%s)",
-			t.UTC().Format(time.RFC3339), age.Round(time.Second), h.cfg.MaxEventAge)
+			t.UTC().Format(time.RFC3339), age.Round(time.Second), pl.Rules.MaxEventAge)
 	}
 	return ""
 }
@@ -917,30 +913,30 @@ func (h *Handler) eventExpired(m events.Message, now time.Time) string {
 // the HTTP request's time; one in the future counts as now), so that a retry
 // of a request sent on the eve of a holiday is judged like its first try;
 // else that of the invocation's start.
-func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
-	if len(req.SkipDates) == 0 && len(h.cfg.SkipDates) == 0 {
+func (pl *Planner) skipDate(m events.Message, req events.StartRequest, now time.Time) string {
+	if len(req.SkipDates) == 0 && len(pl.Rules.SkipDates) == 0 {
 		return ""
 	}
 	at := now
 	if !m.Time.IsZero() && m.Time.Before(now) {
 		at = m.Time
 	}
-	zone := h.cfg.TimeZone
+	zone := pl.Rules.TimeZone
 	if zone == nil {
 		zone = time.UTC
 	}
 	if req.TimeZone != "" {
-		if loc, err := loadZone(req.TimeZone); err == nil {
+		if loc, err := LoadZone(req.TimeZone); err == nil {
 			zone = loc
 		}
 	}
-	today := at.In(zone).Format(dateLayout)
+	today := at.In(zone).Format(DateLayout)
 	for _, d := range req.SkipDates {
 		if d == today {
 			return fmt.Sprintf("skip date %s (%s): the request is not carried out on it", today, zone)
 		}
 	}
-	for _, d := range h.cfg.SkipDates {
+	for _, d := range pl.Rules.SkipDates {
 		if d == today {
 			return fmt.Sprintf("skip date %s (%s): SKIP_DATES holds it, no request is carried out on it", today, zone)
 		}
@@ -948,16 +944,16 @@ func (h *Handler) skipDate(m events.Message, req events.StartRequest, now time.T
 	return ""
 }
 
-// resolveRegion applies DESIGN §3's order: the request, the instance's own region
+// ResolveRegion applies DESIGN §3's order: the request, the instance's own region
 // stated by the event, DEFAULT_REGION_ID, the event source's region, the
 // function's region.
-func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from string) {
+func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, from string) {
 	for _, c := range []struct{ region, from string }{
 		{m.Request.RegionID, "the request"},
 		{m.InstanceRegion, "the event's instance"},
-		{h.cfg.DefaultRegionID, "DEFAULT_REGION_ID"},
+		{pl.Rules.DefaultRegionID, "DEFAULT_REGION_ID"},
 		{m.SourceRegion, "the event's source"},
-		{inv.region, "the function's region"},
+		{inv.Region, "the function's region"},
 	} {
 		if c.region != "" {
 			return c.region, c.from
@@ -967,21 +963,22 @@ func (h *Handler) resolveRegion(m events.Message, inv *invocation) (region, from
 }
 
 // denied says why the allow-lists forbid starting the instance, or "".
-func (h *Handler) denied(scope, id string) string {
-	region, role := splitScope(scope)
-	if role != "" && !h.cfg.AllowedRoles[role] {
-		return roleNotAllowed(role)
+func (pl *Planner) denied(scope, id string) string {
+	region, role := ecsapi.SplitScope(scope)
+	if role != "" && !pl.Rules.AllowedRoles[role] {
+		return RoleNotAllowed(role)
 	}
-	if h.cfg.AllowedRegions != nil && !h.cfg.AllowedRegions[region] {
+	if pl.Rules.AllowedRegions != nil && !pl.Rules.AllowedRegions[region] {
 		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)
 	}
-	if h.cfg.AllowedIDs != nil && !h.cfg.AllowedIDs[id] {
+	if pl.Rules.AllowedIDs != nil && !pl.Rules.AllowedIDs[id] {
 		return fmt.Sprintf("instance %s is not in ALLOWED_INSTANCE_IDS", id)
 	}
 	return ""
 }
 
-func joinFieldErrors(errs []events.FieldError) string {
+// JoinFieldErrors renders field errors on one line.
+func JoinFieldErrors(errs []events.FieldError) string {
 	parts := make([]string, len(errs))
 	for i, e := range errs {
 		parts[i] = e.Field + ": " + e.Message

@@ -1,10 +1,11 @@
-package handler
+package plan
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 )
 
 func TestValidate(t *testing.T) {
@@ -26,7 +27,7 @@ func TestValidate(t *testing.T) {
 		{"bad region", events.StartRequest{RegionID: "CN_HZ", InstanceIDs: ok.InstanceIDs}, "regionId", "not a region ID"},
 		{"bad batch", events.StartRequest{InstanceIDs: ok.InstanceIDs, BatchOptimization: "Fastest"}, "batchOptimization", "Fastest"},
 		{"bad notAfter", events.StartRequest{InstanceIDs: ok.InstanceIDs, NotAfter: "tomorrow"}, "notAfter", "RFC 3339"},
-		{"AllTogether over 100", events.StartRequest{InstanceIDs: ids(101, "x"), BatchOptimization: "AllTogether"}, "instanceIds", "at most 100"},
+		{"AllTogether over 100", events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "x"), BatchOptimization: "AllTogether"}, "instanceIds", "at most 100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,7 +46,7 @@ func TestValidate(t *testing.T) {
 			t.Fatalf("want an error on %s saying %q, got %+v", tc.field, tc.says, errs)
 		})
 	}
-	if errs := Validate(events.StartRequest{InstanceIDs: ids(101, "y")}); len(errs) != 0 {
+	if errs := Validate(events.StartRequest{InstanceIDs: ecsapitest.IDs(101, "y")}); len(errs) != 0 {
 		t.Fatalf("SuccessFirst with 101 IDs is split, not refused: %+v", errs)
 	}
 }

@@ -1,0 +1,40 @@
+// Package plan turns an invocation's messages into a plan (DESIGN §3, §4):
+// validation, expiry, regions, skip dates, the limits, the allow-lists,
+// merging into one entry per instance, AllTogether groups, refusals, and the
+// groups of a sequence; the facts a lookup brings (the instances a tag
+// selection found) are handed to it as data (Commit). It never calls ECS:
+// it imports neither the starter nor the adapters.
+package plan
+
+import "time"
+
+// Rules are what the configuration says to planning (DESIGN §6): the
+// limits, the allow-lists, the defaults, expiry and the skip dates.
+type Rules struct {
+	MaxInstances    int
+	MaxEventAge     time.Duration // 0: events never expire
+	DefaultRegionID string
+	AllowedRegions  map[string]bool
+	AllowedIDs      map[string]bool
+	AllowedRoles    map[string]bool
+	// RestartTag says whether RESTART_TAG is set: without it, ECS
+	// state-change events are ignored.
+	RestartTag bool
+	DryRunOnly bool
+	SkipDates  []string
+	TimeZone   *time.Location
+}
+
+// Invocation is what planning knows of the invocation: the function's own
+// region and when the invocation started.
+type Invocation struct {
+	Region string
+	Start  time.Time
+}
+
+// Planner turns an invocation's messages into a plan under Rules; it never
+// calls ECS. Now is the clock (time.Now).
+type Planner struct {
+	Rules Rules
+	Now   func() time.Time
+}
