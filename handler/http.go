@@ -276,7 +276,7 @@ func checkSignature(secret []byte, ts, sig string, body []byte, now time.Time) (
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > signatureWindow || d < -signatureWindow {
 		if ms := time.UnixMilli(sec); sec > 1e11 && now.Sub(ms) <= signatureWindow && now.Sub(ms) >= -signatureWindow {
-			// The commonest slip of a sender (issue 10): say so.
+			// The commonest slip of a sender: say so.
 			return false, "X-Signature-Timestamp is in milliseconds: send unix seconds"
 		}
 		return false, "X-Signature-Timestamp is more than 300 s from now"

@@ -10,7 +10,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
-// Issue 9: the checks that replaced regexps compiled at start-up accept
+// The checks that replaced regexps compiled at start-up accept
 // exactly what the regexps did.
 func TestHandWrittenChecksMatchTheirRegexps(t *testing.T) {
 	checks := []struct {

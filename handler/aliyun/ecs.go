@@ -361,7 +361,7 @@ func (e *ECS) client(ctx context.Context, creds ecsapi.Credentials, region strin
 	// No region for the client: every request names its own RegionId and
 	// host (prepare), so the client's is never read, and given one the SDK
 	// compiles a regexp to check it on every client, about a tenth of a
-	// warm invocation's CPU (issue 9); hostSafeRegion checked it above.
+	// warm invocation's CPU; hostSafeRegion checked it above.
 	client, err := ecs.NewClientWithOptions("", cfg, provider)
 	if err != nil {
 		return nil, nil, errors.New(sc.scrub(err.Error()))
@@ -448,8 +448,8 @@ func (t *callTransport) do(call func() error) (err error) {
 // shallow runs f on a worker goroutine whose stack holds little but f, and
 // waits for it. The SDK signs every request with a nonce made from
 // runtime.Stack of the calling goroutine, which formats every frame of it:
-// from the handler's depth that was a tenth of a warm invocation's CPU
-// (issue 9). Up to maxKeptWorkers workers are kept for the next call; a
+// from the handler's depth that was a tenth of a warm invocation's CPU.
+// Up to maxKeptWorkers workers are kept for the next call; a
 // worker beyond them (more calls in flight at once, over many regions)
 // ends with its job.
 func shallow(f func()) {
@@ -573,7 +573,7 @@ func (e *ECS) mapError(ctx context.Context, op string, rt *callTransport, fallba
 	if !errors.As(cause, &dns) && isTimeout(cause) {
 		// The call's own timeout, while the invocation still has time: the
 		// client's "context deadline exceeded" would read as the
-		// invocation's deadline (found by the fault matrix, issue 10).
+		// invocation's deadline (found by the fault matrix).
 		return &ecsapi.NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
 	}
 	if errors.As(cause, &dns) && dns.IsNotFound {

@@ -31,7 +31,7 @@ func TestSecretParamPrecheckMissesNothing(t *testing.T) {
 	}
 }
 
-// Issue 9: the check that replaced a regexp compiled at start-up accepts
+// The check that replaced a regexp compiled at start-up accepts
 // exactly what the regexp did (the handler tests the other checks so).
 func TestHostSafeRegionMatchesItsRegexp(t *testing.T) {
 	checks := []struct {

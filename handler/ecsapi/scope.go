@@ -52,8 +52,8 @@ func ScopeLabel(scope string) string {
 // account 1 to 32 digits, the name 1 to 128 of RAM's characters (letters,
 // digits, '.', '-', '_', '/' for a path). Checked by hand, not by a regexp:
 // every result asks (for the function's own account too), and compiling
-// the regexp's 128-fold repetition cost the first invocation 2 ms (issue 9;
-// TestRoleArnCheckMatchesItsRegexp holds the two equal).
+// the regexp's 128-fold repetition cost the first invocation 2 ms
+// (TestRoleArnCheckMatchesItsRegexp holds the two equal).
 func AccountOf(role string) string {
 	const prefix = "acs:ram::"
 	rest, ok := strings.CutPrefix(role, prefix)

@@ -81,7 +81,7 @@ func ParseWait(s string) (d time.Duration, on, ok bool) {
 
 // validate is the process's one validator: it caches struct metadata, and its
 // custom rules are registered once, before use. It is made on first use, not
-// at start-up: a cold start does not wait for it (issue 9), and the first
+// at start-up: a cold start does not wait for it, and the first
 // request pays about what the floor function pays before its first poll.
 var validate = sync.OnceValue(newValidator)
 

@@ -14,7 +14,7 @@ import (
 
 // The adapter's errors as the starter classifies them.
 
-// Issue 10 (the fault matrix): a call that outlives its own read timeout,
+// The fault matrix: a call that outlives its own read timeout,
 // while the invocation still has time, was reported as DeadlineExceeded, "the
 // invocation's deadline came before ECS answered", which sends an operator to
 // raise the function's timeout. It is a network error naming the call's

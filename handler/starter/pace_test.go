@@ -39,7 +39,7 @@ func rateLimitedECS(interval time.Duration) (f *ecsapitest.ECS, startedIn func()
 	}
 }
 
-// Issue 9: many groups against ECS's flow control. Each group backing off on
+// Many groups against ECS's flow control. Each group backing off on
 // its own spent its attempt budget while the others were served, and left
 // instances Unfinished though ECS kept accepting calls (10,000 instances at
 // 20 calls/s: 800 Unfinished). Throttling while other calls are accepted goes

@@ -64,7 +64,7 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 	})
 }
 
-// DESIGN §7, issue 7: settle rounds (an instance that takes its time to stop)
+// DESIGN §7: settle rounds (an instance that takes its time to stop)
 // are bounded by the deadline alone and never use up the transient budget:
 // after more settle rounds than Backoff.Attempts, one throttle is still
 // retried — in AllTogether as in SuccessFirst.

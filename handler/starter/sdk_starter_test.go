@@ -21,7 +21,7 @@ type countingECS struct {
 // refusingTransport counts the requests it is given and sends none.
 type refusingTransport struct{ sent atomic.Int32 }
 
-// Issue 7: a call that cannot be made (the SDK client cannot be built for a
+// A call that cannot be made (the SDK client cannot be built for a
 // malformed region) is permanent: Failed after one attempt, never retried.
 func TestClientBuildFailureIsPermanent(t *testing.T) {
 	for _, g := range []Group{

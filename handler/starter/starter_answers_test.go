@@ -88,7 +88,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 	}
 }
 
-// DESIGN §7 (issue 6 item 4): the unasked entry must not be started by the
+// DESIGN §7: the unasked entry must not be started by the
 // next call either — the retry of a throttled instance sends only it.
 func TestRetriesSendOnlyAskedInstances(t *testing.T) {
 	n := 0
@@ -116,7 +116,7 @@ func TestRetriesSendOnlyAskedInstances(t *testing.T) {
 	}
 }
 
-// DESIGN §7 (issue 6 item 6): an instance the answer omits — in any mode,
+// DESIGN §7: an instance the answer omits — in any mode,
 // AllTogether included — is MissingInstanceResponse, transient: asked again,
 // and Unfinished if ECS never mentions it.
 func TestOmittedInstanceIsMissingInEveryMode(t *testing.T) {
