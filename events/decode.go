@@ -290,63 +290,6 @@ func decodeFields(raw []byte, fields []field, o origin, depth int, unknown strin
 	return []Message{o.unknownObject(fields, unknown)}
 }
 
-// duplicateKey finds a key given twice in one object anywhere in the JSON value
-// raw, and returns its path from root ("instanceIds", "data.body.regionId",
-// "[1].InstanceId"), cleaned for a log line. Two keys are one when
-// encoding/json would read them as one field (foldKey): "alertState" and
-// "alertſtate" are. Raw that is not valid JSON has none. A scan of raw (see
-// objectFields), not a json.Decoder's tokens (TestDuplicateKeyMatchesTheDecoder
-// holds the two equal).
-func duplicateKey(raw []byte, root string) (string, bool) {
-	if !json.Valid(raw) {
-		return "", false
-	}
-	found := ""
-	// walk reads the value at i and returns the index just past it.
-	var walk func(i int, path string) int
-	walk = func(i int, path string) int {
-		i = skipSpace(raw, i)
-		switch raw[i] {
-		case '{':
-			var seen foldSet
-			for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
-				if raw[i] == ',' {
-					i = skipSpace(raw, i+1)
-				}
-				end := valueEnd(raw, i)
-				k, _ := jsonKey(raw[i:end])
-				if _, dup := seen.add(k); dup {
-					found = joinPath(path, safe(k))
-					return len(raw)
-				}
-				if i = walk(skipSpace(raw, end)+1, joinPath(path, safe(k))); found != "" {
-					return len(raw)
-				}
-			}
-			return i + 1
-		case '[':
-			i = skipSpace(raw, i+1)
-			for n := 0; raw[i] != ']'; n++ {
-				if raw[i] == ',' {
-					i = skipSpace(raw, i+1)
-				}
-				if raw[i] != '{' && raw[i] != '[' {
-					i = skipSpace(raw, valueEnd(raw, i)) // holds no key: no path to build
-					continue
-				}
-				if i = skipSpace(raw, walk(i, path+"["+strconv.Itoa(n)+"]")); found != "" {
-					return len(raw)
-				}
-			}
-			return i + 1
-		default:
-			return valueEnd(raw, i)
-		}
-	}
-	walk(0, root)
-	return found, found != ""
-}
-
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
 // event's data, an MNS topic message) into messages based on o; always at least
 // one. See decodeValue.
