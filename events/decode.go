@@ -328,53 +328,71 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 	case depth > maxDepth:
 		return []Message{o.nothing(unknown)}
 	case !json.Valid(raw):
-		if o.operator && meantAsJSON(raw) {
-			return []Message{o.malformedJSON(raw)}
-		}
-		if top {
-			return rawStream(raw, o, depth)
-		}
-		inner, ok := pythonBytes(raw)
-		if !ok {
-			inner, ok = base64JSON(raw)
-		}
-		if ok {
-			return decodeValue(inner, o, depth+1, false)
-		}
-		if vals, ok := ecsQuery(raw); ok {
-			return []Message{valuesMessage(vals, o)}
-		}
-		return []Message{o.nothing(unknown)}
+		return decodeText(raw, o, depth, top, unknown)
 	}
 	switch raw[0] {
 	case '[':
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.nothing(ReasonEmptyBatch)}
-		}
-		out := make([]Message, 0, len(elems))
-		for i, e := range elems {
-			out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
-		}
-		return out
+		return decodeBatch(raw, o, depth, top)
 	case '{':
 		if top {
 			return decodeObject(raw, o, depth, unknown)
 		}
 		return nested(o, decodeObject(raw, o, depth+1, unknown))
 	case '"':
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		if !top {
-			return decodeValue([]byte(s), o, depth+1, false)
-		}
-		inner := trimJSONSpace([]byte(s))
-		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
-			return decodeValue(inner, o, depth+1, true)
-		}
-		return rawStream(inner, o, depth)
+		return decodeJSONString(raw, o, depth, top)
 	}
 	return []Message{o.nothing(unknown)}
+}
+
+// decodeText is decodeValue of raw that is not valid JSON: see there.
+func decodeText(raw []byte, o origin, depth int, top bool, unknown string) []Message {
+	if o.operator && meantAsJSON(raw) {
+		return []Message{o.malformedJSON(raw)}
+	}
+	if top {
+		return rawStream(raw, o, depth)
+	}
+	inner, ok := pythonBytes(raw)
+	if !ok {
+		inner, ok = base64JSON(raw)
+	}
+	if ok {
+		return decodeValue(inner, o, depth+1, false)
+	}
+	if vals, ok := ecsQuery(raw); ok {
+		return []Message{valuesMessage(vals, o)}
+	}
+	return []Message{o.nothing(unknown)}
+}
+
+// decodeBatch is decodeValue of a JSON array: each element decoded at the
+// same level, based on o.at(i); an empty array is one Ignored message.
+func decodeBatch(raw []byte, o origin, depth int, top bool) []Message {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
+		return []Message{o.nothing(ReasonEmptyBatch)}
+	}
+	out := make([]Message, 0, len(elems))
+	for i, e := range elems {
+		out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
+	}
+	return out
+}
+
+// decodeJSONString is decodeValue of a JSON string: in a body, what it holds
+// is decoded as a body; in a payload, only a JSON object or array it holds
+// is, other text is what rawStream says.
+func decodeJSONString(raw []byte, o origin, depth int, top bool) []Message {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	if !top {
+		return decodeValue([]byte(s), o, depth+1, false)
+	}
+	inner := trimJSONSpace([]byte(s))
+	if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
+		return decodeValue(inner, o, depth+1, true)
+	}
+	return rawStream(inner, o, depth)
 }
 
 // unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON
