@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The start request of DESIGN §3 comes in two spellings. The canonical one, in
@@ -178,9 +179,12 @@ const msgDuplicate = "given more than once: a key may appear once in a JSON obje
 // prefix, by their own; what the fields say together (the order of N, two
 // spellings of one field, the batch default) is settled once all are read.
 func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
-	d := requestDecoder{idsAddUp: idsAddUp}
+	d := decoders.Get().(*requestDecoder)
+	*d = requestDecoder{idsAddUp: idsAddUp}
 	d.spelled = d.spellBuf[:0]
+	var seen foldSet // the keys sent, as encoding/json matches them
 	for _, f := range fields {
+		d.checkDuplicate(&seen, f.key)
 		d.field(f.key, f.val)
 	}
 	d.finishIndexed()
@@ -192,8 +196,15 @@ func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
 		d.req.DefaultBatch = "AllTogether"
 	}
 	d.checkSpellings()
-	return d.req, d.errs
+	req, errs := d.req, d.errs
+	*d = requestDecoder{} // keeps nothing of this request
+	decoders.Put(d)
+	return req, errs
 }
+
+// decoders recycles requestDecoders: calls through the handlers' table put
+// each on the heap, and a direct invoke would pay for one every time.
+var decoders = sync.Pool{New: func() any { return new(requestDecoder) }}
 
 // requestDecoder is what decodeRequest knows of one object's fields as it
 // reads them.
@@ -201,9 +212,8 @@ type requestDecoder struct {
 	req      StartRequest
 	errs     []FieldError
 	idsAddUp bool
-	seen     foldSet    // the keys sent, as encoding/json matches them
 	spelled  []spelling // every spelling of a field used, in the order first sent
-	spellBuf [8]spelling
+	spellBuf [4]spelling
 	indexed  []numbered
 	indexes  map[int]string // every InstanceId.N sent, null or not: N → key
 	ecsTags  map[int]*ecsTag
@@ -288,7 +298,6 @@ func (d *requestDecoder) firstSpelling(canon string) string {
 
 // field reads one key and its value, as sent.
 func (d *requestDecoder) field(k string, val json.RawMessage) {
-	d.checkDuplicate(k)
 	if n, ok := indexOf(k); ok {
 		if d.indexes == nil {
 			d.indexes = map[int]string{}
@@ -328,8 +337,10 @@ func (d *requestDecoder) field(k string, val json.RawMessage) {
 // key as one field: one key given twice (DESIGN §5), save the two spellings
 // of one field (regionId, RegionId), which checkSpellings refuses as such,
 // and, in a form, the instance-ID keys whose values add up.
-func (d *requestDecoder) checkDuplicate(k string) {
-	prev, dup := d.seen.add(k)
+// seen holds the keys before k. It is kept apart from d: calls through the
+// handlers' table put d on the heap, and seen (16 keys) stays on the stack.
+func (d *requestDecoder) checkDuplicate(seen *foldSet, k string) {
+	prev, dup := seen.add(k)
 	if !dup {
 		return
 	}
