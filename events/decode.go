@@ -295,63 +295,6 @@ func decodeFields(raw []byte, fields []field, o origin, depth int, unknown strin
 	return []Message{o.unknownObject(fields, unknown)}
 }
 
-// duplicateKey finds a key given twice in one object anywhere in the JSON value
-// raw, and returns its path from root ("instanceIds", "data.body.regionId",
-// "[1].InstanceId"), cleaned for a log line. Two keys are one when
-// encoding/json would read them as one field (foldKey): "alertState" and
-// "alertſtate" are. Raw that is not valid JSON has none. A scan of raw (see
-// objectFields), not a json.Decoder's tokens (TestDuplicateKeyMatchesTheDecoder
-// holds the two equal).
-func duplicateKey(raw []byte, root string) (string, bool) {
-	if !json.Valid(raw) {
-		return "", false
-	}
-	found := ""
-	// walk reads the value at i and returns the index just past it.
-	var walk func(i int, path string) int
-	walk = func(i int, path string) int {
-		i = skipSpace(raw, i)
-		switch raw[i] {
-		case '{':
-			var seen foldSet
-			for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
-				if raw[i] == ',' {
-					i = skipSpace(raw, i+1)
-				}
-				end := valueEnd(raw, i)
-				k, _ := jsonKey(raw[i:end])
-				if _, dup := seen.add(k); dup {
-					found = joinPath(path, safe(k))
-					return len(raw)
-				}
-				if i = walk(skipSpace(raw, end)+1, joinPath(path, safe(k))); found != "" {
-					return len(raw)
-				}
-			}
-			return i + 1
-		case '[':
-			i = skipSpace(raw, i+1)
-			for n := 0; raw[i] != ']'; n++ {
-				if raw[i] == ',' {
-					i = skipSpace(raw, i+1)
-				}
-				if raw[i] != '{' && raw[i] != '[' {
-					i = skipSpace(raw, valueEnd(raw, i)) // holds no key: no path to build
-					continue
-				}
-				if i = skipSpace(raw, walk(i, path+"["+strconv.Itoa(n)+"]")); found != "" {
-					return len(raw)
-				}
-			}
-			return i + 1
-		default:
-			return valueEnd(raw, i)
-		}
-	}
-	walk(0, root)
-	return found, found != ""
-}
-
 // decodeBody decodes the body of a message (a queue message, a timer payload, an
 // event's data, an MNS topic message) into messages based on o; always at least
 // one. See decodeValue.
@@ -390,53 +333,71 @@ func decodeValue(raw []byte, o origin, depth int, top bool) []Message {
 	case depth > maxDepth:
 		return []Message{o.nothing(unknown)}
 	case !json.Valid(raw):
-		if o.operator && meantAsJSON(raw) {
-			return []Message{o.malformedJSON(raw)}
-		}
-		if top {
-			return rawStream(raw, o, depth)
-		}
-		inner, ok := pythonBytes(raw)
-		if !ok {
-			inner, ok = base64JSON(raw)
-		}
-		if ok {
-			return decodeValue(inner, o, depth+1, false)
-		}
-		if vals, ok := ecsQuery(raw); ok {
-			return []Message{valuesMessage(vals, o)}
-		}
-		return []Message{o.nothing(unknown)}
+		return decodeText(raw, o, depth, top, unknown)
 	}
 	switch raw[0] {
 	case '[':
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
-			return []Message{o.nothing(ReasonEmptyBatch)}
-		}
-		out := make([]Message, 0, len(elems))
-		for i, e := range elems {
-			out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
-		}
-		return out
+		return decodeBatch(raw, o, depth, top)
 	case '{':
 		if top {
 			return decodeObject(raw, o, depth, unknown)
 		}
 		return nested(o, decodeObject(raw, o, depth+1, unknown))
 	case '"':
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		if !top {
-			return decodeValue([]byte(s), o, depth+1, false)
-		}
-		inner := trimJSONSpace([]byte(s))
-		if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
-			return decodeValue(inner, o, depth+1, true)
-		}
-		return rawStream(inner, o, depth)
+		return decodeJSONString(raw, o, depth, top)
 	}
 	return []Message{o.nothing(unknown)}
+}
+
+// decodeText is decodeValue of raw that is not valid JSON: see there.
+func decodeText(raw []byte, o origin, depth int, top bool, unknown string) []Message {
+	if o.operator && meantAsJSON(raw) {
+		return []Message{o.malformedJSON(raw)}
+	}
+	if top {
+		return rawStream(raw, o, depth)
+	}
+	inner, ok := pythonBytes(raw)
+	if !ok {
+		inner, ok = base64JSON(raw)
+	}
+	if ok {
+		return decodeValue(inner, o, depth+1, false)
+	}
+	if vals, ok := ecsQuery(raw); ok {
+		return []Message{valuesMessage(vals, o)}
+	}
+	return []Message{o.nothing(unknown)}
+}
+
+// decodeBatch is decodeValue of a JSON array: each element decoded at the
+// same level, based on o.at(i); an empty array is one Ignored message.
+func decodeBatch(raw []byte, o origin, depth int, top bool) []Message {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil || len(elems) == 0 {
+		return []Message{o.nothing(ReasonEmptyBatch)}
+	}
+	out := make([]Message, 0, len(elems))
+	for i, e := range elems {
+		out = append(out, decodeValue(e, o.at(i), depth+1, top)...)
+	}
+	return out
+}
+
+// decodeJSONString is decodeValue of a JSON string: in a body, what it holds
+// is decoded as a body; in a payload, only a JSON object or array it holds
+// is, other text is what rawStream says.
+func decodeJSONString(raw []byte, o origin, depth int, top bool) []Message {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	if !top {
+		return decodeValue([]byte(s), o, depth+1, false)
+	}
+	inner := trimJSONSpace([]byte(s))
+	if len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') && json.Valid(inner) {
+		return decodeValue(inner, o, depth+1, true)
+	}
+	return rawStream(inner, o, depth)
 }
 
 // unwrapBody peels the layers a body may come in, DESIGN §4: a body is taken as JSON

@@ -129,10 +129,6 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 	if !keys["requestContext"] || (!keys["rawPath"] && !keys["isBase64Encoded"]) {
 		return nil, false, nil
 	}
-	obj := make(map[string]json.RawMessage, len(fields))
-	for _, f := range fields {
-		obj[f.key] = f.val
-	}
 	var ev httpEvent
 	err = json.Unmarshal(payload, &ev)
 	if err != nil {
@@ -143,12 +139,7 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 		err = fmt.Errorf("malformed HTTP trigger event: key %s is %s", p, msgDuplicate)
 	}
 	if err != nil {
-		// Whatever headers and query can be read still go back with the error,
-		// so that the caller is authenticated before being told of a 400.
-		partial := &HTTPRequest{Headers: map[string]string{}, Query: map[string]string{}}
-		_ = json.Unmarshal(obj["headers"], &partial.Headers)
-		_ = json.Unmarshal(obj["queryParameters"], &partial.Query)
-		return partial, true, err
+		return partialHTTP(fields), true, err
 	}
 	r := &HTTPRequest{
 		Version:   string(ev.Version),
@@ -169,33 +160,67 @@ func parseHTTP(payload []byte, fields []field) (req *HTTPRequest, ok bool, err e
 		}
 		r.Query[k] = s
 	}
-	body := trimJSONSpace(ev.Body)
-	if len(body) > 0 && string(body) != "null" {
-		s, ok := jsonString(body)
-		if !ok {
-			return r, true, errors.New("malformed HTTP trigger event: body is not a string")
-		}
-		r.Body = []byte(s)
-		if ev.IsBase64Encoded {
-			dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-			if err != nil {
-				return r, true, errors.New("malformed HTTP trigger event: isBase64Encoded, but body is not base64")
-			}
-			r.Body = dec
-		}
+	if r.Body, err = eventBody(ev.Body, ev.IsBase64Encoded); err != nil {
+		return r, true, err
 	}
-	if te := trimJSONSpace(ev.RequestContext.TimeEpoch); len(te) > 0 && string(te) != "null" {
-		var t text
-		n, err := int64(0), t.UnmarshalJSON(te)
-		if err == nil {
-			n, err = strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
-		}
-		if err != nil || n < 0 {
-			return r, true, errors.New("malformed HTTP trigger event: requestContext.timeEpoch is not milliseconds")
-		}
-		r.TimeEpochMs = n
+	if r.TimeEpochMs, err = eventTimeEpoch(ev.RequestContext.TimeEpoch); err != nil {
+		return r, true, err
 	}
 	return r, true, nil
+}
+
+// partialHTTP is what headers and query of a malformed HTTP trigger event
+// can be read: they go back with the error, so that the caller is
+// authenticated before being told of a 400.
+func partialHTTP(fields []field) *HTTPRequest {
+	obj := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		obj[f.key] = f.val
+	}
+	partial := &HTTPRequest{Headers: map[string]string{}, Query: map[string]string{}}
+	_ = json.Unmarshal(obj["headers"], &partial.Headers)
+	_ = json.Unmarshal(obj["queryParameters"], &partial.Query)
+	return partial
+}
+
+// eventBody reads an HTTP trigger event's body: a JSON string, decoded from
+// base64 when isBase64Encoded. When that fails, the body is the string as
+// sent, beside the error.
+func eventBody(raw json.RawMessage, isBase64 bool) ([]byte, error) {
+	body := trimJSONSpace(raw)
+	if len(body) == 0 || string(body) == "null" {
+		return nil, nil
+	}
+	s, ok := jsonString(body)
+	if !ok {
+		return nil, errors.New("malformed HTTP trigger event: body is not a string")
+	}
+	if !isBase64 {
+		return []byte(s), nil
+	}
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return []byte(s), errors.New("malformed HTTP trigger event: isBase64Encoded, but body is not base64")
+	}
+	return dec, nil
+}
+
+// eventTimeEpoch reads requestContext.timeEpoch, milliseconds as a number
+// or a string; 0 when absent.
+func eventTimeEpoch(raw json.RawMessage) (int64, error) {
+	te := trimJSONSpace(raw)
+	if len(te) == 0 || string(te) == "null" {
+		return 0, nil
+	}
+	var t text
+	n, err := int64(0), t.UnmarshalJSON(te)
+	if err == nil {
+		n, err = strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
+	}
+	if err != nil || n < 0 {
+		return 0, errors.New("malformed HTTP trigger event: requestContext.timeEpoch is not milliseconds")
+	}
+	return n, nil
 }
 
 // queryValue reads one query parameter: a string, or an array of strings (a
@@ -332,43 +357,13 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 
 	body := trimJSONSpace(r.Body)
 	if len(body) == 0 {
-		q := url.Values{}
-		for k, v := range r.Query {
-			if !notRequestParams[k] {
-				q.Set(k, v)
-			}
-		}
-		if len(q) == 0 {
-			return nil, []FieldError{{Field: "body", Message: "names no instances: send a start request as a JSON body, a form body, or query parameters"}}
-		}
-		return []Message{valuesMessage(q, o)}, nil
+		return queryMessages(r.Query, o)
 	}
 
 	ct, _, _ := mime.ParseMediaType(r.Header("Content-Type"))
-	var alarmRegion url.Values
-	if params := r.RequestParams(); len(params) > 0 {
-		// A CloudMonitor callback's form names instances but no region:
-		// the callback URL's RegionId is theirs (DESIGN §6), and only that.
-		if alarmForm(body, ct) {
-			alarmRegion = url.Values{}
-			for _, k := range params {
-				if alarmRegionKeys[k] {
-					alarmRegion.Set(k, r.Query[k])
-				}
-			}
-			if len(alarmRegion) < len(params) {
-				params = slices.DeleteFunc(params, func(k string) bool { return alarmRegionKeys[k] })
-			} else {
-				params = nil
-			}
-		}
-		if len(params) > 0 {
-			// Read one and the other would be dropped without a word:
-			// an instance named in the query must not go missing
-			// (DESIGN §5).
-			return nil, []FieldError{{Field: safe(params[0]),
-				Message: "is a start-request field in the query string beside a body: send the request in one place (the body, or the query with an empty body)"}}
-		}
+	alarmRegion, errs := queryBesideBody(r, body, ct)
+	if errs != nil {
+		return nil, errs
 	}
 	switch {
 	case json.Valid(body):
@@ -393,6 +388,53 @@ func DecodeHTTP(r *HTTPRequest) (msgs []Message, errs []FieldError) {
 		m.Errors = append(m.Errors, errs...)
 	}
 	return []Message{m}, nil
+}
+
+// queryMessages decodes the query of an HTTP request without a body.
+func queryMessages(query map[string]string, o origin) ([]Message, []FieldError) {
+	q := url.Values{}
+	for k, v := range query {
+		if !notRequestParams[k] {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return nil, []FieldError{{Field: "body", Message: "names no instances: send a start request as a JSON body, a form body, or query parameters"}}
+	}
+	return []Message{valuesMessage(q, o)}, nil
+}
+
+// queryBesideBody refuses start-request fields in the query of a request
+// with a body, save the region of a CloudMonitor alarm callback's form,
+// which it returns.
+func queryBesideBody(r *HTTPRequest, body []byte, ct string) (alarmRegion url.Values, errs []FieldError) {
+	params := r.RequestParams()
+	if len(params) == 0 {
+		return nil, nil
+	}
+	// A CloudMonitor callback's form names instances but no region:
+	// the callback URL's RegionId is theirs (DESIGN §6), and only that.
+	if alarmForm(body, ct) {
+		alarmRegion = url.Values{}
+		for _, k := range params {
+			if alarmRegionKeys[k] {
+				alarmRegion.Set(k, r.Query[k])
+			}
+		}
+		if len(alarmRegion) < len(params) {
+			params = slices.DeleteFunc(params, func(k string) bool { return alarmRegionKeys[k] })
+		} else {
+			params = nil
+		}
+	}
+	if len(params) > 0 {
+		// Read one and the other would be dropped without a word:
+		// an instance named in the query must not go missing
+		// (DESIGN §5).
+		return nil, []FieldError{{Field: safe(params[0]),
+			Message: "is a start-request field in the query string beside a body: send the request in one place (the body, or the query with an empty body)"}}
+	}
+	return alarmRegion, nil
 }
 
 // alarmForm reports whether an HTTP body is a CloudMonitor alarm callback: a

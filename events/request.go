@@ -2,15 +2,13 @@ package events
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"sync"
 )
 
 // The start request of DESIGN §3 comes in two spellings. The canonical one, in
@@ -153,219 +151,6 @@ func nearField(k string) string {
 	return ""
 }
 
-// field is one key of a JSON object (or of a form) and its value, in the order
-// sent: a key given twice appears twice, so that it is seen (DESIGN §5).
-type field struct {
-	key string
-	val json.RawMessage
-}
-
-// objectFields reads the keys of the JSON object raw in the order sent,
-// duplicates kept. Once json.Valid has passed raw, a scan of its top level
-// finds each key and the span of its value, which is all this needs: a
-// json.Decoder's tokens cost a direct invoke's decoding half its time
-// (issue 9; TestObjectFieldsMatchesTheDecoder holds the two equal).
-func objectFields(raw []byte) ([]field, error) {
-	if !json.Valid(raw) {
-		return nil, errors.New("not valid JSON")
-	}
-	return scanObject(raw)
-}
-
-// scanObject is objectFields of raw that has passed json.Valid already (a
-// payload decodeValue or Read checked, an element of an array
-// json.Unmarshal read), so that no payload is checked twice.
-func scanObject(raw []byte) ([]field, error) {
-	i := skipSpace(raw, 0)
-	if raw[i] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	var out []field
-	for i = skipSpace(raw, i+1); raw[i] != '}'; i = skipSpace(raw, i) {
-		if raw[i] == ',' {
-			i = skipSpace(raw, i+1)
-		}
-		end := valueEnd(raw, i) // the key, a string
-		key, err := jsonKey(raw[i:end])
-		if err != nil {
-			return nil, err
-		}
-		i = skipSpace(raw, skipSpace(raw, end)+1) // past the ':'
-		end = valueEnd(raw, i)
-		out = append(out, field{key: key, val: json.RawMessage(raw[i:end:end])})
-		i = end
-	}
-	return out, nil
-}
-
-// skipSpace is the index of the first byte at or after i that is not JSON
-// white space.
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) && isJSONSpace(raw[i]) {
-		i++
-	}
-	return i
-}
-
-// valueEnd is the index just past the JSON value that starts at i in raw,
-// which json.Valid has passed.
-func valueEnd(raw []byte, i int) int {
-	switch raw[i] {
-	case '"':
-		for i++; raw[i] != '"'; i++ {
-			if raw[i] == '\\' {
-				i++
-			}
-		}
-		return i + 1
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch raw[i] {
-			case '"':
-				i = valueEnd(raw, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	default: // a number, true, false or null
-		for i < len(raw) && !strings.ContainsRune(",}] \t\n\r", rune(raw[i])) {
-			i++
-		}
-		return i
-	}
-}
-
-// jsonKey is the string the JSON string q (quotes included) holds. One
-// without escapes or bytes past ASCII is its bytes; any other goes through
-// the JSON decoder, so that escapes and invalid UTF-8 read as they always
-// did.
-func jsonKey(q []byte) (string, error) {
-	plain := true
-	for _, c := range q[1 : len(q)-1] {
-		if c == '\\' || c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return string(q[1 : len(q)-1]), nil
-	}
-	var k string
-	err := json.Unmarshal(q, &k)
-	return k, err
-}
-
-// foldKey is the key k as encoding/json matches a struct's field names: two
-// keys with the same foldKey are one field to it (DESIGN §5), so the function
-// takes them for one key given twice. It is encoding/json's own rule
-// (foldName in its fold.go, the same as bytes.EqualFold): ASCII letters in any
-// case, and every other rune by Unicode simple folding, so that 'ſ' (U+017F)
-// is 's' and the Kelvin sign 'K' (U+212A) is 'k'. An ASCII key without a
-// lower-case letter is its own fold, with no copy.
-func foldKey(k string) string {
-	plain := true
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; c >= utf8.RuneSelf || ('a' <= c && c <= 'z') {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return k
-	}
-	out := make([]byte, 0, len(k))
-	for i := 0; i < len(k); {
-		if c := k[i]; c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			out = append(out, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(k[i:])
-		out = utf8.AppendRune(out, foldRune(r))
-		i += n
-	}
-	return string(out)
-}
-
-// foldSet holds the keys of one JSON object to find two that encoding/json
-// would read as one field. An object's first keys are compared pairwise with
-// strings.EqualFold (the same rule as foldKey, and as bytes.EqualFold, which
-// encoding/json's fold.go names as its own), without allocating; past
-// foldSmall keys, a map of foldKey serves.
-type foldSet struct {
-	small  [foldSmall]string
-	n      int
-	folded map[string]string // foldKey → the first key sent so
-}
-
-const foldSmall = 16
-
-// add adds k and, when an earlier key is the same field, returns that key.
-func (s *foldSet) add(k string) (prev string, dup bool) {
-	if s.folded == nil {
-		for _, p := range s.small[:s.n] {
-			if strings.EqualFold(p, k) {
-				return p, true
-			}
-		}
-		if s.n < foldSmall {
-			s.small[s.n] = k
-			s.n++
-			return "", false
-		}
-		s.folded = make(map[string]string, 2*foldSmall)
-		for _, p := range s.small[:s.n] {
-			s.folded[foldKey(p)] = p
-		}
-	}
-	f := foldKey(k)
-	if p, ok := s.folded[f]; ok {
-		return p, true
-	}
-	s.folded[f] = k
-	return "", false
-}
-
-// foldRune is the smallest rune of r's Unicode simple-folding orbit, as
-// encoding/json's foldRune.
-func foldRune(r rune) rune {
-	for {
-		r2 := unicode.SimpleFold(r)
-		if r2 <= r {
-			return r2
-		}
-		r = r2
-	}
-}
-
-// trimJSONSpace trims the white space JSON allows around a value (space, tab,
-// line feed, carriage return) and nothing else: a payload is JSON exactly when
-// encoding/json says so (DESIGN §5), so U+00A0, U+0085, \f or \v around it
-// stay, and make it no JSON, as they make json.Valid false.
-func trimJSONSpace(b []byte) []byte {
-	i, j := 0, len(b)
-	for i < j && isJSONSpace(b[i]) {
-		i++
-	}
-	for j > i && isJSONSpace(b[j-1]) {
-		j--
-	}
-	return b[i:j]
-}
-
-// jsonSpace is the white space JSON allows, as a cutset for strings.Trim.
-const jsonSpace = " \t\n\r"
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
 // msgDuplicate is the defect of a key given twice in one JSON object (DESIGN §5):
 // a gateway that reads the first occurrence must never see another request than
 // the one run, so neither occurrence is picked.
@@ -388,272 +173,433 @@ const msgDuplicate = "given more than once: a key may appear once in a JSON obje
 //
 // An element that is not a string (a number, null, an object) is a defect named by
 // its element, never an ID.
+//
+// Each field is read by its handler in fieldDecoders, keyed by the field's
+// canonical name; Action, InstanceId.N and Tag.N, which are spelled by a
+// prefix, by their own; what the fields say together (the order of N, two
+// spellings of one field, the batch default) is settled once all are read.
 func decodeRequest(fields []field, idsAddUp bool) (StartRequest, []FieldError) {
-	type numbered struct {
-		n   int
-		key string
-		id  string
-	}
-	// ecsTag is one Tag.N of ECS's spelling, as its parts come.
-	type ecsTag struct {
-		key, value       *string
-		keyName, valName string
-	}
-	var (
-		req      StartRequest
-		errs     []FieldError
-		used     = map[string][]string{} // canonical field → spellings, in the order sent
-		firstKey = map[string]string{}   // spelling → the first key sent in it
-		seen     foldSet                 // the keys sent, as encoding/json matches them
-		count    = map[string]int{}      // items read so far per ID key (form values add up)
-		indexed  []numbered
-		indexes  = map[int]string{} // every InstanceId.N sent, null or not: N → key
-		ecsTags  = map[int]*ecsTag{}
-	)
-	fail := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	spell := func(canon, spelling, key string) {
-		if _, ok := firstKey[spelling]; !ok {
-			firstKey[spelling] = key
-			used[canon] = append(used[canon], spelling)
-		}
-	}
-
+	d := decoders.Get().(*requestDecoder)
+	*d = requestDecoder{idsAddUp: idsAddUp}
+	d.spelled = d.spellBuf[:0]
+	var seen foldSet // the keys sent, as encoding/json matches them
 	for _, f := range fields {
-		k := f.key
-		// Two keys encoding/json would read as one field are one key
-		// given twice (DESIGN §5), save the two spellings of one field
-		// (regionId, RegionId), which are refused as such below.
-		if prev, dup := seen.add(k); dup {
-			if addsUp := idsAddUp && k == prev && (k == "InstanceId" || k == fieldIDs); !addsUp &&
-				(k == prev || canonical[k] == "" || canonical[k] != canonical[prev]) {
-				fail(safe(k), msgDuplicate)
-			}
-		}
-		if n, ok := indexOf(k); ok {
-			indexes[n] = k
-		}
-		v := trimJSONSpace(f.val)
-		if len(v) == 0 || string(v) == "null" {
-			continue
-		}
-		if v[0] == '{' || v[0] == '[' {
-			if p, dup := duplicateKey(v, safe(k)); dup {
-				fail(p, msgDuplicate)
-			}
-		}
-		if k == fieldAction {
-			if s, ok := jsonString(v); !ok || s != "StartInstances" {
-				fail(fieldAction, "must be StartInstances: this function only starts instances")
-			}
-			continue
-		}
-		if strings.HasPrefix(k, indexedPrefix) {
-			n, ok := indexOf(k)
-			if !ok {
-				fail(safe(k), "is not InstanceId.1, InstanceId.2, …")
-				continue
-			}
-			s, ok := jsonString(v)
-			switch {
-			case !ok:
-				fail(k, "must be a string: one instance ID, not %s", jsonKind(v))
-				continue
-			case s == "":
-				fail(k, "is empty: an instance ID is i- followed by letters and digits")
-				continue
-			}
-			spell(fieldIDs, "InstanceId.N", k)
-			indexed = append(indexed, numbered{n: n, key: k, id: s})
-			continue
-		}
-		if strings.HasPrefix(k, tagPrefix) {
-			n, part, ok := tagKey(k)
-			if !ok {
-				fail(safe(k), "is not Tag.1.Key, Tag.1.Value, Tag.2.Key, …")
-				continue
-			}
-			s, isString := jsonString(v)
-			if !isString {
-				fail(k, "must be a string, not %s", jsonKind(v))
-				continue
-			}
-			spell(fieldTags, "Tag.N", k)
-			t := ecsTags[n]
-			if t == nil {
-				t = &ecsTag{}
-				ecsTags[n] = t
-			}
-			if part == "Key" {
-				t.key, t.keyName = &s, k
-			} else {
-				t.value, t.valName = &s, k
-			}
-			continue
-		}
-		canon, known := canonical[k]
-		if !known {
-			if ecsCommon[k] || strings.HasPrefix(k, "Signature") {
-				continue
-			}
-			if near := nearField(k); near != "" {
-				fail(safe(k), "unknown field: did you mean %s?", near)
-			} else {
-				fail(safe(k), "unknown field")
-			}
-			continue
-		}
-		spell(canon, k, k)
-		switch canon {
-		case fieldRegion, fieldBatch, fieldNotAfter, fieldZone, fieldRole:
-			s, ok := jsonString(v)
-			if !ok {
-				fail(k, "must be a string")
-				continue
-			}
-			if s == "" {
-				// An empty value is most often a template's unset
-				// variable: taking it for "absent" would run the request
-				// with a default the caller did not choose (DESIGN §5).
-				fail(k, "is empty: leave the field out (or null) for the default")
-				continue
-			}
-			switch canon {
-			case fieldRegion:
-				req.RegionID = s
-			case fieldBatch:
-				req.BatchOptimization = s
-			case fieldZone:
-				req.TimeZone = s
-			case fieldRole:
-				req.RoleArn = s
-			default:
-				req.NotAfter = s
-			}
-		case fieldTargets:
-			targets, targetErrs := targetList(v, k)
-			req.Targets = append(req.Targets, targets...)
-			if req.Targets == nil {
-				req.Targets = []StartRequest{} // sent, but empty: the validator names it
-			}
-			errs = append(errs, targetErrs...)
-		case fieldSequence:
-			groups, groupErrs := targetList(v, k)
-			req.Sequence = append(req.Sequence, groups...)
-			if req.Sequence == nil {
-				req.Sequence = []StartRequest{} // sent, but empty: the validator names it
-			}
-			errs = append(errs, groupErrs...)
-		case fieldSkip:
-			dates, dateErrs := stringList(v, k)
-			req.SkipDates = append(req.SkipDates, dates...)
-			if req.SkipDates == nil {
-				req.SkipDates = []string{} // sent, but empty: the validator names it
-			}
-			errs = append(errs, dateErrs...)
-		case fieldIDs:
-			l := idList(v, k, count[k])
-			count[k] += l.items
-			req.InstanceIDs = append(req.InstanceIDs, l.ids...)
-			req.IDFields = append(req.IDFields, l.fields...)
-			errs = append(errs, l.errs...)
-		case fieldDryRun:
-			b, ok := jsonBool(v)
-			if !ok {
-				fail(k, "must be true or false")
-				continue
-			}
-			req.DryRun, req.DryRunSet = b, true
-		case fieldTags:
-			tags, names, tagErrs := tagList(v, k)
-			req.Tags = append(req.Tags, tags...)
-			req.TagFields = append(req.TagFields, names...)
-			if req.Tags == nil {
-				req.Tags = []TagFilter{} // sent, but empty: the validator names it
-			}
-			errs = append(errs, tagErrs...)
-		case fieldWait:
-			switch v[0] {
-			case 't', 'f': // a JSON boolean
-				b, ok := jsonBool(v)
-				if !ok {
-					fail(k, "must be true, false or a duration like \"90s\"")
-					continue
-				}
-				req.Wait = strconv.FormatBool(b)
-			default:
-				s, ok := jsonString(v)
-				if !ok {
-					fail(k, "must be true, false or a duration like \"90s\", not %s", jsonKind(v))
-					continue
-				}
-				req.Wait = s
-			}
-		}
+		d.checkDuplicate(&seen, f.key)
+		d.field(f.key, f.val)
 	}
-
-	sort.SliceStable(indexed, func(i, j int) bool { return indexed[i].n < indexed[j].n })
-	gapAt := firstGap(indexes)
-	for _, x := range indexed {
-		req.InstanceIDs = append(req.InstanceIDs, x.id)
-		req.IDFields = append(req.IDFields, x.key)
-		if x.n == gapAt {
-			errs = append(errs, FieldError{Field: x.key, Elem: len(req.InstanceIDs),
-				Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(indexes, gapAt))})
-		}
-	}
-	if gapAt > 0 && !slices.ContainsFunc(indexed, func(x numbered) bool { return x.n == gapAt }) {
-		errs = append(errs, FieldError{Field: indexes[gapAt],
-			Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(indexes, gapAt))})
-	}
-	if len(ecsTags) > 0 {
-		ns := make([]int, 0, len(ecsTags))
-		for n := range ecsTags {
-			ns = append(ns, n)
-		}
-		sort.Ints(ns)
-		for i, n := range ns {
-			t := ecsTags[n]
-			if n != i+1 && (i == 0 || ns[i-1] == i) {
-				// Like InstanceId.N (DESIGN §3.1): a lost pair would
-				// widen the selection, so N runs 1, 2, … without a gap,
-				// and a huge N is a gap too.
-				fail(firstNonEmpty(t.keyName, t.valName), "the indexes must run Tag.1, Tag.2, … without a gap: Tag.%d is missing", i+1)
-			}
-			if t.key == nil {
-				fail(t.valName, "has no %s%d.Key: a tag value needs its key", tagPrefix, n)
-				continue
-			}
-			req.Tags = append(req.Tags, TagFilter{Key: *t.key, Value: t.value})
-			req.TagFields = append(req.TagFields, tagPrefix+strconv.Itoa(n))
-		}
-	}
-	if ids := used[fieldIDs]; len(ids) > 0 && ids[0] != fieldIDs {
+	d.finishIndexed()
+	d.finishTags()
+	if first := d.firstSpelling(fieldIDs); first != "" && first != fieldIDs {
 		// ECS's spelling of the IDs takes ECS's default (DESIGN §3), so
 		// that a request copied from the StartInstances reference
 		// behaves as ECS would; instanceIds keeps SuccessFirst.
-		req.DefaultBatch = "AllTogether"
+		d.req.DefaultBatch = "AllTogether"
 	}
-	for _, canon := range []string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence} {
-		spellings := used[canon]
-		if len(spellings) == 0 {
+	d.checkSpellings()
+	req, errs := d.req, d.errs
+	*d = requestDecoder{} // keeps nothing of this request
+	decoders.Put(d)
+	return req, errs
+}
+
+// decoders recycles requestDecoders: calls through the handlers' table put
+// each on the heap, and a direct invoke would pay for one every time.
+var decoders = sync.Pool{New: func() any { return new(requestDecoder) }}
+
+// requestDecoder is what decodeRequest knows of one object's fields as it
+// reads them.
+type requestDecoder struct {
+	req      StartRequest
+	errs     []FieldError
+	idsAddUp bool
+	spelled  []spelling // every spelling of a field used, in the order first sent
+	spellBuf [4]spelling
+	indexed  []numbered
+	indexes  map[int]string // every InstanceId.N sent, null or not: N → key
+	ecsTags  map[int]*ecsTag
+}
+
+// spelling is one spelling of a canonical field that a request used.
+type spelling struct {
+	canon, name string
+	key         string // the first key sent in it (InstanceId.3 for InstanceId.N)
+	items       int    // of an ID field: items read so far (form values add up)
+}
+
+// numbered is one InstanceId.N of ECS's spelling.
+type numbered struct {
+	n   int
+	key string
+	id  string
+}
+
+// ecsTag is one Tag.N of ECS's spelling, as its parts come.
+type ecsTag struct {
+	key, value       *string
+	keyName, valName string
+}
+
+// fieldDecoder reads the value v, neither null nor absent, of a field sent
+// as key.
+type fieldDecoder func(d *requestDecoder, key string, v json.RawMessage)
+
+// fieldDecoders holds the handler of each canonical field (canonical maps
+// every spelling to one of these names).
+var fieldDecoders map[string]fieldDecoder
+
+func init() {
+	// Set here, not in its declaration: targets and sequence decode
+	// requests, whose fields these handlers read.
+	fieldDecoders = map[string]fieldDecoder{
+		fieldRegion:   stringField(func(r *StartRequest, s string) { r.RegionID = s }),
+		fieldBatch:    stringField(func(r *StartRequest, s string) { r.BatchOptimization = s }),
+		fieldNotAfter: stringField(func(r *StartRequest, s string) { r.NotAfter = s }),
+		fieldZone:     stringField(func(r *StartRequest, s string) { r.TimeZone = s }),
+		fieldRole:     stringField(func(r *StartRequest, s string) { r.RoleArn = s }),
+		fieldIDs:      (*requestDecoder).instanceIDs,
+		fieldDryRun:   (*requestDecoder).dryRun,
+		fieldTags:     (*requestDecoder).tags,
+		fieldWait:     (*requestDecoder).wait,
+		fieldSkip:     (*requestDecoder).skipDates,
+		fieldTargets:  (*requestDecoder).targets,
+		fieldSequence: (*requestDecoder).sequence,
+	}
+}
+
+// canonicalOrder is the order in which defects about a field's spellings are
+// reported.
+var canonicalOrder = [...]string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence}
+
+func (d *requestDecoder) fail(field, format string, args ...any) {
+	d.errs = append(d.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// spell records that the field canon was sent as name (first as key), and
+// returns the index of that spelling in d.spelled.
+func (d *requestDecoder) spell(canon, name, key string) int {
+	for i, s := range d.spelled {
+		if s.name == name {
+			return i
+		}
+	}
+	d.spelled = append(d.spelled, spelling{canon: canon, name: name, key: key})
+	return len(d.spelled) - 1
+}
+
+// firstSpelling is the first spelling sent of the field canon, "" if none.
+func (d *requestDecoder) firstSpelling(canon string) string {
+	for _, s := range d.spelled {
+		if s.canon == canon {
+			return s.name
+		}
+	}
+	return ""
+}
+
+// field reads one key and its value, as sent.
+func (d *requestDecoder) field(k string, val json.RawMessage) {
+	if n, ok := indexOf(k); ok {
+		if d.indexes == nil {
+			d.indexes = map[int]string{}
+		}
+		d.indexes[n] = k
+	}
+	v := trimJSONSpace(val)
+	if len(v) == 0 || string(v) == "null" {
+		return
+	}
+	if v[0] == '{' || v[0] == '[' {
+		if p, dup := duplicateKey(v, safe(k)); dup {
+			d.fail(p, msgDuplicate)
+		}
+	}
+	switch {
+	case k == fieldAction:
+		if s, ok := jsonString(v); !ok || s != "StartInstances" {
+			d.fail(fieldAction, "must be StartInstances: this function only starts instances")
+		}
+	case strings.HasPrefix(k, indexedPrefix):
+		d.indexedID(k, v)
+	case strings.HasPrefix(k, tagPrefix):
+		d.ecsTag(k, v)
+	default:
+		canon, known := canonical[k]
+		if !known {
+			d.unknown(k)
+			return
+		}
+		d.spell(canon, k, k)
+		fieldDecoders[canon](d, k, v)
+	}
+}
+
+// checkDuplicate refuses k when encoding/json would read it and an earlier
+// key as one field: one key given twice (DESIGN §5), save the two spellings
+// of one field (regionId, RegionId), which checkSpellings refuses as such,
+// and, in a form, the instance-ID keys whose values add up.
+// seen holds the keys before k. It is kept apart from d: calls through the
+// handlers' table put d on the heap, and seen (16 keys) stays on the stack.
+func (d *requestDecoder) checkDuplicate(seen *foldSet, k string) {
+	prev, dup := seen.add(k)
+	if !dup {
+		return
+	}
+	addsUp := d.idsAddUp && k == prev && (k == "InstanceId" || k == fieldIDs)
+	if !addsUp && (k == prev || canonical[k] == "" || canonical[k] != canonical[prev]) {
+		d.fail(safe(k), msgDuplicate)
+	}
+}
+
+// unknown is a key that is no field: ECS's common parameters are ignored,
+// anything else is a defect, with a hint when it is a misspelling.
+func (d *requestDecoder) unknown(k string) {
+	if ecsCommon[k] || strings.HasPrefix(k, "Signature") {
+		return
+	}
+	if near := nearField(k); near != "" {
+		d.fail(safe(k), "unknown field: did you mean %s?", near)
+	} else {
+		d.fail(safe(k), "unknown field")
+	}
+}
+
+// indexedID reads one InstanceId.N; their order is settled by finishIndexed.
+func (d *requestDecoder) indexedID(k string, v json.RawMessage) {
+	n, ok := indexOf(k)
+	if !ok {
+		d.fail(safe(k), "is not InstanceId.1, InstanceId.2, …")
+		return
+	}
+	s, ok := jsonString(v)
+	switch {
+	case !ok:
+		d.fail(k, "must be a string: one instance ID, not %s", jsonKind(v))
+		return
+	case s == "":
+		d.fail(k, "is empty: an instance ID is i- followed by letters and digits")
+		return
+	}
+	d.spell(fieldIDs, "InstanceId.N", k)
+	d.indexed = append(d.indexed, numbered{n: n, key: k, id: s})
+}
+
+// ecsTag reads one Tag.N.Key or Tag.N.Value; the pairs are made by
+// finishTags.
+func (d *requestDecoder) ecsTag(k string, v json.RawMessage) {
+	n, part, ok := tagKey(k)
+	if !ok {
+		d.fail(safe(k), "is not Tag.1.Key, Tag.1.Value, Tag.2.Key, …")
+		return
+	}
+	s, isString := jsonString(v)
+	if !isString {
+		d.fail(k, "must be a string, not %s", jsonKind(v))
+		return
+	}
+	d.spell(fieldTags, "Tag.N", k)
+	if d.ecsTags == nil {
+		d.ecsTags = map[int]*ecsTag{}
+	}
+	t := d.ecsTags[n]
+	if t == nil {
+		t = &ecsTag{}
+		d.ecsTags[n] = t
+	}
+	if part == "Key" {
+		t.key, t.keyName = &s, k
+	} else {
+		t.value, t.valName = &s, k
+	}
+}
+
+// stringField is the handler of a field whose value is a non-empty string,
+// which set stores.
+func stringField(set func(r *StartRequest, s string)) fieldDecoder {
+	return func(d *requestDecoder, k string, v json.RawMessage) {
+		s, ok := jsonString(v)
+		if !ok {
+			d.fail(k, "must be a string")
+			return
+		}
+		if s == "" {
+			// An empty value is most often a template's unset
+			// variable: taking it for "absent" would run the request
+			// with a default the caller did not choose (DESIGN §5).
+			d.fail(k, "is empty: leave the field out (or null) for the default")
+			return
+		}
+		set(&d.req, s)
+	}
+}
+
+func (d *requestDecoder) instanceIDs(k string, v json.RawMessage) {
+	sp := &d.spelled[d.spell(fieldIDs, k, k)]
+	l := idList(v, k, sp.items)
+	sp.items += l.items
+	d.req.InstanceIDs = append(d.req.InstanceIDs, l.ids...)
+	d.req.IDFields = append(d.req.IDFields, l.fields...)
+	d.errs = append(d.errs, l.errs...)
+}
+
+func (d *requestDecoder) dryRun(k string, v json.RawMessage) {
+	b, ok := jsonBool(v)
+	if !ok {
+		d.fail(k, "must be true or false")
+		return
+	}
+	d.req.DryRun, d.req.DryRunSet = b, true
+}
+
+func (d *requestDecoder) tags(k string, v json.RawMessage) {
+	tags, names, errs := tagList(v, k)
+	d.req.Tags = append(d.req.Tags, tags...)
+	d.req.TagFields = append(d.req.TagFields, names...)
+	if d.req.Tags == nil {
+		d.req.Tags = []TagFilter{} // sent, but empty: the validator names it
+	}
+	d.errs = append(d.errs, errs...)
+}
+
+// wait is true, false, or a string (a duration), kept as sent.
+func (d *requestDecoder) wait(k string, v json.RawMessage) {
+	if v[0] == 't' || v[0] == 'f' { // a JSON boolean
+		b, ok := jsonBool(v)
+		if !ok {
+			d.fail(k, "must be true, false or a duration like \"90s\"")
+			return
+		}
+		d.req.Wait = strconv.FormatBool(b)
+		return
+	}
+	s, ok := jsonString(v)
+	if !ok {
+		d.fail(k, "must be true, false or a duration like \"90s\", not %s", jsonKind(v))
+		return
+	}
+	d.req.Wait = s
+}
+
+func (d *requestDecoder) skipDates(k string, v json.RawMessage) {
+	dates, errs := stringList(v, k)
+	d.req.SkipDates = append(d.req.SkipDates, dates...)
+	if d.req.SkipDates == nil {
+		d.req.SkipDates = []string{} // sent, but empty: the validator names it
+	}
+	d.errs = append(d.errs, errs...)
+}
+
+func (d *requestDecoder) targets(k string, v json.RawMessage) {
+	targets, errs := targetList(v, k)
+	d.req.Targets = append(d.req.Targets, targets...)
+	if d.req.Targets == nil {
+		d.req.Targets = []StartRequest{} // sent, but empty: the validator names it
+	}
+	d.errs = append(d.errs, errs...)
+}
+
+func (d *requestDecoder) sequence(k string, v json.RawMessage) {
+	groups, errs := targetList(v, k)
+	d.req.Sequence = append(d.req.Sequence, groups...)
+	if d.req.Sequence == nil {
+		d.req.Sequence = []StartRequest{} // sent, but empty: the validator names it
+	}
+	d.errs = append(d.errs, errs...)
+}
+
+// finishIndexed appends the InstanceId.N in the order of N, refusing a gap
+// in the indexes.
+func (d *requestDecoder) finishIndexed() {
+	indexed := d.indexed
+	if len(indexed) > 1 {
+		sort.SliceStable(indexed, func(i, j int) bool { return indexed[i].n < indexed[j].n })
+	}
+	gapAt := firstGap(d.indexes)
+	for _, x := range indexed {
+		d.req.InstanceIDs = append(d.req.InstanceIDs, x.id)
+		d.req.IDFields = append(d.req.IDFields, x.key)
+		if x.n == gapAt {
+			d.errs = append(d.errs, FieldError{Field: x.key, Elem: len(d.req.InstanceIDs),
+				Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(d.indexes, gapAt))})
+		}
+	}
+	if gapAt > 0 && !slices.ContainsFunc(indexed, func(x numbered) bool { return x.n == gapAt }) {
+		d.errs = append(d.errs, FieldError{Field: d.indexes[gapAt],
+			Message: fmt.Sprintf("the indexes must run InstanceId.1, InstanceId.2, … without a gap: InstanceId.%d is missing", missingBefore(d.indexes, gapAt))})
+	}
+}
+
+// finishTags appends the Tag.N pairs in the order of N, refusing a gap in
+// the indexes and a value without its key.
+func (d *requestDecoder) finishTags() {
+	if len(d.ecsTags) == 0 {
+		return
+	}
+	ns := make([]int, 0, len(d.ecsTags))
+	for n := range d.ecsTags {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	for i, n := range ns {
+		t := d.ecsTags[n]
+		if n != i+1 && (i == 0 || ns[i-1] == i) {
+			// Like InstanceId.N (DESIGN §3.1): a lost pair would
+			// widen the selection, so N runs 1, 2, … without a gap,
+			// and a huge N is a gap too.
+			d.fail(firstNonEmpty(t.keyName, t.valName), "the indexes must run Tag.1, Tag.2, … without a gap: Tag.%d is missing", i+1)
+		}
+		if t.key == nil {
+			d.fail(t.valName, "has no %s%d.Key: a tag value needs its key", tagPrefix, n)
 			continue
 		}
-		if spellings[0] != canon {
-			if req.FieldNames == nil {
-				req.FieldNames = map[string]string{}
+		d.req.Tags = append(d.req.Tags, TagFilter{Key: *t.key, Value: t.value})
+		d.req.TagFields = append(d.req.TagFields, tagPrefix+strconv.Itoa(n))
+	}
+}
+
+// checkSpellings names each field sent in ECS's spelling as sent
+// (FieldNames), and refuses one field in two spellings, naming the second
+// sent.
+func (d *requestDecoder) checkSpellings() {
+	for _, canon := range canonicalOrder {
+		first, n := "", 0
+		for _, s := range d.spelled {
+			if s.canon == canon {
+				if n == 0 {
+					first = s.name
+				}
+				n++
 			}
-			req.FieldNames[canon] = spellings[0]
 		}
-		if len(spellings) > 1 {
-			second := firstKey[spellings[1]]
-			sorted := append([]string(nil), spellings...)
-			sort.Strings(sorted)
-			fail(second, "given as both %s: use one spelling", strings.Join(sorted, " and "))
+		if n == 0 {
+			continue
+		}
+		if first != canon {
+			if d.req.FieldNames == nil {
+				d.req.FieldNames = map[string]string{}
+			}
+			d.req.FieldNames[canon] = first
+		}
+		if n > 1 {
+			d.twoSpellings(canon)
 		}
 	}
-	return req, errs
+}
+
+// twoSpellings refuses the field canon, sent in more than one spelling.
+func (d *requestDecoder) twoSpellings(canon string) {
+	var names []string
+	second := ""
+	for _, s := range d.spelled {
+		if s.canon != canon {
+			continue
+		}
+		if len(names) == 1 {
+			second = s.key
+		}
+		names = append(names, s.name)
+	}
+	sort.Strings(names)
+	d.fail(second, "given as both %s: use one spelling", strings.Join(names, " and "))
 }
 
 // indexOf reads N from a key InstanceId.N (N ≥ 1, written without a sign or a
@@ -888,61 +834,4 @@ func idList(v json.RawMessage, key string, base int) (l ids) {
 		}
 	}
 	return l
-}
-
-// jsonKind names the kind of a JSON value for an error, never quoting it.
-func jsonKind(v json.RawMessage) string {
-	v = trimJSONSpace(v)
-	if len(v) == 0 {
-		return "empty"
-	}
-	switch v[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-// jsonString reads a JSON string; null is not one (it would be a phantom "").
-func jsonString(v json.RawMessage) (string, bool) {
-	v = trimJSONSpace(v)
-	if len(v) == 0 || v[0] != '"' {
-		return "", false
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return "", false
-	}
-	return s, true
-}
-
-func jsonBool(v json.RawMessage) (bool, bool) {
-	var b bool
-	if err := json.Unmarshal(v, &b); err == nil {
-		return b, true
-	}
-	s, ok := jsonString(v)
-	if !ok {
-		return false, false
-	}
-	switch strings.ToLower(s) { // any case, but as sent: "true\n" is not true
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	return false, false
-}
-
-func mustJSON(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
 }

@@ -62,39 +62,11 @@ type instanceResponse struct {
 // startInstances runs StartInstances. The whole call is decided under the
 // lock, so that AllTogether is all or nothing even against concurrent calls.
 func (s *Server) startInstances(p url.Values, requestID string, now time.Time, account string) (any, *apiError) {
-	region := p.Get("RegionId")
-	if region == "" {
-		return nil, missingParameter("RegionId")
+	req, apiErr := readStartRequest(p)
+	if apiErr != nil {
+		return nil, apiErr
 	}
-	batch := p.Get("BatchOptimization")
-	switch batch {
-	case "":
-		batch = "AllTogether"
-	case "AllTogether", "SuccessFirst":
-	default:
-		return nil, invalidParameter("BatchOptimization")
-	}
-	dryRun := false
-	switch strings.ToLower(p.Get("DryRun")) {
-	case "", "false":
-	case "true":
-		dryRun = true
-	default:
-		return nil, invalidParameter("DryRun")
-	}
-	ids := dedupe(repeated(p, "InstanceId"))
-	if len(ids) == 0 {
-		return nil, ecsError("InvalidInstanceId.NotFound", "InstanceId should not be null.")
-	}
-	if len(ids) > maxIDsPerCall {
-		return nil, ecsError("InvalidParameter.TooManyInstanceIds", "")
-	}
-	for _, id := range ids {
-		if !instanceIDPattern.MatchString(id) {
-			return nil, ecsError("Abs.InvalidInstanceIds.MalFormed", "")
-		}
-	}
-	if dryRun && batch == "SuccessFirst" {
+	if req.dryRun && req.batch == "SuccessFirst" {
 		// Documented: with SuccessFirst a dry run passes whatever the
 		// instances are.
 		return nil, ecsError(s.opts.DryRunPassCode, "")
@@ -102,59 +74,121 @@ func (s *Server) startInstances(p url.Values, requestID string, now time.Time, a
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	states := make([]*instanceState, len(ids))
-	for i, id := range ids {
-		st, ok := s.instances[id]
-		if ok && st.RegionID == region && st.AccountID == account {
-			st.advance(now)
-			states[i] = st
-			continue
-		}
-		if batch == "AllTogether" || !s.opts.UnknownIDsPerInstance {
-			return nil, ecsError("InvalidInstanceIds.NotFound", "")
-		}
+	states, apiErr := s.startStates(req, now, account)
+	if apiErr != nil {
+		return nil, apiErr
 	}
-
-	if batch == "AllTogether" {
+	if req.batch == "AllTogether" {
 		for _, st := range states {
-			if e := st.startRefusal(); e != nil {
-				if e.code == st.StartError {
-					st.failures++
-				}
+			if e := st.refuseStart(); e != nil {
 				return nil, e
 			}
 		}
-		if dryRun {
+		if req.dryRun {
 			return nil, ecsError(s.opts.DryRunPassCode, "")
 		}
 	}
 
 	resp := startInstancesResponse{RequestID: requestID}
 	for i, st := range states {
-		if st == nil {
-			e := ecsError("InvalidInstanceId.NotFound", "")
-			resp.InstanceResponses.InstanceResponse = append(resp.InstanceResponses.InstanceResponse,
-				instanceResponse{InstanceID: ids[i], Code: e.code, Message: e.message})
-			continue
-		}
-		if e := st.startRefusal(); e != nil {
-			if e.code == st.StartError {
-				st.failures++
-			}
-			resp.InstanceResponses.InstanceResponse = append(resp.InstanceResponses.InstanceResponse,
-				instanceResponse{InstanceID: st.InstanceID, Code: e.code, Message: e.message,
-					PreviousStatus: st.Status, CurrentStatus: st.Status})
-			continue
-		}
-		prev := st.Status
-		st.Status = Starting
-		st.StoppedMode = ""
-		st.schedule(Running, now, s.opts.StartDelay)
 		resp.InstanceResponses.InstanceResponse = append(resp.InstanceResponses.InstanceResponse,
-			instanceResponse{InstanceID: st.InstanceID, Code: "200", Message: "success",
-				PreviousStatus: prev, CurrentStatus: Starting})
+			s.startOne(st, req.ids[i], now))
 	}
 	return resp, nil
+}
+
+// startRequest is a StartInstances call's parameters, checked.
+type startRequest struct {
+	region, batch string
+	dryRun        bool
+	ids           []string
+}
+
+// readStartRequest reads and checks StartInstances' parameters, as ECS does
+// before it looks at any instance.
+func readStartRequest(p url.Values) (req startRequest, apiErr *apiError) {
+	req.region = p.Get("RegionId")
+	if req.region == "" {
+		return req, missingParameter("RegionId")
+	}
+	req.batch = p.Get("BatchOptimization")
+	switch req.batch {
+	case "":
+		req.batch = "AllTogether"
+	case "AllTogether", "SuccessFirst":
+	default:
+		return req, invalidParameter("BatchOptimization")
+	}
+	switch strings.ToLower(p.Get("DryRun")) {
+	case "", "false":
+	case "true":
+		req.dryRun = true
+	default:
+		return req, invalidParameter("DryRun")
+	}
+	req.ids = dedupe(repeated(p, "InstanceId"))
+	if len(req.ids) == 0 {
+		return req, ecsError("InvalidInstanceId.NotFound", "InstanceId should not be null.")
+	}
+	if len(req.ids) > maxIDsPerCall {
+		return req, ecsError("InvalidParameter.TooManyInstanceIds", "")
+	}
+	for _, id := range req.ids {
+		if !instanceIDPattern.MatchString(id) {
+			return req, ecsError("Abs.InvalidInstanceIds.MalFormed", "")
+		}
+	}
+	return req, nil
+}
+
+// startStates finds the instance of each ID of req in its region and the
+// caller's account, brought up to now; nil for one not found, which
+// refuses the whole call unless the emulator answers it per instance.
+// Called under s.mu.
+func (s *Server) startStates(req startRequest, now time.Time, account string) ([]*instanceState, *apiError) {
+	states := make([]*instanceState, len(req.ids))
+	for i, id := range req.ids {
+		st, ok := s.instances[id]
+		if ok && st.RegionID == req.region && st.AccountID == account {
+			st.advance(now)
+			states[i] = st
+			continue
+		}
+		if req.batch == "AllTogether" || !s.opts.UnknownIDsPerInstance {
+			return nil, ecsError("InvalidInstanceIds.NotFound", "")
+		}
+	}
+	return states, nil
+}
+
+// startOne starts one instance of a SuccessFirst call (or of an
+// AllTogether one that passed), st nil when id was not found, and answers
+// for it. Called under s.mu.
+func (s *Server) startOne(st *instanceState, id string, now time.Time) instanceResponse {
+	if st == nil {
+		e := ecsError("InvalidInstanceId.NotFound", "")
+		return instanceResponse{InstanceID: id, Code: e.code, Message: e.message}
+	}
+	if e := st.refuseStart(); e != nil {
+		return instanceResponse{InstanceID: st.InstanceID, Code: e.code, Message: e.message,
+			PreviousStatus: st.Status, CurrentStatus: st.Status}
+	}
+	prev := st.Status
+	st.Status = Starting
+	st.StoppedMode = ""
+	st.schedule(Running, now, s.opts.StartDelay)
+	return instanceResponse{InstanceID: st.InstanceID, Code: "200", Message: "success",
+		PreviousStatus: prev, CurrentStatus: Starting}
+}
+
+// refuseStart is startRefusal, counting the refusal when it is the
+// instance's injected StartError.
+func (st *instanceState) refuseStart() *apiError {
+	e := st.startRefusal()
+	if e != nil && e.code == st.StartError {
+		st.failures++
+	}
+	return e
 }
 
 // startRefusal is the error starting the instance would answer now, nil when
@@ -239,57 +273,13 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	if region == "" {
 		return nil, missingParameter("RegionId")
 	}
-	pageSize, ok := intParam(p, "PageSize", 10, 1, 100)
-	if !ok {
-		return nil, invalidParameter("PageSize")
+	page, apiErr := s.readPage(p)
+	if apiErr != nil {
+		return nil, apiErr
 	}
-	pageNumber, ok := intParam(p, "PageNumber", 1, 1, 1<<30)
-	if !ok {
-		return nil, invalidParameter("PageNumber")
-	}
-	byToken := p.Has("MaxResults") || p.Get("NextToken") != ""
-	maxResults, ok := intParam(p, "MaxResults", 10, 1, 100)
-	if !ok {
-		return nil, invalidParameter("MaxResults")
-	}
-	first := (pageNumber - 1) * pageSize
-	if byToken {
-		if p.Has("PageNumber") || p.Has("PageSize") {
-			return nil, ecsError("InvalidParameter", "NextToken and MaxResults cannot be used with PageNumber or PageSize.")
-		}
-		pageSize, pageNumber, first = maxResults, 0, 0
-		if tok := p.Get("NextToken"); tok != "" {
-			s.mu.Lock()
-			n, known := s.pages[tok]
-			s.mu.Unlock()
-			if !known {
-				return nil, ecsError("InvalidParameter.NextToken", "")
-			}
-			first = n
-		}
-	}
-	var wanted map[string]bool
-	if raw := p.Get("InstanceIds"); raw != "" {
-		var ids []string
-		if err := json.Unmarshal([]byte(raw), &ids); err != nil {
-			return nil, ecsError("InvalidInstanceIds.Malformed", "The specified parameter InstanceIds is not valid.")
-		}
-		if len(ids) > maxIDsPerCall {
-			return nil, ecsError("InvalidParameter.TooManyInstanceIds", "")
-		}
-		wanted = make(map[string]bool, len(ids))
-		for _, id := range ids {
-			wanted[id] = true
-		}
-	}
-	// Tag.N.Key/Tag.N.Value pairs; ECS takes up to 20.
-	tagValues := map[string]string{}
-	for n := 1; n <= maxTagFilters; n++ {
-		k := p.Get("Tag." + strconv.Itoa(n) + ".Key")
-		if k == "" {
-			continue
-		}
-		tagValues[k] = p.Get("Tag." + strconv.Itoa(n) + ".Value")
+	wanted, tagValues, apiErr := readInstanceFilter(p)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 
 	s.mu.Lock()
@@ -307,17 +297,87 @@ func (s *Server) describeInstances(p url.Values, requestID string, now time.Time
 	s.mu.Unlock()
 
 	sort.Slice(found, func(i, j int) bool { return found[i].InstanceID < found[j].InstanceID })
-	resp := describeInstancesResponse{RequestID: requestID, TotalCount: len(found), PageNumber: pageNumber, PageSize: pageSize}
-	if first < len(found) {
-		resp.Instances.Instance = found[first:min(first+pageSize, len(found))]
+	resp := describeInstancesResponse{RequestID: requestID, TotalCount: len(found), PageNumber: page.number, PageSize: page.size}
+	if page.first < len(found) {
+		resp.Instances.Instance = found[page.first:min(page.first+page.size, len(found))]
 	}
-	if next := first + pageSize; byToken && (next < len(found) || s.endlessPages()) {
+	if next := page.first + page.size; page.byToken && (next < len(found) || s.endlessPages()) {
 		resp.NextToken = s.pageToken(next)
 	}
 	if resp.Instances.Instance == nil {
 		resp.Instances.Instance = []describedInstance{}
 	}
 	return resp, nil
+}
+
+// describePage is the page a DescribeInstances call asks for: by number
+// (PageSize, PageNumber) or by token (MaxResults, NextToken); first is the
+// index of its first instance.
+type describePage struct {
+	size, number, first int
+	byToken             bool
+}
+
+// readPage reads and checks the page a DescribeInstances call asks for.
+func (s *Server) readPage(p url.Values) (page describePage, apiErr *apiError) {
+	var ok bool
+	if page.size, ok = intParam(p, "PageSize", 10, 1, 100); !ok {
+		return page, invalidParameter("PageSize")
+	}
+	if page.number, ok = intParam(p, "PageNumber", 1, 1, 1<<30); !ok {
+		return page, invalidParameter("PageNumber")
+	}
+	page.byToken = p.Has("MaxResults") || p.Get("NextToken") != ""
+	maxResults, ok := intParam(p, "MaxResults", 10, 1, 100)
+	if !ok {
+		return page, invalidParameter("MaxResults")
+	}
+	page.first = (page.number - 1) * page.size
+	if !page.byToken {
+		return page, nil
+	}
+	if p.Has("PageNumber") || p.Has("PageSize") {
+		return page, ecsError("InvalidParameter", "NextToken and MaxResults cannot be used with PageNumber or PageSize.")
+	}
+	page.size, page.number, page.first = maxResults, 0, 0
+	if tok := p.Get("NextToken"); tok != "" {
+		s.mu.Lock()
+		n, known := s.pages[tok]
+		s.mu.Unlock()
+		if !known {
+			return page, ecsError("InvalidParameter.NextToken", "")
+		}
+		page.first = n
+	}
+	return page, nil
+}
+
+// readInstanceFilter reads the InstanceIds (nil when absent) and the
+// Tag.N.Key/Tag.N.Value pairs (ECS takes up to 20) a DescribeInstances call
+// filters by.
+func readInstanceFilter(p url.Values) (wanted map[string]bool, tagValues map[string]string, apiErr *apiError) {
+	if raw := p.Get("InstanceIds"); raw != "" {
+		var ids []string
+		if err := json.Unmarshal([]byte(raw), &ids); err != nil {
+			return nil, nil, ecsError("InvalidInstanceIds.Malformed", "The specified parameter InstanceIds is not valid.")
+		}
+		if len(ids) > maxIDsPerCall {
+			return nil, nil, ecsError("InvalidParameter.TooManyInstanceIds", "")
+		}
+		wanted = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			wanted[id] = true
+		}
+	}
+	tagValues = map[string]string{}
+	for n := 1; n <= maxTagFilters; n++ {
+		k := p.Get("Tag." + strconv.Itoa(n) + ".Key")
+		if k == "" {
+			continue
+		}
+		tagValues[k] = p.Get("Tag." + strconv.Itoa(n) + ".Value")
+	}
+	return wanted, tagValues, nil
 }
 
 func describe(in Instance) describedInstance {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -489,16 +490,64 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(call)
 		writeAnswer(w, call.HTTPStatus, requestID, answer, xmlFormat, s.rewriter(call.Action))
 	}()
+	answer, apiErr, xmlFormat = s.serve(w, r, &call, requestID, now)
+}
 
+// serve is ServeHTTP's work: it reads the request into call and returns
+// the answer or the error, and whether they go as XML. Nil and nil is no
+// answer at all: the connection was reset, or the caller left during an
+// injected latency.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, call *Call, requestID string, now time.Time) (answer any, apiErr *apiError, xmlFormat bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		apiErr = ecsError("UnsupportedHTTPMethod", "This http method is not supported.")
-		return
+		return nil, ecsError("UnsupportedHTTPMethod", "This http method is not supported."), false
 	}
 	if err := r.ParseForm(); err != nil {
-		apiErr = invalidParameter("body")
-		return
+		return nil, invalidParameter("body"), false
 	}
 	p := r.Form
+	readCall(call, p)
+	switch strings.ToUpper(p.Get("Format")) {
+	case "", "JSON":
+	case "XML":
+		xmlFormat = true
+	default:
+		return nil, invalidParameter("Format"), false
+	}
+	if apiErr, done := s.injectFault(w, r, call); done {
+		return nil, apiErr, xmlFormat
+	}
+	if call.Action == "" {
+		return nil, missingParameter("Action"), xmlFormat
+	}
+	if p.Get("Version") == "" {
+		return nil, missingParameter("Version"), xmlFormat
+	}
+	if call.Action == "AssumeRole" && p.Get("Version") == stsVersion {
+		call.RoleArn, call.RoleSessionName, call.DurationSeconds = p.Get("RoleArn"), p.Get("RoleSessionName"), p.Get("DurationSeconds")
+		call.ExternalID, call.Policy = p.Get("ExternalId"), p.Get("Policy")
+		if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
+			return nil, apiErr, xmlFormat
+		}
+		answer, apiErr = s.assumeRole(p, requestID, now)
+		return answer, apiErr, xmlFormat
+	}
+	if p.Get("Version") != apiVersion {
+		return nil, ecsError("InvalidVersion", ""), xmlFormat
+	}
+	switch call.Action {
+	case "StartInstances", "DescribeInstances", "DescribeInstanceStatus":
+	default:
+		return nil, ecsError("InvalidAction.NotFound", ""), xmlFormat
+	}
+	if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
+		return nil, apiErr, xmlFormat
+	}
+	answer, apiErr = s.ecsAction(p, call, requestID, now)
+	return answer, apiErr, xmlFormat
+}
+
+// readCall records in call what the request p asks.
+func readCall(call *Call, p url.Values) {
 	call.Action = p.Get("Action")
 	call.RegionID = p.Get("RegionId")
 	call.AccessKeyID = p.Get("AccessKeyId")
@@ -526,67 +575,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			call.Tags = append(call.Tags, k)
 		}
 	}
+}
 
-	switch strings.ToUpper(p.Get("Format")) {
-	case "", "JSON":
-	case "XML":
-		xmlFormat = true
-	default:
-		apiErr = invalidParameter("Format")
-		return
-	}
-
-	latency, fault := s.takeFault(call)
+// injectFault applies the fault the options hold for call, if any: its
+// latency first, then a reset connection or an error. done says that the
+// request is answered so (apiErr, or no answer at all).
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, call *Call) (apiErr *apiError, done bool) {
+	latency, fault := s.takeFault(*call)
 	if latency > 0 {
 		select {
 		case <-time.After(latency):
 		case <-r.Context().Done():
-			return
+			return nil, true
 		}
 	}
 	switch fault {
 	case "reset":
 		call.Fault = fault
 		resetConnection(w)
-		return
+		return nil, true
 	case "":
+		return nil, false
 	default:
 		call.Fault = fault
-		apiErr = ecsError(faultCodes[fault], "")
-		return
+		return ecsError(faultCodes[fault], ""), true
 	}
+}
 
-	if call.Action == "" {
-		apiErr = missingParameter("Action")
-		return
-	}
-	if p.Get("Version") == "" {
-		apiErr = missingParameter("Version")
-		return
-	}
-	if call.Action == "AssumeRole" && p.Get("Version") == stsVersion {
-		call.RoleArn, call.RoleSessionName, call.DurationSeconds = p.Get("RoleArn"), p.Get("RoleSessionName"), p.Get("DurationSeconds")
-		call.ExternalID, call.Policy = p.Get("ExternalId"), p.Get("Policy")
-		if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
-			return
-		}
-		answer, apiErr = s.assumeRole(p, requestID, now)
-		return
-	}
-	if p.Get("Version") != apiVersion {
-		apiErr = ecsError("InvalidVersion", "")
-		return
-	}
-	switch call.Action {
-	case "StartInstances", "DescribeInstances", "DescribeInstanceStatus":
-	default:
-		apiErr = ecsError("InvalidAction.NotFound", "")
-		return
-	}
-	if apiErr = s.authenticate(r.Method, p, now); apiErr != nil {
-		return
-	}
-	// ECS answers about the instances of the caller's account only.
+// ecsAction answers an authenticated ECS call, about the instances of the
+// caller's account only.
+func (s *Server) ecsAction(p url.Values, call *Call, requestID string, now time.Time) (answer any, apiErr *apiError) {
 	s.mu.Lock()
 	account := s.creds[p.Get("AccessKeyId")].AccountID
 	s.mu.Unlock()
@@ -605,6 +623,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "DescribeInstanceStatus":
 		answer, apiErr = s.describeInstanceStatus(p, requestID, now, account)
 	}
+	return answer, apiErr
 }
 
 func (s *Server) record(c Call) {

@@ -75,30 +75,61 @@ type stsCredentials struct {
 // own when it names one, Policy (when sent) a JSON policy document of at
 // most 2,048 characters. These are STS's documented rules.
 func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any, *apiError) {
+	duration, apiErr := readAssumeRole(p)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	arn := p.Get("RoleArn")
+	role, apiErr := s.grantRole(p, arn)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	cred := Credential{AccessKeyID: "STS." + randomText(12), AccessKeySecret: randomText(22), SecurityToken: "CAIS" + randomText(60),
+		AccountID: accountOfArn(arn)}
+	s.AddCredential(cred)
+	expiration := now.Add(time.Duration(duration) * time.Second).UTC().Format(timestampOfAPI)
+	if role.Expiration != "" {
+		expiration = role.Expiration
+	}
+	return assumeRoleResponse{RequestID: requestID,
+		AssumedRoleUser: assumedRoleUser{AssumedRoleID: "3" + randomText(8) + ":" + p.Get("RoleSessionName"), Arn: arn},
+		Credentials: stsCredentials{AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, SecurityToken: cred.SecurityToken,
+			Expiration: expiration}}, nil
+}
+
+// readAssumeRole checks AssumeRole's parameters by STS's rules (see
+// assumeRole) and returns DurationSeconds, 3600 when not sent.
+func readAssumeRole(p url.Values) (duration int, apiErr *apiError) {
 	for _, name := range []string{"RoleArn", "RoleSessionName"} {
 		if p.Get(name) == "" {
-			return nil, missingParameter(name)
+			return 0, missingParameter(name)
 		}
 	}
 	if n := p.Get("RoleSessionName"); len(n) < 2 || len(n) > 64 || !onlyChars(n, "_.@-") {
-		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.RoleSessionName", message: "The parameter RoleSessionName is wrongly formed."}
+		return 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.RoleSessionName", message: "The parameter RoleSessionName is wrongly formed."}
 	}
 	external, sentExternal := p["ExternalId"]
 	if sentExternal && (len(external[0]) < 2 || len(external[0]) > 1224 || !onlyChars(external[0], "_+=,.@:/-")) {
-		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.ExternalId", message: "The parameter ExternalId is wrongly formed."}
+		return 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.ExternalId", message: "The parameter ExternalId is wrongly formed."}
 	}
 	if policy, ok := p["Policy"]; ok && !validPolicy(policy[0]) {
-		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.PolicyGrammar", message: "The parameter Policy has not passed grammar check."}
+		return 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.PolicyGrammar", message: "The parameter Policy has not passed grammar check."}
 	}
-	duration := 3600
+	duration = 3600
 	if v := p.Get("DurationSeconds"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 900 || n > 3600 {
-			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.DurationSeconds", message: "The parameter DurationSeconds is wrongly formed."}
+			return 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameter.DurationSeconds", message: "The parameter DurationSeconds is wrongly formed."}
 		}
 		duration = n
 	}
-	arn := p.Get("RoleArn")
+	return duration, nil
+}
+
+// grantRole finds the role arn names and says whether the caller may
+// assume it: only with the home account's credentials, a role that does
+// not refuse, and the role's ExternalId when it names one.
+func (s *Server) grantRole(p url.Values, arn string) (*Role, *apiError) {
 	s.mu.Lock()
 	caller := s.creds[p.Get("AccessKeyId")]
 	s.mu.Unlock()
@@ -122,17 +153,7 @@ func (s *Server) assumeRole(p url.Values, requestID string, now time.Time) (any,
 		return nil, &apiError{status: http.StatusForbidden, code: code,
 			message: "You are not authorized to do this action. You should be authorized by RAM."}
 	}
-	cred := Credential{AccessKeyID: "STS." + randomText(12), AccessKeySecret: randomText(22), SecurityToken: "CAIS" + randomText(60),
-		AccountID: accountOfArn(arn)}
-	s.AddCredential(cred)
-	expiration := now.Add(time.Duration(duration) * time.Second).UTC().Format(timestampOfAPI)
-	if role.Expiration != "" {
-		expiration = role.Expiration
-	}
-	return assumeRoleResponse{RequestID: requestID,
-		AssumedRoleUser: assumedRoleUser{AssumedRoleID: "3" + randomText(8) + ":" + p.Get("RoleSessionName"), Arn: arn},
-		Credentials: stsCredentials{AccessKeyID: cred.AccessKeyID, AccessKeySecret: cred.AccessKeySecret, SecurityToken: cred.SecurityToken,
-			Expiration: expiration}}, nil
+	return role, nil
 }
 
 // onlyChars says whether s holds only letters, digits and the bytes of extra.

@@ -58,6 +58,15 @@ func notMeasured(figure, target, why string) row {
 
 func (r *report) rows() []row {
 	var out []row
+	for _, section := range []func() []row{r.sizeRows, r.coldRows, r.warmRows, r.scaleRows, r.tenfoldRows, r.strictRows, r.tagRows} {
+		out = append(out, section()...)
+	}
+	return out
+}
+
+// sizeRows is the rows of the shipped binary and zip.
+func (r *report) sizeRows() []row {
+	var out []row
 	if s := r.Size; s != nil {
 		const maxBin, maxZip = 12_000_000, 4 << 20
 		out = append(out, row{"shipped binary (scripts/build.sh, -tags validator_novalidatefn, stripped)",
@@ -66,7 +75,12 @@ func (r *report) rows() []row {
 	} else {
 		out = append(out, notMeasured("shipped binary and zip", "≤ 12 MB, ≤ 4 MiB", "-no-zip"))
 	}
+	return out
+}
 
+// coldRows is the rows of the cold starts, against the floor function.
+func (r *report) coldRows() []row {
+	var out []row
 	floor, se := r.cold("floor"), r.cold("start-ecs")
 	if len(se.FirstPoll) > 0 {
 		f, s := median(floor.FirstPoll), median(se.FirstPoll)
@@ -76,6 +90,12 @@ func (r *report) rows() []row {
 		out = append(out, row{"cold first response: exec → answer of a 1-instance direct invoke (median)",
 			fmt.Sprintf("%.2f ms (floor %.2f ms)", s, f), "≤ 1.15 × floor", fmt.Sprintf("%.2f", s/f), verdict(s <= 1.15*f)})
 	}
+	return out
+}
+
+// warmRows is the rows of the warm invocations.
+func (r *report) warmRows() []row {
+	var out []row
 	if w := r.Warm; w != nil && len(w.Overhead) > 0 {
 		p50, p99 := quantile(w.Overhead, 0.5), quantile(w.Overhead, 0.99)
 		f50, f99 := quantile(w.FloorOverhead, 0.5), quantile(w.FloorOverhead, 0.99)
@@ -92,8 +112,13 @@ func (r *report) rows() []row {
 		out = append(out, row{fmt.Sprintf("a warm invocation opens no new TCP connection to ECS (%d invocations)", len(w.Overhead)),
 			fmt.Sprintf("%d new connections", w.NewConnections), "0", "–", verdict(w.NewConnections == 0)})
 	}
-	s10 := r.scaleOf(10000)
-	if s := s10; s != nil {
+	return out
+}
+
+// scaleRows is the rows of the 10,000 instances run.
+func (r *report) scaleRows() []row {
+	var out []row
+	if s := r.scaleOf(10000); s != nil {
 		out = append(out, row{fmt.Sprintf("10,000 instances, ECS latency %s, throttled at %g calls/s: accepted StartInstances calls", r.Options.Latency, s.Rate),
 			fmt.Sprintf("%d (%d throttled)", s.Accepted, s.Throttled), "exactly 100", fmt.Sprintf("%.2f", float64(s.Accepted)/100), verdict(s.Accepted == 100)})
 		out = append(out, row{"10,000 instances: wall time", fmt.Sprintf("%.2f s (ideal %.2f s)", s.Wall.Seconds(), s.Ideal.Seconds()),
@@ -105,7 +130,13 @@ func (r *report) rows() []row {
 	} else {
 		out = append(out, notMeasured("10,000 instances, throttled", "100 calls, ≤ 1.2 × ideal, ≤ 48 MiB", "10000 not in -sizes"))
 	}
-	if s, b := r.scaleOf(100000), s10; s != nil && b != nil {
+	return out
+}
+
+// tenfoldRows is the rows of the 100,000 instances run against the 10,000 one.
+func (r *report) tenfoldRows() []row {
+	var out []row
+	if s, b := r.scaleOf(100000), r.scaleOf(10000); s != nil && b != nil {
 		calls, wall := float64(s.Accepted)/float64(b.Accepted)/10, s.Wall.Seconds()/b.Wall.Seconds()/10
 		rss := float64(s.PeakRSS) / float64(b.PeakRSS)
 		// A perfect client against the bucket: Burst calls at once, the
@@ -123,6 +154,12 @@ func (r *report) rows() []row {
 	} else {
 		out = append(out, notMeasured("100,000 instances", "× 10 ± 10 % of the 10,000 run; RSS sub-linear", "10000 and 100000 not both in -sizes"))
 	}
+	return out
+}
+
+// strictRows is the rows of the strict rate runs.
+func (r *report) strictRows() []row {
+	var out []row
 	if len(r.Strict) == 2 {
 		a, b := r.Strict[0], r.Strict[1]
 		k := float64(b.N) / float64(a.N)
@@ -133,6 +170,12 @@ func (r *report) rows() []row {
 		out = append(out, row{fmt.Sprintf("strict rate: %d instances, wall ÷ (%g × the %d run's)", b.N, k, a.N), fmt.Sprintf("%d calls (%d throttled), %.2f s, %d lost, %d twice", b.Accepted, b.Throttled, b.Wall.Seconds(), b.Lost, b.StartedTwice),
 			"1 ± 10 %", fmt.Sprintf("%.2f", wall), verdict(math.Abs(wall-1) <= 0.1 && b.Lost == 0 && b.StartedTwice == 0)})
 	}
+	return out
+}
+
+// tagRows is the rows of the tag selection.
+func (r *report) tagRows() []row {
+	var out []row
 	if s := r.Tags; s != nil {
 		pages, calls := (s.N+99)/100, (s.N+99)/100
 		out = append(out, row{fmt.Sprintf("a tag selection of %d instances: DescribeInstances pages + accepted StartInstances calls", s.N),

@@ -151,6 +151,32 @@ func run(o options) error {
 			return err // before the build, not after
 		}
 	}
+	opts, fleet, err := harnessOptions(o, root)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(os.Stderr, "building the function and starting the emulators …")
+	h, err := harness.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if h.ECS != nil {
+		fmt.Fprintf(os.Stderr, "ECS emulator at %s with %d instances (%s); function env: %s\n", h.ECS.URL(), len(fleet.Instances), o.fleet, harness.EnvList(opts.Env))
+	} else {
+		fmt.Fprintf(os.Stderr, "real ECS API; function env: %s\n", harness.EnvList(opts.Env))
+	}
+
+	if o.serve != "" {
+		return serveHTTP(ctx, h, o.serve, o.timeout, opts.Env)
+	}
+	return invokeFiles(ctx, h, eventFiles(root, o.files), fleet, o.keepState)
+}
+
+// harnessOptions is how the function runs: against the real ECS API (-real)
+// or the emulator's fleet, with the function's environment.
+func harnessOptions(o options, root string) (harness.Options, ecsemu.Fleet, error) {
 	fnEnv := map[string]string{
 		// The samples carry fixed timestamps from the past: without this they
 		// would all be ignored as expired.
@@ -160,35 +186,14 @@ func run(o options) error {
 	}
 	opts := harness.Options{Root: root, Timeout: o.timeout}
 	var fleet ecsemu.Fleet
+	var err error
 	if o.real {
-		id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-		if id == "" || secret == "" {
-			return errors.New("-real needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-		}
-		opts.RealECS = true
-		opts.Credentials = fcemu.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
-		delete(fnEnv, "RESTART_TAG")
-		if ep := os.Getenv("ECS_ENDPOINT"); ep != "" {
-			fnEnv["ECS_ENDPOINT"] = ep
-		}
+		err = realECS(&opts, fnEnv)
 	} else {
-		if fleet, err = ecsemu.LoadFleet(findFile(root, o.fleet)); err != nil {
-			return err
-		}
-		opts.Fleet = fleet
-		// The fleet's roles of other accounts (answered by the emulator's
-		// STS) may be assumed, as ALLOWED_ROLE_ARNS would allow them.
-		var roles []string
-		for _, r := range fleet.Roles {
-			roles = append(roles, r.Arn)
-		}
-		if len(roles) > 0 {
-			fnEnv["ALLOWED_ROLE_ARNS"] = strings.Join(roles, ",")
-		}
-		opts.ECS.StartDelay = o.startDelay
-		if o.startDelay <= 0 {
-			opts.ECS.StartDelay = time.Millisecond // the emulator reads 0 as its default, negative as never
-		}
+		fleet, err = emulatedECS(&opts, fnEnv, findFile(root, o.fleet), o.startDelay)
+	}
+	if err != nil {
+		return opts, fleet, err
 	}
 	for k, v := range o.env {
 		fnEnv[k] = v
@@ -198,35 +203,70 @@ func run(o options) error {
 		fnEnv["DRY_RUN_ONLY"] = fmt.Sprint(!o.start)
 	}
 	opts.Env = fnEnv
+	return opts, fleet, nil
+}
 
-	fmt.Fprintln(os.Stderr, "building the function and starting the emulators …")
-	h, err := harness.Start(ctx, opts)
+// realECS points the function at the real ECS API with the caller's
+// ALIBABA_CLOUD_* credentials.
+func realECS(opts *harness.Options, fnEnv map[string]string) error {
+	id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	if id == "" || secret == "" {
+		return errors.New("-real needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	}
+	opts.RealECS = true
+	opts.Credentials = fcemu.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
+	delete(fnEnv, "RESTART_TAG")
+	if ep := os.Getenv("ECS_ENDPOINT"); ep != "" {
+		fnEnv["ECS_ENDPOINT"] = ep
+	}
+	return nil
+}
+
+// emulatedECS gives the function the ECS emulator with the fleet of the
+// file fleetFile.
+func emulatedECS(opts *harness.Options, fnEnv map[string]string, fleetFile string, startDelay time.Duration) (ecsemu.Fleet, error) {
+	fleet, err := ecsemu.LoadFleet(fleetFile)
 	if err != nil {
-		return err
+		return fleet, err
 	}
-	defer h.Close()
-	if h.ECS != nil {
-		fmt.Fprintf(os.Stderr, "ECS emulator at %s with %d instances (%s); function env: %s\n", h.ECS.URL(), len(fleet.Instances), o.fleet, harness.EnvList(fnEnv))
-	} else {
-		fmt.Fprintf(os.Stderr, "real ECS API; function env: %s\n", harness.EnvList(fnEnv))
+	opts.Fleet = fleet
+	// The fleet's roles of other accounts (answered by the emulator's
+	// STS) may be assumed, as ALLOWED_ROLE_ARNS would allow them.
+	var roles []string
+	for _, r := range fleet.Roles {
+		roles = append(roles, r.Arn)
 	}
+	if len(roles) > 0 {
+		fnEnv["ALLOWED_ROLE_ARNS"] = strings.Join(roles, ",")
+	}
+	opts.ECS.StartDelay = startDelay
+	if startDelay <= 0 {
+		opts.ECS.StartDelay = time.Millisecond // the emulator reads 0 as its default, negative as never
+	}
+	return fleet, nil
+}
 
-	if o.serve != "" {
-		return serveHTTP(ctx, h, o.serve, o.timeout, fnEnv)
+// eventFiles is the files named, or every sample in testdata/events.
+func eventFiles(root string, files []string) []string {
+	if len(files) > 0 {
+		return files
 	}
-	files := o.files
-	if len(files) == 0 {
-		all, _ := filepath.Glob(filepath.Join(root, "testdata", "events", "*"))
-		for _, f := range all {
-			if filepath.Ext(f) != ".md" {
-				files = append(files, f)
-			}
+	all, _ := filepath.Glob(filepath.Join(root, "testdata", "events", "*"))
+	for _, f := range all {
+		if filepath.Ext(f) != ".md" {
+			files = append(files, f)
 		}
-		sort.Strings(files)
 	}
+	sort.Strings(files)
+	return files
+}
+
+// invokeFiles sends each event file in turn, each meeting the fleet as the
+// fleet file describes it unless keepState.
+func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool) error {
 	failed := false
 	for i, f := range files {
-		if i > 0 && h.ECS != nil && !o.keepState {
+		if i > 0 && h.ECS != nil && !keepState {
 			for _, in := range fleet.Instances {
 				if err := h.ECS.SetInstance(in); err != nil {
 					return err
