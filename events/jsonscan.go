@@ -29,7 +29,7 @@ type field struct {
 // duplicates kept. Once json.Valid has passed raw, a scan of its top level
 // finds each key and the span of its value, which is all this needs: a
 // json.Decoder's tokens cost a direct invoke's decoding half its time
-// (issue 9; TestObjectFieldsMatchesTheDecoder holds the two equal).
+// (TestObjectFieldsMatchesTheDecoder holds the two equal).
 func objectFields(raw []byte) ([]field, error) {
 	if !json.Valid(raw) {
 		return nil, errors.New("not valid JSON")

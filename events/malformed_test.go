@@ -60,7 +60,7 @@ func TestDecodeMalformed(t *testing.T) {
 		"unrelated object":          {"events", "note"},
 		"deep nesting":              {strings.Repeat("[0]", 9)},
 		"timer, JSON not a request": {"hello"},
-		// Issue 10: JSON the operator wrote that does not parse says so.
+		// JSON the operator wrote that does not parse says so.
 		"truncated JSON":        {"payload"},
 		"JSON after a BOM":      {"payload"},
 		"timer, truncated JSON": {"payload"},

@@ -99,7 +99,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"bad index", `{"InstanceId.0":"i-bp67acfmxazb4p0001"}`, "InstanceId.0", "InstanceId.1"},
 		{"index with a leading zero", `{"InstanceId.01":"i-bp67acfmxazb4p0001"}`, "InstanceId.01", "InstanceId.1"},
 		{"numbered ID not a string", `{"InstanceId.1":["i-bp67acfmxazb4p0001"]}`, "InstanceId.1", "one instance ID"},
-		// Issue 10: an index after a gap, or a huge one, names the key; a
+		// An index after a gap, or a huge one, names the key; a
 		// field sent empty is not taken for "absent".
 		{"a gap in the indexes", `{"InstanceId.1":"i-bp67acfmxazb4p0001","InstanceId.3":"i-bp67acfmxazb4p0002"}`, "InstanceId.3", "InstanceId.2 is missing"},
 		{"a huge index alone", `{"InstanceId.4294967297":"i-bp67acfmxazb4p0001"}`, "InstanceId.4294967297", "InstanceId.1 is missing"},

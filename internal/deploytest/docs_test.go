@@ -145,3 +145,43 @@ func TestCloudMonitorCallbackRecipe(t *testing.T) {
 		t.Error("docs/deploy.md still offers the ECS spelling in the query for a CloudMonitor callback")
 	}
 }
+
+// The code and the docs say the rule, never the issue that brought it: an
+// issue's number means nothing to a reader of a clone, and the rule it
+// stands for must be written out where it is cited.
+func TestNoIssueNumbersInCodeOrDocs(t *testing.T) {
+	root := repoRoot(t)
+	issue := regexp.MustCompile(`(?i)\bissues? ?#?\d+`)
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "dist" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".yaml", ".yml", ".sh":
+		default:
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		for i, line := range strings.Split(string(b), "\n") {
+			// Upstream projects' issue trackers are facts about them, cited
+			// by their own numbers (the SDK's #538), and stay.
+			if m := issue.FindString(line); m != "" && !strings.Contains(line, "upstream") {
+				t.Errorf("%s:%d says %q: say the rule instead", rel, i+1, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
