@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) took %v", value, d)
 		}
 		if err != nil {
-			if e, ok := err.(*Error); !ok || e.Value != value {
+			var e *Error
+			if !errors.As(err, &e) || e.Value != value {
 				t.Fatalf("Parse(%q) = %#v, want an *Error with the value", value, err)
 			}
 			return
