@@ -30,21 +30,21 @@ func Due(s Schedule, t time.Time, every time.Duration, cal *Calendar) (time.Time
 }
 
 // Next lists s's start times in (from, from+period], cal applied, at most
-// max of them, ascending, each a time.Time in the schedule's zone (format
+// most of them, ascending, each a time.Time in the schedule's zone (format
 // with time.RFC3339 for the zone's offset). period is bounded by the caller
 // (preview: 1h to 31d).
-func Next(s Schedule, from time.Time, period time.Duration, cal *Calendar, max int) []time.Time {
-	if s.Off() || period <= 0 || max <= 0 {
+func Next(s Schedule, from time.Time, period time.Duration, cal *Calendar, most int) []time.Time {
+	if s.Off() || period <= 0 || most <= 0 {
 		return nil
 	}
-	return s.between(from, from.Add(period), cal, max)
+	return s.between(from, from.Add(period), cal, most)
 }
 
-// between lists the start times in (after, until], at most max, ascending.
+// between lists the start times in (after, until], at most most, ascending.
 // It reads every date of the zone from the day before after's date to the
 // day after until's, so that a window across midnight, or one that a
 // daylight-saving shift moves across a date, misses nothing.
-func (s Schedule) between(after, until time.Time, cal *Calendar, max int) []time.Time {
+func (s Schedule) between(after, until time.Time, cal *Calendar, most int) []time.Time {
 	var out []time.Time
 	first := civilOf(after.In(s.zone))
 	last := civilOf(until.In(s.zone))
@@ -61,13 +61,13 @@ func (s Schedule) between(after, until time.Time, cal *Calendar, max int) []time
 				out = append(out, at)
 			}
 		}
-		if len(out) >= max { // enough: a later date only adds later times
+		if len(out) >= most { // enough: a later date only adds later times
 			break
 		}
 	}
 	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
-	if len(out) > max {
-		out = out[:max]
+	if len(out) > most {
+		out = out[:most]
 	}
 	return out
 }

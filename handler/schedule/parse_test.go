@@ -92,7 +92,9 @@ func TestParseInvalid(t *testing.T) {
 		{"08:00 daily UTC extra", "more than three words"},
 		{"08:00 UTC daily", `"daily" after the zone`},
 		{"08:00 UTC UTC", `"UTC" after the zone`},
-		{"officer", `"officer" is not a start time`},
+		{"officer", "not a start time HH:MM, off, or a name SCHEDULES defines"},
+		{strings.Repeat("é", 65), "not a start time HH:MM, off, or a name"}, // 130 bytes, but 65 characters: not too long
+		{"08:00 " + strings.Repeat("a", 123), "longer than 128 characters"},
 		{"office workdays", `"office" is not a start time`},
 		{strings.Repeat("0", 129), "longer than 128 characters"},
 		{"00:00,01:00,02:00,03:00,04:00,05:00,06:00,07:00,08:00,09:00,10:00,11:00,12:00", "more than 12 start times"},
@@ -123,7 +125,7 @@ func TestNewParserChecksNames(t *testing.T) {
 		{map[string]string{"off": "08:00"}, "`off` is not a name"},
 		{map[string]string{"08:00": "09:00"}, "is not a letter"},
 		{map[string]string{"": "09:00"}, "1 to 64"},
-		{map[string]string{"office": "8am"}, `"8am" is not a start time`},
+		{map[string]string{"office": "8am"}, `schedule "8am": not a start time`},
 	} {
 		_, err := NewParser(time.UTC, tc.named)
 		if err == nil || !strings.Contains(err.Error(), tc.problem) {

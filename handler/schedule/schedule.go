@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxLen is the longest value accepted: ECS's limit on a tag value.
@@ -173,7 +174,7 @@ func isNameRune(r rune) bool {
 // An invalid value is an *Error.
 func (p *Parser) Parse(value string) (Schedule, error) {
 	v := strings.TrimSpace(value)
-	if s, ok := p.named[strings.ToLower(v)]; ok && len(value) <= MaxLen {
+	if s, ok := p.named[strings.ToLower(v)]; ok && utf8.RuneCountInString(value) <= MaxLen {
 		return s, nil
 	}
 	return p.parse(value)
@@ -184,7 +185,7 @@ func (p *Parser) parse(value string) (Schedule, error) {
 	bad := func(format string, args ...any) (Schedule, error) {
 		return Schedule{}, &Error{Value: value, Problem: fmt.Sprintf(format, args...)}
 	}
-	if len(value) > MaxLen {
+	if utf8.RuneCountInString(value) > MaxLen {
 		return bad("longer than %d characters", MaxLen)
 	}
 	words := strings.Fields(value)
@@ -197,6 +198,9 @@ func (p *Parser) parse(value string) (Schedule, error) {
 		return bad("more than three words: HH:MM[,HH:MM…] [DAYS] [ZONE]")
 	}
 	times, problem := parseTimes(words[0])
+	if problem != "" && len(words) == 1 && !strings.Contains(value, ":") {
+		return bad("not a start time HH:MM, off, or a name SCHEDULES defines")
+	}
 	if problem != "" {
 		return bad("%s", problem)
 	}
