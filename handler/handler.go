@@ -467,22 +467,39 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 // what that lookup said, with no second one: Running or Starting is
 // AlreadyRunning, a security lock Failed, with no StartInstances call.
 func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
-	var need []*plan.Entry
+	answers := h.lookupForTags(ctx, inv, todo)
+	var rest []*plan.Entry
 	for _, e := range todo {
-		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
-			need = append(need, e)
+		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
+		if e.Info != nil {
+			a, looked = tagAnswer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
+		}
+		if !looked || !h.judgeTagged(ctx, p, e, a) {
+			rest = append(rest, e)
 		}
 	}
+	return rest
+}
+
+// tagAnswer is what one DescribeInstances lookup said of the instances it
+// was asked about.
+type tagAnswer struct {
+	infos map[string]ecsapi.InstanceInfo
+	v     starter.Verdict
+	ok    bool
+}
+
+// lookupForTags describes the entries of todo whose tags a rule needs and
+// that no tag selection looked up already, at most 100 per call, and
+// returns the answers by ecsapi.InstanceKey.
+func (h *Handler) lookupForTags(ctx context.Context, inv *invocation, todo []*plan.Entry) map[string]tagAnswer {
 	byRegion := map[string][]string{}
-	for _, e := range need {
-		byRegion[e.Region] = append(byRegion[e.Region], e.ID)
+	for _, e := range todo {
+		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
+			byRegion[e.Region] = append(byRegion[e.Region], e.ID)
+		}
 	}
-	type answer struct {
-		infos map[string]ecsapi.InstanceInfo
-		v     starter.Verdict
-		ok    bool
-	}
-	answers := map[string]answer{} // by resultKey
+	answers := map[string]tagAnswer{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	r := h.newRun(inv)
@@ -496,62 +513,79 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, 
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range chunk {
-					answers[ecsapi.InstanceKey(region, id)] = answer{infos, v, ok}
+					answers[ecsapi.InstanceKey(region, id)] = tagAnswer{infos, v, ok}
 				}
 			})
 		}
 	}
 	wg.Wait()
+	return answers
+}
 
-	var rest []*plan.Entry
-	for _, e := range todo {
-		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
-		if e.Info != nil {
-			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
-		}
-		if !looked {
-			rest = append(rest, e)
-			continue
-		}
-		info, found := a.infos[e.ID]
-		switch {
-		case !a.ok && a.v.Class == starter.Permanent:
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
-				EcsRequestID: a.v.RequestID, Advice: a.v.AdviceText()}
-		case !a.ok:
-			v := starter.UnfinishedVerdict(ctx, a.v)
-			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
-				EcsRequestID: v.RequestID}
-		case !found:
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
-				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
-		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
-		case e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
-		case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
-			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0]))}
-		case e.Info != nil && (info.Status == "Running" || info.Status == "Starting"):
-			nothing := "nothing to do"
-			if e.DryRun {
-				nothing = "a real run would do nothing"
-			}
-			e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		case e.Info != nil && starter.HasLock(info, "security"):
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
-				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
-		default:
-			rest = append(rest, e)
-		}
+// judgeTagged settles e on what its lookup a said, and says whether it did
+// (false: e is still to start).
+func (h *Handler) judgeTagged(ctx context.Context, p *plan.Plan, e *plan.Entry, a tagAnswer) (settled bool) {
+	if !a.ok {
+		e.Result = lookupFailed(ctx, a.v)
+		return true
 	}
-	return rest
+	info, found := a.infos[e.ID]
+	if !found {
+		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
+			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
+		return true
+	}
+	if h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value {
+		e.Result = notCarrying(info, a.v, fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag))
+		return true
+	}
+	if e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value {
+		p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
+			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
+		return true
+	}
+	if len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags) {
+		e.Result = notCarrying(info, a.v, fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0])))
+		return true
+	}
+	if e.Info == nil {
+		return false // a lookup for tags alone: the start judges the status
+	}
+	switch {
+	case info.Status == "Running" || info.Status == "Starting":
+		nothing := "nothing to do"
+		if e.DryRun {
+			nothing = "a real run would do nothing"
+		}
+		e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
+			PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
+		return true
+	case starter.HasLock(info, "security"):
+		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
+			PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
+			Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
+		return true
+	}
+	return false
+}
+
+// lookupFailed is the result of an instance whose tag lookup did not
+// succeed: Failed when ECS refused it for good, else Unfinished.
+func lookupFailed(ctx context.Context, v starter.Verdict) *result.InstanceResult {
+	if v.Class == starter.Permanent {
+		return &result.InstanceResult{Outcome: result.Failed, Code: v.Code, Message: "tag lookup failed: " + v.Message,
+			EcsRequestID: v.RequestID, Advice: v.AdviceText()}
+	}
+	v = starter.UnfinishedVerdict(ctx, v)
+	return &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
+		EcsRequestID: v.RequestID}
+}
+
+// notCarrying is the refusal of an instance that lacks a tag a rule
+// requires.
+func notCarrying(info ecsapi.InstanceInfo, v starter.Verdict, msg string) *result.InstanceResult {
+	return &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: v.RequestID,
+		PreviousStatus: info.Status, CurrentStatus: info.Status, Message: msg}
 }
 
 // deadlineFirst says whether ctx ends before until.

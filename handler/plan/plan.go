@@ -270,19 +270,13 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-// PlanMessage plans one message into p.
+// PlanMessage plans one message into p: an ignored one is reported, an
+// expired, invalid or not-today one refused or ignored, a sequence kept for
+// runSequence, and a request (or each of its targets) accepted.
 func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
-		if len(m.Errors) > 0 {
-			// A payload the operator wrote that is no start request nor a
-			// known event: a mistake to be seen (DESIGN §4).
-			p.addInvalid(m.Errors)
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
-				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
-			return
-		}
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+		p.ignoreMessage(m, src)
 		return
 	}
 	req := m.Request
@@ -294,6 +288,47 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	}
 	errs := append(append([]events.FieldError(nil), m.Errors...), ValidateRequest(req, len(m.Errors) > 0)...)
 	region, from := pl.ResolveRegion(m, inv)
+	errs = regionErrors(req, region, from, errs)
+	if len(errs) > 0 {
+		p.refuseMessage(m, src, region, req, errs)
+		return
+	}
+	if m.RequireRestartTag && !pl.Rules.RestartTag {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
+		return
+	}
+	switch {
+	case req.Sequence != nil:
+		// notAfter, skipDates and timeZone are the groups' defaults,
+		// judged group by group (runSequence).
+		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
+	case req.Targets != nil:
+		pl.acceptTargets(p, inv, m, src, region, req)
+	default:
+		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
+			return
+		}
+		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
+	}
+}
+
+// ignoreMessage reports a message that is no start request: a payload the
+// operator wrote that is no start request nor a known event is a mistake
+// to be seen (DESIGN §4), any other is ignored quietly.
+func (p *Plan) ignoreMessage(m events.Message, src string) {
+	if len(m.Errors) > 0 {
+		p.addInvalid(m.Errors)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+			Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
+		return
+	}
+	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+}
+
+// regionErrors is errs with what is wrong of the region (resolved from
+// from) added.
+func regionErrors(req events.StartRequest, region, from string, errs []events.FieldError) []events.FieldError {
 	switch {
 	case req.Targets != nil || req.Sequence != nil:
 		// Each target and group takes the outer region when it names
@@ -318,41 +353,27 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", Quote(region), from)})
 	}
-	if len(errs) > 0 {
-		if req.Targets == nil && req.Sequence == nil {
-			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
-			return
-		}
-		// The request is refused whole; each target's (or group's)
-		// instances are reported in their own region and account.
-		p.addInvalid(errs)
-		p.refuseParts(m, src, region, req, errs)
-		if namedTargetIDs(req) == 0 {
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
-		}
+	return errs
+}
+
+// refuseMessage refuses an invalid request whole; each target's (or
+// group's) instances are reported in their own region and account.
+func (p *Plan) refuseMessage(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	if req.Targets == nil && req.Sequence == nil {
+		p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 		return
 	}
-	if m.RequireRestartTag && !pl.Rules.RestartTag {
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
-		return
+	p.addInvalid(errs)
+	p.refuseParts(m, src, region, req, errs)
+	if namedTargetIDs(req) == 0 {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 	}
-	if req.Sequence != nil {
-		// notAfter, skipDates and timeZone are the groups' defaults,
-		// judged group by group (runSequence).
-		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
-		return
-	}
-	if req.Targets == nil {
-		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
-			return
-		}
-		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
-		return
-	}
-	// targets (DESIGN §3.1): one request per target, in order, each with
-	// every outer field as its default, judged (expiry, skip dates in its
-	// own zone) and planned on its own.
+}
+
+// acceptTargets plans a request's targets (DESIGN §3.1): one request per
+// target, in order, each with every outer field as its default, judged
+// (expiry, skip dates in its own zone) and planned on its own.
+func (pl *Planner) acceptTargets(p *Plan, inv *Invocation, m events.Message, src, region string, req events.StartRequest) {
 	for i, t := range req.Targets {
 		t = Inherit(req, region, t)
 		if reason := pl.NotToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
@@ -558,39 +579,54 @@ func (pl *Planner) Commit(p *Plan, a *accepted) {
 		}
 	}
 	if len(p.Counted)+fresh > pl.Rules.MaxInstances {
-		// One entry for the request, never one per ID (DESIGN §4); it
-		// lists the instances no earlier request brought in.
-		refused := make([]string, 0, min(fresh, MaxListedIDs+1))
-		for _, id := range ids {
-			if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
-				refused = append(refused, id)
-			}
-		}
-		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
-		if a.Selects {
-			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
-			if len(ids) > pl.Rules.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
-			}
-		}
-		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
-		p.IgnoreCounted(ig, refused, fresh)
+		pl.refuseTooMany(p, a, fresh)
 		return
 	}
 	p.Requests++
 	if req.DryRun {
 		p.DryRuns++
 	}
+	p.merge(a)
+}
+
+// refuseTooMany refuses the accepted request a, whose fresh instances (no
+// earlier request brought them in) would bring the invocation over
+// MAX_INSTANCES: one entry for the request, never one per ID (DESIGN §4);
+// it lists the instances no earlier request brought in.
+func (pl *Planner) refuseTooMany(p *Plan, a *accepted, fresh int) {
+	region, ids := a.Region, a.IDs
+	refused := make([]string, 0, min(fresh, MaxListedIDs+1))
+	for _, id := range ids {
+		if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
+			refused = append(refused, id)
+		}
+	}
+	what := fmt.Sprintf("names %d instances in %s", len(ids), region)
+	if a.Selects {
+		what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
+		if len(ids) > pl.Rules.MaxInstances {
+			what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
+		}
+	}
+	ig := result.IgnoredEvent{Source: a.Src, Code: result.CodeTooManyInstances, Trigger: string(a.M.Trigger),
+		Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
+			what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
+	p.IgnoreCounted(ig, refused, fresh)
+}
+
+// merge counts a's instances and merges them into p's entries: one per
+// (region, ID), with its sources, the tags it must carry, its wait, what
+// a selection's lookup said of it, and its AllTogether group.
+func (p *Plan) merge(a *accepted) {
+	m, mode := a.M, a.mode
 	// A selection's instances carry its tags (checked on the lookup's
 	// answer): they are named as if by ID.
 	narrows := a.Tags != nil && !a.Selects
 	var members []*Entry
-	for _, id := range ids {
-		p.Counted[ecsapi.InstanceKey(region, id)] = true
-		e := p.Entry(region, id, m.Trigger)
-		e.AddSource(src)
+	for _, id := range a.IDs {
+		p.Counted[ecsapi.InstanceKey(a.Region, id)] = true
+		e := p.Entry(a.Region, id, m.Trigger)
+		e.AddSource(a.Src)
 		if !e.named[mode] {
 			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
 		} else {
@@ -607,11 +643,9 @@ func (pl *Planner) Commit(p *Plan, a *accepted) {
 		if info, ok := a.Infos[id]; ok {
 			e.Info, e.InfoRequestID = &info, a.LookupID
 		}
-		if batch == ecsapi.AllTogether {
-			members = append(members, e)
-		}
+		members = append(members, e)
 	}
-	if batch == ecsapi.AllTogether {
+	if a.batch == ecsapi.AllTogether {
 		join(members, mode)
 	}
 }

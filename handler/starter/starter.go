@@ -418,39 +418,16 @@ var done = attempt{}
 // unfinished, the Unfinished exit. It reports whether everything was done.
 func (r *Run) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
 	last := Verdict{}
-	tries, settles := 0, 0
-	var streak throttleStreak
+	var st retryState
 	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
-		if err := ctx.Err(); err != nil {
-			if last == (Verdict{}) {
-				last = notSentVerdict("") // no call was made: the deadline is the reason
-			}
-			unfinished(pending, last)
-			return false
-		}
-		if !pace.fits(ctx) {
-			// ECS's pace leaves no turn before the deadline: a call sent
-			// anyway would be cut off and report the deadline instead of
-			// ECS's last answer.
-			if last == (Verdict{}) {
-				last = notSentVerdict("ECS's pace left no turn before it")
-			}
-			unfinished(pending, last)
+		if why, stop := noTurn(ctx, pace, last); stop {
+			unfinished(pending, why)
 			return false
 		}
 		mark, sent := pace.acceptedCalls(), time.Now()
 		a := call(pending)
-		switch {
-		case a.last == (Verdict{}):
-		case a.last.Code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.Code != "" && last.Code != result.CodeDeadlineExceeded:
-			// A retry cut off by the deadline: ECS's last answer says why
-			// the work is undone, and the call in flight may have taken
-			// effect (DESIGN §7).
-			last.inFlight = true
-		default:
-			last = a.last
-		}
+		last = lastAnswer(ctx, last, a.last)
 		if a.next == now && len(a.pending) >= len(pending) {
 			a.next = settle // "at once" must shrink the work, or it would never end
 		}
@@ -458,38 +435,86 @@ func (r *Run) retry(ctx context.Context, scope, api string, pending []string, ca
 		if len(pending) == 0 {
 			return true
 		}
-		more := true
-		switch {
-		case a.next == backoff && isThrottling(a.last.Code) && pace.acceptedCalls() > mark:
-			// Throttled while ECS accepted other calls: the next call waits
-			// for its turn in the shared pace (pacer) and spends no budget.
-			streak = throttleStreak{}
-		case a.next == backoff && isThrottling(a.last.Code):
-			// ECS accepts no call of the scope: wait, bounded by the
-			// deadline, not by a count (throttledWait).
-			more = r.throttledWait(ctx, pace, &streak, sent, mark)
-		case a.next == backoff:
-			tries++
-			more = r.sleep(ctx, tries, true)
-		case a.next == settle:
-			settles++
-			more = r.sleep(ctx, settles, false)
-		case a.next == onward:
-			tries = 0
-		case a.next == poll:
-			tries = 0
-			d := r.s.pollInterval()
-			if a.pause > 0 {
-				d = a.pause
-			}
-			more = r.pause(ctx, d)
-		case a.next == giveUp:
-			more = false
-		}
-		if !more {
+		if !r.await(ctx, a, pace, &st, sent, mark) {
 			unfinished(pending, last)
 			return false
 		}
+	}
+	return true
+}
+
+// retryState is what retry counts across its calls: the transient budget
+// spent, the settle rounds, and the current run of throttled calls.
+type retryState struct {
+	tries, settles int
+	streak         throttleStreak
+}
+
+// noTurn says whether no call may be sent now, and then the answer to
+// report: the deadline has come, or ECS's pace leaves no turn before it (a
+// call sent anyway would be cut off and report the deadline instead of
+// ECS's last answer). last is the last answer so far.
+func noTurn(ctx context.Context, pace *pacer, last Verdict) (Verdict, bool) {
+	if ctx.Err() != nil {
+		if last == (Verdict{}) {
+			last = notSentVerdict("") // no call was made: the deadline is the reason
+		}
+		return last, true
+	}
+	if !pace.fits(ctx) {
+		if last == (Verdict{}) {
+			last = notSentVerdict("ECS's pace left no turn before it")
+		}
+		return last, true
+	}
+	return Verdict{}, false
+}
+
+// lastAnswer is the answer to report after a call that said got, last
+// being the one before it.
+func lastAnswer(ctx context.Context, last, got Verdict) Verdict {
+	switch {
+	case got == (Verdict{}):
+	case got.Code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.Code != "" && last.Code != result.CodeDeadlineExceeded:
+		// A retry cut off by the deadline: ECS's last answer says why
+		// the work is undone, and the call in flight may have taken
+		// effect (DESIGN §7).
+		last.inFlight = true
+	default:
+		last = got
+	}
+	return last
+}
+
+// await waits as a's next says before the next call, and reports whether
+// another call fits (budget and deadline).
+func (r *Run) await(ctx context.Context, a attempt, pace *pacer, st *retryState, sent time.Time, mark int64) bool {
+	switch {
+	case a.next == backoff && isThrottling(a.last.Code) && pace.acceptedCalls() > mark:
+		// Throttled while ECS accepted other calls: the next call waits
+		// for its turn in the shared pace (pacer) and spends no budget.
+		st.streak = throttleStreak{}
+	case a.next == backoff && isThrottling(a.last.Code):
+		// ECS accepts no call of the scope: wait, bounded by the
+		// deadline, not by a count (throttledWait).
+		return r.throttledWait(ctx, pace, &st.streak, sent, mark)
+	case a.next == backoff:
+		st.tries++
+		return r.sleep(ctx, st.tries, true)
+	case a.next == settle:
+		st.settles++
+		return r.sleep(ctx, st.settles, false)
+	case a.next == onward:
+		st.tries = 0
+	case a.next == poll:
+		st.tries = 0
+		d := r.s.pollInterval()
+		if a.pause > 0 {
+			d = a.pause
+		}
+		return r.pause(ctx, d)
+	case a.next == giveUp:
+		return false
 	}
 	return true
 }
