@@ -1,8 +1,8 @@
 package handler
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -149,12 +149,25 @@ func trimmed(p envParser) envParser {
 	}
 }
 
+// parseECSEndpoint reads ECS_ENDPOINT with the adapter's own check
+// (aliyun.ParseEndpoint), the one place endpoints are judged.
 func parseECSEndpoint(c *Config, v string, bad badFunc) {
-	u, err := url.Parse(strings.ReplaceAll(v, "{regionId}", "region"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("%q is not an http:// or https:// URL", v)
-	}
+	checkEndpoint(aliyun.ECSEndpointVar, v, "each call's region", bad)
 	c.ECSEndpoint = v
+}
+
+// checkEndpoint reports v, the value of the endpoint variable name, when
+// aliyun.ParseEndpoint refuses it; {regionId} in its host stands for
+// region.
+func checkEndpoint(name, v, region string, bad badFunc) {
+	if _, _, err := aliyun.ParseEndpoint(name, v); err != nil {
+		why := err.Error()
+		var ee *aliyun.EndpointError
+		if errors.As(err, &ee) {
+			why = ee.Why
+		}
+		bad("%q is not an http:// or https:// URL: %s (scheme://host[:port], {regionId} in the host standing for %s)", v, why, region)
+	}
 }
 
 func parseDefaultRegion(c *Config, v string, bad badFunc) {
@@ -268,9 +281,7 @@ func parseSTSEndpoint(c *Config, v string, bad badFunc) {
 		c.STSEndpoint = aliyun.DefaultSTSEndpoint(c.ECSEndpoint)
 		return
 	}
-	if _, _, err := aliyun.ParseEndpoint(v); err != nil {
-		bad("%q is not an http:// or https:// URL (scheme://host[:port], {regionId} in the host standing for the function's region)", v)
-	}
+	checkEndpoint(aliyun.STSEndpointVar, v, "the function's region", bad)
 	c.STSEndpoint = v
 }
 

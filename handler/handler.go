@@ -48,7 +48,7 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 	return &Handler{
 		cfg:     cfg,
 		cfgErr:  cfgErr,
-		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff},
+		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff()},
 		out:     logOut,
 		now:     time.Now,
 	}
@@ -551,22 +551,12 @@ func (h *Handler) judgeTagged(ctx context.Context, p *plan.Plan, e *plan.Entry, 
 	if e.Info == nil {
 		return false // a lookup for tags alone: the start judges the status
 	}
-	switch {
-	case info.Status == "Running" || info.Status == "Starting":
-		nothing := "nothing to do"
-		if e.DryRun {
-			nothing = "a real run would do nothing"
-		}
-		e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
-			PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		return true
-	case starter.HasLock(info, "security"):
-		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
-			PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
-			Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
-		return true
+	// What the selection's lookup said decides, as in the starter.
+	ir, ok := starter.Settled(info, a.v.RequestID, e.DryRun)
+	if ok {
+		e.Result = &ir
 	}
-	return false
+	return ok
 }
 
 // lookupFailed is the result of an instance whose tag lookup did not

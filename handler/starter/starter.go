@@ -44,8 +44,11 @@ type Backoff struct {
 }
 
 // DefaultBackoff suits ECS's throttling in a second's window, which clears
-// within a second or two.
-var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+// within a second or two. A function, not a variable: no package can
+// change every Starter's backoff behind its back.
+func DefaultBackoff() Backoff {
+	return Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+}
 
 // defaultThrottleWindow is the window of ECS's per-minute quotas: a call
 // throttled in it may not succeed before the next.
@@ -115,7 +118,7 @@ func (s *Starter) start(ctx context.Context, r *Run, groups []Group) (map[string
 func (s *Starter) newRun(creds ecsapi.Credentials) *Run {
 	b := s.Backoff
 	if b.Attempts == 0 {
-		b = DefaultBackoff
+		b = DefaultBackoff()
 	}
 	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
 }
@@ -598,7 +601,7 @@ func (r *Run) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak,
 
 func (r *Run) backoff() Backoff {
 	if r.s.Backoff.Attempts == 0 {
-		return DefaultBackoff
+		return DefaultBackoff()
 	}
 	return r.s.Backoff
 }
@@ -883,7 +886,7 @@ func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cau
 	} else {
 		for _, id := range ids {
 			info, found := infos[id]
-			if !r.judge(region, id, info, found, v.RequestID, "nothing to do") {
+			if !r.judge(region, id, info, found, v.RequestID, false) {
 				again = append(again, id)
 			}
 		}
@@ -895,24 +898,19 @@ func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cau
 }
 
 // judge settles what a lookup alone decides for one instance on its own
-// merits (SuccessFirst): missing or security-locked is Failed, Running or
-// Starting is AlreadyRunning. It is false for an instance that is still to
-// start (Stopped, Stopping, Pending).
-func (r *Run) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID, nothing string) (settled bool) {
-	switch {
-	case !found:
+// merits (SuccessFirst): missing is Failed, and else as Settled says. It is
+// false for an instance that is still to start (Stopped, Stopping, Pending).
+func (r *Run) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID string, dry bool) (settled bool) {
+	if !found {
 		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}, "", "")
 		return true
-	case HasLock(info, "security"):
-		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}, info.Status, info.Status)
-		return true
-	case info.Status == "Running" || info.Status == "Starting":
-		r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
-			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
-			CurrentStatus: info.Status, EcsRequestID: requestID})
-		return true
 	}
-	return false
+	ir, ok := Settled(info, requestID, dry)
+	if ok {
+		ir.InstanceID, ir.RegionID = id, region
+		r.set(ir)
+	}
+	return ok
 }
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
@@ -1032,7 +1030,7 @@ func (r *Run) dryRun(ctx context.Context, g Group) {
 	} else {
 		for _, id := range g.InstanceIDs {
 			info, found := infos[id]
-			if !r.judge(g.RegionID, id, info, found, v.RequestID, "a real run would do nothing") {
+			if !r.judge(g.RegionID, id, info, found, v.RequestID, true) {
 				candidates = append(candidates, id)
 			}
 		}

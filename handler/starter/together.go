@@ -31,8 +31,7 @@ func culpritOf(region, id string, info ecsapi.InstanceInfo, found bool, requestI
 		return culprit{id: id, what: "which does not exist in " + region,
 			own: Verdict{Class: perID, Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}}, true
 	case HasLock(info, "security"):
-		return culprit{id: id, what: "which is locked for security",
-			own: Verdict{Class: Permanent, Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}}, true
+		return culprit{id: id, what: "which is locked for security", own: securityLock(requestID)}, true
 	case len(info.LockReasons) > 0:
 		reasons := strings.Join(info.LockReasons, ", ")
 		v := Verdict{Class: Permanent, Code: result.CodeInstanceLocked, RequestID: requestID,
@@ -103,10 +102,6 @@ func unblamed(cause Verdict, n int) Verdict {
 // that refused the call for good fails the rest with ECS's words (unblamed);
 // otherwise (cause nil or a status) the rest is returned, to start.
 func (r *Run) judgeTogether(region string, ids []string, infos map[string]ecsapi.InstanceInfo, requestID string, cause *Verdict, dry bool) (rest []string) {
-	nothing := "nothing to do"
-	if dry {
-		nothing = "a real run would do nothing"
-	}
 	var culprits []culprit
 	for _, id := range ids {
 		info, found := infos[id]
@@ -119,10 +114,10 @@ func (r *Run) judgeTogether(region string, ids []string, infos map[string]ecsapi
 			culprits = append(culprits, c)
 			continue
 		}
-		if info.Status == "Running" || info.Status == "Starting" {
-			r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
-				Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
-				CurrentStatus: info.Status, EcsRequestID: requestID})
+		if ir, ok := Settled(info, requestID, dry); ok {
+			// Not a culprit, so not locked for security: Running or Starting.
+			ir.InstanceID, ir.RegionID = id, region
+			r.set(ir)
 			continue
 		}
 		rest = append(rest, id)
