@@ -216,8 +216,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 		if e.Result == nil {
 			continue // ignored after a tag lookup
 		}
-		region, role := ecsapi.SplitScope(e.Region)
-		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, region, ecsapi.AccountOf(role)
+		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, e.Scope.Region, e.Scope.Account()
 		e.Result.Retryable = e.Result.Outcome == result.Unfinished
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
@@ -261,7 +260,7 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) 
 	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[ecsapi.InstanceKey(e.Region, e.ID)]; ok {
+		if ir, ok := results[ecsapi.InstanceKey(e.Scope, e.ID)]; ok {
 			e.Result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
@@ -276,14 +275,14 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) 
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
 func groupEntries(todo []*plan.Entry) []starter.Group {
 	type poolKey struct {
-		region string
+		scope  ecsapi.Scope
 		dryRun bool
 		group  *plan.AtGroup // nil for SuccessFirst pools
 	}
 	pools := map[poolKey][]string{}
 	var order []poolKey
 	for _, e := range todo {
-		k := poolKey{region: e.Region, dryRun: e.DryRun, group: e.Group}
+		k := poolKey{scope: e.Scope, dryRun: e.DryRun, group: e.Group}
 		if _, ok := pools[k]; !ok {
 			order = append(order, k)
 		}
@@ -298,7 +297,7 @@ func groupEntries(todo []*plan.Entry) []starter.Group {
 		ids := pools[k]
 		for len(ids) > 0 {
 			n := min(len(ids), ecsapi.MaxPerCall)
-			groups = append(groups, starter.Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
+			groups = append(groups, starter.Group{Scope: k.scope, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
 	}
@@ -337,7 +336,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				continue
 			}
 			wg.Go(func() {
-				found, v, ok := r.SelectByTags(ctx, a.Region, a.Tags, h.cfg.MaxInstances)
+				found, v, ok := r.SelectByTags(ctx, a.Scope, a.Tags, h.cfg.MaxInstances)
 				looked[i] = lookup{found, v, ok}
 			})
 		}
@@ -353,7 +352,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 			continue
 		}
 		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region))
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
 		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
 		switch {
 		case inv.creds.Empty():
@@ -366,7 +365,7 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
 			} else {
 				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
-				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region), l.v.Code))
+				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope), l.v.Code))
 			}
 			p.Ignore(ig, nil)
 			continue
@@ -393,8 +392,8 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 // the status last seen.
 func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.Plan) {
 	type key struct {
-		region string
-		until  time.Time
+		scope ecsapi.Scope
+		until time.Time
 	}
 	waiting := map[key][]*plan.Entry{}
 	var order []key
@@ -405,7 +404,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
 			continue
 		}
-		k := key{e.Region, inv.Start.Add(e.Wait)}
+		k := key{e.Scope, inv.Start.Add(e.Wait)}
 		if _, ok := waiting[k]; !ok {
 			order = append(order, k)
 		}
@@ -426,7 +425,7 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 				for i, e := range chunk {
 					ids[i] = e.ID
 				}
-				seen, last := r.WaitRunning(ctx, k.region, ids, inv.Start, k.until)
+				seen, last := r.WaitRunning(ctx, k.scope, ids, inv.Start, k.until)
 				for _, e := range chunk {
 					sr := seen[e.ID]
 					if sr.Status != "" {
@@ -470,7 +469,7 @@ func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, 
 	answers := h.lookupForTags(ctx, inv, todo)
 	var rest []*plan.Entry
 	for _, e := range todo {
-		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
+		a, looked := answers[ecsapi.InstanceKey(e.Scope, e.ID)]
 		if e.Info != nil {
 			a, looked = tagAnswer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
 		}
@@ -493,27 +492,27 @@ type tagAnswer struct {
 // that no tag selection looked up already, at most 100 per call, and
 // returns the answers by ecsapi.InstanceKey.
 func (h *Handler) lookupForTags(ctx context.Context, inv *invocation, todo []*plan.Entry) map[string]tagAnswer {
-	byRegion := map[string][]string{}
+	byScope := map[ecsapi.Scope][]string{}
 	for _, e := range todo {
 		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
-			byRegion[e.Region] = append(byRegion[e.Region], e.ID)
+			byScope[e.Scope] = append(byScope[e.Scope], e.ID)
 		}
 	}
 	answers := map[string]tagAnswer{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	r := h.newRun(inv)
-	for region, ids := range byRegion {
+	for scope, ids := range byScope {
 		for len(ids) > 0 {
 			n := min(len(ids), ecsapi.MaxPerCall)
 			chunk := ids[:n]
 			ids = ids[n:]
 			wg.Go(func() {
-				infos, v, ok := r.Lookup(ctx, region, chunk)
+				infos, v, ok := r.Lookup(ctx, scope, chunk)
 				mu.Lock()
 				defer mu.Unlock()
 				for _, id := range chunk {
-					answers[ecsapi.InstanceKey(region, id)] = tagAnswer{infos, v, ok}
+					answers[ecsapi.InstanceKey(scope, id)] = tagAnswer{infos, v, ok}
 				}
 			})
 		}
@@ -532,7 +531,7 @@ func (h *Handler) judgeTagged(ctx context.Context, p *plan.Plan, e *plan.Entry, 
 	info, found := a.infos[e.ID]
 	if !found {
 		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
-			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
+			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Scope), Advice: result.Advice(result.CodeNotFound)}
 		return true
 	}
 	if h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value {
@@ -541,7 +540,7 @@ func (h *Handler) judgeTagged(ctx context.Context, p *plan.Plan, e *plan.Entry, 
 	}
 	if e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value {
 		p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
-			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
+			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Scope), h.cfg.RestartTag)}, []string{e.ID})
 		return true
 	}
 	if len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags) {

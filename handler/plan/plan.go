@@ -32,9 +32,10 @@ const (
 // instance is the pair everywhere), from the requests that named it to its
 // result.
 type Entry struct {
-	ID, Region string
-	Trigger    events.Trigger // of the first message that named it
-	Sources    []string       // the first maxKeptSources distinct sources
+	ID      string
+	Scope   ecsapi.Scope   // the region and account it lives in
+	Trigger events.Trigger // of the first message that named it
+	Sources []string       // the first maxKeptSources distinct sources
 	// moreSources counts the mentions past sources.
 	MoreSources int
 
@@ -155,7 +156,7 @@ type Plan struct {
 type accepted struct {
 	M        events.Message
 	Src      string
-	Region   string
+	Scope    ecsapi.Scope
 	req      events.StartRequest
 	IDs      []string
 	mode     int
@@ -229,12 +230,12 @@ func (p *Plan) addInvalid(errs []events.FieldError) {
 	}
 }
 
-// Entry returns the entry of (region, id), made on first mention.
-func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
-	k := ecsapi.InstanceKey(region, id)
+// Entry returns the entry of (scope, id), made on first mention.
+func (p *Plan) Entry(scope ecsapi.Scope, id string, trigger events.Trigger) *Entry {
+	k := ecsapi.InstanceKey(scope, id)
 	e, ok := p.ByKey[k]
 	if !ok {
-		e = &Entry{ID: id, Region: region, Trigger: trigger}
+		e = &Entry{ID: id, Scope: scope, Trigger: trigger}
 		p.ByKey[k] = e
 		p.Entries = append(p.Entries, e)
 	}
@@ -504,14 +505,14 @@ func (p *Plan) refuseParts(m events.Message, src, region string, req events.Star
 // accept plans a valid request (or target) that passed expiry and the skip
 // dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
-func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req events.StartRequest) {
+func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Scope, req events.StartRequest) {
 	ids := UniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.Batch())
-	a := &accepted{M: m, Src: src, Region: scope, req: req, IDs: ids, mode: mode, batch: batch,
+	a := &accepted{M: m, Src: src, Scope: scope, req: req, IDs: ids, mode: mode, batch: batch,
 		Tags: TagPairs(req.Tags), Selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
 	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.Selects {
 		// Nothing to look up without assuming the role, which is not
@@ -556,7 +557,7 @@ func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
 func (pl *Planner) Commit(p *Plan, a *accepted) {
-	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.req, a.IDs, a.mode, a.batch
+	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Scope, a.req, a.IDs, a.mode, a.batch
 	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
@@ -594,7 +595,7 @@ func (pl *Planner) Commit(p *Plan, a *accepted) {
 // MAX_INSTANCES: one entry for the request, never one per ID (DESIGN §4);
 // it lists the instances no earlier request brought in.
 func (pl *Planner) refuseTooMany(p *Plan, a *accepted, fresh int) {
-	region, ids := a.Region, a.IDs
+	region, ids := a.Scope, a.IDs
 	refused := make([]string, 0, min(fresh, MaxListedIDs+1))
 	for _, id := range ids {
 		if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
@@ -624,8 +625,8 @@ func (p *Plan) merge(a *accepted) {
 	narrows := a.Tags != nil && !a.Selects
 	var members []*Entry
 	for _, id := range a.IDs {
-		p.Counted[ecsapi.InstanceKey(a.Region, id)] = true
-		e := p.Entry(a.Region, id, m.Trigger)
+		p.Counted[ecsapi.InstanceKey(a.Scope, id)] = true
+		e := p.Entry(a.Scope, id, m.Trigger)
 		e.AddSource(a.Src)
 		if !e.named[mode] {
 			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
@@ -652,11 +653,11 @@ func (p *Plan) merge(a *accepted) {
 
 // groupSize is how many instances the AllTogether group of mode would hold if
 // a request naming ids in region joined it. At most 100 IDs: linear overall.
-func (p *Plan) groupSize(region string, ids []string, mode int) int {
+func (p *Plan) groupSize(scope ecsapi.Scope, ids []string, mode int) int {
 	var roots []*AtGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]
+		e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]
 		if !ok || e.at[mode] == nil {
 			n++
 			continue
@@ -708,14 +709,14 @@ func summarizeErrors(errs []events.FieldError) string {
 // its own defect (or the request's first) and a count of the others; nothing of
 // it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
 // summed up in one Ignored entry instead of one result each.
-func (p *Plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuse(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
 	p.addInvalid(errs)
-	p.refuseInstances(m, src, region, req, errs)
+	p.refuseInstances(m, src, scope, req, errs)
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *Plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
@@ -741,7 +742,7 @@ func (p *Plan) refuseInstances(m events.Message, src, region string, req events.
 				msg += fmt.Sprintf(" (and %d more defects in the request)", len(errs)-1)
 			}
 		}
-		e := p.Entry(region, id, m.Trigger)
+		e := p.Entry(scope, id, m.Trigger)
 		e.AddSource(src)
 		if e.fallback == nil {
 			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
@@ -774,18 +775,19 @@ func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 	for _, m := range msgs {
 		src := sourceOf(m)
 		region, _ := pl.ResolveRegion(m, inv)
+		scope := ecsapi.ScopeOf(region, "") // as the function's own account's
 		listed := false
 		for _, id := range m.Request.InstanceIDs {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]; ok {
+			if e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]; ok {
 				e.AddSource(src)
 				continue
 			}
 			if p.unplanned < p.MaxInstances {
 				p.unplanned++
-				e := p.Entry(region, id, m.Trigger)
+				e := p.Entry(scope, id, m.Trigger)
 				e.AddSource(src)
 				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
@@ -848,7 +850,7 @@ func (p *Plan) Finish(pl *Planner) {
 			r.members = append(r.members, e)
 			e.Group = r
 		}
-		if why := pl.denied(e.Region, e.ID); why != "" {
+		if why := pl.denied(e.Scope, e.ID); why != "" {
 			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
@@ -997,8 +999,8 @@ func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, fro
 }
 
 // denied says why the allow-lists forbid starting the instance, or "".
-func (pl *Planner) denied(scope, id string) string {
-	region, role := ecsapi.SplitScope(scope)
+func (pl *Planner) denied(scope ecsapi.Scope, id string) string {
+	region, role := scope.Region, scope.Role
 	if role != "" && !pl.Rules.AllowedRoles[role] {
 		return RoleNotAllowed(role)
 	}

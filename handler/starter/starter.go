@@ -22,7 +22,7 @@ import (
 // with one batch optimisation and one dry-run flag. SuccessFirst groups are
 // chunks of a pool; an AllTogether group is one request's instances.
 type Group struct {
-	RegionID          string
+	Scope             ecsapi.Scope
 	InstanceIDs       []string
 	BatchOptimization string
 	DryRun            bool
@@ -96,7 +96,7 @@ func (s *Starter) start(ctx context.Context, r *Run, groups []Group) (map[string
 		case g.BatchOptimization == ecsapi.AllTogether:
 			r.allTogether(ctx, g)
 		default:
-			r.successFirst(ctx, g.RegionID, g.InstanceIDs)
+			r.successFirst(ctx, g.Scope, g.InstanceIDs)
 		}
 	}
 	if len(groups) == 1 {
@@ -120,7 +120,7 @@ func (s *Starter) newRun(creds ecsapi.Credentials) *Run {
 	if b.Attempts == 0 {
 		b = DefaultBackoff()
 	}
-	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
+	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[ecsapi.Scope]*lane), paceMax: b.Max}
 }
 
 // NewRun is the starter's state for one invocation's calls: its
@@ -159,7 +159,7 @@ type Run struct {
 	// on calls in flight (MaxConcurrent) and the pace once ECS throttles:
 	// ECS's flow control counts per account and region, so each scope gets
 	// its own.
-	lanes   map[string]*lane
+	lanes   map[ecsapi.Scope]*lane
 	paceMax time.Duration
 
 	mu       sync.Mutex
@@ -178,7 +178,7 @@ func (r *Run) warn(w Warning) {
 // a warning (it passed no policy, so it is never acted on), a second entry
 // for the same instance likewise; missing lists the asked instances the
 // answer left out.
-func (r *Run) checkAnswer(region string, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
+func (r *Run) checkAnswer(region ecsapi.Scope, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
 	answered := make(map[string]bool, len(asked))
 	for _, id := range asked {
 		answered[id] = false
@@ -187,11 +187,11 @@ func (r *Run) checkAnswer(region string, asked []string, out *ecsapi.StartInstan
 		seen, ok := answered[resp.InstanceID]
 		switch {
 		case !ok:
-			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+			r.warn(Warning{RegionID: region.String(), InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
 				Reason: "ECS's answer names an instance the call did not ask for (code " + resp.Code + "): ignored"})
 			continue
 		case seen:
-			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+			r.warn(Warning{RegionID: region.String(), InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
 				Reason: "ECS's answer names the instance twice (second code " + resp.Code + "): the second entry is ignored"})
 			continue
 		}
@@ -211,15 +211,18 @@ func missingVerdict(requestID string) Verdict {
 	return Verdict{Class: transient, Code: result.CodeMissingInstanceResponse, Message: "ECS's answer did not mention the instance", RequestID: requestID}
 }
 
-func (r *Run) set(ir result.InstanceResult) {
+// set keeps ir as the result of its instance in scope, whose region it
+// names.
+func (r *Run) set(scope ecsapi.Scope, ir result.InstanceResult) {
+	ir.RegionID = scope.Region
 	r.mu.Lock()
-	r.results[ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)] = ir
+	r.results[ecsapi.InstanceKey(scope, ir.InstanceID)] = ir
 	r.mu.Unlock()
 }
 
-func (r *Run) setAll(region string, ids []string, o result.Outcome, v Verdict, prev, cur string) {
+func (r *Run) setAll(region ecsapi.Scope, ids []string, o result.Outcome, v Verdict, prev, cur string) {
 	for _, id := range ids {
-		ir := result.InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.Code,
+		ir := result.InstanceResult{InstanceID: id, Outcome: o, Code: v.Code,
 			Message: v.Message, EcsRequestID: v.RequestID, PreviousStatus: prev, CurrentStatus: cur}
 		switch o {
 		case result.Failed:
@@ -227,7 +230,7 @@ func (r *Run) setAll(region string, ids []string, o result.Outcome, v Verdict, p
 		case result.Unfinished:
 			ir.Retryable = true
 		}
-		r.set(ir)
+		r.set(region, ir)
 	}
 }
 
@@ -246,7 +249,7 @@ type lane struct {
 	paces map[string]*pacer // by API, under startRun.laneMu
 }
 
-func (r *Run) lane(scope string) *lane {
+func (r *Run) lane(scope ecsapi.Scope) *lane {
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
 	l, found := r.lanes[scope]
@@ -258,7 +261,7 @@ func (r *Run) lane(scope string) *lane {
 }
 
 // paceOf is the pace of api's calls to scope.
-func (r *Run) paceOf(scope, api string) *pacer {
+func (r *Run) paceOf(scope ecsapi.Scope, api string) *pacer {
 	l := r.lane(scope)
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
@@ -288,7 +291,7 @@ func (c *ecsCall) answered(throttled bool) {
 	c.pace.answered(c.sent, throttled)
 }
 
-func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
+func (r *Run) access(ctx context.Context, scope ecsapi.Scope, api string) (*ecsCall, error) {
 	l := r.lane(scope)
 	pace := r.paceOf(scope, api)
 	// The place, then the credentials, then the turn: a call that took its
@@ -302,11 +305,10 @@ func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 		return nil, &notSentError{why: "it waited for a place among the calls in flight", err: ctx.Err()}
 	}
 	c := &ecsCall{lane: l, pace: pace, creds: r.creds}
-	region, role := ecsapi.SplitScope(scope)
-	c.region = region
+	c.region = scope.Region
 	var err error
-	if role != "" {
-		if c.creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session); err != nil {
+	if scope.Role != "" {
+		if c.creds, err = r.s.Roles.credentials(ctx, r.creds, scope.Role, r.session); err != nil {
 			<-l.sem
 			return nil, err
 		}
@@ -318,8 +320,9 @@ func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 	return c, nil
 }
 
-func (r *Run) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID, apiStart)
+// start calls StartInstances in scope; in's RegionID is scope's region.
+func (r *Run) start(ctx context.Context, scope ecsapi.Scope, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiStart)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +338,7 @@ func (r *Run) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi
 	return out, err
 }
 
-func (r *Run) describe(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (r *Run) describe(ctx context.Context, scope ecsapi.Scope, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -346,7 +349,7 @@ func (r *Run) describe(ctx context.Context, scope string, ids []string) (*ecsapi
 }
 
 // pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
-func (r *Run) pollStatus(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (r *Run) pollStatus(ctx context.Context, scope ecsapi.Scope, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiStatus)
 	if err != nil {
 		return nil, err
@@ -356,8 +359,10 @@ func (r *Run) pollStatus(ctx context.Context, scope string, ids []string) (*ecsa
 	return out, err
 }
 
-func (r *Run) describeByTags(ctx context.Context, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID, apiDescribe)
+// describeByTags reads a page of a tag selection in scope; in's RegionID is
+// scope's region.
+func (r *Run) describeByTags(ctx context.Context, scope ecsapi.Scope, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +424,7 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *Run) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
+func (r *Run) retry(ctx context.Context, scope ecsapi.Scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
 	last := Verdict{}
 	var st retryState
 	pace := r.paceOf(scope, api)
@@ -637,12 +642,12 @@ func (r *Run) pause(ctx context.Context, d time.Duration) bool {
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
-func (r *Run) SelectByTags(ctx context.Context, region string, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v Verdict, ok bool) {
+func (r *Run) SelectByTags(ctx context.Context, region ecsapi.Scope, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v Verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
 	pages, most := 0, maxTagPages(limit)
 	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
-		out, err := r.describeByTags(ctx, ecsapi.DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
+		out, err := r.describeByTags(ctx, region, ecsapi.DescribeByTagsInput{Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
 			if v.Class == transient {
@@ -654,8 +659,8 @@ func (r *Run) SelectByTags(ctx context.Context, region string, tags []ecsapi.Tag
 		v = Verdict{RequestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
-			case (in.RegionID != "" && in.RegionID != ecsapi.RegionOf(region)) || !ecsapi.CarriesAll(in.Tags, tags):
-				r.warn(Warning{RegionID: region, InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
+			case (in.RegionID != "" && in.RegionID != region.Region) || !ecsapi.CarriesAll(in.Tags, tags):
+				r.warn(Warning{RegionID: region.String(), InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
 					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + ecsapi.TagList(tags) + " in this region: ignored"})
 			case seen[in.InstanceID]:
 			default:
@@ -711,7 +716,7 @@ const lastPollTime = time.Second
 // the wait ends is seen Running. A wait past ctx's deadline ends
 // lastPollTime before it. It returns what it saw of each, and the last
 // verdict when some never ran.
-func (r *Run) WaitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]SeenRunning, Verdict) {
+func (r *Run) WaitRunning(ctx context.Context, region ecsapi.Scope, ids []string, since, until time.Time) (map[string]SeenRunning, Verdict) {
 	end := until
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-lastPollTime).Before(end) {
 		end = dl.Add(-lastPollTime)
@@ -776,10 +781,10 @@ func UnfinishedVerdict(ctx context.Context, v Verdict) Verdict {
 // successFirst starts ids (at most 100) with SuccessFirst: each instance on its
 // own merits. Instances that ECS refuses for a transient reason, or that are
 // in a state to wait out, are called again by the retry loop.
-func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
+func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []string) {
 	statuses := map[string]string{}
 	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
-		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
+		out, err := r.start(ctx, region, ecsapi.StartInstancesInput{InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
 			v := classify(err)
 			switch v.Class {
@@ -812,7 +817,7 @@ func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
 		for _, resp := range entries {
 			v := Verdict{Class: classOfCode(resp.Code), Code: resp.Code, Message: resp.Message, RequestID: out.RequestID}
 			if resp.Code == result.CodeSuccess {
-				r.set(result.InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
+				r.set(region, result.InstanceResult{InstanceID: resp.InstanceID, Outcome: startedOutcome(resp),
 					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
 					CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
 				continue
@@ -841,7 +846,7 @@ func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
 // (cause) and says what is left of them and of retry, the instances to call
 // again for a transient reason: a backoff when there are any, else a settle
 // wait for the ones in transition.
-func (r *Run) afterStatus(ctx context.Context, region string, lookup, retry []string, cause Verdict, statuses map[string]string) attempt {
+func (r *Run) afterStatus(ctx context.Context, region ecsapi.Scope, lookup, retry []string, cause Verdict, statuses map[string]string) attempt {
 	again, ok := r.settleStatus(ctx, region, lookup, cause, statuses, false)
 	if !ok {
 		return attempt{pending: append(retry, lookup...), next: giveUp, last: cause}
@@ -852,7 +857,7 @@ func (r *Run) afterStatus(ctx context.Context, region string, lookup, retry []st
 	return attempt{pending: again, next: settle, last: cause}
 }
 
-func (r *Run) unfinished(ctx context.Context, region string, ids []string, last Verdict, statuses map[string]string) {
+func (r *Run) unfinished(ctx context.Context, region ecsapi.Scope, ids []string, last Verdict, statuses map[string]string) {
 	v := UnfinishedVerdict(ctx, last)
 	for _, id := range ids {
 		vv := v
@@ -870,7 +875,7 @@ func (r *Run) unfinished(ctx context.Context, region string, ids []string, last 
 // out). With all set, the call was AllTogether: judgeTogether decides, so
 // that an instance that cannot start fails its partners, each told why
 // (DESIGN §7). ok is false when the lookup itself could not be done in time.
-func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cause Verdict, statuses map[string]string, all bool) (again []string, ok bool) {
+func (r *Run) settleStatus(ctx context.Context, region ecsapi.Scope, ids []string, cause Verdict, statuses map[string]string, all bool) (again []string, ok bool) {
 	infos, v, ok := r.Lookup(ctx, region, ids)
 	if !ok {
 		if v.Class == Permanent {
@@ -900,15 +905,15 @@ func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cau
 // judge settles what a lookup alone decides for one instance on its own
 // merits (SuccessFirst): missing is Failed, and else as Settled says. It is
 // false for an instance that is still to start (Stopped, Stopping, Pending).
-func (r *Run) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID string, dry bool) (settled bool) {
+func (r *Run) judge(region ecsapi.Scope, id string, info ecsapi.InstanceInfo, found bool, requestID string, dry bool) (settled bool) {
 	if !found {
-		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}, "", "")
+		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region.String(), RequestID: requestID}, "", "")
 		return true
 	}
 	ir, ok := Settled(info, requestID, dry)
 	if ok {
-		ir.InstanceID, ir.RegionID = id, region
-		r.set(ir)
+		ir.InstanceID = id
+		r.set(region, ir)
 	}
 	return ok
 }
@@ -934,7 +939,7 @@ func HasLock(info ecsapi.InstanceInfo, reason string) bool {
 
 // Lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
-func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
+func (r *Run) Lookup(ctx context.Context, region ecsapi.Scope, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
 	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
@@ -962,22 +967,22 @@ func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos ma
 // made again with the rest.
 func (r *Run) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
-	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
-		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
+	r.retry(ctx, g.Scope, apiStart, g.InstanceIDs, func(pending []string) attempt {
+		out, err := r.start(ctx, g.Scope, ecsapi.StartInstancesInput{InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
 		if err == nil {
-			entries, missing := r.checkAnswer(g.RegionID, pending, out)
+			entries, missing := r.checkAnswer(g.Scope, pending, out)
 			for _, resp := range entries {
 				o := startedOutcome(resp)
 				if resp.Code != result.CodeSuccess {
 					o = result.Failed
 				}
-				ir := result.InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
+				ir := result.InstanceResult{InstanceID: resp.InstanceID, Outcome: o, Code: resp.Code,
 					Message: resp.Message, PreviousStatus: resp.PreviousStatus, CurrentStatus: resp.CurrentStatus,
 					EcsRequestID: out.RequestID}
 				if o == result.Failed {
 					ir.Advice = result.Advice(resp.Code)
 				}
-				r.set(ir)
+				r.set(g.Scope, ir)
 			}
 			// An instance the answer omits is not known to have started: ask
 			// again (a started one then turns out AlreadyRunning).
@@ -988,7 +993,7 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 		case transient, dryRunPass:
 			return attempt{pending: pending, next: backoff, last: v}
 		case status:
-			again, ok := r.settleStatus(ctx, g.RegionID, pending, v, statuses, true)
+			again, ok := r.settleStatus(ctx, g.Scope, pending, v, statuses, true)
 			if !ok {
 				return attempt{pending: pending, next: giveUp, last: v}
 			}
@@ -1004,33 +1009,33 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 			}
 			return attempt{pending: again, next: settle, last: v}
 		default:
-			r.togetherRefused(ctx, g.RegionID, pending, v, false)
+			r.togetherRefused(ctx, g.Scope, pending, v, false)
 			return done
 		}
-	}, func(left []string, last Verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
+	}, func(left []string, last Verdict) { r.unfinished(ctx, g.Scope, left, last, statuses) })
 }
 
 // dryRun checks a group without starting anything. ECS answers once for a whole
 // call, so the instances are looked up too: each outcome says what a real run
 // would do.
 func (r *Run) dryRun(ctx context.Context, g Group) {
-	infos, v, ok := r.Lookup(ctx, g.RegionID, g.InstanceIDs)
+	infos, v, ok := r.Lookup(ctx, g.Scope, g.InstanceIDs)
 	if !ok {
 		if v.Class == Permanent {
-			r.setAll(g.RegionID, g.InstanceIDs, result.Failed, v, "", "")
+			r.setAll(g.Scope, g.InstanceIDs, result.Failed, v, "", "")
 		} else {
-			r.unfinished(ctx, g.RegionID, g.InstanceIDs, v, nil)
+			r.unfinished(ctx, g.Scope, g.InstanceIDs, v, nil)
 		}
 		return
 	}
 	statuses := map[string]string{}
 	var candidates []string
 	if g.BatchOptimization == ecsapi.AllTogether {
-		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.RequestID, nil, true)
+		candidates = r.judgeTogether(g.Scope, g.InstanceIDs, infos, v.RequestID, nil, true)
 	} else {
 		for _, id := range g.InstanceIDs {
 			info, found := infos[id]
-			if !r.judge(g.RegionID, id, info, found, v.RequestID, true) {
+			if !r.judge(g.Scope, id, info, found, v.RequestID, true) {
 				candidates = append(candidates, id)
 			}
 		}
@@ -1056,8 +1061,8 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 	if len(call) == 0 {
 		call = ids
 	}
-	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
-		_, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
+	r.retry(ctx, g.Scope, apiStart, call, func(call []string) attempt {
+		_, err := r.start(ctx, g.Scope, ecsapi.StartInstancesInput{InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := Verdict{Class: dryRunPass, Code: "DryRunOperation", Message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
 			v = classify(err)
@@ -1069,7 +1074,7 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 				if st := statuses[id]; st != "" && st != "Stopped" {
 					msg = "the instance is " + st + ": a real run waits for it to settle, then starts it"
 				}
-				r.set(result.InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: result.DryRunPassed, Code: v.Code,
+				r.set(g.Scope, result.InstanceResult{InstanceID: id, Outcome: result.DryRunPassed, Code: v.Code,
 					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.RequestID})
 			}
 		case transient:
@@ -1081,15 +1086,15 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
+			r.setAll(g.Scope, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
 		default:
 			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
-				r.setAll(g.RegionID, []string{id}, result.Failed, v, statuses[id], statuses[id])
+				r.setAll(g.Scope, []string{id}, result.Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
-	}, func(_ []string, last Verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
+	}, func(_ []string, last Verdict) { r.unfinished(ctx, g.Scope, ids, last, statuses) })
 }
 
 // wholeRefusal is how an instance of a dry run's call that ECS refused for
