@@ -70,6 +70,14 @@ type Tag struct{ Key, Value string }
 
 func (t Tag) String() string { return t.Key + "=" + t.Value }
 
+// pair is t as the plan's rules take it, nil for none.
+func (t *Tag) pair() *ecsapi.Tag {
+	if t == nil {
+		return nil
+	}
+	return &ecsapi.Tag{Key: t.Key, Value: t.Value}
+}
+
 // DefaultConfig is the configuration with no environment variable set.
 func DefaultConfig() Config {
 	return Config{

@@ -161,7 +161,7 @@ func (h *Handler) SetSTS(sts ecsapi.STS) {
 func (h *Handler) planner() *plan.Planner {
 	c := h.cfg
 	return &plan.Planner{Now: h.now, Rules: plan.Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
-		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, RestartTag: c.RestartTag != nil,
+		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, AllowedTag: c.AllowedTag.pair(), RestartTag: c.RestartTag.pair(),
 		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
 }
 
@@ -313,11 +313,8 @@ func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 
 // resolveSelections looks up the plan's tag selections (DESIGN §3.1), all
 // pages of each, concurrently under the starter's bound and ctx's deadline;
-// then commits the pending requests in order, each selection with the
-// instances it found, and finishes the plan. A selection that finds nothing
-// is Ignored with a reason naming its region and tags; one whose lookup
-// failed is Ignored with the failure's code, and, when a retry can mend it,
-// makes the invocation unfinished.
+// then hands what each lookup said to the plan as data
+// (plan.ApplySelections), which decides.
 func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan.Plan) {
 	if len(p.Pending) == 0 {
 		return
@@ -343,47 +340,12 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 		wg.Wait()
 		h.logWarnings(inv, r.Warnings())
 	}
-	pl := h.planner()
-	pending := p.Pending
-	p.Pending = nil
-	for i, a := range pending {
-		if !a.Selects {
-			pl.Commit(p, a)
-			continue
-		}
-		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
-		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
-		switch {
-		case inv.creds.Empty():
-			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-			p.Ignore(ig, nil)
-			continue
-		case !l.ok:
-			ig.Code = l.v.Code
-			if l.v.Class == starter.Permanent {
-				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
-			} else {
-				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
-				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope), l.v.Code))
-			}
-			p.Ignore(ig, nil)
-			continue
-		case len(l.found) == 0:
-			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
-			p.Ignore(ig, nil)
-			continue
-		}
-		a.IDs = make([]string, len(l.found))
-		a.Infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
-		a.LookupID = l.v.RequestID
-		for j, in := range l.found {
-			a.IDs[j] = in.InstanceID
-			a.Infos[in.InstanceID] = in
-		}
-		pl.Commit(p, a)
+	facts := make([]plan.Selection, len(p.Pending))
+	for i, l := range looked {
+		facts[i] = plan.Selection{NoCredentials: inv.creds.Empty(), Done: l.ok, Found: l.found,
+			Permanent: l.v.Class == starter.Permanent, Code: l.v.Code, Message: l.v.Message, RequestID: l.v.RequestID}
 	}
-	p.Finish(pl)
+	h.planner().ApplySelections(p, facts)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
@@ -467,13 +429,14 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 // AlreadyRunning, a security lock Failed, with no StartInstances call.
 func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
 	answers := h.lookupForTags(ctx, inv, todo)
+	pl := h.planner()
 	var rest []*plan.Entry
 	for _, e := range todo {
 		a, looked := answers[ecsapi.InstanceKey(e.Scope, e.ID)]
 		if e.Info != nil {
 			a, looked = tagAnswer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
 		}
-		if !looked || !h.judgeTagged(ctx, p, e, a) {
+		if !looked || !pl.ApplyLookup(p, e, lookupFacts(ctx, e, a)) {
 			rest = append(rest, e)
 		}
 	}
@@ -521,41 +484,19 @@ func (h *Handler) lookupForTags(ctx context.Context, inv *invocation, todo []*pl
 	return answers
 }
 
-// judgeTagged settles e on what its lookup a said, and says whether it did
-// (false: e is still to start).
-func (h *Handler) judgeTagged(ctx context.Context, p *plan.Plan, e *plan.Entry, a tagAnswer) (settled bool) {
+// lookupFacts is what a said of e's instance, as the plan takes it: a
+// failed lookup's result, or what was found and what the answer alone
+// settles (starter.Settled).
+func lookupFacts(ctx context.Context, e *plan.Entry, a tagAnswer) plan.Lookup {
 	if !a.ok {
-		e.Result = lookupFailed(ctx, a.v)
-		return true
+		return plan.Lookup{Failed: lookupFailed(ctx, a.v)}
 	}
 	info, found := a.infos[e.ID]
-	if !found {
-		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
-			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Scope), Advice: result.Advice(result.CodeNotFound)}
-		return true
+	l := plan.Lookup{Found: found, Info: info, RequestID: a.v.RequestID}
+	if ir, ok := starter.Settled(info, a.v.RequestID, e.DryRun); found && ok {
+		l.Settled = &ir
 	}
-	if h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value {
-		e.Result = notCarrying(info, a.v, fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag))
-		return true
-	}
-	if e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value {
-		p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
-			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Scope), h.cfg.RestartTag)}, []string{e.ID})
-		return true
-	}
-	if len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags) {
-		e.Result = notCarrying(info, a.v, fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0])))
-		return true
-	}
-	if e.Info == nil {
-		return false // a lookup for tags alone: the start judges the status
-	}
-	// What the selection's lookup said decides, as in the starter.
-	ir, ok := starter.Settled(info, a.v.RequestID, e.DryRun)
-	if ok {
-		e.Result = &ir
-	}
-	return ok
+	return l
 }
 
 // lookupFailed is the result of an instance whose tag lookup did not
@@ -570,27 +511,10 @@ func lookupFailed(ctx context.Context, v starter.Verdict) *result.InstanceResult
 		EcsRequestID: v.RequestID}
 }
 
-// notCarrying is the refusal of an instance that lacks a tag a rule
-// requires.
-func notCarrying(info ecsapi.InstanceInfo, v starter.Verdict, msg string) *result.InstanceResult {
-	return &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: v.RequestID,
-		PreviousStatus: info.Status, CurrentStatus: info.Status, Message: msg}
-}
-
 // deadlineFirst says whether ctx ends before until.
 func deadlineFirst(ctx context.Context, until time.Time) bool {
 	dl, ok := ctx.Deadline()
 	return ctx.Err() != nil || (ok && dl.Before(until))
-}
-
-// carriesOne says whether tags hold every pair of one of the sets.
-func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
-	for _, set := range sets {
-		if ecsapi.CarriesAll(tags, set) {
-			return true
-		}
-	}
-	return false
 }
 
 // unfinishedError says what is unfinished, in at most a few KiB: the tag

@@ -294,7 +294,7 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 		p.refuseMessage(m, src, region, req, errs)
 		return
 	}
-	if m.RequireRestartTag && !pl.Rules.RestartTag {
+	if m.RequireRestartTag && pl.Rules.RestartTag == nil {
 		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
 		return
 	}
@@ -1020,4 +1020,130 @@ func JoinFieldErrors(errs []events.FieldError) string {
 		parts[i] = e.Field + ": " + e.Message
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Selection is what the lookup of a pending tag selection said, handed to
+// the plan as data: the instances found when Done, else why not.
+type Selection struct {
+	NoCredentials bool // the invocation carries none: nothing was looked up
+	Done          bool // the lookup read every page
+	Found         []ecsapi.InstanceInfo
+	// Permanent, Code and Message say why a lookup not Done ended:
+	// refused for good, or cut short (a retry can mend it).
+	Permanent     bool
+	Code, Message string
+	RequestID     string // the lookup's last RequestId
+}
+
+// ApplySelections commits the pending requests in order, each tag
+// selection (facts[i] for p.Pending[i]) with the instances it found, and
+// finishes the plan. A selection that finds nothing is Ignored with a
+// reason naming its region and tags; one whose lookup failed is Ignored
+// with the failure's code, and, when a retry can mend it, makes the
+// invocation unfinished (Unresolved).
+func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
+	pending := p.Pending
+	p.Pending = nil
+	for i, a := range pending {
+		if !a.Selects {
+			pl.Commit(p, a)
+			continue
+		}
+		f := facts[i]
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
+		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
+		switch {
+		case f.NoCredentials:
+			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+			p.Ignore(ig, nil)
+			continue
+		case !f.Done:
+			ig.Code = f.Code
+			if f.Permanent {
+				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, f.Message)
+			} else {
+				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, f.Message)
+				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope), f.Code))
+			}
+			p.Ignore(ig, nil)
+			continue
+		case len(f.Found) == 0:
+			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
+			p.Ignore(ig, nil)
+			continue
+		}
+		a.IDs = make([]string, len(f.Found))
+		a.Infos = make(map[string]ecsapi.InstanceInfo, len(f.Found))
+		a.LookupID = f.RequestID
+		for j, in := range f.Found {
+			a.IDs[j] = in.InstanceID
+			a.Infos[in.InstanceID] = in
+		}
+		pl.Commit(p, a)
+	}
+	p.Finish(pl)
+}
+
+// Lookup is what a DescribeInstances lookup said of one entry's instance,
+// handed to the plan as data (ApplyLookup).
+type Lookup struct {
+	// Failed is the entry's result when the lookup did not succeed.
+	Failed *result.InstanceResult
+	Found  bool
+	Info   ecsapi.InstanceInfo
+	// RequestID is the lookup's RequestId.
+	RequestID string
+	// Settled is what the answer alone decides when the instance is not
+	// to start (a security lock, Running or Starting), else nil; applied
+	// only to an instance a tag selection found (DESIGN §3.1).
+	Settled *result.InstanceResult
+}
+
+// ApplyLookup judges e on what its lookup l said, before any start: the
+// tags ALLOWED_TAG and RESTART_TAG require and those that narrow named
+// instances, then, for an instance a tag selection found, what l settles
+// with no StartInstances call. It says whether e is decided (false: e is
+// still to start).
+func (pl *Planner) ApplyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
+	if l.Failed != nil {
+		e.Result = l.Failed
+		return true
+	}
+	info := l.Info
+	allowed, restart := pl.Rules.AllowedTag, pl.Rules.RestartTag
+	switch {
+	case !l.Found:
+		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: l.RequestID,
+			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Scope), Advice: result.Advice(result.CodeNotFound)}
+	case allowed != nil && info.Tags[allowed.Key] != allowed.Value:
+		e.Result = notCarrying(info, l.RequestID, fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", allowed))
+	case e.NeedsRestartTag && info.Tags[restart.Key] != restart.Value:
+		p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
+			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Scope), restart)}, []string{e.ID})
+	case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
+		e.Result = notCarrying(info, l.RequestID, fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0])))
+	case e.Info != nil && l.Settled != nil:
+		// What the selection's lookup said decides, as in the starter.
+		e.Result = l.Settled
+	default:
+		return false
+	}
+	return true
+}
+
+// notCarrying is the refusal of an instance that lacks a tag a rule
+// requires.
+func notCarrying(info ecsapi.InstanceInfo, requestID, msg string) *result.InstanceResult {
+	return &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: requestID,
+		PreviousStatus: info.Status, CurrentStatus: info.Status, Message: msg}
+}
+
+// carriesOne says whether tags hold every pair of one of the sets.
+func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
+	for _, set := range sets {
+		if ecsapi.CarriesAll(tags, set) {
+			return true
+		}
+	}
+	return false
 }
