@@ -353,32 +353,14 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 // ctx's deadline. One still not Running is Unfinished (WaitTimeout), with
 // the status last seen.
 func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.Plan) {
-	type key struct {
-		scope ecsapi.Scope
-		until time.Time
-	}
-	waiting := map[key][]*plan.Entry{}
-	var order []key
-	for _, e := range p.Entries {
-		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
-			continue
-		}
-		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
-			continue
-		}
-		k := key{e.Scope, inv.Start.Add(e.Wait)}
-		if _, ok := waiting[k]; !ok {
-			order = append(order, k)
-		}
-		waiting[k] = append(waiting[k], e)
-	}
-	if len(order) == 0 {
+	waits := p.Waits(inv.Start)
+	if len(waits) == 0 {
 		return
 	}
 	r := h.newRun(inv)
 	var wg sync.WaitGroup
-	for _, k := range order {
-		list := waiting[k]
+	for _, w := range waits {
+		list := w.Entries
 		for len(list) > 0 {
 			chunk := list[:min(len(list), ecsapi.MaxPerCall)]
 			list = list[len(chunk):]
@@ -387,34 +369,12 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 				for i, e := range chunk {
 					ids[i] = e.ID
 				}
-				seen, last := r.WaitRunning(ctx, k.scope, ids, inv.Start, k.until)
+				seen, last := r.WaitRunning(ctx, w.Scope, ids, inv.Start, w.Until)
 				for _, e := range chunk {
 					sr := seen[e.ID]
-					if sr.Status != "" {
-						e.Result.CurrentStatus = sr.Status
-					}
-					if sr.Running {
-						e.Waited, e.RunningAfter = true, sr.RunningAfter
-						continue
-					}
-					why := "the wait ended"
-					switch {
-					case last.Class == starter.Permanent:
-						why = "DescribeInstances failed while waiting (" + last.Code + ": " + last.Message + ")"
-					case deadlineFirst(ctx, k.until):
-						why = "the invocation's deadline came"
-					}
-					status := sr.Status
-					if status == "" {
-						status = "not seen"
-					}
-					code := result.CodeWaitTimeout
-					if last.Class == starter.Permanent {
-						code = last.Code
-					}
-					e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
-						PreviousStatus: e.Result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.Result.EcsRequestID,
-						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
+					e.ApplyWait(plan.Seen{Status: sr.Status, Running: sr.Running, RunningAfter: sr.RunningAfter,
+						PollFailed: last.Class == starter.Permanent, Code: last.Code, Message: last.Message,
+						DeadlineFirst: deadlineFirst(ctx, w.Until)})
 				}
 			})
 		}

@@ -1147,3 +1147,80 @@ func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
 	}
 	return false
 }
+
+// Wait is the entries of one scope that wait for Running until the same
+// time.
+type Wait struct {
+	Scope   ecsapi.Scope
+	Until   time.Time
+	Entries []*Entry
+}
+
+// Waits are the entries that requests with wait started (or found
+// running per ECS's answer but not yet Running), grouped by scope and the
+// end of their wait (start plus the wait), in plan order (DESIGN §3.1).
+func (p *Plan) Waits(start time.Time) []Wait {
+	type key struct {
+		scope ecsapi.Scope
+		until time.Time
+	}
+	at := map[key]int{}
+	var waits []Wait
+	for _, e := range p.Entries {
+		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
+			continue
+		}
+		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
+			continue
+		}
+		k := key{e.Scope, start.Add(e.Wait)}
+		i, ok := at[k]
+		if !ok {
+			i = len(waits)
+			at[k] = i
+			waits = append(waits, Wait{Scope: k.scope, Until: k.until})
+		}
+		waits[i].Entries = append(waits[i].Entries, e)
+	}
+	return waits
+}
+
+// Seen is what a wait's polls said of one entry's instance, handed to the
+// plan as data (ApplyWait).
+type Seen struct {
+	Status       string // the last status seen, "" when none
+	Running      bool
+	RunningAfter time.Duration
+	// PollFailed: the polls were refused for good (Code, Message);
+	// DeadlineFirst: the invocation's deadline came before the wait's end.
+	PollFailed    bool
+	Code, Message string
+	DeadlineFirst bool
+}
+
+// ApplyWait records what the wait saw of e: Running, or else Unfinished
+// (WaitTimeout, or the polls' code when they were refused), with the status
+// last seen (DESIGN §3.1).
+func (e *Entry) ApplyWait(s Seen) {
+	if s.Status != "" {
+		e.Result.CurrentStatus = s.Status
+	}
+	if s.Running {
+		e.Waited, e.RunningAfter = true, s.RunningAfter
+		return
+	}
+	why, code := "the wait ended", result.CodeWaitTimeout
+	switch {
+	case s.PollFailed:
+		why, code = "DescribeInstances failed while waiting ("+s.Code+": "+s.Message+")", s.Code
+	case s.DeadlineFirst:
+		why = "the invocation's deadline came"
+	}
+	status := s.Status
+	if status == "" {
+		status = "not seen"
+	}
+	e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
+		PreviousStatus: e.Result.PreviousStatus, CurrentStatus: s.Status, EcsRequestID: e.Result.EcsRequestID,
+		Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
+}
