@@ -36,7 +36,7 @@ func TestSTSHostIsTheFunctionsRegion(t *testing.T) {
 // ECS's ("connect 0s, read 0s").
 func TestSTSTimeoutNamesItsOwnTimeouts(t *testing.T) {
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():

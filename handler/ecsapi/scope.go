@@ -4,8 +4,8 @@ import (
 	"strings"
 )
 
-// Instances of other accounts (DESIGN §3.1, roleArn) are reached through a
-// scope: the region, and the role assumed in the account that owns them.
+// Scope is where an instance lives. Instances of other accounts (DESIGN
+// §3.1, roleArn) are reached through a scope: the region, and the role assumed in the account that owns them.
 // Inside the handler a scope stands where a region stood — the key of an
 // entry, of a pool of StartInstances calls, of a bound on concurrent calls —
 // so that (account, region, ID) is one instance everywhere; the starter's
