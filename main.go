@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 
@@ -20,17 +19,16 @@ import (
 
 func main() {
 	cfg, cfgErr := handler.ConfigFromEnv(os.Getenv)
-	ecs, err := aliyun.NewECS(aliyun.Options{Endpoint: cfg.ECSEndpoint})
-	if err != nil {
-		cfgErr = errors.Join(cfgErr, err)
+	// One connection pool for ECS and STS. ConfigFromEnv judged both
+	// endpoints with the adapter's own check, so a refused one is in
+	// cfgErr already.
+	ecs, sts, err := aliyun.NewClients(aliyun.Options{Endpoint: cfg.ECSEndpoint}, cfg.STSEndpoint)
+	if cfgErr == nil && err != nil {
+		cfgErr = err
 	}
 	if cfgErr != nil {
 		// Said once at start-up; every invocation then fails with it too.
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("configuration", "message", cfgErr.Error())
-	}
-	sts, err := aliyun.NewSTS(cfg.STSEndpoint, nil)
-	if err != nil {
-		cfgErr = errors.Join(cfgErr, err)
 	}
 	h := handler.New(cfg, cfgErr, ecs, os.Stdout)
 	h.SetSTS(sts)

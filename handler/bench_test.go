@@ -109,7 +109,7 @@ func benchmarkLog(b *testing.B, n int) {
 	p := h.planner().Make(&inv.Invocation, []events.Message{msg("direct", events.StartRequest{InstanceIDs: ecsapitest.IDs(n, "l")})}, time.Time{})
 	res := &result.Result{RequestID: "bench"}
 	for _, e := range p.Entries {
-		e.Result = &result.InstanceResult{InstanceID: e.ID, RegionID: e.Region, Code: "200", Message: "success", PreviousStatus: "Stopped",
+		e.Result = &result.InstanceResult{InstanceID: e.ID, RegionID: e.Scope.Region, Code: "200", Message: "success", PreviousStatus: "Stopped",
 			CurrentStatus: "Starting", Outcome: result.Started, EcsRequestID: "6D3B2B2A-0C3B-4A3B-9C3B-0C3B4A3B9C3B"}
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}

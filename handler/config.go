@@ -1,8 +1,8 @@
 package handler
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +70,14 @@ type Tag struct{ Key, Value string }
 
 func (t Tag) String() string { return t.Key + "=" + t.Value }
 
+// pair is t as the plan's rules take it, nil for none.
+func (t *Tag) pair() *ecsapi.Tag {
+	if t == nil {
+		return nil
+	}
+	return &ecsapi.Tag{Key: t.Key, Value: t.Value}
+}
+
 // DefaultConfig is the configuration with no environment variable set.
 func DefaultConfig() Config {
 	return Config{
@@ -84,81 +92,163 @@ func DefaultConfig() Config {
 }
 
 // ConfigFromEnv reads DESIGN §6's variables through getenv (os.Getenv in main).
-// Every malformed value is reported, each naming its variable.
+// Every malformed value is reported, each naming its variable, in the order
+// of envVars.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
 	var errs []string
-	bad := func(name, format string, a ...any) {
-		errs = append(errs, name+": "+fmt.Sprintf(format, a...))
+	for _, ev := range envVars {
+		ev.parse(&c, getenv(ev.name), func(format string, a ...any) {
+			errs = append(errs, ev.name+": "+fmt.Sprintf(format, a...))
+		})
 	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
 
-	if v := strings.TrimSpace(getenv("ECS_ENDPOINT")); v != "" {
-		u, err := url.Parse(strings.ReplaceAll(v, "{regionId}", "region"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("ECS_ENDPOINT", "%q is not an http:// or https:// URL", v)
+// badFunc reports a malformed value of the variable being parsed.
+type badFunc func(format string, a ...any)
+
+// envParser sets one variable's part of c from its value v, reporting
+// what is malformed through bad.
+type envParser func(c *Config, v string, bad badFunc)
+
+// envVars are DESIGN §6's variables and their parsers, in the order they
+// are read: a parser may rely on those before it (HTTP_AUTH on
+// WEBHOOK_SECRET, STS_ENDPOINT's default on ECS_ENDPOINT).
+var envVars = []struct {
+	name  string
+	parse envParser
+}{
+	{"ECS_ENDPOINT", trimmed(parseECSEndpoint)},
+	{"DEFAULT_REGION_ID", trimmed(parseDefaultRegion)},
+	{"MAX_INSTANCES", trimmed(parseMaxInstances)},
+	{"MAX_EVENT_AGE", trimmed(parseMaxEventAge)},
+	{"ALLOWED_REGIONS", trimmed(parseAllowedRegions)},
+	{"ALLOWED_INSTANCE_IDS", trimmed(parseAllowedIDs)},
+	{"ALLOWED_TAG", trimmed(tagParser(func(c *Config, t *Tag) { c.AllowedTag = t }))},
+	{"RESTART_TAG", trimmed(tagParser(func(c *Config, t *Tag) { c.RestartTag = t }))},
+	{"WEBHOOK_SECRET", func(c *Config, v string, _ badFunc) { c.WebhookSecret = v }},
+	{"HTTP_AUTH", parseHTTPAuth},
+	{"MAX_BODY_BYTES", trimmed(parseMaxBodyBytes)},
+	{"HTTP_WAIT", trimmed(parseHTTPWait)},
+	{"ALLOWED_ROLE_ARNS", trimmed(parseAllowedRoles)},
+	{"STS_ENDPOINT", parseSTSEndpoint},
+	{"ROLE_EXTERNAL_ID", parseExternalID},
+	{"FC_FUNCTION_NAME", trimmed(func(c *Config, v string, _ badFunc) { c.FunctionName = v })},
+	{"FC_REGION", trimmed(func(c *Config, v string, _ badFunc) { c.FunctionRegion = v })},
+	{"TIME_ZONE", trimmed(parseTimeZone)},
+	{"SKIP_DATES", trimmed(parseSkipDates)},
+	{"DRY_RUN_ONLY", trimmed(parseDryRunOnly)},
+	{"ALIBABA_CLOUD_ACCESS_KEY_ID", func(c *Config, v string, _ badFunc) { c.EnvCredentials.AccessKeyID = v }},
+	{"ALIBABA_CLOUD_ACCESS_KEY_SECRET", func(c *Config, v string, _ badFunc) { c.EnvCredentials.AccessKeySecret = v }},
+	{"ALIBABA_CLOUD_SECURITY_TOKEN", func(c *Config, v string, _ badFunc) { c.EnvCredentials.SecurityToken = v }},
+}
+
+// trimmed is p given the value without surrounding space, and not called
+// when that is empty (the variable keeps its default).
+func trimmed(p envParser) envParser {
+	return func(c *Config, v string, bad badFunc) {
+		if v = strings.TrimSpace(v); v != "" {
+			p(c, v, bad)
 		}
-		c.ECSEndpoint = v
 	}
-	if v := strings.TrimSpace(getenv("DEFAULT_REGION_ID")); v != "" {
-		if !ecsapi.ValidRegionID(v) {
-			bad("DEFAULT_REGION_ID", "%q is not a region ID like cn-hangzhou", v)
+}
+
+// parseECSEndpoint reads ECS_ENDPOINT with the adapter's own check
+// (aliyun.ParseEndpoint), the one place endpoints are judged.
+func parseECSEndpoint(c *Config, v string, bad badFunc) {
+	checkEndpoint(aliyun.ECSEndpointVar, v, "each call's region", bad)
+	c.ECSEndpoint = v
+}
+
+// checkEndpoint reports v, the value of the endpoint variable name, when
+// aliyun.ParseEndpoint refuses it; {regionId} in its host stands for
+// region.
+func checkEndpoint(name, v, region string, bad badFunc) {
+	if _, _, err := aliyun.ParseEndpoint(name, v); err != nil {
+		why := err.Error()
+		var ee *aliyun.EndpointError
+		if errors.As(err, &ee) {
+			why = ee.Why
 		}
-		c.DefaultRegionID = v
+		bad("%q is not an http:// or https:// URL: %s (scheme://host[:port], {regionId} in the host standing for %s)", v, why, region)
 	}
-	if v := strings.TrimSpace(getenv("MAX_INSTANCES")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			bad("MAX_INSTANCES", "%q is not a whole number of at least 1", v)
-		}
-		c.MaxInstances = n
+}
+
+func parseDefaultRegion(c *Config, v string, bad badFunc) {
+	if !ecsapi.ValidRegionID(v) {
+		bad("%q is not a region ID like cn-hangzhou", v)
 	}
-	if v := strings.TrimSpace(getenv("MAX_EVENT_AGE")); v != "" {
-		if v == "0" {
-			c.MaxEventAge = 0
-		} else if d, err := time.ParseDuration(v); err != nil || d < 0 {
-			bad("MAX_EVENT_AGE", "%q is not a duration like 1h or 30m (0 turns expiry off)", v)
-		} else {
-			c.MaxEventAge = d
-		}
+	c.DefaultRegionID = v
+}
+
+func parseMaxInstances(c *Config, v string, bad badFunc) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		bad("%q is not a whole number of at least 1", v)
 	}
-	if v := getenv("ALLOWED_REGIONS"); strings.TrimSpace(v) != "" {
-		c.AllowedRegions = map[string]bool{}
-		for _, r := range splitList(v) {
-			if !ecsapi.ValidRegionID(r) {
-				bad("ALLOWED_REGIONS", "%q is not a region ID", r)
-			}
-			c.AllowedRegions[r] = true
-		}
+	c.MaxInstances = n
+}
+
+func parseMaxEventAge(c *Config, v string, bad badFunc) {
+	if v == "0" {
+		c.MaxEventAge = 0
+		return
 	}
-	if v := getenv("ALLOWED_INSTANCE_IDS"); strings.TrimSpace(v) != "" {
-		c.AllowedIDs = map[string]bool{}
-		for _, id := range splitList(v) {
-			if !plan.ValidInstanceID(id) {
-				bad("ALLOWED_INSTANCE_IDS", "%q is not an instance ID", id)
-			}
-			c.AllowedIDs[id] = true
-		}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		bad("%q is not a duration like 1h or 30m (0 turns expiry off)", v)
+		return
 	}
-	for _, name := range []string{"ALLOWED_TAG", "RESTART_TAG"} {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			continue
+	c.MaxEventAge = d
+}
+
+// setOf is the list v as a set, each element judged by valid; bad names
+// each that is not, as what.
+func setOf(v string, valid func(string) bool, bad badFunc, what string) map[string]bool {
+	set := map[string]bool{}
+	for _, s := range splitList(v) {
+		if !valid(s) {
+			bad("%q is not "+what, s)
 		}
+		set[s] = true
+	}
+	return set
+}
+
+func parseAllowedRegions(c *Config, v string, bad badFunc) {
+	c.AllowedRegions = setOf(v, ecsapi.ValidRegionID, bad, "a region ID")
+}
+
+func parseAllowedIDs(c *Config, v string, bad badFunc) {
+	c.AllowedIDs = setOf(v, plan.ValidInstanceID, bad, "an instance ID")
+}
+
+func parseAllowedRoles(c *Config, v string, bad badFunc) {
+	c.AllowedRoles = setOf(v, func(r string) bool { return ecsapi.AccountOf(r) != "" }, bad,
+		"a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target")
+}
+
+// tagParser parses key=value and hands the tag to set.
+func tagParser(set func(*Config, *Tag)) envParser {
+	return func(c *Config, v string, bad badFunc) {
 		k, val, ok := strings.Cut(v, "=")
 		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
 		if !ok || k == "" {
-			bad(name, "%q is not key=value", v)
-			continue
+			bad("%q is not key=value", v)
+			return
 		}
-		t := &Tag{Key: k, Value: val}
-		if name == "ALLOWED_TAG" {
-			c.AllowedTag = t
-		} else {
-			c.RestartTag = t
-		}
+		set(c, &Tag{Key: k, Value: val})
 	}
-	c.WebhookSecret = getenv("WEBHOOK_SECRET")
-	switch v := strings.ToLower(strings.TrimSpace(getenv("HTTP_AUTH"))); v {
+}
+
+// parseHTTPAuth reads HTTP_AUTH; unset, it is secret when WEBHOOK_SECRET
+// (read before it) is set.
+func parseHTTPAuth(c *Config, v string, bad badFunc) {
+	switch v := strings.ToLower(strings.TrimSpace(v)); v {
 	case "":
 		if c.WebhookSecret != "" {
 			c.HTTPAuth = AuthSecret
@@ -166,85 +256,80 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case AuthSecret:
 		c.HTTPAuth = AuthSecret
 		if c.WebhookSecret == "" {
-			bad("HTTP_AUTH", "secret needs WEBHOOK_SECRET to be set")
+			bad("secret needs WEBHOOK_SECRET to be set")
 		}
 	case AuthTrigger:
 		c.HTTPAuth = AuthTrigger
 	default:
-		bad("HTTP_AUTH", "%q is neither secret nor trigger", v)
+		bad("%q is neither secret nor trigger", v)
 	}
-	if v := strings.TrimSpace(getenv("MAX_BODY_BYTES")); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			bad("MAX_BODY_BYTES", "%q is not a positive number of bytes", v)
-		}
-		c.MaxBodyBytes = n
+}
+
+func parseMaxBodyBytes(c *Config, v string, bad badFunc) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		bad("%q is not a positive number of bytes", v)
 	}
-	if v := strings.TrimSpace(getenv("HTTP_WAIT")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			bad("HTTP_WAIT", "%q is not a positive duration like 4s", v)
-		}
-		c.HTTPWait = d
+	c.MaxBodyBytes = n
+}
+
+func parseHTTPWait(c *Config, v string, bad badFunc) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad("%q is not a positive duration like 4s", v)
 	}
-	if v := getenv("ALLOWED_ROLE_ARNS"); strings.TrimSpace(v) != "" {
-		c.AllowedRoles = map[string]bool{}
-		for _, r := range splitList(v) {
-			if ecsapi.AccountOf(r) == "" {
-				bad("ALLOWED_ROLE_ARNS", "%q is not a RAM role's ARN like acs:ram::1234567890123456:role/start-ecs-target", r)
-			}
-			c.AllowedRoles[r] = true
-		}
-	}
-	if v := strings.TrimSpace(getenv("STS_ENDPOINT")); v != "" {
-		if _, _, err := aliyun.ParseEndpoint(v); err != nil {
-			bad("STS_ENDPOINT", "%q is not an http:// or https:// URL (scheme://host[:port], {regionId} in the host standing for the function's region)", v)
-		}
-		c.STSEndpoint = v
-	} else {
+	c.HTTPWait = d
+}
+
+// parseSTSEndpoint reads STS_ENDPOINT; unset, it is the default that goes
+// with ECS_ENDPOINT (read before it).
+func parseSTSEndpoint(c *Config, v string, bad badFunc) {
+	v = strings.TrimSpace(v)
+	if v == "" {
 		c.STSEndpoint = aliyun.DefaultSTSEndpoint(c.ECSEndpoint)
+		return
 	}
-	if v := getenv("ROLE_EXTERNAL_ID"); v != "" {
-		// The value is never repeated: it is not to be logged.
-		if !validExternalID(v) {
-			bad("ROLE_EXTERNAL_ID", "its %d characters are not 2 to 1,224 of letters, digits and _+=,.@:/- (STS's ExternalId)", len(v))
+	checkEndpoint(aliyun.STSEndpointVar, v, "the function's region", bad)
+	c.STSEndpoint = v
+}
+
+func parseExternalID(c *Config, v string, bad badFunc) {
+	if v == "" {
+		return
+	}
+	// The value is never repeated: it is not to be logged.
+	if !validExternalID(v) {
+		bad("its %d characters are not 2 to 1,224 of letters, digits and _+=,.@:/- (STS's ExternalId)", len(v))
+	}
+	c.RoleExternalID = v
+}
+
+func parseTimeZone(c *Config, v string, bad badFunc) {
+	loc, err := plan.LoadZone(v)
+	if err != nil {
+		bad("%q is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", v)
+		return
+	}
+	c.TimeZone = loc
+}
+
+func parseSkipDates(c *Config, v string, bad badFunc) {
+	for _, d := range splitList(v) {
+		if !plan.ValidDate(d) {
+			bad("%q is not a date like 2026-12-25", d)
 		}
-		c.RoleExternalID = v
+		c.SkipDates = append(c.SkipDates, d)
 	}
-	c.FunctionName = strings.TrimSpace(getenv("FC_FUNCTION_NAME"))
-	c.FunctionRegion = strings.TrimSpace(getenv("FC_REGION"))
-	c.TimeZone = time.UTC
-	if v := strings.TrimSpace(getenv("TIME_ZONE")); v != "" {
-		if loc, err := plan.LoadZone(v); err != nil {
-			bad("TIME_ZONE", "%q is not UTC or an IANA Area/Location zone of the embedded time zone database, like Asia/Shanghai", v)
-		} else {
-			c.TimeZone = loc
-		}
-	}
-	if v := getenv("SKIP_DATES"); strings.TrimSpace(v) != "" {
-		for _, d := range splitList(v) {
-			if !plan.ValidDate(d) {
-				bad("SKIP_DATES", "%q is not a date like 2026-12-25", d)
-			}
-			c.SkipDates = append(c.SkipDates, d)
-		}
-	}
-	switch v := strings.ToLower(strings.TrimSpace(getenv("DRY_RUN_ONLY"))); v {
-	case "", "false", "0", "no":
+}
+
+func parseDryRunOnly(c *Config, v string, bad badFunc) {
+	switch v = strings.ToLower(v); v {
+	case "false", "0", "no":
 	case "true", "1", "yes":
 		c.DryRunOnly = true
 	default:
-		bad("DRY_RUN_ONLY", "%q is not true or false", v)
+		bad("%q is not true or false", v)
 	}
-	c.EnvCredentials = ecsapi.Credentials{
-		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-		AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-		SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
-	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
-	}
-	return c, nil
 }
 
 // validExternalID says whether s is an ExternalId STS accepts: 2 to 1,224

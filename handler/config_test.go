@@ -68,3 +68,23 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		t.Errorf("HTTP_AUTH=secret without a secret: %v", err)
 	}
 }
+
+// DESIGN §6: ECS_ENDPOINT and STS_ENDPOINT are judged in one place, the
+// adapter's ParseEndpoint: configuration refuses every value the clients
+// would refuse (a path, a query, a user, {regionId} outside the host),
+// naming the variable, and accepts every value they accept.
+func TestConfigEndpointsAreTheAdaptersCheck(t *testing.T) {
+	for _, name := range []string{"ECS_ENDPOINT", "STS_ENDPOINT"} {
+		for _, v := range []string{"ftp://x", "https://host/path", "https://host?x=1", "https://user:pw@host", "http://host/{regionId}", "127.0.0.1:8080"} {
+			_, err := ConfigFromEnv(envOf(map[string]string{name: v}))
+			if err == nil || !strings.Contains(err.Error(), name+": ") {
+				t.Errorf("%s=%q: %v, want it refused naming %s", name, v, err, name)
+			}
+		}
+		for _, v := range []string{"http://127.0.0.1:8080", "https://{regionId}.example.test:8443/"} {
+			if _, err := ConfigFromEnv(envOf(map[string]string{name: v})); err != nil {
+				t.Errorf("%s=%q: %v", name, v, err)
+			}
+		}
+	}
+}

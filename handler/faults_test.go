@@ -334,10 +334,10 @@ func runFaultCell(t *testing.T, cell faultCell, n int) {
 			}
 			run.calls++
 			for _, id := range c.InstanceIDs {
-				run.sent[ecsapi.InstanceKey(c.RegionID, id)] = true
+				run.sent[ecsapi.InstanceKey(ecsapi.Scope{Region: c.RegionID}, id)] = true
 			}
 			for _, id := range c.Started {
-				run.accepted[ecsapi.InstanceKey(c.RegionID, id)]++
+				run.accepted[ecsapi.InstanceKey(ecsapi.Scope{Region: c.RegionID}, id)]++
 			}
 		}
 		rep := checkInvocation(t, run)

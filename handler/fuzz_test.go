@@ -425,12 +425,12 @@ func FuzzECSAnswer(f *testing.F) {
 		s := &starter.Starter{ECS: e, MaxConcurrent: 2, Backoff: starter.Backoff{Base: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3}}
 		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer scancel()
-		res, warnings := s.NewRun(invCreds, nil).StartGroups(sctx, []starter.Group{{RegionID: "cn-hangzhou", InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
+		res, warnings := s.NewRun(invCreds, nil).StartGroups(sctx, []starter.Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: asked, BatchOptimization: batch, DryRun: mode%4 >= 2}})
 		if len(res) != len(asked) {
 			t.Fatalf("%d results for %d instances: %v", len(res), len(asked), res)
 		}
 		for _, id := range asked {
-			ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
+			ir, ok := res[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, id)]
 			if !ok || ir.InstanceID != id || ir.RegionID != "cn-hangzhou" {
 				t.Fatalf("%s: no result of its own (%+v)", id, ir)
 			}

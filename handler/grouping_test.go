@@ -43,7 +43,7 @@ func entriesFor(list []string, batch string, dry bool) []*plan.Entry {
 		g = &plan.AtGroup{}
 	}
 	for _, id := range list {
-		out = append(out, &plan.Entry{ID: id, Region: "cn-hangzhou", Group: g, DryRun: dry})
+		out = append(out, &plan.Entry{ID: id, Scope: ecsapi.Scope{Region: "cn-hangzhou"}, Group: g, DryRun: dry})
 	}
 	return out
 }

@@ -48,7 +48,7 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 	return &Handler{
 		cfg:     cfg,
 		cfgErr:  cfgErr,
-		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff},
+		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff()},
 		out:     logOut,
 		now:     time.Now,
 	}
@@ -161,7 +161,7 @@ func (h *Handler) SetSTS(sts ecsapi.STS) {
 func (h *Handler) planner() *plan.Planner {
 	c := h.cfg
 	return &plan.Planner{Now: h.now, Rules: plan.Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
-		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, RestartTag: c.RestartTag != nil,
+		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, AllowedTag: c.AllowedTag.pair(), RestartTag: c.RestartTag.pair(),
 		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
 }
 
@@ -216,8 +216,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 		if e.Result == nil {
 			continue // ignored after a tag lookup
 		}
-		region, role := ecsapi.SplitScope(e.Region)
-		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, region, ecsapi.AccountOf(role)
+		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, e.Scope.Region, e.Scope.Account()
 		e.Result.Retryable = e.Result.Outcome == result.Unfinished
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
@@ -261,7 +260,7 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) 
 	results, warnings := h.newRun(inv).StartGroups(work, groups)
 	h.logWarnings(inv, warnings)
 	for _, e := range todo {
-		if ir, ok := results[ecsapi.InstanceKey(e.Region, e.ID)]; ok {
+		if ir, ok := results[ecsapi.InstanceKey(e.Scope, e.ID)]; ok {
 			e.Result = &ir
 		} else {
 			// A safety net: the starter decides every instance it is given.
@@ -276,14 +275,14 @@ func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) 
 // together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
 func groupEntries(todo []*plan.Entry) []starter.Group {
 	type poolKey struct {
-		region string
+		scope  ecsapi.Scope
 		dryRun bool
 		group  *plan.AtGroup // nil for SuccessFirst pools
 	}
 	pools := map[poolKey][]string{}
 	var order []poolKey
 	for _, e := range todo {
-		k := poolKey{region: e.Region, dryRun: e.DryRun, group: e.Group}
+		k := poolKey{scope: e.Scope, dryRun: e.DryRun, group: e.Group}
 		if _, ok := pools[k]; !ok {
 			order = append(order, k)
 		}
@@ -298,7 +297,7 @@ func groupEntries(todo []*plan.Entry) []starter.Group {
 		ids := pools[k]
 		for len(ids) > 0 {
 			n := min(len(ids), ecsapi.MaxPerCall)
-			groups = append(groups, starter.Group{RegionID: k.region, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
+			groups = append(groups, starter.Group{Scope: k.scope, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
 			ids = ids[n:]
 		}
 	}
@@ -314,11 +313,8 @@ func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 
 // resolveSelections looks up the plan's tag selections (DESIGN §3.1), all
 // pages of each, concurrently under the starter's bound and ctx's deadline;
-// then commits the pending requests in order, each selection with the
-// instances it found, and finishes the plan. A selection that finds nothing
-// is Ignored with a reason naming its region and tags; one whose lookup
-// failed is Ignored with the failure's code, and, when a retry can mend it,
-// makes the invocation unfinished.
+// then hands what each lookup said to the plan as data
+// (plan.ApplySelections), which decides.
 func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan.Plan) {
 	if len(p.Pending) == 0 {
 		return
@@ -337,54 +333,19 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 				continue
 			}
 			wg.Go(func() {
-				found, v, ok := r.SelectByTags(ctx, a.Region, a.Tags, h.cfg.MaxInstances)
+				found, v, ok := r.SelectByTags(ctx, a.Scope, a.Tags, h.cfg.MaxInstances)
 				looked[i] = lookup{found, v, ok}
 			})
 		}
 		wg.Wait()
 		h.logWarnings(inv, r.Warnings())
 	}
-	pl := h.planner()
-	pending := p.Pending
-	p.Pending = nil
-	for i, a := range pending {
-		if !a.Selects {
-			pl.Commit(p, a)
-			continue
-		}
-		l := looked[i]
-		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region))
-		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
-		switch {
-		case inv.creds.Empty():
-			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-			p.Ignore(ig, nil)
-			continue
-		case !l.ok:
-			ig.Code = l.v.Code
-			if l.v.Class == starter.Permanent {
-				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, l.v.Message)
-			} else {
-				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, l.v.Message)
-				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Region), l.v.Code))
-			}
-			p.Ignore(ig, nil)
-			continue
-		case len(l.found) == 0:
-			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
-			p.Ignore(ig, nil)
-			continue
-		}
-		a.IDs = make([]string, len(l.found))
-		a.Infos = make(map[string]ecsapi.InstanceInfo, len(l.found))
-		a.LookupID = l.v.RequestID
-		for j, in := range l.found {
-			a.IDs[j] = in.InstanceID
-			a.Infos[in.InstanceID] = in
-		}
-		pl.Commit(p, a)
+	facts := make([]plan.Selection, len(p.Pending))
+	for i, l := range looked {
+		facts[i] = plan.Selection{NoCredentials: inv.creds.Empty(), Done: l.ok, Found: l.found,
+			Permanent: l.v.Class == starter.Permanent, Code: l.v.Code, Message: l.v.Message, RequestID: l.v.RequestID}
 	}
-	p.Finish(pl)
+	h.planner().ApplySelections(p, facts)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
@@ -392,32 +353,14 @@ func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *pla
 // ctx's deadline. One still not Running is Unfinished (WaitTimeout), with
 // the status last seen.
 func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.Plan) {
-	type key struct {
-		region string
-		until  time.Time
-	}
-	waiting := map[key][]*plan.Entry{}
-	var order []key
-	for _, e := range p.Entries {
-		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
-			continue
-		}
-		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
-			continue
-		}
-		k := key{e.Region, inv.Start.Add(e.Wait)}
-		if _, ok := waiting[k]; !ok {
-			order = append(order, k)
-		}
-		waiting[k] = append(waiting[k], e)
-	}
-	if len(order) == 0 {
+	waits := p.Waits(inv.Start)
+	if len(waits) == 0 {
 		return
 	}
 	r := h.newRun(inv)
 	var wg sync.WaitGroup
-	for _, k := range order {
-		list := waiting[k]
+	for _, w := range waits {
+		list := w.Entries
 		for len(list) > 0 {
 			chunk := list[:min(len(list), ecsapi.MaxPerCall)]
 			list = list[len(chunk):]
@@ -426,34 +369,12 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 				for i, e := range chunk {
 					ids[i] = e.ID
 				}
-				seen, last := r.WaitRunning(ctx, k.region, ids, inv.Start, k.until)
+				seen, last := r.WaitRunning(ctx, w.Scope, ids, inv.Start, w.Until)
 				for _, e := range chunk {
 					sr := seen[e.ID]
-					if sr.Status != "" {
-						e.Result.CurrentStatus = sr.Status
-					}
-					if sr.Running {
-						e.Waited, e.RunningAfter = true, sr.RunningAfter
-						continue
-					}
-					why := "the wait ended"
-					switch {
-					case last.Class == starter.Permanent:
-						why = "DescribeInstances failed while waiting (" + last.Code + ": " + last.Message + ")"
-					case deadlineFirst(ctx, k.until):
-						why = "the invocation's deadline came"
-					}
-					status := sr.Status
-					if status == "" {
-						status = "not seen"
-					}
-					code := result.CodeWaitTimeout
-					if last.Class == starter.Permanent {
-						code = last.Code
-					}
-					e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
-						PreviousStatus: e.Result.PreviousStatus, CurrentStatus: sr.Status, EcsRequestID: e.Result.EcsRequestID,
-						Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
+					e.ApplyWait(plan.Seen{Status: sr.Status, Running: sr.Running, RunningAfter: sr.RunningAfter,
+						PollFailed: last.Class == starter.Permanent, Code: last.Code, Message: last.Message,
+						DeadlineFirst: deadlineFirst(ctx, w.Until)})
 				}
 			})
 		}
@@ -467,107 +388,93 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 // what that lookup said, with no second one: Running or Starting is
 // AlreadyRunning, a security lock Failed, with no StartInstances call.
 func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
-	var need []*plan.Entry
-	for _, e := range todo {
-		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
-			need = append(need, e)
-		}
-	}
-	byRegion := map[string][]string{}
-	for _, e := range need {
-		byRegion[e.Region] = append(byRegion[e.Region], e.ID)
-	}
-	type answer struct {
-		infos map[string]ecsapi.InstanceInfo
-		v     starter.Verdict
-		ok    bool
-	}
-	answers := map[string]answer{} // by resultKey
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	r := h.newRun(inv)
-	for region, ids := range byRegion {
-		for len(ids) > 0 {
-			n := min(len(ids), ecsapi.MaxPerCall)
-			chunk := ids[:n]
-			ids = ids[n:]
-			wg.Go(func() {
-				infos, v, ok := r.Lookup(ctx, region, chunk)
-				mu.Lock()
-				defer mu.Unlock()
-				for _, id := range chunk {
-					answers[ecsapi.InstanceKey(region, id)] = answer{infos, v, ok}
-				}
-			})
-		}
-	}
-	wg.Wait()
-
+	answers := h.lookupForTags(ctx, inv, todo)
+	pl := h.planner()
 	var rest []*plan.Entry
 	for _, e := range todo {
-		a, looked := answers[ecsapi.InstanceKey(e.Region, e.ID)]
+		a, looked := answers[ecsapi.InstanceKey(e.Scope, e.ID)]
 		if e.Info != nil {
-			a, looked = answer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
+			a, looked = tagAnswer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
 		}
-		if !looked {
-			rest = append(rest, e)
-			continue
-		}
-		info, found := a.infos[e.ID]
-		switch {
-		case !a.ok && a.v.Class == starter.Permanent:
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: a.v.Code, Message: "tag lookup failed: " + a.v.Message,
-				EcsRequestID: a.v.RequestID, Advice: a.v.AdviceText()}
-		case !a.ok:
-			v := starter.UnfinishedVerdict(ctx, a.v)
-			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
-				EcsRequestID: v.RequestID}
-		case !found:
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: a.v.RequestID,
-				Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Region), Advice: result.Advice(result.CodeNotFound)}
-		case h.cfg.AllowedTag != nil && info.Tags[h.cfg.AllowedTag.Key] != h.cfg.AllowedTag.Value:
-			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", h.cfg.AllowedTag)}
-		case e.NeedsRestartTag && info.Tags[h.cfg.RestartTag.Key] != h.cfg.RestartTag.Value:
-			p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
-				Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Region), h.cfg.RestartTag)}, []string{e.ID})
-		case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
-			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status,
-				Message: fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0]))}
-		case e.Info != nil && (info.Status == "Running" || info.Status == "Starting"):
-			nothing := "nothing to do"
-			if e.DryRun {
-				nothing = "a real run would do nothing"
-			}
-			e.Result = &result.InstanceResult{Outcome: result.AlreadyRunning, Code: result.CodeSuccess, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Message: "the instance is already " + info.Status + ": " + nothing}
-		case e.Info != nil && starter.HasLock(info, "security"):
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeLockedForSecurity, EcsRequestID: a.v.RequestID,
-				PreviousStatus: info.Status, CurrentStatus: info.Status, Advice: result.Advice(result.CodeLockedForSecurity),
-				Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited"}
-		default:
+		if !looked || !pl.ApplyLookup(p, e, lookupFacts(ctx, e, a)) {
 			rest = append(rest, e)
 		}
 	}
 	return rest
 }
 
+// tagAnswer is what one DescribeInstances lookup said of the instances it
+// was asked about.
+type tagAnswer struct {
+	infos map[string]ecsapi.InstanceInfo
+	v     starter.Verdict
+	ok    bool
+}
+
+// lookupForTags describes the entries of todo whose tags a rule needs and
+// that no tag selection looked up already, at most 100 per call, and
+// returns the answers by ecsapi.InstanceKey.
+func (h *Handler) lookupForTags(ctx context.Context, inv *invocation, todo []*plan.Entry) map[string]tagAnswer {
+	byScope := map[ecsapi.Scope][]string{}
+	for _, e := range todo {
+		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
+			byScope[e.Scope] = append(byScope[e.Scope], e.ID)
+		}
+	}
+	answers := map[string]tagAnswer{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	r := h.newRun(inv)
+	for scope, ids := range byScope {
+		for len(ids) > 0 {
+			n := min(len(ids), ecsapi.MaxPerCall)
+			chunk := ids[:n]
+			ids = ids[n:]
+			wg.Go(func() {
+				infos, v, ok := r.Lookup(ctx, scope, chunk)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range chunk {
+					answers[ecsapi.InstanceKey(scope, id)] = tagAnswer{infos, v, ok}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	return answers
+}
+
+// lookupFacts is what a said of e's instance, as the plan takes it: a
+// failed lookup's result, or what was found and what the answer alone
+// settles (starter.Settled).
+func lookupFacts(ctx context.Context, e *plan.Entry, a tagAnswer) plan.Lookup {
+	if !a.ok {
+		return plan.Lookup{Failed: lookupFailed(ctx, a.v)}
+	}
+	info, found := a.infos[e.ID]
+	l := plan.Lookup{Found: found, Info: info, RequestID: a.v.RequestID}
+	if ir, ok := starter.Settled(info, a.v.RequestID, e.DryRun); found && ok {
+		l.Settled = &ir
+	}
+	return l
+}
+
+// lookupFailed is the result of an instance whose tag lookup did not
+// succeed: Failed when ECS refused it for good, else Unfinished.
+func lookupFailed(ctx context.Context, v starter.Verdict) *result.InstanceResult {
+	if v.Class == starter.Permanent {
+		return &result.InstanceResult{Outcome: result.Failed, Code: v.Code, Message: "tag lookup failed: " + v.Message,
+			EcsRequestID: v.RequestID, Advice: v.AdviceText()}
+	}
+	v = starter.UnfinishedVerdict(ctx, v)
+	return &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
+		EcsRequestID: v.RequestID}
+}
+
 // deadlineFirst says whether ctx ends before until.
 func deadlineFirst(ctx context.Context, until time.Time) bool {
 	dl, ok := ctx.Deadline()
 	return ctx.Err() != nil || (ok && dl.Before(until))
-}
-
-// carriesOne says whether tags hold every pair of one of the sets.
-func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
-	for _, set := range sets {
-		if ecsapi.CarriesAll(tags, set) {
-			return true
-		}
-	}
-	return false
 }
 
 // unfinishedError says what is unfinished, in at most a few KiB: the tag

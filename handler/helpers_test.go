@@ -27,7 +27,7 @@ func runStart(t *testing.T, e ecsapi.ECS, timeout time.Duration, groups ...start
 
 func outcomeOf(t *testing.T, res map[string]result.InstanceResult, id string) result.InstanceResult {
 	t.Helper()
-	ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
+	ir, ok := res[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, id)]
 	if !ok {
 		t.Fatalf("no result for %s", id)
 	}

@@ -60,7 +60,7 @@ func (a *acceptECS) StartInstances(_ context.Context, _ ecsapi.Credentials, in e
 	}
 	out := &ecsapi.StartInstancesOutput{RequestID: "req-accept"}
 	for _, id := range in.InstanceIDs {
-		a.accepted[ecsapi.InstanceKey(in.RegionID, id)]++
+		a.accepted[ecsapi.InstanceKey(ecsapi.Scope{Region: in.RegionID}, id)]++
 		out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: "200", Message: "success",
 			PreviousStatus: "Stopped", CurrentStatus: "Starting"})
 	}
@@ -101,7 +101,7 @@ func (a *acceptECS) sent() (sent map[string]bool, accepted map[string]int, calls
 	sent = map[string]bool{}
 	for _, in := range a.starts {
 		for _, id := range in.InstanceIDs {
-			sent[ecsapi.InstanceKey(in.RegionID, id)] = true
+			sent[ecsapi.InstanceKey(ecsapi.Scope{Region: in.RegionID}, id)] = true
 		}
 	}
 	accepted = map[string]int{}
@@ -179,7 +179,7 @@ func checkInvocation(t testing.TB, run invocationRun) reported {
 			summaries++
 			rep.summary = l
 		case "instance":
-			k := ecsapi.InstanceKey(l.str("regionId"), l.str("instanceId"))
+			k := ecsapi.InstanceKey(ecsapi.Scope{Region: l.str("regionId")}, l.str("instanceId"))
 			if _, dup := rep.instances[k]; dup {
 				t.Fatalf("instance %s reported twice in the log", k)
 			}
@@ -268,7 +268,7 @@ func checkAnswerMatchesLogs(t testing.TB, res result.Result, rep reported) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, ir := range res.InstanceResponses.InstanceResponse {
-		k := ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)
+		k := ecsapi.InstanceKey(ecsapi.Scope{Region: ir.RegionID}, ir.InstanceID)
 		if seen[k] {
 			t.Fatalf("instance %s appears twice in the answer", k)
 		}

@@ -64,7 +64,7 @@ func (h *Handler) skipGroup(ctx context.Context, inv *invocation, p *plan.Plan, 
 		}
 	}
 	skipped := &result.InstanceResult{Outcome: result.Skipped, Code: result.CodeSequenceStopped, Message: "not sent: " + stop}
-	skip := func(scope, id string) {
+	skip := func(scope ecsapi.Scope, id string) {
 		if e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]; ok {
 			e.AddSource(src)
 			return // reported by another request of the invocation

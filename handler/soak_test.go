@@ -173,7 +173,7 @@ func soak(t *testing.T, n int, e ecsapi.ECS, ids []string, stop func(id string) 
 		logMu.Unlock()
 		rep := checkInvocation(t, run)
 		for _, id := range batch {
-			if l := rep.instances[ecsapi.InstanceKey("cn-hangzhou", id)]; l.str("outcome") != string(result.Started) {
+			if l := rep.instances[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, id)]; l.str("outcome") != string(result.Started) {
 				t.Fatalf("invocation %d: %s %s %s", i, id, l.str("outcome"), l.str("code"))
 			}
 			if err := stop(id); err != nil {

@@ -151,3 +151,38 @@ func TestSelectionIgnoresAnInstanceWithoutTheTags(t *testing.T) {
 		t.Fatal("no ecsAnswer warning for the stray instance")
 	}
 }
+
+// DESIGN §7: what a lookup said decides in one place (starter.Settled), for
+// a tag selection's instances as for the starter's own lookups: a security
+// lock is Failed (every operation on it is prohibited) even when the
+// instance is Running, and only then is Running or Starting AlreadyRunning;
+// none of them is sent to StartInstances.
+func TestSelectionJudgesALookupAsTheStarterDoes(t *testing.T) {
+	const lockedRunning, lockedStopped, running, stopped = "i-tagsl00001", "i-tagsl00002", "i-tagsl00003", "i-tagsl00004"
+	for _, dry := range []bool{false, true} {
+		fl := ecsapitest.NewFleet(map[string]string{lockedRunning: "Running", lockedStopped: "Stopped", running: "Starting", stopped: "Stopped"})
+		for id := range fl.Status {
+			fl.Tags[id] = map[string]string{"env": "dev"}
+		}
+		fl.Locks[lockedRunning] = []string{"security"}
+		fl.Locks[lockedStopped] = []string{"security"}
+		e := fl.ECS()
+		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+		res := h.run(context.Background(), testInvocation(h), []events.Message{msg("sel", events.StartRequest{
+			Tags: []events.TagFilter{{Key: "env", Value: strp("dev")}}, DryRun: dry})}, time.Time{})
+		got := byID(res)
+		for _, id := range []string{lockedRunning, lockedStopped} {
+			if got[id].Outcome != result.Failed || got[id].Code != result.CodeLockedForSecurity {
+				t.Errorf("dry %v: %s (%s, locked for security) = %+v, want Failed %s", dry, id, fl.Status[id], got[id], result.CodeLockedForSecurity)
+			}
+		}
+		if got[running].Outcome != result.AlreadyRunning {
+			t.Errorf("dry %v: %s Starting = %+v, want AlreadyRunning", dry, running, got[running])
+		}
+		for _, c := range e.Calls() {
+			if len(c.InstanceIDs) != 1 || c.InstanceIDs[0] != stopped {
+				t.Errorf("dry %v: StartInstances %v, want only %s", dry, c.InstanceIDs, stopped)
+			}
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,7 +112,7 @@ func NewECS(o Options) (*ECS, error) {
 		e.readTimeout = 10 * time.Second
 	}
 	if o.Endpoint != "" {
-		scheme, host, err := ParseEndpoint(o.Endpoint)
+		scheme, host, err := ParseEndpoint(ECSEndpointVar, o.Endpoint)
 		if err != nil {
 			return nil, err
 		}
@@ -125,12 +124,29 @@ func NewECS(o Options) (*ECS, error) {
 	return e, nil
 }
 
-// ParseEndpoint splits ECS_ENDPOINT into scheme and host; the SDK builds
+// Endpoint variables (DESIGN §6), the names ParseEndpoint's errors give.
+const (
+	ECSEndpointVar = "ECS_ENDPOINT"
+	STSEndpointVar = "STS_ENDPOINT"
+)
+
+// EndpointError is an endpoint variable's value that is no endpoint.
+type EndpointError struct {
+	Var      string // ECSEndpointVar or STSEndpointVar
+	Endpoint string
+	Why      string
+}
+
+func (e *EndpointError) Error() string { return fmt.Sprintf("%s %q: %s", e.Var, e.Endpoint, e.Why) }
+
+// ParseEndpoint splits an endpoint, the value of the variable name
+// (ECS_ENDPOINT, STS_ENDPOINT), into scheme and host: the one check of
+// both, which configuration, NewECS and NewSTS all call. The SDK builds
 // URLs as scheme://host/?query, so a path, query or user is refused rather
-// than silently dropped.
-func ParseEndpoint(endpoint string) (scheme, host string, err error) {
+// than silently dropped; {regionId} may appear only in the host.
+func ParseEndpoint(name, endpoint string) (scheme, host string, err error) {
 	bad := func(why string) error {
-		return fmt.Errorf("ECS_ENDPOINT %q: %s", endpoint, why)
+		return &EndpointError{Var: name, Endpoint: endpoint, Why: why}
 	}
 	// url.Parse refuses braces in a host; check a stand-in for the region.
 	probe := strings.ReplaceAll(endpoint, regionPlaceholder, "region-placeholder")
@@ -538,6 +554,12 @@ func (b *releaseOnClose) Close() error {
 // usable answer), with every secret removed. A body that is not an ECS answer
 // is described by its status and size, never quoted (DESIGN §7).
 func (e *ECS) mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error) error {
+	return mapError(ctx, op, rt, fallbackHost, sc, err, callTimeoutError{connect: e.connectTimeout, read: e.readTimeout})
+}
+
+// mapError is ECS's and STS's mapping of what the SDK returned; timeouts
+// are the caller's own, named when the call got no answer within them.
+func mapError(ctx context.Context, op string, rt *callTransport, fallbackHost string, sc *scrubber, err error, timeouts callTimeoutError) error {
 	host := rt.hostOr(fallbackHost)
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
@@ -574,7 +596,7 @@ func (e *ECS) mapError(ctx context.Context, op string, rt *callTransport, fallba
 		// The call's own timeout, while the invocation still has time: the
 		// client's "context deadline exceeded" would read as the
 		// invocation's deadline (found by the fault matrix).
-		return &ecsapi.NetworkError{Op: op, Host: host, Err: &callTimeoutError{connect: e.connectTimeout, read: e.readTimeout}}
+		return &ecsapi.NetworkError{Op: op, Host: host, Err: &timeouts}
 	}
 	if errors.As(cause, &dns) && dns.IsNotFound {
 		// NXDOMAIN: the region has no ECS endpoint (a typo, a region that
@@ -629,40 +651,6 @@ func networkCause(err error, sc *scrubber) error {
 	return err
 }
 
-// The scrubber's regexps are compiled on first use, not at start-up.
-var (
-	// signedQueryRE finds URLs with a query: the query of a signed request
-	// holds the SecurityToken and the Signature.
-	signedQueryRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s?"'<>]*)\?[^\s"'<>]*`)
-	})
-	// secretParamRE finds the secret parameters by name, plain, URL-encoded
-	// once (a query) or twice (a StringToSign), or as JSON.
-	secretParamRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)((?:Signature|SecurityToken|AccessKeySecret)(?:=|%3D|%253D|"\s*:\s*"))[^&\s"'<>]*`)
-	})
-)
-
-// mayHoldSecretParams says whether s could match signedQueryRE or
-// secretParamRE, so that the fields of a plain answer (IDs, codes, statuses)
-// skip both: the names and "://" are ASCII, and a text that is all ASCII
-// without them matches neither. A text with other bytes goes through the
-// regexps, whose (?i) also folds letters like U+017F to ASCII.
-func mayHoldSecretParams(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return true
-		}
-	}
-	if strings.Contains(s, "://") {
-		return true
-	}
-	low := asciiLower(s)
-	return strings.Contains(low, "signature") || strings.Contains(low, "securitytoken") || strings.Contains(low, "accesskeysecret")
-}
-
-const stringToSignMarker = "server string to sign is:"
-
 // secretPiece is the shortest piece of a secret the scrubber looks for
 // (DESIGN §7): any 16 characters in a row of the AccessKeySecret or the
 // SecurityToken, in any encoding the SDK or ECS uses, are removed.
@@ -716,9 +704,10 @@ func scrubberFor(creds ecsapi.Credentials) *scrubber {
 }
 
 // scrubSecrets removes from s whatever could let its reader act with the
-// caller's credentials: ECS's echo of the StringToSign (which holds the
-// SecurityToken), signed URLs, the secret parameters, and any piece of 16 or
-// more characters of the secret and the token, in any encoding the SDK uses.
+// caller's credentials: what ecsapi.RedactSecrets removes of any text (ECS's
+// echo of the StringToSign, which holds the SecurityToken; signed URLs' queries;
+// the secret parameters), and any piece of 16 or more characters of the
+// secret and the token, in any encoding the SDK uses.
 // Every text and field that came from ECS goes through it.
 func scrubSecrets(s string, creds ecsapi.Credentials) string {
 	return scrubberFor(creds).scrub(s)
@@ -728,13 +717,7 @@ func (sc *scrubber) scrub(s string) string {
 	if s == "" {
 		return s
 	}
-	if i := strings.Index(s, stringToSignMarker); i >= 0 {
-		s = strings.TrimSpace(s[:i])
-	}
-	if mayHoldSecretParams(s) {
-		s = signedQueryRE().ReplaceAllString(s, "$1?[redacted]")
-		s = secretParamRE().ReplaceAllString(s, "$1[redacted]")
-	}
+	s = ecsapi.RedactSecrets(s)
 	for _, form := range sc.short {
 		s = strings.ReplaceAll(s, form, "[redacted]")
 	}

@@ -7,30 +7,6 @@ import (
 	"testing"
 )
 
-// The scrubber skips its regexps only for texts they cannot match.
-func TestSecretParamPrecheckMissesNothing(t *testing.T) {
-	inputs := []string{"", "InvalidInstanceId.NotFound", "i-bp67acfmxazb4p0001", "Starting",
-		"Get http://ecs.cn-hangzhou.aliyuncs.com/?Signature=abc", "SIGNATURE=abc", "securityToken%3Dxyz",
-		`{"AccessKeySecret": "x"}`, "ſignature=abc", "accesskeyſecret=1", "https://h/p?q=1", "x://y?z"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	words := []string{"Signature", "=", "%3D", "://", "?", "a", " ", "Token", "Security", "ſ", "\"", ":", "K"}
-	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(8) {
-			b.WriteString(words[rng.IntN(len(words))])
-		}
-		inputs = append(inputs, b.String())
-	}
-	for _, in := range inputs {
-		if mayHoldSecretParams(in) {
-			continue
-		}
-		if signedQueryRE().MatchString(in) || secretParamRE().MatchString(in) {
-			t.Errorf("%q skips the scrubber's regexps but matches one", in)
-		}
-	}
-}
-
 // The check that replaced a regexp compiled at start-up accepts
 // exactly what the regexp did (the handler tests the other checks so).
 func TestHostSafeRegionMatchesItsRegexp(t *testing.T) {

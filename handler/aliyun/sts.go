@@ -3,7 +3,8 @@ package aliyun
 // The STS adapter: like ecs.go for ECS, the only file that imports the
 // v1 SDK's services/sts, so that a move to the v2 SDK stays a change of one
 // file. It shares ecs.go's transport (one connection pool, each call
-// bound to the caller's context), error mapping and secret scrubber.
+// bound to the caller's context), error mapping (with STS's own timeouts)
+// and secret scrubber.
 
 import (
 	"context"
@@ -33,7 +34,7 @@ const (
 // endpoints (a function without internet access reaches no public
 // endpoint), else STS's public endpoint.
 func DefaultSTSEndpoint(ecsEndpoint string) string {
-	if _, host, err := ParseEndpoint(ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
+	if _, host, err := ParseEndpoint(ECSEndpointVar, ecsEndpoint); err == nil && strings.HasPrefix(strings.ToLower(host), "ecs-vpc.") {
 		return "https://" + stsVPCHost
 	}
 	return "https://" + stsPublicHost
@@ -56,13 +57,13 @@ var _ ecsapi.STS = (*STS)(nil)
 // NewSTS returns the STS client. endpoint is STS_ENDPOINT, a URL
 // (scheme://host[:port]) whose host may hold {regionId}, the function's
 // own region; empty means https://sts.aliyuncs.com. transport may be nil (a
-// pool of its own) or the ECS client's.
+// pool of its own) or the ECS client's (NewClients).
 func NewSTS(endpoint string, transport http.RoundTripper) (*STS, error) {
 	s := &STS{scheme: "https", hostTemplate: stsPublicHost, connectTimeout: 5 * time.Second, readTimeout: 10 * time.Second, pool: transport}
 	if endpoint != "" {
-		scheme, host, err := ParseEndpoint(endpoint)
+		scheme, host, err := ParseEndpoint(STSEndpointVar, endpoint)
 		if err != nil {
-			return nil, errors.New(strings.Replace(err.Error(), "ECS_ENDPOINT", "STS_ENDPOINT", 1))
+			return nil, err
 		}
 		s.scheme, s.hostTemplate = scheme, host
 	}
@@ -111,7 +112,7 @@ func (s *STS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsap
 	var resp *sts.AssumeRoleResponse
 	err = rt.do(func() (err error) { resp, err = client.AssumeRole(req); return err })
 	if err != nil {
-		err = (&ECS{}).mapError(ctx, op, rt, host, sc, err)
+		err = mapError(ctx, op, rt, host, sc, err, callTimeoutError{connect: s.connectTimeout, read: s.readTimeout})
 		var api *ecsapi.APIError
 		if in.ExternalID != "" && errors.As(err, &api) {
 			// STS's echo of the request (a StringToSign) would carry it:
@@ -132,4 +133,22 @@ func (s *STS) AssumeRole(ctx context.Context, creds ecsapi.Credentials, in ecsap
 		out.Expiration = exp
 	} // else zero: good for this invocation only (roleCache)
 	return out, nil
+}
+
+// NewClients returns the ECS and STS clients of the function, sharing one
+// connection pool (o.Transport, or a new one when nil): AssumeRole and the
+// ECS calls keep their connections warm in the same pool. stsEndpoint is
+// STS_ENDPOINT. Either client is nil when its endpoint is refused; err
+// then says why (both, joined).
+func NewClients(o Options, stsEndpoint string) (*ECS, *STS, error) {
+	if o.Transport == nil {
+		connect := o.ConnectTimeout
+		if connect <= 0 {
+			connect = 5 * time.Second
+		}
+		o.Transport = NewTransport(connect)
+	}
+	e, ecsErr := NewECS(o)
+	s, stsErr := NewSTS(stsEndpoint, o.Transport)
+	return e, s, errors.Join(ecsErr, stsErr)
 }

@@ -4,47 +4,43 @@ import (
 	"strings"
 )
 
-// Instances of other accounts (DESIGN §3.1, roleArn) are reached through a
-// scope: the region, and the role assumed in the account that owns them.
+// Scope is where an instance lives. Instances of other accounts (DESIGN
+// §3.1, roleArn) are reached through a scope: the region, and the role assumed in the account that owns them.
 // Inside the handler a scope stands where a region stood — the key of an
 // entry, of a pool of StartInstances calls, of a bound on concurrent calls —
 // so that (account, region, ID) is one instance everywhere; the starter's
 // call functions (start, describe, describeByTags) turn it back into a
 // region and the assumed credentials. The scope of the function's own
-// account is the bare region.
-
-// scopeSep separates region and role in a scope; no region ID holds it.
-const scopeSep = "|"
+// account has no Role.
+type Scope struct {
+	Region string
+	Role   string // the RAM role's ARN, "" for the function's own account
+}
 
 // ScopeOf is the scope of region in the account of role ("": the
 // function's own).
-func ScopeOf(region, role string) string {
-	if role == "" {
-		return region
+func ScopeOf(region, role string) Scope { return Scope{Region: region, Role: role} }
+
+// String is the scope as one string: the region, and "|role" when it is
+// another account's (the form of instance keys and of the starter's
+// messages).
+func (s Scope) String() string {
+	if s.Role == "" {
+		return s.Region
 	}
-	return region + scopeSep + role
+	return s.Region + "|" + s.Role
 }
 
-// SplitScope is ScopeOf's inverse.
-func SplitScope(scope string) (region, role string) {
-	region, role, _ = strings.Cut(scope, scopeSep)
-	return region, role
-}
-
-// RegionOf is the region of a scope.
-func RegionOf(scope string) string {
-	region, _ := SplitScope(scope)
-	return region
-}
+// Account is the account ID of the scope's role, "" for the function's own.
+func (s Scope) Account() string { return AccountOf(s.Role) }
 
 // ScopeLabel names a scope in messages: the region, and the account when
 // it is another's.
-func ScopeLabel(scope string) string {
-	region, role := SplitScope(scope)
-	if role == "" {
-		return region
+func ScopeLabel(s Scope) string {
+	if s.Role == "" {
+		return s.Region
 	}
-	return region + " (account " + AccountOf(role) + ")"
+	return s.Region + " (account " + AccountOf(s.Role) + ")"
 }
 
 // AccountOf is the account ID of a RAM role's ARN, "" for none (nor for
@@ -100,4 +96,4 @@ func CarriesAll(tags map[string]string, pairs []Tag) bool {
 
 // InstanceKey keys an instance by its scope and ID (DESIGN §4: an
 // instance is the pair everywhere).
-func InstanceKey(scope, id string) string { return scope + "/" + id }
+func InstanceKey(scope Scope, id string) string { return scope.String() + "/" + id }

@@ -38,3 +38,17 @@ func TestRoleArnCheckMatchesItsRegexp(t *testing.T) {
 		}
 	}
 }
+
+// An instance is (account, region, ID) everywhere (DESIGN §4): a scope's
+// key form is the region alone for the function's own account, so the keys
+// and messages of a single account read as before scopes existed.
+func TestScopeKeyForm(t *testing.T) {
+	own, other := ScopeOf("cn-hangzhou", ""), ScopeOf("cn-hangzhou", "acs:ram::1222333444555666:role/start-ecs-target")
+	if own.String() != "cn-hangzhou" || InstanceKey(own, "i-a") != "cn-hangzhou/i-a" || own.Account() != "" || ScopeLabel(own) != "cn-hangzhou" {
+		t.Errorf("own account: %q %q %q %q", own, InstanceKey(own, "i-a"), own.Account(), ScopeLabel(own))
+	}
+	if InstanceKey(own, "i-a") == InstanceKey(other, "i-a") || other.Account() != "1222333444555666" ||
+		ScopeLabel(other) != "cn-hangzhou (account 1222333444555666)" {
+		t.Errorf("another account: %q %q %q", InstanceKey(other, "i-a"), other.Account(), ScopeLabel(other))
+	}
+}

@@ -32,9 +32,10 @@ const (
 // instance is the pair everywhere), from the requests that named it to its
 // result.
 type Entry struct {
-	ID, Region string
-	Trigger    events.Trigger // of the first message that named it
-	Sources    []string       // the first maxKeptSources distinct sources
+	ID      string
+	Scope   ecsapi.Scope   // the region and account it lives in
+	Trigger events.Trigger // of the first message that named it
+	Sources []string       // the first maxKeptSources distinct sources
 	// moreSources counts the mentions past sources.
 	MoreSources int
 
@@ -155,7 +156,7 @@ type Plan struct {
 type accepted struct {
 	M        events.Message
 	Src      string
-	Region   string
+	Scope    ecsapi.Scope
 	req      events.StartRequest
 	IDs      []string
 	mode     int
@@ -229,12 +230,12 @@ func (p *Plan) addInvalid(errs []events.FieldError) {
 	}
 }
 
-// Entry returns the entry of (region, id), made on first mention.
-func (p *Plan) Entry(region, id string, trigger events.Trigger) *Entry {
-	k := ecsapi.InstanceKey(region, id)
+// Entry returns the entry of (scope, id), made on first mention.
+func (p *Plan) Entry(scope ecsapi.Scope, id string, trigger events.Trigger) *Entry {
+	k := ecsapi.InstanceKey(scope, id)
 	e, ok := p.ByKey[k]
 	if !ok {
-		e = &Entry{ID: id, Region: region, Trigger: trigger}
+		e = &Entry{ID: id, Scope: scope, Trigger: trigger}
 		p.ByKey[k] = e
 		p.Entries = append(p.Entries, e)
 	}
@@ -270,19 +271,13 @@ func sourceOf(m events.Message) string {
 	return string(m.Trigger)
 }
 
-// PlanMessage plans one message into p.
+// PlanMessage plans one message into p: an ignored one is reported, an
+// expired, invalid or not-today one refused or ignored, a sequence kept for
+// runSequence, and a request (or each of its targets) accepted.
 func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	src := sourceOf(m)
 	if m.Ignored != "" {
-		if len(m.Errors) > 0 {
-			// A payload the operator wrote that is no start request nor a
-			// known event: a mistake to be seen (DESIGN §4).
-			p.addInvalid(m.Errors)
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
-				Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
-			return
-		}
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+		p.ignoreMessage(m, src)
 		return
 	}
 	req := m.Request
@@ -294,6 +289,47 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 	}
 	errs := append(append([]events.FieldError(nil), m.Errors...), ValidateRequest(req, len(m.Errors) > 0)...)
 	region, from := pl.ResolveRegion(m, inv)
+	errs = regionErrors(req, region, from, errs)
+	if len(errs) > 0 {
+		p.refuseMessage(m, src, region, req, errs)
+		return
+	}
+	if m.RequireRestartTag && pl.Rules.RestartTag == nil {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
+		return
+	}
+	switch {
+	case req.Sequence != nil:
+		// notAfter, skipDates and timeZone are the groups' defaults,
+		// judged group by group (runSequence).
+		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
+	case req.Targets != nil:
+		pl.acceptTargets(p, inv, m, src, region, req)
+	default:
+		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
+			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
+			return
+		}
+		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
+	}
+}
+
+// ignoreMessage reports a message that is no start request: a payload the
+// operator wrote that is no start request nor a known event is a mistake
+// to be seen (DESIGN §4), any other is ignored quietly.
+func (p *Plan) ignoreMessage(m events.Message, src string) {
+	if len(m.Errors) > 0 {
+		p.addInvalid(m.Errors)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
+			Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
+		return
+	}
+	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+}
+
+// regionErrors is errs with what is wrong of the region (resolved from
+// from) added.
+func regionErrors(req events.StartRequest, region, from string, errs []events.FieldError) []events.FieldError {
 	switch {
 	case req.Targets != nil || req.Sequence != nil:
 		// Each target and group takes the outer region when it names
@@ -318,41 +354,27 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 		errs = append(errs, events.FieldError{Field: req.FieldName("regionId"),
 			Message: fmt.Sprintf("%s (from %s) is not a region ID like cn-hangzhou", Quote(region), from)})
 	}
-	if len(errs) > 0 {
-		if req.Targets == nil && req.Sequence == nil {
-			p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
-			return
-		}
-		// The request is refused whole; each target's (or group's)
-		// instances are reported in their own region and account.
-		p.addInvalid(errs)
-		p.refuseParts(m, src, region, req, errs)
-		if namedTargetIDs(req) == 0 {
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
-		}
+	return errs
+}
+
+// refuseMessage refuses an invalid request whole; each target's (or
+// group's) instances are reported in their own region and account.
+func (p *Plan) refuseMessage(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+	if req.Targets == nil && req.Sequence == nil {
+		p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 		return
 	}
-	if m.RequireRestartTag && !pl.Rules.RestartTag {
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: "ECS state-change events are ignored: RESTART_TAG is not set (DESIGN §4)", Trigger: string(m.Trigger)}, ids)
-		return
+	p.addInvalid(errs)
+	p.refuseParts(m, src, region, req, errs)
+	if namedTargetIDs(req) == 0 {
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
 	}
-	if req.Sequence != nil {
-		// notAfter, skipDates and timeZone are the groups' defaults,
-		// judged group by group (runSequence).
-		p.Sequences = append(p.Sequences, &Sequence{M: m, Src: src, region: region, Req: req})
-		return
-	}
-	if req.Targets == nil {
-		if reason := pl.NotToday(m, req, inv.Start, ""); reason != "" {
-			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
-			return
-		}
-		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
-		return
-	}
-	// targets (DESIGN §3.1): one request per target, in order, each with
-	// every outer field as its default, judged (expiry, skip dates in its
-	// own zone) and planned on its own.
+}
+
+// acceptTargets plans a request's targets (DESIGN §3.1): one request per
+// target, in order, each with every outer field as its default, judged
+// (expiry, skip dates in its own zone) and planned on its own.
+func (pl *Planner) acceptTargets(p *Plan, inv *Invocation, m events.Message, src, region string, req events.StartRequest) {
 	for i, t := range req.Targets {
 		t = Inherit(req, region, t)
 		if reason := pl.NotToday(m, t, inv.Start, fmt.Sprintf("targets[%d] in %s", i, ecsapi.ScopeLabel(ecsapi.ScopeOf(t.RegionID, t.RoleArn)))); reason != "" {
@@ -483,14 +505,14 @@ func (p *Plan) refuseParts(m events.Message, src, region string, req events.Star
 // accept plans a valid request (or target) that passed expiry and the skip
 // dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
 // now, or after the tag lookups before it.
-func (pl *Planner) accept(p *Plan, m events.Message, src, scope string, req events.StartRequest) {
+func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Scope, req events.StartRequest) {
 	ids := UniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
 		mode = modeDry
 	}
 	batch, _ := normalBatch(req.Batch())
-	a := &accepted{M: m, Src: src, Region: scope, req: req, IDs: ids, mode: mode, batch: batch,
+	a := &accepted{M: m, Src: src, Scope: scope, req: req, IDs: ids, mode: mode, batch: batch,
 		Tags: TagPairs(req.Tags), Selects: len(req.InstanceIDs) == 0 && req.Tags != nil}
 	if role := req.RoleArn; role != "" && !pl.Rules.AllowedRoles[role] && a.Selects {
 		// Nothing to look up without assuming the role, which is not
@@ -535,7 +557,7 @@ func TagPairs(tags []events.TagFilter) []ecsapi.Tag {
 // merges them into the plan: one entry per (region, ID), its AllTogether
 // group, its tags and wait.
 func (pl *Planner) Commit(p *Plan, a *accepted) {
-	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Region, a.req, a.IDs, a.mode, a.batch
+	m, src, region, req, ids, mode, batch := a.M, a.Src, a.Scope, a.req, a.IDs, a.mode, a.batch
 	if batch == ecsapi.AllTogether {
 		// Overlapping AllTogether requests are one all-or-nothing call,
 		// which holds at most 100 instances: the request that would pass
@@ -558,39 +580,54 @@ func (pl *Planner) Commit(p *Plan, a *accepted) {
 		}
 	}
 	if len(p.Counted)+fresh > pl.Rules.MaxInstances {
-		// One entry for the request, never one per ID (DESIGN §4); it
-		// lists the instances no earlier request brought in.
-		refused := make([]string, 0, min(fresh, MaxListedIDs+1))
-		for _, id := range ids {
-			if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
-				refused = append(refused, id)
-			}
-		}
-		what := fmt.Sprintf("names %d instances in %s", len(ids), region)
-		if a.Selects {
-			what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
-			if len(ids) > pl.Rules.MaxInstances {
-				what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
-			}
-		}
-		ig := result.IgnoredEvent{Source: src, Code: result.CodeTooManyInstances, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
-				what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
-		p.IgnoreCounted(ig, refused, fresh)
+		pl.refuseTooMany(p, a, fresh)
 		return
 	}
 	p.Requests++
 	if req.DryRun {
 		p.DryRuns++
 	}
+	p.merge(a)
+}
+
+// refuseTooMany refuses the accepted request a, whose fresh instances (no
+// earlier request brought them in) would bring the invocation over
+// MAX_INSTANCES: one entry for the request, never one per ID (DESIGN §4);
+// it lists the instances no earlier request brought in.
+func (pl *Planner) refuseTooMany(p *Plan, a *accepted, fresh int) {
+	region, ids := a.Scope, a.IDs
+	refused := make([]string, 0, min(fresh, MaxListedIDs+1))
+	for _, id := range ids {
+		if !p.Counted[ecsapi.InstanceKey(region, id)] && len(refused) <= MaxListedIDs {
+			refused = append(refused, id)
+		}
+	}
+	what := fmt.Sprintf("names %d instances in %s", len(ids), region)
+	if a.Selects {
+		what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
+		if len(ids) > pl.Rules.MaxInstances {
+			what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
+		}
+	}
+	ig := result.IgnoredEvent{Source: a.Src, Code: result.CodeTooManyInstances, Trigger: string(a.M.Trigger),
+		Reason: fmt.Sprintf("TooManyInstances: the request %s, %d of them new, which would bring the invocation to %d distinct instances, over MAX_INSTANCES (%d); nothing of it was sent",
+			what, fresh, len(p.Counted)+fresh, pl.Rules.MaxInstances)}
+	p.IgnoreCounted(ig, refused, fresh)
+}
+
+// merge counts a's instances and merges them into p's entries: one per
+// (region, ID), with its sources, the tags it must carry, its wait, what
+// a selection's lookup said of it, and its AllTogether group.
+func (p *Plan) merge(a *accepted) {
+	m, mode := a.M, a.mode
 	// A selection's instances carry its tags (checked on the lookup's
 	// answer): they are named as if by ID.
 	narrows := a.Tags != nil && !a.Selects
 	var members []*Entry
-	for _, id := range ids {
-		p.Counted[ecsapi.InstanceKey(region, id)] = true
-		e := p.Entry(region, id, m.Trigger)
-		e.AddSource(src)
+	for _, id := range a.IDs {
+		p.Counted[ecsapi.InstanceKey(a.Scope, id)] = true
+		e := p.Entry(a.Scope, id, m.Trigger)
+		e.AddSource(a.Src)
 		if !e.named[mode] {
 			e.named[mode], e.restartTag[mode] = true, m.RequireRestartTag
 		} else {
@@ -607,22 +644,20 @@ func (pl *Planner) Commit(p *Plan, a *accepted) {
 		if info, ok := a.Infos[id]; ok {
 			e.Info, e.InfoRequestID = &info, a.LookupID
 		}
-		if batch == ecsapi.AllTogether {
-			members = append(members, e)
-		}
+		members = append(members, e)
 	}
-	if batch == ecsapi.AllTogether {
+	if a.batch == ecsapi.AllTogether {
 		join(members, mode)
 	}
 }
 
 // groupSize is how many instances the AllTogether group of mode would hold if
 // a request naming ids in region joined it. At most 100 IDs: linear overall.
-func (p *Plan) groupSize(region string, ids []string, mode int) int {
+func (p *Plan) groupSize(scope ecsapi.Scope, ids []string, mode int) int {
 	var roots []*AtGroup
 	n := 0
 	for _, id := range ids {
-		e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]
+		e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]
 		if !ok || e.at[mode] == nil {
 			n++
 			continue
@@ -674,14 +709,14 @@ func summarizeErrors(errs []events.FieldError) string {
 // its own defect (or the request's first) and a count of the others; nothing of
 // it is sent. Beyond MAX_INSTANCES refused instances, a request's instances are
 // summed up in one Ignored entry instead of one result each.
-func (p *Plan) refuse(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuse(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
 	p.addInvalid(errs)
-	p.refuseInstances(m, src, region, req, errs)
+	p.refuseInstances(m, src, scope, req, errs)
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *Plan) refuseInstances(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
+func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
@@ -707,7 +742,7 @@ func (p *Plan) refuseInstances(m events.Message, src, region string, req events.
 				msg += fmt.Sprintf(" (and %d more defects in the request)", len(errs)-1)
 			}
 		}
-		e := p.Entry(region, id, m.Trigger)
+		e := p.Entry(scope, id, m.Trigger)
 		e.AddSource(src)
 		if e.fallback == nil {
 			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
@@ -740,18 +775,19 @@ func (pl *Planner) notPlanned(p *Plan, inv *Invocation, msgs []events.Message) {
 	for _, m := range msgs {
 		src := sourceOf(m)
 		region, _ := pl.ResolveRegion(m, inv)
+		scope := ecsapi.ScopeOf(region, "") // as the function's own account's
 		listed := false
 		for _, id := range m.Request.InstanceIDs {
 			if id == "" {
 				continue
 			}
-			if e, ok := p.ByKey[ecsapi.InstanceKey(region, id)]; ok {
+			if e, ok := p.ByKey[ecsapi.InstanceKey(scope, id)]; ok {
 				e.AddSource(src)
 				continue
 			}
 			if p.unplanned < p.MaxInstances {
 				p.unplanned++
-				e := p.Entry(region, id, m.Trigger)
+				e := p.Entry(scope, id, m.Trigger)
 				e.AddSource(src)
 				e.fallback = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true, Message: why}
 				listed = true
@@ -814,7 +850,7 @@ func (p *Plan) Finish(pl *Planner) {
 			r.members = append(r.members, e)
 			e.Group = r
 		}
-		if why := pl.denied(e.Region, e.ID); why != "" {
+		if why := pl.denied(e.Scope, e.ID); why != "" {
 			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
 		}
 	}
@@ -963,8 +999,8 @@ func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, fro
 }
 
 // denied says why the allow-lists forbid starting the instance, or "".
-func (pl *Planner) denied(scope, id string) string {
-	region, role := ecsapi.SplitScope(scope)
+func (pl *Planner) denied(scope ecsapi.Scope, id string) string {
+	region, role := scope.Region, scope.Role
 	if role != "" && !pl.Rules.AllowedRoles[role] {
 		return RoleNotAllowed(role)
 	}
@@ -984,4 +1020,207 @@ func JoinFieldErrors(errs []events.FieldError) string {
 		parts[i] = e.Field + ": " + e.Message
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Selection is what the lookup of a pending tag selection said, handed to
+// the plan as data: the instances found when Done, else why not.
+type Selection struct {
+	NoCredentials bool // the invocation carries none: nothing was looked up
+	Done          bool // the lookup read every page
+	Found         []ecsapi.InstanceInfo
+	// Permanent, Code and Message say why a lookup not Done ended:
+	// refused for good, or cut short (a retry can mend it).
+	Permanent     bool
+	Code, Message string
+	RequestID     string // the lookup's last RequestId
+}
+
+// ApplySelections commits the pending requests in order, each tag
+// selection (facts[i] for p.Pending[i]) with the instances it found, and
+// finishes the plan. A selection that finds nothing is Ignored with a
+// reason naming its region and tags; one whose lookup failed is Ignored
+// with the failure's code, and, when a retry can mend it, makes the
+// invocation unfinished (Unresolved).
+func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
+	pending := p.Pending
+	p.Pending = nil
+	for i, a := range pending {
+		if !a.Selects {
+			pl.Commit(p, a)
+			continue
+		}
+		f := facts[i]
+		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
+		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
+		switch {
+		case f.NoCredentials:
+			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+			p.Ignore(ig, nil)
+			continue
+		case !f.Done:
+			ig.Code = f.Code
+			if f.Permanent {
+				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, f.Message)
+			} else {
+				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, f.Message)
+				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope), f.Code))
+			}
+			p.Ignore(ig, nil)
+			continue
+		case len(f.Found) == 0:
+			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
+			p.Ignore(ig, nil)
+			continue
+		}
+		a.IDs = make([]string, len(f.Found))
+		a.Infos = make(map[string]ecsapi.InstanceInfo, len(f.Found))
+		a.LookupID = f.RequestID
+		for j, in := range f.Found {
+			a.IDs[j] = in.InstanceID
+			a.Infos[in.InstanceID] = in
+		}
+		pl.Commit(p, a)
+	}
+	p.Finish(pl)
+}
+
+// Lookup is what a DescribeInstances lookup said of one entry's instance,
+// handed to the plan as data (ApplyLookup).
+type Lookup struct {
+	// Failed is the entry's result when the lookup did not succeed.
+	Failed *result.InstanceResult
+	Found  bool
+	Info   ecsapi.InstanceInfo
+	// RequestID is the lookup's RequestId.
+	RequestID string
+	// Settled is what the answer alone decides when the instance is not
+	// to start (a security lock, Running or Starting), else nil; applied
+	// only to an instance a tag selection found (DESIGN §3.1).
+	Settled *result.InstanceResult
+}
+
+// ApplyLookup judges e on what its lookup l said, before any start: the
+// tags ALLOWED_TAG and RESTART_TAG require and those that narrow named
+// instances, then, for an instance a tag selection found, what l settles
+// with no StartInstances call. It says whether e is decided (false: e is
+// still to start).
+func (pl *Planner) ApplyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
+	if l.Failed != nil {
+		e.Result = l.Failed
+		return true
+	}
+	info := l.Info
+	allowed, restart := pl.Rules.AllowedTag, pl.Rules.RestartTag
+	switch {
+	case !l.Found:
+		e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeNotFound, EcsRequestID: l.RequestID,
+			Message: "DescribeInstances does not know the instance in " + ecsapi.ScopeLabel(e.Scope), Advice: result.Advice(result.CodeNotFound)}
+	case allowed != nil && info.Tags[allowed.Key] != allowed.Value:
+		e.Result = notCarrying(info, l.RequestID, fmt.Sprintf("the instance does not carry the tag ALLOWED_TAG requires (%s)", allowed))
+	case e.NeedsRestartTag && info.Tags[restart.Key] != restart.Value:
+		p.Ignore(result.IgnoredEvent{Source: strings.Join(e.Sources, ", "), Trigger: string(e.Trigger),
+			Reason: fmt.Sprintf("in %s, the stopped instance does not carry the restart tag %s", ecsapi.ScopeLabel(e.Scope), restart)}, []string{e.ID})
+	case len(e.NeedTags) > 0 && !carriesOne(info.Tags, e.NeedTags):
+		e.Result = notCarrying(info, l.RequestID, fmt.Sprintf("the instance does not carry the tags the request narrows its instances by (%s)", ecsapi.TagList(e.NeedTags[0])))
+	case e.Info != nil && l.Settled != nil:
+		// What the selection's lookup said decides, as in the starter.
+		e.Result = l.Settled
+	default:
+		return false
+	}
+	return true
+}
+
+// notCarrying is the refusal of an instance that lacks a tag a rule
+// requires.
+func notCarrying(info ecsapi.InstanceInfo, requestID, msg string) *result.InstanceResult {
+	return &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, EcsRequestID: requestID,
+		PreviousStatus: info.Status, CurrentStatus: info.Status, Message: msg}
+}
+
+// carriesOne says whether tags hold every pair of one of the sets.
+func carriesOne(tags map[string]string, sets [][]ecsapi.Tag) bool {
+	for _, set := range sets {
+		if ecsapi.CarriesAll(tags, set) {
+			return true
+		}
+	}
+	return false
+}
+
+// Wait is the entries of one scope that wait for Running until the same
+// time.
+type Wait struct {
+	Scope   ecsapi.Scope
+	Until   time.Time
+	Entries []*Entry
+}
+
+// Waits are the entries that requests with wait started (or found
+// running per ECS's answer but not yet Running), grouped by scope and the
+// end of their wait (start plus the wait), in plan order (DESIGN §3.1).
+func (p *Plan) Waits(start time.Time) []Wait {
+	type key struct {
+		scope ecsapi.Scope
+		until time.Time
+	}
+	at := map[key]int{}
+	var waits []Wait
+	for _, e := range p.Entries {
+		if e.Wait <= 0 || e.DryRun || e.Result == nil || e.Result.CurrentStatus == "Running" {
+			continue
+		}
+		if o := e.Result.Outcome; o != result.Started && o != result.AlreadyRunning {
+			continue
+		}
+		k := key{e.Scope, start.Add(e.Wait)}
+		i, ok := at[k]
+		if !ok {
+			i = len(waits)
+			at[k] = i
+			waits = append(waits, Wait{Scope: k.scope, Until: k.until})
+		}
+		waits[i].Entries = append(waits[i].Entries, e)
+	}
+	return waits
+}
+
+// Seen is what a wait's polls said of one entry's instance, handed to the
+// plan as data (ApplyWait).
+type Seen struct {
+	Status       string // the last status seen, "" when none
+	Running      bool
+	RunningAfter time.Duration
+	// PollFailed: the polls were refused for good (Code, Message);
+	// DeadlineFirst: the invocation's deadline came before the wait's end.
+	PollFailed    bool
+	Code, Message string
+	DeadlineFirst bool
+}
+
+// ApplyWait records what the wait saw of e: Running, or else Unfinished
+// (WaitTimeout, or the polls' code when they were refused), with the status
+// last seen (DESIGN §3.1).
+func (e *Entry) ApplyWait(s Seen) {
+	if s.Status != "" {
+		e.Result.CurrentStatus = s.Status
+	}
+	if s.Running {
+		e.Waited, e.RunningAfter = true, s.RunningAfter
+		return
+	}
+	why, code := "the wait ended", result.CodeWaitTimeout
+	switch {
+	case s.PollFailed:
+		why, code = "DescribeInstances failed while waiting ("+s.Code+": "+s.Message+")", s.Code
+	case s.DeadlineFirst:
+		why = "the invocation's deadline came"
+	}
+	status := s.Status
+	if status == "" {
+		status = "not seen"
+	}
+	e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
+		PreviousStatus: e.Result.PreviousStatus, CurrentStatus: s.Status, EcsRequestID: e.Result.EcsRequestID,
+		Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
 }

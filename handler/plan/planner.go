@@ -6,7 +6,11 @@
 // it imports neither the starter nor the adapters.
 package plan
 
-import "time"
+import (
+	"time"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+)
 
 // Rules are what the configuration says to planning (DESIGN §6): the
 // limits, the allow-lists, the defaults, expiry and the skip dates.
@@ -17,12 +21,14 @@ type Rules struct {
 	AllowedRegions  map[string]bool
 	AllowedIDs      map[string]bool
 	AllowedRoles    map[string]bool
-	// RestartTag says whether RESTART_TAG is set: without it, ECS
-	// state-change events are ignored.
-	RestartTag bool
-	DryRunOnly bool
-	SkipDates  []string
-	TimeZone   *time.Location
+	// AllowedTag (ALLOWED_TAG) is the tag every instance must carry, nil
+	// for none; RestartTag (RESTART_TAG) the one a stopped instance of an
+	// ECS state-change event must carry, nil when unset: such events are
+	// then ignored.
+	AllowedTag, RestartTag *ecsapi.Tag
+	DryRunOnly             bool
+	SkipDates              []string
+	TimeZone               *time.Location
 }
 
 // Invocation is what planning knows of the invocation: the function's own

@@ -71,10 +71,10 @@ func (p *Plan) Absorb(sp *Plan, i int) string {
 		if e.Result != nil && stop == "" {
 			switch e.Result.Outcome {
 			case result.Rejected, result.Failed, result.Unfinished:
-				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.ID, ecsapi.ScopeLabel(e.Region), e.Result.Outcome, e.Result.Code)
+				stop = fmt.Sprintf("sequence[%d] stopped the sequence: %s in %s is %s (%s)", i, e.ID, ecsapi.ScopeLabel(e.Scope), e.Result.Outcome, e.Result.Code)
 			}
 		}
-		k := ecsapi.InstanceKey(e.Region, e.ID)
+		k := ecsapi.InstanceKey(e.Scope, e.ID)
 		have, ok := p.ByKey[k]
 		if !ok {
 			p.ByKey[k] = e

@@ -1,6 +1,9 @@
 package result
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Codes this function sets itself.
 const (
@@ -42,31 +45,52 @@ const CodeSequenceStopped = "SequenceStopped"
 // lock is lifted.
 const CodeInstanceLocked = "InstanceLocked"
 
-// Advice says what an operator can do about a failure (the seed's error table).
+// Advice says what an operator can do about a failure (the seed's error
+// table): the advice of the first row of adviceTable whose code matches.
 func Advice(code string) string {
-	switch {
-	case code == CodeInvalidRegionID:
-		return "check the region ID: no ECS endpoint exists for it (a typo, or a region that does not exist); with ECS_ENDPOINT set, check that its host exists for this region"
-	case code == CodeNotFound || code == "InvalidInstanceIds.NotFound" || strings.Contains(code, "MalFormed"):
-		return "check the instance ID and that it lives in this region"
-	case strings.Contains(code, "InsufficientBalance") || strings.Contains(code, "Arrearage") || strings.Contains(code, "financial"):
-		return "add funds to the account, then start the instance again"
-	case strings.Contains(code, "NoStock") || strings.Contains(code, "ResourceNotAvailable") || strings.Contains(code, "Zone"):
-		return "the zone has no stock for this instance type: try again later, or change the instance type or zone"
-	case strings.Contains(code, "KMS") || strings.Contains(code, "CMK"):
-		return "enable the KMS key that encrypts the instance's disks, then start it again"
-	case strings.Contains(code, "NoSystemDisk") || strings.Contains(code, "SystemDisk"):
-		return "attach a system disk to the instance, then start it again"
-	case code == CodeLockedForSecurity || strings.Contains(code, "Locked"):
-		return "the instance is locked and every operation on it is prohibited: wait until the lock's reason is resolved (see OperationLocks; contact support for a security lock)"
-	case code == CodeMissingCredentials:
-		return "attach a RAM role with ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus to the function (s.yaml role)"
-	case strings.HasPrefix(code, "Forbidden") || strings.HasPrefix(code, "NoPermission"):
-		return "grant the function's role ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus on this instance (see ram/policy.json)"
-	case strings.HasPrefix(code, "InvalidSecurityToken") || strings.HasPrefix(code, "InvalidAccessKeyId") || code == "SignatureDoesNotMatch":
-		return "the credentials were refused: check the function's role, or the ALIBABA_CLOUD_* variables outside FC"
-	case strings.HasPrefix(code, CodeIncorrectStatus):
-		return "the instance is in a state that cannot be started; check its status in the console"
+	for _, row := range adviceTable {
+		if row.matches(code) {
+			return row.advice
+		}
 	}
 	return ""
+}
+
+// adviceRow matches a code that is one of is, contains one of contains, or
+// starts with one of prefix.
+type adviceRow struct {
+	is, contains, prefix []string
+	advice               string
+}
+
+func (r adviceRow) matches(code string) bool {
+	return slices.Contains(r.is, code) ||
+		slices.ContainsFunc(r.contains, func(s string) bool { return strings.Contains(code, s) }) ||
+		slices.ContainsFunc(r.prefix, func(s string) bool { return strings.HasPrefix(code, s) })
+}
+
+// adviceTable is read in order: the first row that matches wins.
+var adviceTable = []adviceRow{
+	{is: []string{CodeInvalidRegionID},
+		advice: "check the region ID: no ECS endpoint exists for it (a typo, or a region that does not exist); with ECS_ENDPOINT set, check that its host exists for this region"},
+	{is: []string{CodeNotFound, "InvalidInstanceIds.NotFound"}, contains: []string{"MalFormed"},
+		advice: "check the instance ID and that it lives in this region"},
+	{contains: []string{"InsufficientBalance", "Arrearage", "financial"},
+		advice: "add funds to the account, then start the instance again"},
+	{contains: []string{"NoStock", "ResourceNotAvailable", "Zone"},
+		advice: "the zone has no stock for this instance type: try again later, or change the instance type or zone"},
+	{contains: []string{"KMS", "CMK"},
+		advice: "enable the KMS key that encrypts the instance's disks, then start it again"},
+	{contains: []string{"NoSystemDisk", "SystemDisk"},
+		advice: "attach a system disk to the instance, then start it again"},
+	{is: []string{CodeLockedForSecurity}, contains: []string{"Locked"},
+		advice: "the instance is locked and every operation on it is prohibited: wait until the lock's reason is resolved (see OperationLocks; contact support for a security lock)"},
+	{is: []string{CodeMissingCredentials},
+		advice: "attach a RAM role with ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus to the function (s.yaml role)"},
+	{prefix: []string{"Forbidden", "NoPermission"},
+		advice: "grant the function's role ecs:StartInstances, ecs:DescribeInstances and ecs:DescribeInstanceStatus on this instance (see ram/policy.json)"},
+	{is: []string{"SignatureDoesNotMatch"}, prefix: []string{"InvalidSecurityToken", "InvalidAccessKeyId"},
+		advice: "the credentials were refused: check the function's role, or the ALIBABA_CLOUD_* variables outside FC"},
+	{prefix: []string{CodeIncorrectStatus},
+		advice: "the instance is in a state that cannot be started; check its status in the console"},
 }

@@ -119,19 +119,7 @@ func classifyCall(err error) Verdict {
 	if errors.As(err, &ne) {
 		return Verdict{Class: transient, Code: result.CodeNetworkError, Message: ne.Error()}
 	}
-	return Verdict{Class: transient, Code: result.CodeNetworkError, Message: "ECS call failed: " + redactMessage(err.Error())}
-}
-
-// redactMessage keeps only the first line of an unexpected error's text: the SDK's
-// errors put signed URLs on later lines or after a colon, and the ECS adapter has
-// already removed what it knows; this is the last fence.
-func redactMessage(s string) string {
-	for _, marker := range []string{"Signature=", "SecurityToken=", "AccessKeyId=", "http://", "https://"} {
-		if i := strings.Index(s, marker); i >= 0 {
-			s = s[:i] + "[redacted]"
-		}
-	}
-	return s
+	return Verdict{Class: transient, Code: result.CodeNetworkError, Message: "ECS call failed: " + ecsapi.RedactSecrets(err.Error())}
 }
 
 // classOfCode classifies an ECS error code, as an answer to a whole call or as

@@ -2,6 +2,7 @@ package starter
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,20 @@ func TestSDKCallTimeoutIsNotTheInvocationDeadline(t *testing.T) {
 	_, err = e.StartInstances(ctx, creds, in)
 	if v := classify(err); v.Code != result.CodeDeadlineExceeded {
 		t.Fatalf("the invocation's deadline: %s %q", v.Code, v.Message)
+	}
+}
+
+// DESIGN §7: an error of no known type is reported with the secrets
+// removed by the one remover (ecsapi.RedactSecrets), whatever form they
+// take: a signed URL's query, a JSON SecurityToken.
+func TestUnknownErrorIsRedactedByTheOneRemover(t *testing.T) {
+	for _, text := range []string{
+		`decode: {"SecurityToken": "CAIS-never-shown", "x": 1}`,
+		"Get https://ecs.cn-hangzhou.aliyuncs.com/?Signature=never-shown&SecurityToken=CAIS-never-shown: EOF",
+	} {
+		v := classify(errors.New(text))
+		if strings.Contains(v.Message, "never-shown") || v.Message != "ECS call failed: "+ecsapi.RedactSecrets(text) {
+			t.Errorf("classify(%q).Message = %q", text, v.Message)
+		}
 	}
 }

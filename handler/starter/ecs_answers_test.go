@@ -166,13 +166,13 @@ func TestRegionWithoutEndpointIsInvalidRegionID(t *testing.T) {
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: fastBackoff}
 		before := queries.Load()
 		for _, g := range []Group{
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-c"}, BatchOptimization: ecsapi.AllTogether},
-			{RegionID: "xx-nowhere-9", InstanceIDs: []string{"i-d"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
+			{Scope: ecsapi.Scope{Region: "xx-nowhere-9"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
+			{Scope: ecsapi.Scope{Region: "xx-nowhere-9"}, InstanceIDs: []string{"i-c"}, BatchOptimization: ecsapi.AllTogether},
+			{Scope: ecsapi.Scope{Region: "xx-nowhere-9"}, InstanceIDs: []string{"i-d"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 		} {
 			res, _ := s.startAll(context.Background(), sdkSTS, []Group{g})
 			for _, id := range g.InstanceIDs {
-				ir := res[ecsapi.InstanceKey("xx-nowhere-9", id)]
+				ir := res[ecsapi.InstanceKey(ecsapi.Scope{Region: "xx-nowhere-9"}, id)]
 				if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || ir.Advice == "" || ir.Retryable {
 					t.Fatalf("%+v: %s = %+v, want Failed %s with advice", g, id, ir, result.CodeInvalidRegionID)
 				}

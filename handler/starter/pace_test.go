@@ -55,7 +55,7 @@ func TestThrottledGroupsAllStartWhileECSAcceptsOthers(t *testing.T) {
 			ids = append(ids, fmt.Sprintf("i-pace%03d%03d", g, i))
 		}
 		all = append(all, ids...)
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: ids, BatchOptimization: ecsapi.SuccessFirst})
+		groups = append(groups, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: ids, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: Backoff{Base: time.Millisecond, Max: 20 * time.Millisecond, Attempts: 3}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -96,7 +96,7 @@ func TestThrottlingForAWindowWaitsForTheNextOne(t *testing.T) {
 	s := &Starter{ECS: f, MaxConcurrent: 8, Backoff: b}
 	var groups []Group
 	for g := range 5 {
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-window%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
+		groups = append(groups, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{fmt.Sprintf("i-window%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*window+lastPollTime)
 	defer cancel()
@@ -124,7 +124,7 @@ func TestEndlessThrottlingWaitsOutTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	begin := time.Now()
-	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-never0001"}, BatchOptimization: ecsapi.SuccessFirst}})
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-never0001"}, BatchOptimization: ecsapi.SuccessFirst}})
 	if ir := outcomeOf(t, res, "i-never0001"); ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" {
 		t.Errorf("%+v, want Unfinished with Throttling.User", ir)
 	}
@@ -148,7 +148,7 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 	s.ECS = &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		calls++
 		if calls == 1 {
-			pace := r.paceOf("cn-hangzhou", apiStart)
+			pace := r.paceOf(ecsapi.Scope{Region: "cn-hangzhou"}, apiStart)
 			pace.mu.Lock()
 			pace.interval = time.Hour // the next turn is far past the deadline
 			pace.mu.Unlock()
@@ -157,8 +157,8 @@ func TestNoCallWhenThePaceLeavesNoTurnBeforeTheDeadline(t *testing.T) {
 		<-ctx.Done() // a call in flight when the deadline comes
 		return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 	}}
-	r.successFirst(ctx, "cn-hangzhou", []string{"i-paced0001"})
-	ir := r.results[ecsapi.InstanceKey("cn-hangzhou", "i-paced0001")]
+	r.successFirst(ctx, ecsapi.Scope{Region: "cn-hangzhou"}, []string{"i-paced0001"})
+	ir := r.results[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, "i-paced0001")]
 	if ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || calls != 1 {
 		t.Fatalf("after %d calls: %s %s, want Unfinished with Throttling.User after 1 call", calls, ir.Outcome, ir.Code)
 	}
@@ -188,7 +188,7 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	var groups []Group
 	for g := range 6 {
 		for _, region := range []string{"cn-hangzhou", "cn-shanghai"} {
-			groups = append(groups, Group{RegionID: region, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: ecsapi.SuccessFirst})
+			groups = append(groups, Group{Scope: ecsapi.Scope{Region: region}, InstanceIDs: []string{fmt.Sprintf("i-%s%04d", region[3:], g)}, BatchOptimization: ecsapi.SuccessFirst})
 		}
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3, Window: 20 * time.Millisecond}}
@@ -199,13 +199,13 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, g := range groups {
-		wg.Go(func() { r.successFirst(ctx, g.RegionID, g.InstanceIDs) })
+		wg.Go(func() { r.successFirst(ctx, g.Scope, g.InstanceIDs) })
 	}
 	wg.Wait()
 	started := 0
 	for _, g := range groups {
-		ir := r.results[ecsapi.InstanceKey(g.RegionID, g.InstanceIDs[0])]
-		switch g.RegionID {
+		ir := r.results[ecsapi.InstanceKey(g.Scope, g.InstanceIDs[0])]
+		switch g.Scope.Region {
 		case "cn-shanghai":
 			if ir.Outcome != result.Started {
 				t.Errorf("%s = %s %s: throttling in cn-hangzhou held back cn-shanghai", g.InstanceIDs[0], ir.Outcome, ir.Code)
@@ -219,14 +219,14 @@ func TestThePaceIsPerRegion(t *testing.T) {
 	if started != 1 {
 		t.Errorf("%d cn-hangzhou instances started, want the 1 its quota allowed", started)
 	}
-	if r.paceOf("cn-hangzhou", apiStart).acceptedCalls() != 1 || r.paceOf("cn-shanghai", apiStart).acceptedCalls() != 6 {
+	if r.paceOf(ecsapi.Scope{Region: "cn-hangzhou"}, apiStart).acceptedCalls() != 1 || r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).acceptedCalls() != 6 {
 		t.Errorf("accepted calls: cn-hangzhou %d, cn-shanghai %d; want 1 and 6, counted apart",
-			r.paceOf("cn-hangzhou", apiStart).acceptedCalls(), r.paceOf("cn-shanghai", apiStart).acceptedCalls())
+			r.paceOf(ecsapi.Scope{Region: "cn-hangzhou"}, apiStart).acceptedCalls(), r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).acceptedCalls())
 	}
-	r.paceOf("cn-shanghai", apiStart).mu.Lock()
-	defer r.paceOf("cn-shanghai", apiStart).mu.Unlock()
-	if r.paceOf("cn-shanghai", apiStart).interval != 0 {
-		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf("cn-shanghai", apiStart).interval)
+	r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).mu.Lock()
+	defer r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).mu.Unlock()
+	if r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).interval != 0 {
+		t.Errorf("cn-shanghai is paced (%s) though ECS throttled none of its calls", r.paceOf(ecsapi.Scope{Region: "cn-shanghai"}, apiStart).interval)
 	}
 }
 
@@ -260,7 +260,7 @@ func TestQueuedCallsWaitForTheirTurn(t *testing.T) {
 	}}
 	var groups []Group
 	for g := range 24 {
-		groups = append(groups, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{fmt.Sprintf("i-queued%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
+		groups = append(groups, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{fmt.Sprintf("i-queued%04d", g)}, BatchOptimization: ecsapi.SuccessFirst})
 	}
 	s := &Starter{ECS: f, MaxConcurrent: 8}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -35,10 +35,10 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 		return out, nil
 	}
 	for _, g := range []Group{
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
-		{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether, DryRun: true},
+		{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst},
+		{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether},
+		{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
+		{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: ecsapi.AllTogether, DryRun: true},
 	} {
 		t.Run(g.BatchOptimization+map[bool]string{true: "/dry run"}[g.DryRun], func(t *testing.T) {
 			f := &ecsapitest.ECS{Start: func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) { return nil, unavailable() }, Describe: stoppedInfo}
@@ -57,7 +57,7 @@ func TestEachKindKeepsTheTransientBudget(t *testing.T) {
 	t.Run("lookup", func(t *testing.T) {
 		f := &ecsapitest.ECS{Describe: func(string, []string) (*ecsapi.DescribeInstancesOutput, error) { return nil, unavailable() }}
 		s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-		_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(context.Background(), "cn-hangzhou", []string{"i-a"})
+		_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(context.Background(), ecsapi.Scope{Region: "cn-hangzhou"}, []string{"i-a"})
 		if ok || v.Class != transient || v.Code != "ServiceUnavailable" || f.Describes != budgetBackoff.Attempts {
 			t.Fatalf("lookup = %+v, %v after %d calls, want not ok after %d", v, ok, f.Describes, budgetBackoff.Attempts)
 		}
@@ -92,7 +92,7 @@ func TestSettleRoundsLeaveTheTransientBudget(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
+			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-slow"}, BatchOptimization: batch}})
 			if ir := outcomeOf(t, res, "i-slow"); ir.Outcome != result.Started {
 				t.Fatalf("after %d settle rounds and one throttle: %+v", describes.Load(), ir)
 			}
@@ -125,7 +125,7 @@ func TestHalvingStartsEveryGoodInstanceOnce(t *testing.T) {
 		}
 		return out, err
 	}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: all, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: all, BatchOptimization: ecsapi.SuccessFirst})
 	for i, id := range all {
 		want := result.Started
 		if i%9 == 0 {
@@ -150,7 +150,7 @@ func TestLookupAfterTheDeadlineIsTransient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: budgetBackoff}
-	_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(ctx, "cn-hangzhou", []string{"i-a"})
+	_, v, ok := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}).Lookup(ctx, ecsapi.Scope{Region: "cn-hangzhou"}, []string{"i-a"})
 	if ok || v.Class != transient || v.Code != result.CodeDeadlineExceeded {
 		t.Fatalf("lookup = %+v, %v, want not ok, transient %s", v, ok, result.CodeDeadlineExceeded)
 	}
@@ -176,7 +176,7 @@ func TestACallCutOffByTheDeadlineKeepsECSsLastAnswer(t *testing.T) {
 				return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "fake", Err: ctx.Err()}
 			}}
 			s := &Starter{ECS: f, MaxConcurrent: 1, Backoff: budgetBackoff}
-			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
+			res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"}, []Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-cut0000001"}, BatchOptimization: batch}})
 			ir := outcomeOf(t, res, "i-cut0000001")
 			if calls.Load() != 2 || ir.Outcome != result.Unfinished || ir.Code != "Throttling.User" || !ir.Retryable || !strings.Contains(ir.Message, "may or may not have taken effect") {
 				t.Fatalf("after %d calls: %s %s %q, want Unfinished Throttling.User saying the retry in flight may have taken effect", calls.Load(), ir.Outcome, ir.Code, ir.Message)

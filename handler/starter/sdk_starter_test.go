@@ -25,15 +25,15 @@ type refusingTransport struct{ sent atomic.Int32 }
 // malformed region) is permanent: Failed after one attempt, never retried.
 func TestClientBuildFailureIsPermanent(t *testing.T) {
 	for _, g := range []Group{
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst},
-		{RegionID: "evil.host/x?", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.AllTogether},
-		{RegionID: "Bad_Region", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
+		{Scope: ecsapi.Scope{Region: "Bad_Region"}, InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst},
+		{Scope: ecsapi.Scope{Region: "evil.host/x?"}, InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.AllTogether},
+		{Scope: ecsapi.Scope{Region: "Bad_Region"}, InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true},
 	} {
 		capture := &refusingTransport{}
 		e := &countingECS{ECS: newSDK(t, aliyun.Options{Transport: capture})}
 		s := &Starter{ECS: e, MaxConcurrent: 4, Backoff: budgetBackoff}
 		res, _ := s.startAll(context.Background(), sdkSTS, []Group{g})
-		ir := res[ecsapi.InstanceKey(g.RegionID, "i-a")]
+		ir := res[ecsapi.InstanceKey(g.Scope, "i-a")]
 		if ir.Outcome != result.Failed || ir.Code != result.CodeInvalidRegionID || e.calls.Load() != 1 || capture.sent.Load() != 0 {
 			t.Fatalf("%+v: %+v after %d attempts, want Failed %s after 1", g, ir, e.calls.Load(), result.CodeInvalidRegionID)
 		}

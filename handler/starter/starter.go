@@ -22,7 +22,7 @@ import (
 // with one batch optimisation and one dry-run flag. SuccessFirst groups are
 // chunks of a pool; an AllTogether group is one request's instances.
 type Group struct {
-	RegionID          string
+	Scope             ecsapi.Scope
 	InstanceIDs       []string
 	BatchOptimization string
 	DryRun            bool
@@ -44,8 +44,11 @@ type Backoff struct {
 }
 
 // DefaultBackoff suits ECS's throttling in a second's window, which clears
-// within a second or two.
-var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+// within a second or two. A function, not a variable: no package can
+// change every Starter's backoff behind its back.
+func DefaultBackoff() Backoff {
+	return Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second, Attempts: 8}
+}
 
 // defaultThrottleWindow is the window of ECS's per-minute quotas: a call
 // throttled in it may not succeed before the next.
@@ -93,7 +96,7 @@ func (s *Starter) start(ctx context.Context, r *Run, groups []Group) (map[string
 		case g.BatchOptimization == ecsapi.AllTogether:
 			r.allTogether(ctx, g)
 		default:
-			r.successFirst(ctx, g.RegionID, g.InstanceIDs)
+			r.successFirst(ctx, g.Scope, g.InstanceIDs)
 		}
 	}
 	if len(groups) == 1 {
@@ -115,9 +118,9 @@ func (s *Starter) start(ctx context.Context, r *Run, groups []Group) (map[string
 func (s *Starter) newRun(creds ecsapi.Credentials) *Run {
 	b := s.Backoff
 	if b.Attempts == 0 {
-		b = DefaultBackoff
+		b = DefaultBackoff()
 	}
-	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[string]*lane), paceMax: b.Max}
+	return &Run{s: s, creds: creds, results: make(map[string]result.InstanceResult), lanes: make(map[ecsapi.Scope]*lane), paceMax: b.Max}
 }
 
 // NewRun is the starter's state for one invocation's calls: its
@@ -156,7 +159,7 @@ type Run struct {
 	// on calls in flight (MaxConcurrent) and the pace once ECS throttles:
 	// ECS's flow control counts per account and region, so each scope gets
 	// its own.
-	lanes   map[string]*lane
+	lanes   map[ecsapi.Scope]*lane
 	paceMax time.Duration
 
 	mu       sync.Mutex
@@ -175,7 +178,7 @@ func (r *Run) warn(w Warning) {
 // a warning (it passed no policy, so it is never acted on), a second entry
 // for the same instance likewise; missing lists the asked instances the
 // answer left out.
-func (r *Run) checkAnswer(region string, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
+func (r *Run) checkAnswer(region ecsapi.Scope, asked []string, out *ecsapi.StartInstancesOutput) (entries []ecsapi.InstanceResponse, missing []string) {
 	answered := make(map[string]bool, len(asked))
 	for _, id := range asked {
 		answered[id] = false
@@ -184,11 +187,11 @@ func (r *Run) checkAnswer(region string, asked []string, out *ecsapi.StartInstan
 		seen, ok := answered[resp.InstanceID]
 		switch {
 		case !ok:
-			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+			r.warn(Warning{RegionID: region.String(), InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
 				Reason: "ECS's answer names an instance the call did not ask for (code " + resp.Code + "): ignored"})
 			continue
 		case seen:
-			r.warn(Warning{RegionID: region, InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
+			r.warn(Warning{RegionID: region.String(), InstanceID: resp.InstanceID, EcsRequestID: out.RequestID,
 				Reason: "ECS's answer names the instance twice (second code " + resp.Code + "): the second entry is ignored"})
 			continue
 		}
@@ -208,15 +211,18 @@ func missingVerdict(requestID string) Verdict {
 	return Verdict{Class: transient, Code: result.CodeMissingInstanceResponse, Message: "ECS's answer did not mention the instance", RequestID: requestID}
 }
 
-func (r *Run) set(ir result.InstanceResult) {
+// set keeps ir as the result of its instance in scope, whose region it
+// names.
+func (r *Run) set(scope ecsapi.Scope, ir result.InstanceResult) {
+	ir.RegionID = scope.Region
 	r.mu.Lock()
-	r.results[ecsapi.InstanceKey(ir.RegionID, ir.InstanceID)] = ir
+	r.results[ecsapi.InstanceKey(scope, ir.InstanceID)] = ir
 	r.mu.Unlock()
 }
 
-func (r *Run) setAll(region string, ids []string, o result.Outcome, v Verdict, prev, cur string) {
+func (r *Run) setAll(region ecsapi.Scope, ids []string, o result.Outcome, v Verdict, prev, cur string) {
 	for _, id := range ids {
-		ir := result.InstanceResult{InstanceID: id, RegionID: region, Outcome: o, Code: v.Code,
+		ir := result.InstanceResult{InstanceID: id, Outcome: o, Code: v.Code,
 			Message: v.Message, EcsRequestID: v.RequestID, PreviousStatus: prev, CurrentStatus: cur}
 		switch o {
 		case result.Failed:
@@ -224,7 +230,7 @@ func (r *Run) setAll(region string, ids []string, o result.Outcome, v Verdict, p
 		case result.Unfinished:
 			ir.Retryable = true
 		}
-		r.set(ir)
+		r.set(region, ir)
 	}
 }
 
@@ -243,7 +249,7 @@ type lane struct {
 	paces map[string]*pacer // by API, under startRun.laneMu
 }
 
-func (r *Run) lane(scope string) *lane {
+func (r *Run) lane(scope ecsapi.Scope) *lane {
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
 	l, found := r.lanes[scope]
@@ -255,7 +261,7 @@ func (r *Run) lane(scope string) *lane {
 }
 
 // paceOf is the pace of api's calls to scope.
-func (r *Run) paceOf(scope, api string) *pacer {
+func (r *Run) paceOf(scope ecsapi.Scope, api string) *pacer {
 	l := r.lane(scope)
 	r.laneMu.Lock()
 	defer r.laneMu.Unlock()
@@ -285,7 +291,7 @@ func (c *ecsCall) answered(throttled bool) {
 	c.pace.answered(c.sent, throttled)
 }
 
-func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
+func (r *Run) access(ctx context.Context, scope ecsapi.Scope, api string) (*ecsCall, error) {
 	l := r.lane(scope)
 	pace := r.paceOf(scope, api)
 	// The place, then the credentials, then the turn: a call that took its
@@ -299,11 +305,10 @@ func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 		return nil, &notSentError{why: "it waited for a place among the calls in flight", err: ctx.Err()}
 	}
 	c := &ecsCall{lane: l, pace: pace, creds: r.creds}
-	region, role := ecsapi.SplitScope(scope)
-	c.region = region
+	c.region = scope.Region
 	var err error
-	if role != "" {
-		if c.creds, err = r.s.Roles.credentials(ctx, r.creds, role, r.session); err != nil {
+	if scope.Role != "" {
+		if c.creds, err = r.s.Roles.credentials(ctx, r.creds, scope.Role, r.session); err != nil {
 			<-l.sem
 			return nil, err
 		}
@@ -315,8 +320,9 @@ func (r *Run) access(ctx context.Context, scope, api string) (*ecsCall, error) {
 	return c, nil
 }
 
-func (r *Run) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID, apiStart)
+// start calls StartInstances in scope; in's RegionID is scope's region.
+func (r *Run) start(ctx context.Context, scope ecsapi.Scope, in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiStart)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +338,7 @@ func (r *Run) start(ctx context.Context, in ecsapi.StartInstancesInput) (*ecsapi
 	return out, err
 }
 
-func (r *Run) describe(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (r *Run) describe(ctx context.Context, scope ecsapi.Scope, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
@@ -343,7 +349,7 @@ func (r *Run) describe(ctx context.Context, scope string, ids []string) (*ecsapi
 }
 
 // pollStatus reads the status of ids for a wait (DescribeInstanceStatus).
-func (r *Run) pollStatus(ctx context.Context, scope string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+func (r *Run) pollStatus(ctx context.Context, scope ecsapi.Scope, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	c, err := r.access(ctx, scope, apiStatus)
 	if err != nil {
 		return nil, err
@@ -353,8 +359,10 @@ func (r *Run) pollStatus(ctx context.Context, scope string, ids []string) (*ecsa
 	return out, err
 }
 
-func (r *Run) describeByTags(ctx context.Context, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
-	c, err := r.access(ctx, in.RegionID, apiDescribe)
+// describeByTags reads a page of a tag selection in scope; in's RegionID is
+// scope's region.
+func (r *Run) describeByTags(ctx context.Context, scope ecsapi.Scope, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+	c, err := r.access(ctx, scope, apiDescribe)
 	if err != nil {
 		return nil, err
 	}
@@ -416,41 +424,18 @@ var done = attempt{}
 // the settle rounds apart, never waits past ctx's deadline, and when a budget
 // or the deadline runs out hands what is left and the last answer to
 // unfinished, the Unfinished exit. It reports whether everything was done.
-func (r *Run) retry(ctx context.Context, scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
+func (r *Run) retry(ctx context.Context, scope ecsapi.Scope, api string, pending []string, call func(pending []string) attempt, unfinished func(left []string, last Verdict)) bool {
 	last := Verdict{}
-	tries, settles := 0, 0
-	var streak throttleStreak
+	var st retryState
 	pace := r.paceOf(scope, api)
 	for len(pending) > 0 {
-		if err := ctx.Err(); err != nil {
-			if last == (Verdict{}) {
-				last = notSentVerdict("") // no call was made: the deadline is the reason
-			}
-			unfinished(pending, last)
-			return false
-		}
-		if !pace.fits(ctx) {
-			// ECS's pace leaves no turn before the deadline: a call sent
-			// anyway would be cut off and report the deadline instead of
-			// ECS's last answer.
-			if last == (Verdict{}) {
-				last = notSentVerdict("ECS's pace left no turn before it")
-			}
-			unfinished(pending, last)
+		if why, stop := noTurn(ctx, pace, last); stop {
+			unfinished(pending, why)
 			return false
 		}
 		mark, sent := pace.acceptedCalls(), time.Now()
 		a := call(pending)
-		switch {
-		case a.last == (Verdict{}):
-		case a.last.Code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.Code != "" && last.Code != result.CodeDeadlineExceeded:
-			// A retry cut off by the deadline: ECS's last answer says why
-			// the work is undone, and the call in flight may have taken
-			// effect (DESIGN §7).
-			last.inFlight = true
-		default:
-			last = a.last
-		}
+		last = lastAnswer(ctx, last, a.last)
 		if a.next == now && len(a.pending) >= len(pending) {
 			a.next = settle // "at once" must shrink the work, or it would never end
 		}
@@ -458,38 +443,86 @@ func (r *Run) retry(ctx context.Context, scope, api string, pending []string, ca
 		if len(pending) == 0 {
 			return true
 		}
-		more := true
-		switch {
-		case a.next == backoff && isThrottling(a.last.Code) && pace.acceptedCalls() > mark:
-			// Throttled while ECS accepted other calls: the next call waits
-			// for its turn in the shared pace (pacer) and spends no budget.
-			streak = throttleStreak{}
-		case a.next == backoff && isThrottling(a.last.Code):
-			// ECS accepts no call of the scope: wait, bounded by the
-			// deadline, not by a count (throttledWait).
-			more = r.throttledWait(ctx, pace, &streak, sent, mark)
-		case a.next == backoff:
-			tries++
-			more = r.sleep(ctx, tries, true)
-		case a.next == settle:
-			settles++
-			more = r.sleep(ctx, settles, false)
-		case a.next == onward:
-			tries = 0
-		case a.next == poll:
-			tries = 0
-			d := r.s.pollInterval()
-			if a.pause > 0 {
-				d = a.pause
-			}
-			more = r.pause(ctx, d)
-		case a.next == giveUp:
-			more = false
-		}
-		if !more {
+		if !r.await(ctx, a, pace, &st, sent, mark) {
 			unfinished(pending, last)
 			return false
 		}
+	}
+	return true
+}
+
+// retryState is what retry counts across its calls: the transient budget
+// spent, the settle rounds, and the current run of throttled calls.
+type retryState struct {
+	tries, settles int
+	streak         throttleStreak
+}
+
+// noTurn says whether no call may be sent now, and then the answer to
+// report: the deadline has come, or ECS's pace leaves no turn before it (a
+// call sent anyway would be cut off and report the deadline instead of
+// ECS's last answer). last is the last answer so far.
+func noTurn(ctx context.Context, pace *pacer, last Verdict) (Verdict, bool) {
+	if ctx.Err() != nil {
+		if last == (Verdict{}) {
+			last = notSentVerdict("") // no call was made: the deadline is the reason
+		}
+		return last, true
+	}
+	if !pace.fits(ctx) {
+		if last == (Verdict{}) {
+			last = notSentVerdict("ECS's pace left no turn before it")
+		}
+		return last, true
+	}
+	return Verdict{}, false
+}
+
+// lastAnswer is the answer to report after a call that said got, last
+// being the one before it.
+func lastAnswer(ctx context.Context, last, got Verdict) Verdict {
+	switch {
+	case got == (Verdict{}):
+	case got.Code == result.CodeDeadlineExceeded && ctx.Err() != nil && last.Code != "" && last.Code != result.CodeDeadlineExceeded:
+		// A retry cut off by the deadline: ECS's last answer says why
+		// the work is undone, and the call in flight may have taken
+		// effect (DESIGN §7).
+		last.inFlight = true
+	default:
+		last = got
+	}
+	return last
+}
+
+// await waits as a's next says before the next call, and reports whether
+// another call fits (budget and deadline).
+func (r *Run) await(ctx context.Context, a attempt, pace *pacer, st *retryState, sent time.Time, mark int64) bool {
+	switch {
+	case a.next == backoff && isThrottling(a.last.Code) && pace.acceptedCalls() > mark:
+		// Throttled while ECS accepted other calls: the next call waits
+		// for its turn in the shared pace (pacer) and spends no budget.
+		st.streak = throttleStreak{}
+	case a.next == backoff && isThrottling(a.last.Code):
+		// ECS accepts no call of the scope: wait, bounded by the
+		// deadline, not by a count (throttledWait).
+		return r.throttledWait(ctx, pace, &st.streak, sent, mark)
+	case a.next == backoff:
+		st.tries++
+		return r.sleep(ctx, st.tries, true)
+	case a.next == settle:
+		st.settles++
+		return r.sleep(ctx, st.settles, false)
+	case a.next == onward:
+		st.tries = 0
+	case a.next == poll:
+		st.tries = 0
+		d := r.s.pollInterval()
+		if a.pause > 0 {
+			d = a.pause
+		}
+		return r.pause(ctx, d)
+	case a.next == giveUp:
+		return false
 	}
 	return true
 }
@@ -573,7 +606,7 @@ func (r *Run) throttledWait(ctx context.Context, pace *pacer, s *throttleStreak,
 
 func (r *Run) backoff() Backoff {
 	if r.s.Backoff.Attempts == 0 {
-		return DefaultBackoff
+		return DefaultBackoff()
 	}
 	return r.s.Backoff
 }
@@ -609,12 +642,12 @@ func (r *Run) pause(ctx context.Context, d time.Duration) bool {
 // instance the answer lists without the tags, or in another region, passed
 // no selection: it is ignored with a warning, never started. ok is false when
 // the selection could not be read; v then says why.
-func (r *Run) SelectByTags(ctx context.Context, region string, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v Verdict, ok bool) {
+func (r *Run) SelectByTags(ctx context.Context, region ecsapi.Scope, tags []ecsapi.Tag, limit int) (found []ecsapi.InstanceInfo, v Verdict, ok bool) {
 	seen := map[string]bool{}
 	tokens := map[string]bool{}
 	pages, most := 0, maxTagPages(limit)
 	ok = r.retry(ctx, region, apiDescribe, []string{""}, func(pending []string) attempt {
-		out, err := r.describeByTags(ctx, ecsapi.DescribeByTagsInput{RegionID: region, Tags: tags, NextToken: pending[0]})
+		out, err := r.describeByTags(ctx, region, ecsapi.DescribeByTagsInput{Tags: tags, NextToken: pending[0]})
 		if err != nil {
 			v = classify(err)
 			if v.Class == transient {
@@ -626,8 +659,8 @@ func (r *Run) SelectByTags(ctx context.Context, region string, tags []ecsapi.Tag
 		v = Verdict{RequestID: out.RequestID}
 		for _, in := range out.Instances {
 			switch {
-			case (in.RegionID != "" && in.RegionID != ecsapi.RegionOf(region)) || !ecsapi.CarriesAll(in.Tags, tags):
-				r.warn(Warning{RegionID: region, InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
+			case (in.RegionID != "" && in.RegionID != region.Region) || !ecsapi.CarriesAll(in.Tags, tags):
+				r.warn(Warning{RegionID: region.String(), InstanceID: in.InstanceID, EcsRequestID: out.RequestID,
 					Reason: "ECS's answer to a tag selection names an instance that does not carry the tags " + ecsapi.TagList(tags) + " in this region: ignored"})
 			case seen[in.InstanceID]:
 			default:
@@ -683,7 +716,7 @@ const lastPollTime = time.Second
 // the wait ends is seen Running. A wait past ctx's deadline ends
 // lastPollTime before it. It returns what it saw of each, and the last
 // verdict when some never ran.
-func (r *Run) WaitRunning(ctx context.Context, region string, ids []string, since, until time.Time) (map[string]SeenRunning, Verdict) {
+func (r *Run) WaitRunning(ctx context.Context, region ecsapi.Scope, ids []string, since, until time.Time) (map[string]SeenRunning, Verdict) {
 	end := until
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-lastPollTime).Before(end) {
 		end = dl.Add(-lastPollTime)
@@ -748,10 +781,10 @@ func UnfinishedVerdict(ctx context.Context, v Verdict) Verdict {
 // successFirst starts ids (at most 100) with SuccessFirst: each instance on its
 // own merits. Instances that ECS refuses for a transient reason, or that are
 // in a state to wait out, are called again by the retry loop.
-func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
+func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []string) {
 	statuses := map[string]string{}
 	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
-		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: region, InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
+		out, err := r.start(ctx, region, ecsapi.StartInstancesInput{InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
 			v := classify(err)
 			switch v.Class {
@@ -784,7 +817,7 @@ func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
 		for _, resp := range entries {
 			v := Verdict{Class: classOfCode(resp.Code), Code: resp.Code, Message: resp.Message, RequestID: out.RequestID}
 			if resp.Code == result.CodeSuccess {
-				r.set(result.InstanceResult{InstanceID: resp.InstanceID, RegionID: region, Outcome: startedOutcome(resp),
+				r.set(region, result.InstanceResult{InstanceID: resp.InstanceID, Outcome: startedOutcome(resp),
 					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
 					CurrentStatus: resp.CurrentStatus, EcsRequestID: out.RequestID})
 				continue
@@ -813,7 +846,7 @@ func (r *Run) successFirst(ctx context.Context, region string, ids []string) {
 // (cause) and says what is left of them and of retry, the instances to call
 // again for a transient reason: a backoff when there are any, else a settle
 // wait for the ones in transition.
-func (r *Run) afterStatus(ctx context.Context, region string, lookup, retry []string, cause Verdict, statuses map[string]string) attempt {
+func (r *Run) afterStatus(ctx context.Context, region ecsapi.Scope, lookup, retry []string, cause Verdict, statuses map[string]string) attempt {
 	again, ok := r.settleStatus(ctx, region, lookup, cause, statuses, false)
 	if !ok {
 		return attempt{pending: append(retry, lookup...), next: giveUp, last: cause}
@@ -824,7 +857,7 @@ func (r *Run) afterStatus(ctx context.Context, region string, lookup, retry []st
 	return attempt{pending: again, next: settle, last: cause}
 }
 
-func (r *Run) unfinished(ctx context.Context, region string, ids []string, last Verdict, statuses map[string]string) {
+func (r *Run) unfinished(ctx context.Context, region ecsapi.Scope, ids []string, last Verdict, statuses map[string]string) {
 	v := UnfinishedVerdict(ctx, last)
 	for _, id := range ids {
 		vv := v
@@ -842,7 +875,7 @@ func (r *Run) unfinished(ctx context.Context, region string, ids []string, last 
 // out). With all set, the call was AllTogether: judgeTogether decides, so
 // that an instance that cannot start fails its partners, each told why
 // (DESIGN §7). ok is false when the lookup itself could not be done in time.
-func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cause Verdict, statuses map[string]string, all bool) (again []string, ok bool) {
+func (r *Run) settleStatus(ctx context.Context, region ecsapi.Scope, ids []string, cause Verdict, statuses map[string]string, all bool) (again []string, ok bool) {
 	infos, v, ok := r.Lookup(ctx, region, ids)
 	if !ok {
 		if v.Class == Permanent {
@@ -858,7 +891,7 @@ func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cau
 	} else {
 		for _, id := range ids {
 			info, found := infos[id]
-			if !r.judge(region, id, info, found, v.RequestID, "nothing to do") {
+			if !r.judge(region, id, info, found, v.RequestID, false) {
 				again = append(again, id)
 			}
 		}
@@ -870,24 +903,19 @@ func (r *Run) settleStatus(ctx context.Context, region string, ids []string, cau
 }
 
 // judge settles what a lookup alone decides for one instance on its own
-// merits (SuccessFirst): missing or security-locked is Failed, Running or
-// Starting is AlreadyRunning. It is false for an instance that is still to
-// start (Stopped, Stopping, Pending).
-func (r *Run) judge(region, id string, info ecsapi.InstanceInfo, found bool, requestID, nothing string) (settled bool) {
-	switch {
-	case !found:
-		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}, "", "")
-		return true
-	case HasLock(info, "security"):
-		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}, info.Status, info.Status)
-		return true
-	case info.Status == "Running" || info.Status == "Starting":
-		r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
-			Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
-			CurrentStatus: info.Status, EcsRequestID: requestID})
+// merits (SuccessFirst): missing is Failed, and else as Settled says. It is
+// false for an instance that is still to start (Stopped, Stopping, Pending).
+func (r *Run) judge(region ecsapi.Scope, id string, info ecsapi.InstanceInfo, found bool, requestID string, dry bool) (settled bool) {
+	if !found {
+		r.setAll(region, []string{id}, result.Failed, Verdict{Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region.String(), RequestID: requestID}, "", "")
 		return true
 	}
-	return false
+	ir, ok := Settled(info, requestID, dry)
+	if ok {
+		ir.InstanceID = id
+		r.set(region, ir)
+	}
+	return ok
 }
 
 // startedOutcome reads an accepted start: an instance that ECS says was already
@@ -911,7 +939,7 @@ func HasLock(info ecsapi.InstanceInfo, reason string) bool {
 
 // Lookup describes ids (at most 100), retrying transient failures. ok is false
 // when it did not succeed; v then says why.
-func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
+func (r *Run) Lookup(ctx context.Context, region ecsapi.Scope, ids []string) (infos map[string]ecsapi.InstanceInfo, v Verdict, ok bool) {
 	ok = r.retry(ctx, region, apiDescribe, ids, func(pending []string) attempt {
 		out, err := r.describe(ctx, region, pending)
 		if err != nil {
@@ -939,22 +967,22 @@ func (r *Run) Lookup(ctx context.Context, region string, ids []string) (infos ma
 // made again with the rest.
 func (r *Run) allTogether(ctx context.Context, g Group) {
 	statuses := map[string]string{}
-	r.retry(ctx, g.RegionID, apiStart, g.InstanceIDs, func(pending []string) attempt {
-		out, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
+	r.retry(ctx, g.Scope, apiStart, g.InstanceIDs, func(pending []string) attempt {
+		out, err := r.start(ctx, g.Scope, ecsapi.StartInstancesInput{InstanceIDs: pending, BatchOptimization: ecsapi.AllTogether})
 		if err == nil {
-			entries, missing := r.checkAnswer(g.RegionID, pending, out)
+			entries, missing := r.checkAnswer(g.Scope, pending, out)
 			for _, resp := range entries {
 				o := startedOutcome(resp)
 				if resp.Code != result.CodeSuccess {
 					o = result.Failed
 				}
-				ir := result.InstanceResult{InstanceID: resp.InstanceID, RegionID: g.RegionID, Outcome: o, Code: resp.Code,
+				ir := result.InstanceResult{InstanceID: resp.InstanceID, Outcome: o, Code: resp.Code,
 					Message: resp.Message, PreviousStatus: resp.PreviousStatus, CurrentStatus: resp.CurrentStatus,
 					EcsRequestID: out.RequestID}
 				if o == result.Failed {
 					ir.Advice = result.Advice(resp.Code)
 				}
-				r.set(ir)
+				r.set(g.Scope, ir)
 			}
 			// An instance the answer omits is not known to have started: ask
 			// again (a started one then turns out AlreadyRunning).
@@ -965,7 +993,7 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 		case transient, dryRunPass:
 			return attempt{pending: pending, next: backoff, last: v}
 		case status:
-			again, ok := r.settleStatus(ctx, g.RegionID, pending, v, statuses, true)
+			again, ok := r.settleStatus(ctx, g.Scope, pending, v, statuses, true)
 			if !ok {
 				return attempt{pending: pending, next: giveUp, last: v}
 			}
@@ -981,33 +1009,33 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 			}
 			return attempt{pending: again, next: settle, last: v}
 		default:
-			r.togetherRefused(ctx, g.RegionID, pending, v, false)
+			r.togetherRefused(ctx, g.Scope, pending, v, false)
 			return done
 		}
-	}, func(left []string, last Verdict) { r.unfinished(ctx, g.RegionID, left, last, statuses) })
+	}, func(left []string, last Verdict) { r.unfinished(ctx, g.Scope, left, last, statuses) })
 }
 
 // dryRun checks a group without starting anything. ECS answers once for a whole
 // call, so the instances are looked up too: each outcome says what a real run
 // would do.
 func (r *Run) dryRun(ctx context.Context, g Group) {
-	infos, v, ok := r.Lookup(ctx, g.RegionID, g.InstanceIDs)
+	infos, v, ok := r.Lookup(ctx, g.Scope, g.InstanceIDs)
 	if !ok {
 		if v.Class == Permanent {
-			r.setAll(g.RegionID, g.InstanceIDs, result.Failed, v, "", "")
+			r.setAll(g.Scope, g.InstanceIDs, result.Failed, v, "", "")
 		} else {
-			r.unfinished(ctx, g.RegionID, g.InstanceIDs, v, nil)
+			r.unfinished(ctx, g.Scope, g.InstanceIDs, v, nil)
 		}
 		return
 	}
 	statuses := map[string]string{}
 	var candidates []string
 	if g.BatchOptimization == ecsapi.AllTogether {
-		candidates = r.judgeTogether(g.RegionID, g.InstanceIDs, infos, v.RequestID, nil, true)
+		candidates = r.judgeTogether(g.Scope, g.InstanceIDs, infos, v.RequestID, nil, true)
 	} else {
 		for _, id := range g.InstanceIDs {
 			info, found := infos[id]
-			if !r.judge(g.RegionID, id, info, found, v.RequestID, "a real run would do nothing") {
+			if !r.judge(g.Scope, id, info, found, v.RequestID, true) {
 				candidates = append(candidates, id)
 			}
 		}
@@ -1033,8 +1061,8 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 	if len(call) == 0 {
 		call = ids
 	}
-	r.retry(ctx, g.RegionID, apiStart, call, func(call []string) attempt {
-		_, err := r.start(ctx, ecsapi.StartInstancesInput{RegionID: g.RegionID, InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
+	r.retry(ctx, g.Scope, apiStart, call, func(call []string) attempt {
+		_, err := r.start(ctx, g.Scope, ecsapi.StartInstancesInput{InstanceIDs: call, BatchOptimization: g.BatchOptimization, DryRun: true})
 		v := Verdict{Class: dryRunPass, Code: "DryRunOperation", Message: "Request validation has been passed with DryRun flag set."}
 		if err != nil {
 			v = classify(err)
@@ -1046,7 +1074,7 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 				if st := statuses[id]; st != "" && st != "Stopped" {
 					msg = "the instance is " + st + ": a real run waits for it to settle, then starts it"
 				}
-				r.set(result.InstanceResult{InstanceID: id, RegionID: g.RegionID, Outcome: result.DryRunPassed, Code: v.Code,
+				r.set(g.Scope, result.InstanceResult{InstanceID: id, Outcome: result.DryRunPassed, Code: v.Code,
 					Message: msg, PreviousStatus: statuses[id], CurrentStatus: statuses[id], EcsRequestID: v.RequestID})
 			}
 		case transient:
@@ -1058,15 +1086,15 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 				r.dryRunCall(ctx, g, ids[half:], statuses)
 				return done
 			}
-			r.setAll(g.RegionID, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
+			r.setAll(g.Scope, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
 		default:
 			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
-				r.setAll(g.RegionID, []string{id}, result.Failed, v, statuses[id], statuses[id])
+				r.setAll(g.Scope, []string{id}, result.Failed, v, statuses[id], statuses[id])
 			}
 		}
 		return done
-	}, func(_ []string, last Verdict) { r.unfinished(ctx, g.RegionID, ids, last, statuses) })
+	}, func(_ []string, last Verdict) { r.unfinished(ctx, g.Scope, ids, last, statuses) })
 }
 
 // wholeRefusal is how an instance of a dry run's call that ECS refused for

@@ -50,7 +50,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 				defer cancel()
 				s := &Starter{ECS: f, MaxConcurrent: 4, Backoff: fastBackoff}
 				res, warnings := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"},
-					[]Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch}})
+					[]Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch}})
 				calls := f.Calls()
 				if len(calls) != 1 {
 					t.Fatalf("%d StartInstances calls, want 1: %+v", len(calls), calls)
@@ -58,7 +58,7 @@ func TestUnaskedAndDuplicateEntriesAreIgnored(t *testing.T) {
 				if len(described) != 0 {
 					t.Fatalf("looked up %v because of entries that should be ignored", described)
 				}
-				if _, ok := res[ecsapi.InstanceKey("cn-hangzhou", "i-unasked")]; ok || len(res) != 2 {
+				if _, ok := res[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, "i-unasked")]; ok || len(res) != 2 {
 					t.Fatalf("results = %+v", res)
 				}
 				for _, id := range []string{"i-a", "i-b"} {
@@ -105,7 +105,7 @@ func TestRetriesSendOnlyAskedInstances(t *testing.T) {
 		out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: "i-d", Code: "Throttling.User"})
 		return out, nil
 	}}
-	res := runStart(t, f, 2*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 2*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a"}, BatchOptimization: ecsapi.SuccessFirst})
 	for _, c := range f.Calls() {
 		if slices.Contains(c.InstanceIDs, "i-d") {
 			t.Fatalf("a call started an instance only ECS's answer named: %+v", f.Calls())
@@ -125,7 +125,7 @@ func TestOmittedInstanceIsMissingInEveryMode(t *testing.T) {
 			f := &ecsapitest.ECS{Start: func(_ ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				return &ecsapi.StartInstancesOutput{RequestID: "req-empty"}, nil
 			}}
-			res := runStart(t, f, time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch})
+			res := runStart(t, f, time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch})
 			for _, id := range []string{"i-a", "i-b"} {
 				if ir := outcomeOf(t, res, id); ir.Outcome != result.Unfinished || ir.Code != result.CodeMissingInstanceResponse || !ir.Retryable {
 					t.Fatalf("%s = %+v, want Unfinished %s", id, ir, result.CodeMissingInstanceResponse)
@@ -146,7 +146,7 @@ func TestOmittedInstanceIsMissingInEveryMode(t *testing.T) {
 				}
 				return out, err
 			}}
-			res := runStart(t, f, 2*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch})
+			res := runStart(t, f, 2*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-a", "i-b"}, BatchOptimization: batch})
 			if ir := outcomeOf(t, res, "i-a"); ir.Outcome != result.Started {
 				t.Fatalf("i-a = %+v", ir)
 			}

@@ -26,7 +26,7 @@ func runStart(t *testing.T, e ecsapi.ECS, timeout time.Duration, groups ...Group
 
 func outcomeOf(t *testing.T, res map[string]result.InstanceResult, id string) result.InstanceResult {
 	t.Helper()
-	ir, ok := res[ecsapi.InstanceKey("cn-hangzhou", id)]
+	ir, ok := res[ecsapi.InstanceKey(ecsapi.Scope{Region: "cn-hangzhou"}, id)]
 	if !ok {
 		t.Fatalf("no result for %s", id)
 	}
@@ -44,7 +44,7 @@ func TestThrottlingIsRetriedThenStarts(t *testing.T) {
 		}
 		return fl.Start(in)
 	}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle01"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-throttle01"}, BatchOptimization: ecsapi.SuccessFirst})
 	if ir := outcomeOf(t, res, "i-throttle01"); ir.Outcome != result.Started {
 		t.Fatalf("after throttling: %+v", ir)
 	}
@@ -61,7 +61,7 @@ func TestEndlessThrottlingIsUnfinishedBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-throttle02"}, BatchOptimization: ecsapi.SuccessFirst}})
+	res, _ := s.startAll(ctx, ecsapi.Credentials{AccessKeyID: "a", AccessKeySecret: "b"}, []Group{{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-throttle02"}, BatchOptimization: ecsapi.SuccessFirst}})
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Fatalf("took %s, past the deadline", took)
 	}
@@ -80,7 +80,7 @@ func TestOneBadIDDoesNotBlockTheOthers(t *testing.T) {
 	f := fl.ECS()
 	list := append(append([]string{}, good[:50]...), "i-missing0001")
 	list = append(list, good[50:]...)
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: list, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: list, BatchOptimization: ecsapi.SuccessFirst})
 	bad := outcomeOf(t, res, "i-missing0001")
 	if bad.Outcome != result.Failed || bad.Code != "InvalidInstanceIds.NotFound" || bad.Advice == "" {
 		t.Fatalf("bad ID: %+v", bad)
@@ -98,7 +98,7 @@ func TestOneBadIDDoesNotBlockTheOthers(t *testing.T) {
 
 func TestAlreadyRunningIsLookedUp(t *testing.T) {
 	fl := ecsapitest.NewFleet(map[string]string{"i-run000001": "Running", "i-stop00001": "Stopped", "i-strt00001": "Starting"})
-	res := runStart(t, fl.ECS(), 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-run000001", "i-stop00001", "i-strt00001"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, fl.ECS(), 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-run000001", "i-stop00001", "i-strt00001"}, BatchOptimization: ecsapi.SuccessFirst})
 	for id, want := range map[string]result.Outcome{"i-run000001": result.AlreadyRunning, "i-stop00001": result.Started, "i-strt00001": result.AlreadyRunning} {
 		if ir := outcomeOf(t, res, id); ir.Outcome != want {
 			t.Errorf("%s: %s, want %s (%+v)", id, ir.Outcome, want, ir)
@@ -109,7 +109,7 @@ func TestAlreadyRunningIsLookedUp(t *testing.T) {
 func TestAllTogetherSetsRunningAsideAndStartsTheRest(t *testing.T) {
 	fl := ecsapitest.NewFleet(map[string]string{"i-run000002": "Running", "i-stop00002": "Stopped", "i-stop00003": "Stopped"})
 	f := fl.ECS()
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-run000002", "i-stop00002", "i-stop00003"}, BatchOptimization: ecsapi.AllTogether})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-run000002", "i-stop00002", "i-stop00003"}, BatchOptimization: ecsapi.AllTogether})
 	if ir := outcomeOf(t, res, "i-run000002"); ir.Outcome != result.AlreadyRunning {
 		t.Fatalf("%+v", ir)
 	}
@@ -128,7 +128,7 @@ func TestAllTogetherFailureFailsEveryInstance(t *testing.T) {
 	f := &ecsapitest.ECS{Start: func(_ ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		return nil, &ecsapi.APIError{HTTPStatus: 403, Code: "InsufficientBalance", Message: "Your account does not have enough balance.", RequestID: "req-bal"}
 	}, Describe: ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-bal000001", "i-bal000002"})).DescribeIDs}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-bal000001", "i-bal000002"}, BatchOptimization: ecsapi.AllTogether})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-bal000001", "i-bal000002"}, BatchOptimization: ecsapi.AllTogether})
 	for _, id := range []string{"i-bal000001", "i-bal000002"} {
 		ir := outcomeOf(t, res, id)
 		if ir.Outcome != result.Failed || ir.Code != "InsufficientBalance" || !strings.Contains(ir.Advice, "funds") || ir.EcsRequestID != "req-bal" {
@@ -145,7 +145,7 @@ func TestSecurityLockIsFailedAndNeverRetried(t *testing.T) {
 		return &ecsapi.StartInstancesOutput{RequestID: "req-lock", Responses: []ecsapi.InstanceResponse{{InstanceID: in.InstanceIDs[0],
 			Code: "InstanceLockedForSecurity", Message: "The specified operation is denied as your instance is locked for security reasons."}}}, nil
 	}}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-lock000001"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-lock000001"}, BatchOptimization: ecsapi.SuccessFirst})
 	ir := outcomeOf(t, res, "i-lock000001")
 	if ir.Outcome != result.Failed || ir.Code != "InstanceLockedForSecurity" || ir.Advice == "" {
 		t.Fatalf("%+v", ir)
@@ -166,7 +166,7 @@ func TestStoppingInstanceIsWaitedForThenStarted(t *testing.T) {
 		}
 		return fl.DescribeIDs(region, list)
 	}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-stopping01"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-stopping01"}, BatchOptimization: ecsapi.SuccessFirst})
 	if ir := outcomeOf(t, res, "i-stopping01"); ir.Outcome != result.Started {
 		t.Fatalf("%+v", ir)
 	}
@@ -174,7 +174,7 @@ func TestStoppingInstanceIsWaitedForThenStarted(t *testing.T) {
 
 func TestStoppingPastTheDeadlineIsUnfinished(t *testing.T) {
 	fl := ecsapitest.NewFleet(map[string]string{"i-stopping02": "Stopping"})
-	res := runStart(t, fl.ECS(), 200*time.Millisecond, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-stopping02"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, fl.ECS(), 200*time.Millisecond, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-stopping02"}, BatchOptimization: ecsapi.SuccessFirst})
 	ir := outcomeOf(t, res, "i-stopping02")
 	if ir.Outcome != result.Unfinished || !ir.Retryable || !strings.Contains(ir.Message, "Stopping") {
 		t.Fatalf("%+v", ir)
@@ -186,7 +186,7 @@ func TestDryRunSaysWhatARealRunWouldDo(t *testing.T) {
 	fl.Locks["i-dry000003"] = []string{"security"}
 	fl.Status["i-dry000003"] = "Stopped"
 	f := fl.ECS()
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-dry000001", "i-dry000002", "i-dry000003", "i-dry000004"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-dry000001", "i-dry000002", "i-dry000003", "i-dry000004"}, BatchOptimization: ecsapi.SuccessFirst, DryRun: true})
 	want := map[string]result.Outcome{"i-dry000001": result.DryRunPassed, "i-dry000002": result.AlreadyRunning, "i-dry000003": result.Failed, "i-dry000004": result.Failed}
 	for id, o := range want {
 		if ir := outcomeOf(t, res, id); ir.Outcome != o {
@@ -207,7 +207,7 @@ func TestNetworkErrorsAreUnfinished(t *testing.T) {
 	f := &ecsapitest.ECS{Start: func(_ ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 		return nil, &ecsapi.NetworkError{Op: "StartInstances", Host: "ecs.example", Err: fmt.Errorf("connection reset by peer")}
 	}}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-net0000001"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-net0000001"}, BatchOptimization: ecsapi.SuccessFirst})
 	ir := outcomeOf(t, res, "i-net0000001")
 	if ir.Outcome != result.Unfinished || ir.Code != result.CodeNetworkError {
 		t.Fatalf("%+v", ir)
@@ -224,7 +224,7 @@ func TestAcceptedStartOfARunningInstanceIsAlreadyRunning(t *testing.T) {
 			{InstanceID: "i-lenient002", Code: "200", Message: "success", PreviousStatus: "Stopped", CurrentStatus: "Starting"},
 		}}, nil
 	}}
-	res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-lenient001", "i-lenient002"}, BatchOptimization: ecsapi.SuccessFirst})
+	res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-lenient001", "i-lenient002"}, BatchOptimization: ecsapi.SuccessFirst})
 	if outcomeOf(t, res, "i-lenient001").Outcome != result.AlreadyRunning || outcomeOf(t, res, "i-lenient002").Outcome != result.Started {
 		t.Fatalf("%+v", res)
 	}

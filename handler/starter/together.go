@@ -25,14 +25,13 @@ type culprit struct {
 }
 
 // culpritOf says whether the lookup shows that id itself refuses a start.
-func culpritOf(region, id string, info ecsapi.InstanceInfo, found bool, requestID string) (culprit, bool) {
+func culpritOf(region ecsapi.Scope, id string, info ecsapi.InstanceInfo, found bool, requestID string) (culprit, bool) {
 	switch {
 	case !found:
-		return culprit{id: id, what: "which does not exist in " + region,
-			own: Verdict{Class: perID, Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region, RequestID: requestID}}, true
+		return culprit{id: id, what: "which does not exist in " + region.String(),
+			own: Verdict{Class: perID, Code: result.CodeNotFound, Message: "DescribeInstances does not know the instance in " + region.String(), RequestID: requestID}}, true
 	case HasLock(info, "security"):
-		return culprit{id: id, what: "which is locked for security",
-			own: Verdict{Class: Permanent, Code: result.CodeLockedForSecurity, Message: "the instance is locked for security (OperationLocks: security); all operations on it are prohibited", RequestID: requestID}}, true
+		return culprit{id: id, what: "which is locked for security", own: securityLock(requestID)}, true
 	case len(info.LockReasons) > 0:
 		reasons := strings.Join(info.LockReasons, ", ")
 		v := Verdict{Class: Permanent, Code: result.CodeInstanceLocked, RequestID: requestID,
@@ -62,7 +61,7 @@ func (c culprit) blamed(cause Verdict) Verdict {
 // judgeTogether. A refusal that concerns no instance (permissions,
 // credentials, the region) fails every instance with ECS's words, without a
 // lookup; so does a call of one instance, which is its own culprit.
-func (r *Run) togetherRefused(ctx context.Context, region string, ids []string, cause Verdict, dry bool) {
+func (r *Run) togetherRefused(ctx context.Context, region ecsapi.Scope, ids []string, cause Verdict, dry bool) {
 	if len(ids) == 1 || !concernsInstances(cause.Code) {
 		r.setAll(region, ids, result.Failed, cause, "", "")
 		return
@@ -102,11 +101,7 @@ func unblamed(cause Verdict, n int) Verdict {
 // call's code and a message naming the culprits. Without a culprit, a cause
 // that refused the call for good fails the rest with ECS's words (unblamed);
 // otherwise (cause nil or a status) the rest is returned, to start.
-func (r *Run) judgeTogether(region string, ids []string, infos map[string]ecsapi.InstanceInfo, requestID string, cause *Verdict, dry bool) (rest []string) {
-	nothing := "nothing to do"
-	if dry {
-		nothing = "a real run would do nothing"
-	}
+func (r *Run) judgeTogether(region ecsapi.Scope, ids []string, infos map[string]ecsapi.InstanceInfo, requestID string, cause *Verdict, dry bool) (rest []string) {
 	var culprits []culprit
 	for _, id := range ids {
 		info, found := infos[id]
@@ -119,10 +114,10 @@ func (r *Run) judgeTogether(region string, ids []string, infos map[string]ecsapi
 			culprits = append(culprits, c)
 			continue
 		}
-		if info.Status == "Running" || info.Status == "Starting" {
-			r.set(result.InstanceResult{InstanceID: id, RegionID: region, Outcome: result.AlreadyRunning, Code: result.CodeSuccess,
-				Message: "the instance is already " + info.Status + ": " + nothing, PreviousStatus: info.Status,
-				CurrentStatus: info.Status, EcsRequestID: requestID})
+		if ir, ok := Settled(info, requestID, dry); ok {
+			// Not a culprit, so not locked for security: Running or Starting.
+			ir.InstanceID = id
+			r.set(region, ir)
 			continue
 		}
 		rest = append(rest, id)

@@ -74,7 +74,7 @@ func TestAllTogetherRefusedForGoodTellsEachPartnerTheTruth(t *testing.T) {
 			fl := ecsapitest.NewFleet(map[string]string{run: "Running", stop: "Stopped", locked: "Stopped"})
 			fl.Locks[locked] = []string{"security"}
 			f := fl.ECS()
-			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: tc.ids, BatchOptimization: ecsapi.AllTogether, DryRun: tc.dry})
+			res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: tc.ids, BatchOptimization: ecsapi.AllTogether, DryRun: tc.dry})
 			for _, id := range tc.ids {
 				ir := outcomeOf(t, res, id)
 				w := tc.want[id]
@@ -119,7 +119,7 @@ func TestAllTogetherRefusalWithoutACulprit(t *testing.T) {
 			f.Start = func(ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
 				return nil, &ecsapi.APIError{HTTPStatus: 403, Code: tc.code, Message: "User not authorized, or no system disk.", RequestID: "req-x"}
 			}
-			res := runStart(t, f, 5*time.Second, Group{RegionID: "cn-hangzhou", InstanceIDs: []string{"i-stop000001", "i-stop000002"}, BatchOptimization: ecsapi.AllTogether})
+			res := runStart(t, f, 5*time.Second, Group{Scope: ecsapi.Scope{Region: "cn-hangzhou"}, InstanceIDs: []string{"i-stop000001", "i-stop000002"}, BatchOptimization: ecsapi.AllTogether})
 			for _, id := range []string{"i-stop000001", "i-stop000002"} {
 				if ir := outcomeOf(t, res, id); ir.Outcome != result.Failed || ir.Code != tc.code || !strings.Contains(ir.Message, tc.in) {
 					t.Errorf("%s: %+v", id, ir)

@@ -47,7 +47,7 @@ func TestWaitPollsAtItsEnd(t *testing.T) {
 			r := s.newRun(ecsapi.Credentials{AccessKeyID: "ak", AccessKeySecret: "sk"})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			seen, last := r.WaitRunning(ctx, "cn-hangzhou", []string{"i-wait000001"}, begin, begin.Add(tc.wait))
+			seen, last := r.WaitRunning(ctx, ecsapi.Scope{Region: "cn-hangzhou"}, []string{"i-wait000001"}, begin, begin.Add(tc.wait))
 			sr := seen["i-wait000001"]
 			if sr.Running != tc.wantRunning {
 				t.Fatalf("running %v (last %s, verdict %s), want %v; polls at %v", sr.Running, sr.Status, last.Code, tc.wantRunning, polls)

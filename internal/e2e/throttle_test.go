@@ -53,7 +53,7 @@ func TestThrottlingForAMinuteWaitsForTheNextWindow(t *testing.T) {
 	}
 	t.Logf("started %s after the quota was set, after %d throttled calls", started.Sub(quotaSet), throttled)
 	// Its backoff attempts, a call at the wall-clock minute, one after.
-	if most := starter.DefaultBackoff.Attempts + 2; throttled == 0 || throttled > most {
+	if most := starter.DefaultBackoff().Attempts + 2; throttled == 0 || throttled > most {
 		t.Errorf("%d throttled calls, want 1 to %d: waiting for the window is not retrying", throttled, most)
 	}
 }

@@ -141,7 +141,7 @@ func (fl *Fleet) DescribeTags(in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeIn
 	out := &ecsapi.DescribeInstancesOutput{RequestID: "req-tags"}
 	for id, st := range fl.Status {
 		if ecsapi.CarriesAll(fl.Tags[id], in.Tags) {
-			out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: st, Tags: fl.Tags[id]})
+			out.Instances = append(out.Instances, ecsapi.InstanceInfo{InstanceID: id, RegionID: in.RegionID, Status: st, LockReasons: fl.Locks[id], Tags: fl.Tags[id]})
 		}
 	}
 	return out, nil
