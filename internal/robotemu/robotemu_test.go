@@ -49,7 +49,7 @@ type reply struct {
 
 func post(t *testing.T, u string, body []byte, header map[string]string) reply {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +64,19 @@ func post(t *testing.T, u string, body []byte, header map[string]string) reply {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return reply{resp.StatusCode, string(b), resp.Header}
+}
+
+// send posts body and says only whether an answer came.
+func send(ctx context.Context, u string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
 
 func sample(t *testing.T, name string) []byte {
@@ -387,7 +400,7 @@ func TestFaults(t *testing.T) {
 	ok := `{"errcode":0,"errmsg":"ok"}`
 
 	s.SetFault("down", Fault{Down: true})
-	if _, err := http.Post(s.URLFor(DingTalk, "down"), "application/json", bytes.NewReader(body)); err == nil {
+	if err := send(context.Background(), s.URLFor(DingTalk, "down"), body); err == nil {
 		t.Fatal("a robot that is down answered")
 	}
 	if r := post(t, s.URLFor(DingTalk, "up"), body, nil); r.body != ok {
@@ -416,8 +429,7 @@ func TestFaults(t *testing.T) {
 	s.SetFault("slow", Fault{Delay: 300 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URLFor(DingTalk, "slow"), bytes.NewReader(body))
-	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+	if err := send(ctx, s.URLFor(DingTalk, "slow"), body); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow robot with a 50 ms client: %v, want a timeout", err)
 	}
 	begin := time.Now()
@@ -439,7 +451,7 @@ func TestClosed(t *testing.T) {
 	s, _ := start(t, Options{Open: true})
 	u := s.URLFor(DingTalk, "t")
 	s.Close()
-	if _, err := http.Post(u, "application/json", strings.NewReader(`{}`)); err == nil {
+	if err := send(context.Background(), u, []byte(`{}`)); err == nil {
 		t.Fatal("a closed server answered")
 	}
 }

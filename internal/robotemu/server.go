@@ -202,7 +202,8 @@ func (s *Server) Start() {
 
 // StartOn serves on addr ("127.0.0.1:9000").
 func (s *Server) StartOn(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return err
 	}
