@@ -18,7 +18,8 @@
 //     text) or "text" (content), else 300001 "param error"; over 20,000
 //     bytes is 460101. Keywords missing: 310000 "keywords not in content".
 //     Unknown token: 300005 "token is not exist". Over 20 a minute: 130101
-//     "send too fast, exceed 20 times per minute". Taken:
+//     "send too fast, exceed 20 times per minute", and the robot then
+//     refuses everything for ten minutes (ten windows), as documented. Taken:
 //     {"errcode":0,"errmsg":"ok"}. Every answer is HTTP 200.
 //   - Lark: POST /open-apis/bot/v2/hook/T. A robot with a Secret needs
 //     timestamp (seconds, a string or a number, within an hour) and sign =
@@ -27,7 +28,7 @@
 //     v1 elements or v2 body.elements), else, or a body that is not JSON,
 //     9499 "Bad Request"; keywords 19024 "Key Words Not Found"; unknown
 //     token 19001; over 100 a minute 11232 "frequency limited …". Taken:
-//     {"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"};
+//     {"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"};
 //     refusals {"code":N,"data":{},"msg":…}, HTTP 200.
 //   - WeCom: POST /cgi-bin/webhook/send?key=K, unsigned. msgtype "markdown"
 //     (content up to 4,096 bytes), "markdown_v2" (4,096) or "text" (2,048):

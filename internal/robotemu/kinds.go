@@ -39,7 +39,7 @@ var kinds = map[Kind]kindSpec{
 	Lark: {
 		ok: func() answer {
 			return answer{status: 200, code: "0", accepted: true,
-				body: []byte(`{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`)}
+				body: []byte(`{"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"}`)}
 		},
 		unknown: func() answer { return larkAnswer(19001, "param invalid: incoming webhook access token invalid") },
 		limited: func() answer {

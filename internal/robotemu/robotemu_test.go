@@ -136,7 +136,7 @@ func TestSamples(t *testing.T) {
 		{DingTalk, dingTalkURL(s, "dt", "SECexample", epoch), sample(t, "dingtalk-markdown.json"), nil,
 			`{"errcode":0,"errmsg":"ok"}`, "markdown", "start-ecs: 1 failed"},
 		{Lark, s.URLFor(Lark, "lk"), sample(t, "lark-interactive.json"), nil,
-			`{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`, "interactive", "start-ecs: 1 failed"},
+			`{"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"}`, "interactive", "start-ecs: 1 failed"},
 		{WeCom, s.URLFor(WeCom, "wc"), sample(t, "wecom-markdown.json"), nil, `{"errcode":0,"errmsg":"ok"}`, "markdown", ""},
 		{Slack, s.URLFor(Slack, "T000/B000/XXXX"), sample(t, "slack-blocks.json"), nil, "ok", "blocks", "start-ecs: 1 failed"},
 		{Generic, s.URLFor(Generic, "/hooks/ops"), genBody, map[string]string{
@@ -204,7 +204,7 @@ func TestDingTalkSignature(t *testing.T) {
 func TestLarkSignature(t *testing.T) {
 	s, c := start(t, Options{Robots: []Robot{{Kind: Lark, Token: "lk", Secret: "larksecret"}}})
 	u := s.URLFor(Lark, "lk")
-	ok := `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`
+	ok := `{"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"}`
 	fail := `{"code":19021,"data":{},"msg":"sign match fail or timestamp is not within one hour from current time"}`
 	text := func(ts, sign string) []byte {
 		return []byte(`{"timestamp":` + ts + `,"sign":"` + sign + `","msg_type":"text","content":{"text":"start-ecs: 1 failed"}}`)
@@ -271,6 +271,7 @@ func TestGenericSignature(t *testing.T) {
 // Each kind refuses a message its format does not allow, with its own code.
 func TestFormats(t *testing.T) {
 	s, _ := start(t, Options{Open: true})
+	larkOK := `{"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"}`
 	long := strings.Repeat("x", 4097)
 	cases := []struct {
 		name, url, body string
@@ -282,7 +283,7 @@ func TestFormats(t *testing.T) {
 		{"dingtalk unknown type", s.URLFor(DingTalk, "a"), `{"msgtype":"card"}`, 200, `{"errcode":300001,"errmsg":"param error"}`},
 		{"dingtalk over 20000 bytes", s.URLFor(DingTalk, "a"), `{"msgtype":"text","text":{"content":"` + strings.Repeat("x", 20000) + `"}}`, 200, `{"errcode":460101,"errmsg":"message too long, exceed 20000 bytes"}`},
 		{"lark unknown type", s.URLFor(Lark, "a"), `{"msg_type":"video"}`, 200, `{"code":9499,"data":{},"msg":"Bad Request"}`},
-		{"lark post", s.URLFor(Lark, "a"), `{"msg_type":"post","content":{"post":{"zh_cn":{"title":"t","content":[[{"tag":"text","text":"a "},{"tag":"a","text":"b","href":"https://x"}]]}}}}`, 200, `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`},
+		{"lark post", s.URLFor(Lark, "a"), `{"msg_type":"post","content":{"post":{"zh_cn":{"title":"t","content":[[{"tag":"text","text":"a "},{"tag":"a","text":"b","href":"https://x"}]]}}}}`, 200, `{"code":0,"msg":"success","data":{},"Extra":null,"StatusCode":0,"StatusMessage":"success"}`},
 		{"wecom markdown of 4097 bytes", s.URLFor(WeCom, "a"), `{"msgtype":"markdown","markdown":{"content":"` + long + `"}}`, 200, `{"errcode":40058,"errmsg":"markdown.content exceed max length 4096"}`},
 		{"wecom markdown of 4096 bytes", s.URLFor(WeCom, "a"), `{"msgtype":"markdown","markdown":{"content":"` + long[1:] + `"}}`, 200, `{"errcode":0,"errmsg":"ok"}`},
 		{"wecom unknown type", s.URLFor(WeCom, "a"), `{"msgtype":"card"}`, 200, `{"errcode":40008,"errmsg":"invalid message type"}`},
@@ -291,6 +292,8 @@ func TestFormats(t *testing.T) {
 		{"slack without text or blocks", s.URLFor(Slack, "T/B/X"), `{"username":"x"}`, 400, "no_text"},
 		{"slack blocks not a list", s.URLFor(Slack, "T/B/X"), `{"blocks":{}}`, 400, "invalid_blocks"},
 		{"slack text", s.URLFor(Slack, "T/B/X"), `{"text":"hi"}`, 200, "ok"},
+		{"lark card v2", s.URLFor(Lark, "a"), `{"msg_type":"interactive","card":{"schema":"2.0","header":{"title":{"tag":"plain_text","content":"h"}},"body":{"elements":[{"tag":"markdown","content":"**v2** body"}]}}}`, 200, larkOK},
+		{"lark card without text", s.URLFor(Lark, "a"), `{"msg_type":"interactive","card":{}}`, 200, `{"code":9499,"data":{},"msg":"Bad Request"}`},
 		{"generic not JSON", s.URLFor(Generic, "/g"), `{`, 400, "body_not_json"},
 	}
 	for _, tc := range cases {
@@ -302,6 +305,15 @@ func TestFormats(t *testing.T) {
 	}
 	if m := s.Messages()[5]; m.Title != "t" || m.Text != "a b" {
 		t.Errorf("lark post read as %q / %q", m.Title, m.Text)
+	}
+	if m := s.Messages()[14]; m.Title != "h" || m.Text != "v2 body" {
+		t.Errorf("lark card v2 read as %q / %q", m.Title, m.Text)
+	}
+	// Slack takes the JSON as a form field named payload, too.
+	form := "payload=" + url.QueryEscape(`{"text":"from a form"}`)
+	r := post(t, s.URLFor(Slack, "T/B/X"), []byte(form), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if last := s.Messages()[len(s.Messages())-1]; r.body != "ok" || last.Text != "from a form" {
+		t.Errorf("slack form: %s, read %q", r.body, last.Text)
 	}
 }
 
@@ -371,9 +383,15 @@ func TestRateLimit(t *testing.T) {
 	if r := post(t, s.URLFor(DingTalk, "other"), dt, nil); r.body != `{"errcode":0,"errmsg":"ok"}` {
 		t.Fatalf("another robot: %s", r.body)
 	}
-	c.add(41 * time.Second) // the first message is now a minute old
+	// DingTalk then refuses the robot for ten minutes, though the first
+	// message is soon a minute old.
+	c.add(41 * time.Second)
+	if r := post(t, s.URLFor(DingTalk, "d"), dt, nil); !strings.Contains(r.body, `"errcode":130101`) {
+		t.Fatalf("a minute after the first, within the penalty: %s", r.body)
+	}
+	c.add(10*time.Minute - 41*time.Second)
 	if r := post(t, s.URLFor(DingTalk, "d"), dt, nil); r.body != `{"errcode":0,"errmsg":"ok"}` {
-		t.Fatalf("a minute after the first: %s", r.body)
+		t.Fatalf("ten minutes after the 21st: %s", r.body)
 	}
 	wc := []byte(`{"msgtype":"text","text":{"content":"x"}}`)
 	for i := 0; i < 20; i++ {

@@ -138,6 +138,9 @@ type robotKey struct {
 type robotState struct {
 	Robot
 	sent []time.Time // accepted messages in the current window, oldest first
+	// blockedUntil is the end of the penalty of a robot that went over its
+	// limit (DingTalk: ten minutes).
+	blockedUntil time.Time
 }
 
 // New returns a server for opts.
@@ -360,6 +363,10 @@ func (s *Server) robot(kind Kind, token string) *robotState {
 // defaultPerMinute are the robots' documented limits of a minute.
 var defaultPerMinute = map[Kind]int{DingTalk: 20, WeCom: 20, Lark: 100, Slack: 60}
 
+// penaltyWindows is how many windows a robot that went over its limit
+// refuses everything: DingTalk documents ten minutes.
+var penaltyWindows = map[Kind]int{DingTalk: 10}
+
 // limited says how long until rb takes another message, zero when it would
 // now. Only accepted messages count.
 func (s *Server) limited(rb *robotState) time.Duration {
@@ -373,6 +380,9 @@ func (s *Server) limited(rb *robotState) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
+	if now.Before(rb.blockedUntil) {
+		return rb.blockedUntil.Sub(now)
+	}
 	keep := rb.sent[:0]
 	for _, t := range rb.sent {
 		if now.Sub(t) < s.opts.Window {
@@ -382,6 +392,10 @@ func (s *Server) limited(rb *robotState) time.Duration {
 	rb.sent = keep
 	if len(rb.sent) < limit {
 		return 0
+	}
+	if n := penaltyWindows[rb.Kind]; n > 0 {
+		rb.blockedUntil = now.Add(time.Duration(n) * s.opts.Window)
+		return rb.blockedUntil.Sub(now)
 	}
 	return s.opts.Window - now.Sub(rb.sent[0])
 }
