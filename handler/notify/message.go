@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/start-ecs/start-ecs/handler/result"
@@ -82,11 +83,28 @@ type Message struct {
 	// Markdown is the text for DingTalk, WeCom and the Lark card.
 	Markdown string
 	// Mrkdwn is the text for Slack.
-	Mrkdwn string
-	// JSON is the generic body: the Result with the context's fields.
-	JSON []byte
+	Mrkdwn  string
+	result  *result.Result
+	context Context
+	// json is the generic body, made once and only for a generic target
+	// (encoding a 1,000-instance Result costs more than the rest).
+	jsonOnce sync.Once
+	json     []byte
+	jsonErr  error
 	// Problem says whether anything went wrong (a red card, not green).
 	Problem bool
+}
+
+// JSON is the generic body: the Result with the context's fields. r must
+// not change until the message is sent.
+func (m *Message) JSON() ([]byte, error) {
+	m.jsonOnce.Do(func() {
+		m.json, m.jsonErr = json.Marshal(struct {
+			*result.Result
+			Context
+		}{m.result, m.context})
+	})
+	return m.json, m.jsonErr
 }
 
 // NewMessage builds the message of an invocation: the function, trigger,
@@ -95,13 +113,6 @@ type Message struct {
 // the SLS query. Each text is at most MaxChars bytes, cut between lines
 // (never inside a UTF-8 sequence) and always keeping the "N more" line.
 func NewMessage(r *result.Result, c Context) (*Message, error) {
-	body, err := json.Marshal(struct {
-		*result.Result
-		Context
-	}{r, c})
-	if err != nil {
-		return nil, err
-	}
 	title := titleOf(r, c)
 	s := r.Summary
 	return &Message{
@@ -109,7 +120,8 @@ func NewMessage(r *result.Result, c Context) (*Message, error) {
 		Title:    title,
 		Markdown: render(r, c, title, markdownStyle),
 		Mrkdwn:   render(r, c, title, slackStyle),
-		JSON:     body,
+		result:   r,
+		context:  c,
 	}, nil
 }
 
@@ -162,22 +174,22 @@ func escapeSlack(s string) string { return slackEscaper.Replace(s) }
 func render(r *result.Result, c Context, title string, st style) string {
 	head := header(r, c, title, st)
 	foot := footer(c, st)
-	problems := problemLines(r, st)
+	problems, total := problemLines(r, st)
 	budget := MaxChars - len(head) - len(foot)
 	var b strings.Builder
 	b.Grow(MaxChars)
 	b.WriteString(head)
 	shown := 0
 	for _, line := range problems {
-		more := len(problems) - shown - 1
-		if shown == MaxProblems || len(line)+len(moreLine(more)) > budget {
+		more := total - shown - 1
+		if len(line)+len(moreLine(more)) > budget {
 			break
 		}
 		b.WriteString(line)
 		budget -= len(line)
 		shown++
 	}
-	if rest := len(problems) - shown; rest > 0 {
+	if rest := total - shown; rest > 0 {
 		b.WriteString(moreLine(rest))
 	}
 	b.WriteString(foot)
@@ -232,11 +244,14 @@ func footer(c Context, st style) string {
 	return b.String()
 }
 
-// problemLines lists every instance with a problem, one line each.
-func problemLines(r *result.Result, st style) []string {
-	var lines []string
+// problemLines lists the first MaxProblems instances with a problem, one
+// line each, and counts them all.
+func problemLines(r *result.Result, st style) (lines []string, total int) {
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		if !isProblem(ir) {
+			continue
+		}
+		if total++; total > MaxProblems {
 			continue
 		}
 		var b strings.Builder
@@ -254,7 +269,7 @@ func problemLines(r *result.Result, st style) []string {
 		b.WriteString("\n")
 		lines = append(lines, b.String())
 	}
-	return lines
+	return lines, total
 }
 
 func clip(s string) string { return clipN(s, maxField) }

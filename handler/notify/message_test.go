@@ -63,7 +63,11 @@ func TestMessageSaysWhatDESIGNAsks(t *testing.T) {
 		t.Errorf("title %q, problem %v", m.Title, m.Problem)
 	}
 	var back map[string]any
-	if err := json.Unmarshal(m.JSON, &back); err != nil {
+	body, err := m.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, &back); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"RequestId", "InstanceResponses", "Summary", "Function", "Trigger", "Source", "LogQuery", "CalendarEnds", "Mistakes"} {

@@ -183,7 +183,8 @@ func (t Target) payload(m *Message, now time.Time) (string, []byte, error) {
 		b, err := json.Marshal(slackBody{Text: m.Mrkdwn})
 		return t.url, b, err
 	}
-	return t.url, m.JSON, nil
+	b, err := m.JSON()
+	return t.url, b, err
 }
 
 func (t Target) dingTalk(m *Message, now time.Time) (string, []byte, error) {
