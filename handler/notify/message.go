@@ -10,7 +10,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// Limits of one message (DESIGN §9).
+// Limits of one message (DESIGN §6.1).
 const (
 	// MaxChars bounds a message's text, counted in bytes (so in characters
 	// too): WeCom's markdown takes 4,096 bytes.
