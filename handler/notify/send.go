@@ -40,8 +40,11 @@ const maxAnswer = 64 << 10
 // Report for each target that did not take it, in the targets' order. A 5xx
 // is retried once; a robot's own error code in a 200 answer (DingTalk or
 // WeCom errcode ≠ 0, Lark code ≠ 0, Slack anything but "ok") is a failure
-// with that code.
+// with that code. A nil client is http.DefaultClient.
 func Send(ctx context.Context, client *http.Client, targets []Target, m *Message) []Report {
+	if client == nil {
+		client = http.DefaultClient
+	}
 	codes := make([]string, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {

@@ -160,7 +160,7 @@ func TestSendEachKindFormattedAndSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reports := Send(t.Context(), http.DefaultClient, targets, message(t)); len(reports) != 0 {
+	if reports := Send(t.Context(), nil, targets, message(t)); len(reports) != 0 {
 		t.Errorf("reports %+v", reports)
 	}
 	for k, rb := range robots {
