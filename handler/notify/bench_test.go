@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -21,6 +22,22 @@ func BenchmarkBuildAndSign(b *testing.B) {
 	b.Run("message", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := NewMessage(r, ctx0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	enc, err := json.Marshal(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("message+generic+answer's JSON", func(b *testing.B) {
+		for b.Loop() {
+			m, err := NewMessage(r, ctx0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.UseResultJSON(enc)
+			if _, err := targets[4].request(b.Context(), m, now); err != nil {
 				b.Fatal(err)
 			}
 		}

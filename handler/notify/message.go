@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -88,9 +89,10 @@ type Message struct {
 	context Context
 	// json is the generic body, made once and only for a generic target
 	// (encoding a 1,000-instance Result costs more than the rest).
-	jsonOnce sync.Once
-	json     []byte
-	jsonErr  error
+	resultJSON []byte
+	jsonOnce   sync.Once
+	json       []byte
+	jsonErr    error
 	// Problem says whether anything went wrong (a red card, not green).
 	Problem bool
 }
@@ -99,12 +101,40 @@ type Message struct {
 // not change until the message is sent.
 func (m *Message) JSON() ([]byte, error) {
 	m.jsonOnce.Do(func() {
+		if m.resultJSON != nil {
+			m.json, m.jsonErr = spliceContext(m.context, m.resultJSON)
+			return
+		}
 		m.json, m.jsonErr = json.Marshal(struct {
 			*result.Result
 			Context
 		}{m.result, m.context})
 	})
 	return m.json, m.jsonErr
+}
+
+// UseResultJSON hands the message the Result as the answer already encoded
+// it (a JSON object), so that a generic body costs a copy, not a second
+// encoding of up to MAX_INSTANCES entries. Call it before Send.
+func (m *Message) UseResultJSON(b []byte) {
+	if len(b) > 1 && b[0] == '{' {
+		m.resultJSON = b
+	}
+}
+
+// spliceContext writes the context's fields at the head of the encoded
+// Result object.
+func spliceContext(c Context, resultJSON []byte) ([]byte, error) {
+	head, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(resultJSON))
+	out = append(out, head[:len(head)-1]...)
+	if rest := bytes.TrimSpace(resultJSON[1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, resultJSON[1:]...), nil
 }
 
 // NewMessage builds the message of an invocation: the function, trigger,

@@ -160,3 +160,36 @@ func TestShouldNotify(t *testing.T) {
 		}
 	}
 }
+
+// The generic body is the same JSON whether the message encodes the Result
+// itself or is handed the answer's encoding.
+func TestGenericBodySameWithResultJSON(t *testing.T) {
+	r := fleet(30, 5)
+	for _, c := range []Context{ctx0, {}} {
+		a, err := NewMessage(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := NewMessage(r, c)
+		enc, _ := json.Marshal(r)
+		b.UseResultJSON(enc)
+		ja, _ := a.JSON()
+		jb, err := b.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var va, vb map[string]any
+		if json.Unmarshal(ja, &va) != nil || json.Unmarshal(jb, &vb) != nil {
+			t.Fatalf("not JSON:\n%s\n%s", ja, jb)
+		}
+		if fmt.Sprint(va) != fmt.Sprint(vb) {
+			t.Errorf("bodies differ:\n%s\n%s", ja, jb)
+		}
+	}
+	// An empty object still splices into valid JSON.
+	m, _ := NewMessage(r, ctx0)
+	m.UseResultJSON([]byte("{}"))
+	if j, _ := m.JSON(); !json.Valid(j) {
+		t.Errorf("invalid %s", j)
+	}
+}
