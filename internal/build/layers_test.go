@@ -61,8 +61,9 @@ func hasPrefixPath(path, pkg string) bool {
 // not by convention. The face (handler) drives the lower packages and none
 // of them calls back up; the starter knows nothing of events or of the
 // plan; the plan cannot call ECS; the answer's types, the ECS seam and the
-// schedule parser (zones from tzdb alone) are leaves; only the adapters
-// import the SDK.
+// schedule parser (zones from tzdb alone) are leaves; the notifier
+// (handler/notify) reads the answer's types and the standard library alone;
+// only the adapters import the SDK.
 func TestHandlerLayersKeepTheirImports(t *testing.T) {
 	pkgs := listPackages(t)
 	const (
@@ -76,8 +77,9 @@ func TestHandlerLayersKeepTheirImports(t *testing.T) {
 		result     = handler + "/result"
 		schedule   = handler + "/schedule"
 		tzdb       = handler + "/tzdb"
+		notify     = handler + "/notify"
 	)
-	for _, must := range []string{handler, starter, aliyun, ecsapi, ecsapitest, result, schedule} {
+	for _, must := range []string{handler, starter, aliyun, ecsapi, ecsapitest, result, schedule, notify} {
 		if _, ok := pkgs[must]; !ok {
 			t.Fatalf("go list does not list %s", must)
 		}
@@ -92,9 +94,19 @@ func TestHandlerLayersKeepTheirImports(t *testing.T) {
 		result:     {module + "/...", sdk + "/..."},
 		ecsapitest: {module + "/...", sdk + "/..."},
 		schedule:   {module + "/...", sdk + "/..."},
+		notify:     {module + "/...", sdk + "/..."},
 	}
 	// allow lists what a leaf may import of the module after all.
-	allow := map[string][]string{ecsapitest: {ecsapi}, schedule: {tzdb}}
+	allow := map[string][]string{ecsapitest: {ecsapi}, schedule: {tzdb}, notify: {result}}
+	// The notifier depends on nothing outside the standard library but
+	// handler/result: a standard package's path has no dot in its first
+	// element.
+	for _, dep := range pkgs[notify].Deps {
+		first, _, _ := strings.Cut(dep, "/")
+		if strings.Contains(first, ".") && dep != result {
+			t.Errorf("%s depends on %s: only %s and the standard library", notify, dep, result)
+		}
+	}
 	for pkg, denied := range deny {
 		p, ok := pkgs[pkg]
 		if !ok {

@@ -1,0 +1,195 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/start-ecs/start-ecs/handler/result"
+)
+
+// fleet is a result of n instances of which the first problems failed,
+// spread over the outcomes that are problems.
+func fleet(n, problems int) *result.Result {
+	r := &result.Result{RequestID: "req-1"}
+	bad := []result.Outcome{result.Failed, result.Rejected, result.Unfinished, result.Skipped}
+	for i := range n {
+		ir := result.InstanceResult{InstanceID: fmt.Sprintf("i-bp%016d", i), RegionID: "cn-hangzhou", Code: "200", Outcome: result.Started}
+		if i < problems {
+			ir.Outcome = bad[i%len(bad)]
+			ir.Code = "InsufficientBalance"
+			ir.Advice = result.Advice(ir.Code)
+			ir.AccountID = "1234567890"
+		}
+		r.InstanceResponses.InstanceResponse = append(r.InstanceResponses.InstanceResponse, ir)
+	}
+	r.Summarize()
+	return r
+}
+
+var ctx0 = Context{Function: "start-ecs", Trigger: "timer", Source: "morning", RequestID: "req-1",
+	LogQuery: `requestId: "req-1"`, CalendarEnds: "2027-12-31", Mistakes: 2}
+
+// DESIGN §6.1: one message per invocation: the function, trigger, source and
+// request ID; the Summary's counts; at most 20 instances with a problem and
+// "N more"; the SLS query; the calendar's note.
+func TestMessageSaysWhatDESIGNAsks(t *testing.T) {
+	m, err := NewMessage(fleet(1000, 50), ctx0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+		for _, want := range []string{"start-ecs", "timer", "morning", "req-1", "Requested 1000", "Started 950",
+			"Failed 13", "Rejected 13", "Unfinished 12", "Skipped 12", "Mistakes 2", "- 30 more\n",
+			`requestId: "req-1"`, "the holiday calendar ends on 2027-12-31", "i-bp0000000000000000 cn-hangzhou account 1234567890",
+			"InsufficientBalance: add funds"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+		if n := strings.Count(text, "\n- i-"); n != MaxProblems {
+			t.Errorf("%s lists %d instances, want %d", name, n, MaxProblems)
+		}
+		if strings.Contains(text, "i-bp0000000000000020") {
+			t.Errorf("%s lists the 21st problem", name)
+		}
+	}
+	if !strings.Contains(m.Markdown, "**Failed**") || !strings.Contains(m.Mrkdwn, "*Failed*") {
+		t.Errorf("outcomes not in each style's bold")
+	}
+	if m.Title != "start-ecs: 50 instances not started" || !m.Problem {
+		t.Errorf("title %q, problem %v", m.Title, m.Problem)
+	}
+	var back map[string]any
+	body, err := m.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"RequestId", "InstanceResponses", "Summary", "Function", "Trigger", "Source", "LogQuery", "CalendarEnds", "Mistakes"} {
+		if _, ok := back[k]; !ok {
+			t.Errorf("generic JSON lacks %s", k)
+		}
+	}
+}
+
+// DESIGN §6.1: at most 4,000 characters, cut safely — never inside a UTF-8
+// rune — and the "N more" line kept, whatever the fields hold.
+func TestMessageBoundedAndValidUTF8(t *testing.T) {
+	long := strings.Repeat("库存不足*_<&>", 200) // multi-byte runes and characters each style escapes
+	r := fleet(300, 300)
+	for i := range r.InstanceResponses.InstanceResponse {
+		ir := &r.InstanceResponses.InstanceResponse[i]
+		ir.Advice, ir.Code, ir.AccountID = long, long, long
+	}
+	c := Context{Function: long, Trigger: long, Source: long + "\nline", RequestID: long, LogQuery: long, CalendarEnds: long, Mistakes: 1}
+	m, err := NewMessage(r, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+		if len(text) > MaxChars || !utf8.ValidString(text) {
+			t.Errorf("%s: %d bytes, valid UTF-8 %v", name, len(text), utf8.ValidString(text))
+		}
+		shown := strings.Count(text, "\n- i-")
+		if shown == 0 || shown > MaxProblems {
+			t.Errorf("%s shows %d problems", name, shown)
+		}
+		if want := fmt.Sprintf("- %d more\n", 300-shown); !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q", name, want)
+		}
+		if strings.Contains(text, "\nline") {
+			t.Errorf("%s: a field's newline starts a line of its own", name)
+		}
+	}
+}
+
+func TestCutUTF8NeverSplitsARune(t *testing.T) {
+	s := "a€b" // € is 3 bytes
+	for n := range len(s) + 2 {
+		if got := cutUTF8(s, n); !utf8.ValidString(got) || len(got) > n {
+			t.Errorf("cutUTF8(%q, %d) = %q", s, n, got)
+		}
+	}
+}
+
+// DESIGN §6.1 NOTIFY_ON: problems = any Failed, Rejected, Unfinished or
+// Skipped, an operator mistake, a configuration error; Rejected only for
+// InvalidSchedule only in the tick whose window holds 00:00 UTC.
+func TestShouldNotify(t *testing.T) {
+	ok := fleet(3, 0)
+	one := func(o result.Outcome, code string) *result.Result {
+		r := fleet(2, 0)
+		r.InstanceResponses.InstanceResponse[1].Outcome = o
+		r.InstanceResponses.InstanceResponse[1].Code = code
+		r.Summarize()
+		return r
+	}
+	unresolved := fleet(1, 0)
+	unresolved.Unresolved = []string{"tag env=prod"}
+	cases := []struct {
+		name                string
+		on                  On
+		r                   *result.Result
+		mistakes            int
+		configErr, midnight bool
+		want                bool
+	}{
+		{"all well", OnProblems, ok, 0, false, false, false},
+		{"always", OnAlways, ok, 0, false, false, true},
+		{"never, even a failure", OnNever, one(result.Failed, "X"), 1, true, true, false},
+		{"failed", OnProblems, one(result.Failed, "X"), 0, false, false, true},
+		{"rejected", OnProblems, one(result.Rejected, result.CodeNotAllowed), 0, false, false, true},
+		{"unfinished", OnProblems, one(result.Unfinished, "Throttling"), 0, false, false, true},
+		{"skipped", OnProblems, one(result.Skipped, result.CodeSequenceStopped), 0, false, false, true},
+		{"already running", OnProblems, one(result.AlreadyRunning, "200"), 0, false, false, false},
+		{"dry run", OnProblems, one(result.DryRunPassed, "200"), 0, false, false, false},
+		{"mistake", OnProblems, ok, 1, false, false, true},
+		{"configuration error", OnProblems, ok, 0, true, false, true},
+		{"tag selection unresolved", OnProblems, unresolved, 0, false, false, true},
+		{"bad schedule, not the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, false, false},
+		{"bad schedule, the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, true, true},
+	}
+	for _, tc := range cases {
+		if got := ShouldNotify(tc.on, tc.r, tc.mistakes, tc.configErr, tc.midnight); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The generic body is the same JSON whether the message encodes the Result
+// itself or is handed the answer's encoding.
+func TestGenericBodySameWithResultJSON(t *testing.T) {
+	r := fleet(30, 5)
+	for _, c := range []Context{ctx0, {}} {
+		a, err := NewMessage(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := NewMessage(r, c)
+		enc, _ := json.Marshal(r)
+		b.UseResultJSON(enc)
+		ja, _ := a.JSON()
+		jb, err := b.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var va, vb map[string]any
+		if json.Unmarshal(ja, &va) != nil || json.Unmarshal(jb, &vb) != nil {
+			t.Fatalf("not JSON:\n%s\n%s", ja, jb)
+		}
+		if fmt.Sprint(va) != fmt.Sprint(vb) {
+			t.Errorf("bodies differ:\n%s\n%s", ja, jb)
+		}
+	}
+	// An empty object still splices into valid JSON.
+	m, _ := NewMessage(r, ctx0)
+	m.UseResultJSON([]byte("{}"))
+	if j, _ := m.JSON(); !json.Valid(j) {
+		t.Errorf("invalid %s", j)
+	}
+}
