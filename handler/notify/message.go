@@ -11,7 +11,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/result"
 )
 
-// Limits of one message (DESIGN §6.1).
+// Limits of one message (DESIGN §9).
 const (
 	// MaxChars bounds a message's text, counted in bytes (so in characters
 	// too): WeCom's markdown takes 4,096 bytes.

@@ -32,7 +32,7 @@ func fleet(n, problems int) *result.Result {
 var ctx0 = Context{Function: "start-ecs", Trigger: "timer", Source: "morning", RequestID: "req-1",
 	LogQuery: `requestId: "req-1"`, CalendarEnds: "2027-12-31", Mistakes: 2}
 
-// DESIGN §6.1: one message per invocation: the function, trigger, source and
+// DESIGN §9: one message per invocation: the function, trigger, source and
 // request ID; the Summary's counts; at most 20 instances with a problem and
 // "N more"; the SLS query; the calendar's note.
 func TestMessageSaysWhatDESIGNAsks(t *testing.T) {
@@ -77,7 +77,7 @@ func TestMessageSaysWhatDESIGNAsks(t *testing.T) {
 	}
 }
 
-// DESIGN §6.1: at most 4,000 characters, cut safely — never inside a UTF-8
+// DESIGN §9: at most 4,000 characters, cut safely — never inside a UTF-8
 // rune — and the "N more" line kept, whatever the fields hold.
 func TestMessageBoundedAndValidUTF8(t *testing.T) {
 	long := strings.Repeat("库存不足*_<&>", 200) // multi-byte runes and characters each style escapes
@@ -117,7 +117,7 @@ func TestCutUTF8NeverSplitsARune(t *testing.T) {
 	}
 }
 
-// DESIGN §6.1 NOTIFY_ON: problems = any Failed, Rejected, Unfinished or
+// DESIGN §9 NOTIFY_ON: problems = any Failed, Rejected, Unfinished or
 // Skipped, an operator mistake, a configuration error; Rejected only for
 // InvalidSchedule only in the tick whose window holds 00:00 UTC.
 func TestShouldNotify(t *testing.T) {

@@ -147,7 +147,7 @@ func message(t testing.TB) *Message {
 	return m
 }
 
-// DESIGN §6.1: each robot gets its own format, signed as it documents; a
+// DESIGN §9: each robot gets its own format, signed as it documents; a
 // robot that took the message gets no Report.
 func TestSendEachKindFormattedAndSigned(t *testing.T) {
 	var entries []string
@@ -170,7 +170,7 @@ func TestSendEachKindFormattedAndSigned(t *testing.T) {
 	}
 }
 
-// DESIGN §6.1: a robot's own error code in a 200 answer is a failure with that
+// DESIGN §9: a robot's own error code in a 200 answer is a failure with that
 // code; a non-2xx is its status; one retry, for a 5xx only; nothing of a
 // URL, token, secret or signature in a Report.
 func TestSendFailuresAndRetry(t *testing.T) {
@@ -236,7 +236,7 @@ func noSecrets(t *testing.T, s string) {
 	}
 }
 
-// DESIGN §6.1: every target at once, each bounded by the caller's context; a
+// DESIGN §9: every target at once, each bounded by the caller's context; a
 // slow robot is "timeout", a closed one "unreachable", and neither holds up
 // the others.
 func TestSendInParallelWithinTheContext(t *testing.T) {

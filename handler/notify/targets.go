@@ -1,4 +1,4 @@
-// Package notify tells people what an invocation did (DESIGN §6.1): it parses
+// Package notify tells people what an invocation did (DESIGN §9): it parses
 // NOTIFY_URLS and NOTIFY_ON, builds one bounded message per invocation from a
 // result.Result, renders and signs it in each robot's own format (DingTalk,
 // Lark/Feishu, WeCom, Slack, or a generic signed JSON POST) and sends it to
@@ -19,7 +19,7 @@ import (
 // Kind is the kind of robot a target is, and so the format it is sent.
 type Kind string
 
-// The kinds of DESIGN §6.1.
+// The kinds of DESIGN §9.
 const (
 	DingTalk Kind = "dingtalk"
 	Lark     Kind = "lark"

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// DESIGN §6.1: the kind follows the host, or an explicit kind= prefix; a
+// DESIGN §9: the kind follows the host, or an explicit kind= prefix; a
 // signing secret follows the URL after #; https only, http for loopback.
 func TestParseURLsKindsBySchemeHostAndPrefix(t *testing.T) {
 	cases := []struct {
@@ -47,7 +47,7 @@ func TestParseURLsKindsBySchemeHostAndPrefix(t *testing.T) {
 	}
 }
 
-// DESIGN §6.1: errors name the entry's position and its host, never its
+// DESIGN §9: errors name the entry's position and its host, never its
 // token or secret.
 func TestParseURLsErrorsNameHostNotSecrets(t *testing.T) {
 	const tok, sec = "TOKENabc123", "SECsecret999"
@@ -105,7 +105,7 @@ func TestSetGenericSecretKeepsAnEntrysOwn(t *testing.T) {
 	}
 }
 
-// DESIGN §6.1: NOTIFY_ON is problems (the default), always or never.
+// DESIGN §9: NOTIFY_ON is problems (the default), always or never.
 func TestParseOn(t *testing.T) {
 	for in, want := range map[string]On{"": OnProblems, "problems": OnProblems, "always": OnAlways, "never": OnNever} {
 		if got, err := ParseOn(in); err != nil || got != want {
