@@ -30,7 +30,7 @@ func noStockECS(until time.Time) *ecsapitest.ECS {
 						Message: "The requested resource is sold out in the specified zone; try other types of resources or other regions and zones."}
 				}
 				out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: id, Code: result.CodeNoStock,
-					Message: "The requested resource is sold out in the specified zone; try other types of resources or other regions and zones.",
+					Message:        "The requested resource is sold out in the specified zone; try other types of resources or other regions and zones.",
 					PreviousStatus: "Stopped", CurrentStatus: "Stopped"})
 				continue
 			}
