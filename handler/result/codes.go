@@ -24,6 +24,11 @@ const (
 	// CodeMissingInstanceResponse: ECS's answer left out an instance it
 	// was asked to start (DESIGN §7); transient.
 	CodeMissingInstanceResponse = "MissingInstanceResponse"
+
+	// CodeNoStock is ECS's refusal to start an instance stopped in
+	// economical mode whose zone is out of stock: capacity comes back, so it
+	// is retried until the deadline and then Unfinished, with its advice.
+	CodeNoStock = "OperationDenied.NoStock"
 	// CodeWaitTimeout: a started instance was not Running when the wait's
 	// duration or the deadline came (DESIGN §3.1); safe to retry.
 	CodeWaitTimeout = "WaitTimeout"

@@ -25,6 +25,10 @@ const (
 	perID
 	// dryRunPass: a dry run that a real run would pass.
 	dryRunPass
+	// noStock: the zone is out of stock for the instance (stopped in
+	// economical mode); capacity comes back, so it is retried with backoff
+	// bounded by the deadline alone, then Unfinished with its advice.
+	noStock
 )
 
 // Verdict is a classified ECS answer, with what the result reports of it.
@@ -128,6 +132,8 @@ func classOfCode(code string) Class {
 	switch {
 	case code == "DryRunOperation" || strings.EqualFold(code, "DRYRUN.SUCCESS"):
 		return dryRunPass
+	case code == result.CodeNoStock:
+		return noStock
 	case strings.HasPrefix(code, "Throttling"),
 		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
 		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),

@@ -229,6 +229,11 @@ func (r *Run) setAll(region ecsapi.Scope, ids []string, o result.Outcome, v Verd
 			ir.Advice = v.AdviceText()
 		case result.Unfinished:
 			ir.Retryable = true
+			if v.Class == noStock {
+				// Out of stock until the deadline: what to do if it lasts
+				// (DESIGN §9).
+				ir.Advice = v.AdviceText()
+			}
 		}
 		r.set(region, ir)
 	}
@@ -399,7 +404,16 @@ const (
 	// again after PollInterval, bounded by the deadline alone, with a fresh
 	// transient budget.
 	poll
+	// restock: the zone is out of stock (OperationDenied.NoStock): call
+	// again after a backoff that grows to restockMax times Backoff.Max,
+	// bounded by the deadline alone, since capacity comes back (DESIGN §9).
+	restock
 )
+
+// restockMax is how many times Backoff.Max the wait between calls for
+// instances out of stock may grow to: stock returns in minutes, not
+// seconds, and each call spends StartInstances' quota.
+const restockMax = 8
 
 // attempt is what one call of a kind decided: the instances still to call
 // (none: the kind is done), how to go on, and the answer that explains it.
@@ -454,8 +468,8 @@ func (r *Run) retry(ctx context.Context, scope ecsapi.Scope, api string, pending
 // retryState is what retry counts across its calls: the transient budget
 // spent, the settle rounds, and the current run of throttled calls.
 type retryState struct {
-	tries, settles int
-	streak         throttleStreak
+	tries, settles, restocks int
+	streak                   throttleStreak
 }
 
 // noTurn says whether no call may be sent now, and then the answer to
@@ -512,6 +526,9 @@ func (r *Run) await(ctx context.Context, a attempt, pace *pacer, st *retryState,
 	case a.next == settle:
 		st.settles++
 		return r.sleep(ctx, st.settles, false)
+	case a.next == restock:
+		st.restocks++
+		return r.sleepUpTo(ctx, st.restocks, r.backoff().Max*restockMax)
 	case a.next == onward:
 		st.tries = 0
 	case a.next == poll:
@@ -535,9 +552,17 @@ func (r *Run) sleep(ctx context.Context, n int, capped bool) bool {
 	if capped && n >= b.Attempts {
 		return false
 	}
+	return r.sleepUpTo(ctx, n, b.Max)
+}
+
+// sleepUpTo waits before attempt n+1 with exponential backoff from
+// Backoff.Base up to most, with jitter, and reports whether another attempt
+// fits before ctx's deadline.
+func (r *Run) sleepUpTo(ctx context.Context, n int, most time.Duration) bool {
+	b := r.backoff()
 	d := b.Base << min(n-1, 16)
-	if d > b.Max || d <= 0 {
-		d = b.Max
+	if d > most || d <= 0 {
+		d = most
 	}
 	d = d/2 + rand.N(d/2+1) //nolint:gosec // G404: backoff jitter, not a secret; never less than half, throttling needs a real pause
 	return r.pause(ctx, d)
@@ -783,6 +808,9 @@ func UnfinishedVerdict(ctx context.Context, v Verdict) Verdict {
 // in a state to wait out, are called again by the retry loop.
 func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []string) {
 	statuses := map[string]string{}
+	// stockless holds the instances whose last answer was out of stock:
+	// they end Unfinished with that answer, whatever the others' last was.
+	stockless := map[string]Verdict{}
 	r.retry(ctx, region, apiStart, ids, func(pending []string) attempt {
 		out, err := r.start(ctx, region, ecsapi.StartInstancesInput{InstanceIDs: pending, BatchOptimization: ecsapi.SuccessFirst})
 		if err != nil {
@@ -790,6 +818,11 @@ func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []strin
 			switch v.Class {
 			case transient, dryRunPass:
 				return attempt{pending: pending, next: backoff, last: v}
+			case noStock:
+				for _, id := range pending {
+					stockless[id] = v
+				}
+				return attempt{pending: pending, next: restock, last: v}
 			case perID:
 				if len(pending) == 1 {
 					r.setAll(region, pending, result.Failed, v, "", "")
@@ -811,11 +844,12 @@ func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []strin
 				return done
 			}
 		}
-		var retry, lookup []string
-		last := Verdict{}
+		var retry, lookup, short []string
+		last, shortLast := Verdict{}, Verdict{}
 		entries, missing := r.checkAnswer(region, pending, out)
 		for _, resp := range entries {
 			v := Verdict{Class: classOfCode(resp.Code), Code: resp.Code, Message: resp.Message, RequestID: out.RequestID}
+			delete(stockless, resp.InstanceID)
 			if resp.Code == result.CodeSuccess {
 				r.set(region, result.InstanceResult{InstanceID: resp.InstanceID, Outcome: startedOutcome(resp),
 					Code: resp.Code, Message: resp.Message, PreviousStatus: resp.PreviousStatus,
@@ -827,6 +861,9 @@ func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []strin
 				last, retry = v, append(retry, resp.InstanceID)
 			case status:
 				last, lookup = v, append(lookup, resp.InstanceID)
+			case noStock:
+				stockless[resp.InstanceID] = v
+				shortLast, short = v, append(short, resp.InstanceID)
 			default:
 				r.setAll(region, []string{resp.InstanceID}, result.Failed, v, resp.PreviousStatus, resp.CurrentStatus)
 			}
@@ -836,10 +873,30 @@ func (r *Run) successFirst(ctx context.Context, region ecsapi.Scope, ids []strin
 			last, retry = missingVerdict(out.RequestID), append(retry, missing...)
 		}
 		if len(lookup) > 0 {
-			return r.afterStatus(ctx, region, lookup, retry, last, statuses)
+			a := r.afterStatus(ctx, region, lookup, retry, last, statuses)
+			a.pending = append(a.pending, short...)
+			return a
 		}
-		return attempt{pending: retry, next: backoff, last: last}
-	}, func(left []string, last Verdict) { r.unfinished(ctx, region, left, last, statuses) })
+		if len(retry) > 0 {
+			return attempt{pending: append(retry, short...), next: backoff, last: last}
+		}
+		// Only instances out of stock are left (or none): wait for the
+		// zone's capacity to come back, until the deadline (DESIGN §9).
+		return attempt{pending: short, next: restock, last: shortLast}
+	}, func(left []string, last Verdict) {
+		var rest []string
+		for _, id := range left {
+			if v, ok := stockless[id]; ok {
+				v.inFlight = v.inFlight || last.inFlight // the call cut off named it too
+				r.unfinished(ctx, region, []string{id}, v, statuses)
+				continue
+			}
+			rest = append(rest, id)
+		}
+		if len(rest) > 0 {
+			r.unfinished(ctx, region, rest, last, statuses)
+		}
+	})
 }
 
 // afterStatus looks up the instances ECS refused with IncorrectInstanceStatus
@@ -992,6 +1049,12 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 		switch v.Class {
 		case transient, dryRunPass:
 			return attempt{pending: pending, next: backoff, last: v}
+		case noStock:
+			// Out of stock is not a refusal for good: capacity comes back,
+			// so the call is made again, all together, until the deadline
+			// (DESIGN §9). ECS names no culprit: say so to every instance.
+			v.Message += " (ECS refused the AllTogether call as a whole and names no instance: those in a zone with stock start with SuccessFirst)"
+			return attempt{pending: pending, next: restock, last: v}
 		case status:
 			again, ok := r.settleStatus(ctx, g.Scope, pending, v, statuses, true)
 			if !ok {

@@ -14,17 +14,17 @@ import (
 // denying one.
 func TestAllTogetherAcrossTheBatch(t *testing.T) {
 	t.Parallel()
-	const nostock = "i-bp1nostock0000001"
+	const refused = "i-bp1kmsdisabled001" // refused for good (a disabled KMS key)
 	t.Run("another request names a partner", func(t *testing.T) {
 		h := start(t, nil, ecsemu.Options{})
 		for i, body := range []string{
-			`[{"instanceIds":["` + nostock + `"]},{"instanceIds":["` + nostock + `","i-bp67acfmxazb4p0014"],"batchOptimization":"AllTogether"}]`,
-			`[{"instanceIds":["` + nostock + `","i-bp67acfmxazb4p0015"],"batchOptimization":"AllTogether"},{"instanceIds":["` + nostock + `"]}]`,
-			`[{"instanceIds":["i-bp67acfmxazb4p0016","` + nostock + `"],"batchOptimization":"AllTogether"},{"instanceIds":["` + nostock + `","i-bp67acfmxazb4p0017"],"batchOptimization":"AllTogether"}]`,
+			`[{"instanceIds":["` + refused + `"]},{"instanceIds":["` + refused + `","i-bp67acfmxazb4p0014"],"batchOptimization":"AllTogether"}]`,
+			`[{"instanceIds":["` + refused + `","i-bp67acfmxazb4p0015"],"batchOptimization":"AllTogether"},{"instanceIds":["` + refused + `"]}]`,
+			`[{"instanceIds":["i-bp67acfmxazb4p0016","` + refused + `"],"batchOptimization":"AllTogether"},{"instanceIds":["` + refused + `","i-bp67acfmxazb4p0017"],"batchOptimization":"AllTogether"}]`,
 		} {
 			r := result(t, invoke(t, h, []byte(body)))
 			for id, ir := range outcomes(r) {
-				if ir.Outcome != hresult.Failed || ir.Code != "OperationDenied.NoStock" {
+				if ir.Outcome != hresult.Failed || ir.Code != "InvalidParameter.KMSKeyId.CMKNotEnabled" {
 					t.Errorf("batch %d: %s: %+v", i, id, ir)
 				}
 			}

@@ -342,13 +342,13 @@ func TestEveryOutcomeOfOneBatch(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil, ecsemu.Options{})
 	r := result(t, invoke(t, h, []byte(`[
-		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0005","i-bp67acfmxazb4p0003","i-bp1nostock0000001","i-bp1notfound000001"]},
+		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0005","i-bp67acfmxazb4p0003","i-bp1kmsdisabled001","i-bp1notfound000001"]},
 		{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0006"],"dryRun":true},
 		{"regionId":"cn-hangzhou","instanceIds":["i-BAD"]}
 	]`)))
 	want := map[string]hresult.Outcome{
 		"i-bp67acfmxazb4p0005": hresult.Started, "i-bp67acfmxazb4p0003": hresult.AlreadyRunning,
-		"i-bp1nostock0000001": hresult.Failed, "i-bp1notfound000001": hresult.Failed,
+		"i-bp1kmsdisabled001": hresult.Failed, "i-bp1notfound000001": hresult.Failed,
 		"i-bp67acfmxazb4p0006": hresult.DryRunPassed, "i-BAD": hresult.Rejected,
 	}
 	got := outcomes(r)
@@ -357,7 +357,7 @@ func TestEveryOutcomeOfOneBatch(t *testing.T) {
 			t.Errorf("%s: %s, want %s (%+v)", id, got[id].Outcome, o, got[id])
 		}
 	}
-	if got["i-bp1nostock0000001"].Advice == "" {
+	if got["i-bp1kmsdisabled001"].Advice == "" {
 		t.Error("a Failed outcome without Advice")
 	}
 }
@@ -419,9 +419,9 @@ func TestAllTogether(t *testing.T) {
 		}
 	})
 	t.Run("one failing instance fails them all", func(t *testing.T) {
-		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0009","i-bp1nostock0000001"],"batchOptimization":"AllTogether"}`)))
+		r := result(t, invoke(t, h, []byte(`{"instanceIds":["i-bp67acfmxazb4p0009","i-bp1kmsdisabled001"],"batchOptimization":"AllTogether"}`)))
 		for id, ir := range outcomes(r) {
-			if ir.Outcome != hresult.Failed || ir.Code != "OperationDenied.NoStock" {
+			if ir.Outcome != hresult.Failed || ir.Code != "InvalidParameter.KMSKeyId.CMKNotEnabled" {
 				t.Errorf("%s: %+v", id, ir)
 			}
 		}

@@ -88,20 +88,20 @@ func TestSequenceStartsInOrder(t *testing.T) {
 func TestSequenceStopsAfterAFailingGroup(t *testing.T) {
 	t.Parallel()
 	fl := seqFleet(t)
-	fl.Instances = append(fl.Instances, ecsemu.Instance{InstanceID: "i-bpdbnostock01", RegionID: "cn-hangzhou", Status: ecsemu.Stopped, StartError: "OperationDenied.NoStock"})
+	fl.Instances = append(fl.Instances, ecsemu.Instance{InstanceID: "i-bpdbkmsoff001", RegionID: "cn-hangzhou", Status: ecsemu.Stopped, StartError: "InvalidParameter.KMSKeyId.CMKNotEnabled"})
 	h := startWith(t, fl, map[string]string{"HTTP_AUTH": "secret", "WEBHOOK_SECRET": webhookSecret}, ecsemu.Options{})
 	body := `{"regionId":"cn-hangzhou","sequence":[
-		{"instanceIds":["i-bpdatabase0001","i-bpdbnostock01"]},
+		{"instanceIds":["i-bpdatabase0001","i-bpdbkmsoff001"]},
 		{"tags":[{"key":"app","value":"web"}]},
 		{"instanceIds":["i-bp67acfmxazb4p0001"]}]}`
 	a := httpResult(t, invoke(t, h, httpEvent(body, bearer(), nil)))
 	got := outcomes(a.Result)
-	if a.StatusCode != 207 || got["i-bpdbnostock01"].Outcome != hresult.Failed {
+	if a.StatusCode != 207 || got["i-bpdbkmsoff001"].Outcome != hresult.Failed {
 		t.Fatalf("%d %+v", a.StatusCode, a.Result)
 	}
 	for _, id := range []string{"i-bpweb00000001", "i-bpweb00000002", "i-bp67acfmxazb4p0001"} {
 		ir := got[id]
-		if ir.Outcome != hresult.Skipped || ir.Code != "SequenceStopped" || !strings.Contains(ir.Message, "sequence[0]") || !strings.Contains(ir.Message, "i-bpdbnostock01") {
+		if ir.Outcome != hresult.Skipped || ir.Code != "SequenceStopped" || !strings.Contains(ir.Message, "sequence[0]") || !strings.Contains(ir.Message, "i-bpdbkmsoff001") {
 			t.Errorf("%s: %+v, want Skipped naming sequence[0] and its failure", id, ir)
 		}
 	}

@@ -80,7 +80,7 @@ func (s *Server) startInstances(p url.Values, requestID string, now time.Time, a
 	}
 	if req.batch == "AllTogether" {
 		for _, st := range states {
-			if e := st.refuseStart(); e != nil {
+			if e := s.refuseStart(st, now); e != nil {
 				return nil, e
 			}
 		}
@@ -169,7 +169,7 @@ func (s *Server) startOne(st *instanceState, id string, now time.Time) instanceR
 		e := ecsError("InvalidInstanceId.NotFound", "")
 		return instanceResponse{InstanceID: id, Code: e.code, Message: e.message}
 	}
-	if e := st.refuseStart(); e != nil {
+	if e := s.refuseStart(st, now); e != nil {
 		return instanceResponse{InstanceID: st.InstanceID, Code: e.code, Message: e.message,
 			PreviousStatus: st.Status, CurrentStatus: st.Status}
 	}
@@ -179,6 +179,21 @@ func (s *Server) startOne(st *instanceState, id string, now time.Time) instanceR
 	st.schedule(Running, now, s.opts.StartDelay)
 	return instanceResponse{InstanceID: st.InstanceID, Code: "200", Message: "success",
 		PreviousStatus: prev, CurrentStatus: Starting}
+}
+
+// refuseStart is the error starting st answers now: its own (refuseStart
+// of the instance), else OperationDenied.NoStock when it was stopped in
+// economical mode in a zone out of stock (SellOut). Called under s.mu.
+func (s *Server) refuseStart(st *instanceState, now time.Time) *apiError {
+	if e := st.refuseStart(); e != nil {
+		return e
+	}
+	if st.StoppedMode == "StopCharging" && st.ZoneID != "" {
+		if until, ok := s.soldOut[st.ZoneID]; ok && (until.IsZero() || now.Before(until)) {
+			return ecsError("OperationDenied.NoStock", "")
+		}
+	}
+	return nil
 }
 
 // refuseStart is startRefusal, counting the refusal when it is the
@@ -240,6 +255,7 @@ type instancesList struct {
 type describedInstance struct {
 	InstanceID     string         `json:"InstanceId" xml:"InstanceId"`
 	RegionID       string         `json:"RegionId" xml:"RegionId"`
+	ZoneID         string         `json:"ZoneId" xml:"ZoneId"`
 	Status         string         `json:"Status" xml:"Status"`
 	StoppedMode    string         `json:"StoppedMode" xml:"StoppedMode"`
 	OperationLocks operationLocks `json:"OperationLocks" xml:"OperationLocks"`
@@ -381,7 +397,7 @@ func readInstanceFilter(p url.Values) (wanted map[string]bool, tagValues map[str
 }
 
 func describe(in Instance) describedInstance {
-	d := describedInstance{InstanceID: in.InstanceID, RegionID: in.RegionID, Status: in.Status, StoppedMode: in.stoppedMode()}
+	d := describedInstance{InstanceID: in.InstanceID, RegionID: in.RegionID, ZoneID: in.ZoneID, Status: in.Status, StoppedMode: in.stoppedMode()}
 	d.OperationLocks.LockReason = []lockReason{}
 	for _, r := range in.LockReasons {
 		d.OperationLocks.LockReason = append(d.OperationLocks.LockReason, lockReason{LockReason: r})

@@ -82,6 +82,18 @@
 // that writes it: the emulator still carried out the call as asked (the
 // instances it started are Starting, whatever the rewritten answer says).
 //
+// # Out of stock
+//
+// SellOut(zone, until) runs a zone out of stock, as ECS's capacity does:
+// an instance of the fleet in that zone (zoneId) stopped in economical mode
+// (stoppedMode StopCharging, its resources released) then answers
+// StartInstances with OperationDenied.NoStock, HTTP 403 (SuccessFirst: that
+// instance's entry; AllTogether: the whole call), until until (zero: for
+// ever) or RestoreStock(zone). An instance stopped in normal mode kept its
+// resources and starts. An instance's startError "OperationDenied.NoStock"
+// is the same answer for that instance alone, for ever or startErrorTimes
+// times.
+//
 // # STS
 //
 // AssumeRole (Version 2015-04-01, sts.go) is answered on the same server,

@@ -26,6 +26,10 @@ const (
 type Instance struct {
 	InstanceID string `json:"instanceId"`
 	RegionID   string `json:"regionId"`
+	// ZoneID is the instance's zone (e.g. "cn-hangzhou-h"); an instance
+	// stopped in economical mode (StoppedMode StopCharging) in a zone that
+	// Server.SellOut put out of stock cannot start until stock returns.
+	ZoneID string `json:"zoneId,omitempty"`
 	// Status is one of Pending, Running, Starting, Stopping, Stopped.
 	Status string `json:"status"`
 	// StoppedMode is ECS's KeepCharging, StopCharging or Not-applicable; empty

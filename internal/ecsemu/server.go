@@ -147,10 +147,13 @@ type Server struct {
 
 	mu        sync.Mutex
 	instances map[string]*instanceState
-	creds     map[string]Credential
-	tokens    map[string]string // SecurityToken → AccessKeyId
-	pages     map[string]int    // DescribeInstances' NextToken → the offset of its page
-	nonces    map[string]time.Time
+	// soldOut holds the zones out of stock and until when (zero: until
+	// RestoreStock); see SellOut.
+	soldOut map[string]time.Time
+	creds   map[string]Credential
+	tokens  map[string]string // SecurityToken → AccessKeyId
+	pages   map[string]int    // DescribeInstances' NextToken → the offset of its page
+	nonces  map[string]time.Time
 	// nonceQueue holds the nonces in the order they were used.
 	nonceQueue []usedNonce
 	faults     Faults
@@ -203,6 +206,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
 		instances: make(map[string]*instanceState),
+		soldOut:   make(map[string]time.Time),
 		creds:     make(map[string]Credential),
 		tokens:    make(map[string]string),
 		pages:     make(map[string]int),
@@ -280,6 +284,25 @@ func (s *Server) AddCredential(c Credential) {
 	if c.SecurityToken != "" {
 		s.tokens[c.SecurityToken] = c.AccessKeyID
 	}
+}
+
+// SellOut puts zoneID out of stock until until (zero: until RestoreStock),
+// as ECS's capacity runs out: starting an instance of the zone that was
+// stopped in economical mode (StoppedMode StopCharging, its resources
+// released) answers OperationDenied.NoStock (HTTP 403; an AllTogether call
+// is refused as a whole) until then. Instances stopped in normal mode keep
+// their resources and start.
+func (s *Server) SellOut(zoneID string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.soldOut[zoneID] = until
+}
+
+// RestoreStock ends SellOut of zoneID: its instances start again.
+func (s *Server) RestoreStock(zoneID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.soldOut, zoneID)
 }
 
 // SetFaults replaces the injected faults.
