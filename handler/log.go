@@ -100,7 +100,22 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 		}
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
-	for _, ig := range res.Ignored {
+	h.logIgnored(inv, trigger, res.Ignored)
+	s := res.Summary
+	level := slog.LevelInfo
+	if s.Failed > 0 || s.Unfinished > 0 || s.Mistakes > 0 {
+		level = slog.LevelWarn
+	}
+	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
+	attrs = append(attrs, slog.Int64("durationMs", durationMs))
+	inv.log.LogAttrs(ctx, level, "summary", attrs...)
+}
+
+// logIgnored writes one line per ignored event: INFO for news to skip, WARN
+// for a refusal, ERROR for an operator mistake (DESIGN §9).
+func (h *Handler) logIgnored(inv *invocation, trigger string, ignored []result.IgnoredEvent) {
+	ctx := context.Background()
+	for _, ig := range ignored {
 		t := string(ig.Trigger)
 		if t == "" {
 			t = trigger
@@ -132,14 +147,6 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 		}
 		inv.log.LogAttrs(ctx, level, "ignored", attrs...)
 	}
-	s := res.Summary
-	level := slog.LevelInfo
-	if s.Failed > 0 || s.Unfinished > 0 || s.Mistakes > 0 {
-		level = slog.LevelWarn
-	}
-	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
-	attrs = append(attrs, slog.Int64("durationMs", durationMs))
-	inv.log.LogAttrs(ctx, level, "summary", attrs...)
 }
 
 // summaryAttrs are the keys every summary line has: who, and the Summary's
