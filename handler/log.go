@@ -52,10 +52,10 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 			continue // ignored after a tag lookup
 		}
 		level := slog.LevelInfo
-		switch ir.Outcome {
-		case result.Failed:
+		switch {
+		case ir.Outcome == result.Failed || ir.Mistake:
 			level = slog.LevelError
-		case result.Rejected, result.Unfinished:
+		case ir.Outcome == result.Rejected || ir.Outcome == result.Unfinished:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{
@@ -95,9 +95,27 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 			// (DESIGN §3.1).
 			attrs = append(attrs, slog.Int64("runningAfterMs", e.RunningAfter.Milliseconds()))
 		}
+		if ir.Mistake {
+			attrs = append(attrs, slog.Bool("mistake", true)) // DESIGN §9
+		}
 		inv.log.LogAttrs(ctx, level, "instance", attrs...)
 	}
-	for _, ig := range res.Ignored {
+	h.logIgnored(inv, trigger, res.Ignored)
+	s := res.Summary
+	level := slog.LevelInfo
+	if s.Failed > 0 || s.Unfinished > 0 || s.Mistakes > 0 {
+		level = slog.LevelWarn
+	}
+	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
+	attrs = append(attrs, slog.Int64("durationMs", durationMs))
+	inv.log.LogAttrs(ctx, level, "summary", attrs...)
+}
+
+// logIgnored writes one line per ignored event: INFO for news to skip, WARN
+// for a refusal, ERROR for an operator mistake (DESIGN §9).
+func (h *Handler) logIgnored(inv *invocation, trigger string, ignored []result.IgnoredEvent) {
+	ctx := context.Background()
+	for _, ig := range ignored {
 		t := string(ig.Trigger)
 		if t == "" {
 			t = trigger
@@ -121,16 +139,14 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 			level = slog.LevelWarn
 			attrs = append(attrs, slog.String("code", ig.Code))
 		}
+		if ig.Mistake {
+			// An operator mistake from a timer, a direct invoke or a
+			// queue: no one is answered, so it must be seen (DESIGN §9).
+			level = slog.LevelError
+			attrs = append(attrs, slog.Bool("mistake", true))
+		}
 		inv.log.LogAttrs(ctx, level, "ignored", attrs...)
 	}
-	s := res.Summary
-	level := slog.LevelInfo
-	if s.Failed > 0 || s.Unfinished > 0 {
-		level = slog.LevelWarn
-	}
-	attrs := summaryAttrs(inv, p.Trigger, res.DryRun, s)
-	attrs = append(attrs, slog.Int64("durationMs", durationMs))
-	inv.log.LogAttrs(ctx, level, "summary", attrs...)
 }
 
 // summaryAttrs are the keys every summary line has: who, and the Summary's
@@ -150,6 +166,7 @@ func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s result
 		slog.Int("unfinished", s.Unfinished),
 		slog.Int("skipped", s.Skipped),
 		slog.Int("ignored", s.Ignored),
+		slog.Int("mistakes", s.Mistakes),
 	}
 }
 

@@ -201,3 +201,94 @@ func TestSLSIndexHoldsEveryLoggedKey(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §9, alert rules as code: each SLS CreateAlert body in alerts/ is a
+// rule whose query finds lines the function writes. Every message.<key> its
+// query names is a key the code logs (loggedKeys, read from the source), every
+// msg, outcome and trigger it compares with is one the lines carry, the
+// numeric keys it compares are logged as numbers, and the rule's name is what
+// alerts/create.sh updates. The Unfinished rule fires at FC's last retry:
+// its retryCount bound is maxAsyncRetryAttempts of s.yaml.
+func TestAlertQueriesUseLoggedKeys(t *testing.T) {
+	logged := loggedKeys(t)
+	files, _ := filepath.Glob(filepath.Join("..", "alerts", "*.json"))
+	want := map[string]bool{"failed": true, "unfinished-after-retries": true, "mistake": true, "watchdog": true}
+	values := map[string]map[string]bool{
+		"msg":     {"instance": true, "ignored": true, "summary": true},
+		"outcome": {"Started": true, "AlreadyRunning": true, "DryRunPassed": true, "Rejected": true, "Failed": true, "Unfinished": true, "Skipped": true},
+		"trigger": {}, "mistake": {"true": true},
+	}
+	for _, tr := range []events.Trigger{events.Direct, events.Timer, events.HTTP, events.MNS, events.MNSTopic, events.RocketMQ, events.Kafka, events.RabbitMQ, events.ECSEvent, events.CMSAlarm} {
+		values["trigger"][string(tr)] = true
+	}
+	syaml, err := os.ReadFile(filepath.Join("..", "s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	retries := regexp.MustCompile(`maxAsyncRetryAttempts: (\d+)`).FindSubmatch(syaml)
+	if retries == nil {
+		t.Fatal("s.yaml: no maxAsyncRetryAttempts")
+	}
+	keyRe := regexp.MustCompile(`message\.([A-Za-z]+)`)
+	cmpRe := regexp.MustCompile(`message\.([A-Za-z]+):\s*([A-Za-z-]+)`)
+	numRe := regexp.MustCompile(`message\.([A-Za-z]+)\s*(?:>=|<=|>|<|=)\s*(\d+)`)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		delete(want, name)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Name          string `json:"name"`
+			Type          string `json:"type"`
+			Schedule      struct{ Type, Interval string }
+			Configuration struct {
+				Version   string `json:"version"`
+				QueryList []struct {
+					Query, Store, Project, Start string
+				} `json:"queryList"`
+				SeverityConfigurations []struct {
+					EvalCondition struct{ Condition string } `json:"evalCondition"`
+				} `json:"severityConfigurations"`
+			} `json:"configuration"`
+		}
+		if err := json.Unmarshal(b, &body); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if body.Name != "start-ecs-"+name || body.Type != "Alert" || body.Configuration.Version != "2.0" || body.Schedule.Type == "" ||
+			len(body.Configuration.QueryList) != 1 || len(body.Configuration.SeverityConfigurations) == 0 {
+			t.Errorf("%s: not a CreateAlert body create.sh can update (name %q): %+v", f, body.Name, body)
+			continue
+		}
+		q := body.Configuration.QueryList[0].Query
+		search, _, _ := strings.Cut(q, "|")
+		for _, m := range keyRe.FindAllStringSubmatch(q, -1) {
+			if _, ok := logged[m[1]]; !ok {
+				t.Errorf("%s: the query names message.%s, which no log line carries", name, m[1])
+			}
+		}
+		for _, m := range cmpRe.FindAllStringSubmatch(search, -1) {
+			if vs, ok := values[m[1]]; ok && !vs[m[2]] {
+				t.Errorf("%s: message.%s: %s matches no line", name, m[1], m[2])
+			}
+		}
+		for _, m := range numRe.FindAllStringSubmatch(search, -1) {
+			if logged[m[1]] != "long" {
+				t.Errorf("%s: message.%s is compared as a number but logged as %s", name, m[1], logged[m[1]])
+			}
+			if name == "unfinished-after-retries" && m[1] == "retryCount" && m[2] != string(retries[1]) {
+				t.Errorf("%s: retryCount >= %s, but s.yaml retries %s times", name, m[2], retries[1])
+			}
+		}
+		// The condition compares a column the query's SELECT names.
+		cond := body.Configuration.SeverityConfigurations[0].EvalCondition.Condition
+		col, _, _ := strings.Cut(cond, " ")
+		if !strings.Contains(q, " AS "+col) {
+			t.Errorf("%s: the condition %q names no column of the query", name, cond)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("alerts/ lacks %v", want)
+	}
+}

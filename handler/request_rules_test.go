@@ -43,8 +43,9 @@ func TestSameIDInTwoRegionsIsTwoInstances(t *testing.T) {
 
 // DESIGN §4: a payload the operator wrote that is neither a start request nor
 // a known event (a Message with Ignored and Errors) is refused: an HTTP caller
-// gets 400 (the plan holds the defects), others an Ignored entry logged at
-// WARN that names the unknown fields.
+// gets 400 (the plan holds the defects), others an Ignored entry that names
+// the unknown fields — from a timer, a direct invoke or a queue at ERROR, as
+// an operator mistake (DESIGN §9).
 func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
 	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, &ecsapitest.ECS{})
 	m := events.Message{Trigger: events.Timer, Source: "timer:morning", Ignored: "timer payload is not a start request",
@@ -59,20 +60,68 @@ func TestAPayloadThatIsNoRequestIsRefused(t *testing.T) {
 	if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeInvalidParameter || !strings.Contains(res.Ignored[0].Reason, "instanceIdz: unknown field") {
 		t.Fatalf("%+v", res.Ignored)
 	}
-	var warned bool
+	var seen bool
 	for _, l := range logLines(t, logs) {
-		warned = warned || (l["msg"] == "ignored" && l["level"] == "WARN" && strings.Contains(l["reason"].(string), "instanceIdz"))
+		seen = seen || (l["msg"] == "ignored" && l["level"] == "ERROR" && l["mistake"] == true && strings.Contains(l["reason"].(string), "instanceIdz"))
 	}
-	if !warned {
-		t.Fatalf("no WARN line naming the field: %s", logs)
+	if !seen || res.Summary.Mistakes != 1 {
+		t.Fatalf("no ERROR line with mistake naming the field, or Mistakes %d: %s", res.Summary.Mistakes, logs)
 	}
-	// A queue's message that is no request stays news to skip, at INFO.
-	logs.Reset()
-	inv = testInvocation(h)
-	h.run(context.Background(), inv, []events.Message{{Trigger: events.MNS, Source: "mns:q/1", Ignored: events.ReasonNotRequest}}, time.Time{})
-	h.flush(inv)
-	if !strings.Contains(logs.String(), `"level":"INFO","msg":"ignored"`) {
-		t.Fatalf("%s", logs)
+}
+
+// DESIGN §9, operator mistakes: from a timer, a direct invoke or a queue
+// message, an event that is not a start request, a request with unknown
+// fields or any validation error, or a tag selection in a timer that finds
+// nothing: its line is at ERROR with mistake true, and the Summary counts
+// Mistakes (the summary line as mistakes). An ECS or CloudMonitor event that
+// names nothing to start is news, not a mistake, and so is an expired one.
+func TestOperatorMistakesAreErrors(t *testing.T) {
+	invalid := events.StartRequest{InstanceIDs: []string{"i-bp1not_an_id"}}
+	nothingTagged := events.StartRequest{Tags: []events.TagFilter{{Key: "env", Value: strp("nowhere")}}}
+	cases := []struct {
+		name    string
+		m       events.Message
+		mistake bool
+	}{
+		{"timer not a request", events.Message{Trigger: events.Timer, Source: "timer:t", Ignored: "timer payload is empty"}, true},
+		{"direct unknown field", events.Message{Trigger: events.Direct, Source: "direct", Ignored: events.ReasonUnknownPayload,
+			Errors: []events.FieldError{{Field: "foo", Message: "unknown field"}}}, true},
+		{"mns body not a request", events.Message{Trigger: events.MNS, Source: "mns:q/1", Ignored: events.ReasonNotRequest}, true},
+		{"kafka body not a request", events.Message{Trigger: events.Kafka, Source: "kafka:1", Ignored: events.ReasonNotRequest}, true},
+		{"mns-topic invalid request", events.Message{Trigger: events.MNSTopic, Source: "mns-topic:t/1", Request: invalid}, true},
+		{"timer invalid request", events.Message{Trigger: events.Timer, Source: "timer:t", Request: invalid}, true},
+		{"rabbitmq request without instances", events.Message{Trigger: events.RabbitMQ, Source: "rabbitmq:1"}, true},
+		{"timer tags find nothing", events.Message{Trigger: events.Timer, Source: "timer:t", Request: nothingTagged}, true},
+		{"direct tags find nothing (answered)", events.Message{Trigger: events.Direct, Source: "direct", Request: nothingTagged}, false},
+		{"ecs event to Running", events.Message{Trigger: events.ECSEvent, Source: "ecs-event:1", Ignored: "state changed to Running, not Stopped"}, false},
+		{"alarm back to OK", events.Message{Trigger: events.CMSAlarm, Source: "cms-alarm:1", Ignored: "alarm state OK"}, false},
+		{"http invalid request (answered 400)", events.Message{Trigger: events.HTTP, Source: "http:1", Request: invalid}, false},
+		{"timer expired", events.Message{Trigger: events.Timer, Source: "timer:t", Time: time.Now().Add(-48 * time.Hour),
+			Request: events.StartRequest{InstanceIDs: []string{"i-bp10000000000000a1"}}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-bp10000000000000a1"}))
+			h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, fl.ECS())
+			inv := testInvocation(h)
+			res := h.run(context.Background(), inv, []events.Message{c.m}, time.Time{})
+			h.flush(inv)
+			var errLine, summary bool
+			for _, l := range logLines(t, logs) {
+				switch l["msg"] {
+				case "ignored", "instance":
+					errLine = errLine || (l["level"] == "ERROR" && l["mistake"] == true)
+					if l["mistake"] != nil && !c.mistake {
+						t.Errorf("a line says mistake: %v", l)
+					}
+				case "summary":
+					summary = l["mistakes"] == float64(res.Summary.Mistakes)
+				}
+			}
+			if errLine != c.mistake || (res.Summary.Mistakes > 0) != c.mistake || !summary {
+				t.Fatalf("mistake %v: ERROR line %v, Mistakes %d, summary line agrees %v: %s", c.mistake, errLine, res.Summary.Mistakes, summary, logs)
+			}
+		})
 	}
 }
 

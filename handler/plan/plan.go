@@ -173,6 +173,7 @@ type overflowIgnored struct {
 	first             result.IgnoredEvent
 	ids               []string
 	warn              bool
+	mistake           bool // some of them are operator mistakes (DESIGN §9)
 }
 
 // New is an empty plan that counts up to maxInstances instances.
@@ -206,6 +207,7 @@ func (p *Plan) IgnoreCounted(ig result.IgnoredEvent, ids []string, count int) {
 	o.events++
 	o.instances += count
 	o.warn = o.warn || ig.Code != ""
+	o.mistake = o.mistake || ig.Mistake
 	for _, id := range ids {
 		if len(o.ids) >= MaxListedIDs {
 			break
@@ -318,13 +320,28 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 // operator wrote that is no start request nor a known event is a mistake
 // to be seen (DESIGN §4), any other is ignored quietly.
 func (p *Plan) ignoreMessage(m events.Message, src string) {
+	mistake := OperatorWritten(m.Trigger)
 	if len(m.Errors) > 0 {
 		p.addInvalid(m.Errors)
 		p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored + ": " + summarizeErrors(m.Errors),
-			Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
+			Code: result.CodeInvalidParameter, Trigger: string(m.Trigger), Mistake: mistake}, nil)
 		return
 	}
-	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger)}, nil)
+	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger), Mistake: mistake}, nil)
+}
+
+// OperatorWritten says whether a message from trigger t was written by the
+// operator where no one answers a refusal: a timer's payload, a direct
+// invoke, a queue's message. There an event that is not a start request, and
+// a request with unknown fields or any other defect, is an operator mistake
+// (DESIGN §9): logged at ERROR with mistake true and counted. An HTTP
+// caller is answered 400 instead; ECS and CloudMonitor events are news.
+func OperatorWritten(t events.Trigger) bool {
+	switch t {
+	case events.Direct, events.Timer, events.MNS, events.MNSTopic, events.RocketMQ, events.Kafka, events.RabbitMQ:
+		return true
+	}
+	return false
 }
 
 // regionErrors is errs with what is wrong of the region (resolved from
@@ -367,7 +384,8 @@ func (p *Plan) refuseMessage(m events.Message, src, region string, req events.St
 	p.addInvalid(errs)
 	p.refuseParts(m, src, region, req, errs)
 	if namedTargetIDs(req) == 0 {
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, nil)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter,
+			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, nil)
 	}
 }
 
@@ -720,7 +738,8 @@ func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope,
 	summary := summarizeErrors(errs)
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter, Trigger: string(m.Trigger)}, ids)
+		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter,
+			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, ids)
 		return
 	}
 	p.refused += len(ids)
@@ -745,7 +764,8 @@ func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope,
 		e := p.Entry(scope, id, m.Trigger)
 		e.AddSource(src)
 		if e.fallback == nil {
-			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg}
+			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg,
+				Mistake: OperatorWritten(m.Trigger)}
 		}
 	}
 }
@@ -867,7 +887,7 @@ func (p *Plan) CloseIgnored() {
 	ig := result.IgnoredEvent{Source: fmt.Sprintf("%s (and %d more)", o.first.Source, o.events-1), Trigger: string(o.first.Trigger),
 		Reason: fmt.Sprintf("%d more events were not carried out, past the %d entries one answer lists (MAX_INSTANCES); the first: %s",
 			o.events, p.maxIgnored, o.first.Reason),
-		InstanceIDs: o.ids}
+		InstanceIDs: o.ids, Mistake: o.mistake}
 	if o.warn {
 		ig.Code = o.first.Code
 		if ig.Code == "" {
@@ -1069,6 +1089,9 @@ func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
 			continue
 		case len(f.Found) == 0:
 			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
+			// A timer whose tags find nothing starts nothing every day:
+			// an operator mistake (DESIGN §9).
+			ig.Mistake = a.M.Trigger == events.Timer
 			p.Ignore(ig, nil)
 			continue
 		}

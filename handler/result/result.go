@@ -37,6 +37,9 @@ type InstanceResult struct {
 	// AccountID is the account of an instance reached through roleArn
 	// (DESIGN §3.1); empty for the function's own.
 	AccountID string `json:"AccountId,omitempty" xml:"AccountId,omitempty"`
+	// Mistake marks a refusal that is an operator mistake (DESIGN §9): its
+	// line is at ERROR with mistake true, and Summary.Mistakes counts it.
+	Mistake bool `json:"-" xml:"-"`
 }
 
 // Summary counts the instance results by outcome, and the ignored events.
@@ -50,6 +53,9 @@ type Summary struct {
 	Unfinished     int `json:"Unfinished" xml:"Unfinished"`
 	Skipped        int `json:"Skipped" xml:"Skipped"`
 	Ignored        int `json:"Ignored" xml:"Ignored"`
+	// Mistakes counts the instance results and Ignored entries that are
+	// operator mistakes (DESIGN §9).
+	Mistakes int `json:"Mistakes" xml:"Mistakes"`
 }
 
 // IgnoredEvent is an event or message that named nothing to start, or whose
@@ -67,6 +73,9 @@ type IgnoredEvent struct {
 	InstanceCount int      `json:"InstanceCount,omitempty"`
 	// Trigger is the carrier of the event, for the log line.
 	Trigger string `json:"-"`
+	// Mistake marks an operator mistake (DESIGN §9): logged at ERROR with
+	// mistake true, counted in Summary.Mistakes.
+	Mistake bool `json:"-"`
 }
 
 // MarshalXML leaves InstanceIds out when there are none (encoding/xml writes
@@ -116,7 +125,15 @@ type InstanceResponses struct {
 // Summarize counts r's results into r.Summary.
 func (r *Result) Summarize() {
 	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored)}
+	for _, ig := range r.Ignored {
+		if ig.Mistake {
+			s.Mistakes++
+		}
+	}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
+		if ir.Mistake {
+			s.Mistakes++
+		}
 		switch ir.Outcome {
 		case Started:
 			s.Started++

@@ -14,9 +14,15 @@
 // fleet; -start-delay sets how long a started instance of the emulator stays
 // Starting before it is Running (3 s, so that a request with wait shows its
 // polls); -real -start really starts instances with
-// ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN). The exit status is 1
-// when any invocation returned an error (an Unfinished instance, a
-// configuration error).
+// ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN).
+//
+// The exit status (DESIGN §9) is 2 when any invocation logged an operator
+// mistake (a typo such as instanceID, truncated JSON, a payload that is no
+// start request, a timer's tags that find nothing) or the command line is
+// wrong; else 1 when any invocation returned an error (an Unfinished
+// instance, a configuration error) or the runner itself failed; else 0. A
+// mistake wins over an error: it is what a CI job that sends the
+// deployment's timer payloads is there to catch, and no retry mends it.
 package main
 
 import (
@@ -74,6 +80,9 @@ type options struct {
 // errInvocationFailed: some invocation returned an error (already printed).
 var errInvocationFailed = errors.New("an invocation returned an error (see above)")
 
+// errMistake: some invocation logged an operator mistake (DESIGN §9).
+var errMistake = errors.New("an invocation logged an operator mistake (an ERROR line with mistake true, see above)")
+
 // usage is what -h prints before the flags: the event files are the
 // arguments, and how to call it with none.
 const usage = `usage: go run ./scripts/local [flags] [EVENT_FILE ...]
@@ -98,9 +107,25 @@ func main() {
 	if err != nil {
 		os.Exit(2) // the flag package has said what is wrong
 	}
-	if err := run(o); err != nil {
+	err = run(o)
+	harness.RemoveBuilds() // main's, so that run can be called again (tests)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
-		os.Exit(1)
+	}
+	os.Exit(exitStatus(err))
+}
+
+// exitStatus is the runner's exit status for run's error: 2 for an
+// operator mistake (it wins over an invocation's error), 1 for any other
+// error, 0 for none.
+func exitStatus(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errMistake):
+		return 2
+	default:
+		return 1
 	}
 }
 
@@ -140,7 +165,6 @@ func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = watchParent(ctx)
-	defer harness.RemoveBuilds()
 
 	root, err := harness.ModuleRoot()
 	if err != nil {
@@ -264,7 +288,7 @@ func eventFiles(root string, files []string) []string {
 // invokeFiles sends each event file in turn, each meeting the fleet as the
 // fleet file describes it unless keepState.
 func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool) error {
-	failed := false
+	failed, mistaken := false, false
 	for i, f := range files {
 		if i > 0 && h.ECS != nil && !keepState {
 			for _, in := range fleet.Instances {
@@ -273,13 +297,19 @@ func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet 
 				}
 			}
 		}
-		ok, err := invokeFile(ctx, h, f)
+		ok, mistake, err := invokeFile(ctx, h, f)
 		if err != nil {
 			return err
 		}
 		failed = failed || !ok
+		mistaken = mistaken || mistake
 	}
-	if failed {
+	switch {
+	case mistaken && failed:
+		return fmt.Errorf("%w; %w", errMistake, errInvocationFailed)
+	case mistaken:
+		return errMistake
+	case failed:
 		return errInvocationFailed
 	}
 	return nil
@@ -316,11 +346,11 @@ func watchParent(ctx context.Context) context.Context {
 }
 
 // invokeFile sends one event file; ok is false when the function returned an
-// error.
-func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok bool, err error) {
+// error, mistake is true when its summary line counts an operator mistake.
+func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok, mistake bool, err error) {
 	payload, err := os.ReadFile(path) //nolint:gosec // G304: sending the event file the user names is the job
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	fmt.Printf("==> %s\n", path)
 	if strings.HasSuffix(path, ".json") && !json.Valid(payload) {
@@ -333,7 +363,7 @@ func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok bool, 
 	}
 	out, err := h.Invoke(ctx, fcemu.Invocation{Payload: payload})
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
+		return false, false, fmt.Errorf("%s: %w", path, err)
 	}
 	if out.IsError {
 		fmt.Printf("error (%s): %s\n", out.ErrorType, out.ErrorMessage)
@@ -344,10 +374,13 @@ func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok bool, 
 	for _, l := range h.Fn.Lines() {
 		if m, isJSON := l.JSON(); isJSON && m["requestId"] == out.RequestID {
 			fmt.Println(l.Text) // as the function wrote it, keys in its order
+			if n, _ := m["mistakes"].(float64); m["msg"] == "summary" && n > 0 {
+				mistake = true
+			}
 		}
 	}
 	fmt.Println()
-	return !out.IsError, nil
+	return !out.IsError, mistake, nil
 }
 
 // pretty indents a JSON answer, keeping its key order; an HTTP trigger answer's

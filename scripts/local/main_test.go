@@ -2,10 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
 // -h says how to call the runner: a usage line naming the event files it
@@ -37,5 +44,62 @@ func TestFlagsAndEventFiles(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-nope"}, &bytes.Buffer{}); err == nil {
 		t.Error("an unknown flag is accepted")
+	}
+}
+
+// DESIGN §9: the local runner exits 1 when an invocation returned an error,
+// and 2 when anything was an operator mistake (a typo, truncated JSON, a
+// payload that is no start request), so that a CI job that sends the
+// deployment's timer payloads catches a typo before it ships; a mistake wins
+// over an error. Each case runs the real function under the emulators.
+func TestExitStatusSaysMistakeOrError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function")
+	}
+	t.Cleanup(harness.RemoveBuilds)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	timer := func(payload string) string {
+		b, _ := json.Marshal(map[string]any{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": "morning", "payload": payload})
+		return string(b)
+	}
+	good := write("good.json", timer(`{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"],"dryRun":true}`))
+	typo := write("typo.json", timer(`{"regionId":"cn-hangzhou","instanceID":["i-bp67acfmxazb4p0001"]}`))
+	truncated := write("truncated.json", `{"regionId":"cn-hangzhou","instanceIds":["i-bp67acfmxazb4p0001"`)
+	cases := []struct {
+		name  string
+		env   map[string]string
+		files []string
+		want  int
+	}{
+		{"valid timer payload", nil, []string{good}, 0},
+		{"typo instanceID", nil, []string{good, typo}, 2},
+		{"truncated JSON", nil, []string{truncated}, 2},
+		{"invocation error (configuration)", map[string]string{"MAX_INSTANCES": "many"}, []string{good}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := parseFlags(c.files, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range c.env {
+				o.env[k] = v
+			}
+			err = run(o)
+			if got := exitStatus(err); got != c.want || (c.want == 1 && !errors.Is(err, errInvocationFailed)) {
+				t.Errorf("exit status %d (%v), want %d", got, err, c.want)
+			}
+		})
+	}
+	// A mistake and an error in one run: the mistake wins.
+	if got := exitStatus(fmt.Errorf("%w; %w", errMistake, errInvocationFailed)); got != 2 {
+		t.Errorf("mistake and error: %d, want 2", got)
 	}
 }
