@@ -37,6 +37,8 @@ type Handler struct {
 	starter *starter.Starter
 	now     func() time.Time
 
+	calendar calendarState // the day of the last calendar line
+
 	outMu sync.Mutex // one invocation's lines are written at a time
 	out   io.Writer
 }
@@ -92,6 +94,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 		h.logRefusal(inv, "", 0, "ConfigError", h.cfgErr.Error())
 		return nil, &ConfigError{Err: h.cfgErr}
 	}
+	h.logCalendar(inv)
 	p := events.Read(payload)
 	if p.HTTP != nil {
 		return h.serveHTTP(ctx, inv, p.HTTP, p.HTTPErr)
