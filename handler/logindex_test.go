@@ -212,9 +212,9 @@ func TestSLSIndexHoldsEveryLoggedKey(t *testing.T) {
 func TestAlertQueriesUseLoggedKeys(t *testing.T) {
 	logged := loggedKeys(t)
 	files, _ := filepath.Glob(filepath.Join("..", "alerts", "*.json"))
-	want := map[string]bool{"failed": true, "unfinished-after-retries": true, "mistake": true, "watchdog": true}
+	want := map[string]bool{"failed": true, "unfinished-after-retries": true, "mistake": true, "watchdog": true, "calendar": true}
 	values := map[string]map[string]bool{
-		"msg":     {"instance": true, "ignored": true, "summary": true},
+		"msg":     {"instance": true, "ignored": true, "summary": true, "calendar": true},
 		"outcome": {"Started": true, "AlreadyRunning": true, "DryRunPassed": true, "Rejected": true, "Failed": true, "Unfinished": true, "Skipped": true},
 		"trigger": {}, "mistake": {"true": true},
 	}
