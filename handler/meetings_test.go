@@ -217,20 +217,7 @@ func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
 			}
 		}
 	}
-	e := fl.ECS()
-	// A started instance runs once it has been looked at: wait sees it
-	// Running on its first poll.
-	e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
-		out, err := fl.DescribeIDs(region, ids)
-		fl.Mu.Lock()
-		defer fl.Mu.Unlock()
-		for _, id := range ids {
-			if fl.Status[id] == "Starting" {
-				fl.Status[id] = "Running"
-			}
-		}
-		return out, err
-	}
+	e := fl.RunningOnceLookedAt()
 	h, _ := testHandler(t, env, e)
 	h.starter.PollInterval = 10 * time.Millisecond
 	h.SetSTS(&fakeSTS{})

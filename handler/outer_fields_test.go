@@ -363,20 +363,7 @@ func TestOuterDryRunIsADefaultOnly(t *testing.T) {
 	} {
 		t.Run(shape, func(t *testing.T) {
 			fl := ecsapitest.NewFleet(map[string]string{a: "Stopped", b: "Stopped"})
-			e := fl.ECS()
-			// A started instance runs once looked at, so that the
-			// sequence's implied wait ends.
-			e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
-				out, err := fl.DescribeIDs(region, ids)
-				fl.Mu.Lock()
-				defer fl.Mu.Unlock()
-				for _, id := range ids {
-					if fl.Status[id] == "Starting" {
-						fl.Status[id] = "Running"
-					}
-				}
-				return out, err
-			}
+			e := fl.RunningOnceLookedAt()
 			h, _ := testHandler(t, nil, e)
 			h.starter.PollInterval = 20 * time.Millisecond
 			res, err := handleJSON(t, h, fmt.Sprintf(shape, a, b))

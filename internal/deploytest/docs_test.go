@@ -25,40 +25,15 @@ func TestDesignCitationsResolve(t *testing.T) {
 	}
 	cite := regexp.MustCompile(`§ ?(\d+(?:\.\d+)*)`)
 	cited := 0
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "dist" || name == "node_modules") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch filepath.Ext(path) {
-		case ".go", ".md", ".yaml", ".yml", ".sh":
-		default:
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		for i, line := range strings.Split(string(b), "\n") {
-			for _, m := range cite.FindAllStringSubmatch(line, -1) {
-				cited++
-				n := strings.TrimSuffix(m[1], ".")
-				if !headings[n] {
-					t.Errorf("%s:%d cites §%s, which is no heading of docs/design.md", rel, i+1, n)
-				}
+	eachTextLine(t, root, false, func(rel string, n int, line string) {
+		for _, m := range cite.FindAllStringSubmatch(line, -1) {
+			cited++
+			c := strings.TrimSuffix(m[1], ".")
+			if !headings[c] {
+				t.Errorf("%s:%d cites §%s, which is no heading of docs/design.md", rel, n, c)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if cited == 0 {
 		t.Fatal("found no citation at all: is the pattern right?")
 	}
@@ -152,12 +127,27 @@ func TestCloudMonitorCallbackRecipe(t *testing.T) {
 func TestNoIssueNumbersInCodeOrDocs(t *testing.T) {
 	root := repoRoot(t)
 	issue := regexp.MustCompile(`(?i)\bissues? ?#?\d+`)
+	eachTextLine(t, root, true, func(rel string, n int, line string) {
+		// Upstream projects' issue trackers are facts about them, cited
+		// by their own numbers (the SDK's #538), and stay.
+		if m := issue.FindString(line); m != "" && !strings.Contains(line, "upstream") {
+			t.Errorf("%s:%d says %q: say the rule instead", rel, n, m)
+		}
+	})
+}
+
+// eachTextLine calls fn for every line of the repository's Go, Markdown,
+// YAML and shell files (their path relative to root, the line's number from
+// 1), skipping hidden folders, dist/, node_modules/ and, with skipTestdata,
+// testdata/.
+func eachTextLine(t *testing.T, root string, skipTestdata bool, fn func(rel string, n int, line string)) {
+	t.Helper()
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "dist" || name == "node_modules") {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "dist" || name == "node_modules" || (skipTestdata && name == "testdata")) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -173,11 +163,7 @@ func TestNoIssueNumbersInCodeOrDocs(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, path)
 		for i, line := range strings.Split(string(b), "\n") {
-			// Upstream projects' issue trackers are facts about them, cited
-			// by their own numbers (the SDK's #538), and stay.
-			if m := issue.FindString(line); m != "" && !strings.Contains(line, "upstream") {
-				t.Errorf("%s:%d says %q: say the rule instead", rel, i+1, m)
-			}
+			fn(rel, i+1, line)
 		}
 		return nil
 	})

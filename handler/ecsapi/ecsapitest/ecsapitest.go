@@ -133,6 +133,25 @@ func (fl *Fleet) ECS() *ECS {
 	return &ECS{Start: fl.Start, Describe: fl.DescribeIDs, ByTags: fl.DescribeTags}
 }
 
+// RunningOnceLookedAt is an ECS double over the fleet in which a started
+// instance runs once it has been looked at: a wait sees it Running on its
+// first poll, and a sequence's implied wait ends.
+func (fl *Fleet) RunningOnceLookedAt() *ECS {
+	e := fl.ECS()
+	e.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+		out, err := fl.DescribeIDs(region, ids)
+		fl.Mu.Lock()
+		defer fl.Mu.Unlock()
+		for _, id := range ids {
+			if fl.Status[id] == "Starting" {
+				fl.Status[id] = "Running"
+			}
+		}
+		return out, err
+	}
+	return e
+}
+
 // DescribeTags answers a tag selection in one page, in no particular order:
 // every instance that carries all the pairs.
 func (fl *Fleet) DescribeTags(in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
