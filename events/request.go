@@ -481,29 +481,30 @@ func (d *requestDecoder) wait(k string, v json.RawMessage) {
 
 func (d *requestDecoder) skipDates(k string, v json.RawMessage) {
 	dates, errs := stringList(v, k)
-	d.req.SkipDates = append(d.req.SkipDates, dates...)
-	if d.req.SkipDates == nil {
-		d.req.SkipDates = []string{} // sent, but empty: the validator names it
-	}
+	d.req.SkipDates = appendSent(d.req.SkipDates, dates)
 	d.errs = append(d.errs, errs...)
 }
 
 func (d *requestDecoder) targets(k string, v json.RawMessage) {
 	targets, errs := targetList(v, k)
-	d.req.Targets = append(d.req.Targets, targets...)
-	if d.req.Targets == nil {
-		d.req.Targets = []StartRequest{} // sent, but empty: the validator names it
-	}
+	d.req.Targets = appendSent(d.req.Targets, targets)
 	d.errs = append(d.errs, errs...)
 }
 
 func (d *requestDecoder) sequence(k string, v json.RawMessage) {
 	groups, errs := targetList(v, k)
-	d.req.Sequence = append(d.req.Sequence, groups...)
-	if d.req.Sequence == nil {
-		d.req.Sequence = []StartRequest{} // sent, but empty: the validator names it
-	}
+	d.req.Sequence = appendSent(d.req.Sequence, groups)
 	d.errs = append(d.errs, errs...)
+}
+
+// appendSent appends add to a list the request sent, which is never nil
+// once sent, even empty: the validator names an empty list.
+func appendSent[T any](list, add []T) []T {
+	list = append(list, add...)
+	if list == nil {
+		list = []T{}
+	}
+	return list
 }
 
 // finishIndexed appends the InstanceId.N in the order of N, refusing a gap

@@ -27,13 +27,9 @@ type calendarState struct {
 // TIME_ZONE, that is (negative once it has passed). ok is false when
 // SKIP_DATES is unset or holds a date more than 30 days ahead.
 func (h *Handler) calendarEnd(now time.Time) (last string, daysAhead int, ok bool) {
-	if len(h.cfg.SkipDates) == 0 {
+	last = h.cfg.LastSkipDate // found once, when the configuration is read
+	if last == "" {
 		return "", 0, false
-	}
-	for _, d := range h.cfg.SkipDates {
-		if d > last { // dates like 2026-12-25 order as strings
-			last = d
-		}
 	}
 	end, err := time.Parse(plan.DateLayout, last)
 	if err != nil {

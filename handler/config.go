@@ -47,7 +47,10 @@ type Config struct {
 	// judged in TimeZone (TIME_ZONE, default UTC), which is also the
 	// default zone of a request's skipDates (DESIGN §3.1).
 	SkipDates []string
-	TimeZone  *time.Location
+	// LastSkipDate is SKIP_DATES's last date, as it writes it ("" when
+	// unset): where the holiday calendar ends (DESIGN §9).
+	LastSkipDate string
+	TimeZone     *time.Location
 	// AllowedRoles (ALLOWED_ROLE_ARNS) are the roles of other accounts a
 	// request may name in roleArn; none when empty (DESIGN §3.1).
 	AllowedRoles map[string]bool
@@ -319,6 +322,9 @@ func parseSkipDates(c *Config, v string, bad badFunc) {
 			bad("%q is not a date like 2026-12-25", d)
 		}
 		c.SkipDates = append(c.SkipDates, d)
+		if d > c.LastSkipDate { // dates like 2026-12-25 order as strings
+			c.LastSkipDate = d
+		}
 	}
 }
 

@@ -62,11 +62,8 @@ func (f *ECS) StartInstances(ctx context.Context, creds ecsapi.Credentials, in e
 // DescribeInstances counts the call, then answers with Describe.
 func (f *ECS) DescribeInstances(ctx context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
-	f.Mu.Lock()
-	f.Describes++
-	f.Mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, &ecsapi.NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
+	if err := f.count(ctx, &f.Describes, "DescribeInstances"); err != nil {
+		return nil, err
 	}
 	return f.Describe(region, ids)
 }
@@ -74,11 +71,8 @@ func (f *ECS) DescribeInstances(ctx context.Context, _ ecsapi.Credentials, regio
 // DescribeInstancesByTags counts the call, then answers with ByTags.
 func (f *ECS) DescribeInstancesByTags(ctx context.Context, _ ecsapi.Credentials, in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
-	f.Mu.Lock()
-	f.Describes++
-	f.Mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, &ecsapi.NetworkError{Op: "DescribeInstances", Host: "fake", Err: err}
+	if err := f.count(ctx, &f.Describes, "DescribeInstances"); err != nil {
+		return nil, err
 	}
 	return f.ByTags(in)
 }
@@ -87,11 +81,8 @@ func (f *ECS) DescribeInstancesByTags(ctx context.Context, _ ecsapi.Credentials,
 // with the statuses of what Describe says.
 func (f *ECS) DescribeInstanceStatus(ctx context.Context, _ ecsapi.Credentials, region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
 	defer f.enter()()
-	f.Mu.Lock()
-	f.Polls++
-	f.Mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, &ecsapi.NetworkError{Op: "DescribeInstanceStatus", Host: "fake", Err: err}
+	if err := f.count(ctx, &f.Polls, "DescribeInstanceStatus"); err != nil {
+		return nil, err
 	}
 	if f.Status != nil {
 		return f.Status(region, ids)
@@ -105,6 +96,18 @@ func (f *ECS) DescribeInstanceStatus(ctx context.Context, _ ecsapi.Credentials, 
 		out = statuses
 	}
 	return out, err
+}
+
+// count adds one to counter under Mu, and fails a call whose ctx has ended
+// as the adapter would: a network error of op.
+func (f *ECS) count(ctx context.Context, counter *int, op string) error {
+	f.Mu.Lock()
+	*counter++
+	f.Mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return &ecsapi.NetworkError{Op: op, Host: "fake", Err: err}
+	}
+	return nil
 }
 
 // Calls are the StartInstances calls made so far.
