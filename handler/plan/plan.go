@@ -61,6 +61,9 @@ type Entry struct {
 	// when no selection found it; infoRequestID the lookup's RequestId.
 	Info          *ecsapi.InstanceInfo
 	InfoRequestID string
+	// infoSettled is what that answer alone settles for a real start [0]
+	// and a dry run [1] (nil: still to start).
+	infoSettled [2]*result.InstanceResult
 
 	// Set by finish: how it is started.
 	DryRun          bool
@@ -165,6 +168,7 @@ type accepted struct {
 	Wait     time.Duration // 0: no wait
 	Selects  bool          // tags without IDs: ids come from the lookup
 	Infos    map[string]ecsapi.InstanceInfo
+	settled  map[string][2]*result.InstanceResult
 	LookupID string // the selection's last RequestId
 }
 
@@ -660,7 +664,7 @@ func (p *Plan) merge(a *accepted) {
 		}
 		e.Wait = max(e.Wait, a.Wait)
 		if info, ok := a.Infos[id]; ok {
-			e.Info, e.InfoRequestID = &info, a.LookupID
+			e.Info, e.InfoRequestID, e.infoSettled = &info, a.LookupID, a.settled[id]
 		}
 		members = append(members, e)
 	}
@@ -1053,6 +1057,9 @@ type Selection struct {
 	Permanent     bool
 	Code, Message string
 	RequestID     string // the lookup's last RequestId
+	// Settled is, by instance found, what the answer alone settles for a
+	// real start [0] and a dry run [1] (nil: still to start).
+	Settled map[string][2]*result.InstanceResult
 }
 
 // ApplySelections commits the pending requests in order, each tag
@@ -1097,7 +1104,7 @@ func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
 		}
 		a.IDs = make([]string, len(f.Found))
 		a.Infos = make(map[string]ecsapi.InstanceInfo, len(f.Found))
-		a.LookupID = f.RequestID
+		a.LookupID, a.settled = f.RequestID, f.Settled
 		for j, in := range f.Found {
 			a.IDs[j] = in.InstanceID
 			a.Infos[in.InstanceID] = in

@@ -1,0 +1,234 @@
+package plan
+
+import (
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/result"
+)
+
+// Needs are the lookups a plan needs before its instances can be grouped
+// for StartInstances, as data (DESIGN §3.1): its tag selections, and the
+// DescribeInstances lookups of the named instances whose tags a rule needs
+// (ALLOWED_TAG, RESTART_TAG, tags that narrow named IDs). They do not
+// depend on one another: the starter carries them all out at once.
+type Needs struct {
+	Selections []SelectNeed
+	Describes  []DescribeNeed
+}
+
+// SelectNeed is one tag selection to look up: Pending is its index in
+// Plan.Pending; ReadOnly marks that of a stopped sequence's later group,
+// whose instances are reported Skipped, never started.
+type SelectNeed struct {
+	Pending  int
+	Scope    ecsapi.Scope
+	Tags     []ecsapi.Tag
+	ReadOnly bool
+}
+
+// DescribeNeed is one DescribeInstances lookup of at most 100 instances.
+type DescribeNeed struct {
+	Scope ecsapi.Scope
+	IDs   []string
+}
+
+// Facts are what the lookups of Needs said, handed to Apply: Selections in
+// the order of Needs.Selections, Described by ecsapi.InstanceKey (Settled
+// unused there). NoCredentials: the invocation carries none, and nothing
+// was looked up.
+type Facts struct {
+	NoCredentials bool
+	Selections    []Selection
+	Described     map[string]Lookup
+}
+
+// StartGroup is one StartInstances call to make: at most 100 instances of
+// one scope with one batch optimisation and one dry-run flag.
+type StartGroup struct {
+	Scope  ecsapi.Scope
+	IDs    []string
+	Batch  string
+	DryRun bool
+}
+
+// Needs lists the lookups p needs, in one pass over the plan. Without
+// credentials nothing can be looked up. An instance a tag selection finds
+// is judged on what that lookup said (Apply); while selections are
+// pending, the named instances to describe are those of every accepted
+// request that the allow-lists do not deny, looked up beside the
+// selections.
+func (pl *Planner) Needs(p *Plan, haveCreds bool) Needs {
+	var n Needs
+	if !haveCreds {
+		return n
+	}
+	for i, a := range p.Pending {
+		if a.Selects {
+			n.Selections = append(n.Selections, SelectNeed{Pending: i, Scope: a.Scope, Tags: a.Tags})
+		}
+	}
+	byScope := map[ecsapi.Scope][]string{}
+	var scopes []ecsapi.Scope
+	seen := map[string]bool{}
+	add := func(scope ecsapi.Scope, id string) {
+		k := ecsapi.InstanceKey(scope, id)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		if _, ok := byScope[scope]; !ok {
+			scopes = append(scopes, scope)
+		}
+		byScope[scope] = append(byScope[scope], id)
+	}
+	if len(p.Pending) == 0 {
+		// Finished: the entries still to start after the allow-lists and
+		// their AllTogether partners.
+		SettleGroups(p.Groups)
+		for _, e := range p.Entries {
+			if e.Result == nil && e.Info == nil && pl.needsTags(e) {
+				add(e.Scope, e.ID)
+			}
+		}
+	} else {
+		allowed := pl.Rules.AllowedTag != nil
+		for _, e := range p.Entries {
+			if allowed || e.restartTag != [2]bool{} || len(e.tagReqs[modeReal])+len(e.tagReqs[modeDry]) > 0 {
+				if pl.denied(e.Scope, e.ID) == "" {
+					add(e.Scope, e.ID)
+				}
+			}
+		}
+		for _, a := range p.Pending {
+			if a.Selects || !(allowed || a.M.RequireRestartTag || a.Tags != nil) {
+				continue
+			}
+			for _, id := range a.IDs {
+				if pl.denied(a.Scope, id) == "" {
+					add(a.Scope, id)
+				}
+			}
+		}
+	}
+	for _, scope := range scopes {
+		ids := byScope[scope]
+		for len(ids) > 0 {
+			k := min(len(ids), ecsapi.MaxPerCall)
+			n.Describes = append(n.Describes, DescribeNeed{Scope: scope, IDs: ids[:k:k]})
+			ids = ids[k:]
+		}
+	}
+	return n
+}
+
+// needsTags says whether a rule needs e's tags: ALLOWED_TAG, RESTART_TAG,
+// or tags that narrow the IDs that name it.
+func (pl *Planner) needsTags(e *Entry) bool {
+	return pl.Rules.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0
+}
+
+// Apply is the plan's one pass over what the lookups of needs said: the
+// pending requests are committed in order (each selection with what it
+// found, MAX_INSTANCES counted after it), the allow-lists and tags
+// checked, AllTogether kept all or nothing (SettleGroups), and the
+// entries still to start returned with the StartInstances calls that
+// start them. An instance a tag selection found is judged on what that
+// lookup said: Running or Starting is AlreadyRunning, a security lock
+// Failed, with no StartInstances call.
+func (pl *Planner) Apply(p *Plan, needs Needs, f Facts) ([]*Entry, []StartGroup) {
+	if len(p.Pending) > 0 {
+		facts := make([]Selection, len(p.Pending))
+		for j, sn := range needs.Selections {
+			facts[sn.Pending] = f.Selections[j]
+		}
+		for i := range facts {
+			facts[i].NoCredentials = f.NoCredentials
+		}
+		pl.ApplySelections(p, facts)
+	}
+	todo := undecided(p.Entries)
+	if len(todo) > 0 && f.NoCredentials {
+		for _, e := range todo {
+			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
+				Message: "the invocation carries no credentials: the function has no RAM role", Advice: result.Advice(result.CodeMissingCredentials)}
+		}
+		todo = nil
+	}
+	// An AllTogether group with a member denied by the allow-lists, or by
+	// ALLOWED_TAG after the lookup, starts none of its members (DESIGN §4).
+	SettleGroups(p.Groups)
+	var rest []*Entry
+	for _, e := range undecided(todo) {
+		l, looked := f.Described[ecsapi.InstanceKey(e.Scope, e.ID)]
+		looked = looked && pl.needsTags(e)
+		if e.Info != nil {
+			dry := 0
+			if e.DryRun {
+				dry = 1
+			}
+			l, looked = Lookup{Found: true, Info: *e.Info, RequestID: e.InfoRequestID, Settled: e.infoSettled[dry]}, true
+		}
+		if !looked || !pl.ApplyLookup(p, e, l) {
+			rest = append(rest, e)
+		}
+	}
+	SettleGroups(p.Groups)
+	todo = undecided(rest)
+	return todo, GroupStarts(todo)
+}
+
+func undecided(list []*Entry) []*Entry {
+	var out []*Entry
+	for _, e := range list {
+		if e.Result == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// GroupStarts forms StartInstances calls: an AllTogether group's instances
+// together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
+func GroupStarts(todo []*Entry) []StartGroup {
+	type poolKey struct {
+		scope  ecsapi.Scope
+		dryRun bool
+		group  *AtGroup // nil for SuccessFirst pools
+	}
+	pools := map[poolKey][]string{}
+	var order []poolKey
+	for _, e := range todo {
+		k := poolKey{scope: e.Scope, dryRun: e.DryRun, group: e.Group}
+		if _, ok := pools[k]; !ok {
+			order = append(order, k)
+		}
+		pools[k] = append(pools[k], e.ID)
+	}
+	var groups []StartGroup
+	for _, k := range order {
+		batch := ecsapi.SuccessFirst
+		if k.group != nil {
+			batch = ecsapi.AllTogether
+		}
+		ids := pools[k]
+		for len(ids) > 0 {
+			n := min(len(ids), ecsapi.MaxPerCall)
+			groups = append(groups, StartGroup{Scope: k.scope, IDs: ids[:n:n], Batch: batch, DryRun: k.dryRun})
+			ids = ids[n:]
+		}
+	}
+	return groups
+}
+
+// ApplyStarts records what the starts said of the entries todo (by
+// ecsapi.InstanceKey); one the starter did not decide is Unfinished, a
+// safety net.
+func ApplyStarts(todo []*Entry, results map[string]result.InstanceResult) {
+	for _, e := range todo {
+		if ir, ok := results[ecsapi.InstanceKey(e.Scope, e.ID)]; ok {
+			e.Result = &ir
+		} else {
+			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
+				Message: "no outcome was reached before the deadline; safe to retry"}
+		}
+	}
+}
