@@ -269,11 +269,10 @@ func (h *Handler) lookUp(ctx context.Context, inv *invocation, needs plan.Needs)
 		f.Selections[i] = plan.Selection{Done: s.OK, Found: s.Found, Settled: s.Settled,
 			Permanent: v.Class == starter.Permanent, Code: v.Code, Message: v.Message, RequestID: v.RequestID}
 	}
-	for i, d := range described {
+	for i, byID := range described {
 		q := needs.Describes[i]
-		for _, id := range q.IDs {
-			info, found := d.Infos[id]
-			l := plan.Lookup{Failed: d.Failed, Found: found, Info: info, RequestID: d.RequestID}
+		for id, d := range byID {
+			l := plan.Lookup{Found: d.Found, Info: d.Info, RequestID: d.RequestID}
 			if d.Failed != nil {
 				l = plan.Lookup{Failed: d.Failed}
 			}

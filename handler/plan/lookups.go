@@ -25,7 +25,8 @@ type SelectNeed struct {
 	ReadOnly bool
 }
 
-// DescribeNeed is one DescribeInstances lookup of at most 100 instances.
+// DescribeNeed is the DescribeInstances lookups of named instances of one
+// scope (the starter makes them 100 a call).
 type DescribeNeed struct {
 	Scope ecsapi.Scope
 	IDs   []string
@@ -51,11 +52,15 @@ type StartGroup struct {
 }
 
 // Needs lists the lookups p needs, in one pass over the plan. Without
-// credentials nothing can be looked up. An instance a tag selection finds
-// is judged on what that lookup said (Apply); while selections are
-// pending, the named instances to describe are those of every accepted
-// request that the allow-lists do not deny, looked up beside the
-// selections.
+// credentials nothing can be looked up. Once the plan is finished (no
+// selection pending), the named instances to describe are exactly those
+// still to start after the allow-lists and their AllTogether partners.
+// While selections are pending, which later requests MAX_INSTANCES lets
+// in depends on what they find: the instances to describe are then those
+// of every accepted request that is not refused whatever the selections
+// find, and that the allow-lists do not deny; an instance a selection
+// also finds is judged on what the selection said (Apply), its describe
+// unused.
 func (pl *Planner) Needs(p *Plan, haveCreds bool) Needs {
 	var n Needs
 	if !haveCreds {
@@ -66,58 +71,59 @@ func (pl *Planner) Needs(p *Plan, haveCreds bool) Needs {
 			n.Selections = append(n.Selections, SelectNeed{Pending: i, Scope: a.Scope, Tags: a.Tags})
 		}
 	}
-	byScope := map[ecsapi.Scope][]string{}
-	var scopes []ecsapi.Scope
+	byScope := map[ecsapi.Scope]int{}
 	seen := map[string]bool{}
 	add := func(scope ecsapi.Scope, id string) {
 		k := ecsapi.InstanceKey(scope, id)
-		if seen[k] {
+		if seen[k] || pl.denied(scope, id) != "" {
 			return
 		}
 		seen[k] = true
-		if _, ok := byScope[scope]; !ok {
-			scopes = append(scopes, scope)
+		i, ok := byScope[scope]
+		if !ok {
+			i = len(n.Describes)
+			byScope[scope] = i
+			n.Describes = append(n.Describes, DescribeNeed{Scope: scope})
 		}
-		byScope[scope] = append(byScope[scope], id)
+		n.Describes[i].IDs = append(n.Describes[i].IDs, id)
 	}
 	if len(p.Pending) == 0 {
-		// Finished: the entries still to start after the allow-lists and
-		// their AllTogether partners.
 		SettleGroups(p.Groups)
 		for _, e := range p.Entries {
 			if e.Result == nil && e.Info == nil && pl.needsTags(e) {
 				add(e.Scope, e.ID)
 			}
 		}
-	} else {
-		allowed := pl.Rules.AllowedTag != nil
-		for _, e := range p.Entries {
-			if allowed || e.restartTag != [2]bool{} || len(e.tagReqs[modeReal])+len(e.tagReqs[modeDry]) > 0 {
-				if pl.denied(e.Scope, e.ID) == "" {
-					add(e.Scope, e.ID)
-				}
-			}
-		}
-		for _, a := range p.Pending {
-			if a.Selects || !(allowed || a.M.RequireRestartTag || a.Tags != nil) {
-				continue
-			}
-			for _, id := range a.IDs {
-				if pl.denied(a.Scope, id) == "" {
-					add(a.Scope, id)
-				}
-			}
+		return n
+	}
+	allowed := pl.Rules.AllowedTag != nil
+	for _, e := range p.Entries {
+		if allowed || e.restartTag != [2]bool{} || len(e.tagReqs[modeReal])+len(e.tagReqs[modeDry]) > 0 {
+			add(e.Scope, e.ID)
 		}
 	}
-	for _, scope := range scopes {
-		ids := byScope[scope]
-		for len(ids) > 0 {
-			k := min(len(ids), ecsapi.MaxPerCall)
-			n.Describes = append(n.Describes, DescribeNeed{Scope: scope, IDs: ids[:k:k]})
-			ids = ids[k:]
+	for _, a := range p.Pending {
+		if a.Selects || !(allowed || a.M.RequireRestartTag || a.Tags != nil) || pl.refusedAnyway(p, a) {
+			continue
+		}
+		for _, id := range a.IDs {
+			add(a.Scope, id)
 		}
 	}
 	return n
+}
+
+// refusedAnyway says whether MAX_INSTANCES refuses the pending request a
+// whatever the selections before it find: what they find only adds to
+// what is counted already.
+func (pl *Planner) refusedAnyway(p *Plan, a *accepted) bool {
+	fresh := 0
+	for _, id := range a.IDs {
+		if !p.Counted[ecsapi.InstanceKey(a.Scope, id)] {
+			fresh++
+		}
+	}
+	return len(p.Counted)+fresh > pl.Rules.MaxInstances
 }
 
 // needsTags says whether a rule needs e's tags: ALLOWED_TAG, RESTART_TAG,
@@ -160,6 +166,12 @@ func (pl *Planner) Apply(p *Plan, needs Needs, f Facts) ([]*Entry, []StartGroup)
 	for _, e := range undecided(todo) {
 		l, looked := f.Described[ecsapi.InstanceKey(e.Scope, e.ID)]
 		looked = looked && pl.needsTags(e)
+		if !looked && pl.needsTags(e) {
+			// A safety net: Needs lists every instance a rule needs
+			// the tags of; one not looked up is never started.
+			l, looked = Lookup{Failed: &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
+				Message: "its tags were not looked up; nothing was sent, safe to retry"}}, true
+		}
 		if e.Info != nil {
 			dry := 0
 			if e.DryRun {

@@ -16,7 +16,8 @@ type TagQuery struct {
 	Limit int
 }
 
-// IDQuery is one DescribeInstances lookup of at most 100 named instances.
+// IDQuery is the DescribeInstances lookups of named instances of one
+// scope, 100 a call.
 type IDQuery struct {
 	Scope ecsapi.Scope
 	IDs   []string
@@ -33,11 +34,12 @@ type Selected struct {
 	Verdict Verdict
 }
 
-// Described is what one DescribeInstances lookup said: the instances it
-// found and its RequestId, or, when it did not succeed, the result of
-// each instance it was asked about (Failed).
+// Described is what a DescribeInstances lookup said of one instance: found
+// or not, with its RequestId, or, when the lookup did not succeed, the
+// instance's result (Failed).
 type Described struct {
-	Infos     map[string]ecsapi.InstanceInfo
+	Found     bool
+	Info      ecsapi.InstanceInfo
 	RequestID string
 	Failed    *result.InstanceResult
 }
@@ -47,18 +49,45 @@ type Described struct {
 // the tag selections and the lookups of named instances, which do not
 // depend on one another. It answers as data, in the order of the queries;
 // it knows nothing of the plan that asked.
-func (r *Run) LookUp(ctx context.Context, tags []TagQuery, ids []IDQuery) ([]Selected, []Described) {
+func (r *Run) LookUp(ctx context.Context, tags []TagQuery, ids []IDQuery) ([]Selected, []map[string]Described) {
 	selected := make([]Selected, len(tags))
-	described := make([]Described, len(ids))
+	described := make([]map[string]Described, len(ids))
 	var wg sync.WaitGroup
 	for i, q := range tags {
 		wg.Go(func() { selected[i] = r.selectFacts(ctx, q) })
 	}
 	for i, q := range ids {
-		wg.Go(func() { described[i] = r.describeFacts(ctx, q) })
+		wg.Go(func() { described[i] = r.describeAll(ctx, q.Scope, q.IDs) })
 	}
 	wg.Wait()
 	return selected, described
+}
+
+// describeAll looks up ids, 100 a call, concurrently.
+func (r *Run) describeAll(ctx context.Context, scope ecsapi.Scope, ids []string) map[string]Described {
+	rest := ids
+	out := make(map[string]Described, len(rest))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for len(rest) > 0 {
+		chunk := rest[:min(len(rest), ecsapi.MaxPerCall)]
+		rest = rest[len(chunk):]
+		wg.Go(func() {
+			infos, v, ok := r.Lookup(ctx, scope, chunk)
+			var failed *result.InstanceResult
+			if !ok {
+				failed = lookupFailed(ctx, v)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, id := range chunk {
+				info, in := infos[id]
+				out[id] = Described{Found: in, Info: info, RequestID: v.RequestID, Failed: failed}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 func (r *Run) selectFacts(ctx context.Context, q TagQuery) Selected {
@@ -78,14 +107,6 @@ func (r *Run) selectFacts(ctx context.Context, q TagQuery) Selected {
 		s.Settled[in.InstanceID] = both
 	}
 	return s
-}
-
-func (r *Run) describeFacts(ctx context.Context, q IDQuery) Described {
-	infos, v, ok := r.Lookup(ctx, q.Scope, q.IDs)
-	if ok {
-		return Described{Infos: infos, RequestID: v.RequestID}
-	}
-	return Described{Failed: lookupFailed(ctx, v), RequestID: v.RequestID}
 }
 
 // lookupFailed is the result of an instance whose lookup did not
