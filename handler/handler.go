@@ -1,8 +1,10 @@
 // Package handler is start-ecs's function, its face: Handle takes an
 // invocation's payload and deadline, answers HTTP (authentication, status,
-// XML), and orchestrates plan → start → wait → sequence: handler/plan turns
-// the events' start requests into a plan, handler/starter does the ECS work,
-// and handler/result is the answer, one Outcome for every instance, given to
+// XML), and orchestrates plan → look up → apply → start → wait → report,
+// each package visited once per plan (per sequence group): handler/plan
+// turns the events' start requests into a plan and lists its lookups as
+// data, handler/starter does the ECS work and answers as data, and
+// handler/result is the answer, one Outcome for every instance, given to
 // the caller and, as JSON log lines, to the log store. No package below
 // imports this one (DESIGN §1).
 package handler

@@ -149,7 +149,7 @@ func (pl *Planner) Apply(p *Plan, needs Needs, f Facts) ([]*Entry, []StartGroup)
 		for i := range facts {
 			facts[i].NoCredentials = f.NoCredentials
 		}
-		pl.ApplySelections(p, facts)
+		pl.applySelections(p, facts)
 	}
 	todo := undecided(p.Entries)
 	if len(todo) > 0 && f.NoCredentials {
@@ -179,7 +179,7 @@ func (pl *Planner) Apply(p *Plan, needs Needs, f Facts) ([]*Entry, []StartGroup)
 			}
 			l, looked = Lookup{Found: true, Info: *e.Info, RequestID: e.InfoRequestID, Settled: e.infoSettled[dry]}, true
 		}
-		if !looked || !pl.ApplyLookup(p, e, l) {
+		if !looked || !pl.applyLookup(p, e, l) {
 			rest = append(rest, e)
 		}
 	}

@@ -144,7 +144,7 @@ type Plan struct {
 	// pending are the accepted requests whose count waits for a tag
 	// selection's lookup: a selection, and every request after the first
 	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
-	// once they are committed (resolveSelections).
+	// once they are committed (Apply).
 	Pending []*accepted
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
@@ -1062,13 +1062,13 @@ type Selection struct {
 	Settled map[string][2]*result.InstanceResult
 }
 
-// ApplySelections commits the pending requests in order, each tag
+// applySelections commits the pending requests in order, each tag
 // selection (facts[i] for p.Pending[i]) with the instances it found, and
 // finishes the plan. A selection that finds nothing is Ignored with a
 // reason naming its region and tags; one whose lookup failed is Ignored
 // with the failure's code, and, when a retry can mend it, makes the
 // invocation unfinished (Unresolved).
-func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
+func (pl *Planner) applySelections(p *Plan, facts []Selection) {
 	pending := p.Pending
 	p.Pending = nil
 	for i, a := range pending {
@@ -1115,7 +1115,7 @@ func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
 }
 
 // Lookup is what a DescribeInstances lookup said of one entry's instance,
-// handed to the plan as data (ApplyLookup).
+// handed to the plan as data (applyLookup).
 type Lookup struct {
 	// Failed is the entry's result when the lookup did not succeed.
 	Failed *result.InstanceResult
@@ -1129,12 +1129,12 @@ type Lookup struct {
 	Settled *result.InstanceResult
 }
 
-// ApplyLookup judges e on what its lookup l said, before any start: the
+// applyLookup judges e on what its lookup l said, before any start: the
 // tags ALLOWED_TAG and RESTART_TAG require and those that narrow named
 // instances, then, for an instance a tag selection found, what l settles
 // with no StartInstances call. It says whether e is decided (false: e is
 // still to start).
-func (pl *Planner) ApplyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
+func (pl *Planner) applyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
 	if l.Failed != nil {
 		e.Result = l.Failed
 		return true
