@@ -117,3 +117,36 @@ func TestOnePlanLooksUpThenStartsThenWaits(t *testing.T) {
 		}
 	}
 }
+
+// While a selection is pending, the named instances are described beside
+// it, before MAX_INSTANCES counts what it finds: a request that
+// MAX_INSTANCES refuses whatever the selection finds is not looked up at
+// all (TooManyInstances: nothing of it is sent), as when the lookups came
+// one after the other.
+func TestARequestRefusedAnywayIsNotLookedUp(t *testing.T) {
+	many := ecsapitest.IDs(5, "refused")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(append([]string{"i-order00001"}, many...)))
+	fl.Tags["i-order00001"] = map[string]string{"env": "dev", "start-ecs": "yes"}
+	f := fl.ECS()
+	var mu sync.Mutex
+	var describedIDs []string
+	f.Describe = func(region string, ids []string) (*ecsapi.DescribeInstancesOutput, error) {
+		mu.Lock()
+		describedIDs = append(describedIDs, ids...)
+		mu.Unlock()
+		return fl.DescribeIDs(region, ids)
+	}
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "ALLOWED_TAG": "start-ecs=yes", "MAX_INSTANCES": "3"}, f)
+	res := h.run(context.Background(), testInvocation(h), []events.Message{
+		msg("selection", events.StartRequest{Tags: []events.TagFilter{{Key: "env", Value: strp("dev")}}}),
+		msg("ids", events.StartRequest{InstanceIDs: many}),
+	}, time.Time{})
+	if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeTooManyInstances || byID(res)["i-order00001"].Outcome != result.Started {
+		t.Fatalf("%+v / %+v", res.InstanceResponses.InstanceResponse, res.Ignored)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(describedIDs) != 0 {
+		t.Fatalf("described %v of a request refused whatever the selection finds", describedIDs)
+	}
+}
