@@ -71,46 +71,66 @@ func (pl *Planner) Needs(p *Plan, haveCreds bool) Needs {
 			n.Selections = append(n.Selections, SelectNeed{Pending: i, Scope: a.Scope, Tags: a.Tags})
 		}
 	}
-	byScope := map[ecsapi.Scope]int{}
-	seen := map[string]bool{}
-	add := func(scope ecsapi.Scope, id string) {
-		k := ecsapi.InstanceKey(scope, id)
-		if seen[k] || pl.denied(scope, id) != "" {
-			return
-		}
-		seen[k] = true
-		i, ok := byScope[scope]
-		if !ok {
-			i = len(n.Describes)
-			byScope[scope] = i
-			n.Describes = append(n.Describes, DescribeNeed{Scope: scope})
-		}
-		n.Describes[i].IDs = append(n.Describes[i].IDs, id)
-	}
+	d := describes{pl: pl, byScope: map[ecsapi.Scope]int{}, seen: map[string]bool{}}
 	if len(p.Pending) == 0 {
 		SettleGroups(p.Groups)
 		for _, e := range p.Entries {
 			if e.Result == nil && e.Info == nil && pl.needsTags(e) {
-				add(e.Scope, e.ID)
+				d.add(e.Scope, e.ID)
 			}
 		}
-		return n
+	} else {
+		pl.pendingDescribes(p, &d)
 	}
+	n.Describes = d.list
+	return n
+}
+
+// describes gathers the instances to describe, once each, by scope in
+// order of first mention; those the allow-lists deny are never started,
+// and not looked up.
+type describes struct {
+	pl      *Planner
+	byScope map[ecsapi.Scope]int
+	seen    map[string]bool
+	list    []DescribeNeed
+}
+
+func (d *describes) add(scope ecsapi.Scope, id string) {
+	k := ecsapi.InstanceKey(scope, id)
+	if d.seen[k] || d.pl.denied(scope, id) != "" {
+		return
+	}
+	d.seen[k] = true
+	i, ok := d.byScope[scope]
+	if !ok {
+		i = len(d.list)
+		d.byScope[scope] = i
+		d.list = append(d.list, DescribeNeed{Scope: scope})
+	}
+	d.list[i].IDs = append(d.list[i].IDs, id)
+}
+
+// pendingDescribes adds the named instances to describe while selections
+// are pending: those of the requests committed before them, and of every
+// pending request that is not refused whatever they find, when a rule
+// needs their tags.
+func (pl *Planner) pendingDescribes(p *Plan, d *describes) {
 	allowed := pl.Rules.AllowedTag != nil
 	for _, e := range p.Entries {
 		if allowed || e.restartTag != [2]bool{} || len(e.tagReqs[modeReal])+len(e.tagReqs[modeDry]) > 0 {
-			add(e.Scope, e.ID)
+			d.add(e.Scope, e.ID)
 		}
 	}
 	for _, a := range p.Pending {
-		if a.Selects || !(allowed || a.M.RequireRestartTag || a.Tags != nil) || pl.refusedAnyway(p, a) {
+		needs := allowed || a.M.RequireRestartTag || a.Tags != nil
+		if a.Selects || !needs || pl.refusedAnyway(p, a) {
 			continue
 		}
 		for _, id := range a.IDs {
-			add(a.Scope, id)
+			d.add(a.Scope, id)
 		}
 	}
-	return n
 }
 
 // refusedAnyway says whether MAX_INSTANCES refuses the pending request a
