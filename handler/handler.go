@@ -1,8 +1,10 @@
 // Package handler is start-ecs's function, its face: Handle takes an
 // invocation's payload and deadline, answers HTTP (authentication, status,
-// XML), and orchestrates plan → start → wait → sequence: handler/plan turns
-// the events' start requests into a plan, handler/starter does the ECS work,
-// and handler/result is the answer, one Outcome for every instance, given to
+// XML), and orchestrates plan → look up → apply → start → wait → report,
+// each package visited once per plan (per sequence group): handler/plan
+// turns the events' start requests into a plan and lists its lookups as
+// data, handler/starter does the ECS work and answers as data, and
+// handler/result is the answer, one Outcome for every instance, given to
 // the caller and, as JSON log lines, to the log store. No package below
 // imports this one (DESIGN §1).
 package handler
@@ -228,83 +230,72 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 	return res
 }
 
-// carryOut does a plan's ECS work: its tag selections are looked up first
-// (what they find is then planned like instances named by ID, DESIGN
-// §3.1), the allow-lists and tags are checked, the instances started, and
-// those of requests with wait waited for. Every entry is then decided.
+// carryOut does a plan's ECS work, each package visited once, in order
+// (DESIGN §3.1): the plan lists the lookups it needs (plan.Needs), the
+// starter carries them all out at once (lookUp), the plan judges every
+// entry on what they said and forms the StartInstances calls (plan.Apply),
+// the starter starts them, and those of requests with wait are waited for.
+// Every entry is then decided.
 func (h *Handler) carryOut(work context.Context, inv *invocation, p *plan.Plan) {
-	h.resolveSelections(work, inv, p)
-
-	undecided := func(list []*plan.Entry) []*plan.Entry {
-		var out []*plan.Entry
-		for _, e := range list {
-			if e.Result == nil {
-				out = append(out, e)
-			}
-		}
-		return out
-	}
-	todo := undecided(p.Entries)
-	if len(todo) > 0 && inv.creds.Empty() {
-		for _, e := range todo {
-			e.Result = &result.InstanceResult{Outcome: result.Failed, Code: result.CodeMissingCredentials,
-				Message: "the invocation carries no credentials: the function has no RAM role", Advice: result.Advice(result.CodeMissingCredentials)}
-		}
-		todo = nil
-	}
-	// An AllTogether group with a member denied by the allow-lists, or by
-	// ALLOWED_TAG after the lookup, starts none of its members (DESIGN §4).
-	plan.SettleGroups(p.Groups)
-	todo = h.checkTags(work, inv, p, undecided(todo))
-	plan.SettleGroups(p.Groups)
-	todo = undecided(todo)
-
-	groups := groupEntries(todo)
-	results, warnings := h.newRun(inv).StartGroups(work, groups)
+	pl := h.planner()
+	needs := pl.Needs(p, !inv.creds.Empty())
+	facts := h.lookUp(work, inv, needs)
+	todo, groups := pl.Apply(p, needs, facts)
+	results, warnings := h.newRun(inv).StartGroups(work, starterGroups(groups))
 	h.logWarnings(inv, warnings)
-	for _, e := range todo {
-		if ir, ok := results[ecsapi.InstanceKey(e.Scope, e.ID)]; ok {
-			e.Result = &ir
-		} else {
-			// A safety net: the starter decides every instance it is given.
-			e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: result.CodeDeadlineExceeded, Retryable: true,
-				Message: "no outcome was reached before the deadline; safe to retry"}
-		}
-	}
+	plan.ApplyStarts(todo, results)
 	h.waitForRunning(work, inv, p)
 }
 
-// groupEntries forms StartInstances calls: an AllTogether group's instances
-// together, SuccessFirst ones pooled per region and dry-run flag, 100 a call.
+// lookUp hands the plan's lookups to the starter, all in one call, and
+// its answers back to the plan as data.
+func (h *Handler) lookUp(ctx context.Context, inv *invocation, needs plan.Needs) plan.Facts {
+	f := plan.Facts{NoCredentials: inv.creds.Empty(), Described: map[string]plan.Lookup{}}
+	if f.NoCredentials || len(needs.Selections)+len(needs.Describes) == 0 {
+		return f
+	}
+	tags := make([]starter.TagQuery, len(needs.Selections))
+	for i, s := range needs.Selections {
+		tags[i] = starter.TagQuery{Scope: s.Scope, Tags: s.Tags, Limit: h.cfg.MaxInstances}
+	}
+	ids := make([]starter.IDQuery, len(needs.Describes))
+	for i, d := range needs.Describes {
+		ids[i] = starter.IDQuery{Scope: d.Scope, IDs: d.IDs}
+	}
+	r := h.newRun(inv)
+	selected, described := r.LookUp(ctx, tags, ids)
+	h.logWarnings(inv, r.Warnings())
+	f.Selections = make([]plan.Selection, len(selected))
+	for i, s := range selected {
+		v := s.Verdict
+		f.Selections[i] = plan.Selection{Done: s.OK, Found: s.Found, Settled: s.Settled,
+			Permanent: v.Class == starter.Permanent, Code: v.Code, Message: v.Message, RequestID: v.RequestID}
+	}
+	for i, byID := range described {
+		q := needs.Describes[i]
+		for id, d := range byID {
+			l := plan.Lookup{Found: d.Found, Info: d.Info, RequestID: d.RequestID}
+			if d.Failed != nil {
+				l = plan.Lookup{Failed: d.Failed}
+			}
+			f.Described[ecsapi.InstanceKey(q.Scope, id)] = l
+		}
+	}
+	return f
+}
+
+// groupEntries forms the StartInstances calls of todo (plan.GroupStarts).
 func groupEntries(todo []*plan.Entry) []starter.Group {
-	type poolKey struct {
-		scope  ecsapi.Scope
-		dryRun bool
-		group  *plan.AtGroup // nil for SuccessFirst pools
+	return starterGroups(plan.GroupStarts(todo))
+}
+
+// starterGroups is the plan's StartInstances calls as the starter takes them.
+func starterGroups(in []plan.StartGroup) []starter.Group {
+	out := make([]starter.Group, len(in))
+	for i, g := range in {
+		out[i] = starter.Group{Scope: g.Scope, InstanceIDs: g.IDs, BatchOptimization: g.Batch, DryRun: g.DryRun}
 	}
-	pools := map[poolKey][]string{}
-	var order []poolKey
-	for _, e := range todo {
-		k := poolKey{scope: e.Scope, dryRun: e.DryRun, group: e.Group}
-		if _, ok := pools[k]; !ok {
-			order = append(order, k)
-		}
-		pools[k] = append(pools[k], e.ID)
-	}
-	var groups []starter.Group
-	for _, k := range order {
-		batch := ecsapi.SuccessFirst
-		if k.group != nil {
-			batch = ecsapi.AllTogether
-		}
-		ids := pools[k]
-		for len(ids) > 0 {
-			n := min(len(ids), ecsapi.MaxPerCall)
-			groups = append(groups, starter.Group{Scope: k.scope, InstanceIDs: ids[:n:n], BatchOptimization: batch, DryRun: k.dryRun})
-			ids = ids[n:]
-		}
-	}
-	return groups
+	return out
 }
 
 func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
@@ -312,43 +303,6 @@ func (h *Handler) logWarnings(inv *invocation, warnings []starter.Warning) {
 		inv.log.Warn("ecsAnswer", "requestId", inv.requestID, "regionId", w.RegionID, "instanceId", w.InstanceID,
 			"reason", w.Reason, "ecsRequestId", w.EcsRequestID)
 	}
-}
-
-// resolveSelections looks up the plan's tag selections (DESIGN §3.1), all
-// pages of each, concurrently under the starter's bound and ctx's deadline;
-// then hands what each lookup said to the plan as data
-// (plan.ApplySelections), which decides.
-func (h *Handler) resolveSelections(ctx context.Context, inv *invocation, p *plan.Plan) {
-	if len(p.Pending) == 0 {
-		return
-	}
-	type lookup struct {
-		found []ecsapi.InstanceInfo
-		v     starter.Verdict
-		ok    bool
-	}
-	looked := make([]lookup, len(p.Pending))
-	if !inv.creds.Empty() {
-		r := h.newRun(inv)
-		var wg sync.WaitGroup
-		for i, a := range p.Pending {
-			if !a.Selects {
-				continue
-			}
-			wg.Go(func() {
-				found, v, ok := r.SelectByTags(ctx, a.Scope, a.Tags, h.cfg.MaxInstances)
-				looked[i] = lookup{found, v, ok}
-			})
-		}
-		wg.Wait()
-		h.logWarnings(inv, r.Warnings())
-	}
-	facts := make([]plan.Selection, len(p.Pending))
-	for i, l := range looked {
-		facts[i] = plan.Selection{NoCredentials: inv.creds.Empty(), Done: l.ok, Found: l.found,
-			Permanent: l.v.Class == starter.Permanent, Code: l.v.Code, Message: l.v.Message, RequestID: l.v.RequestID}
-	}
-	h.planner().ApplySelections(p, facts)
 }
 
 // waitForRunning polls the instances that requests with wait started, until
@@ -383,95 +337,6 @@ func (h *Handler) waitForRunning(ctx context.Context, inv *invocation, p *plan.P
 		}
 	}
 	wg.Wait()
-}
-
-// checkTags enforces ALLOWED_TAG, RESTART_TAG and the tags that narrow named
-// instances with DescribeInstances lookups before any start, and returns the
-// entries still to start. An instance a tag selection found is judged on
-// what that lookup said, with no second one: Running or Starting is
-// AlreadyRunning, a security lock Failed, with no StartInstances call.
-func (h *Handler) checkTags(ctx context.Context, inv *invocation, p *plan.Plan, todo []*plan.Entry) []*plan.Entry {
-	answers := h.lookupForTags(ctx, inv, todo)
-	pl := h.planner()
-	var rest []*plan.Entry
-	for _, e := range todo {
-		a, looked := answers[ecsapi.InstanceKey(e.Scope, e.ID)]
-		if e.Info != nil {
-			a, looked = tagAnswer{infos: map[string]ecsapi.InstanceInfo{e.ID: *e.Info}, v: starter.Verdict{RequestID: e.InfoRequestID}, ok: true}, true
-		}
-		if !looked || !pl.ApplyLookup(p, e, lookupFacts(ctx, e, a)) {
-			rest = append(rest, e)
-		}
-	}
-	return rest
-}
-
-// tagAnswer is what one DescribeInstances lookup said of the instances it
-// was asked about.
-type tagAnswer struct {
-	infos map[string]ecsapi.InstanceInfo
-	v     starter.Verdict
-	ok    bool
-}
-
-// lookupForTags describes the entries of todo whose tags a rule needs and
-// that no tag selection looked up already, at most 100 per call, and
-// returns the answers by ecsapi.InstanceKey.
-func (h *Handler) lookupForTags(ctx context.Context, inv *invocation, todo []*plan.Entry) map[string]tagAnswer {
-	byScope := map[ecsapi.Scope][]string{}
-	for _, e := range todo {
-		if e.Info == nil && (h.cfg.AllowedTag != nil || e.NeedsRestartTag || len(e.NeedTags) > 0) {
-			byScope[e.Scope] = append(byScope[e.Scope], e.ID)
-		}
-	}
-	answers := map[string]tagAnswer{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	r := h.newRun(inv)
-	for scope, ids := range byScope {
-		for len(ids) > 0 {
-			n := min(len(ids), ecsapi.MaxPerCall)
-			chunk := ids[:n]
-			ids = ids[n:]
-			wg.Go(func() {
-				infos, v, ok := r.Lookup(ctx, scope, chunk)
-				mu.Lock()
-				defer mu.Unlock()
-				for _, id := range chunk {
-					answers[ecsapi.InstanceKey(scope, id)] = tagAnswer{infos, v, ok}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	return answers
-}
-
-// lookupFacts is what a said of e's instance, as the plan takes it: a
-// failed lookup's result, or what was found and what the answer alone
-// settles (starter.Settled).
-func lookupFacts(ctx context.Context, e *plan.Entry, a tagAnswer) plan.Lookup {
-	if !a.ok {
-		return plan.Lookup{Failed: lookupFailed(ctx, a.v)}
-	}
-	info, found := a.infos[e.ID]
-	l := plan.Lookup{Found: found, Info: info, RequestID: a.v.RequestID}
-	if ir, ok := starter.Settled(info, a.v.RequestID, e.DryRun); found && ok {
-		l.Settled = &ir
-	}
-	return l
-}
-
-// lookupFailed is the result of an instance whose tag lookup did not
-// succeed: Failed when ECS refused it for good, else Unfinished.
-func lookupFailed(ctx context.Context, v starter.Verdict) *result.InstanceResult {
-	if v.Class == starter.Permanent {
-		return &result.InstanceResult{Outcome: result.Failed, Code: v.Code, Message: "tag lookup failed: " + v.Message,
-			EcsRequestID: v.RequestID, Advice: v.AdviceText()}
-	}
-	v = starter.UnfinishedVerdict(ctx, v)
-	return &result.InstanceResult{Outcome: result.Unfinished, Code: v.Code, Message: "tag lookup did not finish: " + v.Message,
-		EcsRequestID: v.RequestID}
 }
 
 // deadlineFirst says whether ctx ends before until.

@@ -61,6 +61,9 @@ type Entry struct {
 	// when no selection found it; infoRequestID the lookup's RequestId.
 	Info          *ecsapi.InstanceInfo
 	InfoRequestID string
+	// infoSettled is what that answer alone settles for a real start [0]
+	// and a dry run [1] (nil: still to start).
+	infoSettled [2]*result.InstanceResult
 
 	// Set by finish: how it is started.
 	DryRun          bool
@@ -141,7 +144,7 @@ type Plan struct {
 	// pending are the accepted requests whose count waits for a tag
 	// selection's lookup: a selection, and every request after the first
 	// one, so that MAX_INSTANCES counts in order (DESIGN §3). finish runs
-	// once they are committed (resolveSelections).
+	// once they are committed (Apply).
 	Pending []*accepted
 	// unresolved describes the selections whose lookup did not finish:
 	// the invocation is then unfinished, safe to retry.
@@ -165,6 +168,7 @@ type accepted struct {
 	Wait     time.Duration // 0: no wait
 	Selects  bool          // tags without IDs: ids come from the lookup
 	Infos    map[string]ecsapi.InstanceInfo
+	settled  map[string][2]*result.InstanceResult
 	LookupID string // the selection's last RequestId
 }
 
@@ -660,7 +664,7 @@ func (p *Plan) merge(a *accepted) {
 		}
 		e.Wait = max(e.Wait, a.Wait)
 		if info, ok := a.Infos[id]; ok {
-			e.Info, e.InfoRequestID = &info, a.LookupID
+			e.Info, e.InfoRequestID, e.infoSettled = &info, a.LookupID, a.settled[id]
 		}
 		members = append(members, e)
 	}
@@ -1053,15 +1057,18 @@ type Selection struct {
 	Permanent     bool
 	Code, Message string
 	RequestID     string // the lookup's last RequestId
+	// Settled is, by instance found, what the answer alone settles for a
+	// real start [0] and a dry run [1] (nil: still to start).
+	Settled map[string][2]*result.InstanceResult
 }
 
-// ApplySelections commits the pending requests in order, each tag
+// applySelections commits the pending requests in order, each tag
 // selection (facts[i] for p.Pending[i]) with the instances it found, and
 // finishes the plan. A selection that finds nothing is Ignored with a
 // reason naming its region and tags; one whose lookup failed is Ignored
 // with the failure's code, and, when a retry can mend it, makes the
 // invocation unfinished (Unresolved).
-func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
+func (pl *Planner) applySelections(p *Plan, facts []Selection) {
 	pending := p.Pending
 	p.Pending = nil
 	for i, a := range pending {
@@ -1097,7 +1104,7 @@ func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
 		}
 		a.IDs = make([]string, len(f.Found))
 		a.Infos = make(map[string]ecsapi.InstanceInfo, len(f.Found))
-		a.LookupID = f.RequestID
+		a.LookupID, a.settled = f.RequestID, f.Settled
 		for j, in := range f.Found {
 			a.IDs[j] = in.InstanceID
 			a.Infos[in.InstanceID] = in
@@ -1108,7 +1115,7 @@ func (pl *Planner) ApplySelections(p *Plan, facts []Selection) {
 }
 
 // Lookup is what a DescribeInstances lookup said of one entry's instance,
-// handed to the plan as data (ApplyLookup).
+// handed to the plan as data (applyLookup).
 type Lookup struct {
 	// Failed is the entry's result when the lookup did not succeed.
 	Failed *result.InstanceResult
@@ -1122,12 +1129,12 @@ type Lookup struct {
 	Settled *result.InstanceResult
 }
 
-// ApplyLookup judges e on what its lookup l said, before any start: the
+// applyLookup judges e on what its lookup l said, before any start: the
 // tags ALLOWED_TAG and RESTART_TAG require and those that narrow named
 // instances, then, for an instance a tag selection found, what l settles
 // with no StartInstances call. It says whether e is decided (false: e is
 // still to start).
-func (pl *Planner) ApplyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
+func (pl *Planner) applyLookup(p *Plan, e *Entry, l Lookup) (decided bool) {
 	if l.Failed != nil {
 		e.Result = l.Failed
 		return true
