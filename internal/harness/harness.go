@@ -230,11 +230,12 @@ func (o *Outcome) LogsOf(msg string) []map[string]any {
 	return out
 }
 
-// EnvList renders env for display, hiding secrets.
+// EnvList renders env for display, hiding secrets: NOTIFY_URLS holds
+// robots' tokens and signing secrets too.
 func EnvList(env map[string]string) string {
 	var parts []string
 	for k, v := range env {
-		if strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") {
+		if strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") || k == "NOTIFY_URLS" {
 			v = "***"
 		}
 		parts = append(parts, k+"="+v)
