@@ -70,12 +70,14 @@ type builtBinary struct {
 var Race bool
 
 // RemoveBuilds deletes the binaries BuildFunction made (call it when done: each
-// is tens of MB in the temp directory).
+// is tens of MB in the temp directory) and forgets them, so that a later
+// BuildFunction builds again rather than hand out a path that is gone.
 func RemoveBuilds() {
-	buildOnce.Range(func(_, v any) bool {
+	buildOnce.Range(func(k, v any) bool {
 		if b := v.(*builtBinary); b.path != "" {
 			_ = os.RemoveAll(filepath.Dir(b.path))
 		}
+		buildOnce.Delete(k)
 		return true
 	})
 }
