@@ -217,3 +217,34 @@ func TestNotifyOnEachValue(t *testing.T) {
 		t.Fatalf("messages for a configuration error: %+v", msgs)
 	}
 }
+
+// DESIGN §9, the calendar: while SKIP_DATES holds no date more than 30
+// days ahead, notifications carry "the holiday calendar ends on <its last
+// date>"; a calendar that reaches further is not mentioned.
+func TestNotifyCarriesTheCalendarNote(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		dates string
+		note  bool
+	}{{"2026-10-11", true}, {"2026-10-11,2027-01-01", false}} {
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "SKIP_DATES": tc.dates,
+			"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")}, fl.ECS())
+		h.now = func() time.Time { return now }
+		before := len(robots.Messages())
+		// No credentials: the instance fails, a problem to tell.
+		if _, err := h.Handle(context.Background(), []byte(`{"instanceIds":["i-notify0001"]}`)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 1 {
+			t.Fatalf("SKIP_DATES=%s: %d messages", tc.dates, len(msgs))
+		}
+		if got := strings.Contains(msgs[0].Text, "the holiday calendar ends on 2026-10-11"); got != tc.note {
+			t.Errorf("SKIP_DATES=%s: note shown %v, want %v:\n%s", tc.dates, got, tc.note, msgs[0].Text)
+		}
+	}
+}
