@@ -127,6 +127,11 @@ func TestDecodeSamples(t *testing.T) {
 		{"direct-start.json", []want{{trigger: Direct, source: "direct", ids: ids12, region: "cn-hangzhou", batch: "SuccessFirst"}}},
 		{"direct-ecs-spelling.json", []want{{trigger: Direct, source: "direct", ids: ids12, region: "cn-hangzhou", batch: "AllTogether"}}},
 		{"direct-ecs-indexed.json", []want{{trigger: Direct, source: "direct", ids: []string{id1, id2, id3}, region: "cn-hangzhou", dryRun: true}}},
+		// DESIGN §9: an unpaid instance and a typo in one batch (the local
+		// runner's -notify example).
+		{"direct-unpaid-and-typo.json", []want{
+			{trigger: Direct, source: "direct[0]", ids: []string{"i-bp1nobalance00001"}, region: "cn-hangzhou"},
+			{trigger: Direct, source: "direct[1]", region: "cn-hangzhou", errs: []string{"instanceID"}}}},
 		{"timer-start.json", []want{{trigger: Timer, source: "timer:weekday-morning", time: "2026-11-26T00:30:00Z",
 			ids: []string{id1, id2, id3}, region: "cn-hangzhou"}}},
 		{"timer-tags-wait.json", []want{{trigger: Timer, source: "timer:dev-morning", time: "2026-11-26T00:30:00Z",

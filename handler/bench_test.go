@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/notify"
 	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
@@ -158,3 +162,52 @@ func BenchmarkHandle1SDK(b *testing.B) {
 		}
 	}
 }
+
+// benchmarkNotify is benchmarkHandle(1) with NOTIFY_ON=always and, when
+// robot, a signed DingTalk robot in this process that takes every message
+// at once: the per-invocation cost of telling people (DESIGN §9) — the
+// message built, rendered, signed and posted, one keep-alive round trip.
+// Beside ns/op it reports cpu-ns/op, the process's user and system CPU
+// (getrusage) per invocation, which counts the robot's side of the round
+// trip too: an upper bound of the function's own.
+func benchmarkNotify(b *testing.B, robot bool) {
+	cfg := DefaultConfig()
+	cfg.NotifyOn = notify.OnAlways
+	if robot {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+		}))
+		defer srv.Close()
+		targets, err := notify.ParseURLs("dingtalk=" + srv.URL + "/robot/send?access_token=bench#SECbench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.NotifyTargets = targets
+	}
+	h := New(cfg, nil, instantECS(), io.Discard)
+	payload := benchPayload(1)
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "bench",
+		Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := h.Handle(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func BenchmarkHandleNotifyOff(b *testing.B) { benchmarkNotify(b, false) }
+func BenchmarkHandleNotifyOn(b *testing.B)  { benchmarkNotify(b, true) }

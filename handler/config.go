@@ -9,6 +9,7 @@ import (
 
 	"github.com/start-ecs/start-ecs/handler/aliyun"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/notify"
 	"github.com/start-ecs/start-ecs/handler/plan"
 )
 
@@ -66,6 +67,12 @@ type Config struct {
 	// context does not: AssumeRole's session name and STS's region.
 	FunctionName   string
 	FunctionRegion string
+	// NotifyTargets (NOTIFY_URLS, with NOTIFY_SECRET given to the generic
+	// ones) are the robots an invocation's message goes to, and NotifyOn
+	// (NOTIFY_ON) when it goes (DESIGN §9). A target prints as its kind and
+	// host: its URL, token and secret stay inside.
+	NotifyTargets []notify.Target
+	NotifyOn      notify.On
 }
 
 // Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
@@ -91,6 +98,7 @@ func DefaultConfig() Config {
 		DeadlineMargin:     time.Second,
 		MaxConcurrentCalls: 8,
 		TimeZone:           time.UTC,
+		NotifyOn:           notify.OnProblems,
 	}
 }
 
@@ -145,6 +153,9 @@ var envVars = []struct {
 	{"TIME_ZONE", trimmed(parseTimeZone)},
 	{"SKIP_DATES", trimmed(parseSkipDates)},
 	{"DRY_RUN_ONLY", trimmed(parseDryRunOnly)},
+	{"NOTIFY_ON", trimmed(parseNotifyOn)},
+	{"NOTIFY_URLS", parseNotifyURLs},
+	{"NOTIFY_SECRET", parseNotifySecret},
 	{"ALIBABA_CLOUD_ACCESS_KEY_ID", func(c *Config, v string, _ badFunc) { c.EnvCredentials.AccessKeyID = v }},
 	{"ALIBABA_CLOUD_ACCESS_KEY_SECRET", func(c *Config, v string, _ badFunc) { c.EnvCredentials.AccessKeySecret = v }},
 	{"ALIBABA_CLOUD_SECURITY_TOKEN", func(c *Config, v string, _ badFunc) { c.EnvCredentials.SecurityToken = v }},
@@ -335,6 +346,39 @@ func parseDryRunOnly(c *Config, v string, bad badFunc) {
 		c.DryRunOnly = true
 	default:
 		bad("%q is not true or false", v)
+	}
+}
+
+func parseNotifyOn(c *Config, v string, bad badFunc) {
+	on, err := notify.ParseOn(strings.ToLower(v))
+	if err != nil {
+		bad("%q is not problems, always or never", v)
+		return
+	}
+	c.NotifyOn = on
+}
+
+// parseNotifyURLs reads NOTIFY_URLS with notify.ParseURLs, whose errors
+// name the entry's position and host, never its URL, token or secret.
+func parseNotifyURLs(c *Config, v string, bad badFunc) {
+	targets, err := notify.ParseURLs(v)
+	if err != nil {
+		bad("%v", err)
+		return
+	}
+	c.NotifyTargets = targets
+}
+
+// parseNotifySecret gives NOTIFY_SECRET (read after NOTIFY_URLS) to every
+// generic target without a secret of its own: a generic notification is
+// always signed (DESIGN §9), so one with no secret at all is an error. The
+// value is never repeated.
+func parseNotifySecret(c *Config, v string, bad badFunc) {
+	notify.SetGenericSecret(c.NotifyTargets, v)
+	for i, t := range c.NotifyTargets {
+		if t.NeedsSecret() {
+			bad("NOTIFY_URLS entry %d (%s) is a generic target and is sent signed: set NOTIFY_SECRET, or give it a secret after #", i+1, t)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,8 @@ type Handler struct {
 
 	calendar calendarState // the day of the last calendar line
 
+	notifyClient *http.Client // the robots' (notify.go)
+
 	outMu sync.Mutex // one invocation's lines are written at a time
 	out   io.Writer
 }
@@ -55,6 +58,8 @@ func New(cfg Config, cfgErr error, ecs ecsapi.ECS, logOut io.Writer) *Handler {
 		starter: &starter.Starter{ECS: ecs, MaxConcurrent: cfg.MaxConcurrentCalls, Backoff: starter.DefaultBackoff()},
 		out:     logOut,
 		now:     time.Now,
+
+		notifyClient: newNotifyClient(),
 	}
 }
 
@@ -94,6 +99,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	defer h.flush(inv)
 	if h.cfgErr != nil {
 		h.logRefusal(inv, "", 0, "ConfigError", h.cfgErr.Error())
+		h.notify(ctx, inv, nil, notification{configErr: h.cfgErr}, h.answerBy(inv, time.Time{}))
 		return nil, &ConfigError{Err: h.cfgErr}
 	}
 	h.logCalendar(inv)
@@ -102,13 +108,18 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 		return h.serveHTTP(ctx, inv, p.HTTP, p.HTTPErr)
 	}
 	res := h.run(ctx, inv, p.Messages, time.Time{})
+	n := notification{}
+	n.trigger, n.source = sourcesOf(p.Messages)
 	if res.Unfinished() {
+		h.notify(ctx, inv, res, n, h.answerBy(inv, time.Time{}))
 		return nil, unfinishedError(res) // the full result is in the logs
 	}
 	body, err := marshalJSON(res)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
+	n.resultJSON = body
+	h.notify(ctx, inv, res, n, h.answerBy(inv, time.Time{}))
 	return body, nil
 }
 
@@ -170,10 +181,21 @@ func (h *Handler) planner() *plan.Planner {
 		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
 }
 
-// workEnd is when the ECS work (and the planning before it) must end: a margin
-// before the invocation's deadline, so there is always time to answer, and at
-// wait (if set) for HTTP. Zero means no end.
+// workEnd is when the ECS work (and the planning before it) must end:
+// answerBy, and with NOTIFY_URLS set 1.5 s before it, so that the message
+// goes out in time too (notifyReserve). Zero means no end.
 func (h *Handler) workEnd(inv *invocation, wait time.Time) time.Time {
+	end := h.answerBy(inv, wait)
+	if end.IsZero() {
+		return end
+	}
+	return end.Add(-h.notifyReserve(end))
+}
+
+// answerBy is when the invocation must be ready to answer: a margin before
+// its deadline, so there is always time to, and at wait (if set) for HTTP.
+// Zero means no end.
+func (h *Handler) answerBy(inv *invocation, wait time.Time) time.Time {
 	end := time.Time{}
 	if !inv.deadline.IsZero() {
 		// About a second, but never more than a fifth of what is left: a

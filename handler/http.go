@@ -89,7 +89,10 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 		return badRequest("invalid start request: ", p.Invalid, p.InvalidCount)
 	}
 	res := h.execute(ctx, inv, p, wait)
+	n := notification{trigger: events.HTTP}
+	_, n.source = sourcesOf(msgs)
 	if async && res.Unfinished() {
+		h.notify(ctx, inv, res, n, h.answerBy(inv, wait))
 		return nil, unfinishedError(res)
 	}
 	status := httpStatus(res)
@@ -97,7 +100,9 @@ func (h *Handler) serveHTTP(ctx context.Context, inv *invocation, req *events.HT
 	if status == http.StatusServiceUnavailable {
 		extra = map[string]string{"Retry-After": retryAfterSeconds}
 	}
-	return reply(status, res, extra)
+	answer, err := reply(status, res, extra)
+	h.notify(ctx, inv, res, n, h.answerBy(inv, wait))
+	return answer, err
 }
 
 // httpStatus maps a result to DESIGN §5's status: 503, 403, 207, 200.

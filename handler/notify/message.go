@@ -39,6 +39,9 @@ type Context struct {
 	CalendarEnds string `json:"CalendarEnds,omitempty"`
 	// Mistakes counts the operator mistakes of the invocation.
 	Mistakes int `json:"Mistakes"`
+	// ConfigError is the configuration error every invocation fails with
+	// (DESIGN §6), "" when the configuration is valid.
+	ConfigError string `json:"ConfigError,omitempty"`
 }
 
 // ShouldNotify says whether NOTIFY_ON asks for a message. With problems, a
@@ -146,7 +149,7 @@ func NewMessage(r *result.Result, c Context) (*Message, error) {
 	title := titleOf(r, c)
 	s := r.Summary
 	return &Message{
-		Problem:  s.Failed+s.Rejected+s.Unfinished+s.Skipped+c.Mistakes > 0 || r.Unfinished(),
+		Problem:  s.Failed+s.Rejected+s.Unfinished+s.Skipped+c.Mistakes > 0 || r.Unfinished() || c.ConfigError != "",
 		Title:    title,
 		Markdown: render(r, c, title, markdownStyle),
 		Mrkdwn:   render(r, c, title, slackStyle),
@@ -163,6 +166,8 @@ func titleOf(r *result.Result, c Context) string {
 		fn = "start-ecs"
 	}
 	switch {
+	case c.ConfigError != "":
+		return fn + ": configuration error"
 	case n == 0 && c.Mistakes == 0:
 		return fn + ": all well"
 	case n == 0:
@@ -243,6 +248,9 @@ func header(r *result.Result, c Context, title string, st style) string {
 		}
 	}
 	b.WriteString(strings.Join(fields, " · ") + st.para)
+	if v := st.value(c.ConfigError, 2*maxField); v != "" {
+		b.WriteString("configuration error: " + v + st.para)
+	}
 	s := r.Summary
 	counts := []struct {
 		name string
@@ -274,8 +282,11 @@ func footer(c Context, st style) string {
 	return b.String()
 }
 
-// problemLines lists the first MaxProblems instances with a problem, one
-// line each, and counts them all.
+// problemLines lists the first MaxProblems instances with a problem and
+// operator mistakes (an Ignored entry that is one: a typo names no
+// instance, DESIGN §9), one line each, and counts them all. An instance's
+// line ends with its advice, or its message when it has none (a refusal
+// says there what to mend); a mistake's with its reason.
 func problemLines(r *result.Result, st style) (lines []string, total int) {
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		if !isProblem(ir) {
@@ -290,14 +301,33 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 			b.WriteString(" account " + st.value(ir.AccountID, maxField))
 		}
 		b.WriteString(" " + st.bold + st.value(string(ir.Outcome), maxField) + st.bold)
+		if ir.Mistake {
+			b.WriteString(" " + st.bold + "mistake" + st.bold)
+		}
 		if ir.Code != "" {
 			b.WriteString(" " + st.value(ir.Code, maxField))
 		}
-		if ir.Advice != "" {
+		switch {
+		case ir.Advice != "":
 			b.WriteString(": " + st.value(ir.Advice, 2*maxField))
+		case ir.Message != "" && ir.Outcome != result.Skipped:
+			b.WriteString(": " + st.value(ir.Message, 2*maxField))
 		}
 		b.WriteString("\n")
 		lines = append(lines, b.String())
+	}
+	for _, ig := range r.Ignored {
+		if !ig.Mistake {
+			continue
+		}
+		if total++; total > MaxProblems {
+			continue
+		}
+		line := "- " + st.value(ig.Source, maxField) + " " + st.bold + "mistake" + st.bold
+		if ig.Code != "" {
+			line += " " + st.value(ig.Code, maxField)
+		}
+		lines = append(lines, line+": "+st.value(ig.Reason, 2*maxField)+"\n")
 	}
 	return lines, total
 }

@@ -193,3 +193,56 @@ func TestGenericBodySameWithResultJSON(t *testing.T) {
 		t.Errorf("invalid %s", j)
 	}
 }
+
+// DESIGN §9, operator mistakes: a typo must reach a person the same day. A
+// mistake that names no instance (an Ignored entry) is listed with its
+// source and reason, an instance refused by one with its message, each
+// marked a mistake; Ignored entries that are news (an alarm back to OK)
+// are not problems and are not listed.
+func TestMessageListsMistakesWithWhatToMend(t *testing.T) {
+	r := &result.Result{RequestID: "req-1"}
+	r.InstanceResponses.InstanceResponse = []result.InstanceResult{
+		{InstanceID: "i-bp67acfmxazb4p0001", RegionID: "cn-hangzhou", Outcome: result.Rejected, Code: "InvalidParameter",
+			Message: "invalid start request: dryRun: not a boolean", Mistake: true},
+	}
+	r.Ignored = []result.IgnoredEvent{
+		{Source: "timer:morning", Code: "InvalidParameter", Reason: "invalid start request: instanceID: unknown field: did you mean instanceIds?", Mistake: true},
+		{Source: "cms-alarm:x", Reason: "alarm state OK"},
+	}
+	r.Summarize()
+	m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1", Mistakes: r.Summary.Mistakes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+		for _, want := range []string{"Mistakes 2", "mistake", "did you mean instanceIds?", "timer:morning", "dryRun: not a boolean"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+		if strings.Contains(text, "alarm state OK") {
+			t.Errorf("%s lists news that is no problem:\n%s", name, text)
+		}
+	}
+	if !m.Problem {
+		t.Error("a message of mistakes is not a problem")
+	}
+}
+
+// DESIGN §9: a configuration error is a problem for NOTIFY_ON, and the
+// message says what it is (every invocation fails with it).
+func TestMessageSaysTheConfigurationError(t *testing.T) {
+	r := &result.Result{RequestID: "req-1"}
+	c := Context{Function: "start-ecs", RequestID: "req-1", ConfigError: "invalid configuration: MAX_INSTANCES: \"many\" is not a whole number of at least 1"}
+	if !ShouldNotify(OnProblems, r, 0, true, false) {
+		t.Fatal("a configuration error is not told under problems")
+	}
+	m, err := NewMessage(r, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Title != "start-ecs: configuration error" || !m.Problem || !strings.Contains(m.Markdown, "MAX\\_INSTANCES") ||
+		!strings.Contains(m.Mrkdwn, "MAX_INSTANCES") {
+		t.Errorf("title %q, problem %v:\n%s", m.Title, m.Problem, m.Markdown)
+	}
+}

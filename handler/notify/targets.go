@@ -175,6 +175,10 @@ func SetGenericSecret(targets []Target, secret string) {
 	}
 }
 
+// NeedsSecret says t is a generic target with no secret to sign with: it
+// has none after # and NOTIFY_SECRET gave it none.
+func (t Target) NeedsSecret() bool { return t.Kind == Generic && t.secret == "" }
+
 // On is NOTIFY_ON: when a message is sent.
 type On string
 

@@ -70,12 +70,14 @@ type builtBinary struct {
 var Race bool
 
 // RemoveBuilds deletes the binaries BuildFunction made (call it when done: each
-// is tens of MB in the temp directory).
+// is tens of MB in the temp directory) and forgets them, so that a later
+// BuildFunction builds again rather than hand out a path that is gone.
 func RemoveBuilds() {
-	buildOnce.Range(func(_, v any) bool {
+	buildOnce.Range(func(k, v any) bool {
 		if b := v.(*builtBinary); b.path != "" {
 			_ = os.RemoveAll(filepath.Dir(b.path))
 		}
+		buildOnce.Delete(k)
 		return true
 	})
 }
@@ -230,11 +232,12 @@ func (o *Outcome) LogsOf(msg string) []map[string]any {
 	return out
 }
 
-// EnvList renders env for display, hiding secrets.
+// EnvList renders env for display, hiding secrets: NOTIFY_URLS holds
+// robots' tokens and signing secrets too.
 func EnvList(env map[string]string) string {
 	var parts []string
 	for k, v := range env {
-		if strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") {
+		if strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") || k == "NOTIFY_URLS" {
 			v = "***"
 		}
 		parts = append(parts, k+"="+v)

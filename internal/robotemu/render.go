@@ -15,6 +15,9 @@ var (
 	mdList  = regexp.MustCompile(`^(\s*)[-*+]\s+`)
 	mdQuote = regexp.MustCompile(`^>\s?`)
 	mdRule  = regexp.MustCompile(`^\s*(---+|\*\*\*+)\s*$`)
+	// mdEscape is a backslash before markdown punctuation: the mark shows,
+	// the backslash does not.
+	mdEscape = regexp.MustCompile("\\\\([*_`\\[\\]\\\\#>~-])")
 )
 
 // PlainText renders the markdown the robots take (DingTalk's subset: titles,
@@ -35,12 +38,32 @@ func PlainText(md string) string {
 		case mdList.MatchString(l):
 			l = mdList.ReplaceAllString(l, "$1• ")
 		}
+		// Escaped marks are set aside first, so that the marks below do
+		// not take them, and shown as themselves at the end.
+		l = mdEscape.ReplaceAllStringFunc(l, func(e string) string { return escapedMark[e[1]] })
 		l = mdLink.ReplaceAllString(l, "$1 <$2>")
 		l = mdTag.ReplaceAllString(l, "")
 		l = mdEmph.ReplaceAllString(l, "")
-		lines[i] = mdCode.ReplaceAllString(l, "")
+		l = mdCode.ReplaceAllString(l, "")
+		lines[i] = unescapedMarks.Replace(l)
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// escapedMark holds an escaped mark while the marks are rendered: a
+// private-use rune per mark, which no message carries; unescapedMarks
+// shows each as its mark.
+var escapedMark, unescapedMarks = escapeTables("*_`[]\\#>~-")
+
+func escapeTables(marks string) (map[byte]string, *strings.Replacer) {
+	held := map[byte]string{}
+	var pairs []string
+	for i := range len(marks) {
+		r := string(rune(0xE000 + i))
+		held[marks[i]] = r
+		pairs = append(pairs, r, marks[i:i+1])
+	}
+	return held, strings.NewReplacer(pairs...)
 }
 
 // Render is a received message as a person sees it in the group: the title

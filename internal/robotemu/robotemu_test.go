@@ -500,3 +500,12 @@ func TestRender(t *testing.T) {
 		t.Errorf("wecom font: %q", got)
 	}
 }
+
+// A person reads an escaped mark as the mark: DingTalk shows
+// "direct\[0\] a\_b \*" as "direct[0] a_b *", not with the backslashes,
+// and an escaped mark is not taken for emphasis.
+func TestPlainTextShowsEscapedMarks(t *testing.T) {
+	if got := PlainText(`**x** direct\[0\] a\_b \*\*not bold\*\* \\`); got != `x direct[0] a_b **not bold** \` {
+		t.Errorf("got %q", got)
+	}
+}

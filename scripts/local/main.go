@@ -7,6 +7,7 @@
 //	go run ./scripts/local                                     every sample in testdata/events
 //	go run ./scripts/local -serve 127.0.0.1:9000               an HTTP trigger for curl or a webhook sender
 //	go run ./scripts/local -real testdata/events/direct-start.json   the real ECS API, dry run
+//	go run ./scripts/local -notify testdata/events/direct-unpaid-and-typo.json   and the robot's message
 //
 // Each event file meets the fleet as the fleet file describes it (-keep-state
 // lets one file see what the ones before it did). -env KEY=VALUE (repeatable)
@@ -16,6 +17,14 @@
 // polls); -real -start really starts instances with
 // ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN).
 //
+// -notify starts the chat-robot emulator (internal/robotemu) and points
+// NOTIFY_URLS at a DingTalk robot of it that checks the signature, unless
+// -env NOTIFY_URLS=… names robots of its own ({robots} in it stands for the
+// emulator's address, e.g. wecom={robots}/cgi-bin/webhook/send?key=k); after
+// each result it prints the messages the group got (robotemu.Render), or
+// the robot's refusal. NOTIFY_ON keeps its default, problems, unless -env
+// sets it.
+//
 // The exit status (DESIGN §9) is 2 when any invocation logged an operator
 // mistake (a typo such as instanceID, truncated JSON, a payload that is no
 // start request, a timer's tags that find nothing) or the command line is
@@ -23,6 +32,10 @@
 // instance, a configuration error) or the runner itself failed; else 0. A
 // mistake wins over an error: it is what a CI job that sends the
 // deployment's timer payloads is there to catch, and no retry mends it.
+// `go run` itself exits 1 whatever status the program exits with: to see 2,
+// build the runner first:
+//
+//	go build -o /tmp/local ./scripts/local && /tmp/local testdata/events/direct-unpaid-and-typo.json; echo $?
 package main
 
 import (
@@ -46,6 +59,7 @@ import (
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
 	"github.com/start-ecs/start-ecs/internal/harness"
+	"github.com/start-ecs/start-ecs/internal/robotemu"
 )
 
 // localSecret is the WEBHOOK_SECRET of local runs, the one the HTTP samples in
@@ -75,6 +89,8 @@ type options struct {
 	startDelay time.Duration
 	env        envFlags
 	files      []string
+	// notify starts the robot emulator and prints what the group got.
+	notify bool
 }
 
 // errInvocationFailed: some invocation returned an error (already printed).
@@ -146,6 +162,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function's timeout per invocation")
 	fs.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "how long a started instance of the emulator stays Starting before it is Running")
 	fs.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
+	fs.BoolVar(&o.notify, "notify", false, "start the chat-robot emulator, point NOTIFY_URLS at a signed DingTalk robot of it (or -env NOTIFY_URLS=…, {robots} standing for its address) and print each message the group gets")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -179,6 +196,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	var robots *robotemu.Server
+	if o.notify {
+		robots = startRobots(opts.Env)
+		defer robots.Close()
+	}
 
 	fmt.Fprintln(os.Stderr, "building the function and starting the emulators …")
 	h, err := harness.Start(ctx, opts)
@@ -195,7 +217,54 @@ func run(o options) error {
 	if o.serve != "" {
 		return serveHTTP(ctx, h, o.serve, o.timeout, opts.Env)
 	}
-	return invokeFiles(ctx, h, eventFiles(root, o.files), fleet, o.keepState)
+	return invokeFiles(ctx, h, eventFiles(root, o.files), fleet, o.keepState, robots)
+}
+
+// The local robot of -notify: a DingTalk robot that checks the signature
+// its secret asks for. Neither protects anything.
+const (
+	localRobotToken  = "local-robot"
+	localRobotSecret = "SEC-local-robot-not-a-secret" //nolint:gosec // G101: the local emulator's robot, valid nowhere else
+)
+
+// startRobots starts the robot emulator for -notify and points env's
+// NOTIFY_URLS at it: at its signed DingTalk robot, or, when -env set
+// NOTIFY_URLS, at what that names, {robots} standing for the emulator's
+// address. Robots it does not know are created as they are first sent to
+// (robotemu.Options.Open), unsigned.
+func startRobots(env map[string]string) *robotemu.Server {
+	robots := robotemu.New(robotemu.Options{Open: true, Robots: []robotemu.Robot{
+		{Kind: robotemu.DingTalk, Token: localRobotToken, Secret: localRobotSecret},
+	}})
+	robots.Start()
+	if urls, ok := env["NOTIFY_URLS"]; ok {
+		env["NOTIFY_URLS"] = strings.ReplaceAll(urls, "{robots}", robots.URL())
+	} else {
+		env["NOTIFY_URLS"] = "dingtalk=" + robots.URLFor(robotemu.DingTalk, localRobotToken) + "#" + localRobotSecret
+	}
+	fmt.Fprintf(os.Stderr, "robot emulator at %s\n", robots.URL())
+	return robots
+}
+
+// printMessages prints the messages robots received from the first-th on,
+// as the group sees them, and returns how many there are now.
+func printMessages(robots *robotemu.Server, first int) int {
+	if robots == nil {
+		return first
+	}
+	msgs := robots.Messages()
+	if len(msgs) == first {
+		fmt.Println("--- no message to the robots (NOTIFY_ON, or NOTIFY_URLS points elsewhere)")
+	}
+	for _, m := range msgs[first:] {
+		if m.Accepted {
+			fmt.Println("--- the group's message")
+		} else {
+			fmt.Printf("--- the robot refused the message (HTTP %d, code %s)\n", m.Status, m.Code)
+		}
+		fmt.Print(robotemu.Render(m))
+	}
+	return len(msgs)
 }
 
 // harnessOptions is how the function runs: against the real ECS API (-real)
@@ -287,8 +356,9 @@ func eventFiles(root string, files []string) []string {
 
 // invokeFiles sends each event file in turn, each meeting the fleet as the
 // fleet file describes it unless keepState.
-func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool) error {
+func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool, robots *robotemu.Server) error {
 	failed, mistaken := false, false
+	seen := 0
 	for i, f := range files {
 		if i > 0 && h.ECS != nil && !keepState {
 			for _, in := range fleet.Instances {
@@ -301,6 +371,7 @@ func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet 
 		if err != nil {
 			return err
 		}
+		seen = printMessages(robots, seen)
 		failed = failed || !ok
 		mistaken = mistaken || mistake
 	}

@@ -103,3 +103,73 @@ func TestExitStatusSaysMistakeOrError(t *testing.T) {
 		t.Errorf("mistake and error: %d, want 2", got)
 	}
 }
+
+// DESIGN §9 through the local runner: -notify starts the robot emulator,
+// points NOTIFY_URLS at its signed DingTalk robot (or at what -env
+// NOTIFY_URLS names, {robots} standing for its address) and prints, after
+// the result, the message the group gets: for the sample with an unpaid
+// instance and a typo, the failed instance with its advice and the
+// mistake; the run exits 2 (the mistake).
+func TestNotifyPrintsTheGroupsMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function")
+	}
+	t.Cleanup(harness.RemoveBuilds)
+	sample := filepath.Join("..", "..", "testdata", "events", "direct-unpaid-and-typo.json")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		kind string
+	}{
+		{"the runner's DingTalk robot", nil, "[dingtalk]"},
+		{"-env NOTIFY_URLS with {robots}", map[string]string{"NOTIFY_URLS": "wecom={robots}/cgi-bin/webhook/send?key=k"}, "[wecom]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseFlags([]string{"-notify", sample}, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.env {
+				o.env[k] = v
+			}
+			var runErr error
+			out := captureStdout(t, func() { runErr = run(o) })
+			if got := exitStatus(runErr); got != 2 {
+				t.Errorf("exit status %d (%v), want 2", got, runErr)
+			}
+			_, msg, ok := strings.Cut(out, "--- the group's message\n")
+			if !ok {
+				t.Fatalf("no message printed:\n%s", out)
+			}
+			for _, want := range []string{tc.kind, "i-bp1nobalance00001", "Failed InsufficientBalance: add funds to the account",
+				"direct[1] mistake", "did you mean instanceIds?", "Mistakes 1"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the message lacks %q:\n%s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+// captureStdout runs f with os.Stdout going to a pipe, and returns what it
+// wrote.
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r)
+		done <- b.String()
+	}()
+	defer func() { os.Stdout = old }()
+	f()
+	os.Stdout = old
+	w.Close()
+	return <-done
+}

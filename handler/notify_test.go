@@ -1,0 +1,250 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/notify"
+	"github.com/start-ecs/start-ecs/internal/robotemu"
+)
+
+// DESIGN §6, §9: NOTIFY_URLS, NOTIFY_ON and NOTIFY_SECRET are read with
+// the other variables; a bad value is a configuration error naming its
+// variable, and never repeats a URL, a token or a secret.
+func TestConfigNotifyVariables(t *testing.T) {
+	c, err := ConfigFromEnv(envOf(map[string]string{
+		"NOTIFY_URLS":   "https://oapi.dingtalk.com/robot/send?access_token=tok123#SECabc, https://hooks.example.com/start-ecs",
+		"NOTIFY_ON":     "Always",
+		"NOTIFY_SECRET": "generic-secret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.NotifyTargets) != 2 || c.NotifyTargets[0].Kind != notify.DingTalk || c.NotifyTargets[1].Kind != notify.Generic ||
+		c.NotifyTargets[1].NeedsSecret() || c.NotifyOn != notify.OnAlways {
+		t.Fatalf("targets %v, on %q", c.NotifyTargets, c.NotifyOn)
+	}
+	if d, _ := ConfigFromEnv(envOf(nil)); d.NotifyOn != notify.OnProblems || d.NotifyTargets != nil {
+		t.Fatalf("defaults: on %q, targets %v", d.NotifyOn, d.NotifyTargets)
+	}
+	const token, secret = "tok-ABCDEFGH", "SEC-PQRSTUVW"
+	for _, tc := range []struct{ name, value, secret, names string }{
+		{"NOTIFY_ON", "sometimes", "", "NOTIFY_ON"},
+		{"NOTIFY_URLS", "http://oapi.dingtalk.com/robot/send?access_token=" + token + "#" + secret, "", "NOTIFY_URLS"},
+		{"NOTIFY_URLS", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + token + "#" + secret, "", "NOTIFY_URLS"},
+		{"NOTIFY_URLS", "pager=https://x.example.com/" + token, "", "NOTIFY_URLS"},
+		{"NOTIFY_URLS", "https://oapi.dingtalk.com/robot/send?access_token=" + token + ",", "", "NOTIFY_URLS"},
+		// A generic target is sent signed: without NOTIFY_SECRET or a
+		// secret of its own, the error names both.
+		{"NOTIFY_URLS", "https://hooks.example.com/" + token, "", "NOTIFY_SECRET"},
+	} {
+		env := map[string]string{tc.name: tc.value}
+		if tc.secret != "" {
+			env["NOTIFY_SECRET"] = tc.secret
+		}
+		_, err := ConfigFromEnv(envOf(env))
+		if err == nil || !strings.Contains(err.Error(), tc.names) {
+			t.Errorf("%s=%q: error %v does not name %s", tc.name, tc.value, err, tc.names)
+			continue
+		}
+		if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error repeats a token or secret: %v", tc.name, err)
+		}
+	}
+}
+
+// DESIGN §9: with NOTIFY_URLS set, ECS work stops 1.5 s earlier: before
+// the deadline's margin, and before HTTP_WAIT for an HTTP caller, so that
+// the message goes out before the answer is due. Without robots, or with
+// NOTIFY_ON=never, nothing is reserved.
+func TestNotifyReservesTimeBeforeTheAnswer(t *testing.T) {
+	robots := "dingtalk=http://127.0.0.1:1/robot/send?access_token=t"
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		reserve time.Duration
+	}{
+		{"no robots", map[string]string{}, 0},
+		{"NOTIFY_URLS", map[string]string{"NOTIFY_URLS": robots}, NotifyReserve},
+		{"NOTIFY_ON never", map[string]string{"NOTIFY_URLS": robots, "NOTIFY_ON": "never"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := testHandler(t, tc.env, ecsapitest.NewFleet(nil).ECS())
+			inv := testInvocation(h)
+			inv.deadline = time.Now().Add(60 * time.Second)
+			for _, wait := range []time.Time{{}, time.Now().Add(4 * time.Second)} {
+				by, end := h.answerBy(inv, wait), h.workEnd(inv, wait)
+				if got := by.Sub(end); got < tc.reserve-50*time.Millisecond || got > tc.reserve+50*time.Millisecond {
+					t.Errorf("wait %v: work ends %s before the answer, want %s", !wait.IsZero(), got, tc.reserve)
+				}
+				if !wait.IsZero() && by.After(wait) {
+					t.Errorf("an HTTP caller is answered after HTTP_WAIT")
+				}
+			}
+		})
+	}
+	// A short timeout keeps time for ECS: at most half of what is left
+	// before the answer goes to the message.
+	h, _ := testHandler(t, map[string]string{"NOTIFY_URLS": robots}, ecsapitest.NewFleet(nil).ECS())
+	inv := testInvocation(h)
+	inv.deadline = time.Now().Add(time.Second)
+	if left := time.Until(h.workEnd(inv, time.Time{})); left < 350*time.Millisecond {
+		t.Errorf("a 1 s timeout leaves %s for ECS", left)
+	}
+}
+
+// notifyLines are the invocation's notify lines.
+func notifyLines(t *testing.T, logs *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range bytes.Split(logs.Bytes(), []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(l, &m) == nil && m["msg"] == "notify" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// DESIGN §9: one message per invocation to every robot at once; a robot
+// that fails (its status, its own code, a timeout) is one WARN notify line
+// naming its host and code, after its retry, and never changes the
+// result; one that took the message gets none. No line carries the token
+// or the secret.
+func TestNotifySendsOnceAndReportsEachFailingRobot(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Robots: []robotemu.Robot{
+		{Kind: robotemu.DingTalk, Token: "ok-token", Secret: "SEC-ok"},
+		{Kind: robotemu.WeCom, Token: "limited-key"},
+		{Kind: robotemu.Slack, Token: "T0/B0/down"},
+	}})
+	robots.Start()
+	defer robots.Close()
+	robots.SetFault("limited-key", robotemu.Fault{Code: 45009, Msg: "api freq out of limit"})
+	robots.SetFault("T0/B0/down", robotemu.Fault{Status: 503})
+	urls := "dingtalk=" + robots.URLFor(robotemu.DingTalk, "ok-token") + "#SEC-ok," +
+		"wecom=" + robots.URLFor(robotemu.WeCom, "limited-key") + "," +
+		"slack=" + robots.URLFor(robotemu.Slack, "T0/B0/down")
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "NOTIFY_URLS": urls}, fl.ECS())
+	// No credentials: the instance fails (MissingCredentials), a problem.
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "req-notify", Region: "cn-hangzhou"})
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := h.Handle(ctx, []byte(`{"instanceIds":["i-notify0001"]}`))
+	if err != nil || !strings.Contains(string(out), `"Failed":1`) {
+		t.Fatalf("%s %v", out, err)
+	}
+	got := map[string]int{}
+	for _, m := range robots.Messages() {
+		got[string(m.Kind)]++
+	}
+	// One message each; the slack robot answered 503 and was tried twice.
+	if got["dingtalk"] != 1 || got["wecom"] != 1 || got["slack"] != 2 {
+		t.Fatalf("messages per robot: %v", got)
+	}
+	if acc := robots.Accepted(); len(acc) != 1 || !acc[0].SignatureOK || !strings.Contains(acc[0].Text, "i-notify0001") {
+		t.Fatalf("accepted %+v", acc)
+	}
+	lines := notifyLines(t, logs)
+	codes := map[string]string{}
+	for _, l := range lines {
+		if l["level"] != "WARN" || l["host"] != "127.0.0.1" {
+			t.Errorf("notify line %v", l)
+		}
+		codes[l["kind"].(string)] = l["code"].(string)
+	}
+	if len(lines) != 2 || codes["wecom"] != "45009" || codes["slack"] != "503" {
+		t.Fatalf("notify lines %v, want one for wecom (45009) and one for slack (503)", lines)
+	}
+	for _, s := range []string{"ok-token", "SEC-ok", "limited-key", "T0/B0"} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("the log carries %q", s)
+		}
+	}
+}
+
+// DESIGN §9: NOTIFY_ON problems (the default) tells a problem and not an
+// invocation where all went well; always tells both; never neither. A
+// configuration error is a problem: every invocation fails with it, and
+// the robots hear of it.
+func TestNotifyOnEachValue(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	url := "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")
+	creds := fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}
+	for _, tc := range []struct {
+		on         string
+		good, fail int // messages for a started instance, and for one that fails
+	}{{"", 0, 1}, {"problems", 0, 1}, {"always", 1, 1}, {"never", 0, 0}} {
+		t.Run("NOTIFY_ON="+tc.on, func(t *testing.T) {
+			fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "NOTIFY_URLS": url, "NOTIFY_ON": tc.on}, fl.ECS())
+			for _, c := range []struct {
+				creds fccontext.Credentials
+				want  int
+			}{{creds, tc.good}, {fccontext.Credentials{}, tc.fail}} {
+				before := len(robots.Messages())
+				ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "r", Credentials: c.creds})
+				fl.Set("i-notify0001", "Stopped")
+				if _, err := h.Handle(ctx, []byte(`{"instanceIds":["i-notify0001"]}`)); err != nil {
+					t.Fatal(err)
+				}
+				if n := len(robots.Messages()) - before; n != c.want {
+					t.Errorf("credentials %v: %d messages, want %d", c.creds.AccessKeyId != "", n, c.want)
+				}
+			}
+		})
+	}
+	cfg, cfgErr := ConfigFromEnv(envOf(map[string]string{"NOTIFY_URLS": url, "MAX_INSTANCES": "many"}))
+	if cfgErr == nil {
+		t.Fatal("MAX_INSTANCES=many accepted")
+	}
+	h := New(cfg, cfgErr, ecsapitest.NewFleet(nil).ECS(), &bytes.Buffer{})
+	before := len(robots.Messages())
+	if _, err := h.Handle(context.Background(), []byte(`{}`)); err == nil {
+		t.Fatal("no configuration error")
+	}
+	msgs := robots.Messages()[before:]
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Title, "configuration error") || !strings.Contains(msgs[0].Text, "MAX_INSTANCES") {
+		t.Fatalf("messages for a configuration error: %+v", msgs)
+	}
+}
+
+// DESIGN §9, the calendar: while SKIP_DATES holds no date more than 30
+// days ahead, notifications carry "the holiday calendar ends on <its last
+// date>"; a calendar that reaches further is not mentioned.
+func TestNotifyCarriesTheCalendarNote(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		dates string
+		note  bool
+	}{{"2026-10-11", true}, {"2026-10-11,2027-01-01", false}} {
+		fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+		h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "SKIP_DATES": tc.dates,
+			"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")}, fl.ECS())
+		h.now = func() time.Time { return now }
+		before := len(robots.Messages())
+		// No credentials: the instance fails, a problem to tell.
+		if _, err := h.Handle(context.Background(), []byte(`{"instanceIds":["i-notify0001"]}`)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 1 {
+			t.Fatalf("SKIP_DATES=%s: %d messages", tc.dates, len(msgs))
+		}
+		if got := strings.Contains(msgs[0].Text, "the holiday calendar ends on 2026-10-11"); got != tc.note {
+			t.Errorf("SKIP_DATES=%s: note shown %v, want %v:\n%s", tc.dates, got, tc.note, msgs[0].Text)
+		}
+	}
+}
