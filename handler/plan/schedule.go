@@ -118,7 +118,7 @@ func validateSchedule(req events.StartRequest, decodeErrs bool) []events.FieldEr
 				Message: "is required: the period of the timer that sends the request, 1m to 24h, like \"5m\""})
 		}
 		if s.TagKeySet {
-			if why := tagKeyProblem(s.TagKey); why != "" {
+			if why := TagKeyProblem(s.TagKey); why != "" {
 				out = append(out, events.FieldError{Field: s.TagKeyField, Message: why})
 			}
 		}
@@ -145,9 +145,9 @@ func schedulePart(req events.StartRequest, part string) string {
 	return part
 }
 
-// tagKeyProblem says what makes key no ECS tag key (DESIGN §3.1's rules),
+// TagKeyProblem says what makes key no ECS tag key (DESIGN §3.1's rules),
 // "" when it is one.
-func tagKeyProblem(key string) string {
+func TagKeyProblem(key string) string {
 	n := len([]rune(key))
 	switch {
 	case n == 0:
