@@ -260,17 +260,17 @@ func NewScheduleTick(req events.StartRequest, cfg ScheduleConfig, t time.Time) (
 type ScheduleVerdict int
 
 const (
-	// NotScheduled: the instance does not carry the tag key; it is not
+	// NotScheduled is an instance that does not carry the tag key; it is not
 	// counted and not listed.
 	NotScheduled ScheduleVerdict = iota
-	// ScheduleOff: its value is off; counted as Scheduled, never due.
+	// ScheduleOff is an instance whose value is off; counted as Scheduled, never due.
 	ScheduleOff
-	// ScheduleInvalid: its value is no schedule; Rejected with
+	// ScheduleInvalid is an instance whose value is no schedule; Rejected with
 	// InvalidSchedule in every tick.
 	ScheduleInvalid
-	// NotDue: no start time in the window (T − every, T].
+	// NotDue is an instance with no start time in the window (T − every, T].
 	NotDue
-	// Due: a start time in the window; started, with ScheduledAt.
+	// Due is an instance with a start time in the window; started, with ScheduledAt.
 	Due
 )
 
@@ -342,13 +342,13 @@ func (tk *ScheduleTick) DecideAll(infos []ecsapi.InstanceInfo) (ds []ScheduleDec
 
 // Rejection is the result of an instance whose value is invalid: Rejected,
 // InvalidSchedule, with its advice; nil for any other verdict.
-func (d ScheduleDecision) Rejection(requestID string) *result.InstanceResult {
+func (d ScheduleDecision) Rejection() *result.InstanceResult {
 	if d.Verdict != ScheduleInvalid {
 		return nil
 	}
 	return &result.InstanceResult{InstanceID: d.Instance.InstanceID, RegionID: d.Instance.RegionID,
 		Code: result.CodeInvalidSchedule, Message: d.Message, Advice: result.Advice(result.CodeInvalidSchedule),
-		PreviousStatus: d.Instance.Status, CurrentStatus: d.Instance.Status, Outcome: result.Rejected, EcsRequestID: ""}
+		PreviousStatus: d.Instance.Status, CurrentStatus: d.Instance.Status, Outcome: result.Rejected}
 }
 
 // ScheduledAtText is ScheduledAt as the result and the log line carry it:

@@ -217,7 +217,7 @@ func TestScheduleDecide(t *testing.T) {
 			if tc.says != "" && !strings.Contains(d.Message, tc.says) {
 				t.Fatalf("message %q does not quote %s", d.Message, tc.says)
 			}
-			if r := d.Rejection("req"); (r != nil) != (tc.verdict == ScheduleInvalid) ||
+			if r := d.Rejection(); (r != nil) != (tc.verdict == ScheduleInvalid) ||
 				r != nil && (r.Outcome != result.Rejected || r.Code != result.CodeInvalidSchedule || r.Message != d.Message || r.Advice == "") {
 				t.Fatalf("rejection %+v for verdict %d", r, d.Verdict)
 			}
