@@ -19,7 +19,8 @@ func FuzzDecode(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	for _, s := range []string{"", "[]", `["{\"specversion\":\"1.0\"}"]`, `b'{}'`, `"\"\\\"\""`, `{"InstanceId.1":1}`} {
+	for _, s := range []string{"", "[]", `["{\"specversion\":\"1.0\"}"]`, `b'{}'`, `"\"\\\"\""`, `{"InstanceId.1":1}`,
+		`{"schedule":{"every":"5m","TagKey":"k"},"Preview":"7d","workDates":["2027-02-20"],"targets":[{"schedule":{}}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {

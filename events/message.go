@@ -88,6 +88,17 @@ type StartRequest struct {
 	// §3.1), each decoded like a request; nil when absent. Their defects
 	// are in the outer request's, named sequence[i].<field>.
 	Sequence []StartRequest `json:"sequence,omitempty"`
+	// WorkDates are make-up working days ("2027-02-20") that `workdays`
+	// schedules add (DESIGN §3.2); as sent, judged by the validator. Nil
+	// when absent. JSON spelling only, like SkipDates.
+	WorkDates []string `json:"workDates,omitempty"`
+	// Schedule asks for the instances of the scope whose tag says they are
+	// due (DESIGN §3.2); nil when absent.
+	Schedule *ScheduleSpec `json:"schedule,omitempty"`
+	// Preview is a period ("7d", 1h to 31d) as sent: the answer lists each
+	// scheduled instance's next start times instead of starting any
+	// (DESIGN §3.2). Empty when absent.
+	Preview string `json:"preview,omitempty"`
 
 	// TagFields, when not nil, names Tags[i] as the caller spelled it:
 	// "tags[0]" (a JSON array) or "Tag.1" (ECS's Tag.N.Key/Tag.N.Value, with
@@ -143,6 +154,22 @@ func (r StartRequest) TagField(i int, part string) string {
 		return base + "." + strings.ToUpper(part[:1]) + part[1:]
 	}
 	return base + "." + part
+}
+
+// ScheduleSpec is the schedule object of a request (DESIGN §3.2), its values
+// as sent: the validator judges them.
+type ScheduleSpec struct {
+	// TagKey is the tag whose value is each instance's schedule; empty:
+	// SCHEDULE_TAG_KEY, else start-schedule.
+	TagKey string `json:"tagKey,omitempty"`
+	// Every is the timer's period, a duration such as "5m".
+	Every string `json:"every,omitempty"`
+	// TagKeySet says tagKey was sent (even "", which is then a defect).
+	TagKeySet bool `json:"-"`
+	// TagKeyField and EveryField name the parts as the caller spelled
+	// them ("schedule.tagKey", "Schedule.Every"); empty when not sent.
+	TagKeyField string `json:"-"`
+	EveryField  string `json:"-"`
 }
 
 // TagFilter is one pair of a request's tags. A pair without a value (Value

@@ -50,7 +50,12 @@ import (
 //     requests, each decoded by these rules, its defects named
 //     targets[i].<field> or sequence[i].<field>.
 //   - skipDates: a JSON array of strings ("2026-12-25"); timeZone: a string (an
-//     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only.
+//     IANA zone), both kept as sent (DESIGN §3.1). JSON spelling only;
+//     workDates (make-up working days, DESIGN §3.2) likewise.
+//   - schedule (DESIGN §3.2): an object {"tagKey": …, "every": "5m"}, its
+//     parts in either spelling (Schedule.TagKey, Schedule.Every), strings
+//     as sent; any other field in it is an error naming it. preview (or
+//     Preview): a string, a period such as "7d", as sent.
 //   - Values are taken as sent: nothing is trimmed, so that the validator refuses
 //     "i-…\n" and "cn-hangzhou\n" (DESIGN §5). An element of the IDs that is not a
 //     string is an error naming the element, never an ID.
@@ -70,6 +75,9 @@ const (
 	fieldRole     = "roleArn"
 	fieldTargets  = "targets"
 	fieldSequence = "sequence"
+	fieldWork     = "workDates"
+	fieldSchedule = "schedule"
+	fieldPreview  = "preview"
 	fieldAction   = "Action"
 )
 
@@ -87,6 +95,9 @@ var canonical = map[string]string{
 	fieldRole:     fieldRole,
 	fieldTargets:  fieldTargets,
 	fieldSequence: fieldSequence,
+	fieldWork:     fieldWork,
+	fieldSchedule: fieldSchedule, "Schedule": fieldSchedule,
+	fieldPreview: fieldPreview, "Preview": fieldPreview,
 }
 
 // ecsCommon are ECS's common request parameters (and StartInstances' owner
@@ -147,6 +158,12 @@ func nearField(k string) string {
 		return fieldTargets
 	case "sequence", "sequences", "groups", "order", "steps":
 		return fieldSequence
+	case "workdates", "workdate", "makeupdays", "workdays":
+		return fieldWork
+	case "schedule", "schedules":
+		return fieldSchedule
+	case "preview":
+		return fieldPreview
 	}
 	return ""
 }
@@ -263,12 +280,15 @@ func init() {
 		fieldSkip:     (*requestDecoder).skipDates,
 		fieldTargets:  (*requestDecoder).targets,
 		fieldSequence: (*requestDecoder).sequence,
+		fieldWork:     (*requestDecoder).workDates,
+		fieldSchedule: (*requestDecoder).schedule,
+		fieldPreview:  stringField(func(r *StartRequest, s string) { r.Preview = s }),
 	}
 }
 
 // canonicalOrder is the order in which defects about a field's spellings are
 // reported.
-var canonicalOrder = [...]string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence}
+var canonicalOrder = [...]string{fieldRegion, fieldIDs, fieldBatch, fieldDryRun, fieldNotAfter, fieldTags, fieldWait, fieldSkip, fieldZone, fieldRole, fieldTargets, fieldSequence, fieldWork, fieldSchedule, fieldPreview}
 
 func (d *requestDecoder) fail(field, format string, args ...any) {
 	d.errs = append(d.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -483,6 +503,62 @@ func (d *requestDecoder) skipDates(k string, v json.RawMessage) {
 	dates, errs := stringList(v, k)
 	d.req.SkipDates = appendSent(d.req.SkipDates, dates)
 	d.errs = append(d.errs, errs...)
+}
+
+func (d *requestDecoder) workDates(k string, v json.RawMessage) {
+	dates, errs := stringList(v, k)
+	d.req.WorkDates = appendSent(d.req.WorkDates, dates)
+	d.errs = append(d.errs, errs...)
+}
+
+// scheduleParts are the fields of a schedule object, each in both
+// spellings, by canonical name.
+var scheduleParts = map[string]string{
+	"tagKey": "tagKey", "TagKey": "tagKey",
+	"every": "every", "Every": "every",
+}
+
+// schedule reads the schedule object (DESIGN §3.2): tagKey and every,
+// strings as sent, in either spelling; any other field is a defect naming
+// it (schedule.tagkey: did you mean tagKey?). Two spellings of one part
+// are two keys encoding/json reads as one: field refused them already.
+func (d *requestDecoder) schedule(k string, v json.RawMessage) {
+	fields, err := scanObject(v)
+	if err != nil {
+		d.fail(k, `must be an object {"tagKey": …, "every": "5m"}, not %s`, jsonKind(v))
+		return
+	}
+	spec := ScheduleSpec{}
+	for _, f := range fields {
+		name := k + "." + safe(f.key)
+		val := trimJSONSpace(f.val)
+		part, known := scheduleParts[f.key]
+		if !known {
+			switch strings.ToLower(f.key) {
+			case "tagkey", "key", "tag":
+				d.fail(name, "unknown field: did you mean tagKey?")
+			case "every", "period", "interval":
+				d.fail(name, "unknown field: did you mean every?")
+			default:
+				d.fail(name, `unknown field: a schedule is {"tagKey": …, "every": …}`)
+			}
+			continue
+		}
+		if string(val) == "null" {
+			continue // the same as absent
+		}
+		s, ok := jsonString(val)
+		if !ok {
+			d.fail(name, "must be a string, not %s", jsonKind(val))
+			continue
+		}
+		if part == "tagKey" {
+			spec.TagKey, spec.TagKeySet, spec.TagKeyField = s, true, name
+		} else {
+			spec.Every, spec.EveryField = s, name
+		}
+	}
+	d.req.Schedule = &spec
 }
 
 func (d *requestDecoder) targets(k string, v json.RawMessage) {

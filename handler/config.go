@@ -1,8 +1,10 @@
 package handler
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/notify"
 	"github.com/start-ecs/start-ecs/handler/plan"
+	"github.com/start-ecs/start-ecs/handler/schedule"
 )
 
 // HTTP authentication modes (HTTP_AUTH).
@@ -73,6 +76,22 @@ type Config struct {
 	// host: its URL, token and secret stay inside.
 	NotifyTargets []notify.Target
 	NotifyOn      notify.On
+	// Schedules (SCHEDULES) are the named schedules teams may write on
+	// their instances (name → value, DESIGN §3.2), each checked at start-up.
+	Schedules map[string]string
+	// WorkDates (WORK_DATES) are make-up working days, Saturdays or
+	// Sundays that `workdays` schedules include (DESIGN §3.2).
+	WorkDates []string
+	// ScheduleTagKey (SCHEDULE_TAG_KEY) is the tag key of a schedule
+	// request that names none; MaxScheduled (MAX_SCHEDULED) the most
+	// instances one schedule lookup reads.
+	ScheduleTagKey string
+	MaxScheduled   int
+}
+
+// ScheduleConfig is what a schedule tick reads of c (plan.NewScheduleTick).
+func (c Config) ScheduleConfig() plan.ScheduleConfig {
+	return plan.ScheduleConfig{TagKey: c.ScheduleTagKey, Named: c.Schedules, SkipDates: c.SkipDates, WorkDates: c.WorkDates, Zone: c.TimeZone}
 }
 
 // Tag is a key=value pair of ALLOWED_TAG or RESTART_TAG.
@@ -99,6 +118,8 @@ func DefaultConfig() Config {
 		MaxConcurrentCalls: 8,
 		TimeZone:           time.UTC,
 		NotifyOn:           notify.OnProblems,
+		ScheduleTagKey:     plan.DefaultScheduleTagKey,
+		MaxScheduled:       plan.DefaultMaxScheduled,
 	}
 }
 
@@ -152,6 +173,10 @@ var envVars = []struct {
 	{"FC_REGION", trimmed(func(c *Config, v string, _ badFunc) { c.FunctionRegion = v })},
 	{"TIME_ZONE", trimmed(parseTimeZone)},
 	{"SKIP_DATES", trimmed(parseSkipDates)},
+	{"WORK_DATES", trimmed(parseWorkDates)},
+	{"SCHEDULES", trimmed(parseSchedules)},
+	{"SCHEDULE_TAG_KEY", trimmed(parseScheduleTagKey)},
+	{"MAX_SCHEDULED", trimmed(parseMaxScheduled)},
 	{"DRY_RUN_ONLY", trimmed(parseDryRunOnly)},
 	{"NOTIFY_ON", trimmed(parseNotifyOn)},
 	{"NOTIFY_URLS", parseNotifyURLs},
@@ -337,6 +362,56 @@ func parseSkipDates(c *Config, v string, bad badFunc) {
 			c.LastSkipDate = d
 		}
 	}
+}
+
+// parseWorkDates reads WORK_DATES like SKIP_DATES (read before it): each a
+// Saturday or a Sunday, none also a skip date (DESIGN §3.2).
+func parseWorkDates(c *Config, v string, bad badFunc) {
+	for _, d := range splitList(v) {
+		t, err := time.Parse(plan.DateLayout, d)
+		switch {
+		case err != nil || t.Format(plan.DateLayout) != d:
+			bad("%q is not a date like 2027-02-20", d)
+		case t.Weekday() != time.Saturday && t.Weekday() != time.Sunday:
+			bad("%q is a %s: a make-up working day is a Saturday or a Sunday", d, t.Weekday())
+		case slices.Contains(c.SkipDates, d):
+			bad("%q is in SKIP_DATES too: a date is skipped or worked, not both", d)
+		}
+		c.WorkDates = append(c.WorkDates, d)
+	}
+}
+
+// parseSchedules reads SCHEDULES, a JSON object of name → schedule, each
+// value parsed now (in TIME_ZONE, read before it): a bad one is a
+// configuration error naming its name, not an InvalidSchedule on every
+// instance that uses it.
+func parseSchedules(c *Config, v string, bad badFunc) {
+	var named map[string]string
+	if err := json.Unmarshal([]byte(v), &named); err != nil {
+		bad("is not a JSON object of name → schedule, like {\"office\": \"08:00 workdays Asia/Shanghai\"}: %v", err)
+		return
+	}
+	if _, err := schedule.NewParser(c.TimeZone, named); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			bad("%s", strings.TrimPrefix(line, "SCHEDULES "))
+		}
+	}
+	c.Schedules = named
+}
+
+func parseScheduleTagKey(c *Config, v string, bad badFunc) {
+	if why := plan.TagKeyProblem(v); why != "" {
+		bad("%s", why)
+	}
+	c.ScheduleTagKey = v
+}
+
+func parseMaxScheduled(c *Config, v string, bad badFunc) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		bad("%q is not a whole number of at least 1", v)
+	}
+	c.MaxScheduled = n
 }
 
 func parseDryRunOnly(c *Config, v string, bad badFunc) {

@@ -90,6 +90,10 @@ func (h *Handler) logResult(inv *invocation, p *plan.Plan, res *result.Result) {
 			// An instance of another account (DESIGN §3.1).
 			attrs = append(attrs, slog.String("accountId", ir.AccountID))
 		}
+		if ir.ScheduledAt != "" {
+			// The start time that made a scheduled instance due (DESIGN §3.2).
+			attrs = append(attrs, slog.String("scheduledAt", ir.ScheduledAt))
+		}
 		if e.Waited {
 			// How long after the invocation's start a wait saw it Running
 			// (DESIGN §3.1).
@@ -152,7 +156,7 @@ func (h *Handler) logIgnored(inv *invocation, trigger string, ignored []result.I
 // summaryAttrs are the keys every summary line has: who, and the Summary's
 // counts as lower-camel keys.
 func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s result.Summary) []slog.Attr {
-	return []slog.Attr{
+	attrs := []slog.Attr{
 		slog.String("requestId", inv.requestID),
 		slog.String("trigger", string(trigger)),
 		slog.Int("retryCount", inv.retryCount),
@@ -168,6 +172,11 @@ func summaryAttrs(inv *invocation, trigger events.Trigger, dryRun bool, s result
 		slog.Int("ignored", s.Ignored),
 		slog.Int("mistakes", s.Mistakes),
 	}
+	if s.Scheduled > 0 || s.Due > 0 {
+		// A schedule request's counts (DESIGN §3.2), like the answer's.
+		attrs = append(attrs, slog.Int("scheduled", s.Scheduled), slog.Int("due", s.Due))
+	}
+	return attrs
 }
 
 // logRefusal writes the summary of an invocation that was refused before any

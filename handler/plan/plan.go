@@ -410,7 +410,8 @@ func (pl *Planner) acceptTargets(p *Plan, inv *Invocation, m events.Message, src
 // Inherit is part (a target or a sequence group) with the outer request's
 // fields as its defaults (DESIGN §3.1, outer fields): region (the outer
 // request's, resolved as §3 resolves a request's), batchOptimization, wait,
-// dryRun, notAfter, skipDates and timeZone where part sets none (an
+// dryRun, notAfter, skipDates, timeZone, workDates, schedule and preview
+// where part sets none (an
 // explicit "dryRun": false in a part is its own, as "wait": false is).
 // Applied at every depth (a group's targets inherit from the group, which
 // inherited from the request).
@@ -435,6 +436,17 @@ func Inherit(outer events.StartRequest, region string, part events.StartRequest)
 	}
 	if part.TimeZone == "" {
 		part.TimeZone = outer.TimeZone
+	}
+	// A schedule's fields (DESIGN §3.2): workDates like skipDates;
+	// schedule and preview stand beside targets as their defaults.
+	if part.WorkDates == nil {
+		part.WorkDates = outer.WorkDates
+	}
+	if part.Schedule == nil {
+		part.Schedule = outer.Schedule
+	}
+	if part.Preview == "" {
+		part.Preview = outer.Preview
 	}
 	return part
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,13 +121,20 @@ func newValidator() *validator.Validate {
 // means valid. Values are taken as sent: nothing is trimmed. The region may be
 // empty here: it is resolved from the event and configuration later.
 func Validate(req events.StartRequest) []events.FieldError {
-	return ValidateRequest(req, false)
+	return validateRequest(req, false)
 }
 
-// ValidateRequest is Validate; decodeErrs says the decoder already found
+// ValidateRequest is Validate and what this build cannot carry out (a
+// schedule: NotCarriedOut); decodeErrs says the decoder already found
 // defects in the request, so that a list whose every element was refused
 // there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
 func ValidateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
+	return append(validateRequest(req, decodeErrs), notCarriedOut(req)...)
+}
+
+// validateRequest is ValidateRequest without the build's limits: the
+// contract's rules alone, applied to targets and groups too.
+func validateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	batch, batchOK := normalBatch(req.Batch())
 	cr := checkedRequest{
 		RegionID:          req.RegionID,
@@ -150,11 +158,12 @@ func ValidateRequest(req events.StartRequest, decodeErrs bool) []events.FieldErr
 		// An InvalidValidationError means this code passed a non-struct: a bug.
 		panic(err)
 	}
-	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && req.Sequence == nil && !decodeErrs {
+	if len(req.InstanceIDs) == 0 && req.Tags == nil && req.Targets == nil && req.Sequence == nil && req.Schedule == nil && !decodeErrs {
 		out = append(out, events.FieldError{Field: req.FieldName("instanceIds"), Message: "is required: name at least one instance ID, or select instances by tags"})
 	}
 	out = append(out, validateTags(req, decodeErrs)...)
 	out = append(out, validateSkipDates(req, decodeErrs)...)
+	out = append(out, validateSchedule(req, decodeErrs)...)
 	out = append(out, validateReach(req, decodeErrs)...)
 	out = append(out, validateSequence(req, decodeErrs)...)
 	for i, id := range req.InstanceIDs {
@@ -243,7 +252,16 @@ func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError
 			out = append(out, events.FieldError{Field: prefix + "targets", Message: "a target cannot hold targets of its own"})
 			t.Targets = nil
 		}
-		for _, fe := range ValidateRequest(t, decodeErrs) {
+		// schedule and preview are outer fields (DESIGN §3.2): a target
+		// is judged with them, so that one naming instances beside an
+		// outer schedule is refused as if it carried the schedule.
+		if t.Schedule == nil {
+			t.Schedule = req.Schedule
+		}
+		if t.Preview == "" {
+			t.Preview = req.Preview
+		}
+		for _, fe := range validateRequest(t, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
 		}
@@ -290,7 +308,13 @@ func validateSequence(req events.StartRequest, decodeErrs bool) []events.FieldEr
 			out = append(out, events.FieldError{Field: prefix + "sequence", Message: "no sequence inside a sequence"})
 			g.Sequence = nil
 		}
-		for _, fe := range ValidateRequest(g, decodeErrs) {
+		// A group is started once the one before it runs; a schedule's
+		// instances are started when their own time comes (DESIGN §3.2).
+		if g.Schedule != nil || slices.ContainsFunc(g.Targets, func(t events.StartRequest) bool { return t.Schedule != nil }) {
+			out = append(out, events.FieldError{Field: prefix + g.FieldName("schedule"),
+				Message: "a schedule cannot be a group of a sequence: its instances start at their own times"})
+		}
+		for _, fe := range validateRequest(g, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)
 		}

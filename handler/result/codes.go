@@ -45,6 +45,11 @@ const (
 // group of its sequence failed (DESIGN §3.1, §5).
 const CodeSequenceStopped = "SequenceStopped"
 
+// CodeInvalidSchedule is an instance whose schedule tag holds no schedule
+// (DESIGN §3.2): Rejected in every tick, its Message quoting the value and
+// saying what is wrong.
+const CodeInvalidSchedule = "InvalidSchedule"
+
 // CodeInstanceLocked is an instance whose OperationLocks hold a reason other
 // than security (financial, recycling, …): ECS refuses to start it until the
 // lock is lifted.
@@ -76,6 +81,8 @@ func (r adviceRow) matches(code string) bool {
 
 // adviceTable is read in order: the first row that matches wins.
 var adviceTable = []adviceRow{
+	{is: []string{CodeInvalidSchedule},
+		advice: "fix the instance's schedule tag: HH:MM[,HH:MM…] [daily|workdays|MON-FRI…] [Area/Location zone], a name defined in SCHEDULES, or off"},
 	{is: []string{CodeInvalidRegionID},
 		advice: "check the region ID: no ECS endpoint exists for it (a typo, or a region that does not exist); with ECS_ENDPOINT set, check that its host exists for this region"},
 	{is: []string{CodeNotFound, "InvalidInstanceIds.NotFound"}, contains: []string{"MalFormed"},

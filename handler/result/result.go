@@ -37,6 +37,10 @@ type InstanceResult struct {
 	// AccountID is the account of an instance reached through roleArn
 	// (DESIGN §3.1); empty for the function's own.
 	AccountID string `json:"AccountId,omitempty" xml:"AccountId,omitempty"`
+	// ScheduledAt is, for an instance a schedule request found due, the
+	// start time that made it due (RFC 3339 in its schedule's zone; DESIGN
+	// §3.2); empty otherwise.
+	ScheduledAt string `json:"ScheduledAt,omitempty" xml:"ScheduledAt,omitempty"`
 	// Mistake marks a refusal that is an operator mistake (DESIGN §9): its
 	// line is at ERROR with mistake true, and Summary.Mistakes counts it.
 	Mistake bool `json:"-" xml:"-"`
@@ -56,6 +60,11 @@ type Summary struct {
 	// Mistakes counts the instance results and Ignored entries that are
 	// operator mistakes (DESIGN §9).
 	Mistakes int `json:"Mistakes" xml:"Mistakes"`
+	// Scheduled counts the instances a schedule request found carrying its
+	// tag key, Due those of them due in the tick (DESIGN §3.2); instances
+	// not due are not listed. Absent from an answer without a schedule.
+	Scheduled int `json:"Scheduled,omitempty" xml:"Scheduled,omitempty"`
+	Due       int `json:"Due,omitempty" xml:"Due,omitempty"`
 }
 
 // IgnoredEvent is an event or message that named nothing to start, or whose
@@ -106,6 +115,9 @@ type Result struct {
 	InstanceResponses InstanceResponses `json:"InstanceResponses" xml:"InstanceResponses"`
 	Summary           Summary           `json:"Summary" xml:"Summary"`
 	Ignored           []IgnoredEvent    `json:"Ignored" xml:"Ignored>Event"`
+	// Preview is the answer of a schedule request with preview (DESIGN
+	// §3.2): what its schedules will start, nothing started; nil otherwise.
+	Preview *Preview `json:"Preview,omitempty" xml:"Preview,omitempty"`
 
 	// unresolved describes the tag selections whose lookup did not finish
 	// (DESIGN §3.1): no instance stands for them, yet the invocation is
@@ -122,9 +134,11 @@ type InstanceResponses struct {
 	InstanceResponse []InstanceResult `json:"InstanceResponse" xml:"InstanceResponse"`
 }
 
-// Summarize counts r's results into r.Summary.
+// Summarize counts r's results into r.Summary. Scheduled and Due, counts
+// of instances a schedule lookup read rather than of entries, are kept.
 func (r *Result) Summarize() {
-	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored)}
+	s := Summary{Requested: len(r.InstanceResponses.InstanceResponse), Ignored: len(r.Ignored),
+		Scheduled: r.Summary.Scheduled, Due: r.Summary.Due}
 	for _, ig := range r.Ignored {
 		if ig.Mistake {
 			s.Mistakes++
@@ -164,3 +178,34 @@ func (r *Result) RefusedIgnored() bool {
 	}
 	return false
 }
+
+// Preview lists what a schedule request's schedules will start in a
+// period (DESIGN §3.2): for every instance carrying the tag key, its next
+// start times, or why its value is invalid. Nothing is started.
+type Preview struct {
+	// From is the moment the period starts (RFC 3339), Period as sent
+	// ("7d").
+	From      string            `json:"From" xml:"From"`
+	Period    string            `json:"Period" xml:"Period"`
+	Instances []PreviewInstance `json:"Instances" xml:"Instances>Instance"`
+}
+
+// PreviewInstance is one instance of a Preview.
+type PreviewInstance struct {
+	InstanceID string `json:"InstanceId" xml:"InstanceId"`
+	RegionID   string `json:"RegionId" xml:"RegionId"`
+	AccountID  string `json:"AccountId,omitempty" xml:"AccountId,omitempty"`
+	// Schedule is the tag's value as written on the instance.
+	Schedule string `json:"Schedule" xml:"Schedule"`
+	// Starts are its start times in the period, at most MaxPreviewStarts,
+	// RFC 3339 with the schedule zone's offset; empty for off, or a
+	// schedule with no start in the period.
+	Starts []string `json:"Starts" xml:"Starts>Start"`
+	// Code is InvalidSchedule for a value that is no schedule, Message
+	// then quoting it and saying why; both empty otherwise.
+	Code    string `json:"Code,omitempty" xml:"Code,omitempty"`
+	Message string `json:"Message,omitempty" xml:"Message,omitempty"`
+}
+
+// MaxPreviewStarts bounds the start times a Preview lists per instance.
+const MaxPreviewStarts = 50

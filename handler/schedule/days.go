@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	_ "embed" // the zone names
 	"fmt"
 	"strings"
 	"sync"
@@ -94,17 +93,11 @@ func looksLikeZone(word string) bool {
 	return strings.Contains(word, "/") || strings.EqualFold(word, "UTC")
 }
 
-// zoneList is the Area/Location names of the embedded zone database, one a
-// line, for reading a zone in any case. TestZoneListIsTheDatabases holds it
-// equal to the database's; `go test -run TestZoneList -update` writes it.
-//
-//go:embed zones.txt
-var zoneList string
-
-// zoneNames maps each zone name, lower-cased, to its spelling.
+// zoneNames maps each zone name of the embedded database (tzdb.Names),
+// lower-cased, to its spelling, for reading a zone in any case.
 var zoneNames = sync.OnceValue(func() map[string]string {
 	m := map[string]string{"utc": "UTC"}
-	for _, name := range strings.Fields(zoneList) {
+	for _, name := range tzdb.Names() {
 		m[strings.ToLower(name)] = name
 	}
 	return m

@@ -2,16 +2,12 @@ package schedule
 
 import (
 	"archive/zip"
-	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite zones.txt from Go's zoneinfo.zip")
 
 // goZoneNames lists the Area/Location names of Go's lib/time/zoneinfo.zip,
 // the file tzdb embeds.
@@ -35,11 +31,4 @@ func goZoneNames(t *testing.T) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-func writeZoneList(t *testing.T, names []string) {
-	t.Helper()
-	if err := os.WriteFile("zones.txt", []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -71,6 +71,20 @@ func Load(name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// Names lists the Area/Location names of the embedded database, the zones
+// Load resolves besides UTC, in no particular order. Read from the zip's own
+// directory: a second list of names in the binary would be one more copy to
+// keep equal (and the binary's size check counts each name).
+func Names() []string {
+	var out []string
+	for name := range index() {
+		if area, _, ok := strings.Cut(name, "/"); ok && !strings.HasSuffix(name, "/") && area != "posix" && area != "right" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // readZip indexes a zip archive of stored files by name, as time's own
 // reader of zoneinfo.zip does: the central directory, then each file's local
 // header for where its data starts.

@@ -15,12 +15,13 @@ const (
 )
 
 // twoAccounts is the sample fleet, which holds account B's instances
-// i-uf6acctb00001 and i-uf6acctb00002 (cn-shanghai, app=web) and its role.
+// i-uf6acctb00001 and i-uf6acctb00002 (cn-shanghai, app=web), a scheduled
+// one (start-schedule=office) and its role.
 func twoAccounts(t *testing.T) ecsemu.Fleet {
 	fl := fleet(t)
 	n := 0
 	for _, in := range fl.Instances {
-		if in.AccountID == accountB {
+		if in.AccountID == accountB && in.Tags["app"] == "web" {
 			n++
 		}
 	}

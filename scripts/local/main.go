@@ -14,7 +14,9 @@
 // sets the function's configuration (DESIGN §6); -fleet FILE picks another
 // fleet; -start-delay sets how long a started instance of the emulator stays
 // Starting before it is Running (3 s, so that a request with wait shows its
-// polls); -real -start really starts instances with
+// polls); -at TIME makes each file a timer tick at TIME (a timer event's
+// triggerTime set, any other file sent as a timer's payload), the moment a
+// schedule request's window ends; -real -start really starts instances with
 // ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET (and SECURITY_TOKEN).
 //
 // -notify starts the chat-robot emulator (internal/robotemu) and points
@@ -87,8 +89,11 @@ type options struct {
 	timeout   time.Duration
 	// startDelay is the emulator's Starting → Running delay.
 	startDelay time.Duration
-	env        envFlags
-	files      []string
+	// at, when set (RFC 3339), makes every event file a timer tick at that
+	// time (atTimer).
+	at    string
+	env   envFlags
+	files []string
 	// notify starts the robot emulator and prints what the group got.
 	notify bool
 }
@@ -163,8 +168,14 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.startDelay, "start-delay", 3*time.Second, "how long a started instance of the emulator stays Starting before it is Running")
 	fs.Var(o.env, "env", "KEY=VALUE of the function's environment (repeatable)")
 	fs.BoolVar(&o.notify, "notify", false, "start the chat-robot emulator, point NOTIFY_URLS at a signed DingTalk robot of it (or -env NOTIFY_URLS=…, {robots} standing for its address) and print each message the group gets")
+	fs.StringVar(&o.at, "at", "", "RFC 3339 time (2027-02-22T08:00:00+08:00) of a timer tick: a timer event file's triggerTime is set to it, any other file is sent as a timer's payload (as scripts/timerpayloads writes them) fired then; a schedule request's window ends there")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.at != "" {
+		if _, err := time.Parse(time.RFC3339, o.at); err != nil {
+			return o, fmt.Errorf("-at wants an RFC 3339 time like 2027-02-22T08:00:00+08:00, got %q", o.at)
+		}
 	}
 	o.files = fs.Args()
 	return o, nil
@@ -217,7 +228,7 @@ func run(o options) error {
 	if o.serve != "" {
 		return serveHTTP(ctx, h, o.serve, o.timeout, opts.Env)
 	}
-	return invokeFiles(ctx, h, eventFiles(root, o.files), fleet, o.keepState, robots)
+	return invokeFiles(ctx, h, eventFiles(root, o.files), fleet, o.keepState, robots, o.at)
 }
 
 // The local robot of -notify: a DingTalk robot that checks the signature
@@ -356,7 +367,7 @@ func eventFiles(root string, files []string) []string {
 
 // invokeFiles sends each event file in turn, each meeting the fleet as the
 // fleet file describes it unless keepState.
-func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool, robots *robotemu.Server) error {
+func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet ecsemu.Fleet, keepState bool, robots *robotemu.Server, at string) error {
 	failed, mistaken := false, false
 	seen := 0
 	for i, f := range files {
@@ -367,7 +378,7 @@ func invokeFiles(ctx context.Context, h *harness.Harness, files []string, fleet 
 				}
 			}
 		}
-		ok, mistake, err := invokeFile(ctx, h, f)
+		ok, mistake, err := invokeFile(ctx, h, f, at)
 		if err != nil {
 			return err
 		}
@@ -418,7 +429,7 @@ func watchParent(ctx context.Context) context.Context {
 
 // invokeFile sends one event file; ok is false when the function returned an
 // error, mistake is true when its summary line counts an operator mistake.
-func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok, mistake bool, err error) {
+func invokeFile(ctx context.Context, h *harness.Harness, path, at string) (ok, mistake bool, err error) {
 	payload, err := os.ReadFile(path) //nolint:gosec // G304: sending the event file the user names is the job
 	if err != nil {
 		return false, false, err
@@ -431,6 +442,9 @@ func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok, mista
 		} else {
 			fmt.Printf("warning: %s is not valid JSON; sending it as it is\n", path)
 		}
+	}
+	if at != "" {
+		payload = atTimer(payload, at)
 	}
 	out, err := h.Invoke(ctx, fcemu.Invocation{Payload: payload})
 	if err != nil {
@@ -456,6 +470,24 @@ func invokeFile(ctx context.Context, h *harness.Harness, path string) (ok, mista
 
 // pretty indents a JSON answer, keeping its key order; an HTTP trigger answer's
 // body is shown decoded.
+// atTimer is payload as a timer tick at at (-at): a timer event (an object
+// with triggerTime and triggerName, as FC sends it) with its triggerTime
+// set; anything else becomes the payload of a timer event fired at at.
+func atTimer(payload []byte, at string) []byte {
+	var ev map[string]json.RawMessage
+	if json.Unmarshal(payload, &ev) == nil && ev["triggerTime"] != nil && ev["triggerName"] != nil {
+		ev["triggerTime"], _ = json.Marshal(at)
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	b, _ := json.Marshal(struct {
+		TriggerTime string `json:"triggerTime"`
+		TriggerName string `json:"triggerName"`
+		Payload     string `json:"payload"`
+	}{at, "local-at", string(payload)})
+	return b
+}
+
 func pretty(payload []byte) string {
 	var resp struct {
 		StatusCode int               `json:"statusCode"`

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/internal/harness"
 )
 
@@ -172,4 +173,39 @@ func captureStdout(t *testing.T, f func()) string {
 	os.Stdout = old
 	w.Close()
 	return <-done
+}
+
+// -at makes a file a timer tick at that time: the FC timer event's
+// triggerTime (what a schedule request's window ends at, DESIGN §3.2) is
+// set, and a bare payload (scripts/timerpayloads' files) becomes a timer's;
+// the function decodes either as a timer event of that time, request intact.
+func TestAtMakesATimerTick(t *testing.T) {
+	const at = "2027-02-22T08:00:00+08:00"
+	want, _ := time.Parse(time.RFC3339, at)
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "timer-start.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, payload := range map[string][]byte{
+		"timer event":   sample,
+		"bare payload":  []byte(`{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`),
+		"query payload": []byte(`RegionId=cn-hangzhou&InstanceId.1=i-bp67acfmxazb4p0001`),
+	} {
+		msgs := events.Decode(atTimer(payload, at))
+		if len(msgs) != 1 || msgs[0].Trigger != events.Timer || !msgs[0].Time.Equal(want) || msgs[0].Ignored != "" || len(msgs[0].Errors) > 0 {
+			t.Errorf("%s: %+v, want a timer tick at %s", name, msgs, at)
+		}
+	}
+	if _, err := parseFlags([]string{"-at", "tomorrow 8am"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "-at") {
+		t.Errorf("-at with no RFC 3339 time: %v", err)
+	}
+	o, err := parseFlags([]string{"-at", at, "x.json"}, &bytes.Buffer{})
+	if err != nil || o.at != at {
+		t.Errorf("-at %s: %+v, %v", at, o, err)
+	}
+	var help bytes.Buffer
+	_, _ = parseFlags([]string{"-h"}, &help)
+	if !strings.Contains(help.String(), "-at") || !strings.Contains(help.String(), "triggerTime") {
+		t.Errorf("-h does not explain -at:\n%s", help.String())
+	}
 }
