@@ -1,7 +1,9 @@
 package tzdb
 
 import (
+	"archive/zip"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,21 +84,67 @@ func TestOnlyUTCOrAreaLocation(t *testing.T) {
 	}
 }
 
-// The embedded database is the one of the Go that builds: go generate in
-// this directory copies it again when Go is upgraded.
+// The embedded database is the one of the Go that builds, zone by zone
+// and byte for byte (go generate in this directory writes it again when Go
+// is upgraded); each distinct zone's data is in it once.
 func TestEmbeddedDatabaseIsGos(t *testing.T) {
 	out, err := exec.CommandContext(t.Context(), "go", "env", "GOROOT").Output()
 	if err != nil {
 		t.Skip("no go command:", err)
 	}
-	goZip, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "lib", "time", "zoneinfo.zip"))
+	z, err := zip.OpenReader(filepath.Join(strings.TrimSpace(string(out)), "lib", "time", "zoneinfo.zip"))
 	if err != nil {
 		t.Skip("no lib/time/zoneinfo.zip in GOROOT:", err)
 	}
-	if string(goZip) != zoneinfo {
-		t.Fatal("handler/tzdb/zoneinfo.zip differs from this Go's lib/time/zoneinfo.zip: run go generate ./handler/tzdb")
+	defer z.Close()
+	const regenerate = "run go generate ./handler/tzdb"
+	got := index()
+	files := 0
+	for _, f := range z.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		files++
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := got[f.Name]; !ok || d != string(want) {
+			t.Errorf("%s: the embedded data differs from this Go's zoneinfo.zip (%d bytes, found %v): %s", f.Name, len(want), ok, regenerate)
+		}
 	}
-	if n := len(index()); n < 500 {
-		t.Fatalf("%d zones indexed, want Go's ~600", n)
+	if files != len(got) || files < 500 {
+		t.Errorf("%d zones embedded, this Go's zoneinfo.zip has %d: %s", len(got), files, regenerate)
+	}
+	distinct := map[string]bool{}
+	for _, d := range got {
+		distinct[d] = true
+	}
+	_, data, _ := strings.Cut(zones, "\n\n")
+	size := 0
+	for d := range distinct {
+		size += len(d)
+	}
+	if size != len(data) {
+		t.Errorf("the data holds %d bytes, the %d distinct zones %d: a zone's data is in it twice", len(data), len(distinct), size)
+	}
+}
+
+// readDB refuses what is not an index it can trust: an offset or a length
+// past the data is an error, never a slice out of range.
+func TestReadDBRefusesBadIndexes(t *testing.T) {
+	for _, db := range []string{"", "tzdb 2\n\n", "tzdb 1\nA/B 0 5\n\nabc", "tzdb 1\nA/B -1 1\n\nabc", "tzdb 1\nA/B 2 x\n\nabc", "tzdb 1\nA/B 0\n\nabc", "tzdb 1\nA/B 0 3"} {
+		if m, err := readDB(db); err == nil {
+			t.Errorf("readDB(%q) = %v, want an error", db, m)
+		}
+	}
+	m, err := readDB("tzdb 1\nA/B 0 3\nA/C 1 2\n\nabc")
+	if err != nil || m["A/B"] != "abc" || m["A/C"] != "bc" {
+		t.Errorf("readDB = %v, %v", m, err)
 	}
 }
