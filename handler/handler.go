@@ -232,6 +232,7 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 	for _, sq := range p.Sequences {
 		h.runSequence(work, inv, p, sq)
 	}
+	p.CloseRefusals()
 	p.CloseIgnored()
 
 	res := &result.Result{RequestID: inv.requestID, DryRun: p.Requests > 0 && p.DryRuns == p.Requests, Ignored: p.Ignored, Unresolved: p.Unresolved}
