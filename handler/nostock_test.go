@@ -119,3 +119,105 @@ func TestAllTogetherNoStockIsUnfinishedForEveryMember(t *testing.T) {
 		}
 	}
 }
+
+// refusingFleet answers StartInstances for instance bad with code (HTTP
+// status): per instance in SuccessFirst, for the whole call in AllTogether
+// or when whole is set; the others start.
+func refusingFleet(status map[string]string, bad, code string, httpStatus int, whole bool) *ecsapitest.ECS {
+	fl := ecsapitest.NewFleet(status)
+	e := fl.ECS()
+	e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+		if !slices.Contains(in.InstanceIDs, bad) || in.DryRun {
+			return fl.Start(in)
+		}
+		if whole || in.BatchOptimization == ecsapi.AllTogether {
+			return nil, &ecsapi.APIError{HTTPStatus: httpStatus, Code: code, Message: "ECS's words for " + code, RequestID: "req-refused"}
+		}
+		rest := slices.DeleteFunc(slices.Clone(in.InstanceIDs), func(id string) bool { return id == bad })
+		out := &ecsapi.StartInstancesOutput{RequestID: "req-start"}
+		if len(rest) > 0 {
+			started, err := fl.Start(ecsapi.StartInstancesInput{InstanceIDs: rest, BatchOptimization: in.BatchOptimization})
+			if err != nil {
+				return nil, err
+			}
+			out.Responses = started.Responses
+		}
+		out.Responses = append(out.Responses, ecsapi.InstanceResponse{InstanceID: bad, Code: code, Message: "ECS's words for " + code,
+			PreviousStatus: "Stopped", CurrentStatus: "Stopped"})
+		return out, nil
+	}
+	return e
+}
+
+// DESIGN §7, §9: an ECS code is classified by its documented meaning.
+// StartInstances documents two answers that mean capacity used up, which
+// comes back as instances are stopped or released: OperationDenied.NoStock
+// (the zone is sold out) and Invalid.PrivatePoolOptions.NoStock (the
+// private pool — elastic assurance, capacity reservation — is used up);
+// StartInstance adds LackResource (not enough resource on the capacity
+// reservation). Each is retried until the deadline and ends Unfinished,
+// Retryable, with its code and an advice that says what it is, whether ECS
+// says it of one instance or of the whole call. A quota, a zone that is
+// not on sale, or the operator's own dedicated host being full is no
+// capacity that comes back by itself: Failed at once. Before,
+// Invalid.PrivatePoolOptions.NoStock and LackResource were Failed after one
+// call.
+func TestCapacityCodesAreRetriedUntilTheDeadline(t *testing.T) {
+	const bad, ok = "i-capacity0001", "i-capacity0002"
+	for _, tc := range []struct {
+		code     string
+		status   int
+		capacity bool
+		advice   string // a piece of the advice
+	}{
+		{result.CodeNoStock, 403, true, "try again later"},
+		{"Invalid.PrivatePoolOptions.NoStock", 400, true, "private pool"},
+		{"LackResource", 400, true, "capacity reservation"},
+		{"QuotaExceed.ElasticQuota", 403, false, ""},
+		{"Zone.NotOnSale", 403, false, ""},
+		{"InvalidDedicatedHost.NotEnoughResource", 400, false, ""},
+	} {
+		for _, shape := range []string{"SuccessFirst per instance", "SuccessFirst whole call", "AllTogether"} {
+			t.Run(tc.code+"/"+shape, func(t *testing.T) {
+				e := refusingFleet(map[string]string{bad: "Stopped", ok: "Stopped"}, bad, tc.code, tc.status, shape == "SuccessFirst whole call")
+				h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+				batch := ecsapi.SuccessFirst
+				if shape == "AllTogether" {
+					batch = ecsapi.AllTogether
+				}
+				body := `{"batchOptimization":"` + batch + `","instanceIds":["` + bad + `","` + ok + `"]}`
+				ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-capacity"), 1200*time.Millisecond)
+				defer cancel()
+				_, err := h.Handle(ctx, []byte(body))
+				var ue *UnfinishedError
+				if tc.capacity != errors.As(err, &ue) {
+					t.Fatalf("capacity %v, the invocation returned %v", tc.capacity, err)
+				}
+				var got map[string]logLine = map[string]logLine{}
+				for _, l := range parseLogs(t, logs.Bytes()) {
+					if l.str("msg") == "instance" {
+						got[l.str("instanceId")] = l
+					}
+				}
+				l := got[bad]
+				calls := len(e.Calls())
+				if !tc.capacity {
+					if l.str("outcome") != string(result.Failed) || l.str("code") != tc.code {
+						t.Errorf("%s: %v, want Failed at once with ECS's code", bad, l)
+					}
+					return
+				}
+				if l.str("outcome") != string(result.Unfinished) || l["retryable"] != true || l.str("code") != tc.code ||
+					l.str("advice") != result.Advice(tc.code) || !strings.Contains(l.str("advice"), tc.advice) {
+					t.Errorf("%s: %v, want Unfinished with %s and its advice (%q)", bad, l, tc.code, tc.advice)
+				}
+				if calls < 3 {
+					t.Errorf("%d StartInstances calls: capacity comes back, so the start is called again until the deadline", calls)
+				}
+				if shape == "AllTogether" && got[ok].str("outcome") != string(result.Unfinished) {
+					t.Errorf("the partner: %v, want Unfinished with the call", got[ok])
+				}
+			})
+		}
+	}
+}
