@@ -221,3 +221,36 @@ func TestCapacityCodesAreRetriedUntilTheDeadline(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §7: OperationConflict is retried with backoff. StartInstances
+// documents the conflict as InvalidOperation.Conflict (HTTP 409, "Request
+// was denied due to conflict with a previous request, please try again
+// later"): the same meaning, so the same class. Before, it was Failed after
+// one call; now the start is called again and succeeds once the conflict
+// clears.
+func TestDocumentedConflictIsRetried(t *testing.T) {
+	const id = "i-conflict0001"
+	for _, code := range []string{"OperationConflict", "InvalidOperation.Conflict"} {
+		t.Run(code, func(t *testing.T) {
+			fl := ecsapitest.NewFleet(map[string]string{id: "Stopped"})
+			e := fl.ECS()
+			conflicts := 2
+			e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+				if conflicts > 0 {
+					conflicts--
+					return nil, &ecsapi.APIError{HTTPStatus: 409, Code: code, RequestID: "req-conflict",
+						Message: "Request was denied due to conflict with a previous request, please try again later."}
+				}
+				return fl.Start(in)
+			}
+			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+			res, err := handleJSON(t, h, `{"instanceIds":["`+id+`"]}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ir := byID(&res)[id]; ir.Outcome != result.Started || len(e.Calls()) != 3 {
+				t.Fatalf("%+v after %d calls; want Started on the third", ir, len(e.Calls()))
+			}
+		})
+	}
+}

@@ -155,6 +155,7 @@ func classOfCode(code string) Class {
 	case strings.HasPrefix(code, "Throttling"),
 		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
 		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),
+		code == "InvalidOperation.Conflict", // StartInstances' own spelling: "please try again later"
 		code == "LastTokenProcessing", code == "IdempotentProcessing", code == result.CodeMissingInstanceResponse:
 		return transient
 	case strings.HasPrefix(code, result.CodeIncorrectStatus) && !strings.Contains(code, "NoSystemDisk"):
