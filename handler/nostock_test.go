@@ -193,7 +193,7 @@ func TestCapacityCodesAreRetriedUntilTheDeadline(t *testing.T) {
 				if tc.capacity != errors.As(err, &ue) {
 					t.Fatalf("capacity %v, the invocation returned %v", tc.capacity, err)
 				}
-				var got map[string]logLine = map[string]logLine{}
+				got := map[string]logLine{}
 				for _, l := range parseLogs(t, logs.Bytes()) {
 					if l.str("msg") == "instance" {
 						got[l.str("instanceId")] = l
