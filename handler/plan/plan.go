@@ -152,6 +152,9 @@ type Plan struct {
 	// sequences are the accepted requests with a sequence, carried out
 	// after the rest (runSequence).
 	Sequences []*Sequence
+	// refusals are the refused requests (or parts) whose instances are
+	// reported one by one, for CloseRefusals.
+	refusals []*refusal
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
@@ -379,15 +382,17 @@ func regionErrors(req events.StartRequest, region, from string, errs []events.Fi
 }
 
 // refuseMessage refuses an invalid request whole; each target's (or
-// group's) instances are reported in their own region and account.
+// group's) instances are reported in their own region and account. Each
+// refused request, or each part of it, is reported once (DESIGN §5): by its
+// instances, Rejected, or by one Ignored entry when it names none; the
+// request itself has an entry of its own only when it has no part.
 func (p *Plan) refuseMessage(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
 	if req.Targets == nil && req.Sequence == nil {
 		p.refuse(m, src, ecsapi.ScopeOf(region, req.RoleArn), req, errs)
 		return
 	}
 	p.addInvalid(errs)
-	p.refuseParts(m, src, region, req, errs)
-	if namedTargetIDs(req) == 0 {
+	if p.refuseParts(m, src, region, "", req, errs) == 0 {
 		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter,
 			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, nil)
 	}
@@ -508,32 +513,31 @@ func appendNew(errs, more []events.FieldError) []events.FieldError {
 	return errs
 }
 
-// namedTargetIDs counts the IDs a request's targets and groups name.
-func namedTargetIDs(req events.StartRequest) int {
-	n := len(namedIDs(req.InstanceIDs))
-	for _, t := range req.Targets {
-		n += namedTargetIDs(t)
-	}
-	for _, g := range req.Sequence {
-		n += namedTargetIDs(g)
+// refuseParts reports the parts of a refused request with targets or a
+// sequence, each in its own region (the part's, else region) and account,
+// each once (refuseInstances); it says how many it reported. at is where
+// req stands in the request ("" for the request itself).
+func (p *Plan) refuseParts(m events.Message, src, region, at string, req events.StartRequest, errs []events.FieldError) int {
+	n := 0
+	for _, l := range []struct {
+		name  string
+		parts []events.StartRequest
+	}{{"targets", req.Targets}, {"sequence", req.Sequence}} {
+		for i, part := range l.parts {
+			r := part.RegionID
+			if r == "" {
+				r = region
+			}
+			where := fmt.Sprintf("%s%s[%d]", at, l.name, i)
+			if part.Targets != nil || part.Sequence != nil {
+				n += p.refuseParts(m, src, r, where+".", part, errs)
+				continue
+			}
+			p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), where, part, errs)
+			n++
+		}
 	}
 	return n
-}
-
-// refuseParts reports the instances of a refused request with targets or a
-// sequence, each in its own region (the group's, else region) and account.
-func (p *Plan) refuseParts(m events.Message, src, region string, req events.StartRequest, errs []events.FieldError) {
-	for _, part := range append(append([]events.StartRequest(nil), req.Targets...), req.Sequence...) {
-		r := part.RegionID
-		if r == "" {
-			r = region
-		}
-		if part.Targets != nil || part.Sequence != nil {
-			p.refuseParts(m, src, r, part, errs)
-			continue
-		}
-		p.refuseInstances(m, src, ecsapi.ScopeOf(r, part.RoleArn), part, errs)
-	}
 }
 
 // accept plans a valid request (or target) that passed expiry and the skip
@@ -745,17 +749,36 @@ func summarizeErrors(errs []events.FieldError) string {
 // summed up in one Ignored entry instead of one result each.
 func (p *Plan) refuse(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
 	p.addInvalid(errs)
-	p.refuseInstances(m, src, scope, req, errs)
+	p.refuseInstances(m, src, scope, "", req, errs)
+}
+
+// refusal is a refused request (or part) whose instances are reported
+// Rejected: keys are its instances, own the results it gave them. An
+// instance that another request of the invocation also names is reported
+// once, with that request's outcome (or the refusal that came first); when
+// none of its instances carries its own, the refusal is one Ignored entry
+// of its own (CloseRefusals), never swallowed.
+type refusal struct {
+	ig   result.IgnoredEvent
+	keys []string
+	own  []*result.InstanceResult
 }
 
 // refuseInstances is refuse without counting the defects (a request with
 // targets refuses each target's instances with the request's defects).
-func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, errs []events.FieldError) {
+// at names the part ("targets[1]"), "" for a whole request. It reports the
+// part once: its instances Rejected, or, when it names none or past
+// MAX_INSTANCES refused instances, one Ignored entry.
+func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope, at string, req events.StartRequest, errs []events.FieldError) {
 	summary := summarizeErrors(errs)
+	ig := result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter,
+		Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}
+	if at != "" {
+		ig.Reason += fmt.Sprintf(" (%s in %s)", at, ecsapi.ScopeLabel(scope))
+	}
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
-		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summary, Code: result.CodeInvalidParameter,
-			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, ids)
+		p.Ignore(ig, ids)
 		return
 	}
 	p.refused += len(ids)
@@ -769,6 +792,7 @@ func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope,
 			own[id] = fe.Field + ": " + fe.Message
 		}
 	}
+	r := &refusal{ig: ig, keys: make([]string, 0, len(ids)), own: make([]*result.InstanceResult, 0, len(ids))}
 	for _, id := range ids {
 		msg := "invalid start request: " + summary
 		if o, ok := own[id]; ok {
@@ -779,11 +803,58 @@ func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope,
 		}
 		e := p.Entry(scope, id, m.Trigger)
 		e.AddSource(src)
+		res := &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg,
+			Mistake: OperatorWritten(m.Trigger)}
 		if e.fallback == nil {
-			e.fallback = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeInvalidParameter, Message: msg,
-				Mistake: OperatorWritten(m.Trigger)}
+			e.fallback = res
 		}
+		r.keys = append(r.keys, ecsapi.InstanceKey(scope, id))
+		r.own = append(r.own, res)
 	}
+	p.refusals = append(p.refusals, r)
+}
+
+// CloseRefusals reports, once every entry is decided (the sequences'
+// groups absorbed), each refusal that no instance's result carries: an
+// invalid request whose instances other requests of the invocation name
+// and decide is one Ignored entry (InvalidParameter, a mistake where its
+// carrier makes it one), naming them without listing them again (DESIGN
+// §4, §5: each instance is reported once; a refusal is never swallowed by
+// another request's success).
+func (p *Plan) CloseRefusals() {
+	for _, r := range p.refusals {
+		var others []string
+		carried := false
+		for i, k := range r.keys {
+			e := p.ByKey[k]
+			if e != nil && e.Result == r.own[i] {
+				carried = true
+				break
+			}
+			if e != nil && len(others) < 3 {
+				others = append(others, e.ID)
+			}
+		}
+		if carried {
+			continue
+		}
+		ig := r.ig
+		names := strings.Join(others, ", ")
+		if len(r.keys) > len(others) {
+			names += fmt.Sprintf(" and %d more", len(r.keys)-len(others))
+		}
+		ig.Reason += fmt.Sprintf("; nothing of it was sent: %s, which it names, %s reported with the other requests of the invocation that name %s",
+			names, plural(len(r.keys), "is", "are"), plural(len(r.keys), "it", "them"))
+		p.Ignore(ig, nil)
+	}
+	p.refusals = nil
+}
+
+func plural(n int, one, more string) string {
+	if n == 1 {
+		return one
+	}
+	return more
 }
 
 // namedIDs are the distinct IDs a request names that can be reported: an

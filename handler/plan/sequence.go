@@ -107,6 +107,7 @@ func (p *Plan) Absorb(sp *Plan, i int) string {
 	p.Requests += sp.Requests
 	p.DryRuns += sp.DryRuns
 	p.addInvalid(sp.Invalid)
+	p.refusals = append(p.refusals, sp.refusals...)
 	return stop
 }
 

@@ -29,6 +29,13 @@ const (
 	// economical mode whose zone is out of stock: capacity comes back, so it
 	// is retried until the deadline and then Unfinished, with its advice.
 	CodeNoStock = "OperationDenied.NoStock"
+	// CodePrivatePoolNoStock: the private pool (elastic assurance,
+	// capacity reservation) the instance starts in is used up;
+	// CodeCapacityReservationLacks: its capacity reservation has not
+	// enough resource. Capacity, like CodeNoStock: retried, then
+	// Unfinished with its advice.
+	CodePrivatePoolNoStock       = "Invalid.PrivatePoolOptions.NoStock"
+	CodeCapacityReservationLacks = "LackResource"
 	// CodeWaitTimeout: a started instance was not Running when the wait's
 	// duration or the deadline came (DESIGN §3.1); safe to retry.
 	CodeWaitTimeout = "WaitTimeout"
@@ -89,6 +96,8 @@ var adviceTable = []adviceRow{
 		advice: "check the instance ID and that it lives in this region"},
 	{contains: []string{"InsufficientBalance", "Arrearage", "financial"},
 		advice: "add funds to the account, then start the instance again"},
+	{is: []string{CodePrivatePoolNoStock, CodeCapacityReservationLacks},
+		advice: "the private pool (elastic assurance or capacity reservation) the instance starts in is used up: try again later, once instances of the pool stop or are released, or enlarge the reservation or change the instance's private pool options"},
 	{contains: []string{"NoStock", "ResourceNotAvailable", "Zone"},
 		advice: "the zone has no stock for this instance type: try again later, or change the instance type or zone"},
 	{contains: []string{"KMS", "CMK"},

@@ -25,9 +25,11 @@ const (
 	perID
 	// dryRunPass: a dry run that a real run would pass.
 	dryRunPass
-	// noStock: the zone is out of stock for the instance (stopped in
-	// economical mode); capacity comes back, so it is retried with backoff
-	// bounded by the deadline alone, then Unfinished with its advice.
+	// noStock: capacity is used up — the zone is out of stock for the
+	// instance (stopped in economical mode), or the private pool or
+	// capacity reservation it starts in is full (capacityCodes); capacity
+	// comes back, so it is retried with backoff bounded by the deadline
+	// alone, then Unfinished with its advice.
 	noStock
 )
 
@@ -126,17 +128,34 @@ func classifyCall(err error) Verdict {
 	return Verdict{Class: transient, Code: result.CodeNetworkError, Message: "ECS call failed: " + ecsapi.RedactSecrets(err.Error())}
 }
 
+// capacityCodes are the ECS codes whose documented meaning is capacity
+// used up that comes back as other instances stop or are released (DESIGN
+// §9): StartInstances' OperationDenied.NoStock (the zone is sold out for
+// the type) and Invalid.PrivatePoolOptions.NoStock (the private pool —
+// elastic assurance, capacity reservation — is used up), and
+// StartInstance's LackResource (not enough resource on the capacity
+// reservation). A quota (QuotaExceed.*), a zone not on sale
+// (Zone.NotOnSale) or the operator's own dedicated host being full
+// (InvalidDedicatedHost.NotEnoughResource) waits for the operator, not for
+// time: those stay refusals for good.
+var capacityCodes = map[string]bool{
+	result.CodeNoStock:                  true,
+	result.CodePrivatePoolNoStock:       true,
+	result.CodeCapacityReservationLacks: true,
+}
+
 // classOfCode classifies an ECS error code, as an answer to a whole call or as
 // the Code of one InstanceResponse.
 func classOfCode(code string) Class {
 	switch {
 	case code == "DryRunOperation" || strings.EqualFold(code, "DRYRUN.SUCCESS"):
 		return dryRunPass
-	case code == result.CodeNoStock:
+	case capacityCodes[code]:
 		return noStock
 	case strings.HasPrefix(code, "Throttling"),
 		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
 		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),
+		code == "InvalidOperation.Conflict", // StartInstances' own spelling: "please try again later"
 		code == "LastTokenProcessing", code == "IdempotentProcessing", code == result.CodeMissingInstanceResponse:
 		return transient
 	case strings.HasPrefix(code, result.CodeIncorrectStatus) && !strings.Contains(code, "NoSystemDisk"):

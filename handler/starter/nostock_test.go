@@ -89,10 +89,12 @@ func TestNoStockIsRetriedUntilTheDeadline(t *testing.T) {
 					t.Fatalf("i-ok = %+v, want Started on its own merits", ok)
 				}
 			case ecsapi.AllTogether:
-				// The call is all or nothing: the partner waits too, and is
-				// told that ECS named no culprit.
-				if ok.Outcome != result.Unfinished || ok.Code != result.CodeNoStock || !strings.Contains(ok.Message, "names no instance") {
-					t.Fatalf("i-ok = %+v, want Unfinished with the call's NoStock", ok)
+				// The call is all or nothing: the partner waits too, with
+				// the call's NoStock and its advice, and no partner's words
+				// (those are for a refusal that names a culprit).
+				if ok.Outcome != result.Unfinished || ok.Code != result.CodeNoStock || ok.Advice != result.Advice(result.CodeNoStock) ||
+					strings.Contains(ok.Message, "names no instance") || strings.Contains(ok.Message, "started all together with") {
+					t.Fatalf("i-ok = %+v, want Unfinished with the call's NoStock and its advice", ok)
 				}
 			}
 		})

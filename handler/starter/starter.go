@@ -1051,9 +1051,11 @@ func (r *Run) allTogether(ctx context.Context, g Group) {
 			return attempt{pending: pending, next: backoff, last: v}
 		case noStock:
 			// Out of stock is not a refusal for good: capacity comes back,
-			// so the call is made again, all together, until the deadline
-			// (DESIGN §9). ECS names no culprit: say so to every instance.
-			v.Message += " (ECS refused the AllTogether call as a whole and names no instance: those in a zone with stock start with SuccessFirst)"
+			// so the call is made again, all together, until the deadline,
+			// and what is left then is Unfinished with NoStock's code,
+			// words and advice for every member (DESIGN §9). No partner
+			// or culprit words: those are for a refusal for good that a
+			// lookup can pin on an instance (judgeTogether).
 			return attempt{pending: pending, next: restock, last: v}
 		case status:
 			again, ok := r.settleStatus(ctx, g.Scope, pending, v, statuses, true)
