@@ -15,7 +15,6 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler"
-	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
@@ -59,13 +58,6 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		switch tr.typ {
 		case "timer":
 			payload := str(tr.config, "payload")
-			if notCarriedOut(payload) {
-				// A schedule request this build refuses
-				// (plan.NotCarriedOut): payload_test holds it to the
-				// decoder and the validator until the build carries
-				// it out, and then it is sent here like the others.
-				continue
-			}
 			ev, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
 			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), selectedTags(payload)})
 		case "http":
@@ -307,16 +299,3 @@ func unzipHandler(t *testing.T, zipBytes []byte) string {
 	return path
 }
 
-// notCarriedOut says whether the function's plan refuses payload only
-// because this build does not carry its kind of request out yet
-// (plan.NotCarriedOut: schedules).
-func notCarriedOut(payload string) bool {
-	for _, m := range events.Decode([]byte(payload)) {
-		for _, e := range plan.ValidateRequest(m.Request, false) {
-			if e.Message == plan.NotCarriedOut {
-				return true
-			}
-		}
-	}
-	return false
-}
