@@ -81,7 +81,6 @@ func TestValidateSchedule(t *testing.T) {
 	}
 }
 
-
 func TestParsePreviewAndEvery(t *testing.T) {
 	for s, want := range map[string]time.Duration{"1h": time.Hour, "7d": 7 * 24 * time.Hour, "31d": 31 * 24 * time.Hour, "36h": 36 * time.Hour} {
 		if d, ok := ParsePreview(s); !ok || d != want {

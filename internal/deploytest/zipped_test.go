@@ -298,4 +298,3 @@ func unzipHandler(t *testing.T, zipBytes []byte) string {
 	}
 	return path
 }
-
