@@ -58,8 +58,9 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		switch tr.typ {
 		case "timer":
 			payload := str(tr.config, "payload")
-			ev, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
-			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), selectedTags(payload)})
+			now := time.Now().UTC()
+			ev, _ := json.Marshal(map[string]string{"triggerTime": now.Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
+			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), append(selectedTags(payload), scheduleTags(payload, now)...)})
 		case "http":
 			body := `{"instanceIds":["i-bp67acfmxazb4p0001"]}`
 			now := time.Now()
@@ -256,6 +257,22 @@ func selectedTags(payload string) []map[string]string {
 		out = append(out, tags)
 	}
 	return out
+}
+
+// scheduleTags are, for a schedule request fired at now, its tag key
+// (SCHEDULE_TAG_KEY's start-schedule unless it names one) with a value due
+// in the tick (DESIGN §3.2): now's minute, daily, in UTC; nil for any other
+// payload.
+func scheduleTags(payload string, now time.Time) []map[string]string {
+	msgs := events.Decode([]byte(payload))
+	if len(msgs) != 1 || msgs[0].Request.Schedule == nil {
+		return nil
+	}
+	key := msgs[0].Request.Schedule.TagKey
+	if key == "" {
+		key = "start-schedule"
+	}
+	return []map[string]string{{key: now.Format("15:04") + " UTC"}}
 }
 
 func uniq(list []string) []string {
