@@ -143,7 +143,7 @@ func (d *compressor) fillDeflate(b []byte) int {
 			d.chainHead -= delta
 
 			// Iterate over slices instead of arrays to avoid copying
-			// the entire table onto the stack (Issue #18625).
+			// the entire table onto the stack (upstream Go issue #18625).
 			for i, v := range d.hashPrev[:] {
 				if int(v) > delta {
 					d.hashPrev[i] = uint32(int(v) - delta)

@@ -34,6 +34,8 @@ var edits = map[string][][2]string{
 		{"hb := uint32(b[3]) | uint32(b[2])<<8 | uint32(b[1])<<16 | uint32(b[0])<<24",
 			"hb := uint32(b[2]) | uint32(b[1])<<8 | uint32(b[0])<<16"},
 		{"hb = (hb << 8) | uint32(b[i+3])", "hb = ((hb << 8) | uint32(b[i+2])) & 0xffffff"},
+		// The repository names no issue but an upstream one, as such.
+		{"(Issue #18625)", "(upstream Go issue #18625)"},
 	},
 }
 
