@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -249,7 +248,7 @@ func TestScheduleLookupBounds(t *testing.T) {
 
 	env["MAX_SCHEDULED"] = "150"
 	pages := 0
-	endless := &ecsapitest.ECS{ByTags: func(in ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+	endless := &ecsapitest.ECS{ByTags: func(ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
 		pages++
 		return &ecsapi.DescribeInstancesOutput{RequestID: "req-page", NextToken: "t" + strings.Repeat("x", pages)}, nil
 	}}
@@ -293,6 +292,4 @@ func TestScheduleAllowListsOnTheLookup(t *testing.T) {
 	if ecs.Describes != 1 {
 		t.Errorf("%d DescribeInstances, want the schedule's one", ecs.Describes)
 	}
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(res)
 }

@@ -41,7 +41,7 @@ func tickAt(triggerTime, request string) []byte {
 
 // startedBy are the instances real StartInstances calls named since the
 // last reset, sorted; dry are those of dry-run calls.
-func startedBy(h *harness.Harness) (real, dry []string) {
+func startedBy(h *harness.Harness) (started, dry []string) {
 	for _, c := range h.ECS.Calls() {
 		if c.Action != "StartInstances" {
 			continue
@@ -49,12 +49,12 @@ func startedBy(h *harness.Harness) (real, dry []string) {
 		if c.DryRun {
 			dry = append(dry, c.InstanceIDs...)
 		} else {
-			real = append(real, c.InstanceIDs...)
+			started = append(started, c.InstanceIDs...)
 		}
 	}
-	slices.Sort(real)
+	slices.Sort(started)
 	slices.Sort(dry)
-	return real, dry
+	return started, dry
 }
 
 // stopAll sets the fleet's scheduled instances back to how the sample has them.
@@ -84,8 +84,8 @@ func TestScheduleTicksOnTheCalendar(t *testing.T) {
 
 	out := invoke(t, h, tickAt("2027-02-20T00:00:00Z", tick))
 	r := result(t, out)
-	if real, _ := startedBy(h); !slices.Equal(real, []string{schedWorkdays, schedOffice}) {
-		t.Fatalf("make-up Saturday started %v, want %s and %s", real, schedWorkdays, schedOffice)
+	if started, _ := startedBy(h); !slices.Equal(started, []string{schedWorkdays, schedOffice}) {
+		t.Fatalf("make-up Saturday started %v, want %s and %s", started, schedWorkdays, schedOffice)
 	}
 	got := outcomes(r)
 	for _, id := range []string{schedWorkdays, schedOffice} {
@@ -116,18 +116,18 @@ func TestScheduleTicksOnTheCalendar(t *testing.T) {
 
 	h.ECS.ResetCalls()
 	r = result(t, invoke(t, h, tickAt("2027-02-20T00:00:00Z", tick)))
-	if real, _ := startedBy(h); len(real) != 0 || r.Summary.AlreadyRunning != 2 {
-		t.Errorf("the tick sent again started %v: %+v", real, r.Summary)
+	if started, _ := startedBy(h); len(started) != 0 || r.Summary.AlreadyRunning != 2 {
+		t.Errorf("the tick sent again started %v: %+v", started, r.Summary)
 	}
 
 	stopAll(t, h)
 	r = result(t, invoke(t, h, tickAt("2027-02-22T00:00:00Z", tick)))
-	if real, _ := startedBy(h); len(real) != 0 || r.Summary.Due != 0 || len(r.Ignored) != 0 {
-		t.Errorf("the holiday Monday started %v: %+v %+v", real, r.Summary, r.Ignored)
+	if started, _ := startedBy(h); len(started) != 0 || r.Summary.Due != 0 || len(r.Ignored) != 0 {
+		t.Errorf("the holiday Monday started %v: %+v %+v", started, r.Summary, r.Ignored)
 	}
 	r = result(t, invoke(t, h, tickAt("2027-02-23T00:00:00Z", tick)))
-	if real, _ := startedBy(h); !slices.Equal(real, []string{schedWorkdays, schedOffice}) {
-		t.Errorf("Tuesday started %v", real)
+	if started, _ := startedBy(h); !slices.Equal(started, []string{schedWorkdays, schedOffice}) {
+		t.Errorf("Tuesday started %v", started)
 	}
 }
 
@@ -137,8 +137,8 @@ func TestSchedulePreviewOfTheWeek(t *testing.T) {
 	t.Parallel()
 	h := start(t, scheduleEnv(), ecsemu.Options{})
 	r := result(t, invoke(t, h, tickAt("2027-02-19T12:00:00Z", `{"regionId":"cn-hangzhou","schedule":{},"preview":"7d"}`)))
-	if real, dry := startedBy(h); len(real)+len(dry) != 0 || r.Preview == nil {
-		t.Fatalf("preview: started %v %v, answer %+v", real, dry, r)
+	if started, dry := startedBy(h); len(started)+len(dry) != 0 || r.Preview == nil {
+		t.Fatalf("preview: started %v %v, answer %+v", started, dry, r)
 	}
 	want := []string{"2027-02-20T08:00:00+08:00", "2027-02-23T08:00:00+08:00", "2027-02-24T08:00:00+08:00", "2027-02-25T08:00:00+08:00", "2027-02-26T08:00:00+08:00"}
 	by := map[string]hresult.PreviewInstance{}
@@ -153,8 +153,8 @@ func TestSchedulePreviewOfTheWeek(t *testing.T) {
 	if a.StatusCode != http.StatusOK || a.Result.Preview == nil || len(a.Result.Preview.Instances) != 5 {
 		t.Fatalf("HTTP preview: %d %s", a.StatusCode, a.Body)
 	}
-	if real, dry := startedBy(h); len(real)+len(dry) != 0 {
-		t.Errorf("an HTTP preview started %v %v", real, dry)
+	if started, dry := startedBy(h); len(started)+len(dry) != 0 {
+		t.Errorf("an HTTP preview started %v %v", started, dry)
 	}
 }
 
@@ -165,8 +165,8 @@ func TestScheduleTargetsMistakesAndDryRun(t *testing.T) {
 	h := startWith(t, twoAccounts(t), scheduleEnv(), ecsemu.Options{})
 	both := `{"schedule":{"every":"5m"},"targets":[{"regionId":"cn-hangzhou"},{"regionId":"cn-shanghai","roleArn":"` + roleB + `"}]}`
 	r := result(t, invoke(t, h, tickAt("2027-02-20T00:00:00Z", both)))
-	if real, _ := startedBy(h); !slices.Equal(real, []string{schedWorkdays, schedOffice, schedAccountB}) {
-		t.Fatalf("two accounts: started %v", real)
+	if started, _ := startedBy(h); !slices.Equal(started, []string{schedWorkdays, schedOffice, schedAccountB}) {
+		t.Fatalf("two accounts: started %v", started)
 	}
 	if ir := outcomes(r)[schedAccountB]; ir.AccountID != accountB || ir.Outcome != hresult.Started || ir.ScheduledAt != "2027-02-20T08:00:00+08:00" {
 		t.Errorf("account B's: %+v", ir)
@@ -177,10 +177,10 @@ func TestScheduleTargetsMistakesAndDryRun(t *testing.T) {
 
 	stopAll(t, h)
 	r = result(t, invoke(t, h, tickAt("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"dryRun":true}`)))
-	real, dry := startedBy(h)
+	started, dry := startedBy(h)
 	slices.Sort(dry)
-	if len(real) != 0 || !slices.Equal(slices.Compact(dry), []string{schedWorkdays, schedOffice}) || !r.DryRun || r.Summary.DryRunPassed != 2 {
-		t.Errorf("dry run: real %v dry %v, %+v", real, dry, r.Summary)
+	if len(started) != 0 || !slices.Equal(slices.Compact(dry), []string{schedWorkdays, schedOffice}) || !r.DryRun || r.Summary.DryRunPassed != 2 {
+		t.Errorf("dry run: real %v dry %v, %+v", started, dry, r.Summary)
 	}
 
 	out := invoke(t, h, tickAt("2027-02-20T00:00:00Z", `{"regionId":"cn-beijing","schedule":{"tagKey":"start-shedule","every":"5m"}}`))
@@ -219,7 +219,7 @@ func TestScheduleOverHTTPAndInABatch(t *testing.T) {
 	stopAll(t, h)
 	_ = h.ECS.SetInstance(fl.Instances[len(fl.Instances)-3])
 	r := result(t, invoke(t, h, []byte(`[{"regionId":"cn-hangzhou","schedule":{"every":"5m"}},{"regionId":"cn-beijing","schedule":{"every":"5m"}}]`)))
-	if real, _ := startedBy(h); !slices.Equal(real, []string{"i-2zeschednow0001", "i-bpschednow00001"}) || r.Summary.Due != 2 || r.Summary.Scheduled != 3 {
-		t.Errorf("batch: started %v, %+v", real, r.Summary)
+	if started, _ := startedBy(h); !slices.Equal(started, []string{"i-2zeschednow0001", "i-bpschednow00001"}) || r.Summary.Due != 2 || r.Summary.Scheduled != 3 {
+		t.Errorf("batch: started %v, %+v", started, r.Summary)
 	}
 }
