@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler/ecsapi"
 	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
 	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/internal/robotemu"
 )
 
 // The schedule fleet of these tests: what each instance's start-schedule
@@ -291,5 +294,40 @@ func TestScheduleAllowListsOnTheLookup(t *testing.T) {
 	}
 	if ecs.Describes != 1 {
 		t.Errorf("%d DescribeInstances, want the schedule's one", ecs.Describes)
+	}
+}
+
+// DESIGN §9 through the notify glue: with NOTIFY_ON=problems, a tick whose
+// only problem is an instance Rejected for InvalidSchedule tells the group
+// in the tick whose window holds 00:00 UTC, and in no other; a tick with a
+// mistake (a key nobody carries) tells it whenever it comes.
+func TestScheduleInvalidValueIsToldOnceADay(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	fl := ecsapitest.NewFleet(map[string]string{schedInvalid: "Stopped"})
+	fl.Tags[schedInvalid] = map[string]string{"start-schedule": "8am"}
+	env := scheduleEnv()
+	env["NOTIFY_URLS"] = "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")
+	h, _ := testHandler(t, env, fl.ECS())
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "r", Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	for _, tc := range []struct {
+		at, payload string
+		told        bool
+	}{
+		{"2027-02-21T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, true},
+		{"2027-02-21T00:05:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, false},
+		{"2027-02-21T12:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, false},
+		{"2027-02-21T12:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"tagKey":"typo","every":"5m"}}`, true},
+	} {
+		before := len(robots.Messages())
+		tt, _ := time.Parse(time.RFC3339, tc.at)
+		h.now = func() time.Time { return tt.Add(20 * time.Second) }
+		if _, err := h.Handle(ctx, timerTick(tc.at, tc.payload)); err != nil {
+			t.Fatal(err)
+		}
+		if told := len(robots.Messages()) > before; told != tc.told {
+			t.Errorf("%s %s: told %v, want %v", tc.at, tc.payload, told, tc.told)
+		}
 	}
 }
