@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -273,5 +275,37 @@ func TestREADMEScheduleCommands(t *testing.T) {
 		if !strings.Contains(outs[1], want) {
 			t.Errorf("the tick lacks %s:\n%s", want, outs[1])
 		}
+	}
+}
+
+// docs/local.md's CI example: every timer payload of s.yaml (the
+// schedule-tick's included, DESIGN §3.2) sent through the runner exits 0 —
+// no mistake, no error.
+func TestCIExampleSendsEveryTimerPayload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function")
+	}
+	t.Cleanup(harness.RemoveBuilds)
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./scripts/timerpayloads", "-out", dir, "s.yaml")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("timerpayloads: %v\n%s", err, out)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) < 4 || !slices.Contains(files, filepath.Join(dir, "schedule-tick.json")) {
+		t.Fatalf("payload files %v (%v), want every timer's, schedule-tick's among them", files, err)
+	}
+	o, err := parseFlags(files, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	out := captureStdout(t, func() { runErr = run(o) })
+	if got := exitStatus(runErr); got != 0 {
+		t.Fatalf("exit status %d (%v):\n%s", got, runErr, out)
+	}
+	if !strings.Contains(out, `"Scheduled": 5`) {
+		t.Errorf("the schedule tick read no scheduled instance:\n%s", out)
 	}
 }
