@@ -182,7 +182,7 @@ func (h *Handler) planner() *plan.Planner {
 	c := h.cfg
 	return &plan.Planner{Now: h.now, Rules: plan.Rules{MaxInstances: c.MaxInstances, MaxEventAge: c.MaxEventAge, DefaultRegionID: c.DefaultRegionID,
 		AllowedRegions: c.AllowedRegions, AllowedIDs: c.AllowedIDs, AllowedRoles: c.AllowedRoles, AllowedTag: c.AllowedTag.pair(), RestartTag: c.RestartTag.pair(),
-		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone}}
+		DryRunOnly: c.DryRunOnly, SkipDates: c.SkipDates, TimeZone: c.TimeZone, Schedule: c.ScheduleConfig(), MaxScheduled: c.MaxScheduled}}
 }
 
 // workEnd is when the ECS work (and the planning before it) must end:
@@ -247,7 +247,9 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 	p.CloseRefusals()
 	p.CloseIgnored()
 
-	res := &result.Result{RequestID: inv.requestID, DryRun: p.Requests > 0 && p.DryRuns == p.Requests, Ignored: p.Ignored, Unresolved: p.Unresolved}
+	res := &result.Result{RequestID: inv.requestID, DryRun: p.Requests > 0 && p.DryRuns == p.Requests, Ignored: p.Ignored, Unresolved: p.Unresolved,
+		Preview: p.Preview, MidnightTick: p.MidnightTick}
+	res.Summary.Scheduled, res.Summary.Due = p.Scheduled, p.Due
 	if res.Ignored == nil {
 		res.Ignored = []result.IgnoredEvent{}
 	}
@@ -258,6 +260,9 @@ func (h *Handler) execute(ctx context.Context, inv *invocation, p *plan.Plan, wa
 		}
 		e.Result.InstanceID, e.Result.RegionID, e.Result.AccountID = e.ID, e.Scope.Region, e.Scope.Account()
 		e.Result.Retryable = e.Result.Outcome == result.Unfinished
+		if e.ScheduledAt != "" {
+			e.Result.ScheduledAt = e.ScheduledAt
+		}
 		res.InstanceResponses.InstanceResponse = append(res.InstanceResponses.InstanceResponse, *e.Result)
 	}
 	res.Summarize()
@@ -291,7 +296,11 @@ func (h *Handler) lookUp(ctx context.Context, inv *invocation, needs plan.Needs)
 	}
 	tags := make([]starter.TagQuery, len(needs.Selections))
 	for i, s := range needs.Selections {
-		tags[i] = starter.TagQuery{Scope: s.Scope, Tags: s.Tags, Limit: h.cfg.MaxInstances}
+		limit := s.Limit
+		if limit == 0 {
+			limit = h.cfg.MaxInstances
+		}
+		tags[i] = starter.TagQuery{Scope: s.Scope, Tags: s.Tags, Limit: limit}
 	}
 	ids := make([]starter.IDQuery, len(needs.Describes))
 	for i, d := range needs.Describes {

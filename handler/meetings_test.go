@@ -51,7 +51,13 @@ type meetingRow struct {
 	// outerOnlyInvalid: the field may not stand beside targets or a
 	// sequence (tags, roleArn): there the request is refused, naming it.
 	outerOnlyInvalid bool
-	check            func(t *testing.T, c meetingCell)
+	// sched: a schedule row (DESIGN §3.2). Its fragment holds {KEY}, the
+	// cell's own tag key, and selects the instances carrying it (A: due
+	// now, or schedA; B: an invalid value; C: due in an hour) instead of
+	// naming them; in a sequence, or beside instanceIds, it is refused.
+	sched  bool
+	schedA string
+	check  func(t *testing.T, c meetingCell)
 }
 
 // meetingCell is what one cell saw: the result, and the calls for A and B.
@@ -91,6 +97,30 @@ func TestMeetingsTable(t *testing.T) {
 	}
 	loc, _ := plan.LoadZone(zone)
 	zoneToday := now.In(loc).Format(plan.DateLayout)
+	// The schedule rows' values: due in this minute's tick, and the first
+	// Saturday after today (UTC), a make-up working day for workDates.
+	dueNow := now.UTC().Format("15:04") + " daily UTC"
+	saturday := now.UTC().AddDate(0, 0, 1)
+	for saturday.Weekday() != time.Saturday {
+		saturday = saturday.AddDate(0, 0, 1)
+	}
+	previewOf := func(t *testing.T, c meetingCell, id string) result.PreviewInstance {
+		t.Helper()
+		if len(c.calls) > 0 {
+			t.Errorf("a preview sent StartInstances: %+v", c.calls)
+		}
+		if c.res.Preview == nil {
+			t.Errorf("no Preview: %+v", c.res)
+			return result.PreviewInstance{}
+		}
+		for _, pi := range c.res.Preview.Instances {
+			if pi.InstanceID == id {
+				return pi
+			}
+		}
+		t.Errorf("%s not in the preview: %+v", id, c.res.Preview)
+		return result.PreviewInstance{}
+	}
 	utcDays := fmt.Sprintf(`[%q,%q,%q]`, now.UTC().AddDate(0, 0, -1).Format(plan.DateLayout), now.UTC().Format(plan.DateLayout), now.UTC().AddDate(0, 0, 1).Format(plan.DateLayout))
 
 	notSent := func(t *testing.T, c meetingCell, why string) {
@@ -178,6 +208,45 @@ func TestMeetingsTable(t *testing.T) {
 					t.Errorf("A: %+v", ir)
 				}
 			}},
+		{field: "schedule", frag: `"schedule":{"tagKey":"{KEY}","every":"5m"}`, ecs: `"Schedule":{"TagKey":"{KEY}","Every":"5m"}`, sched: true, schedA: dueNow,
+			check: func(t *testing.T, c meetingCell) {
+				if ir := c.outcome(c.a); ir.Outcome != c.started() || ir.ScheduledAt == "" || len(c.calls) == 0 {
+					t.Errorf("A, due now: %+v", ir)
+				}
+				if ir := c.outcome(c.b); ir.Outcome != result.Rejected || ir.Code != result.CodeInvalidSchedule {
+					t.Errorf("B, 8am: %+v", ir)
+				}
+				for _, call := range c.calls {
+					for _, id := range call.InstanceIDs {
+						if id != c.a && !strings.HasSuffix(id, "d") { // d: the batch's other message
+							t.Errorf("sent more than A (B is invalid, C due in an hour): %+v", call)
+						}
+					}
+				}
+				if s := c.res.Summary; s.Scheduled != 3 || s.Due != 1 {
+					t.Errorf("summary %+v, want 3 scheduled, 1 due", s)
+				}
+			}},
+		{field: "preview", frag: `"schedule":{"tagKey":"{KEY}"},"preview":"1d"`, ecs: `"Schedule":{"TagKey":"{KEY}"},"Preview":"1d"`, sched: true, schedA: dueNow,
+			check: func(t *testing.T, c meetingCell) {
+				if pi := previewOf(t, c, c.a); len(pi.Starts) != 1 {
+					t.Errorf("A's next day: %+v", pi)
+				}
+				if pi := previewOf(t, c, c.b); pi.Code != result.CodeInvalidSchedule {
+					t.Errorf("B: %+v", pi)
+				}
+				if c.outcome(c.a).Outcome != "" || c.outcome(c.b).Outcome != "" {
+					t.Errorf("a preview lists outcomes: %+v", c.res.InstanceResponses)
+				}
+			}},
+		{field: "workDates", frag: `"schedule":{"tagKey":"{KEY}"},"preview":"8d","workDates":["` + saturday.Format(plan.DateLayout) + `"]`, sched: true,
+			schedA: now.UTC().Format("15:04") + " workdays UTC",
+			check: func(t *testing.T, c meetingCell) {
+				pi := previewOf(t, c, c.a)
+				if !strings.Contains(strings.Join(pi.Starts, " "), saturday.Format(plan.DateLayout)+"T") {
+					t.Errorf("A's workdays do not hold the make-up Saturday %s: %+v", saturday.Format(plan.DateLayout), pi)
+				}
+			}},
 	}
 	for ri, row := range rows {
 		t.Run(row.field, func(t *testing.T) {
@@ -212,7 +281,13 @@ func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
 		for _, x := range "abcd" {
 			id := fmt.Sprintf("i-meet%02d%02d%c", ri, ci, x)
 			fl.Status[id] = "Stopped"
-			if x == 'a' {
+			switch {
+			case row.sched && x != 'd':
+				// Each cell's slot has its own key: a cell finds its
+				// own A, B, C and nothing else.
+				value := map[rune]string{'a': row.schedA, 'b': "8am", 'c': time.Now().UTC().Add(time.Hour).Format("15:04") + " daily UTC"}[x]
+				fl.Tags[id] = map[string]string{meetKey(ri, ci): value}
+			case x == 'a':
 				fl.Tags[id] = map[string]string{"env": "dev"}
 			}
 		}
@@ -224,10 +299,17 @@ func newMeeting(t *testing.T, ri int, row meetingRow) *meeting {
 	return &meeting{row: row, ri: ri, h: h, fl: fl, e: e}
 }
 
+// meetKey is the schedule tag key of row ri's slot s.
+func meetKey(ri, s int) string { return fmt.Sprintf("meet-%02d-%02d", ri, s) }
+
 // body places the row's fragment: place is a column; a, b are the
-// instances it governs, c a later group's, d another message's.
+// instances it governs, c a later group's, d another message's. A
+// schedule row's fragment selects them instead of naming them.
 func (m *meeting) body(place, frag, a, b, c, d string) string {
 	ids := fmt.Sprintf(`"instanceIds":[%q,%q]`, a, b)
+	if m.row.sched {
+		return m.schedBody(place, frag, c, d)
+	}
 	later := fmt.Sprintf(`{"regionId":"cn-hangzhou","instanceIds":[%q]}`, c)
 	switch place {
 	case "beside targets":
@@ -250,10 +332,69 @@ func (m *meeting) body(place, frag, a, b, c, d string) string {
 	return fmt.Sprintf(`{%s,%s}`, frag, ids)
 }
 
+// schedBody is body for a schedule row: frag alone selects; c and d are
+// the named instances of a sequence's groups and of the batch's other
+// message.
+func (m *meeting) schedBody(place, frag, c, d string) string {
+	in := func(id string) string { return fmt.Sprintf(`{"regionId":"cn-hangzhou","instanceIds":[%q]}`, id) }
+	switch place {
+	case "beside targets":
+		return fmt.Sprintf(`{%s,"targets":[{"regionId":"cn-hangzhou"}]}`, frag)
+	case "inside a target":
+		return fmt.Sprintf(`{"targets":[{%s}]}`, frag)
+	case "beside sequence":
+		return fmt.Sprintf(`{%s,"sequence":[%s,%s]}`, frag, in(c), in(d))
+	case "inside a group":
+		return fmt.Sprintf(`{"sequence":[{%s},%s]}`, frag, in(c))
+	case "group's target":
+		return fmt.Sprintf(`{"sequence":[{"targets":[{%s}]},%s]}`, frag, in(c))
+	case "beside a group's targets":
+		return fmt.Sprintf(`{"sequence":[{%s,"targets":[{"regionId":"cn-hangzhou"}]},%s]}`, frag, in(c))
+	case "batch":
+		return fmt.Sprintf(`[{%s},{"instanceIds":[%q]}]`, frag, d)
+	case "dry run":
+		return fmt.Sprintf(`{"dryRun":true,%s}`, frag)
+	}
+	return fmt.Sprintf(`{%s}`, frag)
+}
+
+// schedRefused asserts that a schedule row's request was refused naming
+// want, nothing of the cell sent (DESIGN §3.2: no schedule in a sequence
+// nor beside instanceIds).
+func (m *meeting) schedRefused(t *testing.T, res result.Result, want string, ids ...string) {
+	t.Helper()
+	for _, call := range m.e.Calls() {
+		for _, id := range call.InstanceIDs {
+			for _, mine := range ids {
+				if id == mine {
+					t.Errorf("%s was sent: %+v", id, call)
+				}
+			}
+		}
+	}
+	said := fmt.Sprint(res.Ignored, res.InstanceResponses)
+	if !strings.Contains(said, want) || !strings.Contains(said, result.CodeInvalidParameter) {
+		t.Errorf("want refused naming %s: %+v", want, res)
+	}
+}
+
 func (m *meeting) cell(t *testing.T, ci int, place string) {
 	row := m.row
 	id := func(k, x int) string { return fmt.Sprintf("i-meet%02d%02d%c", m.ri, ci*4+k, "abcd"[x]) }
 	a, b, c, d := id(0, 0), id(0, 1), id(0, 2), id(0, 3)
+	key := func(k int) string { return meetKey(m.ri, ci*4+k) }
+	if row.sched {
+		row.frag = strings.ReplaceAll(row.frag, "{KEY}", key(0))
+		row.ecs = strings.ReplaceAll(row.ecs, "{KEY}", key(0))
+		switch {
+		case strings.Contains(place, "sequence") || strings.Contains(place, "group"):
+			m.schedRefused(t, m.run(t, place, m.schedBody(place, row.frag, c, d)), "schedule", a, b, c, d)
+			return
+		case place == "plain":
+			// Beside instanceIds: refused, naming them.
+			m.schedRefused(t, m.run(t, place, fmt.Sprintf(`{%s,"instanceIds":[%q,%q]}`, row.frag, a, b)), "cannot stand beside schedule", a, b)
+		}
+	}
 	outerOnly := strings.HasPrefix(place, "beside")
 	if row.field == "dryRun" && place == "dry run" {
 		t.Skip("the plain column is this cell")
@@ -266,6 +407,10 @@ func (m *meeting) cell(t *testing.T, ci int, place string) {
 		if row.field == "batchOptimization" {
 			batch = ""
 		}
+		if row.sched {
+			m.check(t, place, fmt.Sprintf(`{%s}`, row.ecs), a, b, d, false)
+			return
+		}
 		m.check(t, place, fmt.Sprintf(`{%s,"InstanceId":[%q,%q]%s}`, row.ecs, a, b, batch), a, b, d, false)
 		return
 	}
@@ -277,7 +422,8 @@ func (m *meeting) cell(t *testing.T, ci int, place string) {
 			}
 			wg.Go(func() {
 				a, b, c := id(k, 0), id(k, 1), id(k, 2)
-				m.check(t, p, m.body(p, row.frag, a, b, c, d), a, b, d, false)
+				frag := strings.ReplaceAll(m.row.frag, "{KEY}", key(k))
+				m.check(t, p, m.body(p, frag, a, b, c, d), a, b, d, false)
 			})
 		}
 		wg.Wait()

@@ -84,9 +84,9 @@ func (h *Handler) notify(ctx context.Context, inv *invocation, res *result.Resul
 	if res == nil {
 		res = &result.Result{RequestID: inv.requestID}
 	}
-	// midnightTick: schedules are not carried out yet, so no instance is
-	// Rejected for InvalidSchedule alone (DESIGN §3.2, §9).
-	if !notify.ShouldNotify(h.cfg.NotifyOn, res, res.Summary.Mistakes, n.configErr != nil, false) {
+	// An instance Rejected only for InvalidSchedule is told in the tick
+	// whose window holds 00:00 UTC, once a day (DESIGN §3.2, §9).
+	if !notify.ShouldNotify(h.cfg.NotifyOn, res, res.Summary.Mistakes, n.configErr != nil, res.MidnightTick) {
 		return
 	}
 	c := notify.Context{

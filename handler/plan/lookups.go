@@ -23,6 +23,10 @@ type SelectNeed struct {
 	Scope    ecsapi.Scope
 	Tags     []ecsapi.Tag
 	ReadOnly bool
+	// Limit is the most instances the lookup reads: MAX_SCHEDULED for a
+	// schedule's tag key (DESIGN §3.2), 0 for a tag selection's
+	// MAX_INSTANCES.
+	Limit int
 }
 
 // DescribeNeed is the DescribeInstances lookups of named instances of one
@@ -68,7 +72,11 @@ func (pl *Planner) Needs(p *Plan, haveCreds bool) Needs {
 	}
 	for i, a := range p.Pending {
 		if a.Selects {
-			n.Selections = append(n.Selections, SelectNeed{Pending: i, Scope: a.Scope, Tags: a.Tags})
+			sn := SelectNeed{Pending: i, Scope: a.Scope, Tags: a.Tags}
+			if a.sched != nil {
+				sn.Limit = pl.Rules.maxScheduled()
+			}
+			n.Selections = append(n.Selections, sn)
 		}
 	}
 	d := describes{pl: pl, byScope: map[ecsapi.Scope]int{}, seen: map[string]bool{}}

@@ -78,6 +78,9 @@ type Entry struct {
 	// instance Running; waited says whether one did.
 	RunningAfter time.Duration
 	Waited       bool
+	// ScheduledAt is, for an instance a schedule tick found due, the
+	// start time that made it due (RFC 3339; DESIGN §3.2), "" otherwise.
+	ScheduledAt string
 }
 
 // AddSource records one more request that names the instance.
@@ -155,6 +158,13 @@ type Plan struct {
 	// refusals are the refused requests (or parts) whose instances are
 	// reported one by one, for CloseRefusals.
 	refusals []*refusal
+	// Scheduled and Due count the instances schedule ticks found carrying
+	// their tag key and due (Summary.Scheduled, Summary.Due); Preview is
+	// what schedule previews list, nil without one; MidnightTick says a
+	// tick's window holds 00:00 UTC (DESIGN §3.2, §9).
+	Scheduled, Due int
+	Preview        *result.Preview
+	MidnightTick   bool
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be
@@ -173,6 +183,12 @@ type accepted struct {
 	Infos    map[string]ecsapi.InstanceInfo
 	settled  map[string][2]*result.InstanceResult
 	LookupID string // the selection's last RequestId
+	// sched is the tick of a schedule request, which selects by its tag
+	// key (schedtick.go); preview its period when it previews;
+	// scheduledAt the due instances' ScheduledAt, by ID.
+	sched       *ScheduleTick
+	preview     time.Duration
+	scheduledAt map[string]string
 }
 
 type overflowIgnored struct {
@@ -319,7 +335,7 @@ func (pl *Planner) PlanMessage(p *Plan, inv *Invocation, m events.Message) {
 			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, ids)
 			return
 		}
-		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req)
+		pl.accept(p, m, src, ecsapi.ScopeOf(region, req.RoleArn), req, TickTime(m, inv))
 	}
 }
 
@@ -408,7 +424,7 @@ func (pl *Planner) acceptTargets(p *Plan, inv *Invocation, m events.Message, src
 			p.Ignore(result.IgnoredEvent{Source: src, Reason: reason, Trigger: string(m.Trigger)}, UniqueStrings(t.InstanceIDs))
 			continue
 		}
-		pl.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t)
+		pl.accept(p, m, src, ecsapi.ScopeOf(t.RegionID, t.RoleArn), t, TickTime(m, inv))
 	}
 }
 
@@ -468,6 +484,11 @@ func (pl *Planner) NotToday(m events.Message, req events.StartRequest, now time.
 			}
 			return fmt.Sprintf("expired: notAfter %s has passed", req.NotAfter)
 		}
+	}
+	if req.Schedule != nil {
+		// A schedule judges the skip dates per instance, each in its
+		// schedule's own zone (DESIGN §3.2), never the request whole.
+		return ""
 	}
 	reason := pl.skipDate(m, req, now)
 	if reason != "" && what != "" {
@@ -542,8 +563,13 @@ func (p *Plan) refuseParts(m events.Message, src, region, at string, req events.
 
 // accept plans a valid request (or target) that passed expiry and the skip
 // dates, in scope (its region, and account: ecsapi.ScopeOf): counted and merged
-// now, or after the tag lookups before it.
-func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Scope, req events.StartRequest) {
+// now, or after the tag lookups before it. tick is the moment T of a
+// schedule request (TickTime).
+func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Scope, req events.StartRequest, tick time.Time) {
+	if req.Schedule != nil {
+		pl.acceptSchedule(p, m, src, scope, req, tick)
+		return
+	}
 	ids := UniqueStrings(req.InstanceIDs)
 	mode := modeReal
 	if req.DryRun {
@@ -641,7 +667,10 @@ func (pl *Planner) refuseTooMany(p *Plan, a *accepted, fresh int) {
 		}
 	}
 	what := fmt.Sprintf("names %d instances in %s", len(ids), region)
-	if a.Selects {
+	switch {
+	case a.sched != nil:
+		what = fmt.Sprintf("finds %d instances due by the schedule tag key %s in %s", len(ids), Quote(a.sched.TagKey), ecsapi.ScopeLabel(region))
+	case a.Selects:
 		what = fmt.Sprintf("selects %d instances in %s by the tags %s", len(ids), region, ecsapi.TagList(a.Tags))
 		if len(ids) > pl.Rules.MaxInstances {
 			what = fmt.Sprintf("selects more than %d instances in %s by the tags %s", pl.Rules.MaxInstances, region, ecsapi.TagList(a.Tags))
@@ -681,6 +710,9 @@ func (p *Plan) merge(a *accepted) {
 		e.Wait = max(e.Wait, a.Wait)
 		if info, ok := a.Infos[id]; ok {
 			e.Info, e.InfoRequestID, e.infoSettled = &info, a.LookupID, a.settled[id]
+		}
+		if at := a.scheduledAt[id]; at != "" && e.ScheduledAt == "" {
+			e.ScheduledAt = at
 		}
 		members = append(members, e)
 	}
@@ -1160,6 +1192,10 @@ func (pl *Planner) applySelections(p *Plan, facts []Selection) {
 			continue
 		}
 		f := facts[i]
+		if a.sched != nil {
+			pl.applySchedule(p, a, f)
+			continue
+		}
 		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
 		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
 		switch {

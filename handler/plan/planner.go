@@ -29,6 +29,20 @@ type Rules struct {
 	DryRunOnly             bool
 	SkipDates              []string
 	TimeZone               *time.Location
+	// Schedule is what a schedule tick reads of the configuration
+	// (SCHEDULE_TAG_KEY, SCHEDULES, SKIP_DATES, WORK_DATES, TIME_ZONE), and
+	// MaxScheduled (MAX_SCHEDULED; 0: DefaultMaxScheduled) bounds its
+	// lookup (DESIGN §3.2).
+	Schedule     ScheduleConfig
+	MaxScheduled int
+}
+
+// maxScheduled is MAX_SCHEDULED as configured, else its default.
+func (r Rules) maxScheduled() int {
+	if r.MaxScheduled > 0 {
+		return r.MaxScheduled
+	}
+	return DefaultMaxScheduled
 }
 
 // Invocation is what planning knows of the invocation: the function's own

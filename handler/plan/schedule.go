@@ -17,8 +17,9 @@ import (
 // This file holds the schedule request of DESIGN §3.2 as far as it is a pure
 // function of its inputs: its validation, and what a tick makes of the
 // instances found carrying the tag key (due, not due, off, invalid) or what
-// a preview lists. Looking the instances up and starting the due ones is the
-// orchestration's.
+// a preview lists. The plan's side of the tick — a pending selection by the
+// tag key alone, its instances judged on what the lookup found — is in
+// schedtick.go.
 
 // DefaultScheduleTagKey is the tag key of a schedule request when neither
 // the request nor SCHEDULE_TAG_KEY names one (DESIGN §3.2).
@@ -39,26 +40,6 @@ const (
 	MinPreview = time.Hour
 	MaxPreview = 31 * 24 * time.Hour
 )
-
-// NotCarriedOut is the defect every schedule request has in this build: the
-// orchestration does not look the instances up yet, and a request that
-// reached the handler must not silently do nothing. The wiring that carries
-// schedules out removes its call in ValidateRequest.
-const NotCarriedOut = "schedule requests are not carried out by this build"
-
-// notCarriedOut names the first schedule of req (its own, a target's) as
-// not carried out; nil when req has none.
-func notCarriedOut(req events.StartRequest) []events.FieldError {
-	if req.Schedule != nil {
-		return []events.FieldError{{Field: req.FieldName("schedule"), Message: NotCarriedOut}}
-	}
-	for i, t := range req.Targets {
-		if t.Schedule != nil {
-			return []events.FieldError{{Field: fmt.Sprintf("targets[%d].%s", i, t.FieldName("schedule")), Message: NotCarriedOut}}
-		}
-	}
-	return nil
-}
 
 // ParseEvery reads a schedule's every: a duration of whole minutes, 1m to
 // 24h (DESIGN §3.2).

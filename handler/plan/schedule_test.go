@@ -81,24 +81,6 @@ func TestValidateSchedule(t *testing.T) {
 	}
 }
 
-// Until the orchestration carries schedules out, a schedule request that
-// reaches the plan is refused, never silently left undone, whether its
-// schedule is its own or a target's.
-func TestScheduleNotCarriedOutYet(t *testing.T) {
-	for _, payload := range []string{
-		`{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`,
-		`{"targets":[{"regionId":"cn-hangzhou","Schedule":{"Every":"5m"}}]}`,
-	} {
-		req := decodeRequest(t, payload)
-		if errs := ValidateRequest(req, false); !slices.ContainsFunc(errs, func(e events.FieldError) bool { return e.Message == NotCarriedOut }) {
-			t.Errorf("%s: errors %+v, want %q", payload, errs, NotCarriedOut)
-		}
-	}
-	if errs := ValidateRequest(decodeRequest(t, `{"instanceIds":["i-bp67acfmxazb4p0001"]}`), false); len(errs) > 0 {
-		t.Errorf("a plain request refused: %+v", errs)
-	}
-}
-
 func TestParsePreviewAndEvery(t *testing.T) {
 	for s, want := range map[string]time.Duration{"1h": time.Hour, "7d": 7 * 24 * time.Hour, "31d": 31 * 24 * time.Hour, "36h": 36 * time.Hour} {
 		if d, ok := ParsePreview(s); !ok || d != want {

@@ -124,12 +124,12 @@ func Validate(req events.StartRequest) []events.FieldError {
 	return validateRequest(req, false)
 }
 
-// ValidateRequest is Validate and what this build cannot carry out (a
-// schedule: NotCarriedOut); decodeErrs says the decoder already found
-// defects in the request, so that a list whose every element was refused
-// there (["A",5] keeps "A"; [5] keeps nothing) is not also called missing.
+// ValidateRequest is Validate for a request the decoder read; decodeErrs
+// says the decoder already found defects in the request, so that a list
+// whose every element was refused there (["A",5] keeps "A"; [5] keeps
+// nothing) is not also called missing.
 func ValidateRequest(req events.StartRequest, decodeErrs bool) []events.FieldError {
-	return append(validateRequest(req, decodeErrs), notCarriedOut(req)...)
+	return validateRequest(req, decodeErrs)
 }
 
 // validateRequest is ValidateRequest without the build's limits: the

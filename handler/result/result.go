@@ -123,6 +123,10 @@ type Result struct {
 	// (DESIGN §3.1): no instance stands for them, yet the invocation is
 	// unfinished and safe to retry.
 	Unresolved []string `json:"-" xml:"-"`
+	// MidnightTick says a schedule tick's window (T − every, T] held 00:00
+	// UTC: an instance Rejected only for InvalidSchedule is then a problem
+	// to notify (DESIGN §9), once a day.
+	MidnightTick bool `json:"-" xml:"-"`
 }
 
 // Unfinished says whether the invocation left work undone that a retry can

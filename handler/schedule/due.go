@@ -65,7 +65,13 @@ func (s Schedule) between(after, until time.Time, cal *Calendar, most int) []tim
 			break
 		}
 	}
-	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	// An insertion sort: a few dozen times, mostly in order already; and
+	// no generic sort instantiated for time.Time in the shipped binary.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Before(out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
 	if len(out) > most {
 		out = out[:most]
 	}

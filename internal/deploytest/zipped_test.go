@@ -15,7 +15,6 @@ import (
 
 	"github.com/start-ecs/start-ecs/events"
 	"github.com/start-ecs/start-ecs/handler"
-	"github.com/start-ecs/start-ecs/handler/plan"
 	"github.com/start-ecs/start-ecs/handler/result"
 	"github.com/start-ecs/start-ecs/internal/ecsemu"
 	"github.com/start-ecs/start-ecs/internal/fcemu"
@@ -59,15 +58,9 @@ func TestZippedBinaryServesEveryTrigger(t *testing.T) {
 		switch tr.typ {
 		case "timer":
 			payload := str(tr.config, "payload")
-			if notCarriedOut(payload) {
-				// A schedule request this build refuses
-				// (plan.NotCarriedOut): payload_test holds it to the
-				// decoder and the validator until the build carries
-				// it out, and then it is sent here like the others.
-				continue
-			}
-			ev, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
-			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), selectedTags(payload)})
+			now := time.Now().UTC()
+			ev, _ := json.Marshal(map[string]string{"triggerTime": now.Format(time.RFC3339), "triggerName": tr.name, "payload": payload})
+			sends = append(sends, send{tr.name, ev, idRE.FindAllString(payload, -1), append(selectedTags(payload), scheduleTags(payload, now)...)})
 		case "http":
 			body := `{"instanceIds":["i-bp67acfmxazb4p0001"]}`
 			now := time.Now()
@@ -266,6 +259,22 @@ func selectedTags(payload string) []map[string]string {
 	return out
 }
 
+// scheduleTags are, for a schedule request fired at now, its tag key
+// (SCHEDULE_TAG_KEY's start-schedule unless it names one) with a value due
+// in the tick (DESIGN §3.2): now's minute, daily, in UTC; nil for any other
+// payload.
+func scheduleTags(payload string, now time.Time) []map[string]string {
+	msgs := events.Decode([]byte(payload))
+	if len(msgs) != 1 || msgs[0].Request.Schedule == nil {
+		return nil
+	}
+	key := msgs[0].Request.Schedule.TagKey
+	if key == "" {
+		key = "start-schedule"
+	}
+	return []map[string]string{{key: now.Format("15:04") + " UTC"}}
+}
+
 func uniq(list []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -305,18 +314,4 @@ func unzipHandler(t *testing.T, zipBytes []byte) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// notCarriedOut says whether the function's plan refuses payload only
-// because this build does not carry its kind of request out yet
-// (plan.NotCarriedOut: schedules).
-func notCarriedOut(payload string) bool {
-	for _, m := range events.Decode([]byte(payload)) {
-		for _, e := range plan.ValidateRequest(m.Request, false) {
-			if e.Message == plan.NotCarriedOut {
-				return true
-			}
-		}
-	}
-	return false
 }

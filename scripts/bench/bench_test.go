@@ -20,7 +20,7 @@ func TestBenchWritesTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), filepath.Base(defaultReport))
-	o := options{Root: root, Out: out, Sizes: []int{5, 150}, Rate: 1000, Latency: time.Millisecond, TagSize: 150, StrictSizes: []int{20, 200}, Cold: 1, Warm: 2, NoZip: true, Log: t.Logf}
+	o := options{Root: root, Out: out, Sizes: []int{5, 150}, Rate: 1000, Latency: time.Millisecond, TagSize: 150, SchedSize: 300, StrictSizes: []int{20, 200}, Cold: 1, Warm: 2, NoZip: true, Log: t.Logf}
 	if err := run(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestBenchWritesTheReport(t *testing.T) {
 	report := string(md)
 	for _, want := range []string{"- date: ", "- machine: ", "| figure | measured | target | ratio |",
 		"cold start: exec → first GET …/next", "cold first response", "warm invocation overhead", "the floor function's:", "CPU time per warm invocation", "opens no new TCP connection",
-		"| empty |", "| floor |", "| start-ecs |", "| 5 | 1 |", "| 150 | 2 |", "a tag selection of 150 instances", "strict rate (a bucket of 1): 20 instances", "strict rate: 200 instances", "](benchmarks.svg)"} {
+		"| empty |", "| floor |", "| start-ecs |", "| 5 | 1 |", "| 150 | 2 |", "a tag selection of 150 instances", "a schedule tick over 300 scheduled instances, 3 due", "3 pages + 1 calls (0 throttled), 0 due not started, 0 not due started", "strict rate (a bucket of 1): 20 instances", "strict rate: 200 instances", "](benchmarks.svg)"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
 		}

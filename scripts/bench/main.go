@@ -68,6 +68,7 @@ func main() {
 	var strict string
 	flag.StringVar(&strict, "strict-sizes", "10000,100000", "instance counts of the runs against a strict rate (a bucket of 1), two of them or none (\"\")")
 	flag.IntVar(&o.TagSize, "tag-size", 10000, "instances of the tag-selection run (0: none)")
+	flag.IntVar(&o.SchedSize, "schedule-size", 10000, "instances carrying a schedule in the schedule-tick run, 1 in 100 due (0: none)")
 	flag.IntVar(&o.Cold, "cold", 41, "cold-start rounds (each starts the three functions once)")
 	flag.IntVar(&o.Warm, "warm", 600, "warm 1-instance invocations")
 	flag.BoolVar(&o.NoZip, "no-zip", false, "skip scripts/build.sh (the shipped binary's and zip's sizes)")
@@ -116,6 +117,8 @@ type options struct {
 	Out     string
 	Sizes   []int
 	TagSize int
+	// SchedSize is the instances of the schedule-tick run (DESIGN §3.2).
+	SchedSize int
 	// StrictSizes are the runs against a strict rate (a bucket of 1).
 	StrictSizes []int
 	Rate        float64
@@ -194,6 +197,14 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%d instances by tag: %w", n, err)
 		}
 		s := rep.Tags
+		o.Log("  %d pages, %d accepted calls, %d throttled, wall %s, peak RSS %.1f MiB", s.Pages, s.Accepted, s.Throttled, s.Wall.Round(time.Millisecond), mib(s.PeakRSS))
+	}
+	if n := o.SchedSize; n > 0 {
+		o.Log("one schedule tick over %d scheduled instances, %d due, %s latency, %g calls/s…", n, n/100, o.Latency, o.Rate)
+		if rep.Sched, err = scheduleRun(ctx, bins.StartECS, n, o.Rate, o.Burst, o.Latency); err != nil {
+			return fmt.Errorf("a schedule tick over %d instances: %w", n, err)
+		}
+		s := rep.Sched
 		o.Log("  %d pages, %d accepted calls, %d throttled, wall %s, peak RSS %.1f MiB", s.Pages, s.Accepted, s.Throttled, s.Wall.Round(time.Millisecond), mib(s.PeakRSS))
 	}
 	rep.Took = time.Since(began)

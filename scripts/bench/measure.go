@@ -485,6 +485,96 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 	return s, nil
 }
 
+// The schedule tick of scheduleRun: its moment, and the values due then
+// and not.
+const (
+	schedTick   = "2027-02-22T08:00:00Z"
+	schedDue    = "08:00 UTC"
+	schedNotDue = "20:00 workdays UTC"
+)
+
+// scheduleRun invokes the function once as the schedule-tick timer fired
+// at schedTick, over n stopped instances carrying start-schedule, one in
+// 100 due (DESIGN §3.2): the lookup reads every page (Tag.1.Key alone),
+// and only the due are started. Lost counts the due instances not
+// Started, StartedTwice the not-due ones that were started.
+func scheduleRun(ctx context.Context, bin string, n int, rate float64, burst int, latency time.Duration) (*scale, error) {
+	f := fleet(n)
+	due := map[string]bool{}
+	for i := range f.Instances {
+		v := schedNotDue
+		if i%100 == 0 {
+			v = schedDue
+			due[f.Instances[i].InstanceID] = true
+		}
+		f.Instances[i].Tags = map[string]string{"start-schedule": v}
+	}
+	ecs := newECS(f)
+	defer ecs.Close()
+	// The pages come one after the other (each NextToken is the last
+	// page's): latency each, and no faster than the rate once the bucket
+	// is spent; then one call starts the due.
+	pages := (n + 99) / 100
+	calls := pages + (len(due)+99)/100
+	ideal := max(time.Duration(pages)*latency, time.Duration(float64(max(calls-burst, 0))/rate*float64(time.Second)))
+	timeout := 3*ideal + 30*time.Second
+	fc, err := newFC(timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL(), "MAX_EVENT_AGE=0"))
+	if err != nil {
+		return nil, err
+	}
+	fn.Forget()
+	payload, _ := json.Marshal(map[string]string{"triggerTime": schedTick, "triggerName": "schedule-tick",
+		"payload": `{"regionId":"` + region + `","schedule":{"every":"5m"}}`})
+	ecs.SetFaults(ecsemu.Faults{Latency: latency, Rate: rate, Burst: burst})
+	began := time.Now()
+	r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload, Timeout: timeout})
+	wall := time.Since(began)
+	if err != nil {
+		return nil, err
+	}
+	s := &scale{N: n, Tags: true, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[result.Outcome]int{}}
+	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
+		return nil, err
+	}
+	var res result.Result
+	if r.IsError {
+		s.Error = fmt.Sprintf("%s: %.200s", r.ErrorType, r.ErrorMessage)
+	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
+		return nil, fmt.Errorf("the answer: %w", err)
+	}
+	outcome := map[string]result.Outcome{}
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		outcome[ir.InstanceID] = ir.Outcome
+		s.AnswerOutcome[ir.Outcome]++
+	}
+	for _, c := range ecs.Calls() {
+		switch {
+		case c.Action == "DescribeInstances" && c.HTTPStatus == 200:
+			s.Pages++
+		case c.Action == "StartInstances" && c.HTTPStatus != 200:
+			s.Throttled++
+		case c.Action == "StartInstances":
+			s.Accepted++
+			for _, id := range c.InstanceIDs {
+				if !due[id] {
+					s.StartedTwice++ // a not-due instance started
+				}
+			}
+		}
+	}
+	for id := range due {
+		if outcome[id] != result.Started {
+			s.Lost++
+		}
+	}
+	return s, nil
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

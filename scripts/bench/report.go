@@ -17,6 +17,7 @@ type report struct {
 	Warm    *warm
 	Scale   []*scale
 	Tags    *scale   // the tag-selection run
+	Sched   *scale   // the schedule-tick run
 	Strict  []*scale // 10,000 and 100,000 against a strict rate (a bucket of 1)
 	Took    time.Duration
 	SVG     string
@@ -58,7 +59,7 @@ func notMeasured(figure, target, why string) row {
 
 func (r *report) rows() []row {
 	var out []row
-	for _, section := range []func() []row{r.sizeRows, r.coldRows, r.warmRows, r.scaleRows, r.tenfoldRows, r.strictRows, r.tagRows} {
+	for _, section := range []func() []row{r.sizeRows, r.coldRows, r.warmRows, r.scaleRows, r.tenfoldRows, r.strictRows, r.tagRows, r.schedRows} {
 		out = append(out, section()...)
 	}
 	return out
@@ -187,6 +188,23 @@ func (r *report) tagRows() []row {
 		out = append(out, notMeasured("a tag selection of 10,000 instances", "100 DescribeInstances pages + 100 starts, ≤ 1.2 × ideal", "-tag-size 0"))
 	}
 	return out
+}
+
+// schedRows is the rows of the schedule tick (DESIGN §3.2): one tick over
+// N instances carrying the key, N/100 of them due.
+func (r *report) schedRows() []row {
+	s := r.Sched
+	if s == nil {
+		return []row{notMeasured("a schedule tick over 10,000 scheduled instances, 100 due", "100 pages + 1 start, ≤ 1.2 × ideal", "-schedule-size 0")}
+	}
+	pages, calls := (s.N+99)/100+1, (s.N/100+99)/100
+	return []row{
+		{fmt.Sprintf("a schedule tick over %d scheduled instances, %d due: DescribeInstances pages + accepted StartInstances calls", s.N, s.N/100),
+			fmt.Sprintf("%d pages + %d calls (%d throttled), %d due not started, %d not due started", s.Pages, s.Accepted, s.Throttled, s.Lost, s.StartedTwice),
+			fmt.Sprintf("≤ %d + %d", pages, calls), "–", verdict(s.Pages <= pages && s.Accepted == calls && s.Lost == 0 && s.StartedTwice == 0)},
+		{"the schedule tick: wall time", fmt.Sprintf("%.2f s (ideal %.2f s: pages one after the other at the rate), peak RSS %.1f MiB", s.Wall.Seconds(), s.Ideal.Seconds(), mib(s.PeakRSS)),
+			"≤ 1.2 × ideal", fmt.Sprintf("%.2f", s.Wall.Seconds()/s.Ideal.Seconds()), verdict(s.Wall.Seconds() <= 1.2*s.Ideal.Seconds())},
+	}
 }
 
 func (r *report) markdown() string {

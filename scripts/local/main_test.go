@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +209,103 @@ func TestAtMakesATimerTick(t *testing.T) {
 	_, _ = parseFlags([]string{"-h"}, &help)
 	if !strings.Contains(help.String(), "-at") || !strings.Contains(help.String(), "triggerTime") {
 		t.Errorf("-h does not explain -at:\n%s", help.String())
+	}
+}
+
+// README.md's "A schedule on the instance itself": its three commands, as
+// written — tag an instance (a fleet of one), see it in the preview, see
+// the tick start it (DESIGN §3.2) — run through the runner.
+func TestREADMEScheduleCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function")
+	}
+	t.Cleanup(harness.RemoveBuilds)
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## A schedule on the instance itself")
+	_, block, ok2 := strings.Cut(section, "```bash\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	lines := strings.Split(strings.TrimSpace(block), "\n")
+	if !ok || !ok2 || !ok3 || len(lines) != 3 {
+		t.Fatalf("README.md has no section of three commands: %q", block)
+	}
+	dir := t.TempDir()
+	fleetJSON, fleetFile, ok := strings.Cut(strings.TrimPrefix(lines[0], "echo '"), "' > ")
+	if !ok {
+		t.Fatalf("the first command writes no fleet: %s", lines[0])
+	}
+	local := filepath.Join(dir, filepath.Base(fleetFile))
+	if err := os.WriteFile(local, []byte(fleetJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]string, 2)
+	for i, line := range lines[1:] {
+		line, _, _ = strings.Cut(line, "#")
+		args := strings.Fields(line)
+		if len(args) < 4 || strings.Join(args[:3], " ") != "go run ./scripts/local" {
+			t.Fatalf("not a runner command: %s", line)
+		}
+		args = args[3:]
+		for j, a := range args {
+			switch {
+			case a == fleetFile:
+				args[j] = local
+			case strings.HasPrefix(a, "testdata/"):
+				args[j] = filepath.Join("..", "..", a)
+			}
+		}
+		o, err := parseFlags(args, &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runErr error
+		outs[i] = captureStdout(t, func() { runErr = run(o) })
+		if runErr != nil {
+			t.Fatalf("%s: %v\n%s", line, runErr, outs[i])
+		}
+	}
+	for _, want := range []string{`"Preview"`, `"i-bpmine0000000001"`, `"2027-02-22T09:30:00+08:00"`, `"2027-02-26T09:30:00+08:00"`} {
+		if !strings.Contains(outs[0], want) {
+			t.Errorf("the preview lacks %s:\n%s", want, outs[0])
+		}
+	}
+	for _, want := range []string{`"Outcome": "Started"`, `"ScheduledAt": "2027-02-22T09:30:00+08:00"`, `"Due": 1`} {
+		if !strings.Contains(outs[1], want) {
+			t.Errorf("the tick lacks %s:\n%s", want, outs[1])
+		}
+	}
+}
+
+// docs/local.md's CI example: every timer payload of s.yaml (the
+// schedule-tick's included, DESIGN §3.2) sent through the runner exits 0 —
+// no mistake, no error.
+func TestCIExampleSendsEveryTimerPayload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function")
+	}
+	t.Cleanup(harness.RemoveBuilds)
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), "go", "run", "./scripts/timerpayloads", "-out", dir, "s.yaml")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("timerpayloads: %v\n%s", err, out)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) < 4 || !slices.Contains(files, filepath.Join(dir, "schedule-tick.json")) {
+		t.Fatalf("payload files %v (%v), want every timer's, schedule-tick's among them", files, err)
+	}
+	o, err := parseFlags(files, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	out := captureStdout(t, func() { runErr = run(o) })
+	if got := exitStatus(runErr); got != 0 {
+		t.Fatalf("exit status %d (%v):\n%s", got, runErr, out)
+	}
+	if !strings.Contains(out, `"Scheduled": 5`) {
+		t.Errorf("the schedule tick read no scheduled instance:\n%s", out)
 	}
 }

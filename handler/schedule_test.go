@@ -1,0 +1,333 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/start-ecs/start-ecs/events"
+	"github.com/start-ecs/start-ecs/handler/ecsapi"
+	"github.com/start-ecs/start-ecs/handler/ecsapi/ecsapitest"
+	"github.com/start-ecs/start-ecs/handler/result"
+	"github.com/start-ecs/start-ecs/internal/robotemu"
+)
+
+// The schedule fleet of these tests: what each instance's start-schedule
+// tag says, and its status.
+const (
+	schedWorkdays = "i-schedtest0001" // 08:00 workdays Asia/Shanghai
+	schedOffice   = "i-schedtest0002" // office (SCHEDULES)
+	schedWeekend  = "i-schedtest0003" // 09:00 SAT,SUN Asia/Shanghai
+	schedOff      = "i-schedtest0004" // off
+	schedInvalid  = "i-schedtest0005" // 8am
+	schedRunning  = "i-schedtest0006" // 08:00 daily Asia/Shanghai, Running
+	schedNone     = "i-schedtest0007" // no schedule tag
+)
+
+func scheduleFleet() *ecsapitest.Fleet {
+	fl := ecsapitest.NewFleet(map[string]string{schedWorkdays: "Stopped", schedOffice: "Stopped", schedWeekend: "Stopped",
+		schedOff: "Stopped", schedInvalid: "Stopped", schedRunning: "Running", schedNone: "Stopped"})
+	for id, v := range map[string]string{schedWorkdays: "08:00 workdays Asia/Shanghai", schedOffice: "office", schedWeekend: "09:00 SAT,SUN Asia/Shanghai",
+		schedOff: "off", schedInvalid: "8am", schedRunning: "08:00 daily Asia/Shanghai"} {
+		fl.Tags[id] = map[string]string{"start-schedule": v}
+	}
+	fl.Tags[schedNone] = map[string]string{"env": "dev"}
+	return fl
+}
+
+// scheduleEnv is a calendar in which Saturday 2027-02-20 is a make-up
+// working day and Monday 2027-02-22 a holiday.
+func scheduleEnv() map[string]string {
+	return map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_EVENT_AGE": "0", "WORK_DATES": "2027-02-20", "SKIP_DATES": "2027-02-22",
+		"SCHEDULES": `{"office":"08:00 workdays Asia/Shanghai"}`}
+}
+
+// timerTick is a timer event fired at triggerTime with payload.
+func timerTick(triggerTime, payload string) []byte {
+	b, _ := json.Marshal(map[string]string{"triggerTime": triggerTime, "triggerName": "schedule-tick", "payload": payload})
+	return b
+}
+
+// runPayload runs payload as an invocation; a timer event's runs 20 s after
+// its triggerTime, as a timer's does.
+func runPayload(t *testing.T, h *Handler, payload []byte) *result.Result {
+	t.Helper()
+	var ev struct {
+		TriggerTime time.Time `json:"triggerTime"`
+	}
+	if json.Unmarshal(payload, &ev) == nil && !ev.TriggerTime.IsZero() {
+		h.now = func() time.Time { return ev.TriggerTime.Add(20 * time.Second) }
+	}
+	inv := testInvocation(h)
+	res := h.run(context.Background(), inv, events.Decode(payload), time.Time{})
+	h.flush(inv)
+	return res
+}
+
+func startedIDs(e *ecsapitest.ECS) []string {
+	var ids []string
+	for _, c := range e.Calls() {
+		ids = append(ids, c.InstanceIDs...)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// DESIGN §3.2: a tick starts exactly the instances due in (T − every, T]
+// — workdays with the make-up Saturday, a SCHEDULES name — as a tag
+// selection's (Running: AlreadyRunning, no call), each once with
+// ScheduledAt in its result and scheduledAt in its log line; the not-due
+// are not listed, the Summary counts Scheduled and Due, an invalid value
+// is Rejected InvalidSchedule. The same triggerTime again starts nothing
+// new; a holiday (SKIP_DATES) starts none, and is not the whole request's
+// skip date (§3.1's rule does not apply to a schedule).
+func TestScheduleTickStartsTheDueInstances(t *testing.T) {
+	fl := scheduleFleet()
+	ecs := fl.ECS()
+	h, logs := testHandler(t, scheduleEnv(), ecs)
+	tick := `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`
+
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tick))
+	if got, want := startedIDs(ecs), []string{schedWorkdays, schedOffice}; !slices.Equal(got, want) {
+		t.Fatalf("started %v, want %v", got, want)
+	}
+	got := byID(res)
+	if len(got) != 4 {
+		t.Fatalf("listed %d instances, want the 3 due and the invalid one: %+v", len(got), res.InstanceResponses)
+	}
+	for _, id := range []string{schedWorkdays, schedOffice} {
+		if ir := got[id]; ir.Outcome != result.Started || ir.ScheduledAt != "2027-02-20T08:00:00+08:00" {
+			t.Errorf("%s: %+v", id, ir)
+		}
+	}
+	if ir := got[schedRunning]; ir.Outcome != result.AlreadyRunning || ir.ScheduledAt == "" {
+		t.Errorf("running: %+v", ir)
+	}
+	if ir := got[schedInvalid]; ir.Outcome != result.Rejected || ir.Code != result.CodeInvalidSchedule || !strings.Contains(ir.Message, `"8am"`) || ir.ScheduledAt != "" {
+		t.Errorf("invalid: %+v", ir)
+	}
+	if s := res.Summary; s.Scheduled != 6 || s.Due != 3 || s.Started != 2 || s.AlreadyRunning != 1 || s.Rejected != 1 || s.Requested != 4 || s.Ignored != 0 {
+		t.Errorf("summary %+v", s)
+	}
+	if !strings.Contains(logs.String(), `"scheduledAt":"2027-02-20T08:00:00+08:00"`) || !strings.Contains(logs.String(), `"due":3`) {
+		t.Errorf("log lines without scheduledAt or due:\n%s", logs)
+	}
+
+	// The same tick again (a retry, a redelivery): nothing new.
+	res = runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tick))
+	if n := len(ecs.Calls()); n != 1 {
+		t.Fatalf("%d StartInstances calls after the tick was sent again, want still 1", n)
+	}
+	if s := res.Summary; s.AlreadyRunning != 3 || s.Started != 0 {
+		t.Errorf("again: %+v", s)
+	}
+
+	// A holiday Monday: no schedule is due, the request is not Ignored.
+	fl.Set(schedWorkdays, "Stopped")
+	fl.Set(schedOffice, "Stopped")
+	fl.Set(schedRunning, "Stopped")
+	res = runPayload(t, h, timerTick("2027-02-22T00:00:00Z", tick))
+	if n := len(ecs.Calls()); n != 1 {
+		t.Fatalf("a holiday started something: %+v", ecs.Calls())
+	}
+	if s := res.Summary; s.Due != 0 || s.Scheduled != 6 || s.Rejected != 1 || s.Ignored != 0 {
+		t.Errorf("holiday: %+v %+v", s, res.Ignored)
+	}
+}
+
+// DESIGN §3.2: wait and dryRun apply to the due instances; a dry run sends
+// a dry-run StartInstances and says DryRunPassed, the result DryRun.
+func TestScheduleTickDryRun(t *testing.T) {
+	fl := scheduleFleet()
+	ecs := fl.ECS()
+	h, _ := testHandler(t, scheduleEnv(), ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"dryRun":true}`))
+	if !res.DryRun || res.Summary.DryRunPassed != 2 || res.Summary.Started != 0 {
+		t.Fatalf("%+v", res.Summary)
+	}
+	for _, c := range ecs.Calls() {
+		if !c.DryRun {
+			t.Fatalf("a real start in a dry run: %+v", c)
+		}
+	}
+	if fl.Status[schedWorkdays] != "Stopped" {
+		t.Fatal("a dry run started an instance")
+	}
+	// Nothing due, dry run: still a dry run.
+	res = runPayload(t, h, timerTick("2027-02-22T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"dryRun":true}`))
+	if !res.DryRun {
+		t.Fatalf("a dry-run tick with nothing due is not said to be one: %+v", res)
+	}
+}
+
+// DESIGN §9: a schedule whose key no instance of the scope carries is an
+// operator mistake from a timer (ERROR, mistake true, Summary.Mistakes), as
+// a tag selection in a timer that finds nothing; over HTTP it is only
+// Ignored.
+func TestScheduleKeyNobodyCarriesIsAMistake(t *testing.T) {
+	ecs := scheduleFleet().ECS()
+	h, logs := testHandler(t, scheduleEnv(), ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"tagKey":"no-one-has-it","every":"5m"}}`))
+	if res.Summary.Mistakes != 1 || len(res.Ignored) != 1 || !strings.Contains(res.Ignored[0].Reason, `"no-one-has-it"`) {
+		t.Fatalf("%+v %+v", res.Summary, res.Ignored)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"mistake":true`) {
+		t.Fatalf("no ERROR mistake line:\n%s", logs)
+	}
+	// A target's key: the same.
+	res = runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"schedule":{"tagKey":"no-one-has-it","every":"5m"},"targets":[{"regionId":"cn-hangzhou"},{"regionId":"cn-beijing"}]}`))
+	if res.Summary.Mistakes != 2 {
+		t.Fatalf("targets: %+v %+v", res.Summary, res.Ignored)
+	}
+	inv := testInvocation(h)
+	res = h.run(context.Background(), inv, []events.Message{{Trigger: events.HTTP, Source: "http", Request: events.StartRequest{RegionID: "cn-hangzhou",
+		Schedule: &events.ScheduleSpec{TagKey: "no-one-has-it", TagKeySet: true, Every: "5m", EveryField: "schedule.every"}}}}, time.Time{})
+	if res.Summary.Mistakes != 0 || len(res.Ignored) != 1 {
+		t.Fatalf("HTTP: %+v %+v", res.Summary, res.Ignored)
+	}
+}
+
+// DESIGN §3.2: a preview starts nothing and lists, for every instance
+// carrying the key, its next start times (make-up days and skip dates
+// applied), and each invalid value with why.
+func TestSchedulePreviewStartsNothing(t *testing.T) {
+	ecs := scheduleFleet().ECS()
+	h, _ := testHandler(t, scheduleEnv(), ecs)
+	// Friday 2027-02-19 12:00 Shanghai, for 7 days.
+	res := runPayload(t, h, timerTick("2027-02-19T04:00:00Z", `{"regionId":"cn-hangzhou","schedule":{},"preview":"7d"}`))
+	if n := len(ecs.Calls()); n != 0 {
+		t.Fatalf("a preview sent %d StartInstances", n)
+	}
+	if res.Preview == nil || len(res.Preview.Instances) != 6 || len(res.InstanceResponses.InstanceResponse) != 0 {
+		t.Fatalf("%+v", res)
+	}
+	by := map[string]result.PreviewInstance{}
+	for _, pi := range res.Preview.Instances {
+		by[pi.InstanceID] = pi
+	}
+	// Saturday 20 (make-up), Tuesday 23 to Friday 26; not Monday 22 (holiday).
+	want := []string{"2027-02-20T08:00:00+08:00", "2027-02-23T08:00:00+08:00", "2027-02-24T08:00:00+08:00", "2027-02-25T08:00:00+08:00", "2027-02-26T08:00:00+08:00"}
+	for _, id := range []string{schedWorkdays, schedOffice} {
+		if !slices.Equal(by[id].Starts, want) {
+			t.Errorf("%s: %v, want %v", id, by[id].Starts, want)
+		}
+	}
+	if pi := by[schedInvalid]; pi.Code != result.CodeInvalidSchedule || pi.Message == "" {
+		t.Errorf("invalid: %+v", pi)
+	}
+	if pi := by[schedOff]; len(pi.Starts) != 0 {
+		t.Errorf("off: %+v", pi)
+	}
+	if res.Preview.From != "2027-02-19T04:00:00Z" || res.Preview.Period != "7d" {
+		t.Errorf("%+v", res.Preview)
+	}
+}
+
+// DESIGN §3.2: only the due instances count toward MAX_INSTANCES, and the
+// lookup reads at most ⌈MAX_SCHEDULED / 100⌉ + 2 pages: an ECS that keeps
+// answering is TooManyPages, nothing sent, the invocation unfinished.
+func TestScheduleLookupBounds(t *testing.T) {
+	env := scheduleEnv()
+	env["MAX_INSTANCES"] = "2"
+	fl := scheduleFleet()
+	ecs := fl.ECS()
+	h, _ := testHandler(t, env, ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	// 6 carry the key, 3 due: over MAX_INSTANCES 2, refused whole.
+	if res.Summary.Started != 0 || len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeTooManyInstances {
+		t.Fatalf("%+v %+v", res.Summary, res.Ignored)
+	}
+	env["MAX_INSTANCES"] = "3"
+	h, _ = testHandler(t, env, ecs)
+	res = runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	if res.Summary.Started != 2 {
+		t.Fatalf("3 due under MAX_INSTANCES 3: %+v %+v", res.Summary, res.Ignored)
+	}
+
+	env["MAX_SCHEDULED"] = "150"
+	pages := 0
+	endless := &ecsapitest.ECS{ByTags: func(ecsapi.DescribeByTagsInput) (*ecsapi.DescribeInstancesOutput, error) {
+		pages++
+		return &ecsapi.DescribeInstancesOutput{RequestID: "req-page", NextToken: "t" + strings.Repeat("x", pages)}, nil
+	}}
+	h, _ = testHandler(t, env, endless)
+	res = runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	if pages != 4 || len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeTooManyPages || !res.Unfinished() {
+		t.Fatalf("%d pages, %+v", pages, res.Ignored)
+	}
+	if !strings.Contains(res.Ignored[0].Reason, "MAX_SCHEDULED") {
+		t.Errorf("reason: %s", res.Ignored[0].Reason)
+	}
+}
+
+// DESIGN §3.2, §9: an instance Rejected only for InvalidSchedule is a
+// problem to notify in the one tick whose window holds 00:00 UTC.
+func TestScheduleMidnightTick(t *testing.T) {
+	ecs := scheduleFleet().ECS()
+	h, _ := testHandler(t, scheduleEnv(), ecs)
+	for tt, want := range map[string]bool{"2027-02-21T00:00:00Z": true, "2027-02-21T00:04:59Z": true, "2027-02-21T00:05:00Z": false, "2027-02-20T23:59:00Z": false} {
+		res := runPayload(t, h, timerTick(tt, `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+		if res.MidnightTick != want || res.Summary.Rejected != 1 {
+			t.Errorf("%s: midnight %v, want %v (%+v)", tt, res.MidnightTick, want, res.Summary)
+		}
+	}
+}
+
+// DESIGN §3.2: ALLOWED_TAG and the allow-lists are judged on what the
+// schedule's lookup found, with no other lookup.
+func TestScheduleAllowListsOnTheLookup(t *testing.T) {
+	env := scheduleEnv()
+	env["ALLOWED_TAG"] = "team=a"
+	fl := scheduleFleet()
+	fl.Tags[schedOffice]["team"] = "a"
+	ecs := fl.ECS()
+	h, _ := testHandler(t, env, ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	got := byID(res)
+	if got[schedOffice].Outcome != result.Started || got[schedWorkdays].Outcome != result.Rejected || got[schedWorkdays].Code != result.CodeNotAllowed {
+		t.Fatalf("%+v", got)
+	}
+	if ecs.Describes != 1 {
+		t.Errorf("%d DescribeInstances, want the schedule's one", ecs.Describes)
+	}
+}
+
+// DESIGN §9 through the notify glue: with NOTIFY_ON=problems, a tick whose
+// only problem is an instance Rejected for InvalidSchedule tells the group
+// in the tick whose window holds 00:00 UTC, and in no other; a tick with a
+// mistake (a key nobody carries) tells it whenever it comes.
+func TestScheduleInvalidValueIsToldOnceADay(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	fl := ecsapitest.NewFleet(map[string]string{schedInvalid: "Stopped"})
+	fl.Tags[schedInvalid] = map[string]string{"start-schedule": "8am"}
+	env := scheduleEnv()
+	env["NOTIFY_URLS"] = "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")
+	h, _ := testHandler(t, env, fl.ECS())
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "r", Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	for _, tc := range []struct {
+		at, payload string
+		told        bool
+	}{
+		{"2027-02-21T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, true},
+		{"2027-02-21T00:05:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, false},
+		{"2027-02-21T12:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`, false},
+		{"2027-02-21T12:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"tagKey":"typo","every":"5m"}}`, true},
+	} {
+		before := len(robots.Messages())
+		tt, _ := time.Parse(time.RFC3339, tc.at)
+		h.now = func() time.Time { return tt.Add(20 * time.Second) }
+		if _, err := h.Handle(ctx, timerTick(tc.at, tc.payload)); err != nil {
+			t.Fatal(err)
+		}
+		if told := len(robots.Messages()) > before; told != tc.told {
+			t.Errorf("%s %s: told %v, want %v", tc.at, tc.payload, told, tc.told)
+		}
+	}
+}
