@@ -11,13 +11,10 @@
 // machine that built the binary does not change the archive; the runtime execs
 // the handler file, so it must keep its execute bit inside the zip.
 //
-// Entries are deflated at flate.BestCompression by internal/flate3, the
-// standard library's compressor emitting 3-byte matches as zlib does: the
-// function's binary is the whole package, and FC's code size, the shipped
-// zip's 4 MiB budget and the cold start's download all count its bytes
-// (the 10.8 MB binary with schedules wired: 4,204,756 bytes with
-// compress/flate, over the budget; 4,114,892 with flate3). Either is deterministic for a given level, so the bytes stay
-// reproducible; any inflater reads both.
+// Entries are deflated at flate.BestCompression: the function's binary is
+// the whole package, and FC's code size, the shipped zip's 4 MiB budget and
+// the cold start's download all count its bytes. The standard library's
+// flate is deterministic for a given level, so the bytes stay reproducible.
 package main
 
 import (
@@ -32,8 +29,6 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
-
-	"github.com/start-ecs/start-ecs/scripts/zipdir/internal/flate3"
 )
 
 // fixedTime is every entry's modification time. Zip stores local DOS times without
@@ -87,7 +82,7 @@ func zipDir(out, dir string) error {
 	defer os.Remove(tmp.Name())
 	zw := zip.NewWriter(tmp)
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate3.NewWriter(w, flate.BestCompression)
+		return flate.NewWriter(w, flate.BestCompression)
 	})
 	for _, name := range names {
 		if err := addFile(zw, dir, name); err != nil {
