@@ -125,11 +125,15 @@ func (c *RoleCache) credentials(ctx context.Context, caller ecsapi.Credentials, 
 	if c == nil {
 		return ecsapi.Credentials{}, &assumeRoleError{role: role, err: &ecsapi.PermanentError{Op: "AssumeRole", Code: result.CodeClientError, Err: fmt.Errorf("no STS client: STS_ENDPOINT or the SDK")}}
 	}
-	if creds, ok := s.held(role); ok {
-		return creds, nil
-	}
 	for {
 		c.mu.Lock()
+		// Under c.mu: assume holds an invocation's own credentials in s
+		// before it lets the next call of the role be made, so a call of
+		// this invocation either finds them here or waits for the call.
+		if creds, ok := s.held(role); ok {
+			c.mu.Unlock()
+			return creds, nil
+		}
 		cr, ok := c.roles[role]
 		if !ok {
 			cr = &cachedRole{}
@@ -189,14 +193,14 @@ func (c *RoleCache) assume(ctx context.Context, caller ecsapi.Credentials, role 
 	}
 	c.mu.Lock()
 	call.out, call.err = out, err
-	cr.inflight = nil
 	if err == nil && !out.Expiration.IsZero() {
 		cr.creds, cr.expires = out.Credentials, out.Expiration
 	}
-	c.mu.Unlock()
 	if err == nil && out.Expiration.IsZero() && s != nil {
-		s.hold(role, out.Credentials)
+		s.hold(role, out.Credentials) // before inflight is cleared (credentials)
 	}
+	cr.inflight = nil
+	c.mu.Unlock()
 	close(call.done)
 }
 
