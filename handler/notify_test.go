@@ -40,7 +40,7 @@ func TestConfigNotifyVariables(t *testing.T) {
 		{"NOTIFY_URLS", "http://oapi.dingtalk.com/robot/send?access_token=" + token + "#" + secret, "", "NOTIFY_URLS"},
 		{"NOTIFY_URLS", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + token + "#" + secret, "", "NOTIFY_URLS"},
 		{"NOTIFY_URLS", "pager=https://x.example.com/" + token, "", "NOTIFY_URLS"},
-		{"NOTIFY_URLS", "https://oapi.dingtalk.com/robot/send?access_token=" + token + ",", "", "NOTIFY_URLS"},
+		{"NOTIFY_URLS", "https://oapi.dingtalk.com/robot/send?access_token=" + token + "#" + secret + ",https://oapi.dingtalk.com/robot/send?access_token=" + token + "#SECother", "", "NOTIFY_URLS"},
 		// A generic target is sent signed: without NOTIFY_SECRET or a
 		// secret of its own, the error names both.
 		{"NOTIFY_URLS", "https://hooks.example.com/" + token, "", "NOTIFY_SECRET"},
