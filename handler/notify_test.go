@@ -248,3 +248,41 @@ func TestNotifyCarriesTheCalendarNote(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §9: an HTTP request refused before a result is told to its caller
+// alone — an unauthenticated sender must not reach the group. That holds
+// while the configuration is invalid too: every invocation fails with the
+// error, but only a timer, a direct invoke or an HTTP caller that
+// authenticates (under what of the configuration parsed) tells the robots.
+func TestNotifyConfigErrorNotToldForAnUnauthenticatedHTTPCaller(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	cfg, cfgErr := ConfigFromEnv(envOf(map[string]string{"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t"),
+		"MAX_INSTANCES": "many", "WEBHOOK_SECRET": authTestSecret}))
+	if cfgErr == nil {
+		t.Fatal("MAX_INSTANCES=many accepted")
+	}
+	h := New(cfg, cfgErr, ecsapitest.NewFleet(nil).ECS(), &bytes.Buffer{})
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		want    int
+	}{
+		{"http, no credential", authEvent(t, `{}`, nil, nil), 0},
+		{"http, a wrong bearer", authEvent(t, `{}`, map[string]string{"Authorization": "Bearer nope"}, nil), 0},
+		{"http, a wrong token", authEvent(t, `{}`, nil, map[string]string{"token": "nope"}), 0},
+		{"http, the bearer", authEvent(t, `{}`, map[string]string{"Authorization": "Bearer " + authTestSecret}, nil), 1},
+		{"http, signed", authEvent(t, `{}`, signedHeaders(authTestSecret, `{}`), nil), 1},
+		{"timer", []byte(`{"triggerTime":"2026-12-07T08:00:00Z","triggerName":"t","payload":"{}"}`), 1},
+		{"direct", []byte(`{}`), 1},
+	} {
+		before := len(robots.Messages())
+		if _, err := h.Handle(context.Background(), tc.payload); err == nil {
+			t.Fatalf("%s: no configuration error", tc.name)
+		}
+		if n := len(robots.Messages()) - before; n != tc.want {
+			t.Errorf("%s: %d messages, want %d", tc.name, n, tc.want)
+		}
+	}
+}
