@@ -286,3 +286,34 @@ func TestNotifyConfigErrorNotToldForAnUnauthenticatedHTTPCaller(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §9: instances that did not start while everything looked fine must
+// reach a person. A timer's or a direct invoke's request refused whole
+// (TooManyInstances over MAX_INSTANCES: nothing of it was sent, no instance
+// of its own in the answer, no error) is a problem under NOTIFY_ON's
+// default: one message, naming the refusal.
+func TestNotifyRequestRefusedWholeIsAProblem(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	ids := []string{"i-notify0001", "i-notify0002", "i-notify0003"}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "2",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")}, fl.ECS())
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "req-refused",
+		Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	for _, payload := range []string{
+		`{"instanceIds":["i-notify0001","i-notify0002","i-notify0003"]}`,
+		`{"triggerTime":"` + time.Now().UTC().Format(time.RFC3339) + `","triggerName":"morning","payload":"{\"instanceIds\":[\"i-notify0001\",\"i-notify0002\",\"i-notify0003\"]}"}`,
+	} {
+		before := len(robots.Messages())
+		out, err := h.Handle(ctx, []byte(payload))
+		if err != nil || !strings.Contains(string(out), `"TooManyInstances"`) || !strings.Contains(string(out), `"Requested":0`) {
+			t.Fatalf("%s %v", out, err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "TooManyInstances") {
+			t.Errorf("%s: messages %+v, want one naming TooManyInstances", payload, msgs)
+		}
+	}
+}
