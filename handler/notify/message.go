@@ -171,7 +171,7 @@ func titleOf(r *result.Result, c Context) string {
 	case c.ConfigError != "":
 		return fn + ": configuration error"
 	case n == 0 && c.Mistakes == 0 && r.RefusedIgnored():
-		return fn + ": " + plural(refusedEntries(r), "request") + " refused"
+		return fn + ": " + plural(refusedEntries(r), "request") + " not carried out"
 	case n == 0 && c.Mistakes == 0:
 		return fn + ": all well"
 	case n == 0:
@@ -341,7 +341,7 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 		if total++; total > MaxProblems {
 			continue
 		}
-		what := "refused"
+		what := "not carried out"
 		if ig.Mistake {
 			what = "mistake"
 		}

@@ -244,24 +244,33 @@ func TestMessageListsMistakesWithWhatToMend(t *testing.T) {
 // own: it is listed with its source, code and reason, titled as refused,
 // and the message is a problem, not "all well".
 func TestMessageListsRefusedRequests(t *testing.T) {
-	r := fleet(2, 0)
-	r.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "TooManyInstances",
+	tooMany := fleet(2, 0)
+	tooMany.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "TooManyInstances",
 		Reason: "TooManyInstances: the request names 1500 instances in cn-hangzhou, over MAX_INSTANCES (1000); nothing of it was sent"}}
-	r.Summarize()
-	m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m.Problem || strings.Contains(m.Title, "all well") || !strings.Contains(m.Title, "refused") {
-		t.Errorf("problem %v, title %q", m.Problem, m.Title)
-	}
-	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
-		for _, want := range []string{"timer:morning", "TooManyInstances", "over MAX\\_INSTANCES", "refused"} {
-			if name == "mrkdwn" {
-				want = strings.ReplaceAll(want, "\\", "")
-			}
-			if !strings.Contains(text, want) {
-				t.Errorf("%s lacks %q:\n%s", name, want, text)
+	tooMany.Summarize()
+	// A tag selection whose lookup did not finish: the invocation is
+	// unfinished, though no instance of its own is.
+	unresolved := fleet(0, 0)
+	unresolved.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "Throttling",
+		Reason: "looking up the tags env=prod in cn-hangzhou did not finish: over MAX_INSTANCES; nothing of it was sent, safe to retry"}}
+	unresolved.Unresolved = []string{"the tags env=prod in cn-hangzhou (Throttling)"}
+	unresolved.Summarize()
+	for name, r := range map[string]*result.Result{"TooManyInstances": tooMany, "Throttling": unresolved} {
+		m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Problem || strings.Contains(m.Title, "all well") || !strings.Contains(m.Title, "1 request not carried out") {
+			t.Errorf("%s: problem %v, title %q", name, m.Problem, m.Title)
+		}
+		for style, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+			for _, want := range []string{"timer:morning", name, "over MAX\\_INSTANCES", "not carried out"} {
+				if style == "mrkdwn" {
+					want = strings.ReplaceAll(want, "\\", "")
+				}
+				if !strings.Contains(text, want) {
+					t.Errorf("%s: %s lacks %q:\n%s", name, style, want, text)
+				}
 			}
 		}
 	}
