@@ -167,6 +167,11 @@ func titleOf(r *result.Result, c Context) string {
 	if fn == "" {
 		fn = "start-ecs"
 	}
+	if r.DryRun {
+		// A rehearsal's failures are not the fleet's: the title says so, as
+		// the result does (DESIGN §6, DRY_RUN_ONLY).
+		fn += " (dry run)"
+	}
 	switch {
 	case c.ConfigError != "":
 		return fn + ": configuration error"

@@ -276,6 +276,25 @@ func TestMessageListsRefusedRequests(t *testing.T) {
 	}
 }
 
+// DESIGN §6, DRY_RUN_ONLY: a dry run's result says so, and so does its
+// message: a rehearsal's "1 instance not started" must not read as the
+// fleet's. An invocation that was not all dry run does not say it.
+func TestMessageSaysADryRun(t *testing.T) {
+	r := fleet(3, 1)
+	for _, dry := range []bool{true, false} {
+		r.DryRun = dry
+		m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for style, text := range map[string]string{"title": m.Title, "markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+			if got := strings.Contains(text, "(dry run)"); got != dry {
+				t.Errorf("dry run %v: the %s says it %v:\n%s", dry, style, got, text)
+			}
+		}
+	}
+}
+
 // DESIGN §9: a configuration error is a problem for NOTIFY_ON, and the
 // message says what it is (every invocation fails with it).
 func TestMessageSaysTheConfigurationError(t *testing.T) {
