@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,5 +317,66 @@ func TestNotifyRequestRefusedWholeIsAProblem(t *testing.T) {
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "TooManyInstances") {
 			t.Errorf("%s: messages %+v, want one naming TooManyInstances", payload, msgs)
 		}
+	}
+}
+
+// DESIGN §6, §9: invocations the runtime runs at once in one process each
+// get their own message, naming their own instance and request and no
+// other's, and their own notify lines (run with -race).
+func TestNotifyConcurrentInvocationsEachTheirOwnMessage(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	robots.SetFault("down", robotemu.Fault{Status: 503})
+	var ids []string
+	for i := range 8 {
+		ids = append(ids, fmt.Sprintf("i-notify%04d", i))
+	}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t") + ",wecom=" + robots.URLFor(robotemu.WeCom, "down")}, fl.ECS())
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			// No credentials: each instance fails, a problem to tell.
+			ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: fmt.Sprintf("req-%d", i)})
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if _, err := h.Handle(ctx, []byte(`{"instanceIds":["`+id+`"]}`)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, m := range robots.Messages() {
+		if m.Kind != robotemu.DingTalk {
+			continue
+		}
+		var named []string
+		for i, id := range ids {
+			if strings.Contains(m.Text, id) {
+				named = append(named, id)
+				if !strings.Contains(m.Text, fmt.Sprintf(`requestId: "req-%d"`, i)) {
+					t.Errorf("the message of %s carries another request's query:\n%s", id, m.Text)
+				}
+			}
+		}
+		if len(named) != 1 || seen[named[0]] {
+			t.Errorf("a message names %v (seen before: %v)", named, seen)
+			continue
+		}
+		seen[named[0]] = true
+	}
+	if len(seen) != len(ids) {
+		t.Errorf("%d instances told, want %d", len(seen), len(ids))
+	}
+	lines := notifyLines(t, logs)
+	reqs := map[any]int{}
+	for _, l := range lines {
+		reqs[l["requestId"]]++
+	}
+	if len(lines) != len(ids) || len(reqs) != len(ids) {
+		t.Errorf("%d notify lines over %d requests, want one per invocation: %v", len(lines), len(reqs), reqs)
 	}
 }
