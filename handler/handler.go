@@ -212,7 +212,7 @@ func (h *Handler) workEnd(inv *invocation, wait time.Time) time.Time {
 	if end.IsZero() {
 		return end
 	}
-	return end.Add(-h.notifyReserve(end))
+	return end.Add(-h.notifyReserve(inv, end))
 }
 
 // answerBy is when the invocation must be ready to answer: a margin before

@@ -102,6 +102,27 @@ func TestNotifyReservesTimeBeforeTheAnswer(t *testing.T) {
 	}
 }
 
+// DESIGN §9 with the margin's rule (answerBy): the time kept for the
+// message is fixed from the invocation's start — half of its time until
+// the answer when that is short — not from the time left when asked, so
+// planning and the ECS work, asked at different moments, end at the same
+// time, and the message keeps its share however long planning took.
+func TestNotifyReserveFixedFromTheStart(t *testing.T) {
+	h, _ := testHandler(t, map[string]string{"NOTIFY_URLS": "dingtalk=http://127.0.0.1:1/robot/send?access_token=t", "HTTP_WAIT": "2s"},
+		ecsapitest.NewFleet(nil).ECS())
+	inv := testInvocation(h)
+	inv.deadline = time.Now().Add(time.Minute)
+	// HTTP_WAIT 2 s: a second for ECS, a second for the message, asked at
+	// the start or 0.8 s later.
+	for _, elapsed := range []time.Duration{0, 800 * time.Millisecond} {
+		inv.Start = time.Now().Add(-elapsed)
+		wait := inv.Start.Add(2 * time.Second)
+		if got := h.answerBy(inv, wait).Sub(h.workEnd(inv, wait)); got != time.Second {
+			t.Errorf("asked %s after the start: %s kept for the message, want 1s", elapsed, got)
+		}
+	}
+}
+
 // notifyLines are the invocation's notify lines.
 func notifyLines(t *testing.T, logs *bytes.Buffer) []map[string]any {
 	t.Helper()
