@@ -29,20 +29,20 @@ func hostileRobots(t *testing.T) (entries []string, fiveXX *atomic.Int32) {
 	mux.HandleFunc("/redirect/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://elsewhere.example.com/steal?tok=redirect-target-token", http.StatusFound)
 	})
-	mux.HandleFunc("/huge/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/huge/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"errcode":0,"pad":"` + strings.Repeat("huge-answer-token ", 600_000) + `"}`))
 	})
-	mux.HandleFunc("/badjson/", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`<html>bad-answer-token</html>`)) })
-	mux.HandleFunc("/five/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/badjson/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`<html>bad-answer-token</html>`)) })
+	mux.HandleFunc("/five/", func(w http.ResponseWriter, _ *http.Request) {
 		fiveXX.Add(1)
 		w.WriteHeader(http.StatusBadGateway)
 	})
-	mux.HandleFunc("/rate/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/rate/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
