@@ -101,7 +101,9 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	defer h.flush(inv)
 	if h.cfgErr != nil {
 		h.logRefusal(inv, "", 0, "ConfigError", h.cfgErr.Error())
-		h.notify(ctx, inv, nil, notification{configErr: h.cfgErr}, h.answerBy(inv, time.Time{}))
+		if h.mayTellConfigError(payload, inv.Start) {
+			h.notify(ctx, inv, nil, notification{configErr: h.cfgErr}, h.answerBy(inv, time.Time{}))
+		}
 		return nil, &ConfigError{Err: h.cfgErr}
 	}
 	h.logCalendar(inv)
@@ -123,6 +125,23 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (json.RawMessage, 
 	n.resultJSON = body
 	h.notify(ctx, inv, res, n, h.answerBy(inv, time.Time{}))
 	return body, nil
+}
+
+// mayTellConfigError says whether an invocation failing with the
+// configuration error may tell the robots: any but an HTTP request that
+// does not authenticate under what of the configuration parsed, for an
+// unauthenticated sender must not reach the group (DESIGN §9: a request
+// refused before a result is told to its caller alone).
+func (h *Handler) mayTellConfigError(payload []byte, now time.Time) bool {
+	if !h.notifying() {
+		return false
+	}
+	p := events.Read(payload)
+	if p.HTTP == nil {
+		return true
+	}
+	ok, _ := h.authenticate(p.HTTP, now)
+	return ok
 }
 
 func (h *Handler) newInvocation(ctx context.Context) *invocation {
@@ -193,7 +212,7 @@ func (h *Handler) workEnd(inv *invocation, wait time.Time) time.Time {
 	if end.IsZero() {
 		return end
 	}
-	return end.Add(-h.notifyReserve(end))
+	return end.Add(-h.notifyReserve(inv, end))
 }
 
 // answerBy is when the invocation must be ready to answer: a margin before

@@ -29,14 +29,17 @@ func (h *Handler) notifying() bool {
 	return len(h.cfg.NotifyTargets) > 0 && h.cfg.NotifyOn != notify.OnNever
 }
 
-// notifyReserve is what the ECS work gives up for the message, of the time
-// left until answerBy: NotifyReserve, but never more than half of it, so
-// that a function with a short timeout still does its work.
-func (h *Handler) notifyReserve(answerBy time.Time) time.Duration {
+// notifyReserve is what the ECS work gives up for the message:
+// NotifyReserve, but never more than half of the invocation's time until
+// answerBy, so that a function with a short timeout still does its work.
+// Like the deadline's margin it is fixed from the invocation's start, never
+// from the time left when asked, which would shrink it as the invocation
+// goes on (planning and the ECS work would each end at another time).
+func (h *Handler) notifyReserve(inv *invocation, answerBy time.Time) time.Duration {
 	if !h.notifying() || answerBy.IsZero() {
 		return 0
 	}
-	return max(min(NotifyReserve, time.Until(answerBy)/2), 0)
+	return max(min(NotifyReserve, answerBy.Sub(inv.Start)/2), 0)
 }
 
 // newNotifyClient is the robots' HTTP client: one connection pool for the

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestConfigNotifyVariables(t *testing.T) {
 		{"NOTIFY_URLS", "http://oapi.dingtalk.com/robot/send?access_token=" + token + "#" + secret, "", "NOTIFY_URLS"},
 		{"NOTIFY_URLS", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + token + "#" + secret, "", "NOTIFY_URLS"},
 		{"NOTIFY_URLS", "pager=https://x.example.com/" + token, "", "NOTIFY_URLS"},
-		{"NOTIFY_URLS", "https://oapi.dingtalk.com/robot/send?access_token=" + token + ",", "", "NOTIFY_URLS"},
+		{"NOTIFY_URLS", "https://oapi.dingtalk.com/robot/send?access_token=" + token + "#" + secret + ",https://oapi.dingtalk.com/robot/send?access_token=" + token + "#SECother", "", "NOTIFY_URLS"},
 		// A generic target is sent signed: without NOTIFY_SECRET or a
 		// secret of its own, the error names both.
 		{"NOTIFY_URLS", "https://hooks.example.com/" + token, "", "NOTIFY_SECRET"},
@@ -97,6 +99,27 @@ func TestNotifyReservesTimeBeforeTheAnswer(t *testing.T) {
 	inv.deadline = time.Now().Add(time.Second)
 	if left := time.Until(h.workEnd(inv, time.Time{})); left < 350*time.Millisecond {
 		t.Errorf("a 1 s timeout leaves %s for ECS", left)
+	}
+}
+
+// DESIGN §9 with the margin's rule (answerBy): the time kept for the
+// message is fixed from the invocation's start — half of its time until
+// the answer when that is short — not from the time left when asked, so
+// planning and the ECS work, asked at different moments, end at the same
+// time, and the message keeps its share however long planning took.
+func TestNotifyReserveFixedFromTheStart(t *testing.T) {
+	h, _ := testHandler(t, map[string]string{"NOTIFY_URLS": "dingtalk=http://127.0.0.1:1/robot/send?access_token=t", "HTTP_WAIT": "2s"},
+		ecsapitest.NewFleet(nil).ECS())
+	inv := testInvocation(h)
+	inv.deadline = time.Now().Add(time.Minute)
+	// HTTP_WAIT 2 s: a second for ECS, a second for the message, asked at
+	// the start or 0.8 s later.
+	for _, elapsed := range []time.Duration{0, 800 * time.Millisecond} {
+		inv.Start = time.Now().Add(-elapsed)
+		wait := inv.Start.Add(2 * time.Second)
+		if got := h.answerBy(inv, wait).Sub(h.workEnd(inv, wait)); got != time.Second {
+			t.Errorf("asked %s after the start: %s kept for the message, want 1s", elapsed, got)
+		}
 	}
 }
 
@@ -246,5 +269,135 @@ func TestNotifyCarriesTheCalendarNote(t *testing.T) {
 		if got := strings.Contains(msgs[0].Text, "the holiday calendar ends on 2026-10-11"); got != tc.note {
 			t.Errorf("SKIP_DATES=%s: note shown %v, want %v:\n%s", tc.dates, got, tc.note, msgs[0].Text)
 		}
+	}
+}
+
+// DESIGN §9: an HTTP request refused before a result is told to its caller
+// alone — an unauthenticated sender must not reach the group. That holds
+// while the configuration is invalid too: every invocation fails with the
+// error, but only a timer, a direct invoke or an HTTP caller that
+// authenticates (under what of the configuration parsed) tells the robots.
+func TestNotifyConfigErrorNotToldForAnUnauthenticatedHTTPCaller(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	cfg, cfgErr := ConfigFromEnv(envOf(map[string]string{"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t"),
+		"MAX_INSTANCES": "many", "WEBHOOK_SECRET": authTestSecret}))
+	if cfgErr == nil {
+		t.Fatal("MAX_INSTANCES=many accepted")
+	}
+	h := New(cfg, cfgErr, ecsapitest.NewFleet(nil).ECS(), &bytes.Buffer{})
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		want    int
+	}{
+		{"http, no credential", authEvent(t, `{}`, nil, nil), 0},
+		{"http, a wrong bearer", authEvent(t, `{}`, map[string]string{"Authorization": "Bearer nope"}, nil), 0},
+		{"http, a wrong token", authEvent(t, `{}`, nil, map[string]string{"token": "nope"}), 0},
+		{"http, the bearer", authEvent(t, `{}`, map[string]string{"Authorization": "Bearer " + authTestSecret}, nil), 1},
+		{"http, signed", authEvent(t, `{}`, signedHeaders(authTestSecret, `{}`), nil), 1},
+		{"timer", []byte(`{"triggerTime":"2026-12-07T08:00:00Z","triggerName":"t","payload":"{}"}`), 1},
+		{"direct", []byte(`{}`), 1},
+	} {
+		before := len(robots.Messages())
+		if _, err := h.Handle(context.Background(), tc.payload); err == nil {
+			t.Fatalf("%s: no configuration error", tc.name)
+		}
+		if n := len(robots.Messages()) - before; n != tc.want {
+			t.Errorf("%s: %d messages, want %d", tc.name, n, tc.want)
+		}
+	}
+}
+
+// DESIGN §9: instances that did not start while everything looked fine must
+// reach a person. A timer's or a direct invoke's request refused whole
+// (TooManyInstances over MAX_INSTANCES: nothing of it was sent, no instance
+// of its own in the answer, no error) is a problem under NOTIFY_ON's
+// default: one message, naming the refusal.
+func TestNotifyRequestRefusedWholeIsAProblem(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	ids := []string{"i-notify0001", "i-notify0002", "i-notify0003"}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_INSTANCES": "2",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t")}, fl.ECS())
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "req-refused",
+		Credentials: fccontext.Credentials{AccessKeyId: "ak", AccessKeySecret: "sk"}})
+	for _, payload := range []string{
+		`{"instanceIds":["i-notify0001","i-notify0002","i-notify0003"]}`,
+		`{"triggerTime":"` + time.Now().UTC().Format(time.RFC3339) + `","triggerName":"morning","payload":"{\"instanceIds\":[\"i-notify0001\",\"i-notify0002\",\"i-notify0003\"]}"}`,
+	} {
+		before := len(robots.Messages())
+		out, err := h.Handle(ctx, []byte(payload))
+		if err != nil || !strings.Contains(string(out), `"TooManyInstances"`) || !strings.Contains(string(out), `"Requested":0`) {
+			t.Fatalf("%s %v", out, err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "TooManyInstances") {
+			t.Errorf("%s: messages %+v, want one naming TooManyInstances", payload, msgs)
+		}
+	}
+}
+
+// DESIGN §6, §9: invocations the runtime runs at once in one process each
+// get their own message, naming their own instance and request and no
+// other's, and their own notify lines (run with -race).
+func TestNotifyConcurrentInvocationsEachTheirOwnMessage(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	robots.SetFault("down", robotemu.Fault{Status: 503})
+	var ids []string
+	for i := range 8 {
+		ids = append(ids, fmt.Sprintf("i-notify%04d", i))
+	}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+	h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t") + ",wecom=" + robots.URLFor(robotemu.WeCom, "down")}, fl.ECS())
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			// No credentials: each instance fails, a problem to tell.
+			ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: fmt.Sprintf("req-%d", i)})
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if _, err := h.Handle(ctx, []byte(`{"instanceIds":["`+id+`"]}`)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, m := range robots.Messages() {
+		if m.Kind != robotemu.DingTalk {
+			continue
+		}
+		var named []string
+		for i, id := range ids {
+			if strings.Contains(m.Text, id) {
+				named = append(named, id)
+				if !strings.Contains(m.Text, fmt.Sprintf(`requestId: "req-%d"`, i)) {
+					t.Errorf("the message of %s carries another request's query:\n%s", id, m.Text)
+				}
+			}
+		}
+		if len(named) != 1 || seen[named[0]] {
+			t.Errorf("a message names %v (seen before: %v)", named, seen)
+			continue
+		}
+		seen[named[0]] = true
+	}
+	if len(seen) != len(ids) {
+		t.Errorf("%d instances told, want %d", len(seen), len(ids))
+	}
+	lines := notifyLines(t, logs)
+	reqs := map[any]int{}
+	for _, l := range lines {
+		reqs[l["requestId"]]++
+	}
+	if len(lines) != len(ids) || len(reqs) != len(ids) {
+		t.Errorf("%d notify lines over %d requests, want one per invocation: %v", len(lines), len(reqs), reqs)
 	}
 }

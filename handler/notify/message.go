@@ -46,7 +46,9 @@ type Context struct {
 
 // ShouldNotify says whether NOTIFY_ON asks for a message. With problems, a
 // message goes out for any instance Failed, Rejected, Unfinished or Skipped,
-// an operator mistake, or a configuration error; an instance Rejected only
+// instances refused without an entry of their own (an Ignored entry with a
+// Code: TooManyInstances, a role not allowed to look up a selection — none
+// of them was sent), an operator mistake, or a configuration error; an instance Rejected only
 // for InvalidSchedule is a problem only in the tick whose window holds
 // 00:00 UTC (midnightTick), so that a bad tag is told once a day.
 func ShouldNotify(on On, r *result.Result, mistakes int, configErr, midnightTick bool) bool {
@@ -56,7 +58,7 @@ func ShouldNotify(on On, r *result.Result, mistakes int, configErr, midnightTick
 	case OnAlways:
 		return true
 	}
-	if mistakes > 0 || configErr || r.Unfinished() {
+	if mistakes > 0 || configErr || r.Unfinished() || r.RefusedIgnored() {
 		return true
 	}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
@@ -149,7 +151,7 @@ func NewMessage(r *result.Result, c Context) (*Message, error) {
 	title := titleOf(r, c)
 	s := r.Summary
 	return &Message{
-		Problem:  s.Failed+s.Rejected+s.Unfinished+s.Skipped+c.Mistakes > 0 || r.Unfinished() || c.ConfigError != "",
+		Problem:  s.Failed+s.Rejected+s.Unfinished+s.Skipped+c.Mistakes > 0 || r.Unfinished() || r.RefusedIgnored() || c.ConfigError != "",
 		Title:    title,
 		Markdown: render(r, c, title, markdownStyle),
 		Mrkdwn:   render(r, c, title, slackStyle),
@@ -165,15 +167,34 @@ func titleOf(r *result.Result, c Context) string {
 	if fn == "" {
 		fn = "start-ecs"
 	}
+	if r.DryRun {
+		// A rehearsal's failures are not the fleet's: the title says so, as
+		// the result does (DESIGN §6, DRY_RUN_ONLY).
+		fn += " (dry run)"
+	}
 	switch {
 	case c.ConfigError != "":
 		return fn + ": configuration error"
+	case n == 0 && c.Mistakes == 0 && r.RefusedIgnored():
+		return fn + ": " + plural(refusedEntries(r), "request") + " not carried out"
 	case n == 0 && c.Mistakes == 0:
 		return fn + ": all well"
 	case n == 0:
 		return fn + ": " + plural(c.Mistakes, "mistake")
 	}
 	return fn + ": " + plural(n, "instance") + " not started"
+}
+
+// refusedEntries counts the Ignored entries that refused instances or a
+// request (a Code) and are not operator mistakes.
+func refusedEntries(r *result.Result) int {
+	n := 0
+	for _, ig := range r.Ignored {
+		if ig.Code != "" && !ig.Mistake {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, what string) string {
@@ -282,9 +303,11 @@ func footer(c Context, st style) string {
 	return b.String()
 }
 
-// problemLines lists the first MaxProblems instances with a problem and
-// operator mistakes (an Ignored entry that is one: a typo names no
-// instance, DESIGN §9), one line each, and counts them all. An instance's
+// problemLines lists the first MaxProblems instances with a problem, then
+// operator mistakes and refusals that name no instance of their own (an
+// Ignored entry that is a mistake — a typo names no instance, DESIGN §9 —
+// or has a Code: TooManyInstances, nothing of it sent), one line each, and
+// counts them all. An instance's
 // line ends with its advice, or its message when it has none (a refusal
 // says there what to mend); a mistake's with its reason.
 func problemLines(r *result.Result, st style) (lines []string, total int) {
@@ -317,13 +340,17 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 		lines = append(lines, b.String())
 	}
 	for _, ig := range r.Ignored {
-		if !ig.Mistake {
+		if !ig.Mistake && ig.Code == "" {
 			continue
 		}
 		if total++; total > MaxProblems {
 			continue
 		}
-		line := "- " + st.value(ig.Source, maxField) + " " + st.bold + "mistake" + st.bold
+		what := "not carried out"
+		if ig.Mistake {
+			what = "mistake"
+		}
+		line := "- " + st.value(ig.Source, maxField) + " " + st.bold + what + st.bold
 		if ig.Code != "" {
 			line += " " + st.value(ig.Code, maxField)
 		}

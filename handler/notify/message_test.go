@@ -131,6 +131,13 @@ func TestShouldNotify(t *testing.T) {
 	}
 	unresolved := fleet(1, 0)
 	unresolved.Unresolved = []string{"tag env=prod"}
+	// A request refused whole (TooManyInstances): nothing of it was sent.
+	refused := fleet(1, 0)
+	refused.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "TooManyInstances", Reason: "over MAX_INSTANCES"}}
+	refused.Summarize()
+	news := fleet(1, 0)
+	news.Ignored = []result.IgnoredEvent{{Source: "cms-alarm:x", Reason: "alarm state OK"}}
+	news.Summarize()
 	cases := []struct {
 		name                string
 		on                  On
@@ -151,6 +158,8 @@ func TestShouldNotify(t *testing.T) {
 		{"mistake", OnProblems, ok, 1, false, false, true},
 		{"configuration error", OnProblems, ok, 0, true, false, true},
 		{"tag selection unresolved", OnProblems, unresolved, 0, false, false, true},
+		{"a request refused, no instance of its own", OnProblems, refused, 0, false, false, true},
+		{"news ignored", OnProblems, news, 0, false, false, false},
 		{"bad schedule, not the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, false, false},
 		{"bad schedule, the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, true, true},
 	}
@@ -226,6 +235,63 @@ func TestMessageListsMistakesWithWhatToMend(t *testing.T) {
 	}
 	if !m.Problem {
 		t.Error("a message of mistakes is not a problem")
+	}
+}
+
+// DESIGN §9: instances that did not start while everything looked fine
+// must reach a person. A request refused whole by an Ignored entry with a
+// Code (TooManyInstances: nothing of it was sent) names no instance of its
+// own: it is listed with its source, code and reason, titled as refused,
+// and the message is a problem, not "all well".
+func TestMessageListsRefusedRequests(t *testing.T) {
+	tooMany := fleet(2, 0)
+	tooMany.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "TooManyInstances",
+		Reason: "TooManyInstances: the request names 1500 instances in cn-hangzhou, over MAX_INSTANCES (1000); nothing of it was sent"}}
+	tooMany.Summarize()
+	// A tag selection whose lookup did not finish: the invocation is
+	// unfinished, though no instance of its own is.
+	unresolved := fleet(0, 0)
+	unresolved.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "Throttling",
+		Reason: "looking up the tags env=prod in cn-hangzhou did not finish: over MAX_INSTANCES; nothing of it was sent, safe to retry"}}
+	unresolved.Unresolved = []string{"the tags env=prod in cn-hangzhou (Throttling)"}
+	unresolved.Summarize()
+	for name, r := range map[string]*result.Result{"TooManyInstances": tooMany, "Throttling": unresolved} {
+		m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Problem || strings.Contains(m.Title, "all well") || !strings.Contains(m.Title, "1 request not carried out") {
+			t.Errorf("%s: problem %v, title %q", name, m.Problem, m.Title)
+		}
+		for style, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+			for _, want := range []string{"timer:morning", name, "over MAX\\_INSTANCES", "not carried out"} {
+				if style == "mrkdwn" {
+					want = strings.ReplaceAll(want, "\\", "")
+				}
+				if !strings.Contains(text, want) {
+					t.Errorf("%s: %s lacks %q:\n%s", name, style, want, text)
+				}
+			}
+		}
+	}
+}
+
+// DESIGN §6, DRY_RUN_ONLY: a dry run's result says so, and so does its
+// message: a rehearsal's "1 instance not started" must not read as the
+// fleet's. An invocation that was not all dry run does not say it.
+func TestMessageSaysADryRun(t *testing.T) {
+	r := fleet(3, 1)
+	for _, dry := range []bool{true, false} {
+		r.DryRun = dry
+		m, err := NewMessage(r, Context{Function: "start-ecs", RequestID: "req-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for style, text := range map[string]string{"title": m.Title, "markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+			if got := strings.Contains(text, "(dry run)"); got != dry {
+				t.Errorf("dry run %v: the %s says it %v:\n%s", dry, style, got, text)
+			}
+		}
 	}
 }
 

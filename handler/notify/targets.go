@@ -62,23 +62,49 @@ func (t Target) GoString() string { return "notify.Target{" + t.String() + "}" }
 // generic=). A signing secret follows the URL after `#` (DingTalk, Lark; a
 // generic target's own secret instead of NOTIFY_SECRET); WeCom and Slack do
 // not sign, so a secret for them is an error. Only https is accepted, and
-// http for a loopback address. Spaces around an entry are ignored; an empty
-// value is no targets. An error names the entry's position and, where known,
-// its host: never its token or secret.
+// http for a loopback address. Spaces around an entry are ignored, and so
+// are empty entries (a trailing comma), as in every list variable; an empty
+// value is no targets. A URL given twice is one robot, sent one message: the
+// repeat is dropped, or refused when it gives the robot another kind or
+// secret. An error names the entry's position and, where known, its host:
+// never its token or secret.
 func ParseURLs(s string) ([]Target, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	entries := strings.Split(s, ",")
 	targets := make([]Target, 0, len(entries))
+	first := map[string]int{} // a robot's URL → its entry's index in targets
 	for i, e := range entries {
-		t, err := parseEntry(strings.TrimSpace(e))
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		t, err := parseEntry(e)
 		if err != nil {
 			return nil, fmt.Errorf("NOTIFY_URLS entry %d of %d: %w", i+1, len(entries), err)
 		}
+		key := robotKey(t.url)
+		if j, seen := first[key]; seen {
+			if targets[j].Kind != t.Kind || targets[j].secret != t.secret {
+				return nil, fmt.Errorf("NOTIFY_URLS entry %d of %d: host %s: the same URL as an earlier entry, with another kind or secret", i+1, len(entries), t.Host)
+			}
+			continue
+		}
+		first[key] = len(targets)
 		targets = append(targets, t)
 	}
 	return targets, nil
+}
+
+// robotKey is what tells robots apart: the URL with its scheme and host in
+// lower case (they are case-insensitive; the path and the token are not).
+func robotKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	return u.String()
 }
 
 // parseEntry reads one entry. Its errors never quote the entry: url.Parse's
@@ -119,9 +145,10 @@ func parseEntry(e string) (Target, error) {
 // letters before the first "=" that comes before "://".
 func cutKind(e string) (Kind, string, error) {
 	name, rest, ok := strings.Cut(e, "=")
-	if !ok || strings.Contains(name, "://") || !isWord(name) {
+	if name = strings.TrimSpace(name); !ok || strings.Contains(name, "://") || !isWord(name) {
 		return "", e, nil
 	}
+	rest = strings.TrimSpace(rest)
 	for _, k := range kinds {
 		if strings.EqualFold(name, string(k)) {
 			return k, rest, nil

@@ -58,7 +58,8 @@ func TestParseURLsErrorsNameHostNotSecrets(t *testing.T) {
 		{"https://hooks.slack.com/services/" + tok + "#" + sec, "host hooks.slack.com: a slack robot does not sign"},
 		{"https://oapi.dingtalk.com/robot/send?access_token=" + tok + "#", "host oapi.dingtalk.com: empty secret"},
 		{"teams=https://x.example.com/" + tok, `unknown kind "teams"`},
-		{"https://example.com/a,,https://example.com/b", "entry 2 of 3: empty"},
+		{"https://example.com/a#s1, https://EXAMPLE.com/a#s2", "entry 2 of 2: host example.com: the same URL as an earlier entry"},
+		{"https://hooks.slack.com/services/" + tok + ",generic=https://hooks.slack.com/services/" + tok, "entry 2 of 2: host hooks.slack.com: the same URL"},
 		{"://" + tok + "#" + sec, "entry 1 of 1: not a URL"},
 		{"https://%zz" + tok, "entry 1 of 1: not a URL"},
 		{tok, "entry 1 of 1: not a URL"},
@@ -77,6 +78,35 @@ func TestParseURLsErrorsNameHostNotSecrets(t *testing.T) {
 		if strings.Contains(msg, tok) || strings.Contains(msg, sec) {
 			t.Errorf("%q: error %q quotes a token or secret", tc.value, msg)
 		}
+	}
+}
+
+// DESIGN §9, one message per invocation to every robot: NOTIFY_URLS is a
+// list like every list variable — spaces around an entry and empty entries
+// (a trailing comma, ",,") are ignored, a kind= prefix is read in any case
+// and with spaces around "=" — and a URL given twice (its scheme and host
+// in any case, with or without a prefix naming the kind its host gives) is
+// one robot, sent one message, not two.
+func TestParseURLsListRulesEmptyEntriesAndRepeats(t *testing.T) {
+	const ding = "https://oapi.dingtalk.com/robot/send?access_token=T1#SECa"
+	for _, v := range []string{
+		ding + ",",
+		" , " + ding + " ,, ",
+		ding + "," + ding,
+		ding + ", DingTalk=" + ding,
+		ding + ",dingtalk = HTTPS://OAPI.DingTalk.com/robot/send?access_token=T1#SECa",
+	} {
+		got, err := ParseURLs(v)
+		if err != nil || len(got) != 1 || got[0].Kind != DingTalk || got[0].secret != "SECa" {
+			t.Errorf("%q: %v, %v; want the one DingTalk robot", v, got, err)
+		}
+	}
+	// Another token is another robot.
+	if got, err := ParseURLs(ding + ",https://oapi.dingtalk.com/robot/send?access_token=T2"); err != nil || len(got) != 2 {
+		t.Errorf("two robots: %v, %v", got, err)
+	}
+	if got, err := ParseURLs(" ,, "); err != nil || len(got) != 0 {
+		t.Errorf("only commas: %v, %v", got, err)
 	}
 }
 
