@@ -58,8 +58,16 @@ func ShouldNotify(on On, r *result.Result, mistakes int, configErr, midnightTick
 	case OnAlways:
 		return true
 	}
-	if mistakes > 0 || configErr || r.Unfinished() || r.RefusedIgnored() {
+	if mistakes > 0 || configErr || r.Unfinished() {
 		return true
+	}
+	for _, ig := range r.Ignored {
+		// A request refused whole, nothing of it sent; bad schedule tags
+		// counted past MAX_INSTANCES are told in the midnight tick only,
+		// as the instances they stand for.
+		if ig.Code != "" && (midnightTick || ig.Code != CodeInvalidSchedule) {
+			return true
+		}
 	}
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		if isProblem(ir) && (midnightTick || !scheduleOnly(ir)) {

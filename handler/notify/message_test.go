@@ -135,6 +135,11 @@ func TestShouldNotify(t *testing.T) {
 	refused := fleet(1, 0)
 	refused.Ignored = []result.IgnoredEvent{{Source: "timer:morning", Code: "TooManyInstances", Reason: "over MAX_INSTANCES"}}
 	refused.Summarize()
+	// Past MAX_INSTANCES, a tick's further bad schedule tags are one
+	// Ignored entry with InvalidSchedule: told daily like the instances.
+	badPast := fleet(1, 0)
+	badPast.Ignored = []result.IgnoredEvent{{Source: "timer:tick", Code: CodeInvalidSchedule, Reason: "12 more instances carry an invalid schedule"}}
+	badPast.Summarize()
 	news := fleet(1, 0)
 	news.Ignored = []result.IgnoredEvent{{Source: "cms-alarm:x", Reason: "alarm state OK"}}
 	news.Summarize()
@@ -162,6 +167,8 @@ func TestShouldNotify(t *testing.T) {
 		{"news ignored", OnProblems, news, 0, false, false, false},
 		{"bad schedule, not the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, false, false},
 		{"bad schedule, the midnight tick", OnProblems, one(result.Rejected, CodeInvalidSchedule), 0, false, true, true},
+		{"bad schedules past MAX_INSTANCES, not the midnight tick", OnProblems, badPast, 0, false, false, false},
+		{"bad schedules past MAX_INSTANCES, the midnight tick", OnProblems, badPast, 0, false, true, true},
 	}
 	for _, tc := range cases {
 		if got := ShouldNotify(tc.on, tc.r, tc.mistakes, tc.configErr, tc.midnight); got != tc.want {
