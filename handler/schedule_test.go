@@ -331,3 +331,30 @@ func TestScheduleInvalidValueIsToldOnceADay(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.2, §5 (nothing is silently dropped): a schedule lookup that
+// finds more than MAX_SCHEDULED instances carrying the key starts nothing,
+// but the instances due in that tick are not lost in silence: the Ignored
+// entry (TooManyInstances) names them (the first few and their count) and
+// the Summary counts Scheduled and Due, as when the due instances pass
+// MAX_INSTANCES.
+func TestScheduleOverMaxScheduledNamesTheDue(t *testing.T) {
+	env := scheduleEnv()
+	env["MAX_SCHEDULED"] = "5" // 6 carry the key
+	ecs := scheduleFleet().ECS()
+	h, _ := testHandler(t, env, ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	if n := len(ecs.Calls()); n != 0 || len(res.Ignored) != 1 {
+		t.Fatalf("%d calls, %+v", n, res.Ignored)
+	}
+	ig := res.Ignored[0]
+	ids := slices.Clone(ig.InstanceIDs)
+	slices.Sort(ids)
+	if want := []string{schedWorkdays, schedOffice, schedRunning}; ig.Code != result.CodeTooManyInstances || !slices.Equal(ids, want) ||
+		!strings.Contains(ig.Reason, "MAX_SCHEDULED (5)") || !strings.Contains(ig.Reason, "3 of them due") {
+		t.Errorf("the due instances are not named: %+v", ig)
+	}
+	if s := res.Summary; s.Scheduled != 6 || s.Due != 3 || s.Ignored != 1 || s.Started != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}

@@ -105,9 +105,26 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 		p.Ignore(ig, nil)
 		return
 	case len(f.Found) > most:
+		// Nothing of it is started, but the instances due in this tick
+		// are not dropped in silence (DESIGN §5): judged on what was read,
+		// counted, and named in the entry, as past MAX_INSTANCES.
 		ig.Code = result.CodeTooManyInstances
 		ig.Reason = fmt.Sprintf("TooManyInstances: more than MAX_SCHEDULED (%d) instances carry %s; nothing of it was sent", most, what)
-		p.Ignore(ig, nil)
+		if a.preview > 0 {
+			p.Ignore(ig, nil)
+			return
+		}
+		ds, scheduled, due := tk.DecideAll(f.Found)
+		p.Scheduled += scheduled
+		p.Due += due
+		var ids []string
+		for _, d := range ds {
+			if d.Verdict == Due && len(ids) < MaxListedIDs {
+				ids = append(ids, d.Instance.InstanceID)
+			}
+		}
+		ig.Reason = fmt.Sprintf("TooManyInstances: more than MAX_SCHEDULED (%d) instances carry %s, %d of them due in this tick; nothing of it was sent", most, what, due)
+		p.IgnoreCounted(ig, ids, due)
 		return
 	case len(f.Found) == 0:
 		ig.Reason = fmt.Sprintf("no instance carries %s: the schedule starts nothing", what)
