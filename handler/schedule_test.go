@@ -358,3 +358,50 @@ func TestScheduleOverMaxScheduledNamesTheDue(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// DESIGN §3.2: the Summary counts the instances carrying the key
+// (Scheduled) and those due (Due): an instance that two schedule requests
+// of one invocation find — a timer payload that is an array, two targets
+// of one scope, a batch of messages — is one instance, counted once, as it
+// is reported once.
+func TestScheduleSummaryCountsEachInstanceOnce(t *testing.T) {
+	for _, payload := range []string{
+		`[{"regionId":"cn-hangzhou","schedule":{"every":"5m"}},{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}]`,
+		`{"schedule":{"every":"5m"},"targets":[{"regionId":"cn-hangzhou"},{"regionId":"cn-hangzhou","dryRun":true}]}`,
+		`[{"regionId":"cn-hangzhou","schedule":{"every":"5m"}},{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"dryRun":true}]`,
+	} {
+		fl := scheduleFleet()
+		h, _ := testHandler(t, scheduleEnv(), fl.ECS())
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", payload))
+		if s := res.Summary; s.Scheduled != 6 || s.Due != 3 || s.Started != 2 || s.AlreadyRunning != 1 || s.Rejected != 1 {
+			t.Errorf("%s: summary %+v, want Scheduled 6, Due 3 as for one request", payload, s)
+		}
+	}
+}
+
+// DESIGN §3.2, §6 (DRY_RUN_ONLY: "the result says so"): a preview asked
+// as a dry run, or under DRY_RUN_ONLY, is answered as a dry run
+// (Result.DryRun), as a dry tick with nothing due is.
+func TestSchedulePreviewDryRunIsSaid(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		payload string
+		dry     bool
+	}{
+		{nil, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d","dryRun":true}`, true},
+		{map[string]string{"DRY_RUN_ONLY": "true"}, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`, true},
+		{nil, `{"schedule":{},"preview":"1d","dryRun":true,"targets":[{"regionId":"cn-hangzhou"}]}`, true},
+		{nil, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`, false},
+	} {
+		env := scheduleEnv()
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		ecs := scheduleFleet().ECS()
+		h, _ := testHandler(t, env, ecs)
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		if res.Preview == nil || res.DryRun != tc.dry || len(ecs.Calls()) != 0 {
+			t.Errorf("%v %s: DryRun %v, want %v (%d calls)", tc.env, tc.payload, res.DryRun, tc.dry, len(ecs.Calls()))
+		}
+	}
+}

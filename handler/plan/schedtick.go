@@ -114,9 +114,8 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 			p.Ignore(ig, nil)
 			return
 		}
-		ds, scheduled, due := tk.DecideAll(f.Found)
-		p.Scheduled += scheduled
-		p.Due += due
+		ds, _, due := tk.DecideAll(f.Found)
+		p.countScheduled(a.Scope, ds)
 		var ids []string
 		for _, d := range ds {
 			if d.Verdict == Due && len(ids) < MaxListedIDs {
@@ -140,11 +139,16 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 			p.Preview = &result.Preview{From: tk.T.Format(time.RFC3339), Period: a.req.Preview, Instances: []result.PreviewInstance{}}
 		}
 		p.Preview.Instances = append(p.Preview.Instances, tk.Preview(f.Found, a.preview, a.Scope.Account())...)
+		// A preview asked as a dry run (or under DRY_RUN_ONLY) is
+		// answered as one, as a dry tick with nothing due is.
+		p.Requests++
+		if a.mode == modeDry {
+			p.DryRuns++
+		}
 		return
 	}
-	ds, scheduled, due := tk.DecideAll(f.Found)
-	p.Scheduled += scheduled
-	p.Due += due
+	ds, _, due := tk.DecideAll(f.Found)
+	p.countScheduled(a.Scope, ds)
 	p.MidnightTick = p.MidnightTick || tk.HoldsMidnightUTC()
 	a.IDs = make([]string, 0, due)
 	a.Infos = make(map[string]ecsapi.InstanceInfo, due)
@@ -187,4 +191,25 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 		return
 	}
 	pl.Commit(p, a)
+}
+
+// countScheduled adds the instances of decisions ds (scope's) to
+// Summary.Scheduled and Summary.Due, each instance once per invocation
+// however many schedule requests found it (an array of ticks, two targets
+// of one scope, a batch): the counts are of instances, as the report is.
+func (p *Plan) countScheduled(scope ecsapi.Scope, ds []ScheduleDecision) {
+	if p.scheduledSeen == nil {
+		p.scheduledSeen = map[string]bool{}
+	}
+	for _, d := range ds {
+		k := ecsapi.InstanceKey(scope, d.Instance.InstanceID)
+		due, seen := p.scheduledSeen[k]
+		if !seen {
+			p.Scheduled++
+		}
+		if d.Verdict == Due && !due {
+			p.Due++
+		}
+		p.scheduledSeen[k] = due || d.Verdict == Due
+	}
 }
