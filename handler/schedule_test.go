@@ -405,3 +405,39 @@ func TestSchedulePreviewDryRunIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.2: skip dates hold for every schedule — no scheduled start on a
+// skip date. A request's skipDates that holds a make-up day of WORK_DATES,
+// or a request's workDates that SKIP_DATES skips, is not a broken request:
+// the skip date wins for that tick (and its preview), and the other dates
+// of the calendar still hold. Before, the whole tick was refused
+// ("schedule: … is both a skip date and a make-up working day").
+func TestScheduleSkipDateWinsOverAMakeUpDayOfAnotherList(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		payload string
+	}{
+		{map[string]string{"WORK_DATES": "2027-02-20,2027-02-27"}, `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"skipDates":["2027-02-20"]}`},
+		{map[string]string{"SKIP_DATES": "2027-02-20"}, `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20","2027-02-27"]}`},
+	} {
+		env := scheduleEnv()
+		delete(env, "WORK_DATES")
+		delete(env, "SKIP_DATES")
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		fl := scheduleFleet()
+		ecs := fl.ECS()
+		h, _ := testHandler(t, env, ecs)
+		// Saturday 2027-02-20 08:00 Shanghai: skipped.
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		if len(res.Ignored) != 0 || res.Summary.Scheduled != 6 || res.Summary.Due != 0 || len(ecs.Calls()) != 0 {
+			t.Errorf("%v %s on the skip date: %+v %+v", tc.env, tc.payload, res.Summary, res.Ignored)
+		}
+		// Saturday 2027-02-27: still a make-up day for workdays.
+		res = runPayload(t, h, timerTick("2027-02-27T00:00:00Z", tc.payload))
+		if got := startedIDs(ecs); !slices.Equal(got, []string{schedWorkdays, schedOffice}) {
+			t.Errorf("%v %s on the other make-up day: started %v, %+v %+v", tc.env, tc.payload, got, res.Summary, res.Ignored)
+		}
+	}
+}

@@ -231,7 +231,15 @@ func NewScheduleTick(req events.StartRequest, cfg ScheduleConfig, t time.Time) (
 	if tk.parser, err = schedule.NewParser(zone, cfg.Named); err != nil {
 		return nil, err
 	}
-	if tk.cal, err = schedule.NewCalendar(slices.Concat(cfg.SkipDates, req.SkipDates), slices.Concat(cfg.WorkDates, req.WorkDates)); err != nil {
+	// Skip dates hold for every schedule (DESIGN §3.2): a make-up day of one
+	// list (WORK_DATES, workDates) that the other list skips (skipDates,
+	// SKIP_DATES) is skipped; a clash inside one list is refused where it
+	// is written (the configuration, validateWorkDates).
+	skip := slices.Concat(cfg.SkipDates, req.SkipDates)
+	work := slices.DeleteFunc(slices.Concat(cfg.WorkDates, req.WorkDates), func(d string) bool {
+		return slices.ContainsFunc(skip, func(s string) bool { return strings.TrimSpace(s) == strings.TrimSpace(d) })
+	})
+	if tk.cal, err = schedule.NewCalendar(skip, work); err != nil {
 		return nil, err
 	}
 	return tk, nil
