@@ -441,3 +441,42 @@ func TestScheduleSkipDateWinsOverAMakeUpDayOfAnotherList(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.1 ("nothing … is accepted and then ignored") and §3.2
+// (workDates are make-up days of workdays schedules): workDates stands
+// only beside schedule, or beside targets whose schedules inherit it; on a
+// request with instanceIds, tags or a sequence it is refused, naming the
+// field, rather than accepted and silently without effect.
+func TestWorkDatesStandOnlyBesideSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		payload, field string
+	}{
+		{`{"regionId":"cn-hangzhou","instanceIds":["i-schedtest0001"],"workDates":["2027-02-20"]}`, "workDates"},
+		{`{"regionId":"cn-hangzhou","tags":[{"key":"env"}],"workDates":["2027-02-20"]}`, "workDates"},
+		{`{"regionId":"cn-hangzhou","workDates":["2027-02-20"],"sequence":[{"instanceIds":["i-schedtest0001"]},{"instanceIds":["i-schedtest0002"]}]}`, "workDates"},
+		{`{"workDates":["2027-02-20"],"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-schedtest0001"]}]}`, "targets[0].workDates"},
+		{`{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20"]}`, ""},
+		{`{"schedule":{"every":"5m"},"workDates":["2027-02-20"],"targets":[{"regionId":"cn-hangzhou"}]}`, ""},
+	} {
+		fl := scheduleFleet()
+		h, _ := testHandler(t, scheduleEnv(), fl.RunningOnceLookedAt())
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		refused := ""
+		for _, ir := range res.InstanceResponses.InstanceResponse {
+			if ir.Code == result.CodeInvalidParameter {
+				refused = ir.Message
+			}
+		}
+		for _, ig := range res.Ignored {
+			if ig.Code == result.CodeInvalidParameter {
+				refused = ig.Reason
+			}
+		}
+		switch {
+		case tc.field == "" && refused != "":
+			t.Errorf("%s refused: %s", tc.payload, refused)
+		case tc.field != "" && !strings.Contains(refused, tc.field+": stands only beside schedule"):
+			t.Errorf("%s: not refused naming %s: %q %+v", tc.payload, tc.field, refused, res.Summary)
+		}
+	}
+}

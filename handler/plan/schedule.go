@@ -141,14 +141,22 @@ func TagKeyProblem(key string) string {
 	return ""
 }
 
-// validateWorkDates checks workDates: 1 to 400 dates like 2027-02-20, each
-// a Saturday or a Sunday (a weekday works already: it is a typo).
+// validateWorkDates checks workDates: only beside schedule (or targets,
+// whose schedules inherit it); 1 to 400 dates like 2027-02-20, each a
+// Saturday or a Sunday (a weekday works already: it is a typo).
 func validateWorkDates(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	if req.WorkDates == nil {
 		return nil
 	}
 	var out []events.FieldError
 	name := req.FieldName("workDates")
+	if req.Schedule == nil && req.Targets == nil {
+		// Make-up days count only for workdays schedules: beside
+		// instanceIds, tags or a sequence they would be accepted and
+		// ignored (DESIGN §3.1, §3.2).
+		out = append(out, events.FieldError{Field: name,
+			Message: "stands only beside schedule: make-up working days count only for the workdays of schedules"})
+	}
 	switch n := len(req.WorkDates); {
 	case n == 0 && !decodeErrs:
 		out = append(out, events.FieldError{Field: name, Message: "is empty: give 1 to 400 dates like \"2027-02-20\", or leave it out"})
