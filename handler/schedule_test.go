@@ -480,3 +480,34 @@ func TestWorkDatesStandOnlyBesideSchedule(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.2 (preview: what the week will bring): an instance whose value
+// is off — written `off`, or a SCHEDULES name defined as off — is listed
+// with why it has no start (a Message, no Code: it is no mistake), so that
+// it is told apart from a schedule with no start in the period.
+func TestSchedulePreviewSaysWhyOffHasNoStart(t *testing.T) {
+	fl := ecsapitest.NewFleet(map[string]string{schedOff: "Stopped", schedOffice: "Stopped", schedWeekend: "Stopped"})
+	fl.Tags[schedOff] = map[string]string{"start-schedule": "OFF"}
+	fl.Tags[schedOffice] = map[string]string{"start-schedule": "holiday"}
+	fl.Tags[schedWeekend] = map[string]string{"start-schedule": "09:00 SAT,SUN Asia/Shanghai"}
+	env := scheduleEnv()
+	env["SCHEDULES"] = `{"holiday":"off"}`
+	h, _ := testHandler(t, env, fl.ECS())
+	// Monday 2027-02-22 04:00 UTC, one day: no weekend start in it.
+	res := runPayload(t, h, timerTick("2027-02-22T04:00:00Z", `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`))
+	if res.Preview == nil {
+		t.Fatalf("%+v", res)
+	}
+	for _, pi := range res.Preview.Instances {
+		switch pi.InstanceID {
+		case schedOff, schedOffice:
+			if len(pi.Starts) != 0 || pi.Code != "" || !strings.Contains(pi.Message, "off") {
+				t.Errorf("%s (%q): no why: %+v", pi.InstanceID, pi.Schedule, pi)
+			}
+		case schedWeekend:
+			if len(pi.Starts) != 0 || pi.Code != "" || pi.Message != "" {
+				t.Errorf("weekend: %+v", pi)
+			}
+		}
+	}
+}

@@ -370,9 +370,15 @@ func (tk *ScheduleTick) Preview(infos []ecsapi.InstanceInfo, period time.Duratio
 		}
 		p := result.PreviewInstance{InstanceID: info.InstanceID, RegionID: info.RegionID, AccountID: accountID, Schedule: value, Starts: []string{}}
 		s, err := tk.parser.Parse(value)
-		if err != nil {
+		switch {
+		case err != nil:
 			p.Code, p.Message = result.CodeInvalidSchedule, invalidMessage(tk.TagKey, value, err)
-		} else {
+		case s.Off() && s.Name() != "":
+			// Told apart from a schedule with no start in the period.
+			p.Message = fmt.Sprintf("%s is off in SCHEDULES: never started by a schedule", Quote(s.Name()))
+		case s.Off():
+			p.Message = "off: never started by a schedule"
+		default:
 			for _, at := range schedule.Next(s, tk.T, period, tk.cal, result.MaxPreviewStarts) {
 				p.Starts = append(p.Starts, at.Format(time.RFC3339))
 			}
