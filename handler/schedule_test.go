@@ -511,3 +511,70 @@ func TestSchedulePreviewSaysWhyOffHasNoStart(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.2 through a real tick (timer event, lookup, StartInstances):
+// the window (T − every, T] holds a start time at T and not one at
+// T − every, for every of 1m, 5m and 24h; a tick late by more than every
+// covers its own window only; across New York's daylight-saving changes
+// 02:30 on the spring-forward day starts at 03:00 EDT (the first minute
+// after the gap) and 01:30 on the fall-back day once, at its first
+// occurrence (EDT); a value's zone and words are read in any case and
+// spacing. Skip dates are judged in the schedule's own zone (not the
+// request's), hold for every schedule (daily and SAT too), and make-up
+// days add to workdays only, from WORK_DATES or the request's workDates.
+func TestScheduleTickWindowsZonesAndCalendar(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, at, req string
+		env                  map[string]string
+		want                 string // ScheduledAt, "" when not due
+	}{
+		{"at T", "08:00 daily Asia/Shanghai", "2027-02-20T00:00:00Z", `"every":"5m"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"at T-every", "08:00 daily Asia/Shanghai", "2027-02-20T00:05:00Z", `"every":"5m"`, nil, ""},
+		{"1m at T", "08:00 daily Asia/Shanghai", "2027-02-20T00:00:00Z", `"every":"1m"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"1m at T-every", "08:00 daily Asia/Shanghai", "2027-02-20T00:01:00Z", `"every":"1m"`, nil, ""},
+		{"24h at T-every", "08:00 daily Asia/Shanghai", "2027-02-21T00:00:00Z", `"every":"24h"`, nil, "2027-02-21T08:00:00+08:00"},
+		{"24h inside", "08:00 daily Asia/Shanghai", "2027-02-20T23:59:00Z", `"every":"24h"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"spring forward 03:00", "02:30 daily America/New_York", "2027-03-14T07:00:00Z", `"every":"5m"`, nil, "2027-03-14T03:00:00-04:00"},
+		{"spring forward not later", "02:30 daily America/New_York", "2027-03-14T07:30:00Z", `"every":"5m"`, nil, ""},
+		{"fall back first", "01:30 daily America/New_York", "2027-11-07T05:30:00Z", `"every":"5m"`, nil, "2027-11-07T01:30:00-04:00"},
+		{"fall back not twice", "01:30 daily America/New_York", "2027-11-07T06:30:00Z", `"every":"5m"`, nil, ""},
+		{"case and spacing", "  08:00  WORKDAYS  asia/shanghai ", "2027-02-19T00:00:00Z", `"every":"5m"`, nil, "2027-02-19T08:00:00+08:00"},
+		{"skip in the schedule's zone", "07:00 daily Asia/Shanghai", "2027-02-23T23:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-24", "TIME_ZONE": "UTC"}, ""},
+		{"not the request zone's date", "07:00 daily Asia/Shanghai", "2027-02-23T23:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-23", "TIME_ZONE": "UTC"}, "2027-02-24T07:00:00+08:00"},
+		{"daily on a skip date", "09:00 daily Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-20"}, ""},
+		{"SAT on a make-up Saturday", "09:00 SAT Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"WORK_DATES": "2027-02-20"}, "2027-02-20T09:00:00+08:00"},
+		{"MON-FRI not on a make-up Saturday", "09:00 MON-FRI Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"WORK_DATES": "2027-02-20"}, ""},
+		{"workdays on a request's make-up day", "09:00 workdays Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, nil, "2027-02-20T09:00:00+08:00"},
+	} {
+		fl := ecsapitest.NewFleet(map[string]string{schedWorkdays: "Stopped"})
+		fl.Tags[schedWorkdays] = map[string]string{"start-schedule": tc.value}
+		ecs := fl.ECS()
+		env := map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_EVENT_AGE": "0"}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		h, _ := testHandler(t, env, ecs)
+		req := `{"regionId":"cn-hangzhou","schedule":{` + tc.req + `}}`
+		if strings.Contains(tc.name, "request's make-up day") {
+			req = `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20"]}`
+		}
+		res := runPayload(t, h, timerTick(tc.at, req))
+		got := byID(res)[schedWorkdays]
+		if got.ScheduledAt != tc.want || (tc.want != "") != (len(ecs.Calls()) == 1) || len(res.Ignored) != 0 {
+			t.Errorf("%s: %q at %s: ScheduledAt %q, want %q (%d calls) %+v", tc.name, tc.value, tc.at, got.ScheduledAt, tc.want, len(ecs.Calls()), res.Ignored)
+		}
+	}
+	// A tick handled two hours late covers its own window, not the one of
+	// its handling.
+	fl := ecsapitest.NewFleet(map[string]string{schedWorkdays: "Stopped", schedOffice: "Stopped"})
+	fl.Tags[schedWorkdays] = map[string]string{"start-schedule": "08:00 daily Asia/Shanghai"}
+	fl.Tags[schedOffice] = map[string]string{"start-schedule": "10:00 daily Asia/Shanghai"}
+	ecs := fl.ECS()
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_EVENT_AGE": "0"}, ecs)
+	h.now = func() time.Time { return time.Date(2027, 2, 20, 2, 0, 0, 0, time.UTC) }
+	inv := testInvocation(h)
+	h.run(context.Background(), inv, events.Decode(timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`)), time.Time{})
+	if got := startedIDs(ecs); !slices.Equal(got, []string{schedWorkdays}) {
+		t.Errorf("the late tick started %v, want only its own window's %s", got, schedWorkdays)
+	}
+}
