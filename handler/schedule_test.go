@@ -578,3 +578,41 @@ func TestScheduleTickWindowsZonesAndCalendar(t *testing.T) {
 		t.Errorf("the late tick started %v, want only its own window's %s", got, schedWorkdays)
 	}
 }
+
+// DESIGN §3.1, §3.2, §5: the same instance due by a schedule tick and
+// named by an instanceIds request of the same batch of messages is started
+// by one call and reported once, with ScheduledAt, in either order; a real
+// start wins over the other message's dry run.
+func TestScheduleAndInstanceIDsInOneBatchReportOnce(t *testing.T) {
+	tick := func(src string) events.Message {
+		return events.Message{Trigger: events.MNS, Source: src, Request: events.StartRequest{RegionID: "cn-hangzhou",
+			Schedule: &events.ScheduleSpec{Every: "5m", EveryField: "schedule.every"}}}
+	}
+	named := func(src string, dry bool) events.Message {
+		return events.Message{Trigger: events.MNS, Source: src, Request: events.StartRequest{RegionID: "cn-hangzhou", DryRun: dry, InstanceIDs: []string{schedWorkdays}}}
+	}
+	for _, batch := range [][]events.Message{
+		{tick("m1"), named("m2", false)},
+		{named("m2", false), tick("m1")},
+		{named("m2", true), tick("m1")},
+	} {
+		fl := scheduleFleet()
+		ecs := fl.ECS()
+		h, _ := testHandler(t, scheduleEnv(), ecs)
+		tt, _ := time.Parse(time.RFC3339, "2027-02-20T00:00:00Z")
+		h.now = func() time.Time { return tt.Add(20 * time.Second) }
+		res := h.run(context.Background(), testInvocation(h), batch, time.Time{})
+		n := 0
+		for _, ir := range res.InstanceResponses.InstanceResponse {
+			if ir.InstanceID == schedWorkdays {
+				n++
+				if ir.Outcome != result.Started || ir.ScheduledAt != "2027-02-20T08:00:00+08:00" {
+					t.Errorf("%+v", ir)
+				}
+			}
+		}
+		if got := startedIDs(ecs); n != 1 || !slices.Equal(got, []string{schedWorkdays, schedOffice}) {
+			t.Errorf("reported %d times, calls for %v", n, got)
+		}
+	}
+}
