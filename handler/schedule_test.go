@@ -331,3 +331,288 @@ func TestScheduleInvalidValueIsToldOnceADay(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §3.2, §5 (nothing is silently dropped): a schedule lookup that
+// finds more than MAX_SCHEDULED instances carrying the key starts nothing,
+// but the instances due in that tick are not lost in silence: the Ignored
+// entry (TooManyInstances) names them (the first few and their count) and
+// the Summary counts Scheduled and Due, as when the due instances pass
+// MAX_INSTANCES.
+func TestScheduleOverMaxScheduledNamesTheDue(t *testing.T) {
+	env := scheduleEnv()
+	env["MAX_SCHEDULED"] = "5" // 6 carry the key
+	ecs := scheduleFleet().ECS()
+	h, _ := testHandler(t, env, ecs)
+	res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`))
+	if n := len(ecs.Calls()); n != 0 || len(res.Ignored) != 1 {
+		t.Fatalf("%d calls, %+v", n, res.Ignored)
+	}
+	ig := res.Ignored[0]
+	ids := slices.Clone(ig.InstanceIDs)
+	slices.Sort(ids)
+	if want := []string{schedWorkdays, schedOffice, schedRunning}; ig.Code != result.CodeTooManyInstances || !slices.Equal(ids, want) ||
+		!strings.Contains(ig.Reason, "MAX_SCHEDULED (5)") || !strings.Contains(ig.Reason, "3 of them due") {
+		t.Errorf("the due instances are not named: %+v", ig)
+	}
+	if s := res.Summary; s.Scheduled != 6 || s.Due != 3 || s.Ignored != 1 || s.Started != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+// DESIGN §3.2: the Summary counts the instances carrying the key
+// (Scheduled) and those due (Due): an instance that two schedule requests
+// of one invocation find — a timer payload that is an array, two targets
+// of one scope, a batch of messages — is one instance, counted once, as it
+// is reported once.
+func TestScheduleSummaryCountsEachInstanceOnce(t *testing.T) {
+	for _, payload := range []string{
+		`[{"regionId":"cn-hangzhou","schedule":{"every":"5m"}},{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}]`,
+		`{"schedule":{"every":"5m"},"targets":[{"regionId":"cn-hangzhou"},{"regionId":"cn-hangzhou","dryRun":true}]}`,
+		`[{"regionId":"cn-hangzhou","schedule":{"every":"5m"}},{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"dryRun":true}]`,
+	} {
+		fl := scheduleFleet()
+		h, _ := testHandler(t, scheduleEnv(), fl.ECS())
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", payload))
+		if s := res.Summary; s.Scheduled != 6 || s.Due != 3 || s.Started != 2 || s.AlreadyRunning != 1 || s.Rejected != 1 {
+			t.Errorf("%s: summary %+v, want Scheduled 6, Due 3 as for one request", payload, s)
+		}
+	}
+}
+
+// DESIGN §3.2, §6 (DRY_RUN_ONLY: "the result says so"): a preview asked
+// as a dry run, or under DRY_RUN_ONLY, is answered as a dry run
+// (Result.DryRun), as a dry tick with nothing due is.
+func TestSchedulePreviewDryRunIsSaid(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		payload string
+		dry     bool
+	}{
+		{nil, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d","dryRun":true}`, true},
+		{map[string]string{"DRY_RUN_ONLY": "true"}, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`, true},
+		{nil, `{"schedule":{},"preview":"1d","dryRun":true,"targets":[{"regionId":"cn-hangzhou"}]}`, true},
+		{nil, `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`, false},
+	} {
+		env := scheduleEnv()
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		ecs := scheduleFleet().ECS()
+		h, _ := testHandler(t, env, ecs)
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		if res.Preview == nil || res.DryRun != tc.dry || len(ecs.Calls()) != 0 {
+			t.Errorf("%v %s: DryRun %v, want %v (%d calls)", tc.env, tc.payload, res.DryRun, tc.dry, len(ecs.Calls()))
+		}
+	}
+}
+
+// DESIGN §3.2: skip dates hold for every schedule — no scheduled start on a
+// skip date. A request's skipDates that holds a make-up day of WORK_DATES,
+// or a request's workDates that SKIP_DATES skips, is not a broken request:
+// the skip date wins for that tick (and its preview), and the other dates
+// of the calendar still hold. Before, the whole tick was refused
+// ("schedule: … is both a skip date and a make-up working day").
+func TestScheduleSkipDateWinsOverAMakeUpDayOfAnotherList(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		payload string
+	}{
+		{map[string]string{"WORK_DATES": "2027-02-20,2027-02-27"}, `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"skipDates":["2027-02-20"]}`},
+		{map[string]string{"SKIP_DATES": "2027-02-20"}, `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20","2027-02-27"]}`},
+	} {
+		env := scheduleEnv()
+		delete(env, "WORK_DATES")
+		delete(env, "SKIP_DATES")
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		fl := scheduleFleet()
+		ecs := fl.ECS()
+		h, _ := testHandler(t, env, ecs)
+		// Saturday 2027-02-20 08:00 Shanghai: skipped.
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		if len(res.Ignored) != 0 || res.Summary.Scheduled != 6 || res.Summary.Due != 0 || len(ecs.Calls()) != 0 {
+			t.Errorf("%v %s on the skip date: %+v %+v", tc.env, tc.payload, res.Summary, res.Ignored)
+		}
+		// Saturday 2027-02-27: still a make-up day for workdays.
+		res = runPayload(t, h, timerTick("2027-02-27T00:00:00Z", tc.payload))
+		if got := startedIDs(ecs); !slices.Equal(got, []string{schedWorkdays, schedOffice}) {
+			t.Errorf("%v %s on the other make-up day: started %v, %+v %+v", tc.env, tc.payload, got, res.Summary, res.Ignored)
+		}
+	}
+}
+
+// DESIGN §3.1 ("nothing … is accepted and then ignored") and §3.2
+// (workDates are make-up days of workdays schedules): workDates stands
+// only beside schedule, or beside targets whose schedules inherit it; on a
+// request with instanceIds, tags or a sequence it is refused, naming the
+// field, rather than accepted and silently without effect.
+func TestWorkDatesStandOnlyBesideSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		payload, field string
+	}{
+		{`{"regionId":"cn-hangzhou","instanceIds":["i-schedtest0001"],"workDates":["2027-02-20"]}`, "workDates"},
+		{`{"regionId":"cn-hangzhou","tags":[{"key":"env"}],"workDates":["2027-02-20"]}`, "workDates"},
+		{`{"regionId":"cn-hangzhou","workDates":["2027-02-20"],"sequence":[{"instanceIds":["i-schedtest0001"]},{"instanceIds":["i-schedtest0002"]}]}`, "workDates"},
+		{`{"workDates":["2027-02-20"],"targets":[{"regionId":"cn-hangzhou","instanceIds":["i-schedtest0001"]}]}`, "targets[0].workDates"},
+		{`{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20"]}`, ""},
+		{`{"schedule":{"every":"5m"},"workDates":["2027-02-20"],"targets":[{"regionId":"cn-hangzhou"}]}`, ""},
+	} {
+		fl := scheduleFleet()
+		h, _ := testHandler(t, scheduleEnv(), fl.RunningOnceLookedAt())
+		res := runPayload(t, h, timerTick("2027-02-20T00:00:00Z", tc.payload))
+		refused := ""
+		for _, ir := range res.InstanceResponses.InstanceResponse {
+			if ir.Code == result.CodeInvalidParameter {
+				refused = ir.Message
+			}
+		}
+		for _, ig := range res.Ignored {
+			if ig.Code == result.CodeInvalidParameter {
+				refused = ig.Reason
+			}
+		}
+		switch {
+		case tc.field == "" && refused != "":
+			t.Errorf("%s refused: %s", tc.payload, refused)
+		case tc.field != "" && !strings.Contains(refused, tc.field+": stands only beside schedule"):
+			t.Errorf("%s: not refused naming %s: %q %+v", tc.payload, tc.field, refused, res.Summary)
+		}
+	}
+}
+
+// DESIGN §3.2 (preview: what the week will bring): an instance whose value
+// is off — written `off`, or a SCHEDULES name defined as off — is listed
+// with why it has no start (a Message, no Code: it is no mistake), so that
+// it is told apart from a schedule with no start in the period.
+func TestSchedulePreviewSaysWhyOffHasNoStart(t *testing.T) {
+	fl := ecsapitest.NewFleet(map[string]string{schedOff: "Stopped", schedOffice: "Stopped", schedWeekend: "Stopped"})
+	fl.Tags[schedOff] = map[string]string{"start-schedule": "OFF"}
+	fl.Tags[schedOffice] = map[string]string{"start-schedule": "holiday"}
+	fl.Tags[schedWeekend] = map[string]string{"start-schedule": "09:00 SAT,SUN Asia/Shanghai"}
+	env := scheduleEnv()
+	env["SCHEDULES"] = `{"holiday":"off"}`
+	h, _ := testHandler(t, env, fl.ECS())
+	// Monday 2027-02-22 04:00 UTC, one day: no weekend start in it.
+	res := runPayload(t, h, timerTick("2027-02-22T04:00:00Z", `{"regionId":"cn-hangzhou","schedule":{},"preview":"1d"}`))
+	if res.Preview == nil {
+		t.Fatalf("%+v", res)
+	}
+	for _, pi := range res.Preview.Instances {
+		switch pi.InstanceID {
+		case schedOff, schedOffice:
+			if len(pi.Starts) != 0 || pi.Code != "" || !strings.Contains(pi.Message, "off") {
+				t.Errorf("%s (%q): no why: %+v", pi.InstanceID, pi.Schedule, pi)
+			}
+		case schedWeekend:
+			if len(pi.Starts) != 0 || pi.Code != "" || pi.Message != "" {
+				t.Errorf("weekend: %+v", pi)
+			}
+		}
+	}
+}
+
+// DESIGN §3.2 through a real tick (timer event, lookup, StartInstances):
+// the window (T − every, T] holds a start time at T and not one at
+// T − every, for every of 1m, 5m and 24h; a tick late by more than every
+// covers its own window only; across New York's daylight-saving changes
+// 02:30 on the spring-forward day starts at 03:00 EDT (the first minute
+// after the gap) and 01:30 on the fall-back day once, at its first
+// occurrence (EDT); a value's zone and words are read in any case and
+// spacing. Skip dates are judged in the schedule's own zone (not the
+// request's), hold for every schedule (daily and SAT too), and make-up
+// days add to workdays only, from WORK_DATES or the request's workDates.
+func TestScheduleTickWindowsZonesAndCalendar(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, at, req string
+		env                  map[string]string
+		want                 string // ScheduledAt, "" when not due
+	}{
+		{"at T", "08:00 daily Asia/Shanghai", "2027-02-20T00:00:00Z", `"every":"5m"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"at T-every", "08:00 daily Asia/Shanghai", "2027-02-20T00:05:00Z", `"every":"5m"`, nil, ""},
+		{"1m at T", "08:00 daily Asia/Shanghai", "2027-02-20T00:00:00Z", `"every":"1m"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"1m at T-every", "08:00 daily Asia/Shanghai", "2027-02-20T00:01:00Z", `"every":"1m"`, nil, ""},
+		{"24h at T-every", "08:00 daily Asia/Shanghai", "2027-02-21T00:00:00Z", `"every":"24h"`, nil, "2027-02-21T08:00:00+08:00"},
+		{"24h inside", "08:00 daily Asia/Shanghai", "2027-02-20T23:59:00Z", `"every":"24h"`, nil, "2027-02-20T08:00:00+08:00"},
+		{"spring forward 03:00", "02:30 daily America/New_York", "2027-03-14T07:00:00Z", `"every":"5m"`, nil, "2027-03-14T03:00:00-04:00"},
+		{"spring forward not later", "02:30 daily America/New_York", "2027-03-14T07:30:00Z", `"every":"5m"`, nil, ""},
+		{"fall back first", "01:30 daily America/New_York", "2027-11-07T05:30:00Z", `"every":"5m"`, nil, "2027-11-07T01:30:00-04:00"},
+		{"fall back not twice", "01:30 daily America/New_York", "2027-11-07T06:30:00Z", `"every":"5m"`, nil, ""},
+		{"case and spacing", "  08:00  WORKDAYS  asia/shanghai ", "2027-02-19T00:00:00Z", `"every":"5m"`, nil, "2027-02-19T08:00:00+08:00"},
+		{"skip in the schedule's zone", "07:00 daily Asia/Shanghai", "2027-02-23T23:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-24", "TIME_ZONE": "UTC"}, ""},
+		{"not the request zone's date", "07:00 daily Asia/Shanghai", "2027-02-23T23:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-23", "TIME_ZONE": "UTC"}, "2027-02-24T07:00:00+08:00"},
+		{"daily on a skip date", "09:00 daily Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"SKIP_DATES": "2027-02-20"}, ""},
+		{"SAT on a make-up Saturday", "09:00 SAT Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"WORK_DATES": "2027-02-20"}, "2027-02-20T09:00:00+08:00"},
+		{"MON-FRI not on a make-up Saturday", "09:00 MON-FRI Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, map[string]string{"WORK_DATES": "2027-02-20"}, ""},
+		{"workdays on a request's make-up day", "09:00 workdays Asia/Shanghai", "2027-02-20T01:00:00Z", `"every":"5m"`, nil, "2027-02-20T09:00:00+08:00"},
+	} {
+		fl := ecsapitest.NewFleet(map[string]string{schedWorkdays: "Stopped"})
+		fl.Tags[schedWorkdays] = map[string]string{"start-schedule": tc.value}
+		ecs := fl.ECS()
+		env := map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_EVENT_AGE": "0"}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		h, _ := testHandler(t, env, ecs)
+		req := `{"regionId":"cn-hangzhou","schedule":{` + tc.req + `}}`
+		if strings.Contains(tc.name, "request's make-up day") {
+			req = `{"regionId":"cn-hangzhou","schedule":{"every":"5m"},"workDates":["2027-02-20"]}`
+		}
+		res := runPayload(t, h, timerTick(tc.at, req))
+		got := byID(res)[schedWorkdays]
+		if got.ScheduledAt != tc.want || (tc.want != "") != (len(ecs.Calls()) == 1) || len(res.Ignored) != 0 {
+			t.Errorf("%s: %q at %s: ScheduledAt %q, want %q (%d calls) %+v", tc.name, tc.value, tc.at, got.ScheduledAt, tc.want, len(ecs.Calls()), res.Ignored)
+		}
+	}
+	// A tick handled two hours late covers its own window, not the one of
+	// its handling.
+	fl := ecsapitest.NewFleet(map[string]string{schedWorkdays: "Stopped", schedOffice: "Stopped"})
+	fl.Tags[schedWorkdays] = map[string]string{"start-schedule": "08:00 daily Asia/Shanghai"}
+	fl.Tags[schedOffice] = map[string]string{"start-schedule": "10:00 daily Asia/Shanghai"}
+	ecs := fl.ECS()
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "MAX_EVENT_AGE": "0"}, ecs)
+	h.now = func() time.Time { return time.Date(2027, 2, 20, 2, 0, 0, 0, time.UTC) }
+	inv := testInvocation(h)
+	h.run(context.Background(), inv, events.Decode(timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`)), time.Time{})
+	if got := startedIDs(ecs); !slices.Equal(got, []string{schedWorkdays}) {
+		t.Errorf("the late tick started %v, want only its own window's %s", got, schedWorkdays)
+	}
+}
+
+// DESIGN §3.1, §3.2, §5: the same instance due by a schedule tick and
+// named by an instanceIds request of the same batch of messages is started
+// by one call and reported once, with ScheduledAt, in either order; a real
+// start wins over the other message's dry run.
+func TestScheduleAndInstanceIDsInOneBatchReportOnce(t *testing.T) {
+	tick := func(src string) events.Message {
+		return events.Message{Trigger: events.MNS, Source: src, Request: events.StartRequest{RegionID: "cn-hangzhou",
+			Schedule: &events.ScheduleSpec{Every: "5m", EveryField: "schedule.every"}}}
+	}
+	named := func(src string, dry bool) events.Message {
+		return events.Message{Trigger: events.MNS, Source: src, Request: events.StartRequest{RegionID: "cn-hangzhou", DryRun: dry, InstanceIDs: []string{schedWorkdays}}}
+	}
+	for _, batch := range [][]events.Message{
+		{tick("m1"), named("m2", false)},
+		{named("m2", false), tick("m1")},
+		{named("m2", true), tick("m1")},
+	} {
+		fl := scheduleFleet()
+		ecs := fl.ECS()
+		h, _ := testHandler(t, scheduleEnv(), ecs)
+		tt, _ := time.Parse(time.RFC3339, "2027-02-20T00:00:00Z")
+		h.now = func() time.Time { return tt.Add(20 * time.Second) }
+		res := h.run(context.Background(), testInvocation(h), batch, time.Time{})
+		n := 0
+		for _, ir := range res.InstanceResponses.InstanceResponse {
+			if ir.InstanceID == schedWorkdays {
+				n++
+				if ir.Outcome != result.Started || ir.ScheduledAt != "2027-02-20T08:00:00+08:00" {
+					t.Errorf("%+v", ir)
+				}
+			}
+		}
+		if got := startedIDs(ecs); n != 1 || !slices.Equal(got, []string{schedWorkdays, schedOffice}) {
+			t.Errorf("reported %d times, calls for %v", n, got)
+		}
+	}
+}

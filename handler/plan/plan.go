@@ -163,8 +163,11 @@ type Plan struct {
 	// what schedule previews list, nil without one; MidnightTick says a
 	// tick's window holds 00:00 UTC (DESIGN §3.2, §9).
 	Scheduled, Due int
-	Preview        *result.Preview
-	MidnightTick   bool
+	// scheduledSeen holds the instances counted in Scheduled (true: in Due
+	// too), by InstanceKey: each instance counts once.
+	scheduledSeen map[string]bool
+	Preview       *result.Preview
+	MidnightTick  bool
 }
 
 // acceptedRequest is a valid start request that passed expiry, ready to be

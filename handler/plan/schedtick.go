@@ -105,9 +105,7 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 		p.Ignore(ig, nil)
 		return
 	case len(f.Found) > most:
-		ig.Code = result.CodeTooManyInstances
-		ig.Reason = fmt.Sprintf("TooManyInstances: more than MAX_SCHEDULED (%d) instances carry %s; nothing of it was sent", most, what)
-		p.Ignore(ig, nil)
+		p.overMaxScheduled(a, f, ig, what, most)
 		return
 	case len(f.Found) == 0:
 		ig.Reason = fmt.Sprintf("no instance carries %s: the schedule starts nothing", what)
@@ -119,15 +117,11 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 		return
 	}
 	if a.preview > 0 {
-		if p.Preview == nil {
-			p.Preview = &result.Preview{From: tk.T.Format(time.RFC3339), Period: a.req.Preview, Instances: []result.PreviewInstance{}}
-		}
-		p.Preview.Instances = append(p.Preview.Instances, tk.Preview(f.Found, a.preview, a.Scope.Account())...)
+		p.addPreview(a, f)
 		return
 	}
-	ds, scheduled, due := tk.DecideAll(f.Found)
-	p.Scheduled += scheduled
-	p.Due += due
+	ds, _, due := tk.DecideAll(f.Found)
+	p.countScheduled(a.Scope, ds)
 	p.MidnightTick = p.MidnightTick || tk.HoldsMidnightUTC()
 	a.IDs = make([]string, 0, due)
 	a.Infos = make(map[string]ecsapi.InstanceInfo, due)
@@ -170,4 +164,64 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 		return
 	}
 	pl.Commit(p, a)
+}
+
+// countScheduled adds the instances of decisions ds (scope's) to
+// Summary.Scheduled and Summary.Due, each instance once per invocation
+// however many schedule requests found it (an array of ticks, two targets
+// of one scope, a batch): the counts are of instances, as the report is.
+func (p *Plan) countScheduled(scope ecsapi.Scope, ds []ScheduleDecision) {
+	if p.scheduledSeen == nil {
+		p.scheduledSeen = map[string]bool{}
+	}
+	for _, d := range ds {
+		k := ecsapi.InstanceKey(scope, d.Instance.InstanceID)
+		due, seen := p.scheduledSeen[k]
+		if !seen {
+			p.Scheduled++
+		}
+		if d.Verdict == Due && !due {
+			p.Due++
+		}
+		p.scheduledSeen[k] = due || d.Verdict == Due
+	}
+}
+
+// overMaxScheduled reports a schedule lookup that found more than
+// MAX_SCHEDULED instances carrying the key: nothing of it is started, but
+// the instances due in this tick are not dropped in silence (DESIGN §5):
+// judged on what was read, counted, and named in the entry, as past
+// MAX_INSTANCES.
+func (p *Plan) overMaxScheduled(a *accepted, f Selection, ig result.IgnoredEvent, what string, most int) {
+	ig.Code = result.CodeTooManyInstances
+	if a.preview > 0 {
+		ig.Reason = fmt.Sprintf("TooManyInstances: more than MAX_SCHEDULED (%d) instances carry %s; nothing of it was sent", most, what)
+		p.Ignore(ig, nil)
+		return
+	}
+	ds, _, due := a.sched.DecideAll(f.Found)
+	p.countScheduled(a.Scope, ds)
+	var ids []string
+	for _, d := range ds {
+		if d.Verdict == Due && len(ids) < MaxListedIDs {
+			ids = append(ids, d.Instance.InstanceID)
+		}
+	}
+	ig.Reason = fmt.Sprintf("TooManyInstances: more than MAX_SCHEDULED (%d) instances carry %s, %d of them due in this tick; nothing of it was sent", most, what, due)
+	p.IgnoreCounted(ig, ids, due)
+}
+
+// addPreview adds what preview request a found (f) to the answer's
+// Preview. A preview asked as a dry run (or under DRY_RUN_ONLY) is answered
+// as one, as a dry tick with nothing due is.
+func (p *Plan) addPreview(a *accepted, f Selection) {
+	tk := a.sched
+	if p.Preview == nil {
+		p.Preview = &result.Preview{From: tk.T.Format(time.RFC3339), Period: a.req.Preview, Instances: []result.PreviewInstance{}}
+	}
+	p.Preview.Instances = append(p.Preview.Instances, tk.Preview(f.Found, a.preview, a.Scope.Account())...)
+	p.Requests++
+	if a.mode == modeDry {
+		p.DryRuns++
+	}
 }

@@ -141,14 +141,22 @@ func TagKeyProblem(key string) string {
 	return ""
 }
 
-// validateWorkDates checks workDates: 1 to 400 dates like 2027-02-20, each
-// a Saturday or a Sunday (a weekday works already: it is a typo).
+// validateWorkDates checks workDates: only beside schedule (or targets,
+// whose schedules inherit it); 1 to 400 dates like 2027-02-20, each a
+// Saturday or a Sunday (a weekday works already: it is a typo).
 func validateWorkDates(req events.StartRequest, decodeErrs bool) []events.FieldError {
 	if req.WorkDates == nil {
 		return nil
 	}
 	var out []events.FieldError
 	name := req.FieldName("workDates")
+	if req.Schedule == nil && req.Targets == nil {
+		// Make-up days count only for workdays schedules: beside
+		// instanceIds, tags or a sequence they would be accepted and
+		// ignored (DESIGN §3.1, §3.2).
+		out = append(out, events.FieldError{Field: name,
+			Message: "stands only beside schedule: make-up working days count only for the workdays of schedules"})
+	}
 	switch n := len(req.WorkDates); {
 	case n == 0 && !decodeErrs:
 		out = append(out, events.FieldError{Field: name, Message: "is empty: give 1 to 400 dates like \"2027-02-20\", or leave it out"})
@@ -231,7 +239,15 @@ func NewScheduleTick(req events.StartRequest, cfg ScheduleConfig, t time.Time) (
 	if tk.parser, err = schedule.NewParser(zone, cfg.Named); err != nil {
 		return nil, err
 	}
-	if tk.cal, err = schedule.NewCalendar(slices.Concat(cfg.SkipDates, req.SkipDates), slices.Concat(cfg.WorkDates, req.WorkDates)); err != nil {
+	// Skip dates hold for every schedule (DESIGN §3.2): a make-up day of one
+	// list (WORK_DATES, workDates) that the other list skips (skipDates,
+	// SKIP_DATES) is skipped; a clash inside one list is refused where it
+	// is written (the configuration, validateWorkDates).
+	skip := slices.Concat(cfg.SkipDates, req.SkipDates)
+	work := slices.DeleteFunc(slices.Concat(cfg.WorkDates, req.WorkDates), func(d string) bool {
+		return slices.ContainsFunc(skip, func(s string) bool { return strings.TrimSpace(s) == strings.TrimSpace(d) })
+	})
+	if tk.cal, err = schedule.NewCalendar(skip, work); err != nil {
 		return nil, err
 	}
 	return tk, nil
@@ -354,9 +370,15 @@ func (tk *ScheduleTick) Preview(infos []ecsapi.InstanceInfo, period time.Duratio
 		}
 		p := result.PreviewInstance{InstanceID: info.InstanceID, RegionID: info.RegionID, AccountID: accountID, Schedule: value, Starts: []string{}}
 		s, err := tk.parser.Parse(value)
-		if err != nil {
+		switch {
+		case err != nil:
 			p.Code, p.Message = result.CodeInvalidSchedule, invalidMessage(tk.TagKey, value, err)
-		} else {
+		case s.Off() && s.Name() != "":
+			// Told apart from a schedule with no start in the period.
+			p.Message = fmt.Sprintf("%s is off in SCHEDULES: never started by a schedule", Quote(s.Name()))
+		case s.Off():
+			p.Message = "off: never started by a schedule"
+		default:
 			for _, at := range schedule.Next(s, tk.T, period, tk.cal, result.MaxPreviewStarts) {
 				p.Starts = append(p.Starts, at.Format(time.RFC3339))
 			}

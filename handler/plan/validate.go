@@ -261,6 +261,12 @@ func validateReach(req events.StartRequest, decodeErrs bool) []events.FieldError
 		if t.Preview == "" {
 			t.Preview = req.Preview
 		}
+		if t.WorkDates == nil && req.WorkDates != nil && t.Schedule == nil {
+			// An outer workDates reaches a target without a schedule:
+			// it would be accepted and ignored (validateWorkDates).
+			out = append(out, events.FieldError{Field: prefix + t.FieldName("workDates"),
+				Message: "stands only beside schedule: make-up working days count only for the workdays of schedules"})
+		}
 		for _, fe := range validateRequest(t, decodeErrs) {
 			fe.Field, fe.Elem = prefix+fe.Field, 0
 			out = append(out, fe)

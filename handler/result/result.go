@@ -206,7 +206,8 @@ type PreviewInstance struct {
 	// schedule with no start in the period.
 	Starts []string `json:"Starts" xml:"Starts>Start"`
 	// Code is InvalidSchedule for a value that is no schedule, Message
-	// then quoting it and saying why; both empty otherwise.
+	// then quoting it and saying why; for off (or a SCHEDULES name defined
+	// as off) Message alone says so; both empty otherwise.
 	Code    string `json:"Code,omitempty" xml:"Code,omitempty"`
 	Message string `json:"Message,omitempty" xml:"Message,omitempty"`
 }
