@@ -186,8 +186,12 @@ func TestRoleNotAllowed(t *testing.T) {
 		msg("tags", events.StartRequest{RegionID: "cn-shanghai", Tags: []events.TagFilter{{Key: "env"}}, RoleArn: roleOther}),
 	}, time.Time{})
 	got := byID(res)
-	if got[c].Outcome != result.Rejected || got[c].Code != result.CodeNotAllowed || !strings.Contains(got[c].Message, "ALLOWED_ROLE_ARNS") || got[c].AccountID != "1999888777666555" {
+	if got[c].Outcome != result.Rejected || got[c].Code != result.CodeNotAllowed || !strings.Contains(got[c].Message, "is not in ALLOWED_ROLE_ARNS") || got[c].AccountID != "1999888777666555" {
 		t.Fatalf("%+v", got[c])
+	}
+	// The list is set: the refusal does not say it is empty.
+	if strings.Contains(got[c].Message, "empty") {
+		t.Errorf("a set ALLOWED_ROLE_ARNS called empty: %s", got[c].Message)
 	}
 	if len(res.Ignored) != 1 || res.Ignored[0].Code != result.CodeNotAllowed || !strings.Contains(res.Ignored[0].Reason, "ALLOWED_ROLE_ARNS") {
 		t.Fatalf("%+v", res.Ignored)
@@ -199,7 +203,7 @@ func TestRoleNotAllowed(t *testing.T) {
 	h2, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, ecsapitest.NewFleet(ecsapitest.Stopped([]string{c})).ECS())
 	h2.SetSTS(sts)
 	res = h2.run(context.Background(), testInvocation(h2), []events.Message{msg("ids", events.StartRequest{RegionID: "cn-shanghai", InstanceIDs: []string{c}, RoleArn: roleB})}, time.Time{})
-	if got := byID(res)[c]; got.Outcome != result.Rejected || sts.count() != 0 {
+	if got := byID(res)[c]; got.Outcome != result.Rejected || sts.count() != 0 || !strings.Contains(got.Message, "ALLOWED_ROLE_ARNS is empty") {
 		t.Fatalf("with ALLOWED_ROLE_ARNS empty: %+v, %d STS calls", got, sts.count())
 	}
 }

@@ -585,7 +585,7 @@ func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Sc
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
 		p.Ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(scope), RoleNotAllowed(role))}, nil)
+			Reason: fmt.Sprintf("the tags %s in %s were not looked up: %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(scope), pl.roleNotAllowed(role))}, nil)
 		return
 	}
 	if d, on, _ := ParseWait(req.Wait); on && !req.DryRun {
@@ -600,9 +600,13 @@ func (pl *Planner) accept(p *Plan, m events.Message, src string, scope ecsapi.Sc
 	pl.Commit(p, a)
 }
 
-// RoleNotAllowed says why a role may not be assumed.
-func RoleNotAllowed(role string) string {
-	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS (empty: no role may be assumed); nothing was sent to STS", role)
+// roleNotAllowed says why role may not be assumed: it is not in
+// ALLOWED_ROLE_ARNS, or ALLOWED_ROLE_ARNS is empty and no role may be.
+func (pl *Planner) roleNotAllowed(role string) string {
+	if len(pl.Rules.AllowedRoles) == 0 {
+		return fmt.Sprintf("role %s may not be assumed: ALLOWED_ROLE_ARNS is empty, so no role may be; nothing was sent to STS", role)
+	}
+	return fmt.Sprintf("role %s is not in ALLOWED_ROLE_ARNS; nothing was sent to STS", role)
 }
 
 // TagPairs turns a request's tags into the ECS interface's pairs.
@@ -1144,7 +1148,7 @@ func (pl *Planner) ResolveRegion(m events.Message, inv *Invocation) (region, fro
 func (pl *Planner) denied(scope ecsapi.Scope, id string) string {
 	region, role := scope.Region, scope.Role
 	if role != "" && !pl.Rules.AllowedRoles[role] {
-		return RoleNotAllowed(role)
+		return pl.roleNotAllowed(role)
 	}
 	if pl.Rules.AllowedRegions != nil && !pl.Rules.AllowedRegions[region] {
 		return fmt.Sprintf("region %s is not in ALLOWED_REGIONS", region)

@@ -64,7 +64,7 @@ func (pl *Planner) acceptSchedule(p *Plan, m events.Message, src string, scope e
 		// Nothing to look up without assuming the role, which is not
 		// allowed: no STS call (DESIGN §3.1).
 		p.Ignore(result.IgnoredEvent{Source: src, Code: result.CodeNotAllowed, Trigger: string(m.Trigger),
-			Reason: fmt.Sprintf("the schedule tag key %s in %s was not looked up: %s", Quote(tk.TagKey), ecsapi.ScopeLabel(scope), RoleNotAllowed(role))}, nil)
+			Reason: fmt.Sprintf("the schedule tag key %s in %s was not looked up: %s", Quote(tk.TagKey), ecsapi.ScopeLabel(scope), pl.roleNotAllowed(role))}, nil)
 		return
 	}
 	if d, on, _ := ParseWait(req.Wait); on && !req.DryRun && a.preview == 0 {

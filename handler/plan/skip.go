@@ -55,7 +55,7 @@ func (pl *Planner) SkipGroup(p *Plan, sq *Sequence, inv *Invocation, m events.Me
 		ig := result.IgnoredEvent{Source: src, Trigger: string(m.Trigger)}
 		switch {
 		case t.RoleArn != "" && !pl.Rules.AllowedRoles[t.RoleArn]:
-			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, RoleNotAllowed(t.RoleArn))
+			ig.Code, ig.Reason = result.CodeNotAllowed, fmt.Sprintf("skipped (%s); %s were not looked up: %s", stop, what, pl.roleNotAllowed(t.RoleArn))
 			ignore(ig, nil)
 			continue
 		case !haveCreds:
