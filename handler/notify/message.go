@@ -369,18 +369,42 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 
 func clip(s string) string { return clipN(s, maxField) }
 
-// value is v escaped for the style, on one line, within n bytes.
-func (st style) value(v string, n int) string { return clipN(st.escape(v), n) }
+// value is v escaped for the style, on one line, within n bytes. A value
+// too long is cut before it is escaped, a whole character at a time, so the
+// cut never falls inside an escape: "&l…", or a "\" parted from what it
+// escapes, would be broken markup (DESIGN §9).
+func (st style) value(v string, n int) string {
+	v = oneLine(v)
+	if e := st.escape(v); len(e) <= n {
+		return e
+	}
+	limit := n - len("…")
+	var b strings.Builder
+	b.Grow(n)
+	for _, r := range v {
+		e := st.escape(string(r))
+		if b.Len()+len(e) > limit {
+			break
+		}
+		b.WriteString(e)
+	}
+	return b.String() + "…"
+}
 
-// clipN makes one line of s: control characters become spaces, and it is
-// cut to n bytes at a rune boundary.
-func clipN(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
+// oneLine is s with its control characters turned into spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
+}
+
+// clipN makes one line of s: control characters become spaces, and it is
+// cut to n bytes at a rune boundary.
+func clipN(s string, n int) string {
+	s = oneLine(s)
 	if len(s) <= n {
 		return s
 	}
