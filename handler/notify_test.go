@@ -401,3 +401,55 @@ func TestNotifyConcurrentInvocationsEachTheirOwnMessage(t *testing.T) {
 		t.Errorf("%d notify lines over %d requests, want one per invocation: %v", len(lines), len(reqs), reqs)
 	}
 }
+
+// DESIGN §9: a message carries "the SLS query that finds the invocation's
+// lines" — a query that finds something. Without a request ID (no FC
+// context, as in a local run) there is no SLS line in any robot's text and
+// no LogQuery in the generic body; with one, the query names it.
+func TestNotifyNoSLSLineWithoutARequestID(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	kinds := []robotemu.Kind{robotemu.DingTalk, robotemu.Lark, robotemu.WeCom, robotemu.Slack, robotemu.Generic}
+	var urls []string
+	for _, k := range kinds {
+		u := robots.URLFor(k, "t")
+		if k == robotemu.Generic {
+			u = robots.URL() + "/generic"
+		}
+		urls = append(urls, string(k)+"="+u)
+	}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "NOTIFY_SECRET": "notify-secret-for-tests",
+		"NOTIFY_URLS": strings.Join(urls, ",")}, fl.ECS())
+	for _, tc := range []struct {
+		name, requestID string
+	}{{"no request ID", ""}, {"a request ID", "req-sls"}} {
+		ctx := context.Background()
+		if tc.requestID != "" {
+			ctx = fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: tc.requestID})
+		}
+		before := len(robots.Messages())
+		// No credentials: the instance fails, a problem to tell.
+		if _, err := h.Handle(ctx, []byte(`{"instanceIds":["i-notify0001"]}`)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != len(kinds) {
+			t.Fatalf("%s: %d messages, want %d", tc.name, len(msgs), len(kinds))
+		}
+		for _, m := range msgs {
+			text := m.Text
+			if m.Kind == robotemu.Generic {
+				text = string(m.Body)
+			}
+			hasQuery := strings.Contains(text, "SLS: ") || strings.Contains(text, `"LogQuery"`)
+			if tc.requestID == "" && (hasQuery || strings.Contains(text, `requestId: \"\"`) || strings.Contains(text, `requestId: ""`)) {
+				t.Errorf("%s, %s: a query that finds nothing:\n%s", tc.name, m.Kind, text)
+			}
+			if tc.requestID != "" && !hasQuery {
+				t.Errorf("%s, %s: no SLS query:\n%s", tc.name, m.Kind, text)
+			}
+		}
+	}
+}
