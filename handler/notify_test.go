@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -449,6 +450,49 @@ func TestNotifyNoSLSLineWithoutARequestID(t *testing.T) {
 			}
 			if tc.requestID != "" && !hasQuery {
 				t.Errorf("%s, %s: no SLS query:\n%s", tc.name, m.Kind, text)
+			}
+		}
+	}
+}
+
+// DESIGN §9 and §5 (Skipped: "Message naming that group and its first
+// failure"): a message says why an instance was Skipped — which group
+// stopped the sequence and how — once per reason, not on every line, within
+// the 20 instances and MaxChars; the cause's own line is there too.
+func TestNotifySaysWhySkippedOnce(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	const missing = "i-skipwhy00099" // unknown to ECS: Failed, stops the sequence
+	later := []string{"i-skipwhy00001", "i-skipwhy00002", "i-skipwhy00003", "i-skipwhy00004"}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(later))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t") + ",slack=" + robots.URLFor(robotemu.Slack, "t")}, fl.ECS())
+	body := fmt.Sprintf(`{"sequence":[{"instanceIds":[%q]},{"instanceIds":%s}]}`, missing, mustMarshal(t, later))
+	for _, carrier := range []struct {
+		name    string
+		payload string
+	}{
+		{"direct", body},
+		{"timer", `{"triggerTime":"` + time.Now().UTC().Format(time.RFC3339) + `","triggerName":"morning","payload":` + strconv.Quote(body) + `}`},
+	} {
+		before := len(robots.Messages())
+		if _, err := h.Handle(invContext(context.Background(), "req-skip"), []byte(carrier.payload)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 2 {
+			t.Fatalf("%s: %d messages, want 2", carrier.name, len(msgs))
+		}
+		for _, m := range msgs {
+			if n := strings.Count(m.Text, "SequenceStopped"); n != len(later) {
+				t.Errorf("%s, %s: %d Skipped lines, want %d:\n%s", carrier.name, m.Kind, n, len(later), m.Text)
+			}
+			if n := strings.Count(m.Text, "sequence[0] stopped the sequence"); n != 1 {
+				t.Errorf("%s, %s: the reason said %d times, want once:\n%s", carrier.name, m.Kind, n, m.Text)
+			}
+			if n := strings.Count(m.Text, missing); n < 2 { // its own line, and in the reason
+				t.Errorf("%s, %s: the failure that stopped the sequence named %d times:\n%s", carrier.name, m.Kind, n, m.Text)
 			}
 		}
 	}

@@ -317,8 +317,12 @@ func footer(c Context, st style) string {
 // or has a Code: TooManyInstances, nothing of it sent), one line each, and
 // counts them all. An instance's
 // line ends with its advice, or its message when it has none (a refusal
-// says there what to mend); a mistake's with its reason.
+// says there what to mend); a mistake's with its reason. Skipped instances
+// share their reason (which group stopped the sequence, and its first
+// failure): the first line of each reason says it, the others not again,
+// so a message says why without repeating it 20 times.
 func problemLines(r *result.Result, st style) (lines []string, total int) {
+	told := map[string]bool{} // the Skipped reasons said already
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		if !isProblem(ir) {
 			continue
@@ -342,6 +346,9 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 		case ir.Advice != "":
 			b.WriteString(": " + st.value(ir.Advice, 2*maxField))
 		case ir.Message != "" && ir.Outcome != result.Skipped:
+			b.WriteString(": " + st.value(ir.Message, 2*maxField))
+		case ir.Message != "" && !told[ir.Message]:
+			told[ir.Message] = true
 			b.WriteString(": " + st.value(ir.Message, 2*maxField))
 		}
 		b.WriteString("\n")

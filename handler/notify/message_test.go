@@ -421,3 +421,36 @@ func longestString(v any) string {
 	}
 	return ""
 }
+
+// DESIGN §9: Skipped instances' reason is said once per reason, on the first
+// line that has it, the 20-line and MaxChars bounds kept however long the
+// reason and however many share it.
+func TestSkippedReasonSaidOncePerReason(t *testing.T) {
+	reasons := []string{"not sent: sequence[0] stopped the sequence: i-a in cn-hangzhou is Failed (InvalidInstanceId.NotFound) " + strings.Repeat("<&_*", 200),
+		"not sent: sequence[1] stopped the sequence: i-b in cn-beijing is Unfinished (Throttling)"}
+	r := &result.Result{}
+	for i := range 500 {
+		r.InstanceResponses.InstanceResponse = append(r.InstanceResponses.InstanceResponse, result.InstanceResult{
+			InstanceID: fmt.Sprintf("i-bp%016d", i), RegionID: "cn-hangzhou", Outcome: result.Skipped,
+			Code: "SequenceStopped", Message: reasons[i%2]})
+	}
+	r.Summarize()
+	m, err := NewMessage(r, ctx0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+		st := markdownStyle
+		if name == "mrkdwn" {
+			st = slackStyle
+		}
+		if len(text) > MaxChars || strings.Count(text, "\n- i-") != MaxProblems || !strings.Contains(text, "- 480 more\n") {
+			t.Errorf("%s: %d bytes, %d instance lines:\n%s", name, len(text), strings.Count(text, "\n- i-"), text)
+		}
+		for _, why := range []string{"sequence[0] stopped the sequence", "sequence[1] stopped the sequence"} {
+			if n := strings.Count(text, st.escape(why)); n != 1 {
+				t.Errorf("%s: %q said %d times, want once", name, why, n)
+			}
+		}
+	}
+}
