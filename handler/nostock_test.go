@@ -254,3 +254,82 @@ func TestDocumentedConflictIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// DESIGN §9 ("a dry run does not wait for stock") with §5 and §7 (a dry
+// run's outcome "says what a real run would do"): a dry run that ECS
+// refuses for capacity is answered at once — one call, no wait — and each
+// member is what a real run would end as, Unfinished (capacity is retried,
+// never Failed, §5), Retryable, with ECS's code, words and the code's
+// advice; an AllTogether member is never told that ECS "named none of them"
+// nor a partner's words: out of stock is no refusal for good. Before, every
+// member was Failed with the unblamed partner wording.
+func TestDryRunOutOfStockSaysWhatECSSaid(t *testing.T) {
+	ids := []string{"i-drystock0001", "i-drystock0002", "i-drystock0003"}
+	for _, code := range []string{result.CodeNoStock, result.CodePrivatePoolNoStock, result.CodeCapacityReservationLacks} {
+		for _, mode := range []string{"AllTogether", "SuccessFirst"} {
+			for _, carrier := range []string{"direct", "http"} {
+				t.Run(code+"/"+mode+"/"+carrier, func(t *testing.T) {
+					fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+					e := fl.ECS()
+					e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+						if in.DryRun {
+							return nil, &ecsapi.APIError{HTTPStatus: 403, Code: code, RequestID: "req-drystock",
+								Message: "The requested resource is sold out in the specified zone."}
+						}
+						return fl.Start(in)
+					}
+					h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "WEBHOOK_SECRET": authTestSecret}, e)
+					body := `{"dryRun":true,"batchOptimization":"` + mode + `","instanceIds":` + string(mustMarshal(t, ids)) + `}`
+					ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-drystock"), 20*time.Second)
+					defer cancel()
+					began := time.Now()
+					var got []result.InstanceResult
+					if carrier == "http" {
+						out, err := h.Handle(ctx, authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil))
+						if err != nil {
+							t.Fatal(err)
+						}
+						var resp HTTPResponse
+						var res result.Result
+						if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &res) != nil || resp.StatusCode != 503 {
+							t.Fatalf("want a 503 with a result: %s", out)
+						}
+						got = res.InstanceResponses.InstanceResponse
+					} else {
+						_, err := h.Handle(ctx, []byte(body))
+						var ue *UnfinishedError
+						if !errors.As(err, &ue) {
+							t.Fatalf("want the invocation unfinished, got %v", err)
+						}
+						for _, l := range parseLogs(t, logs.Bytes()) {
+							if l.str("msg") == "instance" {
+								got = append(got, result.InstanceResult{InstanceID: l.str("instanceId"), Outcome: result.Outcome(l.str("outcome")),
+									Code: l.str("code"), Message: l.str("message"), Advice: l.str("advice"), Retryable: l["retryable"] == true})
+							}
+						}
+					}
+					if took := time.Since(began); took > 3*time.Second {
+						t.Errorf("the dry run took %v: it waited for stock", took)
+					}
+					if n := len(e.Calls()); n != 1 {
+						t.Errorf("%d StartInstances calls, want the one dry run", n)
+					}
+					if len(got) != len(ids) {
+						t.Fatalf("%d instances reported, want %d: %+v", len(got), len(ids), got)
+					}
+					for _, ir := range got {
+						if ir.Outcome != result.Unfinished || !ir.Retryable || ir.Code != code || ir.Advice != result.Advice(code) ||
+							!strings.Contains(ir.Message, "sold out") || !strings.Contains(ir.Message, "dry run does not wait") {
+							t.Errorf("%s: %+v, want Unfinished, %s, ECS's words and the advice", ir.InstanceID, ir, code)
+						}
+						for _, words := range []string{"named none", "names no instance", "started all together with", "SuccessFirst to see"} {
+							if strings.Contains(ir.Message, words) {
+								t.Errorf("%s is told %q, a partner's words: %s", ir.InstanceID, words, ir.Message)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
