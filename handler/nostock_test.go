@@ -333,3 +333,79 @@ func TestDryRunOutOfStockSaysWhatECSSaid(t *testing.T) {
 		}
 	}
 }
+
+// OperationDenied.HostRepairing, in StartInstances' and StartInstance's
+// error tables: "the operation is not supported while the physical machine
+// that hosts the ECS instance is being repaired". A repair ends, so by its
+// documented meaning it is transient (DESIGN §7: retried within the
+// deadline, then Unfinished, safe to retry) — never a silent Failed — and
+// the Unfinished instance carries an advice saying what it is. Whether ECS
+// says it of one instance (SuccessFirst) or of the whole call: the
+// instance starts when the repair ends within the invocation, and is
+// Unfinished with the code and advice when it does not. Before, it was
+// Failed after one call, with no advice.
+func TestHostRepairingIsRetriedThenUnfinishedWithAdvice(t *testing.T) {
+	const bad, ok = "i-repairing0001", "i-repairing0002"
+	for _, shape := range []string{"SuccessFirst per instance", "SuccessFirst whole call", "AllTogether"} {
+		for _, ends := range []bool{false, true} {
+			name := shape + "/repair lasts"
+			if ends {
+				name = shape + "/repair ends"
+			}
+			t.Run(name, func(t *testing.T) {
+				refusing := refusingFleet(map[string]string{bad: "Stopped", ok: "Stopped"}, bad, result.CodeHostRepairing, 403, shape == "SuccessFirst whole call")
+				fl := ecsapitest.NewFleet(map[string]string{bad: "Stopped", ok: "Stopped"})
+				refused := 0
+				e := refusing
+				refuse := refusing.Start
+				e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+					if ends && slices.Contains(in.InstanceIDs, bad) && refused == 2 {
+						return fl.Start(in) // the repair is over
+					}
+					if slices.Contains(in.InstanceIDs, bad) {
+						refused++
+					}
+					return refuse(in)
+				}
+				h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+				batch := ecsapi.SuccessFirst
+				if shape == "AllTogether" {
+					batch = ecsapi.AllTogether
+				}
+				body := `{"batchOptimization":"` + batch + `","instanceIds":["` + bad + `","` + ok + `"]}`
+				ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-repair"), 1200*time.Millisecond)
+				defer cancel()
+				_, err := h.Handle(ctx, []byte(body))
+				var ue *UnfinishedError
+				if unfinished := errors.As(err, &ue); unfinished == ends {
+					t.Fatalf("repair ends %v: the invocation returned %v", ends, err)
+				}
+				got := map[string]logLine{}
+				for _, l := range parseLogs(t, logs.Bytes()) {
+					if l.str("msg") == "instance" {
+						got[l.str("instanceId")] = l
+					}
+				}
+				if refused < 2 {
+					t.Errorf("%d calls refused for the repair: it was not retried", refused)
+				}
+				if ends {
+					for _, id := range []string{bad, ok} {
+						if o := got[id].str("outcome"); o != string(result.Started) {
+							t.Errorf("%s: %s, want Started once the repair ended", id, o)
+						}
+					}
+					return
+				}
+				l := got[bad]
+				if l.str("outcome") != string(result.Unfinished) || l["retryable"] != true || l.str("code") != result.CodeHostRepairing ||
+					!strings.Contains(l.str("advice"), "being repaired") {
+					t.Errorf("%s: %v, want Unfinished, Retryable, %s with its advice", bad, l, result.CodeHostRepairing)
+				}
+				if shape == "SuccessFirst per instance" && got[ok].str("outcome") != string(result.Started) {
+					t.Errorf("%s: %v, want Started on its own merits", ok, got[ok])
+				}
+			})
+		}
+	}
+}

@@ -230,9 +230,9 @@ func (r *Run) setAll(region ecsapi.Scope, ids []string, o result.Outcome, v Verd
 			ir.Advice = v.AdviceText()
 		case result.Unfinished:
 			ir.Retryable = true
-			if v.Class == noStock {
-				// Out of stock until the deadline: what to do if it lasts
-				// (DESIGN §9).
+			if v.Class == noStock || v.Code == result.CodeHostRepairing {
+				// Out of stock, or the host under repair, until the
+				// deadline: what to do if it lasts (DESIGN §9).
 				ir.Advice = v.AdviceText()
 			}
 		}
