@@ -254,3 +254,158 @@ func TestDocumentedConflictIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// DESIGN §9 ("a dry run does not wait for stock") with §5 and §7 (a dry
+// run's outcome "says what a real run would do"): a dry run that ECS
+// refuses for capacity is answered at once — one call, no wait — and each
+// member is what a real run would end as, Unfinished (capacity is retried,
+// never Failed, §5), Retryable, with ECS's code, words and the code's
+// advice; an AllTogether member is never told that ECS "named none of them"
+// nor a partner's words: out of stock is no refusal for good. Before, every
+// member was Failed with the unblamed partner wording.
+func TestDryRunOutOfStockSaysWhatECSSaid(t *testing.T) {
+	ids := []string{"i-drystock0001", "i-drystock0002", "i-drystock0003"}
+	for _, code := range []string{result.CodeNoStock, result.CodePrivatePoolNoStock, result.CodeCapacityReservationLacks} {
+		for _, mode := range []string{"AllTogether", "SuccessFirst"} {
+			for _, carrier := range []string{"direct", "http"} {
+				t.Run(code+"/"+mode+"/"+carrier, func(t *testing.T) {
+					fl := ecsapitest.NewFleet(ecsapitest.Stopped(ids))
+					e := fl.ECS()
+					e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+						if in.DryRun {
+							return nil, &ecsapi.APIError{HTTPStatus: 403, Code: code, RequestID: "req-drystock",
+								Message: "The requested resource is sold out in the specified zone."}
+						}
+						return fl.Start(in)
+					}
+					h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "WEBHOOK_SECRET": authTestSecret}, e)
+					body := `{"dryRun":true,"batchOptimization":"` + mode + `","instanceIds":` + string(mustMarshal(t, ids)) + `}`
+					ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-drystock"), 20*time.Second)
+					defer cancel()
+					began := time.Now()
+					var got []result.InstanceResult
+					if carrier == "http" {
+						out, err := h.Handle(ctx, authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil))
+						if err != nil {
+							t.Fatal(err)
+						}
+						var resp HTTPResponse
+						var res result.Result
+						if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &res) != nil || resp.StatusCode != 503 {
+							t.Fatalf("want a 503 with a result: %s", out)
+						}
+						got = res.InstanceResponses.InstanceResponse
+					} else {
+						_, err := h.Handle(ctx, []byte(body))
+						var ue *UnfinishedError
+						if !errors.As(err, &ue) {
+							t.Fatalf("want the invocation unfinished, got %v", err)
+						}
+						for _, l := range parseLogs(t, logs.Bytes()) {
+							if l.str("msg") == "instance" {
+								got = append(got, result.InstanceResult{InstanceID: l.str("instanceId"), Outcome: result.Outcome(l.str("outcome")),
+									Code: l.str("code"), Message: l.str("message"), Advice: l.str("advice"), Retryable: l["retryable"] == true})
+							}
+						}
+					}
+					if took := time.Since(began); took > 3*time.Second {
+						t.Errorf("the dry run took %v: it waited for stock", took)
+					}
+					if n := len(e.Calls()); n != 1 {
+						t.Errorf("%d StartInstances calls, want the one dry run", n)
+					}
+					if len(got) != len(ids) {
+						t.Fatalf("%d instances reported, want %d: %+v", len(got), len(ids), got)
+					}
+					for _, ir := range got {
+						if ir.Outcome != result.Unfinished || !ir.Retryable || ir.Code != code || ir.Advice != result.Advice(code) ||
+							!strings.Contains(ir.Message, "sold out") || !strings.Contains(ir.Message, "dry run does not wait") {
+							t.Errorf("%s: %+v, want Unfinished, %s, ECS's words and the advice", ir.InstanceID, ir, code)
+						}
+						for _, words := range []string{"named none", "names no instance", "started all together with", "SuccessFirst to see"} {
+							if strings.Contains(ir.Message, words) {
+								t.Errorf("%s is told %q, a partner's words: %s", ir.InstanceID, words, ir.Message)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// OperationDenied.HostRepairing, in StartInstances' and StartInstance's
+// error tables: "the operation is not supported while the physical machine
+// that hosts the ECS instance is being repaired". A repair ends, so by its
+// documented meaning it is transient (DESIGN §7: retried within the
+// deadline, then Unfinished, safe to retry) — never a silent Failed — and
+// the Unfinished instance carries an advice saying what it is. Whether ECS
+// says it of one instance (SuccessFirst) or of the whole call: the
+// instance starts when the repair ends within the invocation, and is
+// Unfinished with the code and advice when it does not. Before, it was
+// Failed after one call, with no advice.
+func TestHostRepairingIsRetriedThenUnfinishedWithAdvice(t *testing.T) {
+	const bad, ok = "i-repairing0001", "i-repairing0002"
+	for _, shape := range []string{"SuccessFirst per instance", "SuccessFirst whole call", "AllTogether"} {
+		for _, ends := range []bool{false, true} {
+			name := shape + "/repair lasts"
+			if ends {
+				name = shape + "/repair ends"
+			}
+			t.Run(name, func(t *testing.T) {
+				refusing := refusingFleet(map[string]string{bad: "Stopped", ok: "Stopped"}, bad, result.CodeHostRepairing, 403, shape == "SuccessFirst whole call")
+				fl := ecsapitest.NewFleet(map[string]string{bad: "Stopped", ok: "Stopped"})
+				refused := 0
+				e := refusing
+				refuse := refusing.Start
+				e.Start = func(in ecsapi.StartInstancesInput) (*ecsapi.StartInstancesOutput, error) {
+					if ends && slices.Contains(in.InstanceIDs, bad) && refused == 2 {
+						return fl.Start(in) // the repair is over
+					}
+					if slices.Contains(in.InstanceIDs, bad) {
+						refused++
+					}
+					return refuse(in)
+				}
+				h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+				batch := ecsapi.SuccessFirst
+				if shape == "AllTogether" {
+					batch = ecsapi.AllTogether
+				}
+				body := `{"batchOptimization":"` + batch + `","instanceIds":["` + bad + `","` + ok + `"]}`
+				ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-repair"), 1200*time.Millisecond)
+				defer cancel()
+				_, err := h.Handle(ctx, []byte(body))
+				var ue *UnfinishedError
+				if unfinished := errors.As(err, &ue); unfinished == ends {
+					t.Fatalf("repair ends %v: the invocation returned %v", ends, err)
+				}
+				got := map[string]logLine{}
+				for _, l := range parseLogs(t, logs.Bytes()) {
+					if l.str("msg") == "instance" {
+						got[l.str("instanceId")] = l
+					}
+				}
+				if refused < 2 {
+					t.Errorf("%d calls refused for the repair: it was not retried", refused)
+				}
+				if ends {
+					for _, id := range []string{bad, ok} {
+						if o := got[id].str("outcome"); o != string(result.Started) {
+							t.Errorf("%s: %s, want Started once the repair ended", id, o)
+						}
+					}
+					return
+				}
+				l := got[bad]
+				if l.str("outcome") != string(result.Unfinished) || l["retryable"] != true || l.str("code") != result.CodeHostRepairing ||
+					!strings.Contains(l.str("advice"), "being repaired") {
+					t.Errorf("%s: %v, want Unfinished, Retryable, %s with its advice", bad, l, result.CodeHostRepairing)
+				}
+				if shape == "SuccessFirst per instance" && got[ok].str("outcome") != string(result.Started) {
+					t.Errorf("%s: %v, want Started on its own merits", ok, got[ok])
+				}
+			})
+		}
+	}
+}

@@ -97,9 +97,13 @@ func (h *Handler) notify(ctx context.Context, inv *invocation, res *result.Resul
 		Trigger:      string(n.trigger),
 		Source:       n.source,
 		RequestID:    inv.requestID,
-		LogQuery:     `requestId: "` + inv.requestID + `"`,
 		CalendarEnds: h.calendarEnds(inv.Start),
 		Mistakes:     res.Summary.Mistakes,
+	}
+	if inv.requestID != "" {
+		// Without a request ID the query would find nothing, or every
+		// line without one: no SLS line then.
+		c.LogQuery = `requestId: "` + inv.requestID + `"`
 	}
 	if n.configErr != nil {
 		c.ConfigError = n.configErr.Error()

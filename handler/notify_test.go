@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -399,5 +400,100 @@ func TestNotifyConcurrentInvocationsEachTheirOwnMessage(t *testing.T) {
 	}
 	if len(lines) != len(ids) || len(reqs) != len(ids) {
 		t.Errorf("%d notify lines over %d requests, want one per invocation: %v", len(lines), len(reqs), reqs)
+	}
+}
+
+// DESIGN §9: a message carries "the SLS query that finds the invocation's
+// lines" — a query that finds something. Without a request ID (no FC
+// context, as in a local run) there is no SLS line in any robot's text and
+// no LogQuery in the generic body; with one, the query names it.
+func TestNotifyNoSLSLineWithoutARequestID(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	kinds := []robotemu.Kind{robotemu.DingTalk, robotemu.Lark, robotemu.WeCom, robotemu.Slack, robotemu.Generic}
+	var urls []string
+	for _, k := range kinds {
+		u := robots.URLFor(k, "t")
+		if k == robotemu.Generic {
+			u = robots.URL() + "/generic"
+		}
+		urls = append(urls, string(k)+"="+u)
+	}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped([]string{"i-notify0001"}))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "NOTIFY_SECRET": "notify-secret-for-tests",
+		"NOTIFY_URLS": strings.Join(urls, ",")}, fl.ECS())
+	for _, tc := range []struct {
+		name, requestID string
+	}{{"no request ID", ""}, {"a request ID", "req-sls"}} {
+		ctx := context.Background()
+		if tc.requestID != "" {
+			ctx = fccontext.NewContext(ctx, &fccontext.FcContext{RequestID: tc.requestID})
+		}
+		before := len(robots.Messages())
+		// No credentials: the instance fails, a problem to tell.
+		if _, err := h.Handle(ctx, []byte(`{"instanceIds":["i-notify0001"]}`)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != len(kinds) {
+			t.Fatalf("%s: %d messages, want %d", tc.name, len(msgs), len(kinds))
+		}
+		for _, m := range msgs {
+			text := m.Text
+			if m.Kind == robotemu.Generic {
+				text = string(m.Body)
+			}
+			hasQuery := strings.Contains(text, "SLS: ") || strings.Contains(text, `"LogQuery"`)
+			if tc.requestID == "" && (hasQuery || strings.Contains(text, `requestId: \"\"`) || strings.Contains(text, `requestId: ""`)) {
+				t.Errorf("%s, %s: a query that finds nothing:\n%s", tc.name, m.Kind, text)
+			}
+			if tc.requestID != "" && !hasQuery {
+				t.Errorf("%s, %s: no SLS query:\n%s", tc.name, m.Kind, text)
+			}
+		}
+	}
+}
+
+// DESIGN §9 and §5 (Skipped: "Message naming that group and its first
+// failure"): a message says why an instance was Skipped — which group
+// stopped the sequence and how — once per reason, not on every line, within
+// the 20 instances and MaxChars; the cause's own line is there too.
+func TestNotifySaysWhySkippedOnce(t *testing.T) {
+	robots := robotemu.New(robotemu.Options{Open: true})
+	robots.Start()
+	defer robots.Close()
+	const missing = "i-skipwhy00099" // unknown to ECS: Failed, stops the sequence
+	later := []string{"i-skipwhy00001", "i-skipwhy00002", "i-skipwhy00003", "i-skipwhy00004"}
+	fl := ecsapitest.NewFleet(ecsapitest.Stopped(later))
+	h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou",
+		"NOTIFY_URLS": "dingtalk=" + robots.URLFor(robotemu.DingTalk, "t") + ",slack=" + robots.URLFor(robotemu.Slack, "t")}, fl.ECS())
+	body := fmt.Sprintf(`{"sequence":[{"instanceIds":[%q]},{"instanceIds":%s}]}`, missing, mustMarshal(t, later))
+	for _, carrier := range []struct {
+		name    string
+		payload string
+	}{
+		{"direct", body},
+		{"timer", `{"triggerTime":"` + time.Now().UTC().Format(time.RFC3339) + `","triggerName":"morning","payload":` + strconv.Quote(body) + `}`},
+	} {
+		before := len(robots.Messages())
+		if _, err := h.Handle(invContext(context.Background(), "req-skip"), []byte(carrier.payload)); err != nil {
+			t.Fatal(err)
+		}
+		msgs := robots.Messages()[before:]
+		if len(msgs) != 2 {
+			t.Fatalf("%s: %d messages, want 2", carrier.name, len(msgs))
+		}
+		for _, m := range msgs {
+			if n := strings.Count(m.Text, "SequenceStopped"); n != len(later) {
+				t.Errorf("%s, %s: %d Skipped lines, want %d:\n%s", carrier.name, m.Kind, n, len(later), m.Text)
+			}
+			if n := strings.Count(m.Text, "sequence[0] stopped the sequence"); n != 1 {
+				t.Errorf("%s, %s: the reason said %d times, want once:\n%s", carrier.name, m.Kind, n, m.Text)
+			}
+			if n := strings.Count(m.Text, missing); n < 2 { // its own line, and in the reason
+				t.Errorf("%s, %s: the failure that stopped the sequence named %d times:\n%s", carrier.name, m.Kind, n, m.Text)
+			}
+		}
 	}
 }

@@ -616,3 +616,51 @@ func TestScheduleAndInstanceIDsInOneBatchReportOnce(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §5 (PreviousStatus, CurrentStatus) with §3.2 ("due instances are
+// started as a tag selection's are (allow-lists, …)"): an instance that a
+// schedule tick or a tag selection found, then Rejected by
+// ALLOWED_INSTANCE_IDS or ALLOWED_REGIONS, is reported with the status the
+// lookup saw, as every other instance the lookup found is — never empty.
+func TestRejectedByPolicyKeepsTheStatusTheLookupSaw(t *testing.T) {
+	tick := timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","schedule":{"every":"5m"}}`)
+	tags := timerTick("2027-02-20T00:00:00Z", `{"regionId":"cn-hangzhou","tags":[{"key":"start-schedule","value":"08:00 daily Asia/Shanghai"}]}`)
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		payload []byte
+		denied  []string
+	}{
+		{"schedule, ALLOWED_INSTANCE_IDS", map[string]string{"ALLOWED_INSTANCE_IDS": schedOffice}, tick, []string{schedWorkdays, schedRunning}},
+		{"schedule, ALLOWED_REGIONS", map[string]string{"ALLOWED_REGIONS": "cn-beijing"}, tick, []string{schedWorkdays, schedOffice, schedRunning}},
+		{"tags, ALLOWED_INSTANCE_IDS", map[string]string{"ALLOWED_INSTANCE_IDS": schedOffice}, tags, []string{schedRunning}},
+		{"tags, ALLOWED_REGIONS", map[string]string{"ALLOWED_REGIONS": "cn-beijing"}, tags, []string{schedRunning}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fl := scheduleFleet()
+			env := scheduleEnv()
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			h, _ := testHandler(t, env, fl.ECS())
+			h.now = func() time.Time { return time.Date(2027, 2, 20, 0, 0, 20, 0, time.UTC) }
+			out, err := h.Handle(invContext(context.Background(), "req-policy"), tc.payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res result.Result
+			if err := json.Unmarshal(out, &res); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			got := byID(&res)
+			for _, id := range tc.denied {
+				ir, ok := got[id]
+				want := fl.Status[id]
+				if !ok || ir.Outcome != result.Rejected || ir.Code != result.CodeNotAllowed ||
+					ir.PreviousStatus != want || ir.CurrentStatus != want {
+					t.Errorf("%s: %+v, want Rejected %s with PreviousStatus and CurrentStatus %s", id, ir, result.CodeNotAllowed, want)
+				}
+			}
+		})
+	}
+}

@@ -317,8 +317,12 @@ func footer(c Context, st style) string {
 // or has a Code: TooManyInstances, nothing of it sent), one line each, and
 // counts them all. An instance's
 // line ends with its advice, or its message when it has none (a refusal
-// says there what to mend); a mistake's with its reason.
+// says there what to mend); a mistake's with its reason. Skipped instances
+// share their reason (which group stopped the sequence, and its first
+// failure): the first line of each reason says it, the others not again,
+// so a message says why without repeating it 20 times.
 func problemLines(r *result.Result, st style) (lines []string, total int) {
+	told := map[string]bool{} // the Skipped reasons said already
 	for _, ir := range r.InstanceResponses.InstanceResponse {
 		if !isProblem(ir) {
 			continue
@@ -342,6 +346,9 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 		case ir.Advice != "":
 			b.WriteString(": " + st.value(ir.Advice, 2*maxField))
 		case ir.Message != "" && ir.Outcome != result.Skipped:
+			b.WriteString(": " + st.value(ir.Message, 2*maxField))
+		case ir.Message != "" && !told[ir.Message]:
+			told[ir.Message] = true
 			b.WriteString(": " + st.value(ir.Message, 2*maxField))
 		}
 		b.WriteString("\n")
@@ -369,18 +376,42 @@ func problemLines(r *result.Result, st style) (lines []string, total int) {
 
 func clip(s string) string { return clipN(s, maxField) }
 
-// value is v escaped for the style, on one line, within n bytes.
-func (st style) value(v string, n int) string { return clipN(st.escape(v), n) }
+// value is v escaped for the style, on one line, within n bytes. A value
+// too long is cut before it is escaped, a whole character at a time, so the
+// cut never falls inside an escape: "&l…", or a "\" parted from what it
+// escapes, would be broken markup (DESIGN §9).
+func (st style) value(v string, n int) string {
+	v = oneLine(v)
+	if e := st.escape(v); len(e) <= n {
+		return e
+	}
+	limit := n - len("…")
+	var b strings.Builder
+	b.Grow(n)
+	for _, r := range v {
+		e := st.escape(string(r))
+		if b.Len()+len(e) > limit {
+			break
+		}
+		b.WriteString(e)
+	}
+	return b.String() + "…"
+}
 
-// clipN makes one line of s: control characters become spaces, and it is
-// cut to n bytes at a rune boundary.
-func clipN(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
+// oneLine is s with its control characters turned into spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
+}
+
+// clipN makes one line of s: control characters become spaces, and it is
+// cut to n bytes at a rune boundary.
+func clipN(s string, n int) string {
+	s = oneLine(s)
 	if len(s) <= n {
 		return s
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/start-ecs/start-ecs/handler/result"
@@ -317,5 +318,139 @@ func TestMessageSaysTheConfigurationError(t *testing.T) {
 	if m.Title != "start-ecs: configuration error" || !m.Problem || !strings.Contains(m.Markdown, "MAX\\_INSTANCES") ||
 		!strings.Contains(m.Mrkdwn, "MAX_INSTANCES") {
 		t.Errorf("title %q, problem %v:\n%s", m.Title, m.Problem, m.Markdown)
+	}
+}
+
+// DESIGN §9 (a message in the robot's markdown): a value cut to length is
+// cut before it is escaped, never inside an escape — "&l…" or a "\"
+// parted from the mark it escapes is broken markup in every robot. Values
+// full of <, >, & and markdown marks, cut at every offset, for each kind
+// of robot (DingTalk, WeCom and Lark read Markdown, Slack Mrkdwn).
+func TestValueCutNeverInsideAnEscape(t *testing.T) {
+	marks := "<>&*_`[]"
+	// Markdown leaves & as it is and escapes marks with "\\"; Slack escapes
+	// &, < and > alone, so a lone "&" before the cut is broken there.
+	broken := map[Kind][]string{}
+	for _, e := range []string{"&lt;", "&gt;", "&amp;"} {
+		for i := 1; i < len(e); i++ {
+			broken[Slack] = append(broken[Slack], e[:i]+"…")
+			if i > 1 {
+				broken[DingTalk] = append(broken[DingTalk], e[:i]+"…")
+			}
+		}
+	}
+	broken[DingTalk] = append(broken[DingTalk], "\\…")
+	broken[WeCom], broken[Lark] = broken[DingTalk], broken[DingTalk]
+	for off := range len(marks) {
+		v := strings.Repeat("a", off) + strings.Repeat(marks, 60)
+		// The rule itself, at every length: what is kept is the escape of
+		// a prefix of the value.
+		for _, st := range []style{markdownStyle, slackStyle} {
+			for n := 4; n < 2*maxField; n++ {
+				got := st.value(v, n)
+				kept := strings.TrimSuffix(got, "…")
+				if len(got) > n || !strings.HasPrefix(st.escape(v), kept) {
+					t.Fatalf("value(%q, %d) = %q: over the bound or not the escape of a prefix", v[:20], n, got)
+				}
+				ok := false
+				for i := range len(v) + 1 {
+					if st.escape(v[:i]) == kept {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					t.Fatalf("value(…, %d) = %q ends inside an escape", n, got)
+				}
+			}
+		}
+		r := fleet(3, 3)
+		for i := range r.InstanceResponses.InstanceResponse {
+			ir := &r.InstanceResponses.InstanceResponse[i]
+			ir.Advice, ir.Code, ir.AccountID, ir.Message = v, v, v, v
+		}
+		c := Context{Function: v, Trigger: v, Source: v, RequestID: v, LogQuery: v, CalendarEnds: v, ConfigError: v}
+		m, err := NewMessage(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []Kind{DingTalk, WeCom, Lark, Slack} {
+			_, body, err := Target{Kind: kind, url: "https://robot.example/hook"}.payload(m, time.Unix(1700000000, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var decoded any
+			if err := json.Unmarshal(body, &decoded); err != nil {
+				t.Fatal(err)
+			}
+			text := longestString(decoded)
+			if !strings.Contains(text, "…") {
+				t.Fatalf("%s: nothing was cut:\n%s", kind, text)
+			}
+			for _, b := range broken[kind] {
+				if strings.Contains(text, b) {
+					t.Errorf("%s, offset %d: a value cut inside an escape (%q):\n%s", kind, off, b, text)
+				}
+			}
+		}
+	}
+}
+
+// longestString is the longest string in a decoded JSON value: a robot's
+// message text.
+func longestString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		best := ""
+		for _, e := range v {
+			if s := longestString(e); len(s) > len(best) {
+				best = s
+			}
+		}
+		return best
+	case map[string]any:
+		best := ""
+		for _, e := range v {
+			if s := longestString(e); len(s) > len(best) {
+				best = s
+			}
+		}
+		return best
+	}
+	return ""
+}
+
+// DESIGN §9: Skipped instances' reason is said once per reason, on the first
+// line that has it, the 20-line and MaxChars bounds kept however long the
+// reason and however many share it.
+func TestSkippedReasonSaidOncePerReason(t *testing.T) {
+	reasons := []string{"not sent: sequence[0] stopped the sequence: i-a in cn-hangzhou is Failed (InvalidInstanceId.NotFound) " + strings.Repeat("<&_*", 200),
+		"not sent: sequence[1] stopped the sequence: i-b in cn-beijing is Unfinished (Throttling)"}
+	r := &result.Result{}
+	for i := range 500 {
+		r.InstanceResponses.InstanceResponse = append(r.InstanceResponses.InstanceResponse, result.InstanceResult{
+			InstanceID: fmt.Sprintf("i-bp%016d", i), RegionID: "cn-hangzhou", Outcome: result.Skipped,
+			Code: "SequenceStopped", Message: reasons[i%2]})
+	}
+	r.Summarize()
+	m, err := NewMessage(r, ctx0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"markdown": m.Markdown, "mrkdwn": m.Mrkdwn} {
+		st := markdownStyle
+		if name == "mrkdwn" {
+			st = slackStyle
+		}
+		if len(text) > MaxChars || strings.Count(text, "\n- i-") != MaxProblems || !strings.Contains(text, "- 480 more\n") {
+			t.Errorf("%s: %d bytes, %d instance lines:\n%s", name, len(text), strings.Count(text, "\n- i-"), text)
+		}
+		for _, why := range []string{"sequence[0] stopped the sequence", "sequence[1] stopped the sequence"} {
+			if n := strings.Count(text, st.escape(why)); n != 1 {
+				t.Errorf("%s: %q said %d times, want once", name, why, n)
+			}
+		}
 	}
 }

@@ -998,6 +998,12 @@ func (p *Plan) Finish(pl *Planner) {
 		}
 		if why := pl.denied(e.Scope, e.ID); why != "" {
 			e.Result = &result.InstanceResult{Outcome: result.Rejected, Code: result.CodeNotAllowed, Message: why}
+			if e.Info != nil {
+				// A selection (tags, a schedule) looked it up: what the
+				// lookup saw is reported. The policy decided, not an ECS
+				// call, so no EcsRequestId.
+				e.Result.PreviousStatus, e.Result.CurrentStatus = e.Info.Status, e.Info.Status
+			}
 		}
 	}
 }

@@ -36,6 +36,11 @@ const (
 	// Unfinished with its advice.
 	CodePrivatePoolNoStock       = "Invalid.PrivatePoolOptions.NoStock"
 	CodeCapacityReservationLacks = "LackResource"
+	// CodeHostRepairing is ECS's refusal to start an instance whose
+	// physical host is being repaired (StartInstances' and StartInstance's
+	// error tables): the repair ends, so it is transient — retried within
+	// the deadline, then Unfinished with its advice.
+	CodeHostRepairing = "OperationDenied.HostRepairing"
 	// CodeWaitTimeout: a started instance was not Running when the wait's
 	// duration or the deadline came (DESIGN §3.1); safe to retry.
 	CodeWaitTimeout = "WaitTimeout"
@@ -98,6 +103,8 @@ var adviceTable = []adviceRow{
 		advice: "add funds to the account, then start the instance again"},
 	{is: []string{CodePrivatePoolNoStock, CodeCapacityReservationLacks},
 		advice: "the private pool (elastic assurance or capacity reservation) the instance starts in is used up: try again later, once instances of the pool stop or are released, or enlarge the reservation or change the instance's private pool options"},
+	{is: []string{CodeHostRepairing},
+		advice: "the instance's physical host is being repaired by Alibaba Cloud: try again later, once the repair ends; if it lasts, see the instance's system events in the console or contact support"},
 	{contains: []string{"NoStock", "ResourceNotAvailable", "Zone"},
 		advice: "the zone has no stock for this instance type: try again later, or change the instance type or zone"},
 	{contains: []string{"KMS", "CMK"},

@@ -156,7 +156,11 @@ func classOfCode(code string) Class {
 		code == "ServiceUnavailable", code == "InternalError", code == "UnknownError",
 		strings.HasPrefix(code, "InstanceNotReady"), strings.HasPrefix(code, "OperationConflict"),
 		code == "InvalidOperation.Conflict", // StartInstances' own spelling: "please try again later"
-		code == "LastTokenProcessing", code == "IdempotentProcessing", code == result.CodeMissingInstanceResponse:
+		code == "LastTokenProcessing", code == "IdempotentProcessing", code == result.CodeMissingInstanceResponse,
+		// The host is being repaired: a state that ends, not a refusal for
+		// good (ECS: "the operation is not supported while the physical
+		// machine that hosts the ECS instance is being repaired").
+		code == result.CodeHostRepairing:
 		return transient
 	case strings.HasPrefix(code, result.CodeIncorrectStatus) && !strings.Contains(code, "NoSystemDisk"):
 		return status

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -229,9 +230,9 @@ func (r *Run) setAll(region ecsapi.Scope, ids []string, o result.Outcome, v Verd
 			ir.Advice = v.AdviceText()
 		case result.Unfinished:
 			ir.Retryable = true
-			if v.Class == noStock {
-				// Out of stock until the deadline: what to do if it lasts
-				// (DESIGN §9).
+			if v.Class == noStock || v.Code == result.CodeHostRepairing {
+				// Out of stock, or the host under repair, until the
+				// deadline: what to do if it lasts (DESIGN §9).
 				ir.Advice = v.AdviceText()
 			}
 		}
@@ -1152,6 +1153,16 @@ func (r *Run) dryRunCall(ctx context.Context, g Group, ids []string, statuses ma
 				return done
 			}
 			r.setAll(g.Scope, ids, result.Failed, wholeRefusal(g, ids, v), "", "")
+		case noStock:
+			// A dry run does not wait for stock (DESIGN §9): it says at once
+			// what ECS said and what a real run would do — retry until its
+			// deadline, then Unfinished (DESIGN §5, §7). Out of stock is no
+			// refusal for good, so no member is told that ECS named none of
+			// them: each keeps ECS's code, words and advice.
+			v.Message = strings.TrimSuffix(v.Message, ".") + " (a dry run does not wait for stock; a real run retries until its deadline, and is Started if the stock returns by then)"
+			for _, id := range ids {
+				r.setAll(g.Scope, []string{id}, result.Unfinished, v, statuses[id], statuses[id])
+			}
 		default:
 			v = wholeRefusal(g, ids, v)
 			for _, id := range ids {
