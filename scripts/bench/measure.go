@@ -417,45 +417,15 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 		calls *= 2 // a page of DescribeInstances for each StartInstances call
 	}
 	ideal := time.Duration(float64(calls) / rate * float64(time.Second))
-	timeout := 3*ideal + 30*time.Second
-	fc, err := newFC(timeout)
-	if err != nil {
-		return nil, err
-	}
-	defer fc.Close()
-	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL(), "MAX_INSTANCES="+strconv.Itoa(max(n, 1000))))
-	if err != nil {
-		return nil, err
-	}
-	fn.Forget()
 	payload := directInvoke(f)
 	if tags {
 		payload = tagInvoke()
 	}
-	ecs.SetFaults(ecsemu.Faults{Latency: latency, Rate: rate, Burst: burst})
-	began := time.Now()
-	r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload, Timeout: timeout})
-	wall := time.Since(began)
+	s, outcome, err := invokeOnce(ctx, bin, ecs, payload, []string{"MAX_INSTANCES=" + strconv.Itoa(max(n, 1000))}, ideal, latency, rate, burst)
 	if err != nil {
 		return nil, err
 	}
-	s := &scale{N: n, Tags: tags, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[result.Outcome]int{}}
-	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
-		return nil, err
-	}
-	var res result.Result
-	if r.IsError {
-		// Unfinished instances make the invocation an error (safe to retry):
-		// every instance it did not start counts as lost.
-		s.Error = fmt.Sprintf("%s: %.200s", r.ErrorType, r.ErrorMessage)
-	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
-		return nil, fmt.Errorf("the answer: %w", err)
-	}
-	outcome := map[string]result.Outcome{}
-	for _, ir := range res.InstanceResponses.InstanceResponse {
-		outcome[ir.InstanceID] = ir.Outcome
-		s.AnswerOutcome[ir.Outcome]++
-	}
+	s.N, s.Tags = n, tags
 	calledIn := map[string]int{}
 	for _, c := range ecs.Calls() {
 		if c.Action == "DescribeInstances" && c.HTTPStatus == 200 {
@@ -483,6 +453,50 @@ func scaleRun(ctx context.Context, bin string, n int, rate float64, burst int, l
 		}
 	}
 	return s, nil
+}
+
+// invokeOnce starts the function against ecs with env added, invokes it
+// once with payload under latency and the flow limit (rate, burst), and
+// returns what one run measures: wall, ideal, peak RSS, the outcomes the
+// answer gave (by instance) or the error it returned. The caller counts
+// ECS's calls.
+func invokeOnce(ctx context.Context, bin string, ecs *ecsemu.Server, payload []byte, env []string, ideal, latency time.Duration, rate float64, burst int) (*scale, map[string]result.Outcome, error) {
+	timeout := 3*ideal + 30*time.Second
+	fc, err := newFC(timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fc.Close()
+	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL(), env...))
+	if err != nil {
+		return nil, nil, err
+	}
+	fn.Forget()
+	ecs.SetFaults(ecsemu.Faults{Latency: latency, Rate: rate, Burst: burst})
+	began := time.Now()
+	r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload, Timeout: timeout})
+	wall := time.Since(began)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &scale{Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[result.Outcome]int{}}
+	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
+		return nil, nil, err
+	}
+	var res result.Result
+	if r.IsError {
+		// Unfinished instances make the invocation an error (safe to retry):
+		// every instance it did not start counts as lost.
+		s.Error = fmt.Sprintf("%s: %.200s", r.ErrorType, r.ErrorMessage)
+	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
+		return nil, nil, fmt.Errorf("the answer: %w", err)
+	}
+	outcome := map[string]result.Outcome{}
+	for _, ir := range res.InstanceResponses.InstanceResponse {
+		outcome[ir.InstanceID] = ir.Outcome
+		s.AnswerOutcome[ir.Outcome]++
+	}
+	return s, outcome, nil
 }
 
 // The schedule tick of scheduleRun: its moment, and the values due then
@@ -517,41 +531,13 @@ func scheduleRun(ctx context.Context, bin string, n int, rate float64, burst int
 	pages := (n + 99) / 100
 	calls := pages + (len(due)+99)/100
 	ideal := max(time.Duration(pages)*latency, time.Duration(float64(max(calls-burst, 0))/rate*float64(time.Second)))
-	timeout := 3*ideal + 30*time.Second
-	fc, err := newFC(timeout)
-	if err != nil {
-		return nil, err
-	}
-	defer fc.Close()
-	fn, err := fc.StartFunction(ctx, bin, functionEnv(ecs.URL(), "MAX_EVENT_AGE=0"))
-	if err != nil {
-		return nil, err
-	}
-	fn.Forget()
 	payload, _ := json.Marshal(map[string]string{"triggerTime": schedTick, "triggerName": "schedule-tick",
 		"payload": `{"regionId":"` + region + `","schedule":{"every":"5m"}}`})
-	ecs.SetFaults(ecsemu.Faults{Latency: latency, Rate: rate, Burst: burst})
-	began := time.Now()
-	r, err := fc.Invoke(ctx, fcemu.Invocation{Payload: payload, Timeout: timeout})
-	wall := time.Since(began)
+	s, outcome, err := invokeOnce(ctx, bin, ecs, payload, []string{"MAX_EVENT_AGE=0"}, ideal, latency, rate, burst)
 	if err != nil {
 		return nil, err
 	}
-	s := &scale{N: n, Tags: true, Rate: rate, Burst: burst, Wall: wall, Ideal: ideal, AnswerOutcome: map[result.Outcome]int{}}
-	if s.PeakRSS, err = fn.PeakRSS(); err != nil {
-		return nil, err
-	}
-	var res result.Result
-	if r.IsError {
-		s.Error = fmt.Sprintf("%s: %.200s", r.ErrorType, r.ErrorMessage)
-	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
-		return nil, fmt.Errorf("the answer: %w", err)
-	}
-	outcome := map[string]result.Outcome{}
-	for _, ir := range res.InstanceResponses.InstanceResponse {
-		outcome[ir.InstanceID] = ir.Outcome
-		s.AnswerOutcome[ir.Outcome]++
-	}
+	s.N, s.Tags = n, true
 	for _, c := range ecs.Calls() {
 		switch {
 		case c.Action == "DescribeInstances" && c.HTTPStatus == 200:
