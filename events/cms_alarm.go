@@ -108,6 +108,7 @@ func (a cmsAlarm) message(o origin, subject string) Message {
 			state = "missing"
 		}
 		m.Ignored = "alarm state " + safe(state)
+		m.Named, _ = a.instances()
 		return m
 	}
 	ids, region := a.instances()

@@ -164,6 +164,7 @@ func (d ecsStateData) message(m Message, published string, arns ...string) Messa
 		m.Ignored = "ECS state-change event names no state"
 	case !strings.EqualFold(string(d.State), "Stopped"):
 		m.Ignored = "state changed to " + safe(string(d.State)) + ", not Stopped"
+		m.Named = []string{id}
 	default:
 		m.Request.InstanceIDs = []string{id}
 		m.InstanceRegion = region

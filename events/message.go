@@ -241,6 +241,11 @@ type Message struct {
 	// (unparsable body, a state change to a state other than Stopped, an alarm
 	// back to OK). Request is then empty.
 	Ignored string
+	// Named are the instances an ignored message names without asking to
+	// start them (a state change to Running, an alarm back to OK): listed
+	// with its Ignored entry, so that no instance an event names goes
+	// missing from the result.
+	Named []string
 
 	Request StartRequest
 	// Errors are defects found while decoding; a request with any is invalid and

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,20 @@ func TestHTTPSamples(t *testing.T) {
 			t.Errorf("error quotes the body: %q", errs[0].Message)
 		}
 	})
+}
+
+// An event that names an instance without asking to start it (a state
+// change to Running, an alarm back to OK) still names it: the instance goes
+// with its Ignored entry, so none an event names is missing from the result.
+func TestNewsNamesItsInstances(t *testing.T) {
+	for _, name := range []string{"ecs-state-running.json", "cms-alarm-ok.json"} {
+		body, err := os.ReadFile(filepath.Join("..", "testdata", "events", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := Decode(body)
+		if len(msgs) != 1 || msgs[0].Ignored == "" || !slices.Equal(msgs[0].Named, []string{"i-bp67acfmxazb4p0001"}) {
+			t.Errorf("%s: %+v, want it ignored naming i-bp67acfmxazb4p0001", name, msgs)
+		}
+	}
 }

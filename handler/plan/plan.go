@@ -353,7 +353,7 @@ func (p *Plan) ignoreMessage(m events.Message, src string) {
 			Code: result.CodeInvalidParameter, Trigger: string(m.Trigger), Mistake: mistake}, nil)
 		return
 	}
-	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger), Mistake: mistake}, nil)
+	p.Ignore(result.IgnoredEvent{Source: src, Reason: m.Ignored, Trigger: string(m.Trigger), Mistake: mistake}, namedIDs(m.Named))
 }
 
 // OperatorWritten says whether a message from trigger t was written by the
