@@ -51,8 +51,12 @@ const (
 // spelling, as decoded and before validation. Both spellings of DESIGN §3 decode
 // into it; the handler validates and normalises it.
 type StartRequest struct {
-	RegionID          string   `json:"regionId,omitempty"`
-	InstanceIDs       []string `json:"instanceIds"`
+	RegionID    string   `json:"regionId,omitempty"`
+	InstanceIDs []string `json:"instanceIds"`
+	// Misnamed are the instance IDs (i-…) in the value of an unknown field,
+	// a misspelt instanceIds ("instanceID": […]): the request is refused,
+	// and they are named with the refusal, never started (DESIGN §4).
+	Misnamed          []string `json:"-"`
 	BatchOptimization string   `json:"batchOptimization,omitempty"`
 	DryRun            bool     `json:"dryRun,omitempty"`
 	// DryRunSet says whether the request sent dryRun (true or false), so

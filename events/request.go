@@ -345,13 +345,38 @@ func (d *requestDecoder) field(k string, val json.RawMessage) {
 	default:
 		canon, known := canonical[k]
 		if !known {
-			d.unknown(k)
+			d.unknown(k, v)
 			return
 		}
 		d.spell(canon, k, k)
 		fieldDecoders[canon](d, k, v)
 	}
 }
+
+// instanceIDsIn returns the instance IDs (strings i-…) that v, a JSON
+// string or array of strings, holds: at most MaxPerCall of them.
+func instanceIDsIn(v []byte) []string {
+	var list []string
+	if s, ok := jsonString(v); ok {
+		list = []string{s}
+	} else if json.Unmarshal(v, &list) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range list {
+		if strings.HasPrefix(s, "i-") && len(s) <= maxIDLen && len(out) < maxMisnamed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The bounds of the IDs instanceIDsIn keeps: the longest an instance ID
+// may be named, and how many of one field.
+const (
+	maxIDLen    = 64
+	maxMisnamed = 100
+)
 
 // checkDuplicate refuses k when encoding/json would read it and an earlier
 // key as one field: one key given twice (DESIGN §5), save the two spellings
@@ -372,10 +397,11 @@ func (d *requestDecoder) checkDuplicate(seen *foldSet, k string) {
 
 // unknown is a key that is no field: ECS's common parameters are ignored,
 // anything else is a defect, with a hint when it is a misspelling.
-func (d *requestDecoder) unknown(k string) {
+func (d *requestDecoder) unknown(k string, v []byte) {
 	if ecsCommon[k] || strings.HasPrefix(k, "Signature") {
 		return
 	}
+	d.req.Misnamed = append(d.req.Misnamed, instanceIDsIn(v)...)
 	if near := nearField(k); near != "" {
 		d.fail(safe(k), "unknown field: did you mean %s?", near)
 	} else {

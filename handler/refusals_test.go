@@ -261,3 +261,36 @@ func TestRefusalIsNotSwallowedByAnotherRequest(t *testing.T) {
 		}
 	}
 }
+
+// No instance an event names goes missing (DESIGN §4): a request refused
+// for a misspelt instanceIds ("instanceID", "InstanceIDs" …) names the
+// instances in that field with its refusal — never started — at the outer
+// level and in a target, from every carrier an operator writes to.
+func TestMisspeltIDsAreNamedWithTheRefusal(t *testing.T) {
+	const want = "i-bpmisspelt0001"
+	for _, body := range []string{
+		`{"regionId":"cn-hangzhou","instanceID":["` + want + `"]}`,
+		`{"regionId":"cn-hangzhou","InstanceIDs":"` + want + `"}`,
+		`{"regionId":"cn-hangzhou","targets":[{"instanceIdz":["` + want + `","not-an-id"]}]}`,
+	} {
+		for _, carrier := range refusalCarriers {
+			e := ecsapitest.NewFleet(ecsapitest.Stopped([]string{want, refusalOther})).ECS()
+			h, _ := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou"}, e)
+			res := handleLogged(t, h, carry(t, carrier, body))
+			named := 0
+			for _, ig := range res.Ignored {
+				if ig.Code == result.CodeInvalidParameter && slices.Equal(ig.InstanceIDs, []string{want}) {
+					named++
+				}
+			}
+			if named != 1 {
+				t.Errorf("%s %s: %d refusals name %s, want 1: %+v", carrier, body, named, want, res.Ignored)
+			}
+			for _, c := range e.Calls() {
+				if slices.Contains(c.InstanceIDs, want) {
+					t.Errorf("%s %s: %s was sent to ECS", carrier, body, want)
+				}
+			}
+		}
+	}
+}

@@ -413,7 +413,7 @@ func (p *Plan) refuseMessage(m events.Message, src, region string, req events.St
 	p.addInvalid(errs)
 	if p.refuseParts(m, src, region, "", req, errs) == 0 {
 		p.Ignore(result.IgnoredEvent{Source: src, Reason: "invalid start request: " + summarizeErrors(errs), Code: result.CodeInvalidParameter,
-			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, nil)
+			Trigger: string(m.Trigger), Mistake: OperatorWritten(m.Trigger)}, namedIDs(req.Misnamed))
 	}
 }
 
@@ -817,6 +817,11 @@ func (p *Plan) refuseInstances(m events.Message, src string, scope ecsapi.Scope,
 	}
 	ids := namedIDs(req.InstanceIDs)
 	if len(ids) == 0 || p.refused+len(ids) > p.MaxInstances {
+		if len(ids) == 0 {
+			// The instances a misspelt field names: never started,
+			// named with the refusal (DESIGN §4).
+			ids = namedIDs(req.Misnamed)
+		}
 		p.Ignore(ig, ids)
 		return
 	}
