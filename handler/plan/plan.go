@@ -1216,22 +1216,10 @@ func (pl *Planner) applySelections(p *Plan, facts []Selection) {
 		}
 		what := fmt.Sprintf("the tags %s in %s", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope))
 		ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
-		switch {
-		case f.NoCredentials:
-			ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-			p.Ignore(ig, nil)
+		if p.ignoreUnlooked(ig, what, f.Message, f) {
 			continue
-		case !f.Done:
-			ig.Code = f.Code
-			if f.Permanent {
-				ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, f.Message)
-			} else {
-				ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, f.Message)
-				p.Unresolved = append(p.Unresolved, fmt.Sprintf("the tags %s in %s (%s)", ecsapi.TagList(a.Tags), ecsapi.ScopeLabel(a.Scope), f.Code))
-			}
-			p.Ignore(ig, nil)
-			continue
-		case len(f.Found) == 0:
+		}
+		if len(f.Found) == 0 {
 			ig.Reason = fmt.Sprintf("no instance carries %s: nothing to start", what)
 			// A timer whose tags find nothing starts nothing every day:
 			// an operator mistake (DESIGN §9).
@@ -1390,4 +1378,28 @@ func (e *Entry) ApplyWait(s Seen) {
 	e.Result = &result.InstanceResult{Outcome: result.Unfinished, Code: code, Retryable: true,
 		PreviousStatus: e.Result.PreviousStatus, CurrentStatus: s.Status, EcsRequestID: e.Result.EcsRequestID,
 		Message: fmt.Sprintf("ECS accepted the start, but the instance was not Running when %s (last status: %s); safe to retry: a Running instance is AlreadyRunning", why, status)}
+}
+
+// ignoreUnlooked reports a selection whose lookup gave nothing to plan
+// from — the invocation has no credentials, or the lookup failed or did
+// not finish (then Unresolved: safe to retry) — as one Ignored entry about
+// what was looked up; msg is the lookup's message as told. It says
+// whether it reported.
+func (p *Plan) ignoreUnlooked(ig result.IgnoredEvent, what, msg string, f Selection) bool {
+	switch {
+	case f.NoCredentials:
+		ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
+	case !f.Done:
+		ig.Code = f.Code
+		if f.Permanent {
+			ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, msg)
+		} else {
+			ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, msg)
+			p.Unresolved = append(p.Unresolved, fmt.Sprintf("%s (%s)", what, f.Code))
+		}
+	default:
+		return false
+	}
+	p.Ignore(ig, nil)
+	return true
 }

@@ -85,25 +85,14 @@ func (pl *Planner) applySchedule(p *Plan, a *accepted, f Selection) {
 	most := pl.Rules.maxScheduled()
 	what := fmt.Sprintf("the schedule tag key %s in %s", Quote(tk.TagKey), ecsapi.ScopeLabel(a.Scope))
 	ig := result.IgnoredEvent{Source: a.Src, Trigger: string(a.M.Trigger)}
+	msg := f.Message
+	if f.Code == result.CodeTooManyPages {
+		msg = fmt.Sprintf("DescribeInstances answered %d pages and named another, more than the %d instances MAX_SCHEDULED lets a schedule read", ScheduledPages(most), most)
+	}
+	if p.ignoreUnlooked(ig, what, msg, f) {
+		return
+	}
 	switch {
-	case f.NoCredentials:
-		ig.Code, ig.Reason = result.CodeMissingCredentials, "cannot look up "+what+": the invocation carries no credentials (attach a RAM role to the function)"
-		p.Ignore(ig, nil)
-		return
-	case !f.Done:
-		ig.Code = f.Code
-		msg := f.Message
-		if f.Code == result.CodeTooManyPages {
-			msg = fmt.Sprintf("DescribeInstances answered %d pages and named another, more than the %d instances MAX_SCHEDULED lets a schedule read", ScheduledPages(most), most)
-		}
-		if f.Permanent {
-			ig.Reason = fmt.Sprintf("looking up %s failed: %s; nothing of it was sent", what, msg)
-		} else {
-			ig.Reason = fmt.Sprintf("looking up %s did not finish: %s; nothing of it was sent, safe to retry", what, msg)
-			p.Unresolved = append(p.Unresolved, fmt.Sprintf("%s (%s)", what, f.Code))
-		}
-		p.Ignore(ig, nil)
-		return
 	case len(f.Found) > most:
 		p.overMaxScheduled(a, f, ig, what, most)
 		return
