@@ -321,13 +321,22 @@ func invalidMessage(key, value string, err error) string {
 }
 
 // DecideAll judges every instance found, in order, and counts those that
-// carry the key (Summary.Scheduled) and those due (Summary.Due).
+// carry the key (Summary.Scheduled) and those due (Summary.Due). Teams
+// share their schedules: each distinct value is judged once a tick.
 func (tk *ScheduleTick) DecideAll(infos []ecsapi.InstanceInfo) (ds []ScheduleDecision, scheduled, due int) {
+	judged := map[string]ScheduleDecision{}
+	ds = make([]ScheduleDecision, 0, len(infos))
 	for _, info := range infos {
-		d := tk.Decide(info)
-		if d.Verdict == NotScheduled {
+		value, ok := info.Tags[tk.TagKey]
+		if !ok {
 			continue
 		}
+		d, seen := judged[value]
+		if !seen {
+			d = tk.Decide(info)
+			judged[value] = d
+		}
+		d.Instance = info
 		scheduled++
 		if d.Verdict == Due {
 			due++

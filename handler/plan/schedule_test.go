@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -260,5 +261,44 @@ func TestSchedulePreview(t *testing.T) {
 	}
 	if len(got[3].Starts) != result.MaxPreviewStarts {
 		t.Errorf("%d starts listed, want at most %d", len(got[3].Starts), result.MaxPreviewStarts)
+	}
+}
+
+// One tick over 10,000 instances carrying a handful of values (teams share
+// their schedules): DecideAll judges each distinct value once.
+func BenchmarkDecideAll10000(b *testing.B) {
+	tk, err := NewScheduleTick(events.StartRequest{Schedule: &events.ScheduleSpec{Every: "5m"}}, ScheduleConfig{}, time.Date(2027, 2, 22, 8, 0, 0, 0, time.UTC))
+	if err != nil {
+		b.Fatal(err)
+	}
+	values := []string{"08:00", "20:00 workdays Asia/Shanghai", "07:30,13:00 MON-FRI", "off", "8am"}
+	infos := make([]ecsapi.InstanceInfo, 10000)
+	for i := range infos {
+		infos[i] = scheduled(fmt.Sprintf("i-%05d", i), values[i%len(values)])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		tk.DecideAll(infos)
+	}
+}
+
+// Each instance is judged on its own value: a value shared by many gives
+// each of them the same verdict, with its own instance.
+func TestDecideAllSharedValues(t *testing.T) {
+	tk, err := NewScheduleTick(decodeRequest(t, `{"schedule":{"every":"5m"}}`), ScheduleConfig{}, time.Date(2027, 2, 22, 8, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos := []ecsapi.InstanceInfo{scheduled("i-1", "08:00"), scheduled("i-2", "8am"), scheduled("i-3", "08:00"), scheduled("i-4", "8am")}
+	ds, n, due := tk.DecideAll(infos)
+	if n != 4 || due != 2 || len(ds) != 4 {
+		t.Fatalf("scheduled %d due %d: %+v", n, due, ds)
+	}
+	for i, d := range ds {
+		want := tk.Decide(infos[i])
+		if d.Instance.InstanceID != infos[i].InstanceID || d.Verdict != want.Verdict || d.Message != want.Message ||
+			d.Value != want.Value || !d.ScheduledAt.Equal(want.ScheduledAt) {
+			t.Errorf("%d: %+v, want %+v", i, d, want)
+		}
 	}
 }
