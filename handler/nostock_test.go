@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,33 +62,7 @@ func TestAllTogetherNoStockIsUnfinishedForEveryMember(t *testing.T) {
 				e := soldOutFleet(map[string]string{ns: "Stopped", a: "Stopped", b: "Stopped", run: "Running"}, ns)
 				h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "WEBHOOK_SECRET": authTestSecret, "HTTP_WAIT": "600ms"}, e)
 				body := `{"batchOptimization":"AllTogether","instanceIds":` + string(mustMarshal(t, tc.ids)) + `}`
-				ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-nostock"), 1500*time.Millisecond)
-				defer cancel()
-				var got []result.InstanceResult
-				if carrier == "http" {
-					out, err := h.Handle(ctx, authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil))
-					if err != nil {
-						t.Fatal(err)
-					}
-					var resp HTTPResponse
-					var res result.Result
-					if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &res) != nil || resp.StatusCode != 503 {
-						t.Fatalf("want a 503 with a result: %s", out)
-					}
-					got = res.InstanceResponses.InstanceResponse
-				} else {
-					_, err := h.Handle(ctx, []byte(body))
-					var ue *UnfinishedError
-					if !errors.As(err, &ue) {
-						t.Fatalf("want the invocation unfinished, got %v", err)
-					}
-					for _, l := range parseLogs(t, logs.Bytes()) {
-						if l.str("msg") == "instance" {
-							got = append(got, result.InstanceResult{InstanceID: l.str("instanceId"), Outcome: result.Outcome(l.str("outcome")),
-								Code: l.str("code"), Message: l.str("message"), Advice: l.str("advice"), Retryable: l["retryable"] == true})
-						}
-					}
-				}
+				got := handleUnfinished(t, h, logs, "req-nostock", 1500*time.Millisecond, carrier, body)
 				if len(got) != len(tc.ids) {
 					t.Fatalf("%d instances reported, want %d: %+v", len(got), len(tc.ids), got)
 				}
@@ -280,34 +255,8 @@ func TestDryRunOutOfStockSaysWhatECSSaid(t *testing.T) {
 					}
 					h, logs := testHandler(t, map[string]string{"DEFAULT_REGION_ID": "cn-hangzhou", "WEBHOOK_SECRET": authTestSecret}, e)
 					body := `{"dryRun":true,"batchOptimization":"` + mode + `","instanceIds":` + string(mustMarshal(t, ids)) + `}`
-					ctx, cancel := context.WithTimeout(invContext(context.Background(), "req-drystock"), 20*time.Second)
-					defer cancel()
 					began := time.Now()
-					var got []result.InstanceResult
-					if carrier == "http" {
-						out, err := h.Handle(ctx, authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil))
-						if err != nil {
-							t.Fatal(err)
-						}
-						var resp HTTPResponse
-						var res result.Result
-						if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &res) != nil || resp.StatusCode != 503 {
-							t.Fatalf("want a 503 with a result: %s", out)
-						}
-						got = res.InstanceResponses.InstanceResponse
-					} else {
-						_, err := h.Handle(ctx, []byte(body))
-						var ue *UnfinishedError
-						if !errors.As(err, &ue) {
-							t.Fatalf("want the invocation unfinished, got %v", err)
-						}
-						for _, l := range parseLogs(t, logs.Bytes()) {
-							if l.str("msg") == "instance" {
-								got = append(got, result.InstanceResult{InstanceID: l.str("instanceId"), Outcome: result.Outcome(l.str("outcome")),
-									Code: l.str("code"), Message: l.str("message"), Advice: l.str("advice"), Retryable: l["retryable"] == true})
-							}
-						}
-					}
+					got := handleUnfinished(t, h, logs, "req-drystock", 20*time.Second, carrier, body)
 					if took := time.Since(began); took > 3*time.Second {
 						t.Errorf("the dry run took %v: it waited for stock", took)
 					}
@@ -408,4 +357,40 @@ func TestHostRepairingIsRetriedThenUnfinishedWithAdvice(t *testing.T) {
 			})
 		}
 	}
+}
+
+// handleUnfinished sends body as carrier ("http" over an authenticated
+// HTTP trigger, else a direct invoke), requires the invocation to be
+// unfinished within timeout (HTTP 503 with a result; an UnfinishedError),
+// and gives the
+// instances' results: the 503's, or the instance log lines'.
+func handleUnfinished(t *testing.T, h *Handler, logs *bytes.Buffer, requestID string, timeout time.Duration, carrier, body string) []result.InstanceResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(invContext(context.Background(), requestID), timeout)
+	defer cancel()
+	var got []result.InstanceResult
+	if carrier == "http" {
+		out, err := h.Handle(ctx, authEvent(t, body, map[string]string{"Authorization": "Bearer " + authTestSecret, "Content-Type": "application/json"}, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp HTTPResponse
+		var res result.Result
+		if json.Unmarshal(out, &resp) != nil || json.Unmarshal([]byte(resp.Body), &res) != nil || resp.StatusCode != 503 {
+			t.Fatalf("want a 503 with a result: %s", out)
+		}
+		return res.InstanceResponses.InstanceResponse
+	}
+	_, err := h.Handle(ctx, []byte(body))
+	var ue *UnfinishedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("want the invocation unfinished, got %v", err)
+	}
+	for _, l := range parseLogs(t, logs.Bytes()) {
+		if l.str("msg") == "instance" {
+			got = append(got, result.InstanceResult{InstanceID: l.str("instanceId"), Outcome: result.Outcome(l.str("outcome")),
+				Code: l.str("code"), Message: l.str("message"), Advice: l.str("advice"), Retryable: l["retryable"] == true})
+		}
+	}
+	return got
 }
